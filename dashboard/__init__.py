@@ -1,0 +1,12 @@
+"""Youth Justice Services dashboard.
+
+``create_app()`` builds the Dash app; ``app.py`` at the top of the repository is all a server needs.
+Imports are inside the function so the command line (``python -m dashboard``) stays quick.
+"""
+
+from __future__ import annotations
+
+
+def create_app():
+    from .app_shell import create_app as build
+    return build()

@@ -1,0 +1,188 @@
+"""The analysts' command line: ingest, export, synth and demo.
+
+    python -m dashboard ingest DIR [--db PATH]
+    python -m dashboard export METRIC [filters] [--unsuppressed] --format csv|json [--db PATH]
+    python -m dashboard synth OUT_DIR [--children N] [--seed S]
+    python -m dashboard demo [--db PATH]
+
+Exit codes: 0 done, 1 the extract or database is not usable, 2 a wrong command or filter value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from . import config
+
+DEMO_CHILDREN = 30_000
+DEMO_SEED = 2022
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong command is one line on stderr and exit 2."""
+
+    def error(self, message: str):
+        print(f"error: {message} (see `python -m dashboard {self.prog.split()[-1]} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dashboard", description="Youth Justice Services dashboard: data tools.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ingest = commands.add_parser("ingest", help="validate an extract folder and load it")
+    ingest.add_argument("folder", type=Path)
+    ingest.add_argument("--db", help="database file (default: $DASHBOARD_DB or data/dashboard.duckdb)")
+
+    export = commands.add_parser("export", help="print a measure as CSV or JSON")
+    export.add_argument("metric", help=", ".join(config.METRICS))
+    export.add_argument("--period", help="financial year 2021-22 or quarter '2021-22 Q4'")
+    export.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
+    export.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
+    export.add_argument("--by-quarter", action="store_true")
+    for name in ("yjs", "locality", "sex", "ethnicity-group", "age-band", "disposal-type", "programme",
+                 "region", "level", "by", "base", "reference"):
+        export.add_argument(f"--{name}", dest=name.replace("-", "_"))
+    export.add_argument("--unsuppressed", action="store_true", help="raw numbers, no small-number suppression")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--db")
+
+    synth = commands.add_parser("synth", help="write a synthetic extract of fictional services")
+    synth.add_argument("out_dir", type=Path)
+    synth.add_argument("--children", type=int, default=20_000)
+    synth.add_argument("--seed", type=int, default=1)
+
+    demo = commands.add_parser("demo", help="build the demo database (synthetic extract + public data)")
+    demo.add_argument("--db")
+    demo.add_argument("--children", type=int, default=DEMO_CHILDREN)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo}[args.command](args)
+
+
+def run_ingest(args) -> int:
+    from .ingest import DatabaseOutOfDate, ExtractRejected, ingest
+    db_path = Path(config.database_location(args.db))
+    try:
+        summary = ingest(args.folder, db_path, _progress)
+    except ExtractRejected as rejected:
+        shown = rejected.problems[:config.MAX_REPORTED_PROBLEMS]
+        for problem in shown:
+            print(problem)
+        if len(rejected.problems) > len(shown):
+            print(f"... and {len(rejected.problems) - len(shown)} more problems")
+        print(f"Extract rejected: {len(rejected.problems)} problem(s). The database was not changed.",
+              file=sys.stderr)
+        return 1
+    except DatabaseOutOfDate as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    rate = summary.rows_read / summary.seconds if summary.seconds else 0
+    print(f"Loaded {', '.join(summary.yjs)} into {db_path}: {summary.rows['child']:,} children, "
+          f"{summary.rows['offence']:,} offences, {summary.rows['outcome']:,} outcomes, "
+          f"{summary.rows['programme']:,} programmes in {summary.seconds:.1f} s ({rate:,.0f} rows/s).")
+    return 0
+
+
+def run_export(args) -> int:
+    from .db import Database, DatabaseUnavailable
+    from .filters import APPLIES, Filters, InvalidFilter
+    from .metrics import compute
+    if args.metric not in config.METRICS:
+        print(f"error: unknown metric '{args.metric}'; valid choices: {', '.join(config.METRICS)}", file=sys.stderr)
+        return 2
+    values = {k: v for k, v in vars(args).items()
+              if k not in ("command", "metric", "unsuppressed", "format", "db") and v not in (None, False)}
+    not_applying = [k for k in values if k not in APPLIES[args.metric]]
+    if not_applying:
+        flags = ", ".join("--" + k.replace("_", "-").replace("date-", "") for k in not_applying)
+        print(f"error: {flags} does not apply to {args.metric}", file=sys.stderr)
+        return 2
+    try:
+        db = Database.open(args.db)
+        result = compute(db, args.metric, Filters(**values), suppressed=not args.unsuppressed)
+    except InvalidFilter as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_table(result.table, args.format, sys.stdout)
+    return 0
+
+
+def _plain(value):
+    """A cell as a JSON/CSV value: null for missing, ints as ints, booleans as booleans."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        import pandas as pd
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        value = value.item()
+    return value
+
+
+def write_table(table, fmt: str, out) -> None:
+    rows = [[_plain(v) for v in row] for row in table.itertuples(index=False, name=None)]
+    columns = list(table.columns)
+    if fmt == "json":
+        json.dump([dict(zip(columns, row)) for row in rows], out, allow_nan=False)
+        out.write("\n")
+        return
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row])
+
+
+def run_synth(args) -> int:
+    from .synth import generate_extract
+    if args.children < 1:
+        print("error: --children must be at least 1", file=sys.stderr)
+        return 2
+    counts = generate_extract(args.out_dir, children=args.children, seed=args.seed, progress=_progress)
+    print(f"Wrote a synthetic extract to {args.out_dir}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def build_demo(db_path: Path, children: int = DEMO_CHILDREN, progress=_progress) -> None:
+    """The demo database: a seeded synthetic extract of fictional services plus the published tables."""
+    from .ingest import ingest
+    from .synth import generate_extract
+    with tempfile.TemporaryDirectory(prefix="yjs-demo-") as folder:
+        progress(f"Generating a synthetic extract of {children:,} children")
+        generate_extract(Path(folder), children=children, seed=DEMO_SEED, progress=progress)
+        ingest(Path(folder), db_path, progress)
+
+
+def run_demo(args) -> int:
+    db_path = Path(config.database_location(args.db))
+    build_demo(db_path, args.children)
+    print(f"Demo database ready at {db_path}.")
+    return 0

@@ -1,0 +1,89 @@
+"""Settings, paths and the fixed vocabularies of the extract.
+
+Everything here comes from ../shared/spec (extract-format.md, metrics.md). It imports nothing
+internal, so every other module can rely on it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+PUBLIC_DATA_DIR = DATA_DIR / "public"
+DEFAULT_DB_PATH = DATA_DIR / "dashboard.duckdb"
+
+#: Counts from 1 to SUPPRESSION_MAX are withheld (shown as ``c``, exported as null).
+SUPPRESSION_MAX = 4
+SUPPRESSED_MARK = "c"
+
+#: How many row-level problems ingest prints before it gives only a count.
+MAX_REPORTED_PROBLEMS = 1000
+
+
+def database_location(cli_value: str | None = None) -> str:
+    """The database to use: ``--db``, else ``DASHBOARD_DB``, else data/dashboard.duckdb."""
+    return cli_value or os.environ.get("DASHBOARD_DB") or str(DEFAULT_DB_PATH)
+
+
+SEXES = ("male", "female", "unknown")
+POPULATION_SEXES = ("male", "female")
+ETHNICITY_GROUPS = ("White", "Mixed", "Asian", "Black", "Other", "Unknown")
+AGE_BANDS = ("10-14", "15-17")
+REFERENCE_GROUP = "White"
+
+#: Outcome type -> tier, in the order of the spec's table.
+OUTCOME_TIERS = {
+    "COMMUNITY_RESOLUTION": "Diversion",
+    "OUTCOME_22": "Diversion",
+    "YOUTH_CAUTION": "Pre-court",
+    "YOUTH_CONDITIONAL_CAUTION": "Pre-court",
+    "REFERRAL_ORDER": "First-tier",
+    "FINE": "First-tier",
+    "CONDITIONAL_DISCHARGE": "First-tier",
+    "ABSOLUTE_DISCHARGE": "First-tier",
+    "REPARATION_ORDER": "First-tier",
+    "OTHER_FIRST_TIER": "First-tier",
+    "YOUTH_REHABILITATION_ORDER": "Community",
+    "DETENTION_AND_TRAINING_ORDER": "Custody",
+    "SECTION_250": "Custody",
+    "SECTION_254": "Custody",
+    "SECTION_259": "Custody",
+}
+OUTCOME_TYPES = tuple(OUTCOME_TIERS)
+TIERS = ("Prevention", "Diversion", "Pre-court", "First-tier", "Community", "Custody")
+#: Tiers whose outcomes are substantive (count towards first-time entry).
+SUBSTANTIVE_TIERS = ("Pre-court", "First-tier", "Community", "Custody")
+#: Programme disposal types: PREVENTION plus every outcome type; their tiers.
+DISPOSAL_TIERS = {"PREVENTION": "Prevention", **OUTCOME_TIERS}
+DISPOSAL_TYPES = tuple(DISPOSAL_TIERS)
+
+REFERRAL_SOURCES = (
+    "POLICE", "OUT_OF_COURT_PANEL", "COURT", "SCHOOL", "SOCIAL_CARE", "FAMILY", "HEALTH", "OTHER",
+)
+
+#: Stages of the disproportionality funnel and the stage each is compared with under --base previous.
+STAGES = ("population", "offence", "diversion", "pre_court", "court", "custody")
+PREVIOUS_STAGE = {
+    "offence": "population",
+    "diversion": "offence",
+    "pre_court": "offence",
+    "court": "offence",
+    "custody": "court",
+}
+#: Which outcome tiers put a child at each outcome stage.
+STAGE_TIERS = {
+    "diversion": ("Diversion",),
+    "pre_court": ("Pre-court",),
+    "court": ("First-tier", "Community"),
+    "custody": ("Custody",),
+}
+
+#: Programme-reoffending windows, in display order.
+WINDOWS = ("pre", "during", "0-3m", "3-6m", "6-9m", "9-12m")
+
+METRICS = (
+    "fte", "disposals", "referrals", "disproportionality",
+    "programme-reoffending", "reoffending-curve", "areas",
+)

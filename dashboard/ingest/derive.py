@@ -1,0 +1,185 @@
+"""Turn the staged extract into the tables the measures read.
+
+Everything a page would otherwise recompute on every click is worked out here, once per load: each
+child's first-time entry, the children at each disproportionality stage, each programme's follow-up
+windows and time to reoffend, and the financial year, quarter, age and age band of every event.
+The measures (dashboard/metrics) then only filter and count, in SQL both DuckDB and PostgreSQL read.
+
+Input: the ``stage_*`` tables from extract.py. Output: ``new_<table>`` for every table in TABLES.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import duckdb
+
+from .. import config
+
+#: Tables written for each load, replaced per YJS; every one has a ``yjs`` column.
+TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
+          "first_time_entry", "stage_event", "programme_fact")
+
+#: Raise when a table's columns change: a database built by another version is then rebuilt.
+SCHEMA_VERSION = 1
+
+
+def _age(born: str, on: str) -> str:
+    """Completed years on a date; the birthday itself counts as the new age."""
+    return (f"(year({on}) - year({born}) - CASE WHEN month({on}) < month({born}) OR "
+            f"(month({on}) = month({born}) AND day({on}) < day({born})) THEN 1 ELSE 0 END)")
+
+
+def _age_band(age: str) -> str:
+    return f"CASE WHEN {age} BETWEEN 10 AND 14 THEN '10-14' WHEN {age} BETWEEN 15 AND 17 THEN '15-17' END"
+
+
+def _financial_year(d: str) -> str:
+    """The year a financial year starts in (2021 for 2021-22)."""
+    return f"(year({d}) - CASE WHEN month({d}) < 4 THEN 1 ELSE 0 END)"
+
+
+def _quarter(d: str) -> str:
+    """Quarter of the financial year: Q1 Apr-Jun ... Q4 Jan-Mar."""
+    return f"(((month({d}) + 8) % 12) // 3 + 1)"
+
+
+def _months_after(d: str, months: int) -> str:
+    """Calendar months with end-of-month clamping, as the spec requires."""
+    return f"CAST({d} + INTERVAL ({months}) MONTH AS DATE)"
+
+
+def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> None:
+    tiers = [(t, tier) for t, tier in config.DISPOSAL_TIERS.items()]
+    con.execute("CREATE TEMP TABLE disposal_tier (disposal_type VARCHAR, tier VARCHAR)")
+    con.executemany("INSERT INTO disposal_tier VALUES (?, ?)", tiers)
+    stage_of_tier = [(tier, stage) for stage, ts in config.STAGE_TIERS.items() for tier in ts]
+    con.execute("CREATE TEMP TABLE tier_stage (tier VARCHAR, stage VARCHAR)")
+    con.executemany("INSERT INTO tier_stage VALUES (?, ?)", stage_of_tier)
+
+    con.execute("""
+        CREATE TEMP TABLE new_child AS
+        SELECT yjs, child_id, date_of_birth, sex, ethnicity_group, ethnicity_detail, locality FROM stage_child""")
+    con.execute("""
+        CREATE TEMP TABLE new_extract_info AS
+        SELECT yjs, CAST($as_of AS DATE) AS as_of, CAST($description AS VARCHAR) AS description,
+               CAST($loaded_at AS TIMESTAMP) AS loaded_at
+        FROM (SELECT yjs FROM stage_child UNION SELECT yjs FROM stage_population)""",
+                {"as_of": as_of, "description": description,
+                 "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)})
+    con.execute("""
+        CREATE TEMP TABLE new_offence AS
+        SELECT c.yjs, o.child_id, o.offence_id, o.offence_date, o.category, CAST(o.gravity AS INTEGER) AS gravity,
+               coalesce(o.knife_or_offensive_weapon, false) AS knife_or_offensive_weapon
+        FROM stage_offence o JOIN stage_child c USING (child_id)""")
+    con.execute("""
+        CREATE TEMP TABLE new_outcome AS
+        SELECT c.yjs, o.child_id, o.outcome_id, o.offence_id, o.outcome_date, o.outcome_type, t.tier
+        FROM stage_outcome o JOIN stage_child c USING (child_id)
+        JOIN disposal_tier t ON t.disposal_type = o.outcome_type""")
+    con.execute("""
+        CREATE TEMP TABLE new_programme AS
+        SELECT c.yjs, p.child_id, p.programme_id, p.disposal_type, t.tier, p.programme_name, p.referral_date,
+               p.referral_source, p.locality, p.start_date, p.end_date, p.closure_reason, p.completed
+        FROM stage_programme p JOIN stage_child c USING (child_id)
+        JOIN disposal_tier t USING (disposal_type)""")
+    con.execute("""
+        CREATE TEMP TABLE new_population AS
+        SELECT yjs, CAST(year AS INTEGER) AS year, CAST(age AS INTEGER) AS age, sex, ethnicity_group, locality,
+               CAST(population AS BIGINT) AS population
+        FROM stage_population""")
+    _first_time_entries(con)
+    _stage_events(con)
+    _programme_facts(con)
+
+
+def _first_time_entries(con: duckdb.DuckDBPyConnection) -> None:
+    """Each child's earliest substantive outcome (ties by outcome_id), kept when the child was 10-17
+    on the offence date (the outcome date where no offence is linked)."""
+    age = _age("c.date_of_birth", "coalesce(f.offence_date, e.outcome_date)")
+    substantive = ", ".join(f"'{t}'" for t in config.SUBSTANTIVE_TIERS)
+    con.execute(f"""
+        CREATE TEMP TABLE new_first_time_entry AS
+        WITH earliest AS (
+            SELECT *, row_number() OVER (PARTITION BY child_id ORDER BY outcome_date, outcome_id) AS nth
+            FROM new_outcome WHERE tier IN ({substantive})
+        )
+        SELECT e.yjs, e.child_id, e.outcome_id, e.outcome_type, e.outcome_date,
+               {_financial_year("e.outcome_date")} AS fy, {_quarter("e.outcome_date")} AS quarter,
+               {age} AS age, {_age_band(age)} AS age_band,
+               c.sex, c.ethnicity_group, c.locality,
+               coalesce(f.knife_or_offensive_weapon, false) AS knife_or_weapon
+        FROM earliest e
+        JOIN new_child c USING (child_id)
+        LEFT JOIN new_offence f ON f.offence_id = e.offence_id
+        WHERE e.nth = 1 AND {age} BETWEEN 10 AND 17""")
+
+
+def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per offence or outcome that puts a child at a disproportionality stage."""
+    age = _age("c.date_of_birth", "e.event_date")
+    con.execute(f"""
+        CREATE TEMP TABLE new_stage_event AS
+        WITH events AS (
+            SELECT child_id, 'offence' AS stage, offence_date AS event_date, CAST(NULL AS VARCHAR) AS disposal_type
+            FROM new_offence
+            UNION ALL
+            SELECT o.child_id, s.stage, o.outcome_date, o.outcome_type
+            FROM new_outcome o JOIN tier_stage s USING (tier)
+        )
+        SELECT c.yjs, e.child_id, e.stage, e.event_date,
+               {_financial_year("e.event_date")} AS fy, {_quarter("e.event_date")} AS quarter,
+               {age} AS age, {_age_band(age)} AS age_band,
+               c.sex, c.ethnicity_group, c.locality, e.disposal_type
+        FROM events e JOIN new_child c USING (child_id)""")
+
+
+def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Every programme with its child's characteristics, dates split into years and quarters, and,
+    once started, its reoffending windows and time to first offence after it ended."""
+    start, end, as_of = "p.start_date", "p.end_date", "x.as_of"
+    windows = [("0_3", 0, 3), ("3_6", 3, 6), ("6_9", 6, 9), ("9_12", 9, 12)]
+    window_columns = ",\n".join(
+        f"""{end} IS NOT NULL AND {_months_after(end, hi)} <= {as_of} AS at_risk_{name},
+            count(o.offence_id) FILTER (WHERE o.offence_date > {_months_after(end, lo)}
+                                         AND o.offence_date <= {_months_after(end, hi)}) AS offences_{name}"""
+        for name, lo, hi in windows)
+    followed_to = f"least({as_of}, CAST({end} + INTERVAL 365 DAY AS DATE))"
+    con.execute(f"""
+        CREATE TEMP TABLE new_programme_fact AS
+        WITH first_after_end AS (
+            SELECT p.programme_id,
+                   count(o.offence_id) FILTER (WHERE o.offence_date >= {_months_after(start, -12)}
+                                                AND o.offence_date < {start}) AS offences_pre,
+                   count(o.offence_id) FILTER (WHERE o.offence_date >= {start}
+                                                AND o.offence_date <= coalesce({end}, {as_of})) AS offences_during,
+                   {window_columns},
+                   min(o.offence_date) FILTER (WHERE o.offence_date > {end}) AS first_offence_after_end
+            FROM new_programme p
+            JOIN new_extract_info x USING (yjs)
+            LEFT JOIN new_offence o ON o.child_id = p.child_id
+            WHERE {start} IS NOT NULL
+            GROUP BY p.programme_id, {start}, {end}, {as_of}
+        )
+        SELECT p.yjs, p.child_id, p.programme_id, p.disposal_type, p.tier, p.programme_name,
+               p.referral_source, coalesce(p.locality, c.locality) AS locality,
+               c.sex, c.ethnicity_group, x.as_of,
+               p.referral_date, {_financial_year("p.referral_date")} AS referral_fy,
+               {_quarter("p.referral_date")} AS referral_quarter,
+               {_age("c.date_of_birth", "p.referral_date")} AS age_at_referral,
+               p.start_date, {_financial_year(start)} AS start_fy, {_quarter(start)} AS start_quarter,
+               {_age("c.date_of_birth", start)} AS age_at_start,
+               {_age_band(_age("c.date_of_birth", start))} AS age_band_at_start,
+               p.end_date,
+               w.offences_pre, w.offences_during,
+               {", ".join(f"w.at_risk_{n}, w.offences_{n}" for n, _, _ in windows)},
+               CASE WHEN {end} IS NOT NULL THEN
+                   CASE WHEN w.first_offence_after_end <= {followed_to}
+                        THEN w.first_offence_after_end - {end} ELSE {followed_to} - {end} END
+               END AS days_followed,
+               CASE WHEN {end} IS NOT NULL THEN coalesce(w.first_offence_after_end <= {followed_to}, false)
+               END AS reoffended
+        FROM new_programme p
+        JOIN new_child c USING (child_id)
+        JOIN new_extract_info x ON x.yjs = p.yjs
+        LEFT JOIN first_after_end w USING (programme_id)""")

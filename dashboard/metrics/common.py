@@ -1,0 +1,60 @@
+"""Pieces every measure shares: the result type, the WHERE clause of the filters, period labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..filters import Resolved, period_label
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """A measure's rows, exactly the spec's columns, with withheld cells null and marked in ``withheld``."""
+
+    metric: str
+    table: pd.DataFrame
+    withheld: pd.DataFrame
+    description: str
+    ignored: tuple[str, ...] = ()
+
+
+def where(resolved: Resolved, date_column: str, columns: Mapping[str, str]) -> tuple[str, dict]:
+    """The WHERE clause for the period and every chosen filter. ``columns`` maps a filter to this
+    measure's column; only those columns (our own constants) reach the SQL text, values are bound."""
+    conditions = [f"{date_column} BETWEEN :start AND :end"]
+    params: dict = {"start": resolved.start, "end": resolved.end}
+    for name, column in columns.items():
+        value = getattr(resolved.filters, name)
+        if value is not None:
+            conditions.append(f"{column} = :{name}")
+            params[name] = value
+    return " AND ".join(conditions), params
+
+
+def period_columns(resolved: Resolved, year: str, quarter: str) -> str:
+    """SELECT list items naming each row's financial year and, by quarter, its quarter."""
+    return f"{year} AS fy, " + (f"{quarter} AS quarter" if resolved.by_quarter else "CAST(NULL AS INTEGER) AS quarter")
+
+
+def label_periods(frame: pd.DataFrame) -> pd.Series:
+    """'2021-22' or '2021-22 Q4' from the fy and quarter columns of aggregated rows."""
+    return pd.Series([period_label(int(y), None if pd.isna(q) else int(q))
+                      for y, q in zip(frame["fy"], frame["quarter"])], index=frame.index, dtype="object")
+
+
+def period_frame(resolved: Resolved) -> pd.DataFrame:
+    """Every period the filters cover, in order, so periods with nothing in them still show 0."""
+    frame = pd.DataFrame(resolved.periods, columns=["fy", "quarter"])
+    frame["period"] = label_periods(frame)
+    frame["period_order"] = range(len(frame))
+    return frame[["period", "period_order"]]
+
+
+def rate(numerator: pd.Series, denominator: pd.Series, per: float) -> pd.Series:
+    """numerator / denominator * per; null where the denominator is missing or zero."""
+    denominator = denominator.astype("float64")
+    result = numerator.astype("float64") / denominator.where(denominator > 0) * per
+    return result.astype("float64")

@@ -1,0 +1,34 @@
+"""disposals: programmes started in each period, by disposal type and tier."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import config, suppression
+from ..db import Database
+from ..filters import Resolved
+from .common import label_periods, period_columns, period_frame, where
+
+COLUMNS = ["period", "disposal_type", "tier", "count"]
+#: Programme filters: the programme's own locality (else the child's) and the child's age at start.
+FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
+                  "age_band": "age_band_at_start", "disposal_type": "disposal_type", "programme": "programme_name"}
+
+
+def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    clause, params = where(resolved, "start_date", FILTER_COLUMNS)
+    counts = db.query(f"""
+        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, disposal_type, count(*) AS count
+        FROM programme_fact WHERE {clause}
+        GROUP BY 1, 2, 3""", params)
+    counts["period"] = label_periods(counts)
+    order = {t: i for i, t in enumerate(config.DISPOSAL_TYPES)}
+    types = sorted(counts["disposal_type"].unique(), key=order.get)
+    grid = period_frame(resolved).merge(pd.DataFrame({"disposal_type": types}), how="cross")
+    table = grid.merge(counts[["period", "disposal_type", "count"]], on=["period", "disposal_type"], how="left")
+    table["count"] = table["count"].fillna(0).astype("int64")
+    table["tier"] = table["disposal_type"].map(config.DISPOSAL_TIERS)
+    table["type_order"] = table["disposal_type"].map(order)
+    table = table.sort_values(["period_order", "type_order"]).reset_index(drop=True)[COLUMNS]
+    mask = suppression.withhold(table, ["count"], margins=[["period"], ["disposal_type"]])
+    return table, mask

@@ -1,0 +1,104 @@
+"""disproportionality: children at each stage by group, their rates and relative rate index (RRI).
+
+The RRI compares a group's rate with the reference group's (White by default). Its 95% interval
+uses the log method of the spec, so a large ratio on a handful of children is shown as uncertain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import config, suppression
+from ..db import Database
+from ..filters import GROUPS, Resolved
+from .common import rate, where
+from .population import population_10_17
+
+COLUMNS = ["stage", "group", "count", "base", "rate_per_1000", "rri", "ci_low", "ci_high", "significant"]
+FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
+                  "age_band": "age_band"}
+Z_95 = 1.96
+
+
+def _stage_counts(db: Database, resolved: Resolved) -> pd.DataFrame:
+    """Distinct children per stage and group; a child's group by age is their age at the stage's
+    first event in the period, so each child counts once per stage."""
+    clause, params = where(resolved, "event_date", FILTER_COLUMNS)
+    group = FILTER_COLUMNS[resolved.filters.by]
+    return db.query(f"""
+        WITH firsts AS (
+            SELECT stage, {group} AS grp,
+                   row_number() OVER (PARTITION BY yjs, child_id, stage ORDER BY event_date) AS nth
+            FROM stage_event WHERE {clause}
+        )
+        SELECT stage, grp, count(*) AS count FROM firsts WHERE nth = 1 AND grp IS NOT NULL
+        GROUP BY 1, 2""", params)
+
+
+def _population(db: Database, resolved: Resolved) -> pd.Series:
+    """Each group's 10-17 population: the mean over the financial years the period covers."""
+    rows = population_10_17(db, resolved, group_by=resolved.filters.by)
+    if rows.empty:
+        return pd.Series(dtype="float64")
+    per_year = rows.groupby(["grp", "year"])["population"].sum()
+    return per_year.groupby(level="grp").mean().round()
+
+
+def disproportionality(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    f = resolved.filters
+    groups = list(GROUPS[f.by])
+    counts = _stage_counts(db, resolved).set_index(["stage", "grp"])["count"]
+    population = _population(db, resolved)
+    rows = []
+    for stage in config.STAGES:
+        for group in groups:
+            if stage == "population":
+                count = population.get(group, np.nan)
+            else:
+                count = counts.get((stage, group), 0)
+            rows.append({"stage": stage, "group": group, "count": count})
+    table = pd.DataFrame(rows)
+    table["count"] = table["count"].astype("Int64")
+    children = table["stage"] != "population"
+    mask = suppression.withhold(table, ["count"], margins=[["stage"]], eligible=children)
+
+    # The base is the group's population, or its count at the stage before (withheld with it).
+    if f.base == "population":
+        table["base"] = table["group"].map(population).astype("Int64")
+        base_hidden = pd.Series(False, index=table.index)
+    else:
+        previous = table.set_index(["stage", "group"])["count"]
+        previous_hidden = mask.set_index(table.set_index(["stage", "group"]).index)["count"]
+        keys = list(zip(table["stage"].map(config.PREVIOUS_STAGE), table["group"]))
+        table["base"] = pd.array([previous.get(k) if k[0] else pd.NA for k in keys], dtype="Int64")
+        base_hidden = pd.Series([bool(previous_hidden.get(k, False)) for k in keys], index=table.index)
+    table["rate_per_1000"] = rate(table["count"], table["base"], 1000)
+
+    reference = table[table["group"] == f.reference].set_index("stage")
+    ref_count = table["stage"].map(reference["count"]).astype("float64")
+    ref_base = table["stage"].map(reference["base"]).astype("float64")
+    ref_rate = table["stage"].map(reference["rate_per_1000"])
+    a, n1 = table["count"].astype("float64"), table["base"].astype("float64")
+    table["rri"] = (table["rate_per_1000"] / ref_rate.where(ref_rate > 0)).where(table["group"] != "Unknown")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = 1 / a - 1 / n1 + 1 / ref_count - 1 / ref_base
+        spread = Z_95 * np.sqrt(variance.where(variance >= 0))
+        log_rri = np.log(table["rri"].where(table["rri"] > 0))
+    table["ci_low"] = np.exp(log_rri - spread)
+    table["ci_high"] = np.exp(log_rri + spread)
+    table["significant"] = pd.array([None if pd.isna(lo) else bool(lo > 1 or hi < 1)
+                                     for lo, hi in zip(table["ci_low"], table["ci_high"])], dtype="boolean")
+    for column in ("rate_per_1000", "rri", "ci_low", "ci_high"):
+        table[column] = table[column].astype("float64")
+    table = table[COLUMNS]
+
+    mask = mask.reindex(columns=COLUMNS, fill_value=False)
+    mask["base"] = base_hidden
+    mask["rate_per_1000"] = mask["count"] | base_hidden
+    is_reference = table["group"] == f.reference
+    reference_hidden = table["stage"].map(
+        pd.Series(mask.loc[is_reference, "rate_per_1000"].values, index=table.loc[is_reference, "stage"].values))
+    for column in ("rri", "ci_low", "ci_high", "significant"):
+        mask[column] = mask["rate_per_1000"] | reference_hidden.fillna(False).astype(bool)
+    return table, mask

@@ -1,0 +1,40 @@
+"""fte: children entering the youth justice system for the first time, per 100,000 aged 10-17."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import suppression
+from ..db import Database
+from ..filters import Resolved
+from .common import label_periods, period_columns, period_frame, rate, where
+from .population import population_10_17
+
+COLUMNS = ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
+FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
+                  "age_band": "age_band", "disposal_type": "outcome_type"}
+
+
+def first_time_entrants(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    clause, params = where(resolved, "outcome_date", FILTER_COLUMNS)
+    counts = db.query(f"""
+        SELECT {period_columns(resolved, 'fy', 'quarter')}, yjs, count(*) AS fte,
+               sum(CASE WHEN knife_or_weapon THEN 1 ELSE 0 END) AS fte_knife_or_weapon
+        FROM first_time_entry WHERE {clause}
+        GROUP BY 1, 2, 3""", params)
+    counts["period"] = label_periods(counts)
+    population = population_10_17(db, resolved)
+    services = [resolved.filters.yjs] if resolved.filters.yjs else options["yjs"]
+    periods = period_frame(resolved)
+    periods["year"] = [fy for fy, _ in resolved.periods]
+    grid = periods.merge(pd.DataFrame({"yjs": services}), how="cross")
+    table = (grid.merge(counts[["period", "yjs", "fte", "fte_knife_or_weapon"]], on=["period", "yjs"], how="left")
+                 .merge(population.rename(columns={"population": "population_10_17"}), on=["yjs", "year"], how="left")
+                 .sort_values(["period_order", "yjs"]).reset_index(drop=True))
+    table[["fte", "fte_knife_or_weapon"]] = table[["fte", "fte_knife_or_weapon"]].fillna(0).astype("int64")
+    table["population_10_17"] = table["population_10_17"].astype("Int64")
+    table["rate_per_100000"] = rate(table["fte"], table["population_10_17"], 100_000)
+    table = table[COLUMNS]
+    mask = suppression.withhold(table, ["fte", "fte_knife_or_weapon"], margins=[["period"], ["yjs"]],
+                                dependents={"fte": ["rate_per_100000", "fte_knife_or_weapon"]})
+    return table, mask

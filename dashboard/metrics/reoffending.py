@@ -1,0 +1,117 @@
+"""programme-reoffending (windows around a programme) and reoffending-curve (Kaplan-Meier).
+
+The cohort is each child's earliest programme that passes the filters and started in the period;
+its windows and follow-up were worked out at ingest (ingest/derive.py), so here we only count.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from .. import config, suppression
+from ..db import Database
+from ..filters import Resolved
+from .common import label_periods, period_columns, where
+
+WINDOW_COLUMNS = ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
+CURVE_COLUMNS = ["cohort", "day", "at_risk", "events", "censored", "survival", "reoffended", "ci_low", "ci_high"]
+FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
+                  "age_band": "age_band_at_start", "disposal_type": "disposal_type", "programme": "programme_name"}
+#: The exact 97.5% normal quantile, as lifelines and statsmodels use for survival intervals.
+Z_95 = NormalDist().inv_cdf(0.975)
+#: window -> (SQL: is the child at risk, SQL: offences in the window)
+WINDOW_SQL = {
+    "pre": ("1 = 1", "offences_pre"),
+    "during": ("1 = 1", "offences_during"),
+    "0-3m": ("at_risk_0_3", "offences_0_3"),
+    "3-6m": ("at_risk_3_6", "offences_3_6"),
+    "6-9m": ("at_risk_6_9", "offences_6_9"),
+    "9-12m": ("at_risk_9_12", "offences_9_12"),
+}
+
+
+def _cohort_sql(resolved: Resolved) -> tuple[str, dict]:
+    clause, params = where(resolved, "start_date", FILTER_COLUMNS)
+    return f"""
+        WITH ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY yjs, child_id ORDER BY start_date, programme_id) AS nth
+            FROM programme_fact WHERE {clause}
+        ), cohort AS (SELECT * FROM ranked WHERE nth = 1)""", params
+
+
+def programme_reoffending(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cohort, params = _cohort_sql(resolved)
+    sums = ",\n".join(
+        f"""sum(CASE WHEN {risk} THEN 1 ELSE 0 END) AS "{w}|children_at_risk",
+            sum(CASE WHEN {risk} AND {offences} > 0 THEN 1 ELSE 0 END) AS "{w}|children_offended",
+            sum(CASE WHEN {risk} THEN {offences} ELSE 0 END) AS "{w}|offences" """
+        for w, (risk, offences) in WINDOW_SQL.items())
+    wide = db.query(f"""{cohort}
+        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, {sums}
+        FROM cohort GROUP BY 1, 2 ORDER BY 1, 2""", params)
+    wide["cohort"] = label_periods(wide)
+    long = wide.drop(columns=["fy", "quarter"]).melt(id_vars="cohort")
+    long[["window", "measure"]] = long["variable"].str.split("|", expand=True)
+    table = long.pivot_table(index=["cohort", "window"], columns="measure", values="value", sort=False).reset_index()
+    table["window_order"] = table["window"].map({w: i for i, w in enumerate(config.WINDOWS)})
+    table = table.sort_values(["cohort", "window_order"]).reset_index(drop=True)
+    for column in ("children_at_risk", "children_offended", "offences"):
+        table[column] = table[column].astype("int64")
+    at_risk = table["children_at_risk"].astype("float64")
+    table["rate"] = (table["children_offended"] / at_risk.where(at_risk > 0)).astype("float64")
+    table = table[WINDOW_COLUMNS] if not table.empty else pd.DataFrame(columns=WINDOW_COLUMNS)
+    mask = suppression.withhold(table, ["children_at_risk", "children_offended"],
+                                dependents={"children_at_risk": ["children_offended", "offences", "rate"],
+                                            "children_offended": ["offences", "rate"]})
+    return table, mask
+
+
+def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
+    """Survival, reoffended and its exponential Greenwood (log-log) 95% interval for one cohort.
+
+    ``days`` has one row per day with events and censored counts, day 0 included."""
+    days = days.sort_values("day").reset_index(drop=True)
+    leaving = days["events"] + days["censored"]
+    at_risk = leaving[::-1].cumsum()[::-1]
+    d, n = days["events"].astype("float64"), at_risk.astype("float64")
+    survival = np.cumprod(1 - d / n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = np.cumsum(d / (n * (n - d)))
+        log_s = np.log(survival)
+        spread = Z_95 * np.sqrt(greenwood) / np.abs(log_s)
+        s_low = np.exp(-np.exp(np.log(-log_s) + spread))
+        s_high = np.exp(-np.exp(np.log(-log_s) - spread))
+    defined = (survival > 0) & (survival < 1)
+    out = days.assign(at_risk=at_risk.astype("int64"), survival=survival, reoffended=1 - survival)
+    out["ci_low"] = np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan))
+    out["ci_high"] = np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))
+    return out
+
+
+def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cohort, params = _cohort_sql(resolved)
+    days = db.query(f"""{cohort}
+        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, days_followed AS day,
+               sum(CASE WHEN reoffended THEN 1 ELSE 0 END) AS events,
+               sum(CASE WHEN reoffended THEN 0 ELSE 1 END) AS censored
+        FROM cohort WHERE end_date IS NOT NULL
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", params)
+    days["cohort"] = label_periods(days)
+    curves = []
+    for name, group in days.groupby("cohort", sort=False):
+        group = group[["day", "events", "censored"]].astype("int64")
+        if not (group["day"] == 0).any():
+            group = pd.concat([pd.DataFrame({"day": [0], "events": [0], "censored": [0]}), group])
+        curves.append(kaplan_meier(group).assign(cohort=name))
+    table = pd.concat(curves, ignore_index=True)[CURVE_COLUMNS] if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    for column in ("day", "at_risk", "events", "censored"):
+        table[column] = table[column].astype("int64")
+    for column in ("survival", "reoffended", "ci_low", "ci_high"):
+        table[column] = table[column].astype("float64")
+    mask = suppression.withhold(table, ["at_risk", "events", "censored"],
+                                dependents={"at_risk": ["events", "censored", "survival", "reoffended",
+                                                        "ci_low", "ci_high"]})
+    return table, mask

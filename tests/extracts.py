@@ -1,0 +1,42 @@
+"""Write small extracts for tests: tables as lists of dicts, headers as the spec names them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from dashboard.ingest.spec import EXTRACT_FILES
+
+HEADERS = {spec.name: [c.name for c in spec.columns] for spec in EXTRACT_FILES}
+
+
+def write_extract(folder: Path, as_of: str = "2022-06-30", *, children=(), offences=(), outcomes=(),
+                  programmes=(), population=None, description: str = "test extract") -> Path:
+    """Write extract.json and the CSVs; missing keys become empty cells. population=None writes no file."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "extract.json").write_text(json.dumps({"as_of": as_of, "description": description}))
+    tables = {"children.csv": children, "offences.csv": offences, "outcomes.csv": outcomes,
+              "programmes.csv": programmes}
+    if population is not None:
+        tables["population.csv"] = population
+    for name, rows in tables.items():
+        with (folder / name).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=HEADERS[name], lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return folder
+
+
+def child(child_id, date_of_birth, yjs="Testshire", sex="male", ethnicity_group="White", locality="North"):
+    return dict(child_id=child_id, date_of_birth=date_of_birth, sex=sex, ethnicity_group=ethnicity_group,
+                yjs=yjs, locality=locality)
+
+
+def population_rows(yjs="Testshire", year=2021, per_cell=10, locality=None,
+                    sexes=("male", "female"), groups=("White", "Mixed", "Asian", "Black", "Other", "Unknown")):
+    """A population table with ``per_cell`` children in every age, sex and group cell."""
+    return [dict(yjs=yjs, year=year, age=age, sex=sex, ethnicity_group=group, population=per_cell,
+                 locality=locality) for age in range(10, 18) for sex in sexes for group in groups]

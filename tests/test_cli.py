@@ -1,0 +1,80 @@
+"""The command line as an analyst uses it: export formats, errors and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .extracts import child, population_rows, write_extract
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, db=None):
+    env = {**os.environ, "DASHBOARD_DB": str(db)} if db else dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "dashboard", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    children = [child(f"k{i}", "2006-01-01", sex="female" if i % 3 else "male") for i in range(12)]
+    outcomes = [dict(outcome_id=f"u{i}", child_id=f"k{i}", outcome_date="2021-06-01", outcome_type="YOUTH_CAUTION")
+                for i in range(7)]
+    write_extract(folder / "x", children=children, outcomes=outcomes, population=population_rows(year=2021))
+    path = folder / "cli.duckdb"
+    done = run("ingest", folder / "x", "--db", path)
+    assert done.returncode == 0, done.stderr
+    assert "Loaded Testshire" in done.stdout
+    return path
+
+
+def test_export_csv_and_json_agree(db):
+    as_csv = list(csv.DictReader(io.StringIO(run("export", "fte", "--format", "csv", "--db", db).stdout)))
+    as_json = json.loads(run("export", "fte", "--format", "json", "--db", db).stdout)
+    assert [r["period"] for r in as_csv] == [r["period"] for r in as_json] == ["2021-22"]
+    assert as_json[0]["fte"] == 7 and isinstance(as_json[0]["fte"], int)
+    assert as_json[0]["rate_per_100000"] == pytest.approx(7 / 960 * 100_000)
+    assert float(as_csv[0]["rate_per_100000"]) == pytest.approx(as_json[0]["rate_per_100000"])
+
+
+def test_suppressed_cells_are_null_unless_unsuppressed(db):
+    girls = json.loads(run("export", "fte", "--sex", "male", "--format", "json", "--db", db).stdout)
+    assert girls[0]["fte"] is None and girls[0]["rate_per_100000"] is None            # 3 boys
+    raw = json.loads(run("export", "fte", "--sex", "male", "--unsuppressed", "--format", "json", "--db", db).stdout)
+    assert raw[0]["fte"] == 3
+    assert run("export", "fte", "--sex", "male", "--db", db).stdout.splitlines()[1] == "2021-22,Testshire,,,480,"
+
+
+def test_database_from_the_environment(db):
+    done = run("export", "fte", "--format", "json", db=db)
+    assert done.returncode == 0 and json.loads(done.stdout)[0]["yjs"] == "Testshire"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["export", "ftes"], "unknown metric 'ftes'; valid choices: fte, disposals, referrals, disproportionality"),
+    (["export", "fte", "--yjs", "Nowhere"], "unknown YJS 'Nowhere'; valid choices: Testshire"),
+    (["export", "fte", "--period", "2001-02"], "valid financial years: 2021-22"),
+    (["export", "fte", "--sex", "x"], "valid choices: male, female, unknown"),
+    (["export", "fte", "--programme", "Any"], "--programme does not apply to fte"),
+    (["export", "fte", "--format", "xml"], "invalid choice"),
+])
+def test_wrong_values_are_one_line_errors_with_exit_2(db, args, message):
+    done = run(*args, "--db", db)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_missing_database_is_a_clear_error(tmp_path):
+    done = run("export", "fte", "--db", tmp_path / "none.duckdb")
+    assert done.returncode == 1 and "No database at" in done.stderr
