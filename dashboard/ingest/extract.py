@@ -48,11 +48,6 @@ def _problem_order(p: Problem):
     return (files.index(p.file) if p.file in files else len(files), p.file, p.line, p.column, p.message)
 
 
-def _value(sql_column: str) -> str:
-    """A cell as trimmed text, empty meaning missing."""
-    return f"NULLIF(TRIM({sql_column}), '')"
-
-
 class Stager:
     """Validates one extract folder into an in-memory DuckDB and keeps the typed tables."""
 
@@ -61,8 +56,8 @@ class Stager:
         self.progress = progress or (lambda message: None)
         self.con = duckdb.connect()
         self.problems: list[Problem] = []
-        #: extract file name -> {spec column name -> raw column (c0, c1, ...)}; absent when unreadable
-        self.columns: dict[str, dict[str, str]] = {}
+        #: extract file name -> the spec columns its header has; absent when the file is unreadable
+        self.columns: dict[str, set[str]] = {}
         self.as_of: date | None = None
         self.description = ""
         self._load_vocabulary()
@@ -105,7 +100,7 @@ class Stager:
         self.description = description if isinstance(description, str) else str(description)
 
     def read_file(self, spec: ExtractFile) -> None:
-        """Load one CSV as text into ``raw_<table>`` with a ``line`` column, mapping its header."""
+        """Load one CSV as trimmed text into ``text_<table>``, one column per spec column, plus its line."""
         path = self.folder / spec.name
         if not path.is_file():
             if spec.required:
@@ -144,36 +139,36 @@ class Stager:
                               rejects_table = 'rejects_{spec.table}', rejects_scan = 'scan_{spec.table}')""",
             {"path": str(path), "names": names},
         )
-        self._number_lines(spec)
-        self.columns[spec.name] = mapping
+        # One trimmed text column per spec column (NULL when empty or absent): every check reads these.
+        cells = ", ".join(f"NULLIF(TRIM({mapping[c.name]}), '') AS {c.name}" if c.name in mapping
+                          else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in spec.columns)
+        line, source = self._lines(spec)
+        self.con.execute(f"CREATE TEMP TABLE text_{spec.table} AS SELECT {line} AS line, {cells} FROM {source}")
+        self.con.execute(f"DROP TABLE raw_{spec.table}")
+        self.columns[spec.name] = set(mapping)
 
-    def _number_lines(self, spec: ExtractFile) -> None:
-        """Give each accepted row its line in the file: the header is line 1, and rows DuckDB
-        rejected (wrong number of fields, bad bytes) keep their own lines and become problems."""
+    def _lines(self, spec: ExtractFile) -> tuple[str, str]:
+        """The line expression and FROM clause giving each accepted row its line in the file: the header is line 1,
+        and rows DuckDB rejected (wrong number of fields, bad bytes) keep theirs and become problems."""
         rejects = self.con.execute(
             f"SELECT DISTINCT line, error_message FROM rejects_{spec.table} ORDER BY line").fetchall()
         for line, message in rejects:
             self.problems.append(Problem(spec.name, int(line), "-", f"malformed row: {message}"))
         if not rejects:
-            self.con.execute(f"ALTER TABLE raw_{spec.table} ADD COLUMN line BIGINT")
-            self.con.execute(f"UPDATE raw_{spec.table} SET line = row_index + 1")
-            return
+            return "row_index + 1", f"raw_{spec.table}"
         # The k-th accepted row sits on the k-th line that was not rejected.
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE raw_{spec.table} AS
-            WITH lines AS (
+        return "lines.line", f"""raw_{spec.table} JOIN (
                 SELECT line, row_number() OVER (ORDER BY line) AS row_index
                 FROM range(2, (SELECT count(*) FROM raw_{spec.table})
                               + (SELECT count(DISTINCT line) FROM rejects_{spec.table}) + 2) AS r(line)
                 WHERE line NOT IN (SELECT line FROM rejects_{spec.table})
-            )
-            SELECT raw.*, lines.line FROM raw_{spec.table} raw JOIN lines USING (row_index)""")
+            ) lines USING (row_index)"""
 
     # -- checking ------------------------------------------------------------------------------
-    def _column_checks(self, spec: ExtractFile, column: Column, raw: str) -> list[str]:
+    def _column_checks(self, spec: ExtractFile, column: Column) -> list[str]:
         """SELECTs yielding (line, message) for every bad cell of one column."""
-        v = _value(raw)
-        table = f"raw_{spec.table}"
+        v = column.name
+        table = f"text_{spec.table}"
         checks = []
         if column.required:
             checks.append(f"SELECT line, 'required value is missing' FROM {table} WHERE {v} IS NULL")
@@ -212,27 +207,26 @@ class Stager:
         self.problems += [Problem(spec_name, int(line), column, message) for line, message in rows]
 
     def check_file(self, spec: ExtractFile) -> None:
-        mapping = self.columns.get(spec.name)
-        if mapping is None:
+        present = self.columns.get(spec.name)
+        if present is None:
             return
         self.progress(f"Checking {spec.name}")
         for column in spec.columns:
-            if column.name in mapping:
-                self._problems_from(spec.name, column.name, self._column_checks(spec, column, mapping[column.name]))
-        if spec.id_column and spec.id_column in mapping:
-            v = _value(mapping[spec.id_column])
-            self._problems_from(spec.name, spec.id_column, [f"""
-                SELECT line, 'duplicate {spec.id_column} ''' || id || ''' (first on line ' || first_line || ')'
-                FROM (SELECT line, {v} AS id, min(line) OVER (PARTITION BY {v}) AS first_line
-                      FROM raw_{spec.table} WHERE {v} IS NOT NULL)
+            if column.name in present:
+                self._problems_from(spec.name, column.name, self._column_checks(spec, column))
+        if spec.id_column and spec.id_column in present:
+            v = spec.id_column
+            self._problems_from(spec.name, v, [f"""
+                SELECT line, 'duplicate {v} ''' || {v} || ''' (first on line ' || first_line || ')'
+                FROM (SELECT line, {v}, min(line) OVER (PARTITION BY {v}) AS first_line
+                      FROM text_{spec.table} WHERE {v} IS NOT NULL)
                 WHERE line > first_line"""])
 
     def _ref(self, spec: ExtractFile, column: str, alias: str = "") -> str | None:
-        """The trimmed raw column of a spec column, or None when the file or column is absent."""
-        mapping = self.columns.get(spec.name)
-        if mapping is None or column not in mapping:
+        """A spec column for SQL, or None when the file or column is absent."""
+        if column not in self.columns.get(spec.name, ()):
             return None
-        return _value(f"{alias}.{mapping[column]}" if alias else mapping[column])
+        return f"{alias}.{column}" if alias else column
 
     def check_links(self) -> None:
         """Ids that point nowhere, offences of another child, programme date order, duplicate population rows."""
@@ -243,14 +237,14 @@ class Stager:
                 if ref:
                     self._problems_from(spec.name, "child_id", [f"""
                         SELECT line, 'child_id ''' || {ref} || ''' is not in children.csv'
-                        FROM raw_{spec.table} WHERE {ref} IS NOT NULL
-                          AND {ref} NOT IN (SELECT {child_ids} FROM raw_child WHERE {child_ids} IS NOT NULL)"""])
+                        FROM text_{spec.table} WHERE {ref} IS NOT NULL
+                          AND {ref} NOT IN (SELECT {child_ids} FROM text_child WHERE {child_ids} IS NOT NULL)"""])
         outcome_offence, offence_id = self._ref(OUTCOMES, "offence_id"), self._ref(OFFENCES, "offence_id")
         if outcome_offence and offence_id:
             self._problems_from(OUTCOMES.name, "offence_id", [f"""
                 SELECT line, 'offence_id ''' || {outcome_offence} || ''' is not in offences.csv'
-                FROM raw_outcome WHERE {outcome_offence} IS NOT NULL
-                  AND {outcome_offence} NOT IN (SELECT {offence_id} FROM raw_offence WHERE {offence_id} IS NOT NULL)"""])
+                FROM text_outcome WHERE {outcome_offence} IS NOT NULL
+                  AND {outcome_offence} NOT IN (SELECT {offence_id} FROM text_offence WHERE {offence_id} IS NOT NULL)"""])
             outcome_child = self._ref(OUTCOMES, "child_id", "o")
             offence_child = self._ref(OFFENCES, "child_id")
             linked = self._ref(OUTCOMES, "offence_id", "o")
@@ -258,21 +252,21 @@ class Stager:
                 self._problems_from(OUTCOMES.name, "offence_id", [f"""
                     SELECT o.line, 'offence ''' || {linked} || ''' belongs to child ''' || f.child
                                    || ''', not ''' || {outcome_child} || ''''
-                    FROM raw_outcome o
+                    FROM text_outcome o
                     JOIN (SELECT {offence_id} AS id, min({offence_child}) AS child
-                          FROM raw_offence GROUP BY 1) f ON f.id = {linked}
+                          FROM text_offence GROUP BY 1) f ON f.id = {linked}
                     WHERE f.child IS DISTINCT FROM {outcome_child}"""])
         referral, start, end = (self._ref(PROGRAMMES, c) for c in ("referral_date", "start_date", "end_date"))
         if referral and start:
             self._problems_from(PROGRAMMES.name, "start_date", [f"""
                 SELECT line, 'start_date ' || {start} || ' is before referral_date ' || {referral}
-                FROM raw_programme WHERE try_cast({start} AS DATE) < try_cast({referral} AS DATE)"""])
+                FROM text_programme WHERE try_cast({start} AS DATE) < try_cast({referral} AS DATE)"""])
         if end:
             checks = [f"""SELECT line, 'end_date is set but start_date is missing'
-                          FROM raw_programme WHERE {end} IS NOT NULL AND {start or 'NULL'} IS NULL"""]
+                          FROM text_programme WHERE {end} IS NOT NULL AND {start or 'NULL'} IS NULL"""]
             if start:
                 checks.append(f"""SELECT line, 'end_date ' || {end} || ' is before start_date ' || {start}
-                    FROM raw_programme WHERE try_cast({end} AS DATE) < try_cast({start} AS DATE)""")
+                    FROM text_programme WHERE try_cast({end} AS DATE) < try_cast({start} AS DATE)""")
             self._problems_from(PROGRAMMES.name, "end_date", checks)
         key = [self._ref(POPULATION, c) for c in ("yjs", "year", "age", "sex", "ethnicity_group")]
         if all(key):
@@ -281,17 +275,13 @@ class Stager:
             self._problems_from(POPULATION.name, "-", [f"""
                 SELECT line, 'duplicate row for the same yjs, year, age, sex, ethnicity_group and locality'
                              || ' (first on line ' || first_line || ')'
-                FROM (SELECT line, min(line) OVER (PARTITION BY {parts}) AS first_line FROM raw_population)
+                FROM (SELECT line, min(line) OVER (PARTITION BY {parts}) AS first_line FROM text_population)
                 WHERE line > first_line"""])
 
     # -- staging -------------------------------------------------------------------------------
     def _typed(self, spec: ExtractFile, column: Column) -> str:
         """SQL for one column's clean, typed value (NULL when the column is absent)."""
-        raw = self.columns[spec.name].get(column.name)
-        if raw is None:
-            return {"bool": "CAST(NULL AS BOOLEAN)", "date": "CAST(NULL AS DATE)",
-                    "int": "CAST(NULL AS INTEGER)"}.get(column.kind, "CAST(NULL AS VARCHAR)")
-        v = _value(f"raw.{raw}")
+        v = f"t.{column.name}"
         if column.kind == "date":
             return f"CAST({v} AS DATE)"
         if column.kind == "int":
@@ -309,7 +299,7 @@ class Stager:
             self.con.execute(f"CREATE TEMP TABLE stage_{spec.table} AS SELECT {columns} WHERE false")
             return
         columns = ", ".join(f"{self._typed(spec, c)} AS {c.name}" for c in spec.columns)
-        self.con.execute(f"CREATE TEMP TABLE stage_{spec.table} AS SELECT {columns} FROM raw_{spec.table} raw ORDER BY line")
+        self.con.execute(f"CREATE TEMP TABLE stage_{spec.table} AS SELECT {columns} FROM text_{spec.table} t ORDER BY line")
 
     @staticmethod
     def _absent_type(column: Column) -> str:
