@@ -137,29 +137,32 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
 def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
     """Every programme with its child's characteristics, dates split into years and quarters, and,
     once started, its reoffending windows and time to first offence after it ended."""
-    start, end, as_of = "p.start_date", "p.end_date", "x.as_of"
     windows = [("0_3", 0, 3), ("3_6", 3, 6), ("6_9", 6, 9), ("9_12", 9, 12)]
     window_columns = ",\n".join(
-        f"""{end} IS NOT NULL AND {_months_after(end, hi)} <= {as_of} AS at_risk_{name},
-            count(o.offence_id) FILTER (WHERE o.offence_date > {_months_after(end, lo)}
-                                         AND o.offence_date <= {_months_after(end, hi)}) AS offences_{name}"""
+        f"""b.e_{hi} IS NOT NULL AND b.e_{hi} <= b.as_of AS at_risk_{name},
+            count(o.offence_id) FILTER (WHERE o.offence_date > b.e_{lo} AND o.offence_date <= b.e_{hi})
+                AS offences_{name}"""
         for name, lo, hi in windows)
-    followed_to = f"least({as_of}, CAST({end} + INTERVAL 365 DAY AS DATE))"
     con.execute(f"""
         CREATE TEMP TABLE new_programme_fact AS
-        WITH first_after_end AS (
-            SELECT p.programme_id,
-                   count(o.offence_id) FILTER (WHERE o.offence_date >= {_months_after(start, -12)}
-                                                AND o.offence_date < {start}) AS offences_pre,
-                   count(o.offence_id) FILTER (WHERE o.offence_date >= {start}
-                                                AND o.offence_date <= coalesce({end}, {as_of})) AS offences_during,
+        WITH bounds AS (
+            SELECT p.programme_id, p.child_id, p.start_date, p.end_date, x.as_of,
+                   {_months_after("p.start_date", -12)} AS pre_from,
+                   p.end_date AS e_0, {", ".join(f"{_months_after('p.end_date', m)} AS e_{m}" for m in (3, 6, 9, 12))},
+                   least(x.as_of, CAST(p.end_date + INTERVAL 365 DAY AS DATE)) AS followed_to
+            FROM new_programme p JOIN new_extract_info x USING (yjs)
+            WHERE p.start_date IS NOT NULL
+        ), first_after_end AS (
+            SELECT b.programme_id, b.end_date, b.followed_to,
+                   count(o.offence_id) FILTER (WHERE o.offence_date >= b.pre_from
+                                                AND o.offence_date < b.start_date) AS offences_pre,
+                   count(o.offence_id) FILTER (WHERE o.offence_date >= b.start_date
+                                                AND o.offence_date <= coalesce(b.end_date, b.as_of)) AS offences_during,
                    {window_columns},
-                   min(o.offence_date) FILTER (WHERE o.offence_date > {end}) AS first_offence_after_end
-            FROM new_programme p
-            JOIN new_extract_info x USING (yjs)
-            LEFT JOIN new_offence o ON o.child_id = p.child_id
-            WHERE {start} IS NOT NULL
-            GROUP BY p.programme_id, {start}, {end}, {as_of}
+                   min(o.offence_date) FILTER (WHERE o.offence_date > b.end_date) AS first_offence_after_end
+            FROM bounds b
+            LEFT JOIN new_offence o ON o.child_id = b.child_id
+            GROUP BY ALL
         )
         SELECT p.yjs, p.child_id, p.programme_id, p.disposal_type, p.tier, p.programme_name,
                p.referral_source, coalesce(p.locality, c.locality) AS locality,
@@ -167,18 +170,17 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
                p.referral_date, {_financial_year("p.referral_date")} AS referral_fy,
                {_quarter("p.referral_date")} AS referral_quarter,
                {_age("c.date_of_birth", "p.referral_date")} AS age_at_referral,
-               p.start_date, {_financial_year(start)} AS start_fy, {_quarter(start)} AS start_quarter,
-               {_age("c.date_of_birth", start)} AS age_at_start,
-               {_age_band(_age("c.date_of_birth", start))} AS age_band_at_start,
+               p.start_date, {_financial_year("p.start_date")} AS start_fy,
+               {_quarter("p.start_date")} AS start_quarter,
+               {_age("c.date_of_birth", "p.start_date")} AS age_at_start,
+               {_age_band(_age("c.date_of_birth", "p.start_date"))} AS age_band_at_start,
                p.end_date,
                w.offences_pre, w.offences_during,
                {", ".join(f"w.at_risk_{n}, w.offences_{n}" for n, _, _ in windows)},
-               CASE WHEN {end} IS NOT NULL THEN
-                   CASE WHEN w.first_offence_after_end <= {followed_to}
-                        THEN w.first_offence_after_end - {end} ELSE {followed_to} - {end} END
-               END AS days_followed,
-               CASE WHEN {end} IS NOT NULL THEN coalesce(w.first_offence_after_end <= {followed_to}, false)
-               END AS reoffended
+               CASE WHEN w.first_offence_after_end <= w.followed_to
+                    THEN w.first_offence_after_end - w.end_date ELSE w.followed_to - w.end_date END AS days_followed,
+               CASE WHEN w.end_date IS NOT NULL
+                    THEN coalesce(w.first_offence_after_end <= w.followed_to, false) END AS reoffended
         FROM new_programme p
         JOIN new_child c USING (child_id)
         JOIN new_extract_info x ON x.yjs = p.yjs

@@ -129,40 +129,40 @@ class Stager:
                 self.problems.append(Problem(spec.name, 1, column.name, "required column is missing"))
         names = [f"c{i}" for i in range(len(header))]
         self.progress(f"Reading {spec.name}")
-        # The path and names are bound; the rejects table names are our own constants.
+        # One trimmed text column per spec column (NULL when empty or absent), with the row's line
+        # (the header is line 1). The path and names are bound; table names are our own constants.
+        cells = ", ".join(f"NULLIF(TRIM({mapping[c.name]}), '') AS {c.name}" if c.name in mapping
+                          else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in spec.columns)
         self.con.execute(
-            f"""CREATE TEMP TABLE raw_{spec.table} AS
-                SELECT *, row_number() OVER () AS row_index
+            f"""CREATE TEMP TABLE text_{spec.table} AS
+                SELECT row_number() OVER () + 1 AS line, {cells}
                 FROM read_csv($path, header = true, names = $names, all_varchar = true,
                               delim = ',', quote = '"', escape = '"',
                               store_rejects = true, ignore_errors = true,
                               rejects_table = 'rejects_{spec.table}', rejects_scan = 'scan_{spec.table}')""",
             {"path": str(path), "names": names},
         )
-        # One trimmed text column per spec column (NULL when empty or absent): every check reads these.
-        cells = ", ".join(f"NULLIF(TRIM({mapping[c.name]}), '') AS {c.name}" if c.name in mapping
-                          else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in spec.columns)
-        line, source = self._lines(spec)
-        self.con.execute(f"CREATE TEMP TABLE text_{spec.table} AS SELECT {line} AS line, {cells} FROM {source}")
-        self.con.execute(f"DROP TABLE raw_{spec.table}")
+        self._renumber_after_rejects(spec)
         self.columns[spec.name] = set(mapping)
 
-    def _lines(self, spec: ExtractFile) -> tuple[str, str]:
-        """The line expression and FROM clause giving each accepted row its line in the file: the header is line 1,
-        and rows DuckDB rejected (wrong number of fields, bad bytes) keep theirs and become problems."""
+    def _renumber_after_rejects(self, spec: ExtractFile) -> None:
+        """Rows DuckDB rejected (wrong number of fields, bad bytes) become problems on their own
+        lines, and the accepted rows after them move down: the k-th accepted row sits on the k-th
+        line that was not rejected."""
         rejects = self.con.execute(
             f"SELECT DISTINCT line, error_message FROM rejects_{spec.table} ORDER BY line").fetchall()
         for line, message in rejects:
             self.problems.append(Problem(spec.name, int(line), "-", f"malformed row: {message}"))
         if not rejects:
-            return "row_index + 1", f"raw_{spec.table}"
-        # The k-th accepted row sits on the k-th line that was not rejected.
-        return "lines.line", f"""raw_{spec.table} JOIN (
-                SELECT line, row_number() OVER (ORDER BY line) AS row_index
-                FROM range(2, (SELECT count(*) FROM raw_{spec.table})
+            return
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE text_{spec.table} AS
+            SELECT lines.line, t.* EXCLUDE (line) FROM text_{spec.table} t JOIN (
+                SELECT line, row_number() OVER (ORDER BY line) + 1 AS accepted
+                FROM range(2, (SELECT count(*) FROM text_{spec.table})
                               + (SELECT count(DISTINCT line) FROM rejects_{spec.table}) + 2) AS r(line)
                 WHERE line NOT IN (SELECT line FROM rejects_{spec.table})
-            ) lines USING (row_index)"""
+            ) lines ON lines.accepted = t.line""")
 
     # -- checking ------------------------------------------------------------------------------
     def _column_checks(self, spec: ExtractFile, column: Column) -> list[str]:
