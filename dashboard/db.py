@@ -1,20 +1,23 @@
-"""Read access to the dashboard database.
+"""Read access to the dashboard database: a DuckDB file (the default) or PostgreSQL.
 
-The app and the export command only ever read. DuckDB lets one process hold a file read-write and
-locks every other process out, so readers open the file read-only, lazily, once per process (after
-gunicorn forks), and each thread gets its own cursor. Ingest never writes the live file: it writes a
-copy and swaps it in (see ingest/load.py), so a reader reopens when the file changes.
+The app and the export command only ever read. Metric SQL is written once, with ``:name``
+placeholders, in SQL that DuckDB and PostgreSQL both read; ``query`` binds every value, never
+formatting input into the text.
 
-Metric SQL is written once, with ``:name`` placeholders, in SQL that DuckDB and PostgreSQL both
-read; ``query`` binds every value, never formatting input into the text.
+DuckDB: a process holding the file read-write locks every other process out, so readers open it
+read-only, lazily, once per process (after gunicorn forks), with a cursor per thread. Ingest never
+writes the live file: it writes a copy and swaps it in (ingest/load.py), and readers reopen when the
+file changes.
+
+PostgreSQL (``postgresql+psycopg://...``): one SQLAlchemy pool per process, read-only transactions.
 """
 
 from __future__ import annotations
 
+import decimal
 import os
 import re
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,30 +29,62 @@ _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The database file is missing, unreadable or not a dashboard database."""
+    """The database is missing, unreadable or not a dashboard database."""
 
 
-def _duckdb_sql(sql: str) -> str:
-    """Turn our ``:name`` placeholders into DuckDB's ``$name`` (our own SQL text, never input)."""
-    return _PLACEHOLDER.sub(r"$\1", sql)
+def is_server_url(location: str) -> bool:
+    return "://" in str(location)
 
 
-@dataclass
 class Database:
-    """A read-only handle on a DuckDB dashboard database, safe to share between threads."""
+    """A read-only handle on the dashboard database, safe to share between threads."""
 
-    path: Path
-    _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
-    _stamp: tuple | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
-    _memo: dict = field(default_factory=dict, repr=False)
+    location: str
 
-    @classmethod
-    def open(cls, location: str | os.PathLike | None = None) -> "Database":
-        return cls(Path(config.database_location(str(location) if location else None)))
+    @staticmethod
+    def open(location: str | os.PathLike | None = None) -> "Database":
+        """The database named by ``location``, ``DASHBOARD_DB`` or the default file."""
+        where = config.database_location(str(location) if location else None)
+        return PostgresDatabase(where) if is_server_url(where) else DuckDBDatabase(Path(where))
 
-    def _file_stamp(self) -> tuple:
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def scalar(self, sql: str, params: dict | None = None):
+        frame = self.query(sql, params)
+        return None if frame.empty else frame.iat[0, 0]
+
+    def version(self) -> object:
+        """Changes whenever new data is loaded: cached values are kept per version."""
+        raise NotImplementedError
+
+    def memo(self, key: str, compute):
+        """A value worked out once per loaded database (filter options and the like)."""
+        version = self.version()
+        cache = getattr(self, "_memo", None)
+        if cache is None or cache[0] != version:
+            cache = self._memo = (version, {})
+        if key not in cache[1]:
+            cache[1][key] = compute()
+        return cache[1][key]
+
+    def close(self) -> None:
+        pass
+
+
+class DuckDBDatabase(Database):
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._stamp: tuple | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"DuckDBDatabase({self.location!r})"
+
+    def version(self) -> tuple:
         try:
             st = self.path.stat()
         except FileNotFoundError as exc:
@@ -59,7 +94,7 @@ class Database:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor, reopening the file if ingest has swapped in a new one."""
-        stamp = self._file_stamp()
+        stamp = self.version()
         with self._lock:
             if self._con is None or stamp != self._stamp:
                 if self._con is not None:
@@ -71,31 +106,61 @@ class Database:
                     raise DatabaseUnavailable(f"The database at {self.path} cannot be read: {exc}") from exc
                 self._stamp = stamp
                 self._local = threading.local()
-                self._memo = {}
-            con = self._con
-        cursor = getattr(self._local, "cursor", None)
+            con, local = self._con, self._local
+        cursor = getattr(local, "cursor", None)
         if cursor is None:
-            cursor = con.cursor()
-            self._local.cursor = cursor
+            cursor = local.cursor = con.cursor()
         return cursor
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        """Run one SELECT with bound parameters and return its rows."""
-        return self._cursor().execute(_duckdb_sql(sql), params or {}).df()
-
-    def scalar(self, sql: str, params: dict | None = None):
-        row = self._cursor().execute(_duckdb_sql(sql), params or {}).fetchone()
-        return row[0] if row else None
-
-    def memo(self, key: str, compute):
-        """A value worked out once per database file (filter options and the like)."""
-        self._cursor()
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        """Run one SELECT with bound parameters; ``:name`` becomes DuckDB's ``$name``."""
+        return self._cursor().execute(_PLACEHOLDER.sub(r"$\1", sql), params or {}).df()
 
     def close(self) -> None:
         with self._lock:
             if self._con is not None:
                 self._con.close()
             self._con = None
+
+
+class PostgresDatabase(Database):
+    #: Connections per process: gunicorn runs one process per worker, each with a few threads.
+    POOL_SIZE = int(os.environ.get("DASHBOARD_DB_POOL_SIZE", "4"))
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+        self.location = url
+        self.engine = create_engine(url, pool_size=self.POOL_SIZE, max_overflow=self.POOL_SIZE,
+                                    pool_pre_ping=True, pool_recycle=1800,
+                                    execution_options={"postgresql_readonly": True})
+
+    def __repr__(self) -> str:
+        return f"PostgresDatabase({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        from sqlalchemy import exc, text
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execute(text(sql), params or {})
+                frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        except exc.OperationalError as error:
+            raise DatabaseUnavailable(f"The PostgreSQL database cannot be reached: {error.orig}") from error
+        return _plain_numbers(frame)
+
+    def version(self) -> object:
+        return self.query("SELECT max(loaded_at) AS loaded, count(*) AS services FROM extract_info").iloc[0].tolist()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """PostgreSQL sums are NUMERIC (Decimal): make them ints or floats as DuckDB returns them."""
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if not values.empty and isinstance(values.iloc[0], decimal.Decimal):
+            as_float = frame[column].astype("float64")
+            whole = as_float.dropna()
+            frame[column] = as_float.astype("int64") if (whole == whole.round()).all() and \
+                len(whole) == len(as_float) else as_float
+    return frame

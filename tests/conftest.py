@@ -1,8 +1,8 @@
-"""Shared fixtures: build a database from a small extract in a temporary folder."""
+"""Shared fixtures. Every measure test runs on both backends: a DuckDB file and PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import pytest
 
@@ -10,14 +10,49 @@ from dashboard.db import Database
 from dashboard.ingest import ingest
 
 from .extracts import write_extract
+from .postgres import postgres_bin, postgres_server
+
+BACKENDS = ("duckdb", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def new_postgres_database():
+    """Make an empty PostgreSQL database; skipped (locally) or failed (CI) without PostgreSQL."""
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL must be installed in CI (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed")
+    with postgres_server() as new_database:
+        yield new_database
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_at(backend, request, tmp_path_factory):
+    """``database_at(name)``: where to load a database of this name on the current backend."""
+    if backend == "postgresql":
+        factory = request.getfixturevalue("new_postgres_database")
+        return lambda name: factory()
+    folder = tmp_path_factory.mktemp("databases")
+    return lambda name: str(folder / f"{name}.duckdb")
+
+
+@pytest.fixture(scope="session")
+def build_database(database_at, tmp_path_factory):
+    """``build_database(name, **tables)``: write an extract, load it, open the database."""
+    def build(name: str, **tables) -> Database:
+        folder = write_extract(tmp_path_factory.mktemp(name), **tables)
+        location = database_at(name)
+        ingest(folder, location)
+        return Database.open(location)
+    return build
 
 
 @pytest.fixture
-def load_extract(tmp_path):
-    """Write an extract and ingest it: ``db = load_extract(children=[...], ...)``."""
-    def load(db_name: str = "test.duckdb", **tables) -> Database:
-        folder = write_extract(tmp_path / f"extract-{len(list(tmp_path.iterdir()))}", **tables)
-        db_path = tmp_path / db_name
-        ingest(folder, db_path)
-        return Database.open(db_path)
-    return load
+def load_extract(build_database, request):
+    """The same for one test: ``db = load_extract(children=[...], ...)``."""
+    return lambda **tables: build_database(request.node.name[:40].replace("[", "_").replace("]", ""), **tables)

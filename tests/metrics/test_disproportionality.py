@@ -43,16 +43,9 @@ add("u1", "Unknown")
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    from dashboard.db import Database
-    from dashboard.ingest import ingest
-
-    from ..extracts import write_extract
-    folder = write_extract(tmp_path_factory.mktemp("dp") / "x", children=CHILDREN, offences=OFFENCES,
-                           outcomes=OUTCOMES, population=POPULATION)
-    path = folder.parent / "dp.duckdb"
-    ingest(folder, path)
-    return Database.open(path)
+def db(build_database):
+    return build_database("disproportionality", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES,
+                          population=POPULATION)
 
 
 def table(db, **filters):

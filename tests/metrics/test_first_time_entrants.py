@@ -52,10 +52,10 @@ OUTCOMES = [
 POPULATION = population_rows(year=2021, per_cell=10) + population_rows(year=2020, per_cell=5)
 
 
-@pytest.fixture
-def db(load_extract):
-    return load_extract(children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES, population=POPULATION,
-                        as_of="2022-06-30")
+@pytest.fixture(scope="module")
+def db(build_database):
+    return build_database("fte", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES, population=POPULATION,
+                          as_of="2022-06-30")
 
 
 def rows(db, **filters):

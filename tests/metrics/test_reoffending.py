@@ -51,9 +51,10 @@ OFFENCES = [
 ]
 
 
-@pytest.fixture
-def db(load_extract):
-    return load_extract(children=CHILDREN, offences=OFFENCES, programmes=PROGRAMMES, as_of="2022-06-30")
+@pytest.fixture(scope="module")
+def db(build_database):
+    return build_database("reoffending", children=CHILDREN, offences=OFFENCES, programmes=PROGRAMMES,
+                          as_of="2022-06-30")
 
 
 def windows(db, **filters):
