@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import mmap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,29 @@ class ExtractRejected(Exception):
 def _problem_order(p: Problem):
     files = [EXTRACT_JSON] + [f.name for f in EXTRACT_FILES]
     return (files.index(p.file) if p.file in files else len(files), p.file, p.line, p.column, p.message)
+
+
+def _layout(path: Path) -> tuple[bool, bool]:
+    """Whether a file has any quote character, and any blank line: either can move rows off the
+    line DuckDB's row count would give them. One scan at memory speed."""
+    if path.stat().st_size == 0:
+        return False, False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') >= 0, data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
+
+
+def _csv_fault(path: Path) -> tuple[int, str] | None:
+    """Where a file stops being CSV (e.g. a quote never closed), found by Python's strict reader,
+    for the rare file DuckDB cannot read at all."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        row_line = 1
+        try:
+            for _ in reader:
+                row_line = reader.line_num + 1
+        except csv.Error as exc:
+            return row_line, str(exc)
+    return None
 
 
 class Stager:
@@ -107,8 +131,8 @@ class Stager:
                 self.problems.append(Problem(spec.name, 0, "-", "required file is missing"))
             return
         try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                header = next(csv.reader(handle), None)
+            with path.open("rb") as handle:
+                header = next(csv.reader([handle.readline().decode("utf-8-sig")]), None)
         except UnicodeDecodeError:
             self.problems.append(Problem(spec.name, 1, "-", "the header is not UTF-8 text"))
             return
@@ -129,40 +153,63 @@ class Stager:
                 self.problems.append(Problem(spec.name, 1, column.name, "required column is missing"))
         names = [f"c{i}" for i in range(len(header))]
         self.progress(f"Reading {spec.name}")
+        quoted, blank_lines = _layout(path)
+        # A value in quotes may hold a line break, which moves every later row down a line.
+        breaks = " OR ".join(f"contains({n}, chr(10))" for n in names) if quoted else "false"
         # One trimmed text column per spec column (NULL when empty or absent), with the row's line
         # (the header is line 1). The path and names are bound; table names are our own constants.
         cells = ", ".join(f"NULLIF(TRIM({mapping[c.name]}), '') AS {c.name}" if c.name in mapping
                           else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in spec.columns)
-        self.con.execute(
-            f"""CREATE TEMP TABLE text_{spec.table} AS
-                SELECT row_number() OVER () + 1 AS line, {cells}
-                FROM read_csv($path, header = true, names = $names, all_varchar = true,
-                              delim = ',', quote = '"', escape = '"',
-                              store_rejects = true, ignore_errors = true,
-                              rejects_table = 'rejects_{spec.table}', rejects_scan = 'scan_{spec.table}')""",
-            {"path": str(path), "names": names},
-        )
-        self._renumber_after_rejects(spec)
+        try:
+            self.con.execute(
+                f"""CREATE TEMP TABLE text_{spec.table} AS
+                    SELECT row_number() OVER () + 1 AS line, ({breaks}) AS has_break, {cells}
+                    FROM read_csv($path, header = true, names = $names, all_varchar = true,
+                                  delim = ',', quote = '"', escape = '"', comment = '',
+                                  store_rejects = true, ignore_errors = true,
+                                  rejects_table = 'rejects_{spec.table}', rejects_scan = 'scan_{spec.table}')""",
+                {"path": str(path), "names": names},
+            )
+        except duckdb.Error as exc:
+            line, message = _csv_fault(path) or (0, str(exc).splitlines()[0])
+            self.problems.append(Problem(spec.name, line, "-", f"cannot be read as CSV: {message}"))
+            return
+        rejected = self.con.execute(
+            f"SELECT DISTINCT line, error_message FROM rejects_{spec.table} ORDER BY line").fetchall()
+        irregular = rejected or blank_lines or self.con.execute(
+            f"SELECT bool_or(has_break) FROM text_{spec.table}").fetchone()[0]
+        if irregular:
+            self._number_lines_exactly(spec, path, dict(rejected))
         self.columns[spec.name] = set(mapping)
 
-    def _renumber_after_rejects(self, spec: ExtractFile) -> None:
-        """Rows DuckDB rejected (wrong number of fields, bad bytes) become problems on their own
-        lines, and the accepted rows after them move down: the k-th accepted row sits on the k-th
-        line that was not rejected."""
-        rejects = self.con.execute(
-            f"SELECT DISTINCT line, error_message FROM rejects_{spec.table} ORDER BY line").fetchall()
-        for line, message in rejects:
-            self.problems.append(Problem(spec.name, int(line), "-", f"malformed row: {message}"))
-        if not rejects:
-            return
+    def _number_lines_exactly(self, spec: ExtractFile, path: Path, rejected: dict[int, str]) -> None:
+        """Give every row its true line in the file when the quick count (row + 1) would be wrong:
+        after blank lines, values holding line breaks, or rows DuckDB rejected (wrong number of
+        fields, bad bytes), which become problems. DuckDB numbers a rejected row by the rows and
+        blank lines before it; one pass of Python's csv module maps that to the line in the file."""
+        lines, rejected_lines, accepted = [], {}, 0
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            row_line, counted = 2, 1          # the line a row starts on; DuckDB's count of rows so far
+            for record in reader:
+                counted += 1
+                if record and counted in rejected:
+                    rejected_lines[counted] = row_line
+                elif record:
+                    accepted += 1
+                    lines.append((accepted, row_line))
+                row_line = reader.line_num + 1
+        for counted, message in rejected.items():
+            self.problems.append(Problem(spec.name, rejected_lines.get(counted, counted), "-",
+                                         f"malformed row: {message}"))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE line_map (line BIGINT, file_line BIGINT)")
+        self.con.execute("INSERT INTO line_map SELECT unnest($rows) AS line, unnest($lines) AS file_line",
+                         {"rows": [n + 1 for n, _ in lines], "lines": [line for _, line in lines]})
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE text_{spec.table} AS
-            SELECT lines.line, t.* EXCLUDE (line) FROM text_{spec.table} t JOIN (
-                SELECT line, row_number() OVER (ORDER BY line) + 1 AS accepted
-                FROM range(2, (SELECT count(*) FROM text_{spec.table})
-                              + (SELECT count(DISTINCT line) FROM rejects_{spec.table}) + 2) AS r(line)
-                WHERE line NOT IN (SELECT line FROM rejects_{spec.table})
-            ) lines ON lines.accepted = t.line""")
+            SELECT coalesce(m.file_line, t.line) AS line, t.* EXCLUDE (line)
+            FROM text_{spec.table} t LEFT JOIN line_map m USING (line)""")
 
     # -- checking ------------------------------------------------------------------------------
     def _column_checks(self, spec: ExtractFile, column: Column) -> list[str]:

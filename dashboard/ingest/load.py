@@ -13,6 +13,7 @@ only then is the database touched, and in one transaction:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -77,8 +78,8 @@ def ingest(folder: Path, location: str | Path, progress: Progress | None = None)
 def _remove_stale_copies(db_path: Path) -> None:
     """Copies left by an ingest that was killed; their process is gone."""
     for stale in db_path.parent.glob(db_path.name + ".tmp-*"):
-        pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+        pid = re.fullmatch(r"(\d+)(\.wal)?", stale.name.rsplit(".tmp-", 1)[-1])
+        if pid and not Path(f"/proc/{pid.group(1)}").exists():
             stale.unlink(missing_ok=True)
 
 
@@ -120,6 +121,7 @@ def _write_duckdb(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         os.replace(copy, db_path)
     finally:
         copy.unlink(missing_ok=True)
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
