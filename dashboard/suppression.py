@@ -40,23 +40,24 @@ def withhold(table: pd.DataFrame, counts: Sequence[str], *, margins: Sequence[Se
         changed = False
         for column in counts:
             for margin in margins:
-                groups = table.loc[rows].groupby(list(margin), dropna=False, sort=False) if margin else \
-                    [(None, table.loc[rows])]
-                for _, group in groups:
-                    hidden = mask.loc[group.index, column]
-                    if hidden.sum() != 1 or len(group) < 2:
-                        continue
-                    shown = group.loc[~hidden, column].dropna()
-                    if shown.empty:
-                        continue
-                    positive = shown[shown > 0]
-                    victim = (positive if not positive.empty else shown).idxmin()
-                    mask.loc[victim, column] = True
+                victims = _second_cells(table.loc[rows], mask.loc[rows, column], column, list(margin))
+                if len(victims):
+                    mask.loc[victims, column] = True
                     changed = True
     for column, derived in (dependents or {}).items():
         for d in derived:
             mask[d] = mask[d] | mask[column]
     return mask
+
+
+def _second_cells(table: pd.DataFrame, hidden: pd.Series, column: str, margin: list[str]) -> pd.Index:
+    """For every group holding exactly one hidden cell, its smallest other cell (non-zero first)."""
+    groups = table[margin] if margin else pd.DataFrame({"all": 0}, index=table.index)
+    grouped = hidden.groupby([groups[c] for c in groups.columns], dropna=False, sort=False)
+    lone = (grouped.transform("sum") == 1) & (grouped.transform("size") > 1)
+    candidates = table.loc[lone & ~hidden & table[column].notna(), column]
+    order = pd.DataFrame({"zero": candidates <= 0, "value": candidates}).sort_values(["zero", "value"], kind="stable")
+    return order.index[~groups.loc[order.index].duplicated().to_numpy()]
 
 
 def apply(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
