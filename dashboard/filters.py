@@ -41,6 +41,9 @@ class Filters:
     by: str = "ethnicity_group"         # disproportionality: ethnicity_group | sex | age_band
     base: str = "population"            # disproportionality: population | previous
     reference: str | None = None        # disproportionality: defaults per `by`
+    combine: bool = False               # fte: all services as one row (the overview's headline)
+    breakdown: str = "locality,referral_source,age"   # referrals: the columns to split by; others read 'All';
+                                                      # disposals: 'tier' for tier totals
 
     def chosen(self) -> dict[str, object]:
         """The filters set away from their defaults."""
@@ -54,9 +57,9 @@ PERIOD_FILTERS = ("period", "date_from", "date_to", "by_quarter")
 
 #: Which filters each measure honours; any other filter chosen is reported as not applying.
 APPLIES = {
-    "fte": {*PERIOD_FILTERS, "yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type"},
-    "disposals": {*PERIOD_FILTERS, *COHORT_FILTERS},
-    "referrals": {*PERIOD_FILTERS, *COHORT_FILTERS},
+    "fte": {*PERIOD_FILTERS, "yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "combine"},
+    "disposals": {*PERIOD_FILTERS, *COHORT_FILTERS, "breakdown"},
+    "referrals": {*PERIOD_FILTERS, *COHORT_FILTERS, "breakdown"},
     "disproportionality": {"period", "date_from", "date_to", "yjs", "locality", "sex", "ethnicity_group",
                            "age_band", "by", "base", "reference"},
     "programme-reoffending": {*PERIOD_FILTERS, *COHORT_FILTERS},

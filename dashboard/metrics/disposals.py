@@ -16,19 +16,26 @@ FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity
 
 
 def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """By disposal type; with breakdown 'tier', one row per tier (disposal_type 'All'), for headlines
+    that need a tier's total without adding up cells that may be withheld."""
     clause, params = where(resolved, "start_date", FILTER_COLUMNS)
+    by_tier = resolved.filters.breakdown == "tier"
+    split = "tier" if by_tier else "disposal_type"
     counts = db.query(f"""
-        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, disposal_type, count(*) AS count
+        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, {split}, count(*) AS count
         FROM programme_fact WHERE {clause}
         GROUP BY 1, 2, 3""", params)
     counts["period"] = label_periods(counts)
-    order = {t: i for i, t in enumerate(config.DISPOSAL_TYPES)}
-    types = sorted(counts["disposal_type"].unique(), key=order.get)
-    grid = period_frame(resolved).merge(pd.DataFrame({"disposal_type": types}), how="cross")
-    table = grid.merge(counts[["period", "disposal_type", "count"]], on=["period", "disposal_type"], how="left")
+    order = {t: i for i, t in enumerate(config.TIERS if by_tier else config.DISPOSAL_TYPES)}
+    kinds = sorted(counts[split].unique(), key=order.get)
+    grid = period_frame(resolved).merge(pd.DataFrame({split: kinds}), how="cross")
+    table = grid.merge(counts[["period", split, "count"]], on=["period", split], how="left")
     table["count"] = table["count"].fillna(0).astype("int64")
-    table["tier"] = table["disposal_type"].map(config.DISPOSAL_TIERS)
-    table["type_order"] = table["disposal_type"].map(order)
-    table = table.sort_values(["period_order", "type_order"]).reset_index(drop=True)[COLUMNS]
+    if by_tier:
+        table["disposal_type"] = "All"
+    else:
+        table["tier"] = table["disposal_type"].map(config.DISPOSAL_TIERS)
+    table["order"] = table[split].map(order)
+    table = table.sort_values(["period_order", "order"]).reset_index(drop=True)[COLUMNS]
     mask = suppression.withhold(table, ["count"], margins=[["period"], ["disposal_type"]])
     return table, mask

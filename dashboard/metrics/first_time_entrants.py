@@ -10,6 +10,7 @@ from ..filters import Resolved
 from .common import label_periods, period_columns, period_frame, rate, where
 from .population import population_10_17
 
+ALL_SERVICES = "All services"
 COLUMNS = ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
 FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
                   "age_band": "age_band", "disposal_type": "outcome_type"}
@@ -17,14 +18,19 @@ FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity
 
 def first_time_entrants(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     clause, params = where(resolved, "outcome_date", FILTER_COLUMNS)
+    combine = resolved.filters.combine and not resolved.filters.yjs
+    service = f"'{ALL_SERVICES}'" if combine else "yjs"
     counts = db.query(f"""
-        SELECT {period_columns(resolved, 'fy', 'quarter')}, yjs, count(*) AS fte,
+        SELECT {period_columns(resolved, 'fy', 'quarter')}, {service} AS yjs, count(*) AS fte,
                sum(CASE WHEN knife_or_weapon THEN 1 ELSE 0 END) AS fte_knife_or_weapon
         FROM first_time_entry WHERE {clause}
         GROUP BY 1, 2, 3""", params)
     counts["period"] = label_periods(counts)
     population = population_10_17(db, resolved)
     services = [resolved.filters.yjs] if resolved.filters.yjs else options["yjs"]
+    if combine:
+        services = [ALL_SERVICES]
+        population = population.assign(yjs=ALL_SERVICES).groupby(["yjs", "year"], as_index=False)["population"].sum()
     periods = period_frame(resolved)
     periods["year"] = [fy for fy, _ in resolved.periods]
     grid = periods.merge(pd.DataFrame({"yjs": services}), how="cross")

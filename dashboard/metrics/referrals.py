@@ -6,10 +6,11 @@ import pandas as pd
 
 from .. import suppression
 from ..db import Database
-from ..filters import Resolved
+from ..filters import InvalidFilter, Resolved
 from .common import label_periods, period_columns, where
 
 COLUMNS = ["period", "locality", "referral_source", "age", "count"]
+ALL = "All"
 FILTER_COLUMNS = {
     "yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
     "age_band": "CASE WHEN age_at_referral BETWEEN 10 AND 14 THEN '10-14' "
@@ -18,18 +19,28 @@ FILTER_COLUMNS = {
 }
 
 
+SPLITS = {"locality": "coalesce(locality, 'Unknown')", "referral_source": "coalesce(referral_source, 'Unknown')",
+          "age": "age_at_referral"}
+
+
 def referrals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     clause, params = where(resolved, "referral_date", FILTER_COLUMNS)
+    split = [c for c in SPLITS if c in resolved.filters.breakdown.split(",")]
+    if not split:
+        raise InvalidFilter(f"breakdown must name some of: {', '.join(SPLITS)}")
+    selected = ", ".join(f"{SPLITS[c]} AS {c}" for c in split)
+    groups = ", ".join(str(n) for n in range(1, len(split) + 3))
     table = db.query(f"""
-        SELECT {period_columns(resolved, 'referral_fy', 'referral_quarter')},
-               coalesce(locality, 'Unknown') AS locality, coalesce(referral_source, 'Unknown') AS referral_source,
-               age_at_referral AS age, count(*) AS count
+        SELECT {period_columns(resolved, 'referral_fy', 'referral_quarter')}, {selected}, count(*) AS count
         FROM programme_fact WHERE {clause}
-        GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 1, 2, 3, 4, 5""", params)
+        GROUP BY {groups} ORDER BY {groups}""", params)
     table["period"] = label_periods(table)
-    table = table[COLUMNS].astype({"age": "int64", "count": "int64"}).reset_index(drop=True)
-    mask = suppression.withhold(table, ["count"], margins=[["period", "locality", "referral_source"],
-                                                           ["period", "locality", "age"],
-                                                           ["period", "referral_source", "age"]])
+    for column in SPLITS:
+        if column not in split:
+            table[column] = ALL
+    table = table[COLUMNS].astype({"count": "int64"}).reset_index(drop=True)
+    if "age" in split:
+        table["age"] = table["age"].astype("int64")
+    margins = [["period", *(c for c in split if c != dropped)] for dropped in split]
+    mask = suppression.withhold(table, ["count"], margins=margins)
     return table, mask

@@ -1,0 +1,127 @@
+"""The chart card, written once: title, plain subtitle, the figure with a text caption, a table of
+the same numbers (withheld cells shown as c), a CSV of exactly what is shown, and the source.
+
+A page lays out ``chart_card(card_id, title)`` and fills it from its callback with
+``card_outputs(card_id)`` and ``card_values(...)`` (or ``card_error(...)``: a plain message and no data).
+"""
+
+from __future__ import annotations
+
+import re
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import MATCH, Input, Output, State, callback, dcc, html
+
+from .. import config
+from ..figures.theme import empty_figure
+from ..metrics import MeasureResult
+from .ids import card
+
+YJB_SOURCE = ("Source: the service's case management extract, as at {as_of}. "
+              "Counts of 1 to 4 are withheld (c), with any other cell that would reveal them.")
+PUBLISHED_SOURCE = ("Source: Youth Justice Board for England and Wales, Youth Justice Statistics; ONS population "
+                    "estimates. Contains public sector information licensed under the Open Government Licence v3.0.")
+
+
+def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader([html.H2(title, className="card-title h4", id=card("title", card_id)),
+                        html.P(id=card("subtitle", card_id), className="card-subtitle")]),
+        dbc.CardBody([
+            extra_controls or html.Div(),
+            dcc.Loading(html.Div([
+                html.Div(id=card("status", card_id), role="status"),
+                html.Figure([
+                    dcc.Graph(id=card("graph", card_id), figure=empty_figure(), config={
+                        "displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
+                        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}),
+                    html.Figcaption(id=caption_id(card_id), className="visually-hidden"),
+                ], id=card("figure", card_id), className="chart-figure", role="img",
+                    **{"aria-labelledby": caption_id(card_id)}),
+            ]), type="default", delay_show=300),
+            dbc.Collapse(dag.AgGrid(id=card("grid", card_id), columnSize="responsiveSizeToFit",
+                                    dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
+                                    className="ag-theme-alpine chart-table"),
+                         id=card("table", card_id), is_open=False),
+            dcc.Store(id=card("rows", card_id)),
+            dcc.Download(id=card("download", card_id)),
+        ]),
+        dbc.CardFooter([
+            dbc.Button("Show table", id=card("toggle", card_id), color="secondary", outline=True, size="sm",
+                       className="me-2", n_clicks=0),
+            dbc.Button("Download CSV", id=card("csv", card_id), color="secondary", outline=True, size="sm",
+                       className="me-2", n_clicks=0),
+            html.Small(id=card("source", card_id), className="card-source d-block mt-2"),
+        ]),
+    ], className="chart-card mb-4", id=f"card-{card_id}")
+
+
+def card_outputs(card_id: str) -> list[Output]:
+    parts = [("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
+             ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("rows", "data"),
+             ("source", "children")]
+    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in parts]
+
+
+def caption_id(card_id: str) -> str:
+    """A plain id, so the figure's aria-labelledby can point at its caption."""
+    return f"caption-{card_id}"
+
+
+def shown_table(result: MeasureResult, columns: list[str] | None = None) -> pd.DataFrame:
+    """The result's table as people read it: withheld cells as c, rates rounded."""
+    columns = columns or list(result.table.columns)
+    shown = result.table[columns].astype(object).where(result.table[columns].notna(), "")
+    for column in columns:
+        if pd.api.types.is_float_dtype(result.table[column]):
+            shown[column] = result.table[column].round(3).astype(object).where(result.table[column].notna(), "")
+        shown.loc[result.withheld[column], column] = config.SUPPRESSED_MARK
+    return shown
+
+
+def card_values(result: MeasureResult, figure, caption: str, *, empty_message: str, source: str,
+                columns: list[str] | None = None, filename: str = "data.csv") -> tuple:
+    """Everything a card shows, from one measure result and its figure."""
+    subtitle = result.description + (f". Not used here: {', '.join(_words(f) for f in result.ignored)}"
+                                      if result.ignored else "")
+    table = shown_table(result, columns)
+    if table.empty:
+        return (empty_figure(), subtitle, empty_message, dbc.Alert(empty_message, color="light"), True, [], [],
+                None, source)
+    column_defs = [{"field": c, "headerName": _words(c).capitalize()} for c in table.columns]
+    rows = table.to_dict("records")
+    return (figure, subtitle, caption, None, False, rows, column_defs,
+            {"filename": filename, "columns": list(table.columns), "rows": rows}, source)
+
+
+def card_error(message: str) -> tuple:
+    """A plain message and no data (bad filters, forged values, database trouble)."""
+    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "")
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def safe_filename(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-").lower()[:80] + ".csv"
+
+
+@callback(Output(card("table", MATCH), "is_open"), Output(card("toggle", MATCH), "children"),
+          Input(card("toggle", MATCH), "n_clicks"), prevent_initial_call=True)
+def toggle_table(clicks):
+    """Show or hide the table of the chart's numbers."""
+    is_open = bool(isinstance(clicks, int) and clicks % 2 == 1)
+    return is_open, "Hide table" if is_open else "Show table"
+
+
+@callback(Output(card("download", MATCH), "data"), Input(card("csv", MATCH), "n_clicks"),
+          State(card("rows", MATCH), "data"), prevent_initial_call=True)
+def download_csv(clicks, shown):
+    """Exactly the numbers on screen (withheld cells as c), as CSV."""
+    if not clicks or not isinstance(shown, dict) or not shown.get("rows"):
+        return None
+    frame = pd.DataFrame(shown["rows"], columns=shown["columns"])
+    return dcc.send_data_frame(frame.to_csv, safe_filename(str(shown.get("filename", "data"))), index=False)

@@ -1,0 +1,51 @@
+"""Colours and layout every chart shares.
+
+The Okabe-Ito palette stays distinguishable with the common colour-vision deficiencies. Each
+category keeps its colour on every page, and meaning is never carried by colour alone (labels,
+marker shapes and the table view carry it too).
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+GREY = "#6F777B"
+TEXT = "#0B0C0C"
+HIGHLIGHT = "#D55E00"
+
+ETHNICITY_COLOURS = {"White": "#0072B2", "Mixed": "#E69F00", "Asian": "#009E73", "Black": "#CC79A7",
+                     "Other": "#56B4E9", "Unknown": GREY}
+SEX_COLOURS = {"male": "#0072B2", "female": "#E69F00", "unknown": GREY}
+AGE_BAND_COLOURS = {"10-14": "#009E73", "15-17": "#CC79A7"}
+TIER_COLOURS = {"Prevention": "#56B4E9", "Diversion": "#009E73", "Pre-court": "#E69F00",
+                "First-tier": "#0072B2", "Community": "#CC79A7", "Custody": "#D55E00"}
+GROUP_COLOURS = {**ETHNICITY_COLOURS, **SEX_COLOURS, **AGE_BAND_COLOURS}
+
+WITHHELD_NOTE = "c = fewer than 5 children: withheld to protect identities, and not plotted"
+
+
+def colour_for(name: str, index: int = 0) -> str:
+    return GROUP_COLOURS.get(name) or TIER_COLOURS.get(name) or OKABE_ITO[index % len(OKABE_ITO)]
+
+
+def base_layout(figure: go.Figure, *, x_title: str = "", y_title: str = "", withheld: bool = False) -> go.Figure:
+    """Plain, large type for a projector; the withheld note when any value is not shown."""
+    figure.update_layout(
+        template="simple_white", font={"family": "Arial, Helvetica, sans-serif", "size": 15, "color": TEXT},
+        margin={"l": 60, "r": 20, "t": 20, "b": 60 + (30 if withheld else 0)}, hoverlabel={"font_size": 15},
+        height=460,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        xaxis_title=x_title, yaxis_title=y_title, separators=".,",
+    )
+    if withheld:
+        figure.add_annotation(text=WITHHELD_NOTE, xref="paper", yref="paper", x=0, y=-0.22, showarrow=False,
+                              xanchor="left", font={"size": 13, "color": GREY})
+    return figure
+
+
+def empty_figure() -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(template="simple_white", xaxis_visible=False, yaxis_visible=False,
+                         margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=460)
+    return figure

@@ -1,0 +1,51 @@
+"""What every page's callbacks share: read the URL, run a measure, turn any failure into a message.
+
+Modules starting with an underscore are not pages (Dash's page registry skips them).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from dashboard.db import DatabaseUnavailable
+from dashboard.filters import InvalidFilter
+from dashboard.metrics import MeasureResult, compute, filter_options
+from dashboard.state import database, filters_from_query
+
+log = logging.getLogger(__name__)
+UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
+
+
+def measure(metric: str, search: str | None, **settings) -> MeasureResult:
+    """One measure for the filters in the URL plus page settings; raises InvalidFilter for bad values."""
+    return compute(database(), metric, filters_from_query(search, **settings))
+
+
+def options() -> dict:
+    return filter_options(database())
+
+
+def guarded(error_values):
+    """Wrap a callback so bad input or an unreadable database gives ``error_values(message)``
+    (a plain message and no data), the detail going to the log, never a stack trace to the browser."""
+    def wrap(render):
+        @functools.wraps(render)
+        def run(*args):
+            try:
+                return render(*args)
+            except InvalidFilter as exc:
+                log.info("refused filters in %s: %s", render.__name__, exc)
+                return error_values(f"These filters cannot be shown: {exc}.")
+            except DatabaseUnavailable as exc:
+                log.error("database unavailable in %s: %s", render.__name__, exc)
+                return error_values(UNAVAILABLE)
+            except Exception:
+                log.exception("error in %s", render.__name__)
+                return error_values("Something went wrong showing this page. The error has been logged.")
+        return run
+    return wrap
+
+
+def withheld(result: MeasureResult, *columns: str) -> bool:
+    return bool(result.withheld[list(columns)].any().any())
