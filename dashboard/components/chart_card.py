@@ -38,14 +38,13 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
                         "displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                         "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}),
                     html.Figcaption(id=caption_id(card_id), className="visually-hidden"),
-                ], id=card("figure", card_id), className="chart-figure", role="img",
-                    **{"aria-labelledby": caption_id(card_id)}),
+                ], id=card("figure", card_id), className="chart-figure"),
             ]), type="default", delay_show=300),
             dbc.Collapse(dag.AgGrid(id=card("grid", card_id), columnSize="responsiveSizeToFit",
                                     dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
                                     className="ag-theme-alpine chart-table"),
                          id=card("table", card_id), is_open=False),
-            dcc.Store(id=card("rows", card_id)),
+            dcc.Store(id=card("filename", card_id)),
             dcc.Download(id=card("download", card_id)),
         ]),
         dbc.CardFooter([
@@ -60,13 +59,14 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
 
 def card_outputs(card_id: str) -> list[Output]:
     parts = [("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
-             ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("rows", "data"),
+             ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("filename", "data"),
              ("source", "children")]
     return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in parts]
 
 
 def caption_id(card_id: str) -> str:
-    """A plain id, so the figure's aria-labelledby can point at its caption."""
+    """The figure's caption: a text summary of the chart, read out by screen readers (the chart itself
+    stays interactive, so the figure is not marked as an image)."""
     return f"caption-{card_id}"
 
 
@@ -90,10 +90,10 @@ def card_values(result: MeasureResult, figure, caption: str, *, empty_message: s
     if table.empty:
         return (empty_figure(), subtitle, empty_message, dbc.Alert(empty_message, color="light"), True, [], [],
                 None, source)
-    column_defs = [{"field": c, "headerName": _words(c).capitalize()} for c in table.columns]
+    # No type inference: a withheld "c" must read as c, not "Invalid Number".
+    column_defs = [{"field": c, "headerName": _words(c).capitalize(), "cellDataType": False} for c in table.columns]
     rows = table.to_dict("records")
-    return (figure, subtitle, caption, None, False, rows, column_defs,
-            {"filename": filename, "columns": list(table.columns), "rows": rows}, source)
+    return (figure, subtitle, caption, None, False, rows, column_defs, filename, source)
 
 
 def card_error(message: str) -> tuple:
@@ -118,10 +118,13 @@ def toggle_table(clicks):
 
 
 @callback(Output(card("download", MATCH), "data"), Input(card("csv", MATCH), "n_clicks"),
-          State(card("rows", MATCH), "data"), prevent_initial_call=True)
-def download_csv(clicks, shown):
-    """Exactly the numbers on screen (withheld cells as c), as CSV."""
-    if not clicks or not isinstance(shown, dict) or not shown.get("rows"):
+          State(card("grid", MATCH), "rowData"), State(card("grid", MATCH), "columnDefs"),
+          State(card("filename", MATCH), "data"), prevent_initial_call=True)
+def download_csv(clicks, rows, columns, filename):
+    """Exactly the table on screen (withheld cells as c), as CSV. It holds what the browser already has,
+    so a forged request can only get back what it sent."""
+    if not clicks or not isinstance(rows, list) or not rows or not isinstance(columns, list):
         return None
-    frame = pd.DataFrame(shown["rows"], columns=shown["columns"])
-    return dcc.send_data_frame(frame.to_csv, safe_filename(str(shown.get("filename", "data"))), index=False)
+    fields = [c.get("field") for c in columns if isinstance(c, dict)]
+    frame = pd.DataFrame(rows).reindex(columns=fields)
+    return dcc.send_data_frame(frame.to_csv, safe_filename(str(filename or "data")), index=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .theme import GREY, HIGHLIGHT, OKABE_ITO, TIER_COLOURS, base_layout, colour_for
+from .theme import GREY, HIGHLIGHT, OKABE_ITO, TIER_COLOURS, PLAIN, WITHHELD_NOTE, base_layout, colour_for
 
 PERCENT = ".0%"
 
@@ -162,11 +162,13 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     figure.update_yaxes(tickformat=PERCENT, rangemode="tozero")
     figure.update_xaxes(tickvals=list(RISK_DAYS), ticktext=["0", "3 months", "6 months", "9 months", "12 months"],
                         range=[0, 370])
-    base_layout(figure, x_title="Time since the programme ended", y_title="Reoffended", withheld=withheld)
-    figure.add_annotation(text="Children still followed up at 0, 3, 6, 9 and 12 months<br>" + "<br>".join(lines),
-                          xref="paper", yref="paper", x=0, y=-0.3, showarrow=False, xanchor="left", yanchor="top",
-                          align="left", font={"size": 13})
-    figure.update_layout(margin={"b": 120 + 18 * len(lines)})
+    base_layout(figure, x_title="Time since the programme ended", y_title="Reoffended")
+    plot_height, below = 380, 110 + 18 * len(lines)
+    note = "<br>" + WITHHELD_NOTE if withheld else ""
+    figure.add_annotation(text="Children still followed up at 0, 3, 6, 9 and 12 months<br>" + "<br>".join(lines) + note,
+                          xref="paper", yref="paper", x=0, y=-70 / plot_height, showarrow=False, xanchor="left",
+                          yanchor="top", align="left", font={"size": 13})
+    figure.update_layout(height=plot_height + below + 40, margin={"b": below, "t": 40})
     return figure
 
 
@@ -205,6 +207,6 @@ def sparkline(values: pd.Series, labels: pd.Series) -> go.Figure:
     """A small trend for a KPI card."""
     figure = go.Figure(go.Scatter(x=labels, y=values, mode="lines+markers", line={"color": OKABE_ITO[0], "width": 2},
                                   hovertemplate="%{x}: %{y:,.1f}<extra></extra>"))
-    figure.update_layout(template="simple_white", height=70, margin={"l": 0, "r": 0, "t": 4, "b": 0},
+    figure.update_layout(template=PLAIN, height=70, margin={"l": 0, "r": 0, "t": 4, "b": 0},
                          xaxis_visible=False, yaxis_visible=False, showlegend=False)
     return figure

@@ -29,10 +29,19 @@ def colour_for(name: str, index: int = 0) -> str:
     return GROUP_COLOURS.get(name) or TIER_COLOURS.get(name) or OKABE_ITO[index % len(OKABE_ITO)]
 
 
+#: A small template of our own: plotly's named templates add ~8 KB and ~20 ms to every figure.
+PLAIN = go.layout.Template(layout={
+    "paper_bgcolor": "white", "plot_bgcolor": "white", "colorway": OKABE_ITO,
+    "xaxis": {"showline": True, "linecolor": TEXT, "ticks": "outside", "showgrid": False, "zeroline": False},
+    "yaxis": {"showline": True, "linecolor": TEXT, "ticks": "outside", "showgrid": True, "gridcolor": "#e5e5e5",
+              "zeroline": False},
+})
+
+
 def base_layout(figure: go.Figure, *, x_title: str = "", y_title: str = "", withheld: bool = False) -> go.Figure:
     """Plain, large type for a projector; the withheld note when any value is not shown."""
     figure.update_layout(
-        template="simple_white", font={"family": "Arial, Helvetica, sans-serif", "size": 15, "color": TEXT},
+        template=PLAIN, font={"family": "Arial, Helvetica, sans-serif", "size": 15, "color": TEXT},
         margin={"l": 60, "r": 20, "t": 20, "b": 60 + (30 if withheld else 0)}, hoverlabel={"font_size": 15},
         height=460,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
@@ -46,6 +55,6 @@ def base_layout(figure: go.Figure, *, x_title: str = "", y_title: str = "", with
 
 def empty_figure() -> go.Figure:
     figure = go.Figure()
-    figure.update_layout(template="simple_white", xaxis_visible=False, yaxis_visible=False,
+    figure.update_layout(template=PLAIN, xaxis_visible=False, yaxis_visible=False,
                          margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=460)
     return figure

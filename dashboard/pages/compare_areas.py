@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, callback, html
@@ -12,7 +9,7 @@ from dash import Input, callback, html
 from dashboard.components.chart_card import PUBLISHED_SOURCE, card_error, card_outputs, card_values, chart_card
 from dashboard.figures import area_map, bars, trend_lines
 from dashboard.filters import period_label
-from dashboard.ingest.public import BOUNDARIES
+from dashboard.metrics import boundaries, service_areas
 from dashboard.state import database
 from dashboard.pages._common import guarded, measure, options
 
@@ -20,11 +17,6 @@ dash.register_page(__name__, path="/compare-areas", name="Compare areas", order=
                    title="Compare areas - Youth justice partnership dashboard")
 YEAR, REGION, HIGHLIGHT = "areas-year", "areas-region", "areas-highlight"
 CARDS = ("areas-ranked", "areas-map", "areas-regions", "areas-trend")
-
-
-@lru_cache(maxsize=1)
-def boundaries() -> dict:
-    return json.loads(BOUNDARIES.read_text())
 
 
 def _select(control, label, choices, value, everything=None):
@@ -65,7 +57,7 @@ def update(year, region, highlight):
     regions = measure("areas", None, period=year, level="region")
     trend = measure("areas", None, region=region or None, level="region" if region else "national")
     ordered = ranked.table.sort_values("rate_per_1000", ascending=False)
-    areas = database().query("SELECT yjs, ctyua_code, ctyua_name FROM yjs_area")
+    areas = service_areas(database())
     top = ordered.dropna(subset=["rate_per_1000"]).head(1)
     first = f"Highest: {top.iloc[0]['yjs']}, {top.iloc[0]['rate_per_1000']:.1f} per 1,000." if len(top) else ""
     empty = "No published figures for this choice."

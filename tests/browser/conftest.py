@@ -1,0 +1,87 @@
+"""A running app (gunicorn on a free loopback port, on a small demo database) and Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ..demo import build_small_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    return build_small_demo(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_db):
+    port = _free_port()
+    env = {**os.environ, "DASHBOARD_DB": str(demo_db)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
+                               f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail("the app did not start: " + server.stderr.read().decode()[-2000:])
+            time.sleep(0.25)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium must be installed in CI (apt-get install chromium)")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def open_page(page, url: str):
+    """Open a page and wait until every chart card has been filled (or shows its message)."""
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("""() => {
+        const cards = document.querySelectorAll('.chart-card');
+        if (!cards.length && !document.querySelector('.kpi-card, .about-text')) return false;
+        return [...cards].every(c => c.querySelector('.js-plotly-plot .main-svg') || c.querySelector('.alert'))
+            && !document.querySelector('[data-dash-is-loading="true"]');
+    }""", timeout=30_000)
+    return page

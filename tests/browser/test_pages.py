@@ -1,0 +1,117 @@
+"""The dashboard in a real Chromium against the running app (gunicorn, demo database)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from dashboard.db import Database
+from dashboard.filters import Filters
+from dashboard.metrics import compute, filter_options
+
+from .conftest import ROOT, open_page
+
+PAGES = ["/", "/first-time-entrants", "/disposals", "/referrals", "/disproportionality", "/reoffending",
+         "/compare-areas", "/about"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_renders_with_data_and_no_error(page, app_url, path):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    open_page(page, app_url + path)
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").count() == 1
+    assert page.locator(".alert-warning, .alert-danger").count() == 0
+    if path not in ("/", "/about"):
+        assert page.locator(".chart-card .js-plotly-plot").count() >= 1
+        assert page.locator(".chart-card .card-subtitle").first.inner_text().strip()
+    if path == "/":
+        assert page.locator(".kpi-card").count() == 5
+    assert errors == []
+
+
+def _grid_rows(page, card: str) -> list[dict]:
+    """The table view of a card, as the reader sees it."""
+    grid = page.locator(f"#card-{card} .ag-center-cols-container .ag-row")
+    rows = []
+    for i in range(grid.count()):
+        cells = grid.nth(i).locator(".ag-cell")
+        rows.append({cells.nth(j).get_attribute("col-id"): cells.nth(j).inner_text() for j in range(cells.count())})
+    return rows
+
+
+def test_a_filter_changes_the_figures_to_what_the_measure_gives(page, app_url, demo_db):
+    db = Database.open(demo_db)
+    service = filter_options(db)["yjs"][0]
+    open_page(page, app_url + "/first-time-entrants")
+    page.select_option("#filter-yjs", service)
+    page.wait_for_url(f"**yjs={service.replace(' ', '+')}*")
+    open_page(page, page.url)
+    page.locator("#card-fte-count button", has_text="Show table").click()
+    page.wait_for_selector("#card-fte-count .ag-row")
+    shown = {r["period"]: r["fte"] for r in _grid_rows(page, "fte-count")}
+    expected = compute(db, "fte", Filters(yjs=service, combine=True))
+    want = {r.period: ("c" if w else str(r.fte)) for r, w in zip(expected.table.itertuples(),
+                                                                   expected.withheld["fte"])}
+    assert shown == want
+    assert service in page.locator("#card-fte-count .card-subtitle").inner_text()
+
+
+def test_a_link_reproduces_the_view(page, app_url):
+    open_page(page, app_url + "/disposals?period=2023-24&sex=female")
+    assert page.input_value("#filter-period") == "2023-24"
+    assert page.input_value("#filter-sex") == "female"
+    assert page.locator("#card-disposals .card-subtitle").inner_text().startswith("2023-24, girls")
+    page.click("text=Referrals")
+    page.wait_for_url("**/referrals?**")
+    assert parse_qs(urlparse(page.url).query) == {"period": ["2023-24"], "sex": ["female"]}
+
+
+def test_back_and_forward_restore_the_filters(page, app_url):
+    open_page(page, app_url + "/disposals")
+    page.select_option("#filter-period", "2022-23")
+    page.wait_for_url("**period=2022-23*")
+    page.select_option("#filter-period", "2021-22")
+    page.wait_for_url("**period=2021-22*")
+    page.go_back()
+    page.wait_for_url("**period=2022-23*")
+    page.wait_for_function("document.querySelector('#filter-period').value === '2022-23'")
+
+
+def test_table_toggle_and_csv_download_give_what_is_shown(page, app_url):
+    open_page(page, app_url + "/disposals?period=2023-24")
+    page.locator("#card-disposals button", has_text="Show table").click()
+    page.wait_for_selector("#card-disposals .ag-row")
+    rows = _grid_rows(page, "disposals")
+    with page.expect_download() as download:
+        page.locator("#card-disposals button", has_text="Download CSV").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    downloaded = list(csv.DictReader(io.StringIO(text)))
+    assert list(downloaded[0]) == ["period", "disposal_type", "tier", "count"]
+    assert [(r["disposal_type"], r["count"]) for r in downloaded] == [(r["disposal_type"], r["count"]) for r in rows]
+    assert download.value.suggested_filename == "disposals.csv"
+
+
+def test_a_forged_filter_in_the_address_gets_a_message_and_no_data(page, app_url):
+    open_page(page, app_url + "/first-time-entrants?yjs=%27%3B+DROP+TABLE+child%3B+--")
+    assert page.locator("#card-fte-rate .alert-warning").inner_text().startswith("These filters cannot be shown")
+    assert page.locator("#card-fte-rate .js-plotly-plot .bars, #card-fte-rate .js-plotly-plot .scatterlayer .trace").count() == 0
+
+
+AXE = ROOT / ".test-tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run scripts/install-test-tools.sh")
+    open_page(page, app_url + path)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == []

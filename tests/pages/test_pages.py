@@ -1,0 +1,86 @@
+"""Each page's layout, and its callbacks answering real and forged requests, without a browser."""
+
+from __future__ import annotations
+
+import json
+
+import dash
+import pytest
+
+PAGES = ["overview", "first_time_entrants", "disposals", "referrals", "disproportionality", "reoffending",
+         "compare_areas", "about"]
+
+
+def _module(app, name):
+    return next(p for p in dash.page_registry.values() if p["module"].endswith("." + name))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_layout_renders_with_no_arguments_and_with_unknown_query_keys(app, name):
+    page = _module(app, name)
+    assert page["layout"]() is not None
+    assert page["layout"](period="2023-24", nonsense="x") is not None
+
+
+def _output_specs(key: str) -> list[dict]:
+    """The outputs a multi-output callback key names ('..id.prop...id.prop..'); ids may be JSON."""
+    specs = []
+    for part in key.strip(".").split("..."):
+        component, prop = part.rsplit(".", 1)
+        specs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
+    return specs
+
+
+def _post(app, output: str, inputs: list[dict], state: list[dict] | None = None):
+    """POST one callback request, as the browser (or an attacker) would."""
+    payload = {"output": output, "outputs": _output_specs(output), "inputs": inputs, "state": state or [],
+               "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    client = app.server.test_client()
+    return client.post("/_dash-update-component", json=payload)
+
+
+def _fte_output(app) -> str:
+    app.server.test_client().get("/")            # Dash registers the callbacks on the first request
+    return next(k for k in app.callback_map if "caption-fte-rate.children" in k)
+
+
+def _fte_request(app, search):
+    key = _fte_output(app)
+    return _post(app, key, [{"id": "url", "property": "search", "value": search}])
+
+
+def test_the_page_callback_answers_with_data(app):
+    response = _fte_request(app, "?period=2023-24")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert '"rowData"' in body and "2023-24" in body
+
+
+@pytest.mark.parametrize("search", [
+    "?yjs=%27%3B+DROP+TABLE+child%3B+--",
+    "?period=1066-67",
+    "?sex=boys",
+    "?period=2023-24&period=2022-23",
+    "?from=2023-99-01&to=2024-01-01",
+    "?yjs=" + "x" * 5000,
+    ["not", "a", "string"],
+    {"yjs": "Northvale"},
+])
+def test_a_forged_request_gets_a_message_and_no_data(app, search):
+    response = _fte_request(app, search)
+    assert response.status_code == 200
+    body = json.loads(response.get_data(as_text=True))["response"]
+    rows = [v for part in body.values() for prop, v in part.items() if prop == "rowData"]
+    assert rows and all(r == [] for r in rows)
+    messages = json.dumps(body)
+    assert "These filters cannot be shown" in messages or "cannot" in messages
+    assert "Traceback" not in messages
+
+
+def test_the_csv_download_returns_only_what_the_browser_sent(app):
+    from dashboard.components.chart_card import download_csv
+    sent = [{"period": "2023-24", "count": "c"}]
+    result = download_csv(1, sent, [{"field": "period"}, {"field": "count"}], "../../etc/passwd")
+    assert result["filename"] == "etc-passwd.csv"
+    assert result["content"].splitlines() == ["period,count", "2023-24,c"]
+    assert download_csv(1, "rows", None, "x") is None
