@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import dash
+import flask
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html, no_update
 
@@ -19,6 +20,7 @@ from .components import ids
 from .components.filter_bar import ANY, filter_bar
 from .db import DatabaseUnavailable, is_server_url
 from .filters import InvalidFilter
+from .ingest.public import BOUNDARIES
 from .metrics import filter_options
 from .state import database, parse_query, query_string
 
@@ -48,6 +50,11 @@ def create_app() -> Dash:
                serve_locally=True)
     app.index_string = INDEX
     app.layout = shell
+
+    @app.server.route(config.BOUNDARIES_URL)
+    def boundaries():
+        """The map's boundary file, fetched once by the browser instead of sent in every figure."""
+        return flask.send_file(BOUNDARIES, mimetype="application/geo+json", max_age=86400)
     return app
 
 

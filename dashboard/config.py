@@ -13,6 +13,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 PUBLIC_DATA_DIR = DATA_DIR / "public"
 DEFAULT_DB_PATH = DATA_DIR / "dashboard.duckdb"
+#: Where the app serves the map's boundary file (fetched once by the browser, not sent in figures).
+BOUNDARIES_URL = "/data/boundaries.geojson"
 
 #: Counts from 1 to SUPPRESSION_MAX are withheld (shown as ``c``, exported as null).
 SUPPRESSION_MAX = 4

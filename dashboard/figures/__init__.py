@@ -140,34 +140,43 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False) -> go.Fi
 
 
 RISK_DAYS = (0, 91, 182, 273, 365)
+#: More curves than this cannot be told apart: the chart shows the latest, the table has them all.
+MOST_CURVES = 4
 
 
 def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
-    numbers still followed up at 0, 3, 6, 9 and 12 months underneath."""
+    numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
+    three months are drawn only when nothing else is chosen."""
     figure = go.Figure()
-    lines = []
-    for index, (cohort, rows) in enumerate(table.groupby("cohort", sort=False)):
+    lines, notes = [], ["c = fewer than 5 children: withheld and not plotted"] if withheld else []
+    followed = table[(table["day"] >= 91) & (table["at_risk"] > 0)]["cohort"].unique()
+    cohorts = [c for c in dict.fromkeys(table["cohort"]) if c in followed] or list(dict.fromkeys(table["cohort"]))
+    if len(cohorts) > MOST_CURVES or len(cohorts) < table["cohort"].nunique():
+        cohorts = cohorts[-MOST_CURVES:]
+        notes.append(f"The chart shows {', '.join(cohorts)}; the table has every year.")
+    for index, cohort in enumerate(cohorts):
+        rows = table[table["cohort"] == cohort].dropna(subset=["reoffended"])
         colour = OKABE_ITO[index % len(OKABE_ITO)]
-        shown = rows.dropna(subset=["reoffended"])
-        figure.add_trace(go.Scatter(x=shown["day"], y=shown["ci_high"], line={"width": 0}, line_shape="hv",
-                                    showlegend=False, hoverinfo="skip"))
-        figure.add_trace(go.Scatter(x=shown["day"], y=shown["ci_low"], line={"width": 0}, line_shape="hv",
-                                    fill="tonexty", fillcolor=colour, opacity=0.2, showlegend=False,
+        band = "rgba({}, {}, {}, 0.18)".format(*(int(colour[i:i + 2], 16) for i in (1, 3, 5)))
+        figure.add_trace(go.Scatter(x=rows["day"], y=rows["ci_high"], mode="lines", line={"width": 0},
+                                    line_shape="hv", showlegend=False, hoverinfo="skip"))
+        figure.add_trace(go.Scatter(x=rows["day"], y=rows["ci_low"], mode="lines", line={"width": 0},
+                                    line_shape="hv", fill="tonexty", fillcolor=band, showlegend=False,
                                     hoverinfo="skip"))
-        figure.add_trace(go.Scatter(x=shown["day"], y=shown["reoffended"], name=str(cohort), line_shape="hv",
-                                    line={"color": colour, "width": 3, "dash": ["solid", "dash", "dot"][index % 3]},
+        figure.add_trace(go.Scatter(x=rows["day"], y=rows["reoffended"], name=str(cohort), mode="lines",
+                                    line_shape="hv",
+                                    line={"color": colour, "width": 3, "dash": ["solid", "dash", "dot", "dashdot"][index % 4]},
                                     hovertemplate=f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"))
-        lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, day) for day in RISK_DAYS))
+        lines.append(f"{cohort}: " + " | ".join(_at_risk(table[table["cohort"] == cohort], day) for day in RISK_DAYS))
     figure.update_yaxes(tickformat=PERCENT, rangemode="tozero")
     figure.update_xaxes(tickvals=list(RISK_DAYS), ticktext=["0", "3 months", "6 months", "9 months", "12 months"],
                         range=[0, 370])
     base_layout(figure, x_title="Time since the programme ended", y_title="Reoffended")
-    plot_height, below = 380, 110 + 18 * len(lines)
-    note = "<br>" + WITHHELD_NOTE if withheld else ""
-    figure.add_annotation(text="Children still followed up at 0, 3, 6, 9 and 12 months<br>" + "<br>".join(lines) + note,
-                          xref="paper", yref="paper", x=0, y=-70 / plot_height, showarrow=False, xanchor="left",
-                          yanchor="top", align="left", font={"size": 13})
+    text = "<br>".join(["Children still followed up at 0, 3, 6, 9 and 12 months", *lines, *notes])
+    plot_height, below = 380, 110 + 18 * (len(lines) + len(notes))
+    figure.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-70 / plot_height, showarrow=False,
+                          xanchor="left", yanchor="top", align="left", font={"size": 13})
     figure.update_layout(height=plot_height + below + 40, margin={"b": below, "t": 40})
     return figure
 
@@ -181,9 +190,11 @@ def _at_risk(rows: pd.DataFrame, day: int) -> str:
     return "c" if pd.isna(value) else f"{int(value):,}"
 
 
-def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict, *, highlight: str | None = None) -> go.Figure:
+def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
+             highlight: str | None = None) -> go.Figure:
     """Rate per 1,000 drawn on every authority a service covers (services spanning several
-    authorities colour all of them with the service's one rate, and say so on hover)."""
+    authorities colour all of them with the service's one rate, and say so on hover).
+    ``geojson`` may be the boundaries themselves or the URL the browser fetches them from."""
     data = areas.merge(table[["yjs", "rate_per_1000", "children"]], on="yjs", how="inner")
     covers = data.groupby("yjs")["ctyua_name"].transform(lambda names: ", ".join(names))
     figure = go.Figure(go.Choropleth(

@@ -6,16 +6,13 @@ applies suppression (unless ``suppressed=False``, for the analysts' CLI only).
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from functools import lru_cache
 
 import pandas as pd
 
 from .. import config, suppression
 from ..db import Database
 from ..filters import Filters, InvalidFilter, describe, financial_year_of, resolve
-from ..ingest.public import BOUNDARIES
 from .areas import areas
 from .common import MeasureResult
 from .disposals import disposals
@@ -76,12 +73,6 @@ def _filter_options(db: Database) -> dict:
     }
 
 
-@lru_cache(maxsize=1)
-def boundaries() -> dict:
-    """The county and unitary authority boundaries (GeoJSON) the map draws."""
-    return json.loads(BOUNDARIES.read_text())
-
-
 def service_areas(db: Database) -> pd.DataFrame:
     """Which county or unitary authorities (April 2019 codes) each published YJS covers, for the map."""
     return db.memo("service_areas", lambda: db.query("SELECT yjs, ctyua_code, ctyua_name FROM yjs_area"))
@@ -99,4 +90,4 @@ def compute(db: Database, metric: str, filters: Filters | None = None, *, suppre
     return MeasureResult(metric, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored)
 
 
-__all__ = ["MEASURES", "MeasureResult", "compute", "boundaries", "filter_options", "service_areas", "InvalidFilter"]
+__all__ = ["MEASURES", "MeasureResult", "compute", "filter_options", "service_areas", "InvalidFilter"]

@@ -9,7 +9,8 @@ from dash import Input, callback, html
 from dashboard.components.chart_card import PUBLISHED_SOURCE, card_error, card_outputs, card_values, chart_card
 from dashboard.figures import area_map, bars, trend_lines
 from dashboard.filters import period_label
-from dashboard.metrics import boundaries, service_areas
+from dashboard.config import BOUNDARIES_URL
+from dashboard.metrics import service_areas
 from dashboard.state import database
 from dashboard.pages._common import guarded, measure, options
 
@@ -64,7 +65,7 @@ def update(year, region, highlight):
     columns = ["period", "yjs", "region", "children", "population_10_17", "rate_per_1000"]
     return (card_values(ranked, _ranked(ordered, highlight), f"Bar chart of services ranked by rate, {year}. {first}",
                         empty_message=empty, source=PUBLISHED_SOURCE, filename=f"areas-{year}", columns=columns) +
-            card_values(ranked, area_map(ranked.table, areas, boundaries(), highlight=highlight),
+            card_values(ranked, area_map(ranked.table, areas, BOUNDARIES_URL, highlight=highlight),
                         f"Map of England and Wales shaded by rate, {year}. {first}", empty_message=empty,
                         source=PUBLISHED_SOURCE + " Boundaries: ONS, OS data © Crown copyright 2019.",
                         filename=f"areas-map-{year}", columns=columns) +

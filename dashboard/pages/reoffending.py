@@ -7,7 +7,7 @@ from dash import Input, callback, html
 
 from dashboard.components.chart_card import YJB_SOURCE, card_error, card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
-from dashboard.figures import reoffending_windows, survival_curve
+from dashboard.figures import MOST_CURVES, reoffending_windows, survival_curve
 from dashboard.pages._common import guarded, measure, options, withheld
 
 dash.register_page(__name__, path="/reoffending", name="Reoffending", order=5,
@@ -37,7 +37,8 @@ def update(search):
     curve = measure("reoffending-curve", search)
     source = YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
     year = curve.table[curve.table["day"] <= 365].dropna(subset=["reoffended"]).groupby("cohort").tail(1)
-    caption = ("Step chart of the share of children who reoffended by days since their programme ended. " +
+    caption = ("Step chart of the share of children who reoffended by days since their programme ended "
+               f"(the latest {MOST_CURVES} years at most; choose a period to see another). " +
                "; ".join(f"{r.cohort}: {r.reoffended:.0%} within {r.day} days" for r in year.itertuples()))
     empty = "No programmes started in this period for this cohort."
     return (card_values(windows, reoffending_windows(windows.table, withheld=withheld(windows, "rate")),

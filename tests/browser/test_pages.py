@@ -35,7 +35,13 @@ def test_each_page_renders_with_data_and_no_error(page, app_url, path):
 
 
 def _grid_rows(page, card: str) -> list[dict]:
-    """The table view of a card, as the reader sees it."""
+    """The table view of a card, as the reader sees it (once every column of every row is drawn)."""
+    page.wait_for_function(f"""() => {{
+        const grid = document.querySelector('#card-{card} .ag-root');
+        const columns = grid.querySelectorAll('.ag-header-cell').length;
+        const rows = grid.querySelectorAll('.ag-center-cols-container .ag-row');
+        return rows.length > 0 && [...rows].every(r => r.querySelectorAll('.ag-cell').length === columns);
+    }}""")
     grid = page.locator(f"#card-{card} .ag-center-cols-container .ag-row")
     rows = []
     for i in range(grid.count()):
