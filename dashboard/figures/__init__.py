@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .theme import GREY, HIGHLIGHT, OKABE_ITO, TIER_COLOURS, PLAIN, WITHHELD_NOTE, base_layout, colour_for
+from .theme import GREY, HIGHLIGHT, OKABE_ITO, PLAIN, TIER_COLOURS, base_layout, colour_for
 
 PERCENT = ".0%"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 
+from dashboard.components.chart_card import YJB_SOURCE, card_error
 from dashboard.db import DatabaseUnavailable
 from dashboard.filters import InvalidFilter
 from dashboard.metrics import MeasureResult, compute, filter_options
@@ -45,6 +46,16 @@ def guarded(error_values):
                 return error_values("Something went wrong showing this page. The error has been logged.")
         return run
     return wrap
+
+
+def card_errors(cards: int):
+    """The error state for a callback filling ``cards`` chart cards."""
+    return lambda message: card_error(message) * cards
+
+
+def extract_source() -> str:
+    """The source line for figures from the loaded extract, with its date."""
+    return YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
 
 
 def withheld(result: MeasureResult, *columns: str) -> bool:

@@ -6,13 +6,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import PUBLISHED_SOURCE, card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import PUBLISHED_SOURCE, card_outputs, card_values, chart_card
 from dashboard.figures import area_map, bars, trend_lines
 from dashboard.filters import period_label
 from dashboard.config import BOUNDARIES_URL
 from dashboard.metrics import service_areas
 from dashboard.state import database
-from dashboard.pages._common import guarded, measure, options
+from dashboard.pages._common import card_errors, guarded, measure, options
 
 dash.register_page(__name__, path="/compare-areas", name="Compare areas", order=6,
                    title="Compare areas - Youth justice partnership dashboard")
@@ -43,18 +43,15 @@ def layout(**_query):
     ])
 
 
-def _errors(message):
-    return sum((card_error(message) for _ in CARDS), ())
-
 
 @callback(*[o for card in CARDS for o in card_outputs(card)], Input(YEAR, "value"), Input(REGION, "value"),
           Input(HIGHLIGHT, "value"))
-@guarded(_errors)
+@guarded(card_errors(4))
 def update(year, region, highlight):
     highlight = highlight or None
     ranked = measure("areas", None, period=year, region=region or None)
     if highlight and highlight not in options()["published_yjs"]:
-        return _errors("That service is not in the published tables.")
+        return card_errors(4)("That service is not in the published tables.")
     regions = measure("areas", None, period=year, level="region")
     trend = measure("areas", None, region=region or None, level="region" if region else "national")
     ordered = ranked.table.sort_values("rate_per_1000", ascending=False)

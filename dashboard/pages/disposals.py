@@ -6,10 +6,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import YJB_SOURCE, card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import card_error, card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import stacked_disposals
-from dashboard.pages._common import guarded, measure, options, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
 
 dash.register_page(__name__, path="/disposals", name="Disposals", order=2,
                    title="Disposals by year - Youth justice partnership dashboard")
@@ -30,16 +30,15 @@ def layout(**_query):
 
 
 @callback(*card_outputs("disposals"), Input(URL, "search"), Input(VIEW, "value"))
-@guarded(card_error)
+@guarded(card_errors(1))
 def update(search, view):
     if view not in ("count", "share"):
         return card_error("That view is not available.")
     result = measure("disposals", search)
-    as_of = max(options()["as_of"].values())
     figure = stacked_disposals(result.table, share=view == "share", withheld=withheld(result, "count"))
     busiest = result.table.dropna(subset=["count"]).sort_values("count").tail(1)
     caption = ("Stacked bar chart of programmes started each year by disposal type. " +
                (f"Largest single group: {busiest.iloc[0]['disposal_type'].replace('_', ' ').lower()} in "
                 f"{busiest.iloc[0]['period']} ({int(busiest.iloc[0]['count']):,})." if not busiest.empty else ""))
-    return card_values(result, figure, caption, filename="disposals", source=YJB_SOURCE.format(as_of=f"{as_of:%-d %B %Y}"),
+    return card_values(result, figure, caption, filename="disposals", source=extract_source(),
                        empty_message="No programmes started in this period for this cohort.")

@@ -6,10 +6,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import YJB_SOURCE, card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import relative_rates, stage_rates
-from dashboard.pages._common import guarded, measure, options, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
 
 dash.register_page(__name__, path="/disproportionality", name="Disproportionality", order=4,
                    title="Disproportionality - Youth justice partnership dashboard")
@@ -42,18 +42,15 @@ def layout(**_query):
     ])
 
 
-def _errors(message):
-    return card_error(message) + card_error(message)
-
 
 @callback(*card_outputs("dp-rri"), *card_outputs("dp-rates"), Input(URL, "search"), Input(BY, "value"),
           Input(BASE, "value"))
-@guarded(_errors)
+@guarded(card_errors(2))
 def update(search, by, base):
     result = measure("disproportionality", search, by=by, base=base)
     reference = result.table.loc[result.table["rri"].eq(1.0), "group"]
     reference = reference.iloc[0] if len(reference) else "the reference group"
-    source = YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
+    source = extract_source()
     significant = result.table[result.table["significant"].fillna(False).astype(bool) & (result.table["rri"] > 1)
                                & (result.table["group"] != reference)]
     caption = ("Chart of relative rate index by stage and group with confidence intervals. " +

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import YJB_SOURCE, card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import grouped_bars, trend_lines
-from dashboard.pages._common import guarded, measure, options, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
 
 dash.register_page(__name__, path="/first-time-entrants", name="First-time entrants", order=1,
                    title="First-time entrants - Youth justice partnership dashboard")
@@ -25,16 +25,12 @@ def layout(**_query):
     ])
 
 
-def _errors(message):
-    return card_error(message) + card_error(message)
-
 
 @callback(*card_outputs("fte-rate"), *card_outputs("fte-count"), Input(URL, "search"))
-@guarded(_errors)
+@guarded(card_errors(2))
 def update(search):
     by_service = measure("fte", search)
     combined = measure("fte", search, combine=True)
-    as_of = max(options()["as_of"].values())
     rate = trend_lines(by_service.table, x="period", y="rate_per_100000", series="yjs",
                        y_title="Per 100,000 aged 10-17", withheld=withheld(by_service, "rate_per_100000"))
     counts = grouped_bars(combined.table, x="period", bars={"fte": "First-time entrants",
@@ -42,9 +38,9 @@ def update(search):
                           y_title="Children", withheld=withheld(combined, "fte", "fte_knife_or_weapon"))
     return (card_values(by_service, rate, _rate_caption(by_service.table), filename="first-time-entrants-rate",
                         empty_message="No first-time entrants in this period for this cohort.",
-                        source=YJB_SOURCE.format(as_of=f"{as_of:%-d %B %Y}")) +
+                        source=extract_source()) +
             card_values(combined, counts, "Bar chart of first-time entrants by year; the table gives the numbers.",
-                        filename="first-time-entrants-count", source=YJB_SOURCE.format(as_of=f"{as_of:%-d %B %Y}"),
+                        filename="first-time-entrants-count", source=extract_source(),
                         empty_message="No first-time entrants in this period for this cohort."))
 
 

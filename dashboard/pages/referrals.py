@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import YJB_SOURCE, card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import bars
-from dashboard.pages._common import guarded, measure, options, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
 
 dash.register_page(__name__, path="/referrals", name="Referrals", order=3,
                    title="Referrals by area and age - Youth justice partnership dashboard")
@@ -25,14 +25,11 @@ def layout(**_query):
     ])
 
 
-def _errors(message):
-    return card_error(message) + card_error(message)
-
 
 @callback(*card_outputs("referrals-age"), *card_outputs("referrals-area"), Input(URL, "search"))
-@guarded(_errors)
+@guarded(card_errors(2))
 def update(search):
-    source = YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
+    source = extract_source()
     by_age = measure("referrals", search, breakdown="referral_source,age")
     by_area = measure("referrals", search, breakdown="locality")
     age_table = by_age.table.assign(referral_source=by_age.table["referral_source"].str.replace("_", " ").str.lower())

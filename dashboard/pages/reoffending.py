@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import YJB_SOURCE, card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import MOST_CURVES, reoffending_windows, survival_curve
-from dashboard.pages._common import guarded, measure, options, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
 
 dash.register_page(__name__, path="/reoffending", name="Reoffending", order=5,
                    title="Programme reoffending - Youth justice partnership dashboard")
@@ -26,16 +26,13 @@ def layout(**_query):
     ])
 
 
-def _errors(message):
-    return card_error(message) + card_error(message)
-
 
 @callback(*card_outputs("reoffending-windows"), *card_outputs("reoffending-curve"), Input(URL, "search"))
-@guarded(_errors)
+@guarded(card_errors(2))
 def update(search):
     windows = measure("programme-reoffending", search)
     curve = measure("reoffending-curve", search)
-    source = YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
+    source = extract_source()
     year = curve.table[curve.table["day"] <= 365].dropna(subset=["reoffended"]).groupby("cohort").tail(1)
     caption = ("Step chart of the share of children who reoffended by days since their programme ended "
                f"(the latest {MOST_CURVES} years at most; choose a period to see another). " +
