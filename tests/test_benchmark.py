@@ -1,0 +1,14 @@
+"""A small run of the benchmark, so the script itself cannot rot."""
+
+from __future__ import annotations
+
+from benchmarks.__main__ import PAGES, main
+
+
+def test_the_benchmark_runs_and_writes_its_tables(tmp_path):
+    out = tmp_path / "performance.md"
+    assert main(["--sizes", "2000", "--requests", "3", "--out", str(out)]) == 0
+    text = out.read_text()
+    for page in PAGES:
+        assert f"| 2,000 | {page} |" in text
+    assert "| 2,000 | fte |" in text and "ingest + validation (rows/s)" in text
