@@ -12,6 +12,7 @@ from dashboard.components.kpi_card import kpi_card
 from dashboard.figures import sparkline
 from dashboard.filters import period_label
 from dashboard.pages._common import guarded, measure, options
+from dashboard.state import parse_query, query_string
 
 dash.register_page(__name__, path="/", name="Overview", order=0,
                    title="Overview - Youth justice partnership dashboard")
@@ -51,9 +52,15 @@ def _fmt(value, pattern: str) -> str:
     return "c (withheld)" if value is None or pd.isna(value) else pattern.format(value)
 
 
+#: The overview always compares the latest full year with the one before, so it drops these.
+PERIOD_KEYS = ("period", "from", "to", "by_quarter")
+
+
 @callback(Output(KPIS, "children"), Input(URL, "search"))
 @guarded(lambda message: dbc.Alert(message, color="warning"))
 def update(search):
+    chosen = parse_query(search)
+    search = query_string({k: v for k, v in chosen.items() if k not in PERIOD_KEYS})
     years = options()["years"]
     latest = options()["latest_complete_year"]
     this, last = period_label(latest), period_label(latest - 1)
@@ -84,7 +91,9 @@ def update(search):
                  note=f"Community resolutions and Outcome 22 among all outcomes, {this}"),
         _disproportionality_card(search, this),
     ]
-    return dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])
+    note = [dbc.Alert("The overview always shows the latest full year against the year before: the period "
+                      "you chose is used on the other pages.", color="light")] if set(chosen) & set(PERIOD_KEYS) else []
+    return note + [dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
 
 
 def _disproportionality_card(search, this):

@@ -33,7 +33,9 @@ def _output_specs(key: str) -> list[dict]:
 
 def _post(app, output: str, inputs: list[dict], state: list[dict] | None = None):
     """POST one callback request, as the browser (or an attacker) would."""
-    payload = {"output": output, "outputs": _output_specs(output), "inputs": inputs, "state": state or [],
+    specs = _output_specs(output)
+    payload = {"output": output, "outputs": specs if output.startswith("..") else specs[0], "inputs": inputs,
+               "state": state or [],
                "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
     client = app.server.test_client()
     return client.post("/_dash-update-component", json=payload)
@@ -84,3 +86,11 @@ def test_the_csv_download_returns_only_what_the_browser_sent(app):
     assert result["filename"] == "etc-passwd.csv"
     assert result["content"].splitlines() == ["period,count", "2023-24,c"]
     assert download_csv(1, "rows", None, "x") is None
+
+
+def test_the_overview_keeps_to_the_latest_year_when_a_period_is_chosen(app):
+    app.server.test_client().get("/")
+    key = next(k for k in app.callback_map if k.startswith("overview-kpis"))
+    body = _post(app, key, [{"id": "url", "property": "search", "value": "?period=2021-22"}]).get_data(as_text=True)
+    assert "The overview always shows the latest full year" in body
+    assert "per 100,000" in body and "First-time entrants" in body
