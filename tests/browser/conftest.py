@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,15 +33,16 @@ def demo_db(tmp_path_factory):
     return build_small_demo(tmp_path_factory.mktemp("browser"))
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_db):
+@contextmanager
+def running_app(location: str):
+    """gunicorn serving the app on a free loopback port against ``location``; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "DASHBOARD_DB": str(demo_db)}
+    env = {**os.environ, "DASHBOARD_DB": location}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
                                f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    for _ in range(240):
         try:
             urllib.request.urlopen(url + "/", timeout=2)
             break
@@ -48,9 +50,17 @@ def app_url(demo_db):
             if server.poll() is not None:
                 pytest.fail("the app did not start: " + server.stderr.read().decode()[-2000:])
             time.sleep(0.25)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_db):
+    with running_app(str(demo_db)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
