@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -38,9 +39,10 @@ def running_app(location: str):
     """gunicorn serving the app on a free loopback port against ``location``; yields its URL."""
     port = _free_port()
     env = {**os.environ, "DASHBOARD_DB": location}
+    log = tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log", delete=False)
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
                                f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
         try:
@@ -48,13 +50,17 @@ def running_app(location: str):
             break
         except OSError:
             if server.poll() is not None:
-                pytest.fail("the app did not start: " + server.stderr.read().decode()[-2000:])
+                pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
             time.sleep(0.25)
     try:
         yield url
+    except Exception as exc:
+        # Say what the server logged: a browser timeout alone does not say why.
+        raise AssertionError(f"{exc}\n--- app log ---\n{Path(log.name).read_text()[-3000:]}") from exc
     finally:
         server.terminate()
         server.wait(timeout=10)
+        Path(log.name).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -93,5 +99,5 @@ def open_page(page, url: str):
         if (!cards.length && !document.querySelector('.kpi-card, .about-text')) return false;
         return [...cards].every(c => c.querySelector('.js-plotly-plot .main-svg') || c.querySelector('.alert'))
             && !document.querySelector('[data-dash-is-loading="true"]');
-    }""", timeout=30_000)
+    }""", timeout=60_000)
     return page
