@@ -34,6 +34,7 @@ from dashboard.ingest import ingest
 from dashboard.metrics import MEASURES, compute, filter_options
 from dashboard.synth import generate_extract
 
+from .dash_requests import callback_request
 from .pandas_baseline import PandasMeasures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,14 +131,6 @@ def raw_and_pandas(db_path: Path, requests: int) -> dict:
     return {"raw": results, "pandas": comparison, "pandas_load_s": load}
 
 
-def outputs(key: str) -> list[dict]:
-    specs = []
-    for part in key.strip(".").split("..."):
-        component, prop = part.rsplit(".", 1)
-        specs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
-    return specs
-
-
 def serve(location: str, workers: int = 2):
     port = free_port()
     env = {**os.environ, "DASHBOARD_DB": location}
@@ -164,12 +157,10 @@ def end_to_end(url: str, requests: int) -> dict:
     results = {}
     for page, (marker, extra, _) in PAGES.items():
         key = next(k for k in keys if marker in k)
-        specs = outputs(key)
         times = []
         for i in range(requests):
             inputs = [{"id": "url", "property": "search", "value": SEARCHES[i % len(SEARCHES)]}, *extra]
-            body = json.dumps({"output": key, "outputs": specs if key.startswith("..") else specs[0],
-                               "inputs": inputs, "state": [], "changedPropIds": ["url.search"]}).encode()
+            body = json.dumps(callback_request(key, inputs)).encode()
             request = urllib.request.Request(url + "/_dash-update-component", data=body,
                                              headers={"Content-Type": "application/json"})
             started = time.perf_counter()
@@ -191,18 +182,21 @@ def worker_memory(server: subprocess.Popen) -> float:
     return max(sizes) if sizes else float("nan")
 
 
-def measure_size(size: int, requests: int) -> dict:
-    print(f"== {size:,} children", flush=True)
-    db, rows_per_second, rows = build(size)
-    server, url, cold = serve(str(db))
+def served(location: str, requests: int) -> dict:
+    """Cold start, end-to-end times and worker memory of the app serving ``location``."""
+    server, url, cold = serve(location)
     try:
-        e2e = end_to_end(url, requests)
-        memory = worker_memory(server)
+        return {"cold_start_s": cold, "end_to_end": end_to_end(url, requests), "memory_mb": worker_memory(server)}
     finally:
         server.terminate()
         server.wait()
-    return {"size": size, "rows": rows, "ingest_rows_per_s": rows_per_second, "cold_start_s": cold,
-            "end_to_end": e2e, "memory_mb": memory, **raw_and_pandas(db, requests)}
+
+
+def measure_size(size: int, requests: int) -> dict:
+    print(f"== {size:,} children", flush=True)
+    db, rows_per_second, rows = build(size)
+    return {"size": size, "rows": rows, "ingest_rows_per_s": rows_per_second, **served(str(db), requests),
+            **raw_and_pandas(db, requests)}
 
 
 def measure_postgres(size: int, requests: int) -> dict:
@@ -213,13 +207,7 @@ def measure_postgres(size: int, requests: int) -> dict:
         started = time.perf_counter()
         summary = ingest(WORK / f"extract-{size}", url)
         ingest_rate = summary.rows_read / (time.perf_counter() - started)
-        server, app_url, cold = serve(url)
-        try:
-            e2e = end_to_end(app_url, requests)
-            memory = worker_memory(server)
-        finally:
-            server.terminate()
-            server.wait()
+        app = served(url, requests)
         db = Database.open(url)
         raw = {}
         for page, (_, _, metrics) in PAGES.items():
@@ -231,8 +219,7 @@ def measure_postgres(size: int, requests: int) -> dict:
                 times.append((time.perf_counter() - started) * 1000)
             raw[page] = statistics.median(times)
         db.close()
-    return {"size": size, "ingest_rows_per_s": ingest_rate, "cold_start_s": cold, "end_to_end": e2e,
-            "memory_mb": memory, "compute": raw}
+    return {"size": size, "ingest_rows_per_s": ingest_rate, **app, "compute": raw}
 
 
 def report(runs: list[dict], postgres: dict | None) -> str:

@@ -7,6 +7,8 @@ import json
 import dash
 import pytest
 
+from benchmarks.dash_requests import callback_request
+
 PAGES = ["overview", "first_time_entrants", "disposals", "referrals", "disproportionality", "reoffending",
          "compare_areas", "about"]
 
@@ -22,23 +24,9 @@ def test_layout_renders_with_no_arguments_and_with_unknown_query_keys(app, name)
     assert page["layout"](period="2023-24", nonsense="x") is not None
 
 
-def _output_specs(key: str) -> list[dict]:
-    """The outputs a multi-output callback key names ('..id.prop...id.prop..'); ids may be JSON."""
-    specs = []
-    for part in key.strip(".").split("..."):
-        component, prop = part.rsplit(".", 1)
-        specs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
-    return specs
-
-
-def _post(app, output: str, inputs: list[dict], state: list[dict] | None = None):
+def _post(app, output: str, inputs: list[dict]):
     """POST one callback request, as the browser (or an attacker) would."""
-    specs = _output_specs(output)
-    payload = {"output": output, "outputs": specs if output.startswith("..") else specs[0], "inputs": inputs,
-               "state": state or [],
-               "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
-    client = app.server.test_client()
-    return client.post("/_dash-update-component", json=payload)
+    return app.server.test_client().post("/_dash-update-component", json=callback_request(output, inputs))
 
 
 def _fte_output(app) -> str:
