@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from . import config
+from .db import is_server_url
 
 DEMO_CHILDREN = 30_000
 DEMO_SEED = 2022
@@ -82,11 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo}[args.command](args)
 
 
+def _shown(location: str) -> str:
+    """A database location fit to print: a server URL without its password."""
+    if not is_server_url(location):
+        return location
+    from sqlalchemy.engine import make_url
+    return make_url(location).render_as_string(hide_password=True)
+
+
 def run_ingest(args) -> int:
     from .ingest import DatabaseOutOfDate, ExtractRejected, ingest
-    db_path = Path(config.database_location(args.db))
+    location = config.database_location(args.db)
     try:
-        summary = ingest(args.folder, db_path, _progress)
+        summary = ingest(args.folder, location, _progress)
     except ExtractRejected as rejected:
         shown = rejected.problems[:config.MAX_REPORTED_PROBLEMS]
         for problem in shown:
@@ -100,7 +109,7 @@ def run_ingest(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     rate = summary.rows_read / summary.seconds if summary.seconds else 0
-    print(f"Loaded {', '.join(summary.yjs)} into {db_path}: {summary.rows['child']:,} children, "
+    print(f"Loaded {', '.join(summary.yjs)} into {_shown(location)}: {summary.rows['child']:,} children, "
           f"{summary.rows['offence']:,} offences, {summary.rows['outcome']:,} outcomes, "
           f"{summary.rows['programme']:,} programmes in {summary.seconds:.1f} s ({rate:,.0f} rows/s).")
     return 0
@@ -171,18 +180,18 @@ def run_synth(args) -> int:
     return 0
 
 
-def build_demo(db_path: Path, children: int = DEMO_CHILDREN, progress=_progress) -> None:
+def build_demo(location: Path | str, children: int = DEMO_CHILDREN, progress=_progress) -> None:
     """The demo database: a seeded synthetic extract of fictional services plus the published tables."""
     from .ingest import ingest
     from .synth import generate_extract
     with tempfile.TemporaryDirectory(prefix="yjs-demo-") as folder:
         progress(f"Generating a synthetic extract of {children:,} children")
         generate_extract(Path(folder), children=children, seed=DEMO_SEED, progress=progress)
-        ingest(Path(folder), db_path, progress)
+        ingest(Path(folder), location, progress)
 
 
 def run_demo(args) -> int:
-    db_path = Path(config.database_location(args.db))
-    build_demo(db_path, args.children)
-    print(f"Demo database ready at {db_path}.")
+    location = config.database_location(args.db)
+    build_demo(location, args.children)
+    print(f"Demo database ready at {_shown(location)}.")
     return 0

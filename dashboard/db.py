@@ -145,6 +145,9 @@ class PostgresDatabase(Database):
                 frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         except exc.OperationalError as error:
             raise DatabaseUnavailable(f"The PostgreSQL database cannot be reached: {error.orig}") from error
+        except exc.ProgrammingError as error:
+            raise DatabaseUnavailable("The PostgreSQL database has no dashboard tables: load an extract with "
+                                      "`python -m dashboard ingest DIR --db URL`") from error
         return _plain_numbers(frame)
 
     def version(self) -> object:

@@ -106,3 +106,21 @@ def test_areas_by_region_add_up_to_the_national_rows(db):
     leeds = json.loads(run("export", "areas", "--yjs", "leeds", "--period", "2019-20", "--format", "json",
                            "--db", db).stdout)
     assert [r["yjs"] for r in leeds] == ["Leeds"] and leeds[0]["region"] == "Yorkshire"
+
+
+def test_ingest_and_export_through_a_postgresql_url(new_postgres_database, db, tmp_path):
+    url = new_postgres_database()
+    assert run("export", "fte", "--db", url).returncode == 1          # no tables yet: a clear error
+    folder = tmp_path / "x"
+    children = [child(f"k{i}", "2006-01-01", sex="female" if i % 3 else "male") for i in range(12)]
+    outcomes = [dict(outcome_id=f"u{i}", child_id=f"k{i}", outcome_date="2021-06-01", outcome_type="YOUTH_CAUTION")
+                for i in range(7)]
+    write_extract(folder, children=children, outcomes=outcomes, population=population_rows(year=2021))
+    loaded = run("ingest", folder, "--db", url)
+    assert loaded.returncode == 0 and "postgresql+psycopg://postgres@" in loaded.stdout
+    assert not any(p.name.startswith("postgresql") for p in ROOT.iterdir())   # never taken for a file path
+    for metric in ("fte", "disproportionality", "areas"):
+        on_postgres = run("export", metric, "--format", "json", "--db", url)
+        on_duckdb = run("export", metric, "--format", "json", "--db", db)
+        assert on_postgres.returncode == 0, on_postgres.stderr
+        assert json.loads(on_postgres.stdout) == json.loads(on_duckdb.stdout)
