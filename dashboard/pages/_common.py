@@ -10,7 +10,7 @@ import logging
 
 from dashboard.components.chart_card import YJB_SOURCE, card_error
 from dashboard.db import DatabaseUnavailable
-from dashboard.filters import InvalidFilter
+from dashboard.filters import InvalidFilter, period_label
 from dashboard.metrics import MeasureResult, compute, filter_options
 from dashboard.state import database, filters_from_query
 
@@ -56,6 +56,18 @@ def card_errors(cards: int):
 def extract_source() -> str:
     """The source line for figures from the loaded extract, with its date."""
     return YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
+
+
+def mark_part_year(figure):
+    """Label the latest financial year 'part year' when the extract stops inside it, so a board
+    member does not read a quarter's figures as a fall over a whole year."""
+    found = options()
+    as_of = max(found["as_of"].values())
+    if found["latest_complete_year"] in found["years"][-1:]:
+        return figure
+    label = period_label(found["years"][-1])
+    figure.update_xaxes(labelalias={label: f"{label}<br>to {as_of:%-d %b}"}, tickangle=0, automargin=True)
+    return figure
 
 
 def withheld(result: MeasureResult, *columns: str) -> bool:

@@ -9,7 +9,7 @@ from dash import Input, callback, html
 from dashboard.components.chart_card import card_error, card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import stacked_disposals
-from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, mark_part_year, measure, withheld
 
 dash.register_page(__name__, path="/disposals", name="Disposals", order=2,
                    title="Disposals by year - Youth justice partnership dashboard")
@@ -36,6 +36,7 @@ def update(search, view):
         return card_error("That view is not available.")
     result = measure("disposals", search)
     figure = stacked_disposals(result.table, share=view == "share", withheld=withheld(result, "count"))
+    mark_part_year(figure)
     busiest = result.table.dropna(subset=["count"]).sort_values("count").tail(1)
     caption = ("Stacked bar chart of programmes started each year by disposal type. " +
                (f"Largest single group: {busiest.iloc[0]['disposal_type'].replace('_', ' ').lower()} in "

@@ -8,7 +8,7 @@ from dash import Input, callback, html
 from dashboard.components.chart_card import card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import grouped_bars, trend_lines
-from dashboard.pages._common import card_errors, extract_source, guarded, measure, withheld
+from dashboard.pages._common import card_errors, extract_source, guarded, mark_part_year, measure, withheld
 
 dash.register_page(__name__, path="/first-time-entrants", name="First-time entrants", order=1,
                    title="First-time entrants - Youth justice partnership dashboard")
@@ -36,6 +36,8 @@ def update(search):
     counts = grouped_bars(combined.table, x="period", bars={"fte": "First-time entrants",
                                                             "fte_knife_or_weapon": "Knife or offensive weapon"},
                           y_title="Children", withheld=withheld(combined, "fte", "fte_knife_or_weapon"))
+    mark_part_year(rate)
+    mark_part_year(counts)
     return (card_values(by_service, rate, _rate_caption(by_service.table), filename="first-time-entrants-rate",
                         empty_message="No first-time entrants in this period for this cohort.",
                         source=extract_source()) +
