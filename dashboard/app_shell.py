@@ -1,8 +1,10 @@
 """The Dash app: page registry, the shell every page sits in, and the URL <-> filter bar sync.
 
 Filters live in the query string. One callback keeps the filter bar and the URL in step: a
-change to a control writes the URL; opening a link (or back/forward) sets the controls. The nav
-links carry the query string, so filters follow the user between pages.
+change to a control writes the URL; opening a link (or back/forward) sets the controls, and a link
+whose filters cannot be shown (unknown values, another service) says so and falls back to the
+default view. The nav links carry the query string, so filters follow the user between pages.
+Sign-in, sessions and security headers are web.py's.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from . import config
+from .access import DEMO_VISITOR, NOBODY, is_demo, scoped_options
 from .components import ids
 from .components.filter_bar import ANY, filter_bar
 from .db import DatabaseUnavailable, is_server_url
 from .filters import InvalidFilter
 from .ingest.public import BOUNDARIES
 from .metrics import filter_options
-from .state import database, parse_query, query_string
+from .state import check_link, database, parse_query, query_string
+from .web import SIGN_OUT, current_viewer, secure
 
-SERVICE_NAME = "Youth justice partnership dashboard"
+SERVICE_NAME = config.SERVICE_NAME
 log = logging.getLogger(__name__)
 
 INDEX = """<!DOCTYPE html>
@@ -45,11 +49,15 @@ def ensure_database() -> None:
 
 def create_app() -> Dash:
     ensure_database()
+    # suppress_callback_exceptions: Dash builds its layout check on a worker's first request without a
+    # lock, so a second thread could serve a page with half a check and the browser log false errors.
+    # The page tests check every callback's components instead.
     app = Dash(__name__, use_pages=True, pages_folder=str(Path(__file__).parent / "pages"),
                assets_folder=str(config.PROJECT_ROOT / "assets"), title=SERVICE_NAME, update_title=None,
-               serve_locally=True)
+               serve_locally=True, suppress_callback_exceptions=True)
     app.index_string = INDEX
     app.layout = shell
+    secure(app)
 
     @app.server.route(config.BOUNDARIES_URL)
     def boundaries():
@@ -58,18 +66,15 @@ def create_app() -> Dash:
     return app
 
 
-def _is_demo() -> bool:
-    described = database().query("SELECT description FROM extract_info")["description"]
-    return bool(described.fillna("").str.contains("Synthetic").any())
-
-
 def shell():
     """The frame of every page: skip link, header, nav, banner, filters, page, footer."""
+    viewer = current_viewer()
     try:
-        options = filter_options(database())
-        banner = dbc.Alert([html.Strong("Demonstration data. "), "Every service, place and child here is fictional."],
-                           color="info", className="demo-banner mb-0 rounded-0") if _is_demo() else None
-        filters = filter_bar(options)
+        options = scoped_options(filter_options(database()), viewer.services)
+        banner = dbc.Alert([html.Strong("Demonstration data. "), "Every service, place and child here is fictional.",
+                            " Open without sign-in on this computer only." if viewer is DEMO_VISITOR else ""],
+                           color="info", className="demo-banner mb-0 rounded-0") if is_demo(database()) else None
+        filters = filter_bar(options, drill_down=viewer.drill_down)
     except DatabaseUnavailable as exc:
         log.error("database unavailable: %s", exc)
         banner, filters = dbc.Alert("The data cannot be read at the moment. Please try again shortly.",
@@ -80,11 +85,14 @@ def shell():
     return html.Div([
         html.A("Skip to main content", href="#main", className="skip-link"),
         dcc.Location(id=ids.URL, refresh=False),
-        html.Header(dbc.Container([html.P(SERVICE_NAME, className="service-name mb-1"), nav], fluid=True),
-                    className="site-header"),
+        html.Header(dbc.Container([
+            html.Div([html.P(SERVICE_NAME, className="service-name mb-1 me-auto"), _account(viewer)],
+                     className="d-flex flex-wrap align-items-center"),
+            nav], fluid=True), className="site-header"),
         banner,
         dbc.Container([
             filters,
+            html.Div(id=ids.LINK_PROBLEM, role="alert"),
             html.Main(dash.page_container, id="main", tabIndex="-1", **{"aria-live": "polite"}),
         ], fluid=True, className="pt-3"),
         html.Footer(dbc.Container([
@@ -94,13 +102,26 @@ def shell():
     ])
 
 
+def _account(viewer):
+    """Who is signed in, and the sign-out button (a form: it must carry the CSRF token)."""
+    if viewer in (DEMO_VISITOR, NOBODY):
+        return None
+    from flask_wtf.csrf import generate_csrf
+    return html.Form([
+        html.Span(f"Signed in as {viewer.name} ({viewer.role})", className="me-2"),
+        dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+        html.Button("Sign out", type="submit", className="btn btn-sm btn-light"),
+    ], action=SIGN_OUT, method="post", className="account mb-1")
+
+
 CONTROLS = [ids.filter_control(f) for f in ids.FILTER_FIELDS]
 
 
-@callback(Output(ids.URL, "search"), *[Output(c, "value") for c in CONTROLS],
+@callback(Output(ids.URL, "search"), Output(ids.LINK_PROBLEM, "children"), *[Output(c, "value") for c in CONTROLS],
           Input(ids.URL, "search"), *[Input(c, "value") for c in CONTROLS])
 def sync_filters_and_url(search, *values):
-    """Controls -> URL when a control changed; URL -> controls on load and back/forward."""
+    """Controls -> URL when a control changed; URL -> controls on load and back/forward. A link the
+    viewer cannot be shown is replaced by the default view, saying why."""
     if ctx.triggered_id in CONTROLS:
         try:
             kept = parse_query(search)
@@ -108,12 +129,17 @@ def sync_filters_and_url(search, *values):
             kept = {}
         chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, values)}}
         new = query_string(chosen)
-        return (new if new != (search or "") else no_update), *[no_update] * len(CONTROLS)
+        return (new if new != (search or "") else no_update), None, *[no_update] * len(CONTROLS)
     try:
+        check_link(search, current_viewer())
         chosen = parse_query(search)
-    except InvalidFilter:
-        chosen = {}
-    return no_update, *[_as_control(field, chosen.get(field)) for field in ids.FILTER_FIELDS]
+    except InvalidFilter as exc:
+        problem = dbc.Alert(f"This link's filters cannot be shown ({exc}), so the page shows all the data "
+                            "you can see instead.", color="warning")
+        return "", problem, *[_as_control(field, None) for field in ids.FILTER_FIELDS]
+    except DatabaseUnavailable:
+        return no_update, None, *[no_update] * len(CONTROLS)
+    return no_update, None, *[_as_control(field, chosen.get(field)) for field in ids.FILTER_FIELDS]
 
 
 def _as_query(value) -> str | None:

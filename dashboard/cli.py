@@ -4,6 +4,8 @@
     python -m dashboard export METRIC [filters] [--unsuppressed] --format csv|json [--db PATH]
     python -m dashboard synth OUT_DIR [--children N] [--seed S]
     python -m dashboard demo [--db PATH]
+    python -m dashboard users add NAME --role ROLE [--yjs NAME ...] [--region NAME] [--password-stdin]
+    python -m dashboard users remove NAME | users list
 
 Exit codes: 0 done, 1 the extract or database is not usable, 2 a wrong command or filter value.
 """
@@ -75,12 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build the demo database (synthetic extract + public data)")
     demo.add_argument("--db")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN)
+
+    users = commands.add_parser("users", help="add, remove or list the accounts that may sign in")
+    actions = users.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = actions.add_parser("add", help="add an account (or give an existing one a new password)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, help="board, manager, regional or admin")
+    add.add_argument("--yjs", action="append", default=[], help="a service the account sees (repeat for several)")
+    add.add_argument("--region", help="regional accounts: every service of this published region")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--db")
+    remove = actions.add_parser("remove", help="remove an account; its sessions end at once")
+    remove.add_argument("username")
+    remove.add_argument("--db")
+    listing = actions.add_parser("list", help="list the accounts")
+    listing.add_argument("--db")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo}[args.command](args)
+    return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo,
+            "users": run_users}[args.command](args)
 
 
 def _shown(location: str) -> str:
@@ -118,6 +136,7 @@ def run_ingest(args) -> int:
 def run_export(args) -> int:
     from .db import Database, DatabaseUnavailable
     from .filters import APPLIES, Filters, InvalidFilter
+    from .access import EVERYONE
     from .metrics import compute
     if args.metric not in config.METRICS:
         print(f"error: unknown metric '{args.metric}'; valid choices: {', '.join(config.METRICS)}", file=sys.stderr)
@@ -131,7 +150,7 @@ def run_export(args) -> int:
         return 2
     try:
         db = Database.open(args.db)
-        result = compute(db, args.metric, Filters(**values), suppressed=not args.unsuppressed)
+        result = compute(db, args.metric, Filters(**values), viewer=EVERYONE, suppressed=not args.unsuppressed)
     except InvalidFilter as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -195,3 +214,41 @@ def run_demo(args) -> int:
     build_demo(location, args.children)
     print(f"Demo database ready at {_shown(location)}.")
     return 0
+
+
+def run_users(args) -> int:
+    from . import accounts
+    from .db import Database, DatabaseUnavailable
+    location = config.database_location(args.db)
+    try:
+        if args.action == "list":
+            for user in accounts.list_users(Database.open(location)):
+                sees = ", ".join([*user.services, *([f"region {user.region}"] if user.region else [])]) or "every service"
+                print(f"{user.username}\t{user.role}\t{sees}")
+            return 0
+        if args.action == "remove":
+            accounts.remove_user(location, args.username)
+            print(f"Removed {args.username} from {_shown(location)}; their sessions have ended.")
+            return 0
+        password = _read_password(args.password_stdin)
+        user = accounts.add_user(location, args.username, password, args.role, tuple(args.yjs), args.region)
+    except accounts.AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Saved {user.username} ({user.role}) in {_shown(location)}.")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """From standard input (scripts), else asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        from .accounts import AccountError
+        raise AccountError("the two passwords differ")
+    return first

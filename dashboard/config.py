@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+SERVICE_NAME = "Youth justice partnership dashboard"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 PUBLIC_DATA_DIR = DATA_DIR / "public"

@@ -44,12 +44,13 @@ class Filters:
     combine: bool = False               # fte: all services as one row (the overview's headline)
     breakdown: str = "locality,referral_source,age"   # referrals: the columns to split by; others read 'All';
                                                       # disposals: 'tier' for tier totals
+    services: tuple[str, ...] | None = None   # set by access.Viewer only: the services the viewer may see
 
     def chosen(self) -> dict[str, object]:
-        """The filters set away from their defaults."""
+        """The filters set away from their defaults (the viewer's services are not a choice)."""
         defaults = Filters()
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) != getattr(defaults, f.name)}
+                if f.name != "services" and getattr(self, f.name) != getattr(defaults, f.name)}
 
 
 COHORT_FILTERS = ("yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")

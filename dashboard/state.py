@@ -11,8 +11,10 @@ import threading
 from datetime import date
 from urllib.parse import parse_qs, urlencode
 
+from dataclasses import replace
+
 from .db import Database
-from .filters import Filters, InvalidFilter
+from .filters import APPLIES, Filters, InvalidFilter, resolve
 
 #: Query-string keys, in the order they are written, and the Filters field each sets.
 QUERY_KEYS = ("period", "from", "to", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
@@ -66,3 +68,16 @@ def query_string(values: dict[str, str | None]) -> str:
     """'?key=value&...' for the chosen values, in a stable order; '' when nothing is chosen."""
     pairs = [(k, values[k]) for k in QUERY_KEYS if values.get(k)]
     return "?" + urlencode(pairs) if pairs else ""
+
+
+def check_link(search: str | None, viewer) -> None:
+    """Raise InvalidFilter (or AccessDenied) if ``viewer`` cannot be shown the link's filters: the
+    same checks the measures make, run once for the whole page."""
+    from .metrics import filter_options
+    filters = filters_from_query(search)
+    chosen = filters.chosen()
+    for metric, keys in (("referrals", APPLIES["referrals"]), ("disproportionality", {"by", "base"}),
+                         ("areas", {"region"})):
+        subset = replace(Filters(), **{k: v for k, v in chosen.items() if k in keys})
+        restricted, options = viewer.restrict(subset, filter_options(database()))
+        resolve(restricted, metric, options)

@@ -1,6 +1,7 @@
 """Component ids shared across pages (each page keeps its own ids in its module)."""
 
 URL = "url"
+LINK_PROBLEM = "link-problem"
 FILTER_FIELDS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
                  "disposal_type", "programme")
 

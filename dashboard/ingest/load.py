@@ -13,8 +13,6 @@ only then is the database touched, and in one transaction:
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..db import is_server_url
+from ..db import duckdb_copy, is_server_url, postgres_dsn
 from .derive import SCHEMA_VERSION, TABLES, derive
 from .extract import Progress, stage_extract
 from .public import PUBLIC_TABLES, load_public_tables
@@ -75,14 +73,6 @@ def ingest(folder: Path, location: str | Path, progress: Progress | None = None)
 
 
 # -- DuckDB file ---------------------------------------------------------------------------------
-def _remove_stale_copies(db_path: Path) -> None:
-    """Copies left by an ingest that was killed; their process is gone."""
-    for stale in db_path.parent.glob(db_path.name + ".tmp-*"):
-        pid = re.fullmatch(r"(\d+)(\.wal)?", stale.name.rsplit(".tmp-", 1)[-1])
-        if pid and not Path(f"/proc/{pid.group(1)}").exists():
-            stale.unlink(missing_ok=True)
-
-
 def _prepare_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     """Make sure the attached ``target`` has the current tables and the published data."""
     has_schema = con.execute("SELECT count(*) FROM information_schema.tables "
@@ -101,12 +91,7 @@ def _prepare_duckdb(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_duckdb(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_copies(db_path)
-    copy = db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
-    try:
-        if db_path.exists():
-            shutil.copyfile(db_path, copy)
+    with duckdb_copy(db_path) as copy:
         con.execute("ATTACH ? AS target", [str(copy)])
         _prepare_duckdb(con)
         con.execute("BEGIN TRANSACTION")
@@ -116,21 +101,9 @@ def _write_duckdb(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         con.execute("COMMIT")
         con.execute("DETACH target")
         con.close()
-        with open(copy, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(copy, db_path)
-    finally:
-        copy.unlink(missing_ok=True)
-        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
-def _postgres_dsn(url: str) -> str:
-    """A libpq connection string from the SQLAlchemy URL the app is configured with."""
-    from sqlalchemy.engine import make_url
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def _create_postgres_table(cur, con: duckdb.DuckDBPyConnection, source: str, table: str) -> None:
     columns = con.execute(f"DESCRIBE {source}").fetchall()
     cur.execute(f"CREATE TABLE {table} ("
@@ -150,7 +123,7 @@ def _copy_to_postgres(cur, con: duckdb.DuckDBPyConnection, source: str, table: s
 
 def _write_postgres(con: duckdb.DuckDBPyConnection, url: str) -> None:
     import psycopg
-    with tempfile.TemporaryDirectory(prefix="yjs-ingest-") as folder, psycopg.connect(_postgres_dsn(url)) as pg:
+    with tempfile.TemporaryDirectory(prefix="yjs-ingest-") as folder, psycopg.connect(postgres_dsn(url)) as pg:
         with pg.cursor() as cur:
             # One load at a time: a second ingest waits here rather than interleaving with this one.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('yjs-dashboard-ingest'))")

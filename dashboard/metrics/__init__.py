@@ -1,7 +1,8 @@
 """The measures of ../shared/spec/metrics.md: one function each, shared by the CLI and the pages.
 
-``compute(db, metric, filters)`` validates the filters against the data, runs the measure's SQL and
-applies suppression (unless ``suppressed=False``, for the analysts' CLI only).
+``compute(db, metric, filters, viewer=...)`` limits the filters to what the viewer may see (access.py),
+validates them against the data, runs the measure's SQL and applies suppression (unless
+``suppressed=False``, for the analysts' CLI only).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import date
 import pandas as pd
 
 from .. import config, suppression
+from ..access import Viewer
 from ..db import Database
 from ..filters import Filters, InvalidFilter, describe, financial_year_of, resolve
 from .areas import areas
@@ -50,6 +52,8 @@ def _filter_options(db: Database) -> dict:
     first = db.scalar("""SELECT min(d) FROM (SELECT min(offence_date) AS d FROM offence
                          UNION ALL SELECT min(outcome_date) FROM outcome
                          UNION ALL SELECT min(referral_date) FROM programme) m""")
+    programmes = db.query("""SELECT DISTINCT yjs, programme_name FROM programme
+                             WHERE programme_name IS NOT NULL ORDER BY yjs, programme_name""")
     published = db.query("SELECT DISTINCT period, yjs, region FROM published_children ORDER BY period, yjs")
     years: list[int] = []
     latest_complete = None
@@ -63,8 +67,8 @@ def _filter_options(db: Database) -> dict:
         "as_of": {r.yjs: pd.Timestamp(r.as_of).date() for r in services.itertuples()},
         "localities": {y: g["locality"].tolist() for y, g in localities.groupby("yjs")},
         "all_localities": sorted(localities["locality"].unique().tolist()),
-        "programmes": sorted(db.query(
-            "SELECT DISTINCT programme_name FROM programme WHERE programme_name IS NOT NULL")["programme_name"]),
+        "programmes": sorted(programmes["programme_name"].unique().tolist()),
+        "programmes_by_yjs": {y: g["programme_name"].tolist() for y, g in programmes.groupby("yjs")},
         "years": years,
         "latest_complete_year": latest_complete,
         "published_yjs": sorted(published["yjs"].unique().tolist()),
@@ -78,13 +82,15 @@ def service_areas(db: Database) -> pd.DataFrame:
     return db.memo("service_areas", lambda: db.query("SELECT yjs, ctyua_code, ctyua_name FROM yjs_area"))
 
 
-def compute(db: Database, metric: str, filters: Filters | None = None, *, suppressed: bool = True) -> MeasureResult:
-    """One measure for the given filters; raises InvalidFilter for an unknown metric or value."""
+def compute(db: Database, metric: str, filters: Filters | None = None, *, viewer: Viewer,
+            suppressed: bool = True) -> MeasureResult:
+    """One measure for the given filters, as ``viewer`` may see it; raises InvalidFilter for an
+    unknown metric or value, AccessDenied for a service or breakdown outside the viewer's view."""
     if metric not in MEASURES:
         raise InvalidFilter(f"unknown metric '{metric}'; valid choices: {', '.join(MEASURES)}")
-    resolved = resolve(filters or Filters(), metric, filter_options(db),
-                       default_period="latest" if metric in POOLED else "all")
-    table, mask = MEASURES[metric](db, resolved, filter_options(db))
+    filters, options = viewer.restrict(filters or Filters(), filter_options(db))
+    resolved = resolve(filters, metric, options, default_period="latest" if metric in POOLED else "all")
+    table, mask = MEASURES[metric](db, resolved, options)
     if not suppressed:
         mask = pd.DataFrame(False, index=table.index, columns=table.columns)
     return MeasureResult(metric, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored)

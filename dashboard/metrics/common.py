@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..filters import Resolved, period_label
+from ..filters import Filters, Resolved, period_label
 
 
 @dataclass(frozen=True)
@@ -22,16 +22,27 @@ class MeasureResult:
 
 
 def where(resolved: Resolved, date_column: str, columns: Mapping[str, str]) -> tuple[str, dict]:
-    """The WHERE clause for the period and every chosen filter. ``columns`` maps a filter to this
-    measure's column; only those columns (our own constants) reach the SQL text, values are bound."""
-    conditions = [f"{date_column} BETWEEN :start AND :end"]
-    params: dict = {"start": resolved.start, "end": resolved.end}
+    """The WHERE clause for the period and every chosen filter."""
+    conditions, params = filter_conditions(resolved.filters, columns)
+    params.update(start=resolved.start, end=resolved.end)
+    return " AND ".join([f"{date_column} BETWEEN :start AND :end", *conditions]), params
+
+
+def filter_conditions(filters: Filters, columns: Mapping[str, str]) -> tuple[list[str], dict]:
+    """One condition per chosen filter, and the viewer's services when no one service is chosen.
+    ``columns`` maps a filter to this measure's column; only those columns (our own constants) and
+    generated placeholder names reach the SQL text, every value is bound."""
+    conditions, params = [], {}
     for name, column in columns.items():
-        value = getattr(resolved.filters, name)
+        value = getattr(filters, name)
         if value is not None:
             conditions.append(f"{column} = :{name}")
             params[name] = value
-    return " AND ".join(conditions), params
+    if filters.services is not None and filters.yjs is None:
+        names = [f"service_{i}" for i in range(len(filters.services))]
+        conditions.append(f"{columns['yjs']} IN ({', '.join(':' + n for n in names)})")
+        params.update(zip(names, filters.services))
+    return conditions, params
 
 
 def period_columns(resolved: Resolved, year: str, quarter: str) -> str:

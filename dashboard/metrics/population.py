@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..db import Database
 from ..filters import Resolved
+from .common import filter_conditions
 
 AGE_BAND_OF_AGE = "CASE WHEN age BETWEEN 10 AND 14 THEN '10-14' ELSE '15-17' END"
 #: Filters the population table can honour, and its column for each.
@@ -19,13 +20,9 @@ def population_10_17(db: Database, resolved: Resolved, group_by: str | None = No
 
     A YJS or year missing from population.csv has no row, so its rate stays null."""
     years = sorted({fy for fy, _ in resolved.periods})
-    conditions = ["year BETWEEN :first_year AND :last_year", "age BETWEEN 10 AND 17"]
-    params: dict = {"first_year": years[0], "last_year": years[-1]}
-    for name, column in COLUMNS.items():
-        value = getattr(resolved.filters, name)
-        if value is not None:
-            conditions.append(f"{column} = :{name}")
-            params[name] = value
+    conditions, params = filter_conditions(resolved.filters, COLUMNS)
+    conditions += ["year BETWEEN :first_year AND :last_year", "age BETWEEN 10 AND 17"]
+    params.update(first_year=years[0], last_year=years[-1])
     group = f", {GROUP_COLUMNS[group_by]} AS grp" if group_by else ""
     return db.query(f"""
         SELECT yjs, year{group}, sum(population) AS population

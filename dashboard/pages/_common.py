@@ -8,36 +8,44 @@ from __future__ import annotations
 import functools
 import logging
 
+from dashboard.access import AccessDenied, scoped_options
 from dashboard.components.chart_card import YJB_SOURCE, card_error
 from dashboard.db import DatabaseUnavailable
 from dashboard.filters import InvalidFilter, period_label
 from dashboard.metrics import MeasureResult, compute, filter_options
 from dashboard.state import database, filters_from_query
+from dashboard.web import current_viewer, refuse
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
 
 
 def measure(metric: str, search: str | None, **settings) -> MeasureResult:
-    """One measure for the filters in the URL plus page settings; raises InvalidFilter for bad values."""
-    return compute(database(), metric, filters_from_query(search, **settings))
+    """One measure for the filters in the URL plus page settings, as the signed-in viewer may see it;
+    raises InvalidFilter for bad values and AccessDenied outside the viewer's view."""
+    return compute(database(), metric, filters_from_query(search, **settings), viewer=current_viewer())
 
 
 def options() -> dict:
-    return filter_options(database())
+    """The filter options the viewer may see."""
+    return scoped_options(filter_options(database()), current_viewer().services)
 
 
 def guarded(error_values):
-    """Wrap a callback so bad input or an unreadable database gives ``error_values(message)``
-    (a plain message and no data), the detail going to the log, never a stack trace to the browser."""
+    """Wrap a callback so a value no control offers gets a 400 (403 outside the viewer's view) with
+    a plain message, and an unreadable database or a fault ``error_values(message)`` (a plain message
+    and no data); the detail goes to the log, never a stack trace to the browser."""
     def wrap(render):
         @functools.wraps(render)
         def run(*args):
             try:
                 return render(*args)
+            except AccessDenied as exc:
+                log.warning("refused access in %s for %s: %s", render.__name__, current_viewer().name, exc)
+                refuse(403, f"Your account cannot see this: {exc}.")
             except InvalidFilter as exc:
                 log.info("refused filters in %s: %s", render.__name__, exc)
-                return error_values(f"These filters cannot be shown: {exc}.")
+                refuse(400, f"These filters cannot be shown: {exc}.")
             except DatabaseUnavailable as exc:
                 log.error("database unavailable in %s: %s", render.__name__, exc)
                 return error_values(UNAVAILABLE)

@@ -8,7 +8,7 @@ from dash import Input, callback, html
 
 from dashboard.components.chart_card import PUBLISHED_SOURCE, card_outputs, card_values, chart_card
 from dashboard.figures import area_map, bars, trend_lines
-from dashboard.filters import period_label
+from dashboard.filters import InvalidFilter, period_label
 from dashboard.config import BOUNDARIES_URL
 from dashboard.metrics import service_areas
 from dashboard.state import database
@@ -51,7 +51,7 @@ def update(year, region, highlight):
     highlight = highlight or None
     ranked = measure("areas", None, period=year, region=region or None)
     if highlight and highlight not in options()["published_yjs"]:
-        return card_errors(4)("That service is not in the published tables.")
+        raise InvalidFilter("that service is not in the published tables")
     regions = measure("areas", None, period=year, level="region")
     trend = measure("areas", None, region=region or None, level="region" if region else "national")
     ordered = ranked.table.sort_values("rate_per_1000", ascending=False)

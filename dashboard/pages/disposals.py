@@ -6,9 +6,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, callback, html
 
-from dashboard.components.chart_card import card_error, card_outputs, card_values, chart_card
+from dashboard.components.chart_card import card_outputs, card_values, chart_card
 from dashboard.components.ids import URL
 from dashboard.figures import stacked_disposals
+from dashboard.filters import InvalidFilter
 from dashboard.pages._common import card_errors, extract_source, guarded, mark_part_year, measure, withheld
 
 dash.register_page(__name__, path="/disposals", name="Disposals", order=2,
@@ -33,7 +34,7 @@ def layout(**_query):
 @guarded(card_errors(1))
 def update(search, view):
     if view not in ("count", "share"):
-        return card_error("That view is not available.")
+        raise InvalidFilter("that view is not available")
     result = measure("disposals", search)
     figure = stacked_disposals(result.table, share=view == "share", withheld=withheld(result, "count"))
     mark_part_year(figure)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from dashboard.access import EVERYONE
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute
 
@@ -59,12 +60,12 @@ def db(build_database):
 
 
 def rows(db, **filters):
-    result = compute(db, "fte", Filters(**filters), suppressed=False)
+    result = compute(db, "fte", Filters(**filters), suppressed=False, viewer=EVERYONE)
     return {r["period"]: r for r in result.table.to_dict("records")}
 
 
 def test_columns_are_the_spec_columns(db):
-    table = compute(db, "fte", Filters(), suppressed=False).table
+    table = compute(db, "fte", Filters(), suppressed=False, viewer=EVERYONE).table
     assert list(table.columns) == ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17",
                                    "rate_per_100000"]
 
@@ -125,15 +126,15 @@ def test_date_range_is_inclusive(db):
 
 def test_unknown_values_are_errors_naming_the_choices(db):
     with pytest.raises(InvalidFilter, match="valid choices: Testshire"):
-        compute(db, "fte", Filters(yjs="Nowhere"))
+        compute(db, "fte", Filters(yjs="Nowhere"), viewer=EVERYONE)
     with pytest.raises(InvalidFilter, match="valid financial years: 2020-21, 2021-22, 2022-23"):
-        compute(db, "fte", Filters(period="2011-12"))
+        compute(db, "fte", Filters(period="2011-12"), viewer=EVERYONE)
     with pytest.raises(InvalidFilter, match="not a financial year"):
-        compute(db, "fte", Filters(period="2021-23"))
+        compute(db, "fte", Filters(period="2021-23"), viewer=EVERYONE)
 
 
 def test_suppression_withholds_small_counts_and_their_rates(db):
-    result = compute(db, "fte", Filters())
+    result = compute(db, "fte", Filters(), viewer=EVERYONE)
     by_year = {r["period"]: r for r in result.table.to_dict("records")}
     assert by_year["2021-22"]["fte"] == 5                     # 5 is shown
     assert pd.isna(by_year["2020-21"]["fte"])                 # 2 is withheld

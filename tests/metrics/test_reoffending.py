@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
+from dashboard.access import EVERYONE
 from dashboard.filters import Filters
 from dashboard.metrics import compute
 from dashboard.metrics.reoffending import kaplan_meier
@@ -58,7 +59,7 @@ def db(build_database):
 
 
 def windows(db, **filters):
-    table = compute(db, "programme-reoffending", Filters(**filters), suppressed=False).table
+    table = compute(db, "programme-reoffending", Filters(**filters), suppressed=False, viewer=EVERYONE).table
     return {(r["cohort"], r["window"]): (r["children_at_risk"], r["children_offended"], r["offences"])
             for r in table.to_dict("records")}
 
@@ -80,7 +81,7 @@ def test_windows_by_hand(db):
 
 
 def test_window_rate_and_columns(db):
-    table = compute(db, "programme-reoffending", Filters(period="2020-21"), suppressed=False).table
+    table = compute(db, "programme-reoffending", Filters(period="2020-21"), suppressed=False, viewer=EVERYONE).table
     assert list(table.columns) == ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
     assert table["window"].tolist() == ["pre", "during", "0-3m", "3-6m", "6-9m", "9-12m"]
     assert table.loc[table["window"] == "0-3m", "rate"].item() == pytest.approx(0.5)
@@ -97,13 +98,13 @@ def test_cohort_is_the_earliest_programme_passing_the_filters(db):
 
 
 def test_suppressed_windows_withhold_small_cells(db):
-    result = compute(db, "programme-reoffending", Filters(period="2020-21"))
+    result = compute(db, "programme-reoffending", Filters(period="2020-21"), viewer=EVERYONE)
     assert result.table["children_at_risk"].isna().all()
     assert result.withheld["rate"].all() and result.withheld["offences"].all()
 
 
 def curve(db, **filters):
-    table = compute(db, "reoffending-curve", Filters(**filters), suppressed=False).table
+    table = compute(db, "reoffending-curve", Filters(**filters), suppressed=False, viewer=EVERYONE).table
     return table
 
 
@@ -140,7 +141,7 @@ def test_curve_interval_matches_lifelines():
 
 
 def test_disposals_count_programmes_started(db):
-    table = compute(db, "disposals", Filters(), suppressed=False).table
+    table = compute(db, "disposals", Filters(), suppressed=False, viewer=EVERYONE).table
     assert list(table.columns) == ["period", "disposal_type", "tier", "count"]
     got = {(r["period"], r["disposal_type"]): (r["tier"], r["count"]) for r in table.to_dict("records")}
     assert got[("2020-21", "YOUTH_CAUTION")] == ("Pre-court", 1)
@@ -155,7 +156,7 @@ def test_disposals_count_programmes_started(db):
 
 
 def test_referrals_by_locality_source_and_age(db):
-    table = compute(db, "referrals", Filters(period="2021-22"), suppressed=False).table
+    table = compute(db, "referrals", Filters(period="2021-22"), suppressed=False, viewer=EVERYONE).table
     assert list(table.columns) == ["period", "locality", "referral_source", "age", "count"]
     got = {(r["locality"], r["referral_source"], r["age"]): r["count"] for r in table.to_dict("records")}
     assert got == {

@@ -23,3 +23,23 @@ def app(tmp_path_factory):
         os.environ.pop("DASHBOARD_DB", None)
     else:
         os.environ["DASHBOARD_DB"] = old
+
+
+@pytest.fixture
+def client(app):
+    """A test client that has opened the dashboard, so it holds the CSRF token as a browser would."""
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
+    return client
+
+
+@pytest.fixture
+def in_request(app):
+    """A request context as the demo visitor, for calling layouts directly."""
+    from flask import g
+
+    from dashboard.access import DEMO_VISITOR
+    with app.server.test_request_context("/"):
+        g.viewer = DEMO_VISITOR
+        yield

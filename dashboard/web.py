@@ -1,0 +1,274 @@
+"""Sign-in, sessions and the HTTP hardening around the Dash app.
+
+- Every request passes ``_admit``: a signed-in user, or the demonstration database opened from this
+  machine, or nothing (a page load goes to the sign-in page, anything else gets 401).
+- Sessions are Flask's signed cookies: HttpOnly, SameSite=Lax, Secure (unless
+  ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing), 8 hours. A session names its user and the
+  user's password stamp, so removing a user or changing a password ends their sessions.
+- CSRF (Flask-WTF) guards every POST: the sign-in and sign-out forms carry the token, and Dash's
+  renderer sends it back as ``X-CSRFToken`` from the ``_csrf_token`` cookie set here.
+- Sign-in attempts are rate-limited per address (Flask-Limiter; ``DASHBOARD_RATELIMIT_STORAGE`` may
+  name a shared store such as ``redis://...`` so the limit holds across gunicorn workers).
+- Security headers on every response, a Content-Security-Policy the app works under (Dash's inline
+  script allowed by its hash), request bodies capped, errors as plain messages, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import flask
+from dash import Dash
+from flask import g, redirect, render_template_string, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+
+from . import accounts, config
+from .access import DEMO_VISITOR, NOBODY, Viewer, is_demo, viewer_for
+from .db import DatabaseUnavailable
+from .state import database
+
+log = logging.getLogger(__name__)
+SIGN_IN, SIGN_OUT = "/sign-in", "/sign-out"
+#: Reachable without signing in: the sign-in page and the styles it uses.
+OPEN_PREFIXES = ("/assets/", "/_favicon.ico")
+CALLBACK_PATH = "/_dash-update-component"
+MAX_REQUEST_BYTES = 1_000_000
+SIGN_IN_LIMIT = os.environ.get("DASHBOARD_SIGN_IN_LIMIT", "5 per minute")
+UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
+
+limiter = Limiter(get_remote_address, storage_uri=os.environ.get("DASHBOARD_RATELIMIT_STORAGE", "memory://"),
+                  default_limits=[])
+
+
+def secure(app: Dash) -> None:
+    """Put sign-in, CSRF, rate limits, headers and error pages around ``app``."""
+    server = app.server
+    server.config.update(
+        SECRET_KEY=session_secret(), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=os.environ.get("DASHBOARD_COOKIE_SECURE", "1") != "0",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+    CSRFProtect(server)
+    limiter.init_app(server)
+    # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
+    server.before_request_funcs.setdefault(None, []).insert(0, _admit)
+    server.before_request(lambda: _check_callback_request(app))
+    server.after_request(lambda response: _harden(app, response))
+    server.add_url_rule(SIGN_IN, "sign_in", limiter.limit(SIGN_IN_LIMIT, methods=["POST"])(sign_in),
+                        methods=["GET", "POST"])
+    server.add_url_rule(SIGN_OUT, "sign_out", sign_out, methods=["POST"])
+    server.register_error_handler(HTTPException, _plain_error)
+    server.register_error_handler(CSRFError, _plain_error)
+    server.register_error_handler(Exception, _unexpected_error)
+
+
+def session_secret() -> str:
+    """``DASHBOARD_SECRET_KEY``, else a random key kept beside the data (one for every worker)."""
+    if os.environ.get("DASHBOARD_SECRET_KEY"):
+        return os.environ["DASHBOARD_SECRET_KEY"]
+    path = Path(os.environ.get("DASHBOARD_SECRET_FILE", config.DATA_DIR / ".session-secret"))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)    # atomic: the first worker's key wins, the others read it
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def current_viewer() -> Viewer:
+    """Who is asking, as ``_admit`` found them for this request; nobody (who sees nothing) outside a
+    request or on the open paths (Dash builds its layout once on a worker's first request, whatever it is)."""
+    if not flask.has_request_context():
+        return NOBODY
+    return getattr(g, "viewer", None) or NOBODY
+
+
+def _from_this_machine() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _admit():
+    """Find the viewer, or turn the request away."""
+    if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES):
+        return None
+    try:
+        g.viewer = _signed_in_viewer()
+        if g.viewer is None and is_demo(database()) and _from_this_machine() \
+                and os.environ.get("DASHBOARD_OPEN_DEMO", "1") != "0":
+            g.viewer = DEMO_VISITOR
+    except DatabaseUnavailable as exc:
+        log.error("database unavailable: %s", exc)
+        return _message_response(503, UNAVAILABLE)
+    if g.viewer is not None:
+        return None
+    if request.method == "GET" and not request.path.startswith("/_dash"):
+        return redirect(f"{SIGN_IN}?next={_safe_next(request.full_path)}")
+    return _message_response(401, "Please sign in.")
+
+
+def _signed_in_viewer() -> Viewer | None:
+    name, stamp = session.get("user"), session.get("stamp")
+    if not name:
+        return None
+    user = accounts.find_user(database(), name)
+    if user is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, user.session_stamp):
+        session.clear()
+        return None
+    return viewer_for(user, database())
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never '//elsewhere' or a full URL (no open redirect)."""
+    target = (target or "/").rstrip("?")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def sign_in():
+    error = None
+    if request.method == "POST":
+        try:
+            user = accounts.authenticate(database(), request.form.get("username", ""),
+                                         request.form.get("password", ""))
+        except DatabaseUnavailable:
+            return _message_response(503, UNAVAILABLE)
+        if user is not None:
+            session.clear()
+            session.permanent = True
+            session.update(user=user.username, stamp=user.session_stamp)
+            log.info("signed in: %s (%s)", user.username, user.role)
+            return redirect(_safe_next(request.args.get("next")))
+        log.warning("failed sign-in for %r from %s", request.form.get("username", "")[:64], request.remote_addr)
+        error = "The username or password is not right."
+    signed_out = request.args.get("signed-out") is not None
+    return render_template_string(SIGN_IN_PAGE, error=error, signed_out=signed_out,
+                                  service=config.SERVICE_NAME), 401 if error else 200
+
+
+def sign_out():
+    session.clear()
+    return redirect(f"{SIGN_IN}?signed-out")
+
+
+def _check_callback_request(app: Dash):
+    """A Dash update must name a callback the app has, with inputs as a list: anything else is forged."""
+    if request.path != CALLBACK_PATH:
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str) \
+            or body["output"] not in app.callback_map or not isinstance(body.get("inputs"), list):
+        log.warning("refused a malformed callback request from %s", request.remote_addr)
+        return _message_response(400, "This request is not one the dashboard makes.")
+    return None
+
+
+def _harden(app: Dash, response: flask.Response) -> flask.Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = _content_security_policy(app)
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if not request.path.startswith(OPEN_PREFIXES + ("/_dash-component-suites/",)):
+        headers["Cache-Control"] = "no-store"
+    if getattr(g, "viewer", None) is not None and not request.path.startswith("/_dash"):
+        # Dash's renderer reads this cookie and sends it back as X-CSRFToken on every update.
+        response.set_cookie("_csrf_token", generate_csrf(), secure=flask.current_app.config["SESSION_COOKIE_SECURE"],
+                            samesite="Strict", httponly=False)
+    return response
+
+
+def _content_security_policy(app: Dash) -> str:
+    scripts = " ".join(app.csp_hashes())   # already quoted: 'sha256-...'
+    return ("default-src 'self'; "
+            f"script-src 'self' {scripts}; "
+            "style-src 'self' 'unsafe-inline'; "        # plotly and the grid set styles inline
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/_dash") or request.method != "GET"
+
+
+def _message_response(status: int, message: str):
+    if _wants_json():
+        return flask.jsonify(message=message), status
+    return render_template_string(MESSAGE_PAGE, message=message, service=config.SERVICE_NAME), status
+
+
+def _plain_error(error: HTTPException):
+    messages = {400: "This request cannot be answered.", 401: "Please sign in.",
+                403: "Your account cannot see this.", 404: "There is no page at this address.",
+                413: "This request is too large.", 429: "Too many attempts. Wait a minute and try again."}
+    status = error.code or 400
+    if isinstance(error, CSRFError):
+        message = "This form has expired. Go back, reload the page and try again."
+    else:
+        message = error.description if status in (400, 403) and _is_ours(error) else \
+            messages.get(status, "This request cannot be answered.")
+    return _message_response(status, message)
+
+
+def _is_ours(error: HTTPException) -> bool:
+    """Messages we wrote (plain words for the user) rather than werkzeug's defaults."""
+    return bool(getattr(error, "plain", False))
+
+
+def _unexpected_error(error: Exception):
+    log.exception("unexpected error on %s", request.path)
+    return _message_response(500, "Something went wrong. The error has been logged.")
+
+
+def refuse(status: int, message: str):
+    """Stop this request with ``status`` (400 or 403) and a message in plain words for the user."""
+    error = {400: BadRequest, 403: Forbidden}[status](message)
+    error.plain = True
+    raise error
+
+
+_PAGE_HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }} - {{ service }}</title>
+<link rel="stylesheet" href="/assets/vendor/bootstrap.min.css"><link rel="stylesheet" href="/assets/style.css">
+</head><body><a class="skip-link" href="#main">Skip to main content</a>
+<header class="site-header"><div class="container"><p class="service-name mb-1">{{ service }}</p></div></header>
+<main id="main" class="container pt-4" tabindex="-1" style="max-width: 40rem">"""
+
+SIGN_IN_PAGE = _PAGE_HEAD.replace("{{ title }}", "Sign in") + """
+<h1>Sign in</h1>
+{% if signed_out %}<div class="alert alert-info" role="status">You have signed out.</div>{% endif %}
+{% if error %}<div class="alert alert-danger" role="alert"><h2 class="h5">There is a problem</h2>
+<p class="mb-0">{{ error }}</p></div>{% endif %}
+<p>This dashboard holds information about children. Sign in with the account your Youth Justice Service
+administrator gave you.</p>
+<form method="post" novalidate>
+<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+<div class="mb-3"><label class="form-label fw-bold" for="username">Username</label>
+<input class="form-control" id="username" name="username" autocomplete="username" required></div>
+<div class="mb-3"><label class="form-label fw-bold" for="password">Password</label>
+<input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required></div>
+<button class="btn btn-success" type="submit">Sign in</button>
+</form></main></body></html>"""
+
+MESSAGE_PAGE = _PAGE_HEAD.replace("{{ title }}", "Message") + """
+<h1>Sorry</h1><p>{{ message }}</p><p><a href="/">Go to the overview</a></p></main></body></html>"""
