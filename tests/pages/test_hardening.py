@@ -1,0 +1,59 @@
+"""Hardening on the demo database: who may open it, headers, malformed and oversized requests,
+errors without tracebacks (Flask's test client, no browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.dash_requests import CALLBACK_PATH, callback_request
+
+
+def fte(app, client, search):
+    key = next(k for k in app.callback_map if "caption-fte-rate.children" in k)
+    return client.post(CALLBACK_PATH, json=callback_request(key, [{"id": "url", "property": "search",
+                                                                   "value": search}]))
+
+
+def test_the_demo_is_open_only_from_this_computer(app):
+    assert app.server.test_client().get("/").status_code == 200
+    from_outside = app.server.test_client().get("/", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert from_outside.status_code == 302 and from_outside.headers["Location"].startswith("/sign-in")
+
+
+def test_every_response_carries_the_security_headers(app, client):
+    for path in ["/", "/sign-in", "/assets/style.css", "/no-such-page-at-all"]:
+        headers = client.get(path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+    assert app.server.debug is False
+
+
+@pytest.mark.parametrize("body", [
+    {"output": "no-such-output.children", "inputs": []},
+    {"output": 7, "inputs": []},
+    ["not", "an", "object"],
+    "not json at all",
+])
+def test_a_malformed_callback_request_gets_a_400(app, client, body):
+    response = client.post(CALLBACK_PATH, json=body) if not isinstance(body, str) else \
+        client.post(CALLBACK_PATH, data=body, content_type="application/json")
+    assert response.status_code == 400 and response.get_json() == {
+        "message": "This request is not one the dashboard makes."}
+
+
+def test_a_huge_request_gets_a_413(app, client):
+    response = fte(app, client, "?yjs=" + "x" * 2_000_000)
+    assert response.status_code == 413 and "too large" in response.get_json()["message"]
+
+
+def test_an_unexpected_error_is_a_plain_message_and_no_traceback(app, client, monkeypatch):
+    from dashboard.pages import _common
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail of the failure")
+    monkeypatch.setattr(_common, "compute", broken)
+    body = fte(app, client, "").get_data(as_text=True)
+    assert "Something went wrong" in body and "secret detail" not in body and "Traceback" not in body
