@@ -1,0 +1,100 @@
+"""Load test: simulated users clicking through the pages with varied filters, against gunicorn with
+several workers on loopback. Bounded in users, time and requests; nothing leaves this machine.
+
+    python -m benchmarks.load [--users 50] [--seconds 60] [--workers 4] [--db PATH]
+
+Each user opens the dashboard as a browser does (session and CSRF cookies), then keeps asking for a
+random page's main callback with random filters, one request at a time. Every answer must be 200 and
+carry data: anything else is an error. Prints requests, errors, throughput and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .__main__ import PAGES, SEARCHES, WORK, percentile, serve
+from .dash_requests import CALLBACK_PATH, browser_session, callback_request
+
+#: No run sends more than this many requests, whatever its length.
+MAX_REQUESTS = 100_000
+
+
+def simulated_user(url: str, keys: dict[str, str], deadline: float, seed: int, out: list, errors: list) -> None:
+    """One person clicking: a random page and filter each time, until the deadline."""
+    pick = random.Random(seed)
+    session = browser_session(url)
+    while time.perf_counter() < deadline and len(out) + len(errors) < MAX_REQUESTS:
+        page = pick.choice(list(PAGES))
+        marker, extra, _ = PAGES[page]
+        inputs = [{"id": "url", "property": "search", "value": pick.choice(SEARCHES)}, *extra]
+        started = time.perf_counter()
+        try:
+            response = session.post(url + CALLBACK_PATH, json=callback_request(keys[page], inputs), timeout=60)
+            ok = response.status_code == 200 and '"response"' in response.text
+        except OSError as exc:
+            ok, response = False, exc
+        elapsed = (time.perf_counter() - started) * 1000
+        (out if ok else errors).append((page, elapsed, getattr(response, "status_code", str(response))))
+
+
+def run_load(url: str, users: int, seconds: float) -> dict:
+    """Run ``users`` simulated users for ``seconds``; the answers' count, errors and latencies."""
+    dependencies = browser_session(url).get(url + "/_dash-dependencies", timeout=60).json()
+    keys = {page: next(d["output"] for d in dependencies if marker in d["output"])
+            for page, (marker, _, _) in PAGES.items()}
+    answers: list = []
+    errors: list = []
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    threads = [threading.Thread(target=simulated_user, args=(url, keys, deadline, seed, answers, errors))
+               for seed in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - started
+    times = [ms for _, ms, _ in answers] or [float("nan")]
+    return {"users": users, "seconds": took, "requests": len(answers) + len(errors), "errors": errors,
+            "per_second": (len(answers) + len(errors)) / took, "p50": percentile(times, 0.5),
+            "p95": percentile(times, 0.95), "max": max(times)}
+
+
+def describe(result: dict) -> str:
+    return (f"{result['users']} users, {result['seconds']:.0f} s: {result['requests']:,} requests "
+            f"({result['per_second']:.1f}/s), {len(result['errors'])} errors; "
+            f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, max {result['max']:.0f} ms")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--db", type=Path, help="a dashboard database (default: build a demo one in .bench/)")
+    args = parser.parse_args(argv)
+    location = args.db
+    if location is None:
+        from dashboard.cli import build_demo
+        location = WORK / "load-demo.duckdb"
+        if not location.exists():
+            WORK.mkdir(exist_ok=True)
+            build_demo(location)
+    server, url, _ = serve(str(location), workers=args.workers)
+    try:
+        result = run_load(url, args.users, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(describe(result))
+    for page, ms, status in result["errors"][:20]:
+        print(f"  error: {page}: {status} after {ms:.0f} ms")
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

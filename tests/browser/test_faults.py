@@ -1,0 +1,161 @@
+"""The running app (gunicorn, several workers) under faults and load: the database file missing,
+corrupt, locked, replaced or re-ingested while it serves. It must stay up, say so plainly, recover by
+itself, and never answer with numbers that are not those of a database it could read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from benchmarks.dash_requests import CALLBACK_PATH, browser_session, callback_request
+from benchmarks.load import describe, run_load
+from dashboard.access import EVERYONE
+from dashboard.db import Database
+from dashboard.filters import Filters
+from dashboard.metrics import compute
+from dashboard.synth import generate_extract
+
+from .conftest import ROOT, running_app
+
+SEARCH = "?period=2023-24"
+FTE_COUNT_GRID = '{"card":"fte-count","type":"card-grid"}'
+
+
+def expected_counts(path) -> list:
+    db = Database.open(path)
+    try:
+        result = compute(db, "fte", Filters(period="2023-24", combine=True), viewer=EVERYONE)
+    finally:
+        db.close()
+    return [None if w else int(v) for v, w in zip(result.table["fte"], result.withheld["fte"])]
+
+
+class Reader:
+    """A browser's session, asking for the first-time entrants figures."""
+
+    def __init__(self, url: str):
+        self.url, self.session = url, browser_session(url)
+        keys = [d["output"] for d in self.session.get(url + "/_dash-dependencies", timeout=60).json()]
+        self.key = next(k for k in keys if "caption-fte-rate.children" in k)
+
+    def ask(self):
+        """(status, counts shown or None, the plain message if any)."""
+        response = self.session.post(self.url + CALLBACK_PATH, timeout=60, json=callback_request(
+            self.key, [{"id": "url", "property": "search", "value": SEARCH}]))
+        body = response.json()
+        if response.status_code != 200:
+            return response.status_code, None, body["message"]
+        rows = body["response"][FTE_COUNT_GRID]["rowData"]
+        status = str(body["response"]["caption-fte-count"]["children"])
+        counts = [None if r["fte"] == "c" else int(r["fte"]) for r in rows] if rows else None
+        return 200, counts, None if rows else status
+
+
+def eventually(check, seconds=30):
+    """The app notices a changed file on the next request; give the workers a moment all the same."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def live(demo_db, tmp_path):
+    path = tmp_path / "live.duckdb"
+    shutil.copy(demo_db, path)
+    with running_app(str(path)) as url:
+        yield path, url
+
+
+def _unavailable(reader):
+    status, counts, message = reader.ask()
+    assert counts is None and status in (200, 503), (status, counts, message)
+    assert "cannot be read" in message
+
+
+def test_missing_corrupt_and_locked_files_give_a_plain_message_and_the_app_recovers(live, tmp_path):
+    path, url = live
+    reader = Reader(url)
+    good = expected_counts(path)
+    assert reader.ask() == (200, good, None)
+    aside = tmp_path / "aside.duckdb"
+
+    path.rename(aside)                                                  # missing
+    eventually(lambda: _unavailable(reader))
+    assert reader.session.get(url + "/", timeout=30).status_code == 503
+    shutil.copy(aside, path)
+    eventually(lambda: reader.ask() == (200, good, None) or _fail(reader))
+
+    garbage = tmp_path / "garbage.duckdb"                               # corrupt
+    garbage.write_bytes(os.urandom(1 << 20))
+    os.replace(garbage, path)
+    eventually(lambda: _unavailable(reader))
+    shutil.copy(aside, tmp_path / "restored.duckdb")
+    os.replace(tmp_path / "restored.duckdb", path)
+    eventually(lambda: reader.ask() == (200, good, None) or _fail(reader))
+
+    locked = tmp_path / "locked.duckdb"                                 # locked by a writer
+    shutil.copy(aside, locked)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                               "print('held', flush=True); time.sleep(120)", str(locked)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        os.replace(locked, path)
+        eventually(lambda: _unavailable(reader))
+    finally:
+        holder.kill()
+        holder.wait()
+    eventually(lambda: reader.ask() == (200, good, None) or _fail(reader))
+
+
+def _fail(reader):
+    raise AssertionError(reader.ask())
+
+
+def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live, tmp_path):
+    path, url = live
+    before = expected_counts(path)
+    generate_extract(tmp_path / "next", children=6000, seed=99)       # the same services, new numbers
+    after_copy = tmp_path / "after.duckdb"
+    shutil.copy(path, after_copy)
+    from dashboard.ingest import ingest
+    ingest(tmp_path / "next", after_copy)
+    after = expected_counts(after_copy)
+    assert after != before
+
+    reader, seen, stop = Reader(url), [], threading.Event()
+
+    def keep_asking():
+        while not stop.is_set():
+            seen.append(reader.ask())
+    asking = threading.Thread(target=keep_asking)
+    asking.start()
+    try:
+        loaded = subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(tmp_path / "next"), "--db",
+                                 str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert loaded.returncode == 0, loaded.stderr
+        eventually(lambda: seen[-1] == (200, after, None) or _fail(reader))
+    finally:
+        stop.set()
+        asking.join()
+    assert len(seen) > 5
+    assert all(answer in ((200, before, None), (200, after, None)) for answer in seen), \
+        [a for a in seen if a not in ((200, before, None), (200, after, None))][:3]
+
+
+def test_a_short_load_run_has_no_errors(live):
+    """The suite's short version of `python -m benchmarks.load` (50 users for 60 s)."""
+    _, url = live
+    result = run_load(url, users=8, seconds=8)
+    print(describe(result))
+    assert result["requests"] > 8 and result["errors"] == []
