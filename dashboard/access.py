@@ -14,8 +14,9 @@ from .accounts import User
 from .db import Database
 from .filters import Filters, InvalidFilter
 
-#: Filters that pick out a group of children: a drill-down, which board members do not get.
-DRILL_DOWN = ("sex", "ethnicity_group", "age_band", "disposal_type", "programme")
+#: Filters that pick out a group of children or a part of the area: a drill-down, which board members
+#: do not get (so nothing they see can be differenced against another group's figures).
+DRILL_DOWN = ("locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")
 
 
 class AccessDenied(InvalidFilter):

@@ -8,7 +8,6 @@ is not text or not a valid choice raises InvalidFilter (pages then show an error
 from __future__ import annotations
 
 import threading
-from datetime import date
 from urllib.parse import parse_qs, urlencode
 
 from dataclasses import replace
@@ -16,10 +15,10 @@ from dataclasses import replace
 from .db import Database
 from .filters import APPLIES, Filters, InvalidFilter, resolve
 
-#: Query-string keys, in the order they are written, and the Filters field each sets.
-QUERY_KEYS = ("period", "from", "to", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
+#: Query-string keys, in the order they are written. Periods are financial years and quarters only:
+#: free date ranges (the CLI's --from/--to) could be differenced day by day to reveal small counts.
+QUERY_KEYS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
               "disposal_type", "programme", "region", "by", "base")
-FIELD = {"from": "date_from", "to": "date_to"}
 MAX_VALUE_LENGTH = 200
 
 _database: Database | None = None
@@ -51,14 +50,8 @@ def parse_query(search: str | None) -> dict[str, str]:
 
 def filters_from_query(search: str | None, **overrides) -> Filters:
     """Filters from the URL (plus page settings such as ``by``); values are checked later by compute."""
-    chosen = {FIELD.get(k, k): v for k, v in parse_query(search).items()}
+    chosen = parse_query(search)
     chosen.update({k: v for k, v in overrides.items() if v})
-    for key in ("date_from", "date_to"):
-        if key in chosen:
-            try:
-                chosen[key] = date.fromisoformat(chosen[key])
-            except ValueError:
-                raise InvalidFilter(f"'{chosen[key]}' is not a date (YYYY-MM-DD)") from None
     if "by_quarter" in chosen:
         chosen["by_quarter"] = chosen["by_quarter"] in ("1", "true", "yes")
     return Filters(**chosen)

@@ -60,6 +60,42 @@ def _second_cells(table: pd.DataFrame, hidden: pd.Series, column: str, margin: l
     return order.index[~groups.loc[order.index].duplicated().to_numpy()]
 
 
+def nest_quarters(table: pd.DataFrame, mask: pd.DataFrame, years: pd.DataFrame, years_mask: pd.DataFrame, *,
+                  period: str, keys: Sequence[str], cells: Sequence[str], totals: Sequence[str] = ()) -> pd.DataFrame:
+    """Withhold quarters so they cannot be taken from the yearly figures a reader also sees.
+
+    ``table``/``mask``: a measure by quarter, every quarter of its years; ``years``/``years_mask``: the
+    same measure by year. The four quarters of a row (``keys``) in a year are shown or withheld
+    together: withheld when any of them is, or when that year's figure is. Where a year would then
+    hold one withheld row, its smallest other row goes too, so no year is left with one unknown; the
+    same within each of the ``totals`` keys (say a tier) whose yearly totals a reader sees as well."""
+    if table.empty:
+        return mask
+    year = table[period].str[:7]
+    hidden = mask[list(cells)].any(axis=1)
+    blocks = pd.DataFrame({**{k: table[k] for k in keys}, "year": year, "hidden": hidden,
+                           "size": table[cells[0]].fillna(0)})
+    yearly = pd.DataFrame({**{k: years[k].astype(table[k].dtype) for k in keys}, "year": years[period].astype(object),
+                           "year_hidden": years_mask[list(cells)].any(axis=1)})
+    blocks = blocks.groupby([*keys, "year"], dropna=False, sort=False).agg(hidden=("hidden", "any"),
+                                                                           size=("size", "sum")).reset_index()
+    blocks = blocks.merge(yearly, on=[*keys, "year"], how="left")
+    blocks["hidden"] = blocks["hidden"] | blocks["year_hidden"].fillna(False).astype(bool)
+    changed = True
+    while changed:
+        changed = False
+        for margin in (["year"], *(["year", t] for t in totals)):
+            if len(victims := _second_cells(blocks, blocks["hidden"], "size", margin)):
+                blocks.loc[victims, "hidden"] = True
+                changed = True
+    withheld = table[list(keys)].assign(year=year).merge(
+        blocks[[*keys, "year", "hidden"]], on=[*keys, "year"], how="left")["hidden"].to_numpy()
+    out = mask.copy()
+    for column in cells:
+        out[column] = out[column].to_numpy() | withheld
+    return out
+
+
 def apply(table: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``table`` with withheld cells set to null (integers stay integers)."""
     out = table.copy()

@@ -38,7 +38,7 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
         dbc.Row([
             _select("period", "Period", periods, "All years"),
             _select("yjs", "Youth Justice Service", [(y, y) for y in options["yjs"]], "All services"),
-            _select("locality", "Area", [(loc, loc) for loc in options["all_localities"]], "All areas"),
+            _select("locality", "Area", [(loc, loc) for loc in options["all_localities"]], "All areas", drill_down),
             _select("sex", "Sex", [("male", "Boys"), ("female", "Girls"), ("unknown", "Not recorded")], "All", drill_down),
             _select("ethnicity_group", "Ethnic group", [(g, g) for g in config.ETHNICITY_GROUPS], "All", drill_down),
             _select("age_band", "Age", [(b, f"{b} years") for b in config.AGE_BANDS], "All ages", drill_down),

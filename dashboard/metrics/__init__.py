@@ -7,6 +7,7 @@ validates them against the data, runs the measure's SQL and applies suppression 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -34,6 +35,17 @@ MEASURES = {
 }
 #: Measures that pool one window rather than splitting by year; their default is the latest full year.
 POOLED = {"disproportionality"}
+#: Measures split by quarter, suppressed against their yearly figures for the same period:
+#: (period column, row keys, cells, keys whose totals are shown too).
+QUARTERLY = {
+    "fte": ("period", ["yjs"], ["fte", "fte_knife_or_weapon", "rate_per_100000"], []),
+    "disposals": ("period", ["disposal_type", "tier"], ["count"], ["tier"]),
+    "referrals": ("period", ["locality", "referral_source", "age"], ["count"], []),
+    "programme-reoffending": ("cohort", ["window"], ["children_at_risk", "children_offended", "offences", "rate"], []),
+}
+#: Of those, the counts of events that simply add up over quarters: one quarter is cut from its year.
+#: (A reoffending cohort is the children whose first programme in the chosen period began then.)
+ADDITIVE = {"fte", "disposals", "referrals"}
 assert tuple(MEASURES) == config.METRICS
 
 
@@ -88,11 +100,23 @@ def compute(db: Database, metric: str, filters: Filters | None = None, *, viewer
     unknown metric or value, AccessDenied for a service or breakdown outside the viewer's view."""
     if metric not in MEASURES:
         raise InvalidFilter(f"unknown metric '{metric}'; valid choices: {', '.join(MEASURES)}")
-    filters, options = viewer.restrict(filters or Filters(), filter_options(db))
-    resolved = resolve(filters, metric, options, default_period="latest" if metric in POOLED else "all")
+    filters = filters or Filters()
+    restricted, options = viewer.restrict(filters, filter_options(db))
+    resolved = resolve(restricted, metric, options, default_period="latest" if metric in POOLED else "all")
+    if suppressed and resolved.by_quarter and metric in ADDITIVE and filters.period and " Q" in filters.period:
+        # One quarter is cut from its whole year by quarter, so it is withheld exactly as there.
+        year = compute(db, metric, replace(filters, period=filters.period[:7], by_quarter=True), viewer=viewer)
+        keep = (year.table[QUARTERLY[metric][0]] == filters.period).to_numpy()
+        return MeasureResult(metric, year.table[keep].reset_index(drop=True),
+                             year.withheld[keep].reset_index(drop=True), describe(resolved), resolved.ignored)
     table, mask = MEASURES[metric](db, resolved, options)
     if not suppressed:
         mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    elif resolved.by_quarter and metric in QUARTERLY and not (filters.period and " Q" in filters.period):
+        years = compute(db, metric, replace(filters, by_quarter=False), viewer=viewer)
+        period, keys, cells, totals = QUARTERLY[metric]
+        mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=period, keys=keys,
+                                         cells=cells, totals=totals)
     return MeasureResult(metric, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored)
 
 

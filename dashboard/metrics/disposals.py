@@ -28,7 +28,7 @@ def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataF
     counts["period"] = label_periods(counts)
     order = {t: i for i, t in enumerate(config.TIERS if by_tier else config.DISPOSAL_TYPES)}
     kinds = sorted(counts[split].unique(), key=order.get)
-    grid = period_frame(resolved).merge(pd.DataFrame({split: kinds}), how="cross")
+    grid = period_frame(resolved).merge(pd.DataFrame({split: pd.Series(kinds, dtype="object")}), how="cross")
     table = grid.merge(counts[["period", split, "count"]], on=["period", split], how="left")
     table["count"] = table["count"].fillna(0).astype("int64")
     if by_tier:
@@ -37,5 +37,6 @@ def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataF
         table["tier"] = table["disposal_type"].map(config.DISPOSAL_TIERS)
     table["order"] = table[split].map(order)
     table = table.sort_values(["period_order", "order"]).reset_index(drop=True)[COLUMNS]
-    mask = suppression.withhold(table, ["count"], margins=[["period"], ["disposal_type"]])
+    # Each tier's total is shown too (tier breakdown, the overview): a tier never has one withheld type.
+    mask = suppression.withhold(table, ["count"], margins=[["period"], ["period", "tier"]])
     return table, mask

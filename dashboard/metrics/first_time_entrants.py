@@ -41,6 +41,6 @@ def first_time_entrants(db: Database, resolved: Resolved, options: dict) -> tupl
     table["population_10_17"] = table["population_10_17"].astype("Int64")
     table["rate_per_100000"] = rate(table["fte"], table["population_10_17"], 100_000)
     table = table[COLUMNS]
-    mask = suppression.withhold(table, ["fte", "fte_knife_or_weapon"], margins=[["period"], ["yjs"]],
+    mask = suppression.withhold(table, ["fte", "fte_knife_or_weapon"], margins=[["period"]],
                                 dependents={"fte": ["rate_per_100000", "fte_knife_or_weapon"]})
     return table, mask

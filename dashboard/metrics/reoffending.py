@@ -52,6 +52,9 @@ def programme_reoffending(db: Database, resolved: Resolved, options: dict) -> tu
     wide = db.query(f"""{cohort}
         SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, {sums}
         FROM cohort GROUP BY 1, 2 ORDER BY 1, 2""", params)
+    if wide.empty:
+        table = pd.DataFrame(columns=WINDOW_COLUMNS)
+        return table, pd.DataFrame(False, index=table.index, columns=table.columns)
     wide["cohort"] = label_periods(wide)
     long = wide.drop(columns=["fy", "quarter"]).melt(id_vars="cohort")
     long[["window", "measure"]] = long["variable"].str.split("|", expand=True)
@@ -62,7 +65,7 @@ def programme_reoffending(db: Database, resolved: Resolved, options: dict) -> tu
         table[column] = table[column].astype("int64")
     at_risk = table["children_at_risk"].astype("float64")
     table["rate"] = (table["children_offended"] / at_risk.where(at_risk > 0)).astype("float64")
-    table = table[WINDOW_COLUMNS] if not table.empty else pd.DataFrame(columns=WINDOW_COLUMNS)
+    table = table[WINDOW_COLUMNS]
     mask = suppression.withhold(table, ["children_at_risk", "children_offended"],
                                 dependents={"children_at_risk": ["children_offended", "offences", "rate"],
                                             "children_offended": ["offences", "rate"]})

@@ -53,7 +53,7 @@ def _fmt(value, pattern: str) -> str:
 
 
 #: The overview always compares the latest full year with the one before, so it drops these.
-PERIOD_KEYS = ("period", "from", "to", "by_quarter")
+PERIOD_KEYS = ("period", "by_quarter")
 
 
 @callback(Output(KPIS, "children"), Input(URL, "search"))

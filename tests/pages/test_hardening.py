@@ -57,3 +57,9 @@ def test_an_unexpected_error_is_a_plain_message_and_no_traceback(app, client, mo
     monkeypatch.setattr(_common, "compute", broken)
     body = fte(app, client, "").get_data(as_text=True)
     assert "Something went wrong" in body and "secret detail" not in body and "Traceback" not in body
+
+
+def test_free_date_ranges_are_not_taken_from_the_address(app, client):
+    """Day-by-day ranges could be differenced to reveal small counts: the web offers years and quarters."""
+    body = fte(app, client, "?from=2023-04-01&to=2023-04-02").get_data(as_text=True)
+    assert "1 April 2023" not in body and "2023-24" in body and "2014-15 to" in body
