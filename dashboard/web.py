@@ -69,6 +69,15 @@ def secure(app: Dash) -> None:
     server.register_error_handler(HTTPException, _plain_error)
     server.register_error_handler(CSRFError, _plain_error)
     server.register_error_handler(Exception, _unexpected_error)
+    _set_up_now(app)
+
+
+def _set_up_now(app: Dash) -> None:
+    """Dash finishes setting up (its callbacks, the page router) on a worker's first request, without a
+    lock, so a second request arriving meanwhile finds no callbacks. Make that first request now."""
+    with app.server.test_request_context("/"):
+        g.setting_up = True
+        app.server.preprocess_request()
 
 
 def session_secret() -> str:
@@ -107,7 +116,7 @@ def _from_this_machine() -> bool:
 
 def _admit():
     """Find the viewer, or turn the request away."""
-    if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES):
+    if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES) or g.get("setting_up"):
         return None
     try:
         g.viewer = _signed_in_viewer()
