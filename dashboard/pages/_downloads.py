@@ -1,0 +1,116 @@
+"""Downloads: each chart as PNG or SVG, each page as an XLSX workbook, and the board pack as PDF.
+
+Everything is rebuilt on the server from the URL's filters and the page's settings through
+``_charts.page_charts``, which checks them, so a forged request gets at most what the screen would
+show for valid filters. The board pack takes seconds, so it runs as a background job with progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import date
+
+import dash_bootstrap_components as dbc
+import diskcache
+import pandas as pd
+from dash import ALL, MATCH, DiskcacheManager, Input, Output, State, callback, ctx, dcc, html
+
+from dashboard import board_pack
+from dashboard.app_shell import SERVICE_NAME
+from dashboard.components.chart_card import safe_filename, shown_table, subtitle
+from dashboard.components.ids import URL, card
+from dashboard.exports import SUPPRESSION_RULE, static_images, workbook
+from dashboard.filters import InvalidFilter
+from dashboard.pages._charts import DEFINITIONS, headline_figures, page_charts
+from dashboard.pages._common import as_of, guarded
+
+log = logging.getLogger(__name__)
+XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
+PACK, PACK_PROGRESS, PACK_DOWNLOAD = "board-pack", "board-pack-progress", "board-pack-download"
+#: Where background jobs (the board pack) keep their state; shared by every worker on the machine.
+JOBS = DiskcacheManager(diskcache.Cache(os.environ.get("DASHBOARD_JOBS_DIR")
+                                        or os.path.join(tempfile.gettempdir(), "yjs-dashboard-jobs")))
+
+
+def page_downloads(page: str) -> html.Div:
+    """The page's own downloads: its workbook, and the board pack for the current filters."""
+    return html.Div([
+        dbc.Button("Download workbook (XLSX)", id={"type": XLSX, "page": page}, color="secondary", outline=True,
+                   size="sm", className="me-2", n_clicks=0, title="Every table on this page, with notes"),
+        dbc.Button("Download board pack (PDF)", id=PACK, color="secondary", outline=True, size="sm", className="me-2",
+                   n_clicks=0, title="A4 pack of every page's main chart for the current filters"),
+        html.Span(id=PACK_PROGRESS, role="status", className="small"),
+        dcc.Download(id=XLSX_DOWNLOAD), dcc.Download(id=PACK_DOWNLOAD),
+    ], className="page-downloads mb-3")
+
+
+def page_workbook(page, search, settings=None) -> bytes:
+    """One sheet per table of the page as shown (withheld cells c), and a Notes sheet first."""
+    if page == "overview":
+        kpis = headline_figures(search)
+        sheets = {"headline figures": pd.DataFrame(
+            [(k.title, k.value, k.change, k.note) for k in kpis], columns=["measure", "latest", "change", "covers"])}
+        about = [("Figures for", "The latest full financial year against the year before, for the service filters "
+                                 "chosen; the period filter does not apply.")]
+        definitions = list(DEFINITIONS.values())
+    else:
+        charts = page_charts(page, search, settings)
+        sheets = {chart.card_id: shown_table(chart.result, chart.columns) for chart in charts}
+        about = [("Figures for", subtitle(charts[0].result))] + [
+            (f"Sheet {chart.card_id}", f"{chart.title}. {subtitle(chart.result)}.") for chart in charts]
+        about += [("Source", source) for source in dict.fromkeys(chart.source for chart in charts)]
+        definitions = [DEFINITIONS[page]]
+    notes = [("Dashboard", SERVICE_NAME), *about, ("Data as at", f"{as_of():%-d %B %Y}"),
+             ("Made", f"{date.today():%-d %B %Y}"), *definitions, ("Small numbers", SUPPRESSION_RULE)]
+    return workbook(sheets, notes)
+
+
+@callback(Output(XLSX_DOWNLOAD, "data"), Input({"type": XLSX, "page": ALL}, "n_clicks"), State(URL, "search"),
+          State(card("made-by", ALL), "data"), prevent_initial_call=True)
+@guarded(lambda message: None)
+def download_workbook(clicks, search, made_by):
+    if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+        return None
+    page = ctx.triggered_id.get("page")
+    settings = next((m.get("settings") for m in made_by or [] if isinstance(m, dict) and m.get("page") == page), None)
+    content = page_workbook(page, search, settings)
+    return dcc.send_bytes(content, safe_filename(f"{page}-{date.today()}", "xlsx"))
+
+
+@callback(Output(card("image", MATCH), "data"), Input(card("png", MATCH), "n_clicks"),
+          Input(card("svg", MATCH), "n_clicks"), State(URL, "search"), State(card("made-by", MATCH), "data"),
+          prevent_initial_call=True)
+@guarded(lambda message: None)
+def download_image(png, svg, search, made_by):
+    """The card's chart drawn again on the server for the same filters and settings, as PNG or SVG."""
+    if not isinstance(ctx.triggered_id, dict) or not isinstance(made_by, dict):
+        return None
+    fmt = ctx.triggered_id["type"].removeprefix("card-")
+    chart = next((c for c in page_charts(made_by.get("page"), search, made_by.get("settings"))
+                  if c.card_id == ctx.triggered_id["card"]), None)
+    if chart is None or chart.result.table.empty:
+        return None
+    image, = static_images([chart.figure], fmt, scale=2 if fmt == "png" else 1)
+    return dcc.send_bytes(image, safe_filename(chart.filename, fmt))
+
+
+@callback(Output(PACK_DOWNLOAD, "data"), Input(PACK, "n_clicks"), State(URL, "search"), background=True,
+          manager=JOBS, progress=[Output(PACK_PROGRESS, "children")],
+          running=[(Output(PACK, "disabled"), True, False)], prevent_initial_call=True)
+def download_board_pack(set_progress, clicks, search):
+    """The board pack for the filters in the URL, made in a background job that reports its progress."""
+    if not clicks:
+        return None
+    try:
+        pdf = board_pack.build(search, progress=lambda text: set_progress([f"Board pack: {text}..."]))
+    except InvalidFilter as exc:
+        set_progress([f"No board pack: these filters cannot be shown: {exc}."])
+        return None
+    except Exception:
+        log.exception("board pack failed")
+        set_progress(["The board pack could not be made for these filters. The error has been logged."])
+        return None
+    set_progress(["Board pack ready."])
+    return dcc.send_bytes(pdf, safe_filename(f"board-pack-{date.today()}", "pdf"))
