@@ -1,9 +1,10 @@
-"""The analysts' command line: ingest, export, synth and demo.
+"""The analysts' command line: ingest, export, synth, demo and board-pack.
 
     python -m dashboard ingest DIR [--db PATH]
     python -m dashboard export METRIC [filters] [--unsuppressed] --format csv|json [--db PATH]
     python -m dashboard synth OUT_DIR [--children N] [--seed S]
     python -m dashboard demo [--db PATH]
+    python -m dashboard board-pack [filters] -o FILE.pdf [--db PATH]
 
 Exit codes: 0 done, 1 the extract or database is not usable, 2 a wrong command or filter value.
 """
@@ -56,13 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(config.METRICS))
-    export.add_argument("--period", help="financial year 2021-22 or quarter '2021-22 Q4'")
-    export.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
-    export.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
-    export.add_argument("--by-quarter", action="store_true")
-    for name in ("yjs", "locality", "sex", "ethnicity-group", "age-band", "disposal-type", "programme",
-                 "region", "level", "by", "base", "reference"):
-        export.add_argument(f"--{name}", dest=name.replace("-", "_"))
+    _period_and_cohort(export)
+    for name in ("region", "level", "by", "base", "reference"):
+        export.add_argument(f"--{name}", dest=name)
     export.add_argument("--unsuppressed", action="store_true", help="raw numbers, no small-number suppression")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--db")
@@ -75,12 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build the demo database (synthetic extract + public data)")
     demo.add_argument("--db")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN)
+
+    pack = commands.add_parser("board-pack", help="write the board pack PDF for the filters (for scheduled packs)")
+    _period_and_cohort(pack)
+    pack.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf")
+    pack.add_argument("--db")
     return parser
+
+
+def _period_and_cohort(parser) -> None:
+    """The filter options shared by export and board-pack, spelt as in the page's address."""
+    parser.add_argument("--period", help="financial year 2021-22 or quarter '2021-22 Q4'")
+    parser.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
+    parser.add_argument("--by-quarter", action="store_true")
+    for name in ("yjs", "locality", "sex", "ethnicity-group", "age-band", "disposal-type", "programme"):
+        parser.add_argument(f"--{name}", dest=name.replace("-", "_"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo}[args.command](args)
+    return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo,
+            "board-pack": run_board_pack}[args.command](args)
 
 
 def _shown(location: str) -> str:
@@ -194,4 +207,30 @@ def run_demo(args) -> int:
     location = config.database_location(args.db)
     build_demo(location, args.children)
     print(f"Demo database ready at {_shown(location)}.")
+    return 0
+
+
+def run_board_pack(args) -> int:
+    """The pack for the filters given, as the dashboard makes it: the filters become the page's query string."""
+    import os
+
+    from .db import DatabaseUnavailable
+    from .filters import InvalidFilter
+    from .state import FIELD, query_string
+    if args.db:
+        os.environ["DASHBOARD_DB"] = args.db
+    from . import board_pack
+    given = {key: getattr(args, FIELD.get(key, key), None) for key in ("period", "from", "to", "by_quarter", "yjs",
+             "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")}
+    search = query_string({k: "1" if v is True else str(v) for k, v in given.items() if v not in (None, False)})
+    try:
+        pdf = board_pack.build(search, progress=_progress)
+    except InvalidFilter as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args.output.write_bytes(pdf)
+    print(f"Board pack for {search or 'all the data'} written to {args.output} ({len(pdf) // 1024:,} KB).")
     return 0
