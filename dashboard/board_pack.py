@@ -21,7 +21,7 @@ from .components.chart_card import shown_table, subtitle
 from .exports import SUPPRESSION_RULE, static_images
 from .filters import period_label
 from .pages import _charts as charts
-from .pages._common import as_of, options
+from .pages._common import as_of, measure, options
 
 CHROMIUM = "/usr/bin/chromium"
 #: Tables in the pack show the latest years only; the chart and the workbook have them all.
@@ -36,43 +36,53 @@ class Section:
     chart: charts.Chart
     table: pd.DataFrame
     note: str = ""
+    #: Columns holding shares (0.35), printed as percentages (35%).
+    percent: tuple[str, ...] = ()
 
 
 def build(search: str | None, progress=None) -> bytes:
     """The pack as PDF bytes. ``progress(text)`` hears how far it has got (for the page's progress line)."""
     say = progress or (lambda text: None)
     say("Working out the figures")
-    kpis, sections = charts.headline_figures(search), _sections(search)
+    kpis, sections = charts.headline_figures(search), sections_for(search)
     images = static_images([s.chart.figure for s in sections], "svg",
                            progress=lambda done, total: say(f"Drawing chart {done} of {total}"))
     say("Printing the PDF")
-    return print_pdf(compose(search, kpis, sections, images))
+    return print_pdf(compose(kpis, sections, images))
 
 
-def _sections(search) -> list[Section]:
+def sections_for(search) -> list[Section]:
+    """Each page's main chart, with its reading and a table of its numbers."""
     fte_rate, fte_count = charts.page_charts("first-time-entrants", search)
     disposals, = charts.page_charts("disposals", search)
     _, referrals = charts.page_charts("referrals", search)
     rri, _ = charts.page_charts("disproportionality", search)
     _, curve = charts.page_charts("reoffending", search)
     _, _, regions, _ = charts.page_charts("compare-areas", search)
-    counts = _by_period(fte_count.result, "fte")
-    rates = _by_period(fte_count.result, "rate_per_100000")
+    tiers = measure("disposals", search, breakdown="tier")
+    shown_rri = rri.result.table["rri"].notna() & (rri.result.table["stage"] != "population")
     return [
         Section("First-time entrants", " ".join([
-            year_on_year(counts, "First-time entrants", "{:,.0f}"),
-            year_on_year(rates, "The rate per 100,000 children aged 10 to 17", "{:,.0f}")]),
-            fte_rate, _recent(shown_table(fte_count.result))),
-        Section("Disposals", year_on_year(_total(disposals.result, "count"), "Programmes started", "{:,.0f}"),
-                disposals, _pivot(disposals.result, "disposal_type", "count")),
-        Section("Referrals", year_on_year(_total(referrals.result, "count"), "Referrals", "{:,.0f}"),
-                referrals, _pivot(referrals.result, "locality", "count")),
+            year_on_year(_by_period(fte_count.result, "fte"), "First-time entrants", "{:,.0f}"),
+            year_on_year(_by_period(fte_count.result, "rate_per_100000"),
+                         "The rate per 100,000 children aged 10 to 17", "{:,.0f}")]),
+            fte_rate, _recent(shown_table(fte_count.result, ["period", "fte", "fte_knife_or_weapon",
+                                                             "population_10_17", "rate_per_100000"])),
+            note="All the services chosen together; the chart shows each service."),
+        Section("Disposals", "Programmes started by tier: " + by_group(tiers, "tier"), disposals,
+                _pivot(disposals.result, "disposal_type", "count")),
+        Section("Referrals", "Referrals by area: " + by_group(referrals.result, "locality"), referrals,
+                _pivot(referrals.result, "locality", "count")),
         Section("Disproportionality", _gaps(rri.result), rri,
                 shown_table(rri.result, ["stage", "group", "count", "base", "rate_per_1000", "rri", "ci_low",
-                                         "ci_high", "significant"]).loc[lambda t: t["stage"] != "population"]),
+                                         "ci_high", "significant"])[shown_rri],
+                note="Groups whose figures are withheld at a stage (fewer than 5 children) are left out; the "
+                     "workbook on the Disproportionality page has every row."),
         Section("Reoffending after a programme", _reoffended(curve.result), curve,
                 shown_table(curve.result, ["cohort", "day", "at_risk", "reoffended", "ci_low", "ci_high"])
-                .loc[charts.within_a_year(curve.result).index].tail(TABLE_YEARS)),
+                .loc[charts.within_a_year(curve.result).index].tail(TABLE_YEARS),
+                note="Each year's last point within a year of the programme ending.",
+                percent=("reoffended", "ci_low", "ci_high")),
         Section("Compare areas (published data)", _regions(regions.result), regions,
                 shown_table(regions.result, charts.AREA_COLUMNS)),
     ]
@@ -82,12 +92,6 @@ def _by_period(result, column: str) -> pd.Series:
     return result.table.set_index("period")[column]
 
 
-def _total(result, column: str) -> pd.Series:
-    """Each period's total; unknown (null) for a period with any withheld cell, which has no honest total."""
-    return result.table.groupby("period", sort=False)[column].sum(min_count=1).where(
-        ~result.withheld.groupby(result.table["period"], sort=False)[column].any())
-
-
 def part_year() -> str | None:
     """The latest period's label when the data stops inside it (it is not compared with a full year)."""
     found = options()
@@ -95,11 +99,14 @@ def part_year() -> str | None:
     return period_label(latest) if latest is not None and latest != found["latest_complete_year"] else None
 
 
+def _full_years(values: pd.Series) -> pd.Series:
+    return values[[p != part_year() for p in values.index]]
+
+
 def year_on_year(values: pd.Series, what: str, number: str) -> str:
-    """'First-time entrants fell 21% on last year (120 in 2024-25, 152 in 2023-24).' from values by period;
-    the part year is left out, and a withheld figure means 'too few to compare'."""
-    partial = part_year()
-    full = values[[p != partial for p in values.index]]
+    """'First-time entrants fell 21% on the year before (120 in 2024-25, 152 in 2023-24).' from values by
+    period; the part year is left out, and a withheld figure means 'too few to compare'."""
+    full = _full_years(values)
     if full.empty:
         return f"{what}: no full year in the period chosen."
     latest = full.index[-1]
@@ -110,31 +117,65 @@ def year_on_year(values: pd.Series, what: str, number: str) -> str:
     if pd.isna(now) or pd.isna(before):
         return f"{what}: too few to compare {latest} with {earlier} (numbers withheld)."
     both = f"({number.format(now)} in {latest}, {number.format(before)} in {earlier})"
-    if before == 0 or round(abs(now - before) / before * 100) == 0:
-        return f"{what} were about the same as the year before {both}."
-    change = (now - before) / before * 100
-    return f"{what} {'rose' if change > 0 else 'fell'} {abs(change):.0f}% on the year before {both}."
+    change = _change(now, before)
+    return f"{what} {'were about the same as' if change == 0 else 'rose' if change > 0 else 'fell'}" \
+           f"{f' {abs(change)}% on' if change else ''} the year before {both}."
+
+
+def _change(now: float, before: float) -> int:
+    return 0 if before == 0 else round((now - before) / before * 100)
+
+
+def by_group(result, group: str) -> str:
+    """'2024-25 against 2023-24: Diversion 45, up 12%; Custody c, too few to compare.' (latest full years)."""
+    table = result.table.assign(withheld=result.withheld["count"])
+    periods = list(_full_years(pd.Series(index=list(dict.fromkeys(table["period"])), dtype=float)).index)
+    if len(periods) < 2:
+        return "there is no earlier full year in the period chosen to compare with."
+    latest, earlier = periods[-1], periods[-2]
+    counts = table.pivot_table(index=group, columns="period", values="count", aggfunc="first", sort=False)
+    compared, withheld = [], []
+    for name, row in counts.iterrows():
+        now, before = row.get(latest), row.get(earlier)
+        if pd.isna(now) or pd.isna(before):
+            withheld.append(_words(name))
+            continue
+        change = _change(now, before)
+        compared.append(f"{_words(name)} {now:,.0f}, " + (f"{'up' if change > 0 else 'down'} {abs(change)}%"
+                                                           if change else "about the same"))
+    return (f"{latest} against {earlier}: " + ("; ".join(compared) or "none can be compared") + "." +
+            (f" Too few to compare (withheld): {', '.join(withheld)}." if withheld else ""))
+
+
+def _words(code) -> str:
+    """A code as words: COMMUNITY_RESOLUTION -> Community resolution, pre_court -> Pre-court."""
+    text = "pre-court" if code == "pre_court" else str(code)
+    text = text.replace("_", " ").lower() if text.isupper() or "_" in text else text
+    return text[:1].upper() + text[1:]
 
 
 def _gaps(result) -> str:
     found = charts.significant_gaps(result)
     period = result.description.split(",")[0]
+    reference = charts.reference_group(result)
     if found.empty:
-        return f"In {period}, no group was significantly more likely than {charts.reference_group(result)} children " \
-               "to reach any stage."
+        return f"In {period}, no group was significantly more likely than {reference} children to reach any stage."
     listed = "; ".join(f"{r.group} children at {charts.STAGE_WORDS[r.stage]}: {r.rri:.1f} times as likely"
                        for r in found.itertuples())
-    return (f"In {period}, {len(found)} significant gap(s) against {charts.reference_group(result)} children: "
-            f"{listed}. Other differences could be chance.")
+    gaps = "1 significant gap" if len(found) == 1 else f"{len(found)} significant gaps"
+    return f"In {period}, {gaps} against {reference} children: {listed}. Other differences could be chance."
 
 
 def _reoffended(result) -> str:
     year = charts.within_a_year(result)
+    full = year[year["day"] >= 365]
     if year.empty:
         return "No programme ended in the period with enough children followed up to show."
-    words = [f"{r.cohort}: {r.reoffended:.0%} within {r.day} days" for r in year.tail(TABLE_YEARS).itertuples()]
-    return ("Share of children who reoffended after their programme ended, by the year it started: "
-            + "; ".join(words) + ". Later years have been followed up for less time.")
+    words = "; ".join(f"{r.cohort}: {r.reoffended:.0%}" for r in full.tail(TABLE_YEARS).itertuples())
+    later = [str(c) for c in year.loc[year["day"] < 365, "cohort"]]
+    return ((f"Children who reoffended within a year of their programme ending, by the year it started: {words}."
+             if words else "No year has been followed up for a full year yet.") +
+            (f" Not yet followed up for a full year: {', '.join(later)}." if later else ""))
 
 
 def _regions(result) -> str:
@@ -155,45 +196,48 @@ def _pivot(result, rows: str, value: str) -> pd.DataFrame:
     """Periods across, ``rows`` down, the latest years only; withheld cells read c."""
     table = _recent(shown_table(result, ["period", rows, value]))
     wide = table.pivot_table(index=rows, columns="period", values=value, aggfunc="first", sort=False)
-    return wide.reindex(columns=list(dict.fromkeys(table["period"]))).reset_index().fillna("")
+    wide = wide.reindex(columns=list(dict.fromkeys(table["period"]))).astype(object)
+    return wide.where(wide.notna(), "").reset_index()
 
 
-def compose(search, kpis: list[charts.Kpi], sections: list[Section], images: list[bytes]) -> str:
+def compose(kpis: list[charts.Kpi], sections: list[Section], images: list[bytes]) -> str:
     """The pack as one HTML document with print CSS: A4, numbered pages, a chart per page."""
-    described = subtitle(sections[0].chart.result)
     partial = part_year()
     header = [
         f"<h1>{_e(TITLE)}</h1>",
-        f"<p class='filters'><strong>Figures for:</strong> {_e(described)}</p>",
+        f"<p class='filters'><strong>Figures for:</strong> {_e(subtitle(sections[0].chart.result))}</p>",
         f"<p class='filters'><strong>Data as at:</strong> {as_of():%-d %B %Y}. "
         f"<strong>Made:</strong> {date.today():%-d %B %Y} from the dashboard, for the filters above.</p>",
     ]
     if partial:
         header.append(f"<p class='note'>{partial} is a part year (to {as_of():%-d %B %Y}): it is shown in the "
-                      "charts but not compared with full years.</p>")
+                      "charts and tables but not compared with full years.</p>")
     kpi_rows = "".join(f"<tr><th scope='row'>{_e(k.title)}</th><td class='value'>{_e(k.value)}</td>"
                        f"<td class='{k.verdict}'>{_e(k.change)}</td><td>{_e(k.note)}</td></tr>"
                        for k in kpis)
     parts = header + [
         "<h2>Headline figures</h2>",
-        "<p>The latest full financial year against the year before, whatever period is chosen.</p>",
+        "<p>The latest full financial year against the year before, for the services and children chosen "
+        "(the period chosen does not apply here).</p>",
         "<table class='kpis'><thead><tr><th>Measure</th><th>Latest</th><th>Direction of travel</th><th>What it "
         f"covers</th></tr></thead><tbody>{kpi_rows}</tbody></table>",
         "<h2>In this pack</h2><ol>" + "".join(f"<li>{_e(s.title)}</li>" for s in sections) +
         "<li>Definitions, sources and small numbers</li></ol>",
+        f"<p class='note'>{_e(SUPPRESSION_RULE)}</p>",
     ]
     for section, image in zip(sections, images):
         parts.append(
             f"<section><h2>{_e(section.title)}</h2><h3>{_e(section.chart.title)}</h3>"
             f"<p class='reading'>{_e(section.reading)}</p>"
-            f"<p class='filters'>{_e(subtitle(section.chart.result))}</p>"
-            f"<figure>{_svg(image)}</figure>{_table(section.table)}"
+            f"<p class='filters'>Figures for: {_e(subtitle(section.chart.result))}</p>"
+            f"<figure>{_svg(image)}</figure>{_table(section)}"
+            + (f"<p class='note'>{_e(section.note)}</p>" if section.note else "") +
             f"<p class='source'>{_e(section.chart.source)}</p></section>")
+    sources = dict.fromkeys(s.chart.source for s in sections)
     parts.append("<section><h2>Definitions, sources and small numbers</h2><dl>" +
                  "".join(f"<dt>{_e(term)}</dt><dd>{_e(text)}</dd>" for term, text in charts.DEFINITIONS.values()) +
-                 f"<dt>Small numbers</dt><dd>{_e(SUPPRESSION_RULE)}</dd>"
-                 f"<dt>Sources</dt><dd>{_e(sections[0].chart.source)}</dd><dd>{_e(sections[-1].chart.source)}</dd>"
-                 "</dl></section>")
+                 f"<dt>Small numbers</dt><dd>{_e(SUPPRESSION_RULE)}</dd><dt>Sources</dt>" +
+                 "".join(f"<dd>{_e(source)}</dd>" for source in sources) + "</dl></section>")
     return f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(TITLE)}</title>" \
            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>"
 
@@ -223,20 +267,35 @@ def _svg(image: bytes) -> str:
     return text[text.index("<svg"):]
 
 
-def _table(table: pd.DataFrame) -> str:
+#: Column headings in words (others: underscores become spaces).
+HEADINGS = {"fte": "First-time entrants", "fte_knife_or_weapon": "Knife or weapon", "rri": "RRI",
+            "population_10_17": "Children aged 10-17", "rate_per_100000": "Per 100,000", "rate_per_1000": "Per 1,000",
+            "ci_low": "95% interval from", "ci_high": "to", "day": "Days followed", "at_risk": "Still followed up",
+            "disposal_type": "Disposal", "count": "Children", "base": "Out of"}
+
+
+def _table(section: Section) -> str:
+    table = section.table
     if table.empty:
         return ""
-    head = "".join(f"<th scope='col'>{_e(str(c).replace('_', ' '))}</th>" for c in table.columns)
-    body = "".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in table.itertuples(index=False, name=None))
+    partial = part_year()
+    label = lambda text: f"{text} (part year)" if text == partial else text  # noqa: E731
+    head = "".join(f"<th scope='col'>{_e(label(HEADINGS.get(c, str(c).replace('_', ' ').capitalize())))}</th>"
+                   for c in table.columns)
+    body = "".join("<tr>" + "".join(_td(label(v) if isinstance(v, str) else v, column in section.percent)
+                                    for column, v in zip(table.columns, row)) + "</tr>"
+                   for row in table.itertuples(index=False, name=None))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _td(value) -> str:
+def _td(value, percent: bool = False) -> str:
     if isinstance(value, bool):
         return f"<td>{'yes' if value else 'no'}</td>"
     if isinstance(value, (int, float)):
-        return f"<td class='num'>{number(value)}</td>"
-    return f"<td class='num'>{_e(str(value))}</td>" if value == config.SUPPRESSED_MARK else f"<td>{_e(str(value))}</td>"
+        return f"<td class='num'>{f'{value:.0%}' if percent else number(value)}</td>"
+    if value == config.SUPPRESSED_MARK:
+        return f"<td class='num'>{value}</td>"
+    return f"<td>{_e(_words(value))}</td>"
 
 
 def number(value: float) -> str:
