@@ -43,6 +43,16 @@ def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IM
     return asyncio.run(draw())
 
 
+def titled(figure: go.Figure, title: str, subtitle: str) -> go.Figure:
+    """A copy with the card's title and filters written on it: a pasted image must say what it shows."""
+    top = (figure.layout.margin.t or 20) + 80
+    return go.Figure(figure).update_layout(
+        title={"text": f"<b>{title}</b>", "subtitle": {"text": subtitle, "font": {"size": 13}}, "x": 0.01,
+               "xanchor": "left", "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 12},
+               "font": {"size": 17}},
+        margin={"t": top}, height=(figure.layout.height or 460) + 80)
+
+
 def _self_contained(figure: go.Figure) -> go.Figure:
     """The figure with the map's boundaries inlined: on screen the browser fetches them from the app."""
     if not any(getattr(t, "geojson", None) == config.BOUNDARIES_URL for t in figure.data):

@@ -21,7 +21,7 @@ from dashboard import board_pack
 from dashboard.app_shell import SERVICE_NAME
 from dashboard.components.chart_card import safe_filename, shown_table, subtitle
 from dashboard.components.ids import URL, card
-from dashboard.exports import SUPPRESSION_RULE, static_images, workbook
+from dashboard.exports import SUPPRESSION_RULE, static_images, titled, workbook
 from dashboard.filters import InvalidFilter
 from dashboard.pages._charts import DEFINITIONS, headline_figures, page_charts
 from dashboard.pages._common import as_of, guarded
@@ -92,7 +92,8 @@ def download_image(png, svg, search, made_by):
                   if c.card_id == ctx.triggered_id["card"]), None)
     if chart is None or chart.result.table.empty:
         return None
-    image, = static_images([chart.figure], fmt, scale=2 if fmt == "png" else 1)
+    figure = titled(chart.figure, chart.title, subtitle(chart.result))
+    image, = static_images([figure], fmt, scale=2 if fmt == "png" else 1)
     return dcc.send_bytes(image, safe_filename(chart.filename, fmt))
 
 

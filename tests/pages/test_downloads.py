@@ -1,0 +1,101 @@
+"""Chart images and page workbooks: the figures of compute() for the URL's filters, withheld cells as c,
+and forged requests refused."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import openpyxl
+import pytest
+
+from dashboard.filters import Filters, InvalidFilter
+from dashboard.metrics import compute, filter_options
+from dashboard.state import database
+
+
+@pytest.fixture(scope="module")
+def service(app):
+    return filter_options(database())["yjs"][0]
+
+
+def _image_request(app, kind: str, search: str, made_by):
+    """Click a card's PNG or SVG button, as the browser (or an attacker) sends it; the download or None."""
+    app.server.test_client().get("/")            # Dash registers the callbacks on the first request
+    key = next(k for k in app.callback_map if "card-image" in k)
+    ids = {k: {"card": "fte-rate", "type": f"card-{k}"} for k in ("png", "svg")}
+    body = {"output": key, "outputs": {"id": {"card": "fte-rate", "type": "card-image"}, "property": "data"},
+            "inputs": [{"id": ids[k], "property": "n_clicks", "value": int(k == kind)} for k in ("png", "svg")],
+            "state": [{"id": "url", "property": "search", "value": search},
+                      {"id": {"card": "fte-rate", "type": "card-made-by"}, "property": "data", "value": made_by}],
+            "changedPropIds": [json.dumps(ids[kind], sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
+    response = app.server.test_client().post("/_dash-update-component", json=body)
+    assert response.status_code in (200, 204)
+    sent = json.loads(response.get_data(as_text=True) or "{}").get("response", {})
+    return next(iter(sent.values()), {}).get("data")
+
+
+@pytest.mark.parametrize("kind, magic", [("png", b"\x89PNG"), ("svg", b"<svg")])
+def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, service, kind, magic):
+    sent = _image_request(app, kind, f"?yjs={service}", {"page": "first-time-entrants", "settings": {}})
+    assert sent["filename"] == f"first-time-entrants-rate.{kind}"
+    content = base64.b64decode(sent["content"])
+    assert magic in content[:200]
+    if kind == "svg":   # says what it shows: the card's title and the filters
+        assert "First-time entrants per 100,000" in content.decode("utf-8")
+        assert compute(database(), "fte", Filters(yjs=service)).description in content.decode("utf-8")
+
+
+@pytest.mark.parametrize("search, made_by", [
+    ("?yjs=%27%3B+DROP+TABLE+child%3B+--", {"page": "first-time-entrants", "settings": {}}),
+    ("", {"page": "../../etc/passwd", "settings": {}}),
+    ("", {"page": "disposals", "settings": {"view": "everything"}}),
+    ("", {"page": "disproportionality", "settings": {"by": "postcode"}}),
+    ("", {"page": "disposals", "settings": {"__class__": "x"}}),
+    ("", "not a dict"),
+])
+def test_a_forged_image_request_gets_nothing(app, search, made_by):
+    assert _image_request(app, "png", search, made_by) is None
+
+
+def _sheet(book, name) -> list[dict]:
+    rows = list(book[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(app, service):
+    from dashboard.pages._downloads import page_workbook
+    book = openpyxl.load_workbook(io.BytesIO(page_workbook("first-time-entrants", f"?yjs={service}")))
+    assert book.sheetnames == ["Notes", "fte-rate", "fte-count"]
+    expected = compute(database(), "fte", Filters(yjs=service))
+    rows = _sheet(book, "fte-rate")
+    assert len(rows) == len(expected.table)
+    withheld_seen = False
+    for row, want, hidden in zip(rows, expected.table.itertuples(), expected.withheld.itertuples()):
+        assert row["period"] == want.period and row["yjs"] == service
+        for column in ("fte", "fte_knife_or_weapon", "rate_per_100000"):
+            if getattr(hidden, column):
+                assert row[column.replace("_", " ")] == "c"
+                withheld_seen = True
+            else:
+                assert row[column.replace("_", " ")] == pytest.approx(round(getattr(want, column), 3))
+    assert withheld_seen, "the demo data should withhold some knife or weapon counts for one service"
+    notes = dict(r for r in book["Notes"].iter_rows(values_only=True))
+    assert notes["Figures for"] == expected.description
+    assert notes["Data as at"] == f"{max(filter_options(database())['as_of'].values()):%-d %B %Y}"
+    assert "1 to 4 are withheld" in notes["Small numbers"]
+    assert "case management extract" in notes["Source"]
+
+
+def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(app):
+    from dashboard.pages._downloads import page_workbook
+    book = openpyxl.load_workbook(io.BytesIO(page_workbook("disproportionality", "?period=2023-24",
+                                                           {"by": "sex", "base": "previous"})))
+    expected = compute(database(), "disproportionality", Filters(period="2023-24", by="sex", base="previous"))
+    assert [r["group"] for r in _sheet(book, "dp-rri")] == expected.table["group"].tolist()
+    for page, settings in [("nowhere", None), ("disposals", {"view": "raw"}), ("referrals", {"breakdown": "age"})]:
+        with pytest.raises(InvalidFilter):
+            page_workbook(page, "", settings)
+    overview = openpyxl.load_workbook(io.BytesIO(page_workbook("overview", "")))
+    assert [r["measure"] for r in _sheet(overview, "headline figures")][0] == "First-time entrants"
