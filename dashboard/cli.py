@@ -210,6 +210,20 @@ def run_demo(args) -> int:
     return 0
 
 
+#: The URL's filters the board pack takes, as in the address (``from`` is ``--from``).
+PACK_FILTERS = ("period", "from", "to", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
+                "disposal_type", "programme")
+
+
+def board_pack_arguments(search: str | None) -> list[str]:
+    """The page's query string as ``board-pack`` options (``--yjs=VALUE``, so no value reads as an option);
+    a forged query string raises InvalidFilter, as on the page."""
+    from .state import parse_query
+    chosen = parse_query(search)
+    flags = [f"--{key.replace('_', '-')}={chosen[key]}" for key in PACK_FILTERS if key in chosen and key != "by_quarter"]
+    return flags + (["--by-quarter"] if chosen.get("by_quarter") in ("1", "true", "yes") else [])
+
+
 def run_board_pack(args) -> int:
     """The pack for the filters given, as the dashboard makes it: the filters become the page's query string."""
     import os
@@ -220,8 +234,7 @@ def run_board_pack(args) -> int:
     if args.db:
         os.environ["DASHBOARD_DB"] = args.db
     from . import board_pack
-    given = {key: getattr(args, FIELD.get(key, key), None) for key in ("period", "from", "to", "by_quarter", "yjs",
-             "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")}
+    given = {key: getattr(args, FIELD.get(key, key)) for key in PACK_FILTERS}
     search = query_string({k: "1" if v is True else str(v) for k, v in given.items() if v not in (None, False)})
     try:
         pdf = board_pack.build(search, progress=_progress)

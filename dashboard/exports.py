@@ -10,6 +10,7 @@ import asyncio
 import io
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 
 import pandas as pd
@@ -40,7 +41,9 @@ def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IM
                 if progress:
                     progress(len(images), len(figures))
         return images
-    return asyncio.run(draw())
+    # A thread of its own, so this works whether or not the caller already runs an event loop.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, draw()).result()
 
 
 def titled(figure: go.Figure, title: str, subtitle: str) -> go.Figure:

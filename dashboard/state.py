@@ -7,7 +7,6 @@ is not text or not a valid choice raises InvalidFilter (pages then show an error
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import date
 from urllib.parse import parse_qs, urlencode
@@ -22,17 +21,15 @@ FIELD = {"from": "date_from", "to": "date_to"}
 MAX_VALUE_LENGTH = 200
 
 _database: Database | None = None
-_opened_by: int | None = None
 _lock = threading.Lock()
 
 
 def database() -> Database:
-    """This process's read-only database, opened on first use (after gunicorn forks, and again in a
-    background job's forked process: a connection must not cross a fork)."""
-    global _database, _opened_by
+    """This process's read-only database, opened on first use (after gunicorn forks)."""
+    global _database
     with _lock:
-        if _database is None or _opened_by != os.getpid():
-            _database, _opened_by = Database.open(), os.getpid()
+        if _database is None:
+            _database = Database.open()
         return _database
 
 

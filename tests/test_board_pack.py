@@ -118,3 +118,14 @@ def test_a_filter_not_in_the_data_is_refused_before_any_pack_is_made(tmp_path, p
     assert done.returncode == 2
     assert "unknown sex 'boys'" in done.stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_the_page_asks_for_the_pack_with_the_address_filters_as_options_and_nothing_else():
+    from dashboard.cli import board_pack_arguments
+    from dashboard.filters import InvalidFilter
+    assert board_pack_arguments("?period=2023-24&yjs=-o+%2Fetc%2Fpasswd&by_quarter=1&base=previous&x=1") == [
+        "--period=2023-24", "--yjs=-o /etc/passwd", "--by-quarter"]
+    assert board_pack_arguments(None) == []
+    for forged in ("?yjs=a&yjs=b", ["?yjs=a"], "?yjs=" + "x" * 5000):
+        with pytest.raises(InvalidFilter):
+            board_pack_arguments(forged)

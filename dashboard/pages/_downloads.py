@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 from datetime import date
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 import diskcache
 import pandas as pd
 from dash import ALL, MATCH, DiskcacheManager, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import board_pack
 from dashboard.app_shell import SERVICE_NAME
+from dashboard.cli import board_pack_arguments
 from dashboard.components.chart_card import safe_filename, shown_table, subtitle
 from dashboard.components.ids import URL, card
+from dashboard.config import PROJECT_ROOT
 from dashboard.exports import SUPPRESSION_RULE, static_images, titled, workbook
 from dashboard.filters import InvalidFilter
 from dashboard.pages._charts import DEFINITIONS, headline_figures, page_charts
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
 PACK, PACK_PROGRESS, PACK_DOWNLOAD = "board-pack", "board-pack-progress", "board-pack-download"
 #: Where background jobs (the board pack) keep their state; shared by every worker on the machine.
+PACK_TIMEOUT = 300
 JOBS = DiskcacheManager(diskcache.Cache(os.environ.get("DASHBOARD_JOBS_DIR")
                                         or os.path.join(tempfile.gettempdir(), "yjs-dashboard-jobs")))
 
@@ -101,17 +106,32 @@ def download_image(png, svg, search, made_by):
           manager=JOBS, progress=[Output(PACK_PROGRESS, "children")],
           running=[(Output(PACK, "disabled"), True, False)], prevent_initial_call=True)
 def download_board_pack(set_progress, clicks, search):
-    """The board pack for the filters in the URL, made in a background job that reports its progress."""
+    """The board pack for the filters in the URL, made in a background job that reports its progress.
+
+    The job runs ``python -m dashboard board-pack`` (what a scheduled pack runs) in a new process: a process
+    forked from a web worker must not reuse the worker's database connection or Chromium."""
     if not clicks:
         return None
     try:
-        pdf = board_pack.build(search, progress=lambda text: set_progress([f"Board pack: {text}..."]))
+        arguments = board_pack_arguments(search)
     except InvalidFilter as exc:
         set_progress([f"No board pack: these filters cannot be shown: {exc}."])
         return None
-    except Exception:
-        log.exception("board pack failed")
-        set_progress(["The board pack could not be made for these filters. The error has been logged."])
-        return None
+    set_progress(["Board pack: starting (it takes about ten seconds)..."])
+    with tempfile.TemporaryDirectory(prefix="yjs-pack-") as folder:
+        target = Path(folder) / "board-pack.pdf"
+        job = subprocess.Popen([sys.executable, "-m", "dashboard", "board-pack", *arguments, "-o", str(target)],
+                               cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        said = []
+        for line in job.stderr:       # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
+            said.append(line.split("] ", 1)[-1].strip())
+            set_progress([f"Board pack: {said[-1]}..."])
+        if job.wait(timeout=PACK_TIMEOUT) != 0 or not target.exists():
+            log.error("board pack failed for %r: %s", search, " | ".join(said[-5:]))
+            message = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
+            set_progress([f"No board pack: these filters cannot be shown: {message}." if message else
+                          "The board pack could not be made. The error has been logged."])
+            return None
+        pdf = target.read_bytes()
     set_progress(["Board pack ready."])
     return dcc.send_bytes(pdf, safe_filename(f"board-pack-{date.today()}", "pdf"))
