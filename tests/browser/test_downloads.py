@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 
 import openpyxl
+import pytest
 
 from dashboard.db import Database
 from dashboard.metrics import filter_options
@@ -36,3 +39,15 @@ def test_the_board_pack_is_made_in_the_background_with_progress(page, app_url):
     assert download.value.suggested_filename.startswith("board-pack-")
     page.wait_for_function("document.querySelector('#board-pack-progress').innerText === 'Board pack ready.'")
     assert page.get_by_role("button", name="Download board pack (PDF)").is_enabled()
+
+
+@pytest.mark.parametrize("path", ["/", "/first-time-entrants", "/disproportionality", "/reoffending"])
+def test_printing_a_page_gives_one_clean_page(page, app_url, path, tmp_path):
+    open_page(page, app_url + path + "?sex=female")
+    page.emulate_media(media="print")
+    for hidden in (".site-nav", ".page-downloads", ".card-footer .btn"):
+        assert all(not e.is_visible() for e in page.locator(hidden).all()), hidden
+    assert page.locator("#filter-sex").is_visible()           # the filters printed say what the figures are for
+    page.pdf(path=tmp_path / "printed.pdf", format="A4")
+    info = subprocess.run(["pdfinfo", tmp_path / "printed.pdf"], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, flags=re.MULTILINE), info
