@@ -19,9 +19,8 @@ import pandas as pd
 from . import config
 from .components.chart_card import shown_table, subtitle
 from .exports import SUPPRESSION_RULE, static_images
-from .filters import period_label
 from .pages import _charts as charts
-from .pages._common import as_of, measure, options
+from .pages._common import as_of, measure, part_year
 
 CHROMIUM = "/usr/bin/chromium"
 #: Tables in the pack show the latest years only; the chart and the workbook have them all.
@@ -90,13 +89,6 @@ def sections_for(search) -> list[Section]:
 
 def _by_period(result, column: str) -> pd.Series:
     return result.table.set_index("period")[column]
-
-
-def part_year() -> str | None:
-    """The latest period's label when the data stops inside it (it is not compared with a full year)."""
-    found = options()
-    latest = found["years"][-1] if found["years"] else None
-    return period_label(latest) if latest is not None and latest != found["latest_complete_year"] else None
 
 
 def _full_years(values: pd.Series) -> pd.Series:
@@ -247,7 +239,8 @@ CSS = """
   @bottom-left { content: "Youth justice partnership board pack"; font: 8pt Arial, sans-serif; color: #505a5f; }
   @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt Arial, sans-serif; color: #505a5f; } }
 body { font: 10pt/1.35 Arial, Helvetica, sans-serif; color: #0b0c0c; margin: 0; }
-h1 { font-size: 20pt; margin: 0 0 6pt; } h2 { font-size: 14pt; margin: 12pt 0 4pt; } h3 { font-size: 11pt; margin: 0 0 4pt; }
+h1 { font-size: 20pt; margin: 0 0 6pt; } h2 { font-size: 14pt; margin: 12pt 0 4pt; }
+h3 { font-size: 11pt; margin: 0 0 4pt; }
 section { break-before: page; }
 .reading { font-size: 11.5pt; font-weight: bold; margin: 4pt 0; }
 .filters, .source, .note { color: #505a5f; margin: 2pt 0; } .source { font-size: 8pt; }

@@ -220,7 +220,8 @@ def board_pack_arguments(search: str | None) -> list[str]:
     a forged query string raises InvalidFilter, as on the page."""
     from .state import parse_query
     chosen = parse_query(search)
-    flags = [f"--{key.replace('_', '-')}={chosen[key]}" for key in PACK_FILTERS if key in chosen and key != "by_quarter"]
+    flags = [f"--{key.replace('_', '-')}={chosen[key]}" for key in PACK_FILTERS
+             if key in chosen and key != "by_quarter"]
     return flags + (["--by-quarter"] if chosen.get("by_quarter") in ("1", "true", "yes") else [])
 
 

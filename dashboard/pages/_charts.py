@@ -127,7 +127,8 @@ def referrals(search) -> list[Chart]:
                   "Stacked bar chart of referrals by age, split by who referred.", "referrals-by-age", source, empty,
                   columns=["period", "referral_source", "age", "count"]),
             Chart("referrals-area", TITLES["referrals-area"], by_area, area_figure,
-                  "Bar chart of referrals by area and year. " + (f"Most in one year: {top.index[0]}." if len(top) else ""),
+                  "Bar chart of referrals by area and year. " +
+                  (f"Most in one year: {top.index[0]}." if len(top) else ""),
                   "referrals-by-area", source, empty, columns=["period", "locality", "count"])]
 
 RRI_EXPLAINED = ("The relative rate index (RRI) divides a group's rate by the reference group's rate at the "
@@ -174,7 +175,8 @@ def reoffending(search) -> list[Chart]:
     source = extract_source()
     caption = ("Step chart of the share of children who reoffended by days since their programme ended "
                f"(the latest {MOST_CURVES} years at most; choose a period to see another). " +
-               "; ".join(f"{r.cohort}: {r.reoffended:.0%} within {r.day} days" for r in within_a_year(curve).itertuples()))
+               "; ".join(f"{r.cohort}: {r.reoffended:.0%} within {r.day} days"
+                         for r in within_a_year(curve).itertuples()))
     return [Chart("reoffending-windows", TITLES["reoffending-windows"], windows,
                   reoffending_windows(windows.table, withheld=withheld(windows, "rate")),
                   "Bar chart of the share of children offending in each window; the table gives the numbers.",
@@ -250,7 +252,8 @@ def headline_figures(search) -> list[Kpi]:
     tiers = measure("disposals", search, breakdown="tier").table.pivot(index="period", columns="tier", values="count")
     custody = tiers.get("Custody", pd.Series(dtype="float64")).reindex(full_years)
     formal = tiers.drop(columns=["Prevention"], errors="ignore")
-    share = (tiers.get("Diversion") / formal.sum(axis=1, min_count=len(formal.columns), skipna=False)).reindex(full_years)
+    share = (tiers.get("Diversion") / formal.sum(axis=1, min_count=len(formal.columns), skipna=False)
+             ).reindex(full_years)
     curve = measure("reoffending-curve", search).table
     within_year = (curve[curve["day"] <= 365].groupby("cohort")["reoffended"].last()
                    .reindex([period_label(y) for y in years if y <= latest - 1]))

@@ -28,7 +28,7 @@ from dashboard.config import PROJECT_ROOT
 from dashboard.exports import SUPPRESSION_RULE, static_images, titled, workbook
 from dashboard.filters import InvalidFilter
 from dashboard.pages._charts import DEFINITIONS, headline_figures, page_charts
-from dashboard.pages._common import as_of, guarded
+from dashboard.pages._common import as_of, guarded, part_year
 
 log = logging.getLogger(__name__)
 XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
@@ -67,7 +67,8 @@ def page_workbook(page, search, settings=None) -> bytes:
             (f"Sheet {chart.card_id}", f"{chart.title}. {subtitle(chart.result)}.") for chart in charts]
         about += [("Source", source) for source in dict.fromkeys(chart.source for chart in charts)]
         definitions = [DEFINITIONS[page]]
-    notes = [("Dashboard", SERVICE_NAME), *about, ("Data as at", f"{as_of():%-d %B %Y}"),
+    partial = [("Part year", f"{part_year()} runs only to {as_of():%-d %B %Y}.")] if part_year() else []
+    notes = [("Dashboard", SERVICE_NAME), *about, ("Data as at", f"{as_of():%-d %B %Y}"), *partial,
              ("Made", f"{date.today():%-d %B %Y}"), *definitions, ("Small numbers", SUPPRESSION_RULE)]
     return workbook(sheets, notes)
 

@@ -33,6 +33,7 @@ def layout(**_query):
 def update(search):
     cards = [kpi_card(k.title, k.value, k.change, k.verdict, trend=kpi_sparkline(k), note=k.note)
              for k in headline_figures(search)]
+    period_chosen = set(parse_query(search)) & set(PERIOD_KEYS)
     note = [dbc.Alert("The overview always shows the latest full year against the year before: the period "
-                      "you chose is used on the other pages.", color="light")] if set(parse_query(search)) & set(PERIOD_KEYS) else []
+                      "you chose is used on the other pages.", color="light")] if period_chosen else []
     return note + [dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
