@@ -118,25 +118,27 @@ def _change(now: float, before: float) -> int:
     return 0 if before == 0 else round((now - before) / before * 100)
 
 
-def by_group(result, group: str) -> str:
-    """'2024-25 against 2023-24: Diversion 45, up 12%; Custody c, too few to compare.' (latest full years)."""
-    table = result.table.assign(withheld=result.withheld["count"])
+def by_group(result, group: str, most: int = 6) -> str:
+    """'2024-25 against 2023-24: Diversion 45, up 12%; ...; too few to compare: Custody.' for the latest two
+    full years, naming at most ``most`` groups (the largest; the table has them all)."""
+    table = result.table
     periods = list(_full_years(pd.Series(index=list(dict.fromkeys(table["period"])), dtype=float)).index)
     if len(periods) < 2:
         return "there is no earlier full year in the period chosen to compare with."
     latest, earlier = periods[-1], periods[-2]
     counts = table.pivot_table(index=group, columns="period", values="count", aggfunc="first", sort=False)
-    compared, withheld = [], []
-    for name, row in counts.iterrows():
-        now, before = row.get(latest), row.get(earlier)
-        if pd.isna(now) or pd.isna(before):
-            withheld.append(_words(name))
-            continue
-        change = _change(now, before)
-        compared.append(f"{_words(name)} {now:,.0f}, " + (f"{'up' if change > 0 else 'down'} {abs(change)}%"
-                                                           if change else "about the same"))
-    return (f"{latest} against {earlier}: " + ("; ".join(compared) or "none can be compared") + "." +
-            (f" Too few to compare (withheld): {', '.join(withheld)}." if withheld else ""))
+    both = counts[[latest, earlier]].dropna() if {latest, earlier} <= set(counts.columns) else counts.iloc[:0]
+    withheld = [_words(name) for name in counts.index if name not in both.index]
+    largest = both.sort_values(latest, ascending=False).head(most) if len(both) > most else both
+    compared = []
+    for name, row in largest.iterrows():
+        change = _change(row[latest], row[earlier])
+        compared.append(f"{_words(name)} {row[latest]:,.0f}, " +
+                        (f"{'up' if change > 0 else 'down'} {abs(change)}%" if change else "about the same"))
+    return (f"{latest} against {earlier}: " + ("; ".join(compared) or "none can be compared") +
+            (f" (the {most} largest; the table has every one)" if len(both) > most else "") + "." +
+            (f" Too few to compare (withheld): {', '.join(withheld)}." if withheld and len(withheld) <= most else
+             f" {len(withheld)} too few to compare (withheld)." if withheld else ""))
 
 
 def _words(code) -> str:
@@ -150,6 +152,9 @@ def _gaps(result) -> str:
     found = charts.significant_gaps(result)
     period = result.description.split(",")[0]
     reference = charts.reference_group(result)
+    table = result.table
+    if not (table["rri"].notna() & (table["group"] != reference) & (table["stage"] != "population")).any():
+        return f"In {period}, too few children in each group to compare them with {reference} children (withheld)."
     if found.empty:
         return f"In {period}, no group was significantly more likely than {reference} children to reach any stage."
     listed = "; ".join(f"{r.group} children at {charts.STAGE_WORDS[r.stage]}: {r.rri:.1f} times as likely"
@@ -185,11 +190,11 @@ def _recent(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pivot(result, rows: str, value: str) -> pd.DataFrame:
-    """Periods across, ``rows`` down, the latest years only; withheld cells read c."""
+    """Periods across, ``rows`` down, the latest years only; withheld cells read c; a row of zeros is left out."""
     table = _recent(shown_table(result, ["period", rows, value]))
     wide = table.pivot_table(index=rows, columns="period", values=value, aggfunc="first", sort=False)
     wide = wide.reindex(columns=list(dict.fromkeys(table["period"]))).astype(object)
-    return wide.where(wide.notna(), "").reset_index()
+    return wide[~wide.eq(0).all(axis=1)].where(wide.notna(), "").reset_index()
 
 
 def compose(kpis: list[charts.Kpi], sections: list[Section], images: list[bytes]) -> str:
@@ -218,11 +223,12 @@ def compose(kpis: list[charts.Kpi], sections: list[Section], images: list[bytes]
         f"<p class='note'>{_e(SUPPRESSION_RULE)}</p>",
     ]
     for section, image in zip(sections, images):
+        shown = (f"<figure>{_svg(image)}</figure>{_table(section)}" if len(section.table) else
+                 "<p class='note'>Nothing to chart: every figure is withheld for these filters.</p>")
         parts.append(
             f"<section><h2>{_e(section.title)}</h2><h3>{_e(section.chart.title)}</h3>"
             f"<p class='reading'>{_e(section.reading)}</p>"
-            f"<p class='filters'>Figures for: {_e(subtitle(section.chart.result))}</p>"
-            f"<figure>{_svg(image)}</figure>{_table(section)}"
+            f"<p class='filters'>Figures for: {_e(subtitle(section.chart.result))}</p>{shown}"
             + (f"<p class='note'>{_e(section.note)}</p>" if section.note else "") +
             f"<p class='source'>{_e(section.chart.source)}</p></section>")
     sources = dict.fromkeys(s.chart.source for s in sections)
@@ -244,9 +250,9 @@ h3 { font-size: 11pt; margin: 0 0 4pt; }
 section { break-before: page; }
 .reading { font-size: 11.5pt; font-weight: bold; margin: 4pt 0; }
 .filters, .source, .note { color: #505a5f; margin: 2pt 0; } .source { font-size: 8pt; }
-figure { margin: 4pt 0; } figure svg { width: 100%; height: auto; max-height: 150mm; }
+figure { margin: 4pt 0; } figure svg { width: 100%; height: auto; max-height: 125mm; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; margin-top: 4pt; break-inside: auto; }
-th, td { border-bottom: 1px solid #b1b4b6; padding: 2pt 4pt; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #b1b4b6; padding: 1.5pt 4pt; text-align: left; vertical-align: top; }
 td.num { text-align: right; } tr { break-inside: avoid; }
 .kpis td, .kpis th { font-size: 10pt; padding: 4pt; } .kpis .value { font-weight: bold; white-space: nowrap; }
 .better { color: #00703c; } .worse { color: #d4351c; } .same { color: #505a5f; }
