@@ -95,9 +95,16 @@ def test_disposals_match_the_measure(pack):
     result = compute(db, "disposals", Filters(yjs=service))
     periods = list(dict.fromkeys(result.table["period"]))[-5:]
     shown = result.table.assign(withheld=result.withheld["count"])
+    checked = 0
     for kind, rows in shown[shown["period"].isin(periods)].groupby("disposal_type", sort=False):
         cells = [_cell(r.count, r.withheld) for r in rows.itertuples()]
-        assert _has_row(text, kind.replace("_", " ").capitalize(), *cells), (kind, cells)
+        name = kind.replace("_", " ").capitalize()
+        if set(cells) == {"0"}:      # a type with none in any year shown is left out
+            assert not _has_row(text, name, *cells)
+            continue
+        assert _has_row(text, name, *cells), (kind, cells)
+        checked += 1
+    assert checked >= 5
 
 
 def test_significant_disproportionality_is_named(pack):
