@@ -7,6 +7,7 @@ show for valid filters. The board pack takes seconds, so it runs as a background
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -24,7 +25,7 @@ from dashboard.app_shell import SERVICE_NAME
 from dashboard.cli import board_pack_arguments
 from dashboard.components.chart_card import safe_filename, shown_table, subtitle
 from dashboard.components.ids import URL, card
-from dashboard.config import PROJECT_ROOT
+from dashboard.config import PROJECT_ROOT, database_location
 from dashboard.exports import SUPPRESSION_RULE, static_images, titled, workbook
 from dashboard.filters import InvalidFilter
 from dashboard.pages._charts import DEFINITIONS, headline_figures, page_charts
@@ -33,10 +34,12 @@ from dashboard.pages._common import as_of, guarded, part_year
 log = logging.getLogger(__name__)
 XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
 PACK, PACK_PROGRESS, PACK_DOWNLOAD = "board-pack", "board-pack-progress", "board-pack-download"
-#: Where background jobs (the board pack) keep their state; shared by every worker on the machine.
+#: Seconds a board pack may take before the job gives up.
 PACK_TIMEOUT = 300
-JOBS = DiskcacheManager(diskcache.Cache(os.environ.get("DASHBOARD_JOBS_DIR")
-                                        or os.path.join(tempfile.gettempdir(), "yjs-dashboard-jobs")))
+#: Where background jobs (the board pack) keep their state: shared by the workers of one app, and kept apart
+#: from other apps on the machine (a job's key hashes the callback and its inputs, not the database).
+JOBS = DiskcacheManager(diskcache.Cache(os.environ.get("DASHBOARD_JOBS_DIR") or os.path.join(
+    tempfile.gettempdir(), "yjs-dashboard-jobs-" + hashlib.sha1(database_location().encode()).hexdigest()[:12])))
 
 
 def page_downloads(page: str) -> html.Div:
@@ -119,6 +122,20 @@ def download_board_pack(set_progress, clicks, search):
         set_progress([f"No board pack: these filters cannot be shown: {exc}."])
         return None
     set_progress(["Board pack: starting (it takes about ten seconds)..."])
+    try:
+        pdf = _run_board_pack(arguments, set_progress)
+    except (OSError, subprocess.SubprocessError):
+        log.exception("board pack failed for %r", search)
+        set_progress(["The board pack could not be made. The error has been logged."])
+        return None
+    if pdf is None:
+        return None
+    set_progress(["Board pack ready."])
+    return dcc.send_bytes(pdf, safe_filename(f"board-pack-{date.today()}", "pdf"))
+
+
+def _run_board_pack(arguments: list[str], set_progress) -> bytes | None:
+    """``python -m dashboard board-pack`` in a new process, its progress lines passed on; None if it failed."""
     with tempfile.TemporaryDirectory(prefix="yjs-pack-") as folder:
         target = Path(folder) / "board-pack.pdf"
         job = subprocess.Popen([sys.executable, "-m", "dashboard", "board-pack", *arguments, "-o", str(target)],
@@ -127,12 +144,10 @@ def download_board_pack(set_progress, clicks, search):
         for line in job.stderr:       # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
             said.append(line.split("] ", 1)[-1].strip())
             set_progress([f"Board pack: {said[-1]}..."])
-        if job.wait(timeout=PACK_TIMEOUT) != 0 or not target.exists():
-            log.error("board pack failed for %r: %s", search, " | ".join(said[-5:]))
-            message = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
-            set_progress([f"No board pack: these filters cannot be shown: {message}." if message else
-                          "The board pack could not be made. The error has been logged."])
-            return None
-        pdf = target.read_bytes()
-    set_progress(["Board pack ready."])
-    return dcc.send_bytes(pdf, safe_filename(f"board-pack-{date.today()}", "pdf"))
+        if job.wait(timeout=PACK_TIMEOUT) == 0 and target.exists():
+            return target.read_bytes()
+    log.error("board pack failed: %s", " | ".join(said[-5:]))
+    message = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
+    set_progress([f"No board pack: these filters cannot be shown: {message}." if message else
+                  "The board pack could not be made. The error has been logged."])
+    return None

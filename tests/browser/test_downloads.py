@@ -18,13 +18,13 @@ from .conftest import open_page
 def test_the_workbook_and_a_chart_image_download_as_valid_files(page, app_url, demo_db):
     service = filter_options(Database.open(demo_db))["yjs"][0]
     open_page(page, f"{app_url}/first-time-entrants?yjs={service}")
-    with page.expect_download() as download:
+    with page.expect_download(timeout=90_000) as download:     # generous: CI machines are often busy
         page.get_by_role("button", name="Download workbook (XLSX)").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
     assert book.sheetnames == ["Notes", "fte-rate", "fte-count"]
     assert service in dict(book["Notes"].iter_rows(values_only=True))["Figures for"]
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download(timeout=90_000) as download:
         page.locator("#card-fte-count button", has_text="Download SVG").click()
     assert download.value.suggested_filename == "first-time-entrants-count.svg"
     assert b"<svg" in open(download.value.path(), "rb").read(300)
@@ -51,3 +51,11 @@ def test_printing_a_page_gives_one_clean_page(page, app_url, path, tmp_path):
     page.pdf(path=tmp_path / "printed.pdf", format="A4")
     info = subprocess.run(["pdfinfo", tmp_path / "printed.pdf"], capture_output=True, text=True).stdout
     assert re.search(r"^Pages:\s+1$", info, flags=re.MULTILINE), info
+
+
+def test_a_board_pack_for_filters_not_in_the_data_says_why_and_gives_nothing(page, app_url):
+    open_page(page, app_url + "/first-time-entrants?sex=boys")
+    page.get_by_role("button", name="Download board pack (PDF)").click()
+    page.wait_for_function("document.querySelector('#board-pack-progress').innerText.startsWith('No board pack')",
+                           timeout=60_000)
+    assert "unknown sex 'boys'" in page.locator("#board-pack-progress").inner_text()
