@@ -92,6 +92,7 @@ def _by_period(result, column: str) -> pd.Series:
 
 
 def _full_years(values: pd.Series) -> pd.Series:
+    """Values by period without the part year (quarters are whole, so they are all kept)."""
     return values[[p != part_year() for p in values.index]]
 
 
@@ -102,16 +103,18 @@ def year_on_year(values: pd.Series, what: str, number: str) -> str:
     if full.empty:
         return f"{what}: no full year in the period chosen."
     latest = full.index[-1]
+    unit = "quarter" if " Q" in str(latest) else "year"
     if len(full) == 1:
         shown = "c (withheld)" if pd.isna(full.iloc[-1]) else number.format(full.iloc[-1])
-        return f"{what}: {shown} in {latest}; there is no earlier year in the period chosen to compare with."
+        return f"{what}: {shown} in {latest}; there is no earlier {unit} in the period chosen to compare with."
     now, before, earlier = full.iloc[-1], full.iloc[-2], full.index[-2]
     if pd.isna(now) or pd.isna(before):
         return f"{what}: too few to compare {latest} with {earlier} (numbers withheld)."
     both = f"({number.format(now)} in {latest}, {number.format(before)} in {earlier})"
     change = _change(now, before)
-    return f"{what} {'were about the same as' if change == 0 else 'rose' if change > 0 else 'fell'}" \
-           f"{f' {abs(change)}% on' if change else ''} the year before {both}."
+    if change == 0:
+        return f"{what}: about the same as the {unit} before {both}."
+    return f"{what} {'rose' if change > 0 else 'fell'} {abs(change)}% on the {unit} before {both}."
 
 
 def _change(now: float, before: float) -> int:
