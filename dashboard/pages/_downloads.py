@@ -29,7 +29,7 @@ from dashboard.config import PROJECT_ROOT, database_location
 from dashboard.exports import SUPPRESSION_RULE, static_images, titled, workbook
 from dashboard.filters import InvalidFilter
 from dashboard.pages._charts import DEFINITIONS, headline_figures, page_charts
-from dashboard.pages._common import as_of, guarded, part_year
+from dashboard.pages._common import as_of, guarded, measure, part_year
 
 log = logging.getLogger(__name__)
 XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
@@ -60,8 +60,9 @@ def page_workbook(page, search, settings=None) -> bytes:
         kpis = headline_figures(search)
         sheets = {"headline figures": pd.DataFrame(
             [(k.title, k.value, k.change, k.note) for k in kpis], columns=["measure", "latest", "change", "covers"])}
-        about = [("Figures for", "The latest full financial year against the year before, for the service filters "
-                                 "chosen; the period filter does not apply.")]
+        cohort = measure("fte", search, combine=True).description.partition(", ")[2] or "every service and child"
+        about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "
+                                 "chosen does not apply to headline figures).")]
         definitions = list(DEFINITIONS.values())
     else:
         charts = page_charts(page, search, settings)

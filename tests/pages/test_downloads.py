@@ -97,5 +97,6 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(app):
     for page, settings in [("nowhere", None), ("disposals", {"view": "raw"}), ("referrals", {"breakdown": "age"})]:
         with pytest.raises(InvalidFilter):
             page_workbook(page, "", settings)
-    overview = openpyxl.load_workbook(io.BytesIO(page_workbook("overview", "")))
+    overview = openpyxl.load_workbook(io.BytesIO(page_workbook("overview", "?sex=female&period=2022-23")))
     assert [r["measure"] for r in _sheet(overview, "headline figures")][0] == "First-time entrants"
+    assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
