@@ -21,6 +21,8 @@ from .ingest.public import BOUNDARIES
 
 #: Chart images: A4 text width at print resolution, or a slide.
 IMAGE_WIDTH = 1000
+#: The map's base layer, served with the app (kaleido would otherwise fetch it from plotly's CDN).
+TOPOJSON = (config.PROJECT_ROOT / "assets" / "topojson").as_uri() + "/"
 SUPPRESSION_RULE = ("Counts from 1 to 4 are withheld and shown as c, together with any rate built on them and any "
                     "other cell that would let them be worked out (secondary suppression). Zeros are shown.")
 
@@ -37,7 +39,7 @@ def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IM
             for figure in figures:
                 ready = _self_contained(figure)
                 opts = {"format": fmt, "width": width, "height": ready.layout.height or 460, "scale": scale}
-                images.append(await session.calc_fig(ready, opts=opts))
+                images.append(await session.calc_fig(ready, opts=opts, topojson=TOPOJSON))
                 if progress:
                     progress(len(images), len(figures))
         return images

@@ -20,15 +20,15 @@ def service(app):
     return filter_options(database())["yjs"][0]
 
 
-def _image_request(app, kind: str, search: str, made_by):
+def _image_request(app, kind: str, search: str, made_by, card: str = "fte-rate"):
     """Click a card's PNG or SVG button, as the browser (or an attacker) sends it; the download or None."""
     app.server.test_client().get("/")            # Dash registers the callbacks on the first request
     key = next(k for k in app.callback_map if "card-image" in k)
-    ids = {k: {"card": "fte-rate", "type": f"card-{k}"} for k in ("png", "svg")}
-    body = {"output": key, "outputs": {"id": {"card": "fte-rate", "type": "card-image"}, "property": "data"},
+    ids = {k: {"card": card, "type": f"card-{k}"} for k in ("png", "svg")}
+    body = {"output": key, "outputs": {"id": {"card": card, "type": "card-image"}, "property": "data"},
             "inputs": [{"id": ids[k], "property": "n_clicks", "value": int(k == kind)} for k in ("png", "svg")],
             "state": [{"id": "url", "property": "search", "value": search},
-                      {"id": {"card": "fte-rate", "type": "card-made-by"}, "property": "data", "value": made_by}],
+                      {"id": {"card": card, "type": "card-made-by"}, "property": "data", "value": made_by}],
             "changedPropIds": [json.dumps(ids[kind], sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
     response = app.server.test_client().post("/_dash-update-component", json=body)
     assert response.status_code in (200, 204)
@@ -45,6 +45,13 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, service, kind, m
     if kind == "svg":   # says what it shows: the card's title and the filters
         assert "First-time entrants per 100,000" in content.decode("utf-8")
         assert compute(database(), "fte", Filters(yjs=service)).description in content.decode("utf-8")
+
+
+def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app):
+    settings = {"year": "2021-22", "region": "", "highlight": ""}
+    sent = _image_request(app, "png", "", {"page": "compare-areas", "settings": settings}, card="areas-map")
+    assert sent["filename"] == "areas-map-2021-22.png"
+    assert base64.b64decode(sent["content"])[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize("search, made_by", [
