@@ -41,7 +41,8 @@ class Viewer:
         options = scoped_options(options, self.services)
         if not options["yjs"]:
             raise AccessDenied("this database holds no data for the services your account may see")
-        return replace(filters, services=tuple(options["yjs"])), options
+        only = options["yjs"][0] if len(options["yjs"]) == 1 and not filters.yjs else filters.yjs
+        return replace(filters, services=tuple(options["yjs"]), yjs=only), options
 
 
 def scoped_options(options: dict, services: tuple[str, ...] | None) -> dict:

@@ -1,4 +1,4 @@
-"""The analysts' command line: ingest, export, synth and demo.
+"""The analysts' command line: ingest, export, synth, demo and board-pack.
 
     python -m dashboard ingest DIR [--db PATH]
     python -m dashboard export METRIC [filters] [--unsuppressed] --format csv|json [--db PATH]
@@ -6,6 +6,7 @@
     python -m dashboard demo [--db PATH]
     python -m dashboard users add NAME --role ROLE [--yjs NAME ...] [--region NAME] [--password-stdin]
     python -m dashboard users remove NAME | users list
+    python -m dashboard board-pack [filters] [--as-user NAME] -o FILE.pdf [--db PATH]
 
 Exit codes: 0 done, 1 the extract or database is not usable, 2 a wrong command or filter value.
 """
@@ -58,13 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(config.METRICS))
-    export.add_argument("--period", help="financial year 2021-22 or quarter '2021-22 Q4'")
-    export.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
-    export.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
-    export.add_argument("--by-quarter", action="store_true")
-    for name in ("yjs", "locality", "sex", "ethnicity-group", "age-band", "disposal-type", "programme",
-                 "region", "level", "by", "base", "reference"):
-        export.add_argument(f"--{name}", dest=name.replace("-", "_"))
+    _period_and_cohort(export)
+    for name in ("region", "level", "by", "base", "reference"):
+        export.add_argument(f"--{name}", dest=name)
     export.add_argument("--unsuppressed", action="store_true", help="raw numbers, no small-number suppression")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--db")
@@ -92,13 +89,30 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--db")
     listing = actions.add_parser("list", help="list the accounts")
     listing.add_argument("--db")
+
+    pack = commands.add_parser("board-pack", help="write the board pack PDF for the filters (for scheduled packs)")
+    _period_and_cohort(pack)
+    pack.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf")
+    pack.add_argument("--as-user", metavar="NAME", help="the pack exactly as this account sees it "
+                      "(default: everything, as for any analyst holding the database)")
+    pack.add_argument("--db")
     return parser
+
+
+def _period_and_cohort(parser) -> None:
+    """The filter options shared by export and board-pack, spelt as in the page's address."""
+    parser.add_argument("--period", help="financial year 2021-22 or quarter '2021-22 Q4'")
+    parser.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
+    parser.add_argument("--by-quarter", action="store_true")
+    for name in ("yjs", "locality", "sex", "ethnicity-group", "age-band", "disposal-type", "programme"):
+        parser.add_argument(f"--{name}", dest=name.replace("-", "_"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo,
-            "users": run_users}[args.command](args)
+            "users": run_users, "board-pack": run_board_pack}[args.command](args)
 
 
 def _shown(location: str) -> str:
@@ -252,3 +266,64 @@ def _read_password(from_stdin: bool) -> str:
         from .accounts import AccountError
         raise AccountError("the two passwords differ")
     return first
+
+
+#: The URL's filters the board pack takes, as in the address.
+PACK_FILTERS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
+                "disposal_type", "programme")
+
+
+def board_pack_arguments(search: str | None) -> list[str]:
+    """The page's query string as ``board-pack`` options (``--yjs=VALUE``, so no value reads as an option);
+    a forged query string raises InvalidFilter, as on the page."""
+    from .state import parse_query
+    chosen = parse_query(search)
+    flags = [f"--{key.replace('_', '-')}={chosen[key]}" for key in PACK_FILTERS
+             if key in chosen and key != "by_quarter"]
+    return flags + (["--by-quarter"] if chosen.get("by_quarter") in ("1", "true", "yes") else [])
+
+
+def run_board_pack(args) -> int:
+    """The pack for the filters given, as the dashboard makes it: the filters become the page's query string."""
+    import os
+
+    from .db import DatabaseUnavailable
+    from .filters import InvalidFilter
+    from .state import query_string
+    if args.date_from or args.date_to:
+        print("error: the board pack is by financial year or quarter, as on the dashboard: use --period",
+              file=sys.stderr)
+        return 2
+    if args.db:
+        os.environ["DASHBOARD_DB"] = args.db
+    from . import board_pack
+    from .web import acting_as
+    given = {key: getattr(args, key) for key in PACK_FILTERS}
+    search = query_string({k: "1" if v is True else str(v) for k, v in given.items() if v not in (None, False)})
+    try:
+        with acting_as(_pack_viewer(args.as_user)):
+            pdf = board_pack.build(search, progress=_progress)
+    except InvalidFilter as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args.output.write_bytes(pdf)
+    print(f"Board pack for {search or 'all the data'} written to {args.output} ({len(pdf) // 1024:,} KB).")
+    return 0
+
+
+def _pack_viewer(username: str | None):
+    """Whose view the pack shows: an account's (so a scheduled pack for a board member holds only what
+    they may see), else everything."""
+    from .access import EVERYONE, viewer_for
+    from .accounts import find_user
+    from .filters import InvalidFilter
+    from .state import database
+    if not username:
+        return EVERYONE
+    user = find_user(database(), username)
+    if user is None:
+        raise InvalidFilter(f"no account '{username}' (see `python -m dashboard users list`)")
+    return viewer_for(user, database())

@@ -20,15 +20,19 @@ import ipaddress
 import logging
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
 
 import flask
-from dash import Dash
+from dash import Dash, get_app
 from flask import g, redirect, render_template_string, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from itsdangerous import BadSignature
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from . import accounts, config
@@ -99,17 +103,60 @@ def session_secret() -> str:
     return path.read_text().strip()
 
 
+_acting: ContextVar[Viewer | None] = ContextVar("acting_viewer", default=None)
+
+
+@contextmanager
+def acting_as(viewer: Viewer) -> Iterator[None]:
+    """Work done away from a web request (the board pack) sees what ``viewer`` may see."""
+    token = _acting.set(viewer)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 def current_viewer() -> Viewer:
-    """Who is asking, as ``_admit`` found them for this request; nobody (who sees nothing) outside a
-    request or on the open paths (Dash builds its layout once on a worker's first request, whatever it is)."""
+    """Who is asking: as ``acting_as`` says, else as ``_admit`` found them for this request; nobody (who
+    sees nothing) otherwise, or on the open paths (Dash builds its layout on a worker's first request)."""
+    acting = _acting.get()
+    if acting is not None:
+        return acting
     if not flask.has_request_context():
         return NOBODY
     return getattr(g, "viewer", None) or NOBODY
 
 
-def _from_this_machine() -> bool:
+def viewer_of(session_data, remote_addr: str | None, db) -> Viewer | None:
+    """Who a session belongs to (None if no one, or an account since removed or given a new password),
+    or the demo visitor for the demonstration database opened from this computer."""
+    name, stamp = session_data.get("user"), session_data.get("stamp")
+    if name:
+        user = accounts.find_user(db, name)
+        if user is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, user.session_stamp):
+            return None
+        return viewer_for(user, db)
+    if is_demo(db) and _is_loopback(remote_addr) and os.environ.get("DASHBOARD_OPEN_DEMO", "1") != "0":
+        return DEMO_VISITOR
+    return None
+
+
+def session_user(cookies: dict) -> str | None:
+    """The account named by a request's signed session cookie, for work done after the request (the
+    board pack's background job). The request itself has passed ``_admit``, so the session was valid."""
+    server = get_app().server
+    raw = cookies.get(server.config["SESSION_COOKIE_NAME"])
     try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+        data = server.session_interface.get_signing_serializer(server).loads(
+            raw, max_age=int(server.permanent_session_lifetime.total_seconds())) if raw else {}
+    except BadSignature:
+        return None
+    return data.get("user")
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
     except ValueError:
         return False
 
@@ -119,29 +166,16 @@ def _admit():
     if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES) or g.get("setting_up"):
         return None
     try:
-        g.viewer = _signed_in_viewer()
-        if g.viewer is None and is_demo(database()) and _from_this_machine() \
-                and os.environ.get("DASHBOARD_OPEN_DEMO", "1") != "0":
-            g.viewer = DEMO_VISITOR
+        g.viewer = viewer_of(session, request.remote_addr, database())
     except DatabaseUnavailable as exc:
         log.error("database unavailable: %s", exc)
         return _message_response(503, UNAVAILABLE)
     if g.viewer is not None:
         return None
+    session.clear()
     if request.method == "GET" and not request.path.startswith("/_dash"):
         return redirect(f"{SIGN_IN}?next={_safe_next(request.full_path)}")
     return _message_response(401, "Please sign in.")
-
-
-def _signed_in_viewer() -> Viewer | None:
-    name, stamp = session.get("user"), session.get("stamp")
-    if not name:
-        return None
-    user = accounts.find_user(database(), name)
-    if user is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, user.session_stamp):
-        session.clear()
-        return None
-    return viewer_for(user, database())
 
 
 def _safe_next(target: str | None) -> str:

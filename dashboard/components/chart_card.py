@@ -1,8 +1,9 @@
 """The chart card, written once: title, plain subtitle, the figure with a text caption, a table of
-the same numbers (withheld cells shown as c), a CSV of exactly what is shown, and the source.
+the same numbers (withheld cells shown as c), a CSV of exactly what is shown, PNG and SVG images of the
+chart, and the source.
 
 A page lays out ``chart_card(card_id, title)`` and fills it from its callback with
-``card_outputs(card_id)`` and ``card_values(...)`` (or ``card_error(...)``: a plain message and no data).
+``card_outputs(card_id)`` and ``card_values(chart)`` (or ``card_error(...)``: a plain message and no data).
 """
 
 from __future__ import annotations
@@ -45,13 +46,16 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
                                     className="ag-theme-alpine chart-table"),
                          id=card("table", card_id), is_open=False),
             dcc.Store(id=card("filename", card_id)),
+            dcc.Store(id=card("made-by", card_id)),
             dcc.Download(id=card("download", card_id)),
+            dcc.Download(id=card("image", card_id)),
         ]),
         dbc.CardFooter([
             dbc.Button("Show table", id=card("toggle", card_id), color="secondary", outline=True, size="sm",
                        className="me-2", n_clicks=0),
-            dbc.Button("Download CSV", id=card("csv", card_id), color="secondary", outline=True, size="sm",
-                       className="me-2", n_clicks=0),
+            *[dbc.Button(f"Download {kind.upper()}", id=card(kind, card_id), color="secondary", outline=True,
+                         size="sm", className="me-2", n_clicks=0, title=f"Download this chart's {words}")
+              for kind, words in (("csv", "table as CSV"), ("png", "image as PNG"), ("svg", "image as SVG"))],
             html.Small(id=card("source", card_id), className="card-source d-block mt-2"),
         ]),
     ], className="chart-card mb-4", id=f"card-{card_id}")
@@ -60,7 +64,7 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
 def card_outputs(card_id: str) -> list[Output]:
     parts = [("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
              ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("filename", "data"),
-             ("source", "children")]
+             ("made-by", "data"), ("source", "children")]
     return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in parts]
 
 
@@ -81,32 +85,38 @@ def shown_table(result: MeasureResult, columns: list[str] | None = None) -> pd.D
     return shown
 
 
-def card_values(result: MeasureResult, figure, caption: str, *, empty_message: str, source: str,
-                columns: list[str] | None = None, filename: str = "data.csv") -> tuple:
-    """Everything a card shows, from one measure result and its figure."""
-    subtitle = result.description + (f". Not used here: {', '.join(_words(f) for f in result.ignored)}"
-                                      if result.ignored else "")
-    table = shown_table(result, columns)
+def subtitle(result: MeasureResult) -> str:
+    """The filters applied, in words, and any chosen filter the measure does not use."""
+    return result.description + (f". Not used here: {', '.join(_words(f) for f in result.ignored)}"
+                                 if result.ignored else "")
+
+
+def card_values(chart) -> tuple:
+    """Everything a card shows, from one ``pages._charts.Chart``; ``made-by`` lets the image download
+    rebuild the same chart on the server."""
+    result, made_by = chart.result, {"page": chart.page, "settings": chart.settings}
+    table = shown_table(result, chart.columns)
     if table.empty:
-        return (empty_figure(), subtitle, empty_message, dbc.Alert(empty_message, color="light"), True, [], [],
-                None, source)
+        return (empty_figure(), subtitle(result), chart.empty_message,
+                dbc.Alert(chart.empty_message, color="light"), True, [], [], None, None, chart.source)
     # No type inference: a withheld "c" must read as c, not "Invalid Number".
     column_defs = [{"field": c, "headerName": _words(c).capitalize(), "cellDataType": False} for c in table.columns]
     rows = table.to_dict("records")
-    return (figure, subtitle, caption, None, False, rows, column_defs, filename, source)
+    return (chart.figure, subtitle(result), chart.caption, None, False, rows, column_defs, chart.filename, made_by,
+            chart.source)
 
 
 def card_error(message: str) -> tuple:
     """A plain message and no data (bad filters, forged values, database trouble)."""
-    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "")
+    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, None, "")
 
 
 def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
-def safe_filename(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-").lower()[:80] + ".csv"
+def safe_filename(text: str, extension: str = "csv") -> str:
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-").lower()[:80] + "." + extension
 
 
 @callback(Output(card("table", MATCH), "is_open"), Output(card("toggle", MATCH), "children"),

@@ -62,10 +62,13 @@ def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: boo
                                                     "line": {"color": "white", "width": 1}},
                 hovertemplate=f"{_label(kind)} ({tier})<br>%{{x}}: "
                               + ("%{y:.1%}" if share else "%{y:,}") + "<extra></extra>"))
-    figure.update_layout(barmode="stack", legend={"orientation": "v", "y": 1, "x": 1.02, "yanchor": "top"})
     if share:
         figure.update_yaxes(tickformat=PERCENT)
-    return base_layout(figure, y_title=y_title, withheld=withheld)
+    base_layout(figure, y_title=y_title, withheld=withheld)
+    # After base_layout, whose legend across the top would take half the plot for these many types; tall
+    # enough for the legend at the side (a line per type and per tier).
+    return figure.update_layout(barmode="stack", legend={"orientation": "v", "y": 1, "x": 1.02, "yanchor": "top"},
+                                height=max(460, 24 * len(figure.data) + 34 * data["tier"].nunique() + 110))
 
 
 def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_title: str, x_title: str = "",

@@ -101,7 +101,9 @@ def compute(db: Database, metric: str, filters: Filters | None = None, *, viewer
     if metric not in MEASURES:
         raise InvalidFilter(f"unknown metric '{metric}'; valid choices: {', '.join(MEASURES)}")
     filters = filters or Filters()
-    restricted, options = viewer.restrict(filters, filter_options(db))
+    # The published tables (areas) are open data, the same for everyone.
+    restricted, options = (filters, filter_options(db)) if metric == "areas" else \
+        viewer.restrict(filters, filter_options(db))
     resolved = resolve(restricted, metric, options, default_period="latest" if metric in POOLED else "all")
     if suppressed and resolved.by_quarter and metric in ADDITIVE and filters.period and " Q" in filters.period:
         # One quarter is cut from its whole year by quarter, so it is withheld exactly as there.

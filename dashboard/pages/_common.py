@@ -61,20 +61,30 @@ def card_errors(cards: int):
     return lambda message: card_error(message) * cards
 
 
+def as_of():
+    """The date the loaded data runs to (the latest extract's)."""
+    return max(options()["as_of"].values())
+
+
 def extract_source() -> str:
     """The source line for figures from the loaded extract, with its date."""
-    return YJB_SOURCE.format(as_of=f"{max(options()['as_of'].values()):%-d %B %Y}")
+    return YJB_SOURCE.format(as_of=f"{as_of():%-d %B %Y}")
+
+
+def part_year() -> str | None:
+    """The latest financial year's label when the extract stops inside it, else None."""
+    found = options()
+    if not found["years"] or found["latest_complete_year"] == found["years"][-1]:
+        return None
+    return period_label(found["years"][-1])
 
 
 def mark_part_year(figure):
     """Label the latest financial year 'part year' when the extract stops inside it, so a board
     member does not read a quarter's figures as a fall over a whole year."""
-    found = options()
-    as_of = max(found["as_of"].values())
-    if found["latest_complete_year"] in found["years"][-1:]:
-        return figure
-    label = period_label(found["years"][-1])
-    figure.update_xaxes(labelalias={label: f"{label}<br>to {as_of:%-d %b}"}, tickangle=0, automargin=True)
+    label = part_year()
+    if label:
+        figure.update_xaxes(labelalias={label: f"{label}<br>to {as_of():%-d %b}"}, tickangle=0, automargin=True)
     return figure
 
 

@@ -59,7 +59,11 @@ def running_app(location: str):
         raise AssertionError(f"{exc}\n--- app log ---\n{Path(log.name).read_text()[-3000:]}") from exc
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:       # a worker still finishing a background job
+            server.kill()
+            server.wait(timeout=10)
         Path(log.name).unlink(missing_ok=True)
 
 

@@ -1,0 +1,115 @@
+"""What people take away from the dashboard: chart images (kaleido) and workbooks (openpyxl).
+
+Both are made from what the pages show (figures and ``shown_table`` tables, withheld cells as c), never
+from queries of their own, so an export cannot hold a number the screen does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from copy import deepcopy
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import config
+from .ingest.public import BOUNDARIES
+
+#: Chart images: A4 text width at print resolution, or a slide.
+IMAGE_WIDTH = 1000
+#: The map's base layer, served with the app (kaleido would otherwise fetch it from plotly's CDN).
+TOPOJSON = (config.PROJECT_ROOT / "assets" / "topojson").as_uri() + "/"
+SUPPRESSION_RULE = ("Counts from 1 to 4 are withheld and shown as c, together with any rate built on them and any "
+                    "other cell that would let them be worked out (secondary suppression). Zeros are shown.")
+
+
+def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IMAGE_WIDTH, scale: float = 1,
+                  progress=None) -> list[bytes]:
+    """Each figure as SVG or PNG, drawn by kaleido in one warm Chromium (the first image costs ~2 s, the
+    rest ~0.5 s). ``progress(done, total)`` is called after each."""
+    import kaleido
+
+    async def draw() -> list[bytes]:
+        images = []
+        async with kaleido.Kaleido(n=1, mathjax=False) as session:
+            for figure in figures:
+                ready = _self_contained(figure)
+                opts = {"format": fmt, "width": width, "height": ready.layout.height or 460, "scale": scale}
+                images.append(await session.calc_fig(ready, opts=opts, topojson=TOPOJSON))
+                if progress:
+                    progress(len(images), len(figures))
+        return images
+    # A thread of its own, so this works whether or not the caller already runs an event loop.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, draw()).result()
+
+
+def titled(figure: go.Figure, title: str, subtitle: str) -> go.Figure:
+    """A copy with the card's title and filters written on it: a pasted image must say what it shows."""
+    top = (figure.layout.margin.t or 20) + 80
+    return go.Figure(figure).update_layout(
+        title={"text": f"<b>{title}</b>", "subtitle": {"text": subtitle, "font": {"size": 13}}, "x": 0.01,
+               "xanchor": "left", "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 12},
+               "font": {"size": 17}},
+        margin={"t": top}, height=(figure.layout.height or 460) + 80)
+
+
+def _self_contained(figure: go.Figure) -> go.Figure:
+    """The figure with the map's boundaries inlined: on screen the browser fetches them from the app."""
+    if not any(getattr(t, "geojson", None) == config.BOUNDARIES_URL for t in figure.data):
+        return figure
+    ready = go.Figure(deepcopy(figure))
+    boundaries = json.loads(BOUNDARIES.read_text(encoding="utf-8"))
+    ready.update_traces(geojson=boundaries, selector={"type": "choropleth"})
+    return ready
+
+
+def workbook(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]]) -> bytes:
+    """An XLSX: a Notes sheet first (what, for which filters, source, suppression), then one sheet per
+    table as shown on screen. Numbers stay numbers; a withheld cell is the text c."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Notes"
+    for label, text in notes:
+        sheet.append([label, text])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+        sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 28, 110
+    used = {"notes"}
+    for name, table in sheets.items():
+        title = _sheet_name(name, used)
+        sheet = book.create_sheet(title)
+        sheet.append([c.replace("_", " ") for c in table.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.itertuples(index=False, name=None):
+            sheet.append([_cell(v) for v in row])
+        for index, column in enumerate(table.columns, start=1):
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, len(column) + 4)
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique regardless of case."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", name)[:28] or "Sheet"
+    title, number = base, 2
+    while title.lower() in used:
+        title, number = f"{base} {number}", number + 1
+    used.add(title.lower())
+    return title
+
+
+def _cell(value):
+    if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,160 @@
+"""The board pack as a scheduled job makes it (the CLI), read back with pdftotext: the figures compute()
+gives for the same filters, withheld cells as c, the filters and the as-of date stated. One pack is built
+and every test reads it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from dashboard.access import EVERYONE
+from dashboard.board_pack import number
+from dashboard.db import Database
+from dashboard.filters import Filters, period_label
+from dashboard.metrics import compute, filter_options
+
+from .demo import build_small_demo
+from .test_cli import run
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """(text of the pack, database, the service chosen)."""
+    if not shutil.which("pdftotext") or not shutil.which("chromium"):
+        pytest.skip("needs poppler-utils and chromium (scripts/test installs them)")
+    folder = tmp_path_factory.mktemp("pack")
+    location = build_small_demo(folder)
+    db = Database.open(location)
+    service = filter_options(db)["yjs"][-1]
+    done = run("board-pack", "--db", location, "--yjs", service.upper(), "-o", folder / "pack.pdf")
+    assert done.returncode == 0, done.stderr
+    assert (folder / "pack.pdf").read_bytes()[:5] == b"%PDF-"
+    info = subprocess.run(["pdfinfo", folder / "pack.pdf"], capture_output=True, text=True).stdout
+    assert "(A4)" in info
+    text = subprocess.run(["pdftotext", "-layout", folder / "pack.pdf", "-"], capture_output=True, text=True).stdout
+    return text, db, service
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cell(value, withheld: bool) -> str:
+    return "c" if withheld else number(value)
+
+
+def _has_row(text: str, *cells: str) -> bool:
+    """A table row: these cells in order on one line, separated by spaces."""
+    pattern = r"^\s*" + r"\s+".join(re.escape(c) for c in cells) + r"\s*$"
+    return re.search(pattern, text, flags=re.MULTILINE) is not None
+
+
+def _label(period: str, db) -> str:
+    found = filter_options(db)
+    partial = period_label(found["years"][-1]) if found["years"][-1] != found["latest_complete_year"] else None
+    return f"{period} (part year)" if period == partial else period
+
+
+def test_the_pack_states_the_filters_the_date_and_the_suppression_rule(pack):
+    text, db, service = pack
+    flat = _flat(text)
+    assert f"Figures for: {compute(db, 'fte', Filters(yjs=service), viewer=EVERYONE).description}" in flat
+    assert f"Data as at: {max(filter_options(db)['as_of'].values()):%-d %B %Y}" in flat
+    assert "Counts from 1 to 4 are withheld and shown as c" in flat
+    assert "Source: the service's case management extract" in flat
+    assert "Open Government Licence" in flat
+    assert "Page 1 of" in flat
+
+
+def test_first_time_entrants_match_the_measure_with_withheld_cells_as_c(pack):
+    text, db, service = pack
+    result = compute(db, "fte", Filters(yjs=service, combine=True), viewer=EVERYONE)
+    columns = ["fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
+    recent = result.table.tail(5)
+    for index, row in recent.iterrows():
+        cells = [_cell(row[c], result.withheld.loc[index, c]) for c in columns]
+        assert _has_row(text, _label(row["period"], db), *cells), (row["period"], cells)
+    assert result.withheld.loc[recent.index, columns].any().any(), "the demo should withhold some cells here"
+
+
+def test_the_reading_says_how_first_time_entrants_changed_on_last_year(pack):
+    text, db, service = pack
+    latest = filter_options(db)["latest_complete_year"]
+    by_year = compute(db, "fte", Filters(yjs=service, combine=True), viewer=EVERYONE).table.set_index("period")["fte"]
+    now, before = by_year[period_label(latest)], by_year[period_label(latest - 1)]
+    change = round((now - before) / before * 100)
+    verb = "rose" if change > 0 else "fell"
+    assert (f"First-time entrants {verb} {abs(change)}% on the year before ({now:,.0f} in {period_label(latest)}, "
+            f"{before:,.0f} in {period_label(latest - 1)})") in _flat(text)
+
+
+def test_disposals_match_the_measure(pack):
+    text, db, service = pack
+    result = compute(db, "disposals", Filters(yjs=service), viewer=EVERYONE)
+    periods = list(dict.fromkeys(result.table["period"]))[-5:]
+    shown = result.table.assign(withheld=result.withheld["count"])
+    checked = 0
+    for kind, rows in shown[shown["period"].isin(periods)].groupby("disposal_type", sort=False):
+        cells = [_cell(r.count, r.withheld) for r in rows.itertuples()]
+        name = kind.replace("_", " ").capitalize()
+        if set(cells) == {"0"}:      # a type with none in any year shown is left out
+            assert not _has_row(text, name, *cells)
+            continue
+        assert _has_row(text, name, *cells), (kind, cells)
+        checked += 1
+    assert checked >= 5
+
+
+def test_significant_disproportionality_is_named(pack):
+    text, db, service = pack
+    result = compute(db, "disproportionality", Filters(yjs=service), viewer=EVERYONE)
+    table = result.table
+    significant = table[table["significant"].fillna(False).astype(bool) & (table["rri"] > 1)]
+    flat = _flat(text)
+    for row in significant.itertuples():
+        assert f"{row.group} children at" in flat and f"{row.rri:.1f} times as likely" in flat
+    if significant.empty:
+        assert "no group was significantly more likely" in flat
+
+
+def test_a_filter_not_in_the_data_is_refused_before_any_pack_is_made(tmp_path, pack):
+    _, db, _ = pack
+    done = run("board-pack", "--sex", "boys", "-o", tmp_path / "x.pdf", db=db.location)
+    assert done.returncode == 2
+    assert "unknown sex 'boys'" in done.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_the_page_asks_for_the_pack_with_the_address_filters_as_options_and_nothing_else():
+    from dashboard.cli import board_pack_arguments
+    from dashboard.filters import InvalidFilter
+    assert board_pack_arguments("?period=2023-24&yjs=-o+%2Fetc%2Fpasswd&by_quarter=1&base=previous&x=1") == [
+        "--period=2023-24", "--yjs=-o /etc/passwd", "--by-quarter"]
+    assert board_pack_arguments(None) == []
+    for forged in ("?yjs=a&yjs=b", ["?yjs=a"], "?yjs=" + "x" * 5000):
+        with pytest.raises(InvalidFilter):
+            board_pack_arguments(forged)
+
+
+def test_a_pack_made_as_an_account_holds_only_what_that_account_may_see(tmp_path, pack):
+    """The dashboard's pack job passes the signed-in account; a scheduled pack can name one."""
+    from dashboard import accounts
+    _, db, _ = pack
+    location = tmp_path / "copy.duckdb"
+    shutil.copy(db.location, location)
+    mine, other = filter_options(db)["yjs"][:2]
+    accounts.add_user(str(location), "board1", "a long enough password", "board", (mine,))
+    done = run("board-pack", "--as-user", "board1", "-o", tmp_path / "mine.pdf", db=location)
+    assert done.returncode == 0, done.stderr
+    text = subprocess.run(["pdftotext", tmp_path / "mine.pdf", "-"], capture_output=True, text=True).stdout
+    assert mine in text and other not in text
+    refused = run("board-pack", "--as-user", "board1", "--sex", "female", "-o", tmp_path / "x.pdf", db=location)
+    assert refused.returncode == 2 and "whole-service figures" in refused.stderr
+    unknown = run("board-pack", "--as-user", "nobody", "-o", tmp_path / "x.pdf", db=location)
+    assert unknown.returncode == 2 and "no account 'nobody'" in unknown.stderr
+    dates = run("board-pack", "--from", "2023-04-01", "--to", "2023-04-02", "-o", tmp_path / "x.pdf", db=location)
+    assert dates.returncode == 2 and "--period" in dates.stderr
+    assert not (tmp_path / "x.pdf").exists()
