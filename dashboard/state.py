@@ -72,5 +72,7 @@ def check_link(search: str | None, viewer) -> None:
     for metric, keys in (("referrals", APPLIES["referrals"]), ("disproportionality", {"by", "base"}),
                          ("areas", {"region"})):
         subset = replace(Filters(), **{k: v for k, v in chosen.items() if k in keys})
-        restricted, options = viewer.restrict(subset, filter_options(database()))
+        # The published tables (areas) are the same for everyone, as in metrics.compute.
+        restricted, options = (subset, filter_options(database())) if metric == "areas" else \
+            viewer.restrict(subset, filter_options(database()))
         resolve(restricted, metric, options)

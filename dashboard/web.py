@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import flask
 from dash import Dash, get_app
@@ -172,9 +173,10 @@ def _admit():
         return _message_response(503, UNAVAILABLE)
     if g.viewer is not None:
         return None
-    session.clear()
+    if session.get("user"):
+        session.clear()         # an account since removed, or given a new password
     if request.method == "GET" and not request.path.startswith("/_dash"):
-        return redirect(f"{SIGN_IN}?next={_safe_next(request.full_path)}")
+        return redirect(f"{SIGN_IN}?next={quote(_safe_next(request.full_path), safe='/')}")
     return _message_response(401, "Please sign in.")
 
 
@@ -251,7 +253,8 @@ def _content_security_policy(app: Dash) -> str:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/_dash") or request.method != "GET"
+    """Dash's requests get JSON; pages and forms a plain page."""
+    return request.path.startswith("/_dash")
 
 
 def _message_response(status: int, message: str):

@@ -158,3 +158,11 @@ def test_removing_a_user_ends_their_open_sessions(app, real_db):
     accounts.remove_user(str(real_db["path"]), "temp1")
     assert client.get("/").status_code == 302
     assert fte(app, client, "").status_code == 401
+
+
+def test_the_board_pack_job_knows_the_account_from_the_signed_session_cookie(app, real_db):
+    from dashboard.web import session_user
+    cookie = signed_in(app, "manager1").get_cookie("yjs_session").value
+    assert session_user({"yjs_session": cookie}) == "manager1"
+    assert session_user({"yjs_session": cookie[:-4] + "AAAA"}) is None       # tampered
+    assert session_user({}) is None
