@@ -79,10 +79,18 @@ def service_areas(db: Database) -> pd.DataFrame:
 
 
 def compute(db: Database, metric: str, filters: Filters | None = None, *, suppressed: bool = True) -> MeasureResult:
-    """One measure for the given filters; raises InvalidFilter for an unknown metric or value."""
+    """One measure for the given filters; raises InvalidFilter for an unknown metric or value.
+
+    Results are remembered per loaded database, keyed by the whole Filters value (every field,
+    whatever is added to it) and ``suppressed``; they are shared, so callers must not modify them."""
     if metric not in MEASURES:
         raise InvalidFilter(f"unknown metric '{metric}'; valid choices: {', '.join(MEASURES)}")
-    resolved = resolve(filters or Filters(), metric, filter_options(db),
+    filters = filters or Filters()
+    return db.remember(("measure", metric, filters, suppressed), lambda: _compute(db, metric, filters, suppressed))
+
+
+def _compute(db: Database, metric: str, filters: Filters, suppressed: bool) -> MeasureResult:
+    resolved = resolve(filters, metric, filter_options(db),
                        default_period="latest" if metric in POOLED else "all")
     table, mask = MEASURES[metric](db, resolved, filter_options(db))
     if not suppressed:
