@@ -6,6 +6,8 @@ windows and time to reoffend, and the financial year, quarter, age and age band 
 The measures (dashboard/metrics) then only filter and count, in SQL both DuckDB and PostgreSQL read.
 
 Input: the ``stage_*`` tables from extract.py. Output: ``new_<table>`` for every table in TABLES.
+Tables read more than once here are materialised; the rest are views, worked out once, straight into
+the database as it is written (materialising them first cost a third of an ingest).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from .. import config
 #: Tables written for each load, replaced per YJS; every one has a ``yjs`` column.
 TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
           "first_time_entry", "stage_event", "programme_fact")
+
+#: The tables holding the extract's own rows (the rest are worked out from them).
+RECORD_TABLES = ("child", "offence", "outcome", "programme", "population")
 
 #: Raise when a table's columns change: a database built by another version is then rebuilt.
 SCHEMA_VERSION = 1
@@ -58,7 +63,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
     con.executemany("INSERT INTO tier_stage VALUES (?, ?)", stage_of_tier)
 
     con.execute("""
-        CREATE TEMP TABLE new_child AS
+        CREATE TEMP VIEW new_child AS
         SELECT yjs, child_id, date_of_birth, sex, ethnicity_group, ethnicity_detail, locality FROM stage_child""")
     con.execute("""
         CREATE TEMP TABLE new_extract_info AS
@@ -84,7 +89,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
         FROM stage_programme p JOIN stage_child c USING (child_id)
         JOIN disposal_tier t USING (disposal_type)""")
     con.execute("""
-        CREATE TEMP TABLE new_population AS
+        CREATE TEMP VIEW new_population AS
         SELECT yjs, CAST(year AS INTEGER) AS year, CAST(age AS INTEGER) AS age, sex, ethnicity_group, locality,
                CAST(population AS BIGINT) AS population
         FROM stage_population""")
@@ -99,7 +104,7 @@ def _first_time_entries(con: duckdb.DuckDBPyConnection) -> None:
     age = _age("c.date_of_birth", "coalesce(f.offence_date, e.outcome_date)")
     substantive = ", ".join(f"'{t}'" for t in config.SUBSTANTIVE_TIERS)
     con.execute(f"""
-        CREATE TEMP TABLE new_first_time_entry AS
+        CREATE TEMP VIEW new_first_time_entry AS
         WITH earliest AS (
             SELECT *, row_number() OVER (PARTITION BY child_id ORDER BY outcome_date, outcome_id) AS nth
             FROM new_outcome WHERE tier IN ({substantive})
@@ -119,7 +124,7 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
     """One row per offence or outcome that puts a child at a disproportionality stage."""
     age = _age("c.date_of_birth", "e.event_date")
     con.execute(f"""
-        CREATE TEMP TABLE new_stage_event AS
+        CREATE TEMP VIEW new_stage_event AS
         WITH events AS (
             SELECT child_id, 'offence' AS stage, offence_date AS event_date, CAST(NULL AS VARCHAR) AS disposal_type
             FROM new_offence
@@ -144,7 +149,7 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
                 AS offences_{name}"""
         for name, lo, hi in windows)
     con.execute(f"""
-        CREATE TEMP TABLE new_programme_fact AS
+        CREATE TEMP VIEW new_programme_fact AS
         WITH bounds AS (
             SELECT p.programme_id, p.child_id, p.start_date, p.end_date, x.as_of,
                    {_months_after("p.start_date", -12)} AS pre_from,

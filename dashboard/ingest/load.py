@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from ..db import is_server_url
-from .derive import SCHEMA_VERSION, TABLES, derive
+from .derive import RECORD_TABLES, SCHEMA_VERSION, TABLES, derive
 from .extract import Progress, stage_extract
 from .public import PUBLIC_TABLES, load_public_tables
 
@@ -48,12 +48,12 @@ def _out_of_date(found) -> DatabaseOutOfDate:
 @dataclass
 class LoadSummary:
     yjs: list[str]
-    rows: dict[str, int]
+    rows: dict[str, int]            # rows read, per record table
     seconds: float
 
     @property
     def rows_read(self) -> int:
-        return sum(self.rows[t] for t in ("child", "offence", "outcome", "programme", "population"))
+        return sum(self.rows.values())
 
 
 def ingest(folder: Path, location: str | Path, progress: Progress | None = None) -> LoadSummary:
@@ -64,7 +64,7 @@ def ingest(folder: Path, location: str | Path, progress: Progress | None = None)
     con, as_of, description = stage_extract(folder, say)
     say("Working out first-time entries, stages and programme follow-up")
     derive(con, as_of, description)
-    rows = {t: con.execute(f"SELECT count(*) FROM new_{t}").fetchone()[0] for t in TABLES}
+    rows = {t: con.execute(f"SELECT count(*) FROM new_{t}").fetchone()[0] for t in RECORD_TABLES}
     services = [r[0] for r in con.execute("SELECT yjs FROM new_extract_info ORDER BY yjs").fetchall()]
     say(f"Writing {', '.join(services)}")
     if is_server_url(str(location)):
@@ -108,6 +108,9 @@ def _write_duckdb(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         if db_path.exists():
             shutil.copyfile(db_path, copy)
         con.execute("ATTACH ? AS target", [str(copy)])
+        # Rows may be written in any order (every measure sorts its results); this lets DuckDB work
+        # out and write the derived tables on every core. Line numbers were fixed at validation.
+        con.execute("SET preserve_insertion_order = false")
         _prepare_duckdb(con)
         con.execute("BEGIN TRANSACTION")
         for table in TABLES:
