@@ -74,9 +74,15 @@ def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
 
     ``days`` has one row per day with events and censored counts, day 0 included."""
     days = days.sort_values("day").reset_index(drop=True)
-    leaving = days["events"] + days["censored"]
-    at_risk = leaving[::-1].cumsum()[::-1]
-    d, n = days["events"].astype("float64"), at_risk.astype("float64")
+    return days.assign(**_kaplan_meier(days["day"].to_numpy(), days["events"].to_numpy(),
+                                       days["censored"].to_numpy()))
+
+
+def _kaplan_meier(day: np.ndarray, events: np.ndarray, censored: np.ndarray) -> dict[str, np.ndarray]:
+    """The estimate on plain arrays sorted by day (a curve has hundreds of days, a page many
+    curves: pandas per curve cost more than the SQL)."""
+    at_risk = (events + censored)[::-1].cumsum()[::-1]
+    d, n = events.astype("float64"), at_risk.astype("float64")
     survival = np.cumprod(1 - d / n)
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = np.cumsum(d / (n * (n - d)))
@@ -85,10 +91,9 @@ def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
         s_low = np.exp(-np.exp(np.log(-log_s) + spread))
         s_high = np.exp(-np.exp(np.log(-log_s) - spread))
     defined = (survival > 0) & (survival < 1)
-    out = days.assign(at_risk=at_risk.astype("int64"), survival=survival, reoffended=1 - survival)
-    out["ci_low"] = np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan))
-    out["ci_high"] = np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))
-    return out
+    return {"at_risk": at_risk.astype("int64"), "survival": survival, "reoffended": 1 - survival,
+            "ci_low": np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan)),
+            "ci_high": np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))}
 
 
 def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,14 +104,19 @@ def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[
                sum(CASE WHEN reoffended THEN 0 ELSE 1 END) AS censored
         FROM cohort WHERE end_date IS NOT NULL
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", params)
-    days["cohort"] = label_periods(days)
+    labels = label_periods(days).to_numpy()
+    columns = {name: days[name].to_numpy(dtype="int64") for name in ("day", "events", "censored")}
+    # Rows come ordered by cohort then day: each cohort is one run of rows.
+    starts = [0, *np.flatnonzero(labels[1:] != labels[:-1]) + 1, len(labels)] if len(labels) else [0]
     curves = []
-    for name, group in days.groupby("cohort", sort=False):
-        group = group[["day", "events", "censored"]].astype("int64")
-        if not (group["day"] == 0).any():
-            group = pd.concat([pd.DataFrame({"day": [0], "events": [0], "censored": [0]}), group])
-        curves.append(kaplan_meier(group).assign(cohort=name))
-    table = pd.concat(curves, ignore_index=True)[CURVE_COLUMNS] if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    for first, stop in zip(starts, starts[1:]):
+        day, events, censored = (columns[name][first:stop] for name in ("day", "events", "censored"))
+        if not (day == 0).any():
+            day, events, censored = (np.concatenate([[0], values]) for values in (day, events, censored))
+        curve = {"cohort": np.full(len(day), labels[first], dtype=object), "day": day, "events": events,
+                 "censored": censored, **_kaplan_meier(day, events, censored)}
+        curves.append(pd.DataFrame(curve)[CURVE_COLUMNS])
+    table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     for column in ("day", "at_risk", "events", "censored"):
         table[column] = table[column].astype("int64")
     for column in ("survival", "reoffended", "ci_low", "ci_high"):
