@@ -26,7 +26,7 @@ TABLES = ("extract_info", "child", "offence", "outcome", "programme", "populatio
 RECORD_TABLES = ("child", "offence", "outcome", "programme", "population")
 
 #: Raise when a table's columns change: a database built by another version is then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _age(born: str, on: str) -> str:
@@ -141,7 +141,9 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
 
 def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
     """Every programme with its child's characteristics, dates split into years and quarters, and,
-    once started, its reoffending windows and time to first offence after it ended."""
+    once started, its reoffending windows and time to first offence after it ended. ``first_ever``
+    and ``first_in_year`` mark each child's earliest programme overall and in each financial year:
+    the reoffending cohort, found here once instead of by a window over every programme per click."""
     windows = [("0_3", 0, 3), ("3_6", 3, 6), ("6_9", 6, 9), ("9_12", 9, 12)]
     window_columns = ",\n".join(
         f"""b.e_{hi} IS NOT NULL AND b.e_{hi} <= b.as_of AS at_risk_{name},
@@ -185,7 +187,12 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN w.first_offence_after_end <= w.followed_to
                     THEN w.first_offence_after_end - w.end_date ELSE w.followed_to - w.end_date END AS days_followed,
                CASE WHEN w.end_date IS NOT NULL
-                    THEN coalesce(w.first_offence_after_end <= w.followed_to, false) END AS reoffended
+                    THEN coalesce(w.first_offence_after_end <= w.followed_to, false) END AS reoffended,
+               p.start_date IS NOT NULL AND row_number() OVER (
+                   PARTITION BY p.yjs, p.child_id ORDER BY p.start_date, p.programme_id) = 1 AS first_ever,
+               p.start_date IS NOT NULL AND row_number() OVER (
+                   PARTITION BY p.yjs, p.child_id, {_financial_year("p.start_date")}
+                   ORDER BY p.start_date, p.programme_id) = 1 AS first_in_year
         FROM new_programme p
         JOIN new_child c USING (child_id)
         JOIN new_extract_info x ON x.yjs = p.yjs

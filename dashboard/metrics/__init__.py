@@ -51,6 +51,7 @@ def _filter_options(db: Database) -> dict:
                          UNION ALL SELECT min(outcome_date) FROM outcome
                          UNION ALL SELECT min(referral_date) FROM programme) m""")
     published = db.query("SELECT DISTINCT period, yjs, region FROM published_children ORDER BY period, yjs")
+    starts = db.query("SELECT min(start_date) AS first, max(start_date) AS last FROM programme_fact").iloc[0]
     years: list[int] = []
     latest_complete = None
     if not services.empty and first is not None:
@@ -70,6 +71,7 @@ def _filter_options(db: Database) -> dict:
         "published_yjs": sorted(published["yjs"].unique().tolist()),
         "regions": sorted(published["region"].unique().tolist()),
         "published_years": sorted({int(p[:4]) for p in published["period"]}),
+        "programme_starts": tuple(None if pd.isna(d) else pd.Timestamp(d).date() for d in starts),
     }
 
 

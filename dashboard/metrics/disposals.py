@@ -28,7 +28,7 @@ def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataF
     counts["period"] = label_periods(counts)
     order = {t: i for i, t in enumerate(config.TIERS if by_tier else config.DISPOSAL_TYPES)}
     kinds = sorted(counts[split].unique(), key=order.get)
-    grid = period_frame(resolved).merge(pd.DataFrame({split: kinds}), how="cross")
+    grid = period_frame(resolved).merge(pd.DataFrame({split: pd.Series(kinds, dtype="object")}), how="cross")
     table = grid.merge(counts[["period", split, "count"]], on=["period", split], how="left")
     table["count"] = table["count"].fillna(0).astype("int64")
     if by_tier:

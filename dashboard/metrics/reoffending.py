@@ -6,6 +6,7 @@ its windows and follow-up were worked out at ingest (ingest/derive.py), so here 
 
 from __future__ import annotations
 
+from datetime import date
 from statistics import NormalDist
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 
 from .. import config, suppression
 from ..db import Database
-from ..filters import Resolved
+from ..filters import Resolved, financial_year_of
 from .common import label_periods, period_columns, where
 
 WINDOW_COLUMNS = ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
@@ -33,8 +34,16 @@ WINDOW_SQL = {
 }
 
 
-def _cohort_sql(resolved: Resolved) -> tuple[str, dict]:
+#: Filters on the child rather than the programme: they never change which programme is a child's first.
+CHILD_FILTERS = {"yjs", "sex", "ethnicity_group"}
+
+
+def _cohort_sql(resolved: Resolved, options: dict) -> tuple[str, dict]:
+    """Each child's earliest programme that passes the filters and started in the period."""
     clause, params = where(resolved, "start_date", FILTER_COLUMNS)
+    first = _marked_first(resolved, options)
+    if first:
+        return f"WITH cohort AS (SELECT * FROM programme_fact WHERE {first} AND {clause})", params
     return f"""
         WITH ranked AS (
             SELECT *, row_number() OVER (PARTITION BY yjs, child_id ORDER BY start_date, programme_id) AS nth
@@ -42,8 +51,22 @@ def _cohort_sql(resolved: Resolved) -> tuple[str, dict]:
         ), cohort AS (SELECT * FROM ranked WHERE nth = 1)""", params
 
 
+def _marked_first(resolved: Resolved, options: dict) -> str | None:
+    """The column of programme_fact marking the cohort when ingest has already found it: no filter
+    on the programme itself, and a period holding every programme start or one financial year."""
+    if any(getattr(resolved.filters, name) is not None for name in FILTER_COLUMNS.keys() - CHILD_FILTERS):
+        return None
+    first, last = options["programme_starts"]
+    if first is None or (resolved.start <= first and resolved.end >= last):
+        return "first_ever"
+    year = financial_year_of(resolved.start)
+    if (resolved.start, resolved.end) == (date(year, 4, 1), date(year + 1, 3, 31)):
+        return "first_in_year"
+    return None
+
+
 def programme_reoffending(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cohort, params = _cohort_sql(resolved)
+    cohort, params = _cohort_sql(resolved, options)
     sums = ",\n".join(
         f"""sum(CASE WHEN {risk} THEN 1 ELSE 0 END) AS "{w}|children_at_risk",
             sum(CASE WHEN {risk} AND {offences} > 0 THEN 1 ELSE 0 END) AS "{w}|children_offended",
@@ -97,7 +120,7 @@ def _kaplan_meier(day: np.ndarray, events: np.ndarray, censored: np.ndarray) -> 
 
 
 def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cohort, params = _cohort_sql(resolved)
+    cohort, params = _cohort_sql(resolved, options)
     days = db.query(f"""{cohort}
         SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, days_followed AS day,
                sum(CASE WHEN reoffended THEN 1 ELSE 0 END) AS events,
