@@ -78,8 +78,9 @@ class Stager:
     def __init__(self, folder: Path, progress: Progress | None = None):
         self.folder = Path(folder)
         self.progress = progress or (lambda message: None)
-        # No progress bar: ingest reports its own progress, and DuckDB's would print into the CLI's output.
-        self.con = duckdb.connect(config={"enable_progress_bar": False})
+        self.con = duckdb.connect()
+        # Ingest reports its own progress: DuckDB's bar would print into the command's output.
+        self.con.execute("SET enable_progress_bar = false")
         self.problems: list[Problem] = []
         #: extract file name -> the spec columns its header has; absent when the file is unreadable
         self.columns: dict[str, set[str]] = {}
