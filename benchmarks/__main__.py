@@ -113,9 +113,10 @@ def callback_posts(get) -> dict[str, list[bytes]]:
     return bodies
 
 
-def raw_sql(db_path: Path, requests: int) -> dict[str, float]:
-    """Per page: median time DuckDB spends in the SQL of one run of its main callback, the app
-    in-process on an uncached database (the SQL the app actually runs, nothing else)."""
+def raw_sql(db_path: Path, requests: int) -> dict[str, tuple[float, float]]:
+    """Per page: median and p95 of the time DuckDB spends in the SQL of one run of its main
+    callback, the app in-process on an uncached database (the SQL the app actually runs, nothing
+    else), over the same filter sets as the requests."""
     from dashboard import create_app, state
     db = TimedDuckDB(db_path)
     filter_options(db)
@@ -131,7 +132,7 @@ def raw_sql(db_path: Path, requests: int) -> dict[str, float]:
                                    content_type="application/json")
             assert response.status_code == 200, (page, response.status_code)
             times.append(db.spent * 1000)
-        results[page] = statistics.median(times)
+        results[page] = (statistics.median(times), percentile(times, 0.95))
     state._database = None
     return results
 
@@ -257,8 +258,8 @@ def targets(runs: list[dict]) -> list[tuple[str, str, bool]]:
     large = runs[-1]
     checks = []
     for page, (_, p95, _) in large["end_to_end"].items():
-        raw = large["raw"][page]
-        checks.append((f"{page}: p95 <= 1.5x raw and <= 150 ms", f"{p95:.0f} ms, {p95 / raw:.1f}x raw",
+        raw = large["raw"][page][1]
+        checks.append((f"{page}: p95 <= 1.5x raw p95 and <= 150 ms", f"{p95:.0f} ms, {p95 / raw:.1f}x raw",
                        p95 <= 1.5 * raw and p95 <= 150))
     for metric, (ours, theirs) in large["pandas"].items():
         checks.append((f"{metric}: >= 10x faster than pandas", f"{theirs / ours:.1f}x", theirs >= 10 * ours))
@@ -282,13 +283,14 @@ def report(runs: list[dict], postgres: dict | None) -> str:
              "## End to end against the floor (ms)\n",
              f"{len(SEARCHES)} filter sets, cycled over the requests; \"first view\" is the slowest of the first "
              f"pass, which no worker has seen before (no cached result can help it).\n",
-             "| children | page | raw DuckDB SQL (median) | HTTP p50 | HTTP p95 | p95 / raw | first view (max) |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+             "| children | page | raw SQL median | raw SQL p95 | HTTP p50 | HTTP p95 | p95 / raw median | "
+             "p95 / raw p95 | first view (max) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for run in runs:
         for page, (p50, p95, first) in run["end_to_end"].items():
-            raw = run["raw"][page]
-            lines.append(f"| {run['size']:,} | {page} | {raw:.0f} | {p50:.0f} | {p95:.0f} | {p95 / raw:.1f}x | "
-                         f"{first:.0f} |")
+            median, raw = run["raw"][page]
+            lines.append(f"| {run['size']:,} | {page} | {median:.0f} | {raw:.0f} | {p50:.0f} | {p95:.0f} | "
+                         f"{p95 / median:.1f}x | {p95 / raw:.1f}x | {first:.0f} |")
     lines += ["\n## DuckDB measures against pandas in memory (ms per request, median)\n",
               "| children | measure | ours (SQL + suppression) | pandas | pandas / ours | pandas load (s) |",
               "|---:|---|---:|---:|---:|---:|"]
