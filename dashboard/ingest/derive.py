@@ -5,7 +5,7 @@ child's first-time entry, the children at each disproportionality stage, each pr
 windows and time to reoffend, and the financial year, quarter, age and age band of every event.
 The measures (dashboard/metrics) then only filter and count, in SQL both DuckDB and PostgreSQL read.
 
-Input: the ``stage_*`` tables from extract.py. Output: ``new_<table>`` for every table in TABLES.
+Input: the ``stage_*`` views from extract.py. Output: ``new_<table>`` for every table in TABLES.
 Tables read more than once here are materialised; the rest are views, worked out once, straight into
 the database as it is written (materialising them first cost a third of an ingest).
 """
@@ -63,30 +63,30 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
     con.executemany("INSERT INTO tier_stage VALUES (?, ?)", stage_of_tier)
 
     con.execute("""
-        CREATE TEMP VIEW new_child AS
+        CREATE TEMP TABLE new_child AS
         SELECT yjs, child_id, date_of_birth, sex, ethnicity_group, ethnicity_detail, locality FROM stage_child""")
     con.execute("""
         CREATE TEMP TABLE new_extract_info AS
         SELECT yjs, CAST($as_of AS DATE) AS as_of, CAST($description AS VARCHAR) AS description,
                CAST($loaded_at AS TIMESTAMP) AS loaded_at
-        FROM (SELECT yjs FROM stage_child UNION SELECT yjs FROM stage_population)""",
+        FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)""",
                 {"as_of": as_of, "description": description,
                  "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)})
     con.execute("""
         CREATE TEMP TABLE new_offence AS
         SELECT c.yjs, o.child_id, o.offence_id, o.offence_date, o.category, CAST(o.gravity AS INTEGER) AS gravity,
                coalesce(o.knife_or_offensive_weapon, false) AS knife_or_offensive_weapon
-        FROM stage_offence o JOIN stage_child c USING (child_id)""")
+        FROM stage_offence o JOIN new_child c USING (child_id)""")
     con.execute("""
         CREATE TEMP TABLE new_outcome AS
         SELECT c.yjs, o.child_id, o.outcome_id, o.offence_id, o.outcome_date, o.outcome_type, t.tier
-        FROM stage_outcome o JOIN stage_child c USING (child_id)
+        FROM stage_outcome o JOIN new_child c USING (child_id)
         JOIN disposal_tier t ON t.disposal_type = o.outcome_type""")
     con.execute("""
         CREATE TEMP TABLE new_programme AS
         SELECT c.yjs, p.child_id, p.programme_id, p.disposal_type, t.tier, p.programme_name, p.referral_date,
                p.referral_source, p.locality, p.start_date, p.end_date, p.closure_reason, p.completed
-        FROM stage_programme p JOIN stage_child c USING (child_id)
+        FROM stage_programme p JOIN new_child c USING (child_id)
         JOIN disposal_tier t USING (disposal_type)""")
     con.execute("""
         CREATE TEMP VIEW new_population AS
@@ -188,12 +188,12 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
                     THEN w.first_offence_after_end - w.end_date ELSE w.followed_to - w.end_date END AS days_followed,
                CASE WHEN w.end_date IS NOT NULL
                     THEN coalesce(w.first_offence_after_end <= w.followed_to, false) END AS reoffended,
-               p.start_date IS NOT NULL AND row_number() OVER (
-                   PARTITION BY p.yjs, p.child_id ORDER BY p.start_date, p.programme_id) = 1 AS first_ever,
-               p.start_date IS NOT NULL AND row_number() OVER (
-                   PARTITION BY p.yjs, p.child_id, {_financial_year("p.start_date")}
-                   ORDER BY p.start_date, p.programme_id) = 1 AS first_in_year
+               p.start_date IS NOT NULL AND row_number() OVER by_start = 1 AS first_ever,
+               -- in start order a child's years only go up: a year's first programme is where it changes
+               p.start_date IS NOT NULL AND lag({_financial_year("p.start_date")}) OVER by_start
+                   IS DISTINCT FROM {_financial_year("p.start_date")} AS first_in_year
         FROM new_programme p
         JOIN new_child c USING (child_id)
         JOIN new_extract_info x ON x.yjs = p.yjs
-        LEFT JOIN first_after_end w USING (programme_id)""")
+        LEFT JOIN first_after_end w USING (programme_id)
+        WINDOW by_start AS (PARTITION BY p.yjs, p.child_id ORDER BY p.start_date, p.programme_id)""")
