@@ -25,6 +25,9 @@ TABLES = ("extract_info", "child", "offence", "outcome", "programme", "populatio
 #: The tables holding the extract's own rows (the rest are worked out from them).
 RECORD_TABLES = ("child", "offence", "outcome", "programme", "population")
 
+#: Programme columns a reoffending filter may pick: the cohort is also marked per value of each.
+MARKED_BY = ("age_band_at_start", "disposal_type", "programme_name", "locality")
+
 #: Raise when a table's columns change: a database built by another version is then rebuilt.
 SCHEMA_VERSION = 2
 
@@ -141,17 +144,30 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
 
 def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
     """Every programme with its child's characteristics, dates split into years and quarters, and,
-    once started, its reoffending windows and time to first offence after it ended. ``first_ever``
-    and ``first_in_year`` mark each child's earliest programme overall and in each financial year:
-    the reoffending cohort, found here once instead of by a window over every programme per click."""
+    once started, its reoffending windows and time to first offence after it ended.
+
+    ``first_ever`` and ``first_in_year`` mark each child's earliest programme overall and in each
+    financial year, and ``first_ever_by_<column>`` / ``first_in_year_by_<column>`` the earliest with
+    each value of a column in MARKED_BY: the reoffending cohort, found here once instead of by a
+    window over every programme on each click."""
     windows = [("0_3", 0, 3), ("3_6", 3, 6), ("6_9", 6, 9), ("9_12", 9, 12)]
     window_columns = ",\n".join(
         f"""b.e_{hi} IS NOT NULL AND b.e_{hi} <= b.as_of AS at_risk_{name},
             count(o.offence_id) FILTER (WHERE o.offence_date > b.e_{lo} AND o.offence_date <= b.e_{hi})
                 AS offences_{name}"""
         for name, lo, hi in windows)
+    # In start order a child's years only go up: a year's first programme is where the year changes.
+    marks, in_start_order = [], []
+    for column in (None, *MARKED_BY):
+        name = f"_by_{column}" if column else ""
+        in_start_order.append(f"by_start{name} AS (PARTITION BY yjs, child_id{', ' + column if column else ''} "
+                              "ORDER BY start_date, programme_id)")
+        marks.append(f"start_date IS NOT NULL AND row_number() OVER by_start{name} = 1 AS first_ever{name}, "
+                     f"start_date IS NOT NULL AND lag(start_fy) OVER by_start{name} IS DISTINCT FROM start_fy "
+                     f"AS first_in_year{name}")
     con.execute(f"""
         CREATE TEMP VIEW new_programme_fact AS
+        SELECT *, {", ".join(marks)} FROM (
         WITH bounds AS (
             SELECT p.programme_id, p.child_id, p.start_date, p.end_date, x.as_of,
                    {_months_after("p.start_date", -12)} AS pre_from,
@@ -187,13 +203,10 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN w.first_offence_after_end <= w.followed_to
                     THEN w.first_offence_after_end - w.end_date ELSE w.followed_to - w.end_date END AS days_followed,
                CASE WHEN w.end_date IS NOT NULL
-                    THEN coalesce(w.first_offence_after_end <= w.followed_to, false) END AS reoffended,
-               p.start_date IS NOT NULL AND row_number() OVER by_start = 1 AS first_ever,
-               -- in start order a child's years only go up: a year's first programme is where it changes
-               p.start_date IS NOT NULL AND lag({_financial_year("p.start_date")}) OVER by_start
-                   IS DISTINCT FROM {_financial_year("p.start_date")} AS first_in_year
+                    THEN coalesce(w.first_offence_after_end <= w.followed_to, false) END AS reoffended
         FROM new_programme p
         JOIN new_child c USING (child_id)
         JOIN new_extract_info x ON x.yjs = p.yjs
         LEFT JOIN first_after_end w USING (programme_id)
-        WINDOW by_start AS (PARTITION BY p.yjs, p.child_id ORDER BY p.start_date, p.programme_id)""")
+    ) f
+    WINDOW {", ".join(in_start_order)}""")

@@ -15,6 +15,7 @@ import pandas as pd
 from .. import config, suppression
 from ..db import Database
 from ..filters import Resolved, financial_year_of
+from ..ingest.derive import MARKED_BY
 from .common import label_periods, period_columns, where
 
 WINDOW_COLUMNS = ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
@@ -36,6 +37,7 @@ WINDOW_SQL = {
 
 #: Filters on the child rather than the programme: they never change which programme is a child's first.
 CHILD_FILTERS = {"yjs", "sex", "ethnicity_group"}
+assert {FILTER_COLUMNS[name] for name in FILTER_COLUMNS.keys() - CHILD_FILTERS} == set(MARKED_BY)
 
 
 def _cohort_sql(resolved: Resolved, options: dict) -> tuple[str, dict]:
@@ -52,16 +54,20 @@ def _cohort_sql(resolved: Resolved, options: dict) -> tuple[str, dict]:
 
 
 def _marked_first(resolved: Resolved, options: dict) -> str | None:
-    """The column of programme_fact marking the cohort when ingest has already found it: no filter
-    on the programme itself, and a period holding every programme start or one financial year."""
-    if any(getattr(resolved.filters, name) is not None for name in FILTER_COLUMNS.keys() - CHILD_FILTERS):
+    """The column of programme_fact marking the cohort when ingest has already found it: at most
+    one filter on the programme itself, and a period holding every programme start or one
+    financial year (ingest/derive.py marks each child's first programme for those)."""
+    on_programme = [FILTER_COLUMNS[name] for name in sorted(FILTER_COLUMNS.keys() - CHILD_FILTERS)
+                    if getattr(resolved.filters, name) is not None]
+    if len(on_programme) > 1:
         return None
+    by = f"_by_{on_programme[0]}" if on_programme else ""
     first, last = options["programme_starts"]
     if first is None or (resolved.start <= first and resolved.end >= last):
-        return "first_ever"
+        return f"first_ever{by}"
     year = financial_year_of(resolved.start)
     if (resolved.start, resolved.end) == (date(year, 4, 1), date(year + 1, 3, 31)):
-        return "first_in_year"
+        return f"first_in_year{by}"
     return None
 
 

@@ -97,7 +97,9 @@ def test_cohort_is_the_earliest_programme_passing_the_filters(db):
 
 
 @pytest.mark.parametrize("filters", [Filters(), Filters(period="2021-22"), Filters(period="2020-21", sex="male"),
-                                     Filters(period="2021-22", by_quarter=True)])
+                                     Filters(period="2021-22", by_quarter=True), Filters(age_band="10-14"),
+                                     Filters(period="2021-22", disposal_type="REFERRAL_ORDER"),
+                                     Filters(programme="Turnaround"), Filters(period="2021-22", locality="South")])
 def test_the_cohort_marked_at_ingest_is_the_one_the_window_finds(db, filters, monkeypatch):
     options = filter_options(db)
     resolved = resolve(filters, "programme-reoffending", options)
@@ -109,9 +111,9 @@ def test_the_cohort_marked_at_ingest_is_the_one_the_window_finds(db, filters, mo
         pd.testing.assert_frame_equal(measure(db, resolved, options)[0], expected)
 
 
-def test_a_filter_on_the_programme_is_never_answered_from_the_marks(db):
+def test_two_filters_on_the_programme_are_never_answered_from_the_marks(db):
     options = filter_options(db)
-    resolved = resolve(Filters(disposal_type="REFERRAL_ORDER"), "programme-reoffending", options)
+    resolved = resolve(Filters(disposal_type="REFERRAL_ORDER", age_band="15-17"), "programme-reoffending", options)
     assert reoffending._marked_first(resolved, options) is None
 
 
