@@ -55,3 +55,10 @@ def test_a_new_load_is_never_answered_from_the_old_cache(db, tmp_path):
     assert started() == 12
     _load(tmp_path, "second", 30)        # ingest swaps a new file in under the open database
     assert started() == 30
+
+
+def test_a_key_that_cannot_be_hashed_is_computed_every_time_rather_than_failing(db):
+    calls = []
+    for _ in range(2):
+        assert db.remember(("measure", {"set of services"}), lambda: calls.append(1) or len(calls)) == len(calls)
+    assert len(calls) == 2
