@@ -89,10 +89,11 @@ def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_ti
         fill = [HIGHLIGHT if highlight and v == highlight else (colour_for(str(name), index) if colour else OKABE_ITO[0])
                 for v in rows[x]]
         xs, ys = (rows[y], rows[x]) if horizontal else (rows[x], rows[y])
+        value = "x" if horizontal else "y"
         traces.append({"type": "bar", "x": _array(xs), "y": _array(ys), "name": str(name),
                        "orientation": "h" if horizontal else "v", "marker": {"color": fill},
                        "hovertemplate": f"%{{{'y' if horizontal else 'x'}}}: "
-                                        f"%{{{'x' if horizontal else 'y'}:,.1f}}<extra>{name if colour else ''}</extra>"})
+                                        f"%{{{value}:,.1f}}<extra>{name if colour else ''}</extra>"})
     if horizontal:
         layout = base_layout(x_title=y_title, withheld=withheld, yaxis={"autorange": "reversed", "automargin": True})
     else:
@@ -178,7 +179,8 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
             {"type": "scatter", "x": day, "y": _array(drawn["ci_high"]), "mode": "lines",
              "line": {"width": 0, "shape": "hv"}, "showlegend": False, "hoverinfo": "skip"},
             {"type": "scatter", "x": day, "y": _array(drawn["ci_low"]), "mode": "lines",
-             "line": {"width": 0, "shape": "hv"}, "fill": "tonexty", "fillcolor": band, "showlegend": False, "hoverinfo": "skip"},
+             "line": {"width": 0, "shape": "hv"}, "fill": "tonexty", "fillcolor": band, "showlegend": False,
+             "hoverinfo": "skip"},
             {"type": "scatter", "x": day, "y": _array(drawn["reoffended"]), "name": str(cohort), "mode": "lines",
              "line": {"color": colour, "width": 3, "dash": ["solid", "dash", "dot", "dashdot"][index % 4],
                       "shape": "hv"},
