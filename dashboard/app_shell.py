@@ -10,9 +10,11 @@ Sign-in, sessions and security headers are web.py's.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dash
+import duckdb
 import flask
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -39,12 +41,30 @@ INDEX = """<!DOCTYPE html>
 
 
 def ensure_database() -> None:
-    """Build the demo database on first start when there is none (a DuckDB file only)."""
+    """Build the demo database on first start when there is none, or when it was built by another
+    version of the dashboard (a DuckDB file only; a real extract is never touched)."""
     location = config.database_location()
-    if not is_server_url(location) and not Path(location).exists():
-        from .cli import build_demo
-        log.warning("No database at %s: building the demo database (synthetic data)", location)
-        build_demo(Path(location))
+    if is_server_url(location):
+        return
+    path = Path(location)
+    if path.exists() and not _outdated_demo(path):
+        return
+    from .cli import build_demo
+    log.warning("%s at %s: building the demo database (synthetic data)",
+                "An older demo database" if path.exists() else "No database", location)
+    fresh = path.with_name(f"{path.name}.demo-{os.getpid()}")
+    build_demo(fresh)
+    os.replace(fresh, path)
+
+
+def _outdated_demo(path: Path) -> bool:
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            version = con.execute("SELECT max(version) FROM schema_info").fetchone()[0]
+            synthetic = con.execute("SELECT bool_and(description LIKE '%Synthetic%') FROM extract_info").fetchone()[0]
+    except duckdb.Error:
+        return False
+    return version != config.SCHEMA_VERSION and bool(synthetic)
 
 
 def create_app() -> Dash:

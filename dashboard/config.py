@@ -17,6 +17,10 @@ DEFAULT_DB_PATH = DATA_DIR / "dashboard.duckdb"
 #: Where the app serves the map's boundary file (fetched once by the browser, not sent in figures).
 BOUNDARIES_URL = "/data/boundaries.geojson"
 
+#: The database's tables: raise when their columns change. A database built by another version is
+#: refused by the app with a plain message (and the demo one rebuilt).
+SCHEMA_VERSION = 2
+
 #: Counts from 1 to SUPPRESSION_MAX are withheld (shown as ``c``, exported as null).
 SUPPRESSION_MAX = 4
 SUPPRESSED_MARK = "c"

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import decimal
 import fcntl
+import logging
 import os
 import re
 import shutil
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +32,7 @@ import pandas as pd
 from . import config
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -44,6 +47,12 @@ class Database:
     """A read-only handle on the dashboard database, safe to share between threads."""
 
     location: str
+    #: Results kept per process by ``remember``: a measure's result is a few KB to a few hundred KB.
+    RESULTS_KEPT = int(os.environ.get("DASHBOARD_RESULTS_KEPT", "256"))
+
+    def __init__(self) -> None:
+        self._results_lock = threading.Lock()
+        self._results: tuple[object, OrderedDict] = (None, OrderedDict())
 
     @staticmethod
     def open(location: str | os.PathLike | None = None) -> "Database":
@@ -72,12 +81,41 @@ class Database:
             cache[1][key] = compute()
         return cache[1][key]
 
+    def remember(self, key, compute):
+        """``compute()`` once per key and loaded database, kept in a bounded least-recently-used cache
+        shared by this process's threads: a board member clicking back to a view gets it at once.
+        The whole cache is dropped when the database changes (ingest swaps in a new file)."""
+        try:
+            hash(key)
+        except TypeError:
+            log.warning("not caching an unhashable key: %r", key)
+            return compute()
+        version = self.version()
+        with self._results_lock:
+            kept = self._results
+            if kept[0] != version:
+                kept = self._results = (version, OrderedDict())
+            if key in kept[1]:
+                kept[1].move_to_end(key)
+                return kept[1][key]
+        value = compute()          # outside the lock: other threads' different views run meanwhile
+        with self._results_lock:
+            kept[1][key] = value
+            while len(kept[1]) > self.RESULTS_KEPT:
+                kept[1].popitem(last=False)
+        return value
+
     def close(self) -> None:
         pass
 
 
 class DuckDBDatabase(Database):
+    #: DuckDB's buffer cache per worker process (its default is 80% of the machine's memory, and a
+    #: worker kept every page it had read). The file's pages stay in the OS cache, shared by workers.
+    MEMORY_LIMIT = os.environ.get("DASHBOARD_DUCKDB_MEMORY", "128MB")
+
     def __init__(self, path: Path):
+        super().__init__()
         self.path = Path(path)
         self.location = str(self.path)
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -105,9 +143,19 @@ class DuckDBDatabase(Database):
                     self._con.close()
                 try:
                     self._con = duckdb.connect(str(self.path), read_only=True)
+                    # Set, not passed to connect(): another connection to the file in this process
+                    # with other settings would be refused. Bounds the pages DuckDB keeps in memory.
+                    self._con.execute("SET memory_limit = $limit", {"limit": self.MEMORY_LIMIT})
+                    found = self._con.execute("SELECT max(version) FROM schema_info").fetchone()[0]
                 except duckdb.Error as exc:
                     self._con = None
                     raise DatabaseUnavailable(f"The database at {self.path} cannot be read: {exc}") from exc
+                if found != config.SCHEMA_VERSION:
+                    self._con.close()
+                    self._con = None
+                    raise DatabaseUnavailable(f"The database at {self.path} was built by another version of the "
+                                              "dashboard: build it again with `python -m dashboard demo` or "
+                                              "ingest the extract into a new database")
                 self._stamp = stamp
                 self._local = threading.local()
             con, local = self._con, self._local
@@ -133,6 +181,7 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str):
         from sqlalchemy import create_engine
+        super().__init__()
         self.location = url
         self.engine = create_engine(url, pool_size=self.POOL_SIZE, max_overflow=self.POOL_SIZE,
                                     pool_pre_ping=True, pool_recycle=1800,

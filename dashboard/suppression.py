@@ -8,8 +8,10 @@ one, so the hidden cell cannot be recovered. Zeros are shown.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .config import SUPPRESSION_MAX
@@ -33,31 +35,46 @@ def withhold(table: pd.DataFrame, counts: Sequence[str], *, margins: Sequence[Se
     """
     mask = pd.DataFrame(False, index=table.index, columns=table.columns)
     rows = eligible if eligible is not None else pd.Series(True, index=table.index)
+    # Tables here have tens to hundreds of rows: plain Python on lists beats pandas' per-call cost.
+    positions = np.flatnonzero(rows.to_numpy(dtype=bool))
+    groupings = [_group_keys(table, list(margin), positions) for margin in margins]
     for column in counts:
-        mask[column] = is_small(table[column]) & rows
-    changed = True
-    while changed:
-        changed = False
-        for column in counts:
-            for margin in margins:
-                victims = _second_cells(table.loc[rows], mask.loc[rows, column], column, list(margin))
-                if len(victims):
-                    mask.loc[victims, column] = True
-                    changed = True
+        small = (is_small(table[column]) & rows).to_numpy()
+        values = table[column].to_numpy(dtype="float64", na_value=np.nan)[positions].tolist()
+        hidden = small[positions].tolist()
+        changed = True
+        while changed:
+            changed = False
+            for keys in groupings:
+                for victim in _second_cells(values, hidden, keys):
+                    hidden[victim] = changed = True
+        small[positions] = hidden
+        mask[column] = small
     for column, derived in (dependents or {}).items():
         for d in derived:
             mask[d] = mask[d] | mask[column]
     return mask
 
 
-def _second_cells(table: pd.DataFrame, hidden: pd.Series, column: str, margin: list[str]) -> pd.Index:
-    """For every group holding exactly one hidden cell, its smallest other cell (non-zero first)."""
-    groups = table[margin] if margin else pd.DataFrame({"all": 0}, index=table.index)
-    grouped = hidden.groupby([groups[c] for c in groups.columns], dropna=False, sort=False)
-    lone = (grouped.transform("sum") == 1) & (grouped.transform("size") > 1)
-    candidates = table.loc[lone & ~hidden & table[column].notna(), column]
-    order = pd.DataFrame({"zero": candidates <= 0, "value": candidates}).sort_values(["zero", "value"], kind="stable")
-    return order.index[~groups.loc[order.index].duplicated().to_numpy()]
+def _group_keys(table: pd.DataFrame, margin: list[str], positions: np.ndarray) -> list[tuple]:
+    """Each eligible row's group: its values in the margin's columns (all missing values alike)."""
+    columns = [table[c].to_numpy(dtype=object)[positions].tolist() for c in margin]
+    return [tuple(None if pd.isna(v) else v for v in key) for key in zip(*columns)] if columns \
+        else [()] * len(positions)
+
+
+def _second_cells(values: list[float], hidden: list[bool], keys: list[tuple]) -> list[int]:
+    """For every group holding exactly one hidden cell (and others), its smallest other shown cell,
+    non-zero first, the first in table order on a tie."""
+    size, hidden_in = Counter(keys), Counter(k for k, h in zip(keys, hidden) if h)
+    best: dict[tuple, tuple] = {}
+    for i, (key, value, withheld) in enumerate(zip(keys, values, hidden)):
+        if withheld or value != value or hidden_in[key] != 1 or size[key] < 2:
+            continue
+        rank = (value <= 0, value)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, i)
+    return [i for _, i in best.values()]
 
 
 def nest_quarters(table: pd.DataFrame, mask: pd.DataFrame, years: pd.DataFrame, years_mask: pd.DataFrame, *,
@@ -75,19 +92,22 @@ def nest_quarters(table: pd.DataFrame, mask: pd.DataFrame, years: pd.DataFrame, 
     hidden = mask[list(cells)].any(axis=1)
     blocks = pd.DataFrame({**{k: table[k] for k in keys}, "year": year, "hidden": hidden,
                            "size": table[cells[0]].fillna(0)})
-    yearly = pd.DataFrame({**{k: years[k].astype(table[k].dtype) for k in keys}, "year": years[period].astype(object),
-                           "year_hidden": years_mask[list(cells)].any(axis=1)})
+    yearly = pd.DataFrame({**{k: years[k].astype(table[k].dtype) for k in keys},
+                           "year": years[period].astype(object), "year_hidden": years_mask[list(cells)].any(axis=1)})
     blocks = blocks.groupby([*keys, "year"], dropna=False, sort=False).agg(hidden=("hidden", "any"),
                                                                            size=("size", "sum")).reset_index()
     blocks = blocks.merge(yearly, on=[*keys, "year"], how="left")
-    blocks["hidden"] = blocks["hidden"] | blocks["year_hidden"].fillna(False).astype(bool)
+    hidden = (blocks["hidden"] | blocks["year_hidden"].fillna(False).astype(bool)).tolist()
+    everywhere = np.arange(len(blocks))
+    groupings = [_group_keys(blocks, margin, everywhere) for margin in (["year"], *(["year", t] for t in totals))]
+    values = blocks["size"].to_numpy(dtype="float64").tolist()
     changed = True
     while changed:
         changed = False
-        for margin in (["year"], *(["year", t] for t in totals)):
-            if len(victims := _second_cells(blocks, blocks["hidden"], "size", margin)):
-                blocks.loc[victims, "hidden"] = True
-                changed = True
+        for keys_of in groupings:
+            for victim in _second_cells(values, hidden, keys_of):
+                hidden[victim] = changed = True
+    blocks["hidden"] = hidden
     withheld = table[list(keys)].assign(year=year).merge(
         blocks[[*keys, "year", "hidden"]], on=[*keys, "year"], how="left")["hidden"].to_numpy()
     out = mask.copy()

@@ -157,3 +157,17 @@ def test_accounts_are_added_while_the_app_holds_the_file_and_survive_an_ingest(d
     from dashboard.cli import build_demo
     build_demo(db_copy, children=500, progress=lambda message: None)       # ingest into the same file
     assert accounts.find_user(Database.open(db_copy), "carol").role == "admin"
+
+
+def test_a_database_built_by_another_version_is_refused_plainly_and_only_a_demo_one_rebuilt(db_copy):
+    from dashboard.app_shell import _outdated_demo
+    from dashboard.db import DatabaseUnavailable
+    assert not _outdated_demo(db_copy)
+    with duckdb.connect(str(db_copy)) as con:
+        con.execute("UPDATE schema_info SET version = version - 1")
+    with pytest.raises(DatabaseUnavailable, match="built by another version"):
+        Database.open(db_copy).query("SELECT 1")
+    assert _outdated_demo(db_copy)
+    with duckdb.connect(str(db_copy)) as con:
+        con.execute("UPDATE extract_info SET description = 'Case management extract'")
+    assert not _outdated_demo(db_copy)          # real data is never rebuilt

@@ -5,7 +5,9 @@ child's first-time entry, the children at each disproportionality stage, each pr
 windows and time to reoffend, and the financial year, quarter, age and age band of every event.
 The measures (dashboard/metrics) then only filter and count, in SQL both DuckDB and PostgreSQL read.
 
-Input: the ``stage_*`` tables from extract.py. Output: ``new_<table>`` for every table in TABLES.
+Input: the ``stage_*`` views from extract.py. Output: ``new_<table>`` for every table in TABLES.
+Tables read more than once here are materialised; the rest are views, worked out once, straight into
+the database as it is written (materialising them first cost a third of an ingest).
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from .. import config
 TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
           "first_time_entry", "stage_event", "programme_fact")
 
-#: Raise when a table's columns change: a database built by another version is then rebuilt.
-SCHEMA_VERSION = 1
+#: The tables holding the extract's own rows (the rest are worked out from them).
+RECORD_TABLES = ("child", "offence", "outcome", "programme", "population")
+
+#: Programme columns a reoffending filter may pick: the cohort is also marked per value of each.
+MARKED_BY = ("age_band_at_start", "disposal_type", "programme_name", "locality")
+
 
 
 def _age(born: str, on: str) -> str:
@@ -64,27 +70,27 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
         CREATE TEMP TABLE new_extract_info AS
         SELECT yjs, CAST($as_of AS DATE) AS as_of, CAST($description AS VARCHAR) AS description,
                CAST($loaded_at AS TIMESTAMP) AS loaded_at
-        FROM (SELECT yjs FROM stage_child UNION SELECT yjs FROM stage_population)""",
+        FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)""",
                 {"as_of": as_of, "description": description,
                  "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)})
     con.execute("""
         CREATE TEMP TABLE new_offence AS
         SELECT c.yjs, o.child_id, o.offence_id, o.offence_date, o.category, CAST(o.gravity AS INTEGER) AS gravity,
                coalesce(o.knife_or_offensive_weapon, false) AS knife_or_offensive_weapon
-        FROM stage_offence o JOIN stage_child c USING (child_id)""")
+        FROM stage_offence o JOIN new_child c USING (child_id)""")
     con.execute("""
         CREATE TEMP TABLE new_outcome AS
         SELECT c.yjs, o.child_id, o.outcome_id, o.offence_id, o.outcome_date, o.outcome_type, t.tier
-        FROM stage_outcome o JOIN stage_child c USING (child_id)
+        FROM stage_outcome o JOIN new_child c USING (child_id)
         JOIN disposal_tier t ON t.disposal_type = o.outcome_type""")
     con.execute("""
         CREATE TEMP TABLE new_programme AS
         SELECT c.yjs, p.child_id, p.programme_id, p.disposal_type, t.tier, p.programme_name, p.referral_date,
                p.referral_source, p.locality, p.start_date, p.end_date, p.closure_reason, p.completed
-        FROM stage_programme p JOIN stage_child c USING (child_id)
+        FROM stage_programme p JOIN new_child c USING (child_id)
         JOIN disposal_tier t USING (disposal_type)""")
     con.execute("""
-        CREATE TEMP TABLE new_population AS
+        CREATE TEMP VIEW new_population AS
         SELECT yjs, CAST(year AS INTEGER) AS year, CAST(age AS INTEGER) AS age, sex, ethnicity_group, locality,
                CAST(population AS BIGINT) AS population
         FROM stage_population""")
@@ -99,7 +105,7 @@ def _first_time_entries(con: duckdb.DuckDBPyConnection) -> None:
     age = _age("c.date_of_birth", "coalesce(f.offence_date, e.outcome_date)")
     substantive = ", ".join(f"'{t}'" for t in config.SUBSTANTIVE_TIERS)
     con.execute(f"""
-        CREATE TEMP TABLE new_first_time_entry AS
+        CREATE TEMP VIEW new_first_time_entry AS
         WITH earliest AS (
             SELECT *, row_number() OVER (PARTITION BY child_id ORDER BY outcome_date, outcome_id) AS nth
             FROM new_outcome WHERE tier IN ({substantive})
@@ -119,7 +125,7 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
     """One row per offence or outcome that puts a child at a disproportionality stage."""
     age = _age("c.date_of_birth", "e.event_date")
     con.execute(f"""
-        CREATE TEMP TABLE new_stage_event AS
+        CREATE TEMP VIEW new_stage_event AS
         WITH events AS (
             SELECT child_id, 'offence' AS stage, offence_date AS event_date, CAST(NULL AS VARCHAR) AS disposal_type
             FROM new_offence
@@ -136,15 +142,30 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
 
 def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
     """Every programme with its child's characteristics, dates split into years and quarters, and,
-    once started, its reoffending windows and time to first offence after it ended."""
+    once started, its reoffending windows and time to first offence after it ended.
+
+    ``first_ever`` and ``first_in_year`` mark each child's earliest programme overall and in each
+    financial year, and ``first_ever_by_<column>`` / ``first_in_year_by_<column>`` the earliest with
+    each value of a column in MARKED_BY: the reoffending cohort, found here once instead of by a
+    window over every programme on each click."""
     windows = [("0_3", 0, 3), ("3_6", 3, 6), ("6_9", 6, 9), ("9_12", 9, 12)]
     window_columns = ",\n".join(
         f"""b.e_{hi} IS NOT NULL AND b.e_{hi} <= b.as_of AS at_risk_{name},
             count(o.offence_id) FILTER (WHERE o.offence_date > b.e_{lo} AND o.offence_date <= b.e_{hi})
                 AS offences_{name}"""
         for name, lo, hi in windows)
+    # In start order a child's years only go up: a year's first programme is where the year changes.
+    marks, in_start_order = [], []
+    for column in (None, *MARKED_BY):
+        name = f"_by_{column}" if column else ""
+        in_start_order.append(f"by_start{name} AS (PARTITION BY yjs, child_id{', ' + column if column else ''} "
+                              "ORDER BY start_date, programme_id)")
+        marks.append(f"start_date IS NOT NULL AND row_number() OVER by_start{name} = 1 AS first_ever{name}, "
+                     f"start_date IS NOT NULL AND lag(start_fy) OVER by_start{name} IS DISTINCT FROM start_fy "
+                     f"AS first_in_year{name}")
     con.execute(f"""
-        CREATE TEMP TABLE new_programme_fact AS
+        CREATE TEMP VIEW new_programme_fact AS
+        SELECT *, {", ".join(marks)} FROM (
         WITH bounds AS (
             SELECT p.programme_id, p.child_id, p.start_date, p.end_date, x.as_of,
                    {_months_after("p.start_date", -12)} AS pre_from,
@@ -184,4 +205,6 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
         FROM new_programme p
         JOIN new_child c USING (child_id)
         JOIN new_extract_info x ON x.yjs = p.yjs
-        LEFT JOIN first_after_end w USING (programme_id)""")
+        LEFT JOIN first_after_end w USING (programme_id)
+    ) f
+    WINDOW {", ".join(in_start_order)}""")

@@ -79,6 +79,8 @@ class Stager:
         self.folder = Path(folder)
         self.progress = progress or (lambda message: None)
         self.con = duckdb.connect()
+        # Ingest reports its own progress: DuckDB's bar would print into the command's output.
+        self.con.execute("SET enable_progress_bar = false")
         self.problems: list[Problem] = []
         #: extract file name -> the spec columns its header has; absent when the file is unreadable
         self.columns: dict[str, set[str]] = {}
@@ -340,13 +342,14 @@ class Stager:
         return v
 
     def stage(self, spec: ExtractFile) -> None:
-        """Create ``stage_<table>`` with the spec's columns, clean and typed."""
+        """Create ``stage_<table>`` with the spec's columns, clean and typed: a view, read once by
+        derive.py (which keeps what it reads more than once), so rows are not copied again here."""
         if spec.name not in self.columns:
             columns = ", ".join(f"{self._absent_type(c)} AS {c.name}" for c in spec.columns)
-            self.con.execute(f"CREATE TEMP TABLE stage_{spec.table} AS SELECT {columns} WHERE false")
+            self.con.execute(f"CREATE TEMP VIEW stage_{spec.table} AS SELECT {columns} WHERE false")
             return
         columns = ", ".join(f"{self._typed(spec, c)} AS {c.name}" for c in spec.columns)
-        self.con.execute(f"CREATE TEMP TABLE stage_{spec.table} AS SELECT {columns} FROM text_{spec.table} t ORDER BY line")
+        self.con.execute(f"CREATE TEMP VIEW stage_{spec.table} AS SELECT {columns} FROM text_{spec.table} t")
 
     @staticmethod
     def _absent_type(column: Column) -> str:
@@ -354,7 +357,7 @@ class Stager:
         return f"CAST(NULL AS {kind})"
 
     def run(self) -> duckdb.DuckDBPyConnection:
-        """Validate everything; raise ExtractRejected, or return the connection holding stage_* tables."""
+        """Validate everything; raise ExtractRejected, or return the connection holding stage_* views."""
         if not self.folder.is_dir():
             raise ExtractRejected([Problem(str(self.folder), 0, "-", "is not a folder")])
         self.read_extract_json()
@@ -371,7 +374,7 @@ class Stager:
 
 
 def stage_extract(folder: Path, progress: Progress | None = None) -> tuple[duckdb.DuckDBPyConnection, date, str]:
-    """Validate an extract folder; return a connection with its stage_* tables, its as_of and description."""
+    """Validate an extract folder; return a connection with its stage_* views, its as_of and description."""
     stager = Stager(folder, progress)
     con = stager.run()
     return con, stager.as_of, stager.description

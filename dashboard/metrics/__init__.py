@@ -67,6 +67,7 @@ def _filter_options(db: Database) -> dict:
     programmes = db.query("""SELECT DISTINCT yjs, programme_name FROM programme
                              WHERE programme_name IS NOT NULL ORDER BY yjs, programme_name""")
     published = db.query("SELECT DISTINCT period, yjs, region FROM published_children ORDER BY period, yjs")
+    starts = db.query("SELECT min(start_date) AS first, max(start_date) AS last FROM programme_fact").iloc[0]
     years: list[int] = []
     latest_complete = None
     if not services.empty and first is not None:
@@ -86,6 +87,7 @@ def _filter_options(db: Database) -> dict:
         "published_yjs": sorted(published["yjs"].unique().tolist()),
         "regions": sorted(published["region"].unique().tolist()),
         "published_years": sorted({int(p[:4]) for p in published["period"]}),
+        "programme_starts": tuple(None if pd.isna(d) else pd.Timestamp(d).date() for d in starts),
     }
 
 
@@ -97,14 +99,24 @@ def service_areas(db: Database) -> pd.DataFrame:
 def compute(db: Database, metric: str, filters: Filters | None = None, *, viewer: Viewer,
             suppressed: bool = True) -> MeasureResult:
     """One measure for the given filters, as ``viewer`` may see it; raises InvalidFilter for an
-    unknown metric or value, AccessDenied for a service or breakdown outside the viewer's view."""
+    unknown metric or value, AccessDenied for a service or breakdown outside the viewer's view.
+
+    Results are remembered per loaded database, keyed by the whole Filters value once limited to the
+    viewer's view (every field, whatever is added to it) and ``suppressed``; they are shared, so
+    callers must not modify them."""
     if metric not in MEASURES:
         raise InvalidFilter(f"unknown metric '{metric}'; valid choices: {', '.join(MEASURES)}")
     filters = filters or Filters()
     # The published tables (areas) are open data, the same for everyone.
     restricted, options = (filters, filter_options(db)) if metric == "areas" else \
         viewer.restrict(filters, filter_options(db))
-    resolved = resolve(restricted, metric, options, default_period="latest" if metric in POOLED else "all")
+    return db.remember(("measure", metric, restricted, suppressed),
+                       lambda: _compute(db, metric, restricted, options, viewer, suppressed))
+
+
+def _compute(db: Database, metric: str, filters: Filters, options: dict, viewer: Viewer,
+             suppressed: bool) -> MeasureResult:
+    resolved = resolve(filters, metric, options, default_period="latest" if metric in POOLED else "all")
     if suppressed and resolved.by_quarter and metric in ADDITIVE and filters.period and " Q" in filters.period:
         # One quarter is cut from its whole year by quarter, so it is withheld exactly as there.
         year = compute(db, metric, replace(filters, period=filters.period[:7], by_quarter=True), viewer=viewer)

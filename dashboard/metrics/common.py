@@ -51,9 +51,12 @@ def period_columns(resolved: Resolved, year: str, quarter: str) -> str:
 
 
 def label_periods(frame: pd.DataFrame) -> pd.Series:
-    """'2021-22' or '2021-22 Q4' from the fy and quarter columns of aggregated rows."""
-    return pd.Series([period_label(int(y), None if pd.isna(q) else int(q))
-                      for y, q in zip(frame["fy"], frame["quarter"])], index=frame.index, dtype="object")
+    """'2021-22' or '2021-22 Q4' from the fy and quarter columns of aggregated rows (each label
+    made once: a curve has a row per day)."""
+    quarters = pd.to_numeric(frame["quarter"]).fillna(0).astype("int64")
+    pairs = list(zip(frame["fy"].astype("int64").tolist(), quarters.tolist()))
+    labels = {pair: period_label(pair[0], pair[1] or None) for pair in set(pairs)}
+    return pd.Series([labels[pair] for pair in pairs], index=frame.index, dtype="object")
 
 
 def period_frame(resolved: Resolved) -> pd.DataFrame:

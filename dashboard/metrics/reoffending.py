@@ -6,6 +6,7 @@ its windows and follow-up were worked out at ingest (ingest/derive.py), so here 
 
 from __future__ import annotations
 
+from datetime import date
 from statistics import NormalDist
 
 import numpy as np
@@ -13,7 +14,8 @@ import pandas as pd
 
 from .. import config, suppression
 from ..db import Database
-from ..filters import Resolved
+from ..filters import Resolved, financial_year_of
+from ..ingest.derive import MARKED_BY
 from .common import label_periods, period_columns, where
 
 WINDOW_COLUMNS = ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
@@ -33,8 +35,17 @@ WINDOW_SQL = {
 }
 
 
-def _cohort_sql(resolved: Resolved) -> tuple[str, dict]:
+#: Filters on the child rather than the programme: they never change which programme is a child's first.
+CHILD_FILTERS = {"yjs", "sex", "ethnicity_group"}
+assert {FILTER_COLUMNS[name] for name in FILTER_COLUMNS.keys() - CHILD_FILTERS} == set(MARKED_BY)
+
+
+def _cohort_sql(resolved: Resolved, options: dict) -> tuple[str, dict]:
+    """Each child's earliest programme that passes the filters and started in the period."""
     clause, params = where(resolved, "start_date", FILTER_COLUMNS)
+    first = _marked_first(resolved, options)
+    if first:
+        return f"WITH cohort AS (SELECT * FROM programme_fact WHERE {first} AND {clause})", params
     return f"""
         WITH ranked AS (
             SELECT *, row_number() OVER (PARTITION BY yjs, child_id ORDER BY start_date, programme_id) AS nth
@@ -42,8 +53,26 @@ def _cohort_sql(resolved: Resolved) -> tuple[str, dict]:
         ), cohort AS (SELECT * FROM ranked WHERE nth = 1)""", params
 
 
+def _marked_first(resolved: Resolved, options: dict) -> str | None:
+    """The column of programme_fact marking the cohort when ingest has already found it: at most
+    one filter on the programme itself, and a period holding every programme start or one
+    financial year (ingest/derive.py marks each child's first programme for those)."""
+    on_programme = [FILTER_COLUMNS[name] for name in sorted(FILTER_COLUMNS.keys() - CHILD_FILTERS)
+                    if getattr(resolved.filters, name) is not None]
+    if len(on_programme) > 1:
+        return None
+    by = f"_by_{on_programme[0]}" if on_programme else ""
+    first, last = options["programme_starts"]
+    if first is None or (resolved.start <= first and resolved.end >= last):
+        return f"first_ever{by}"
+    year = financial_year_of(resolved.start)
+    if (resolved.start, resolved.end) == (date(year, 4, 1), date(year + 1, 3, 31)):
+        return f"first_in_year{by}"
+    return None
+
+
 def programme_reoffending(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cohort, params = _cohort_sql(resolved)
+    cohort, params = _cohort_sql(resolved, options)
     sums = ",\n".join(
         f"""sum(CASE WHEN {risk} THEN 1 ELSE 0 END) AS "{w}|children_at_risk",
             sum(CASE WHEN {risk} AND {offences} > 0 THEN 1 ELSE 0 END) AS "{w}|children_offended",
@@ -77,9 +106,15 @@ def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
 
     ``days`` has one row per day with events and censored counts, day 0 included."""
     days = days.sort_values("day").reset_index(drop=True)
-    leaving = days["events"] + days["censored"]
-    at_risk = leaving[::-1].cumsum()[::-1]
-    d, n = days["events"].astype("float64"), at_risk.astype("float64")
+    return days.assign(**_kaplan_meier(days["day"].to_numpy(), days["events"].to_numpy(),
+                                       days["censored"].to_numpy()))
+
+
+def _kaplan_meier(day: np.ndarray, events: np.ndarray, censored: np.ndarray) -> dict[str, np.ndarray]:
+    """The estimate on plain arrays sorted by day (a curve has hundreds of days, a page many
+    curves: pandas per curve cost more than the SQL)."""
+    at_risk = (events + censored)[::-1].cumsum()[::-1]
+    d, n = events.astype("float64"), at_risk.astype("float64")
     survival = np.cumprod(1 - d / n)
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = np.cumsum(d / (n * (n - d)))
@@ -88,28 +123,32 @@ def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
         s_low = np.exp(-np.exp(np.log(-log_s) + spread))
         s_high = np.exp(-np.exp(np.log(-log_s) - spread))
     defined = (survival > 0) & (survival < 1)
-    out = days.assign(at_risk=at_risk.astype("int64"), survival=survival, reoffended=1 - survival)
-    out["ci_low"] = np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan))
-    out["ci_high"] = np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))
-    return out
+    return {"at_risk": at_risk.astype("int64"), "survival": survival, "reoffended": 1 - survival,
+            "ci_low": np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan)),
+            "ci_high": np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))}
 
 
 def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cohort, params = _cohort_sql(resolved)
+    cohort, params = _cohort_sql(resolved, options)
     days = db.query(f"""{cohort}
         SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, days_followed AS day,
                sum(CASE WHEN reoffended THEN 1 ELSE 0 END) AS events,
                sum(CASE WHEN reoffended THEN 0 ELSE 1 END) AS censored
         FROM cohort WHERE end_date IS NOT NULL
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", params)
-    days["cohort"] = label_periods(days)
+    labels = label_periods(days).to_numpy()
+    columns = {name: days[name].to_numpy(dtype="int64") for name in ("day", "events", "censored")}
+    # Rows come ordered by cohort then day: each cohort is one run of rows.
+    starts = [0, *np.flatnonzero(labels[1:] != labels[:-1]) + 1, len(labels)] if len(labels) else [0]
     curves = []
-    for name, group in days.groupby("cohort", sort=False):
-        group = group[["day", "events", "censored"]].astype("int64")
-        if not (group["day"] == 0).any():
-            group = pd.concat([pd.DataFrame({"day": [0], "events": [0], "censored": [0]}), group])
-        curves.append(kaplan_meier(group).assign(cohort=name))
-    table = pd.concat(curves, ignore_index=True)[CURVE_COLUMNS] if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    for first, stop in zip(starts, starts[1:]):
+        day, events, censored = (columns[name][first:stop] for name in ("day", "events", "censored"))
+        if not (day == 0).any():
+            day, events, censored = (np.concatenate([[0], values]) for values in (day, events, censored))
+        curve = {"cohort": np.full(len(day), labels[first], dtype=object), "day": day, "events": events,
+                 "censored": censored, **_kaplan_meier(day, events, censored)}
+        curves.append(pd.DataFrame(curve)[CURVE_COLUMNS])
+    table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     for column in ("day", "at_risk", "events", "censored"):
         table[column] = table[column].astype("int64")
     for column in ("survival", "reoffended", "ci_low", "ci_high"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from dashboard import figures
 from dashboard.figures.theme import ETHNICITY_COLOURS, WITHHELD_NOTE
@@ -61,3 +62,37 @@ def test_area_map_colours_every_authority_a_service_covers():
     assert list(figure.data[0].z) == [4.2, 4.2]
     assert figure.data[0].customdata[0][1] == "Middlesbrough, Redcar and Cleveland"
     assert len(figure.data) == 2                  # the highlight outline
+
+
+def _every_figure():
+    """One figure from every builder, withheld cells included."""
+    fte = pd.DataFrame({"period": ["2021-22", "2022-23"] * 2, "yjs": ["A", "A", "B", "B"],
+                        "fte": pd.array([12, None, 7, 30], dtype="Int64"), "rate": [10.0, np.nan, 7.0, 8.0]})
+    disposals = pd.DataFrame({"period": ["2021-22", "2021-22"], "disposal_type": ["PREVENTION", "YOUTH_CAUTION"],
+                              "tier": ["Prevention", "Pre-court"], "count": [30, 10]})
+    rri = pd.DataFrame({"stage": ["population", "offence", "offence"], "group": ["Black", "White", "Black"],
+                        "rri": [np.nan, 1.0, 2.5], "ci_low": [np.nan, 0.8, 1.8], "ci_high": [np.nan, 1.2, 3.4],
+                        "rate_per_1000": [np.nan, 3.0, 7.5],
+                        "significant": pd.array([None, False, True], dtype="boolean")})
+    windows = pd.DataFrame({"cohort": ["2021-22"] * 2, "window": ["pre", "0-3m"],
+                            "children_at_risk": pd.array([40, None], dtype="Int64"), "rate": [0.25, np.nan]})
+    curve = pd.DataFrame({"cohort": ["2021-22"] * 2, "day": [0, 100], "at_risk": [50, 40], "events": [0, 5],
+                          "censored": [10, 0], "survival": [1.0, 0.875], "reoffended": [0.0, 0.125],
+                          "ci_low": [0.0, 0.05], "ci_high": [0.0, 0.25]})
+    areas = pd.DataFrame({"yjs": ["A"], "ctyua_code": ["E06000002"], "ctyua_name": ["Middlesbrough"]})
+    return [figures.trend_lines(fte, x="period", y="rate", series="yjs", y_title="rate", withheld=True),
+            figures.grouped_bars(fte, x="period", bars={"fte": "FTE", "rate": "Rate"}, y_title="n"),
+            figures.stacked_disposals(disposals), figures.stacked_disposals(disposals, share=True),
+            figures.bars(fte, x="yjs", y="fte", colour="period", y_title="n", highlight="A"),
+            figures.bars(fte, x="yjs", y="rate", y_title="rate", horizontal=True),
+            figures.relative_rates(rri, reference="White", withheld=True), figures.stage_rates(rri),
+            figures.reoffending_windows(windows, withheld=True), figures.survival_curve(curve, withheld=True),
+            figures.area_map(fte.assign(rate_per_1000=fte["rate"], children=fte["fte"]).head(1), areas, "x.json",
+                             highlight="A"),
+            figures.sparkline(fte["rate"], fte["period"])]
+
+
+def test_every_builder_makes_a_figure_plotly_accepts_in_full():
+    """Builders skip plotly's validation on the hot path; here every property is checked."""
+    for figure in _every_figure():
+        go.Figure(figure.to_dict())          # raises on any property plotly does not know or accept

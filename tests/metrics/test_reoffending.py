@@ -10,8 +10,8 @@ import pytest
 from lifelines import KaplanMeierFitter
 
 from dashboard.access import EVERYONE
-from dashboard.filters import Filters
-from dashboard.metrics import compute
+from dashboard.filters import Filters, resolve
+from dashboard.metrics import compute, filter_options, reoffending
 from dashboard.metrics.reoffending import kaplan_meier
 
 from ..extracts import child
@@ -95,6 +95,27 @@ def test_cohort_is_the_earliest_programme_passing_the_filters(db):
                  ("2021-22", "6-9m"): (1, 0, 0), ("2021-22", "9-12m"): (0, 0, 0)}
     assert windows(db, programme="Turnaround")[("2020-21", "pre")] == (1, 1, 1)
     assert windows(db, age_band="10-14")[("2021-22", "pre")] == (1, 0, 0)       # r4, 10 at start
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(period="2021-22"), Filters(period="2020-21", sex="male"),
+                                     Filters(period="2021-22", by_quarter=True), Filters(age_band="10-14"),
+                                     Filters(period="2021-22", disposal_type="REFERRAL_ORDER"),
+                                     Filters(programme="Turnaround"), Filters(period="2021-22", locality="South")])
+def test_the_cohort_marked_at_ingest_is_the_one_the_window_finds(db, filters, monkeypatch):
+    options = filter_options(db)
+    resolved = resolve(filters, "programme-reoffending", options)
+    assert reoffending._marked_first(resolved, options) is not None
+    marked = [measure(db, resolved, options)[0]
+              for measure in (reoffending.programme_reoffending, reoffending.reoffending_curve)]
+    monkeypatch.setattr(reoffending, "_marked_first", lambda resolved, options: None)
+    for measure, expected in zip((reoffending.programme_reoffending, reoffending.reoffending_curve), marked):
+        pd.testing.assert_frame_equal(measure(db, resolved, options)[0], expected)
+
+
+def test_two_filters_on_the_programme_are_never_answered_from_the_marks(db):
+    options = filter_options(db)
+    resolved = resolve(Filters(disposal_type="REFERRAL_ORDER", age_band="15-17"), "programme-reoffending", options)
+    assert reoffending._marked_first(resolved, options) is None
 
 
 def test_suppressed_windows_withhold_small_cells(db):

@@ -1,0 +1,65 @@
+"""Measure results remembered per process: a repeated view is instant, any other view, a new load or
+a full cache is computed afresh."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.access import EVERYONE
+from dashboard.db import Database
+from dashboard.filters import Filters
+from dashboard.ingest import ingest
+from dashboard.metrics import compute
+
+from .extracts import child, write_extract
+
+
+def _programmes(n: int) -> list[dict]:
+    return [dict(programme_id=f"p{i}", child_id=f"c{i}", disposal_type="PREVENTION", referral_date="2021-05-01",
+                 start_date="2021-05-02", referral_source="SCHOOL") for i in range(n)]
+
+
+def _load(tmp_path, name: str, children: int) -> None:
+    folder = write_extract(tmp_path / name, children=[child(f"c{i}", "2007-01-01") for i in range(children)],
+                           programmes=_programmes(children))
+    ingest(folder, tmp_path / "live.duckdb")
+
+
+@pytest.fixture
+def db(tmp_path):
+    _load(tmp_path, "first", 12)
+    database = Database.open(tmp_path / "live.duckdb")
+    yield database
+    database.close()
+
+
+def test_a_repeated_view_comes_from_the_cache_and_any_other_view_does_not(db):
+    shown = compute(db, "disposals", Filters(period="2021-22"), viewer=EVERYONE)
+    assert compute(db, "disposals", Filters(period="2021-22"), viewer=EVERYONE) is shown
+    assert compute(db, "disposals", Filters(period="2021-22", sex="male"), viewer=EVERYONE) is not shown
+    assert compute(db, "disposals", Filters(period="2021-22"), viewer=EVERYONE, suppressed=False) is not shown
+    assert compute(db, "referrals", Filters(period="2021-22"), viewer=EVERYONE) is not shown
+
+
+def test_the_cache_keeps_only_the_latest_results(db, monkeypatch):
+    monkeypatch.setattr(Database, "RESULTS_KEPT", 2)
+    first = compute(db, "disposals", Filters(period="2021-22"), viewer=EVERYONE)
+    compute(db, "disposals", Filters(sex="male"), viewer=EVERYONE)
+    compute(db, "disposals", Filters(sex="female"), viewer=EVERYONE)
+    assert compute(db, "disposals", Filters(period="2021-22"), viewer=EVERYONE) is not first
+
+
+def test_a_new_load_is_never_answered_from_the_old_cache(db, tmp_path):
+    def started() -> int:
+        table = compute(db, "disposals", Filters(period="2021-22"), viewer=EVERYONE).table
+        return int(table.loc[table["disposal_type"] == "PREVENTION", "count"].sum())
+    assert started() == 12
+    _load(tmp_path, "second", 30)        # ingest swaps a new file in under the open database
+    assert started() == 30
+
+
+def test_a_key_that_cannot_be_hashed_is_computed_every_time_rather_than_failing(db):
+    calls = []
+    for _ in range(2):
+        assert db.remember(("measure", {"set of services"}), lambda: calls.append(1) or len(calls)) == len(calls)
+    assert len(calls) == 2
