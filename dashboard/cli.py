@@ -115,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             "users": run_users, "board-pack": run_board_pack}[args.command](args)
 
 
+def _refused(error: Exception) -> int:
+    """Say why on stderr; exit 1 when the database cannot be used, 2 for a wrong value."""
+    from .db import DatabaseUnavailable
+    print(f"error: {error}", file=sys.stderr)
+    return 1 if isinstance(error, DatabaseUnavailable) else 2
+
+
 def _shown(location: str) -> str:
     """A database location fit to print: a server URL without its password."""
     if not is_server_url(location):
@@ -165,12 +172,8 @@ def run_export(args) -> int:
     try:
         db = Database.open(args.db)
         result = compute(db, args.metric, Filters(**values), viewer=EVERYONE, suppressed=not args.unsuppressed)
-    except InvalidFilter as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (InvalidFilter, DatabaseUnavailable) as exc:
+        return _refused(exc)
     write_table(result.table, args.format, sys.stdout)
     return 0
 
@@ -246,12 +249,8 @@ def run_users(args) -> int:
             return 0
         password = _read_password(args.password_stdin)
         user = accounts.add_user(location, args.username, password, args.role, tuple(args.yjs), args.region)
-    except accounts.AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (accounts.AccountError, DatabaseUnavailable) as exc:
+        return _refused(exc)
     print(f"Saved {user.username} ({user.role}) in {_shown(location)}.")
     return 0
 
@@ -303,12 +302,8 @@ def run_board_pack(args) -> int:
     try:
         with acting_as(_pack_viewer(args.as_user)):
             pdf = board_pack.build(search, progress=_progress)
-    except InvalidFilter as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (InvalidFilter, DatabaseUnavailable) as exc:
+        return _refused(exc)
     args.output.write_bytes(pdf)
     print(f"Board pack for {search or 'all the data'} written to {args.output} ({len(pdf) // 1024:,} KB).")
     return 0

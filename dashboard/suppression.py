@@ -41,19 +41,23 @@ def withhold(table: pd.DataFrame, counts: Sequence[str], *, margins: Sequence[Se
     for column in counts:
         small = (is_small(table[column]) & rows).to_numpy()
         values = table[column].to_numpy(dtype="float64", na_value=np.nan)[positions].tolist()
-        hidden = small[positions].tolist()
-        changed = True
-        while changed:
-            changed = False
-            for keys in groupings:
-                for victim in _second_cells(values, hidden, keys):
-                    hidden[victim] = changed = True
-        small[positions] = hidden
+        small[positions] = _settle(values, small[positions].tolist(), groupings)
         mask[column] = small
     for column, derived in (dependents or {}).items():
         for d in derived:
             mask[d] = mask[d] | mask[column]
     return mask
+
+
+def _settle(values: list[float], hidden: list[bool], groupings: list[list[tuple]]) -> list[bool]:
+    """Withhold second cells until no group of any grouping is left with exactly one withheld cell."""
+    changed = True
+    while changed:
+        changed = False
+        for keys in groupings:
+            for victim in _second_cells(values, hidden, keys):
+                hidden[victim] = changed = True
+    return hidden
 
 
 def _group_keys(table: pd.DataFrame, margin: list[str], positions: np.ndarray) -> list[tuple]:
@@ -100,14 +104,7 @@ def nest_quarters(table: pd.DataFrame, mask: pd.DataFrame, years: pd.DataFrame, 
     hidden = (blocks["hidden"] | blocks["year_hidden"].fillna(False).astype(bool)).tolist()
     everywhere = np.arange(len(blocks))
     groupings = [_group_keys(blocks, margin, everywhere) for margin in (["year"], *(["year", t] for t in totals))]
-    values = blocks["size"].to_numpy(dtype="float64").tolist()
-    changed = True
-    while changed:
-        changed = False
-        for keys_of in groupings:
-            for victim in _second_cells(values, hidden, keys_of):
-                hidden[victim] = changed = True
-    blocks["hidden"] = hidden
+    blocks["hidden"] = _settle(blocks["size"].to_numpy(dtype="float64").tolist(), hidden, groupings)
     withheld = table[list(keys)].assign(year=year).merge(
         blocks[[*keys, "year", "hidden"]], on=[*keys, "year"], how="left")["hidden"].to_numpy()
     out = mask.copy()
