@@ -79,11 +79,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     location = args.db
     if location is None:
-        from dashboard.cli import build_demo
+        from dashboard.app_shell import ensure_database
         location = WORK / "load-demo.duckdb"
-        if not location.exists():
-            WORK.mkdir(exist_ok=True)
-            build_demo(location)
+        WORK.mkdir(exist_ok=True)
+        ensure_database(str(location))
     server, url, _ = serve(str(location), workers=args.workers)
     try:
         result = run_load(url, args.users, args.seconds)

@@ -40,10 +40,10 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
-def ensure_database() -> None:
+def ensure_database(location: str | None = None) -> None:
     """Build the demo database on first start when there is none, or when it was built by another
     version of the dashboard (a DuckDB file only; a real extract is never touched)."""
-    location = config.database_location()
+    location = location or config.database_location()
     if is_server_url(location):
         return
     path = Path(location)
