@@ -305,7 +305,8 @@ def run_board_pack(args) -> int:
     except (InvalidFilter, DatabaseUnavailable) as exc:
         return _refused(exc)
     args.output.write_bytes(pdf)
-    print(f"Board pack for {search or 'all the data'} written to {args.output} ({len(pdf) // 1024:,} KB).")
+    seen_by = f", as {args.as_user} sees it," if args.as_user else ""
+    print(f"Board pack for {search or 'all the data'}{seen_by} written to {args.output} ({len(pdf) // 1024:,} KB).")
     return 0
 
 
