@@ -30,6 +30,7 @@ from urllib.parse import quote
 import flask
 from dash import Dash, get_app
 from flask import g, redirect, render_template_string, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -62,6 +63,7 @@ def secure(app: Dash) -> None:
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=os.environ.get("DASHBOARD_COOKIE_SECURE", "1") != "0",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+    server.session_interface = _SessionCookies()
     CSRFProtect(server)
     limiter.init_app(server)
     # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
@@ -83,6 +85,19 @@ def _set_up_now(app: Dash) -> None:
     with app.server.test_request_context("/"):
         g.setting_up = True
         app.server.preprocess_request()
+
+
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag decided per request (``_cookies_secure``)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return _cookies_secure(app)
+
+
+def _cookies_secure(app) -> bool:
+    """Secure, except over plain http from this computer (the demo on http://127.0.0.1, which never
+    leaves the machine, and which some browsers would otherwise not let keep its cookies)."""
+    return app.config["SESSION_COOKIE_SECURE"] and (request.is_secure or not _is_loopback(request.remote_addr))
 
 
 def session_secret() -> str:
@@ -238,7 +253,7 @@ def _harden(app: Dash, response: flask.Response) -> flask.Response:
         headers["Cache-Control"] = "no-store"
     if getattr(g, "viewer", None) is not None and not request.path.startswith("/_dash"):
         # Dash's renderer reads this cookie and sends it back as X-CSRFToken on every update.
-        response.set_cookie("_csrf_token", generate_csrf(), secure=flask.current_app.config["SESSION_COOKIE_SECURE"],
+        response.set_cookie("_csrf_token", generate_csrf(), secure=_cookies_secure(flask.current_app),
                             samesite="Strict", httponly=False)
     return response
 

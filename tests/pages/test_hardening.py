@@ -63,3 +63,13 @@ def test_free_date_ranges_are_not_taken_from_the_address(app, client):
     """Day-by-day ranges could be differenced to reveal small counts: the web offers years and quarters."""
     body = fte(app, client, "?from=2023-04-01&to=2023-04-02").get_data(as_text=True)
     assert "1 April 2023" not in body and "2023-24" in body and "2014-15 to" in body
+
+
+def test_cookies_are_secure_except_over_plain_http_on_this_computer(app):
+    def flags(base_url):
+        response = app.server.test_client().get("/", base_url=base_url)
+        found = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("_csrf_token=")]
+        assert found
+        return found
+    assert all("Secure" not in c for c in flags("http://localhost"))        # the demo at http://127.0.0.1
+    assert all("Secure" in c for c in flags("https://localhost"))

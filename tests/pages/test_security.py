@@ -11,6 +11,7 @@ import re
 
 import duckdb
 import pytest
+from flask.testing import FlaskClient
 
 from benchmarks.dash_requests import CALLBACK_PATH, callback_request
 from dashboard import accounts, state
@@ -43,10 +44,16 @@ def fresh_limits():
     limiter.reset()
 
 
+class _HttpsClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", "https://localhost")
+        return super().open(*args, **kwargs)
+
+
 def browser(app):
     """A test client over https, as a deployment serves the app (the cookies are Secure)."""
-    client = app.server.test_client()
-    client.environ_base.update({"wsgi.url_scheme": "https", "HTTP_REFERER": "https://localhost/"})
+    client = _HttpsClient(app.server, app.server.response_class, use_cookies=True)
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
     return client
 
 
