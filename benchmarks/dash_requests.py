@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-CALLBACK_PATH = "/_dash-update-component"
+from dashboard.web import CALLBACK_PATH
+
+__all__ = ["CALLBACK_PATH", "browser_session", "callback_request"]
 
 
 def callback_request(key: str, inputs: list[dict]) -> dict:

@@ -76,7 +76,9 @@ def viewer_for(user: User, db: Database) -> Viewer:
     return Viewer(user.username, user.role, tuple(sorted(services)), drill_down=user.role != "board")
 
 
+#: True when every service in the database is from the synthetic generator.
+ALL_SYNTHETIC = "SELECT count(*) > 0 AND bool_and(description LIKE '%Synthetic%') FROM extract_info"
+
+
 def is_demo(db: Database) -> bool:
-    """Every service in the database is from the synthetic generator."""
-    return db.memo("is_demo", lambda: bool(
-        db.scalar("SELECT count(*) > 0 AND bool_and(description LIKE '%Synthetic%') FROM extract_info")))
+    return db.memo("is_demo", lambda: bool(db.scalar(ALL_SYNTHETIC)))

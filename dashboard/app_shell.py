@@ -20,7 +20,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from . import config
-from .access import DEMO_VISITOR, NOBODY, is_demo, scoped_options
+from .access import ALL_SYNTHETIC, DEMO_VISITOR, NOBODY, is_demo, scoped_options
 from .components import ids
 from .components.filter_bar import ANY, filter_bar
 from .db import DatabaseUnavailable, is_server_url
@@ -61,7 +61,7 @@ def _outdated_demo(path: Path) -> bool:
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             version = con.execute("SELECT max(version) FROM schema_info").fetchone()[0]
-            synthetic = con.execute("SELECT bool_and(description LIKE '%Synthetic%') FROM extract_info").fetchone()[0]
+            synthetic = con.execute(ALL_SYNTHETIC).fetchone()[0]
     except duckdb.Error:
         return False
     return version != config.SCHEMA_VERSION and bool(synthetic)

@@ -290,9 +290,8 @@ def run_board_pack(args) -> int:
     from .filters import InvalidFilter
     from .state import query_string
     if args.date_from or args.date_to:
-        print("error: the board pack is by financial year or quarter, as on the dashboard: use --period",
-              file=sys.stderr)
-        return 2
+        return _refused(InvalidFilter("the board pack is by financial year or quarter, as on the dashboard: "
+                                      "use --period"))
     if args.db:
         os.environ["DASHBOARD_DB"] = args.db
     from . import board_pack

@@ -8,9 +8,8 @@ is not text or not a valid choice raises InvalidFilter (pages then show an error
 from __future__ import annotations
 
 import threading
-from urllib.parse import parse_qs, urlencode
-
 from dataclasses import replace
+from urllib.parse import parse_qs, urlencode
 
 from .db import Database
 from .filters import APPLIES, Filters, InvalidFilter, resolve
@@ -67,12 +66,11 @@ def check_link(search: str | None, viewer) -> None:
     """Raise InvalidFilter (or AccessDenied) if ``viewer`` cannot be shown the link's filters: the
     same checks the measures make, run once for the whole page."""
     from .metrics import filter_options
-    filters = filters_from_query(search)
-    chosen = filters.chosen()
+    chosen = filters_from_query(search).chosen()
+    everything = filter_options(database())
     for metric, keys in (("referrals", APPLIES["referrals"]), ("disproportionality", {"by", "base"}),
                          ("areas", {"region"})):
         subset = replace(Filters(), **{k: v for k, v in chosen.items() if k in keys})
         # The published tables (areas) are the same for everyone, as in metrics.compute.
-        restricted, options = (subset, filter_options(database())) if metric == "areas" else \
-            viewer.restrict(subset, filter_options(database()))
+        restricted, options = (subset, everything) if metric == "areas" else viewer.restrict(subset, everything)
         resolve(restricted, metric, options)

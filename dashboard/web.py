@@ -69,7 +69,6 @@ def secure(app: Dash) -> None:
     # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
     server.before_request_funcs.setdefault(None, []).insert(0, _admit)
     server.before_request(lambda: _check_callback_request(app))
-    server.after_request(lambda response: _harden(app, response))
     server.add_url_rule(SIGN_IN, "sign_in", limiter.limit(SIGN_IN_LIMIT, methods=["POST"])(sign_in),
                         methods=["GET", "POST"])
     server.add_url_rule(SIGN_OUT, "sign_out", sign_out, methods=["POST"])
@@ -77,6 +76,9 @@ def secure(app: Dash) -> None:
     server.register_error_handler(CSRFError, _plain_error)
     server.register_error_handler(Exception, _unexpected_error)
     _set_up_now(app)
+    # After set-up, so Dash's inline scripts are all known: the policy is the same for every response.
+    policy = _content_security_policy(app)
+    server.after_request(lambda response: _harden(policy, response))
 
 
 def _set_up_now(app: Dash) -> None:
@@ -239,9 +241,9 @@ def _check_callback_request(app: Dash):
     return None
 
 
-def _harden(app: Dash, response: flask.Response) -> flask.Response:
+def _harden(policy: str, response: flask.Response) -> flask.Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = _content_security_policy(app)
+    headers["Content-Security-Policy"] = policy
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"

@@ -117,7 +117,8 @@ def compute(db: Database, metric: str, filters: Filters | None = None, *, viewer
 def _compute(db: Database, metric: str, filters: Filters, options: dict, viewer: Viewer,
              suppressed: bool) -> MeasureResult:
     resolved = resolve(filters, metric, options, default_period="latest" if metric in POOLED else "all")
-    if suppressed and resolved.by_quarter and metric in ADDITIVE and filters.period and " Q" in filters.period:
+    one_quarter = bool(filters.period) and " Q" in filters.period
+    if suppressed and one_quarter and metric in ADDITIVE:
         # One quarter is cut from its whole year by quarter, so it is withheld exactly as there.
         year = compute(db, metric, replace(filters, period=filters.period[:7], by_quarter=True), viewer=viewer)
         keep = (year.table[QUARTERLY[metric][0]] == filters.period).to_numpy()
@@ -126,7 +127,7 @@ def _compute(db: Database, metric: str, filters: Filters, options: dict, viewer:
     table, mask = MEASURES[metric](db, resolved, options)
     if not suppressed:
         mask = pd.DataFrame(False, index=table.index, columns=table.columns)
-    elif resolved.by_quarter and metric in QUARTERLY and not (filters.period and " Q" in filters.period):
+    elif resolved.by_quarter and metric in QUARTERLY and not one_quarter:
         years = compute(db, metric, replace(filters, by_quarter=False), viewer=viewer)
         period, keys, cells, totals = QUARTERLY[metric]
         mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=period, keys=keys,

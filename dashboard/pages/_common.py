@@ -14,10 +14,9 @@ from dashboard.db import DatabaseUnavailable
 from dashboard.filters import InvalidFilter, period_label
 from dashboard.metrics import MeasureResult, compute, filter_options
 from dashboard.state import database, filters_from_query
-from dashboard.web import current_viewer, refuse
+from dashboard.web import UNAVAILABLE, current_viewer, refuse
 
 log = logging.getLogger(__name__)
-UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
 
 
 def measure(metric: str, search: str | None, **settings) -> MeasureResult:
