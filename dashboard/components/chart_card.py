@@ -42,7 +42,11 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
                 ], id=card("figure", card_id), className="chart-figure"),
             ]), type="default", delay_show=300),
             dbc.Collapse(dag.AgGrid(id=card("grid", card_id), columnSize="responsiveSizeToFit",
-                                    dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
+                                    dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True,
+                                                     # Every column in the page, always: the tables are
+                                                     # small, and a screen reader (or a test) then finds
+                                                     # each cell, not only those scrolled into view.
+                                                     "suppressColumnVirtualisation": True},
                                     className="ag-theme-alpine chart-table"),
                          id=card("table", card_id), is_open=False),
             dcc.Store(id=card("filename", card_id)),
