@@ -25,16 +25,20 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from dashboard.access import EVERYONE
 from dashboard.cli import DEMO_SEED
-from dashboard.db import Database, DuckDBDatabase
-from dashboard.filters import Filters, resolve
+from dashboard.components.ids import KPIS
+from dashboard.db import Database, DuckDBDatabase, Results, Snapshot
+from dashboard.filters import Filters, MeasureSettings, from_text, parse_query, resolve
 from dashboard.ingest import ingest
 from dashboard.metrics import MEASURES, compute, filter_options
+from dashboard.settings import Settings
 from dashboard.synth import generate_extract
+from dashboard.views import PAGES, Context, headline_figures, render_page
 
 from .dash_requests import CALLBACK_PATH, browser_session, callback_request
 from .pandas_baseline import PandasMeasures
@@ -44,19 +48,13 @@ WORK = ROOT / ".bench"
 #: Filters a board member might click through (each page's callback gets a different one each request).
 SEARCHES = ["", "?period=2023-24", "?sex=female", "?period=2022-23&ethnicity_group=Black", "?age_band=15-17",
             "?yjs=Northvale", "?period=2021-22&yjs=Kingsmere&sex=male"]
-#: page -> (a component its main callback writes, extra inputs, the measures it computes)
-PAGES = {
-    "Overview": ("overview-kpis.children", [], ["fte", "disposals", "reoffending-curve", "disproportionality"]),
-    "First-time entrants": ("caption-fte-rate.children", [], ["fte"]),
-    "Disposals": ("caption-disposals.children", [{"id": "disposals-view", "property": "value", "value": "count"}],
-                  ["disposals"]),
-    "Referrals": ("caption-referrals-age.children", [], ["referrals"]),
-    "Disproportionality": ("caption-dp-rri.children", [
-        {"id": "dp-by", "property": "value", "value": "ethnicity_group"},
-        {"id": "dp-base", "property": "value", "value": "population"}], ["disproportionality"]),
-    "Reoffending": ("caption-reoffending-windows.children", [], ["programme-reoffending", "reoffending-curve"]),
-}
 PANDAS_MEASURES = ("fte", "disposals", "programme-reoffending")
+
+
+def page_markers() -> dict[str, str]:
+    """Every page of the registry (views.PAGES), by name, and a component its one callback writes."""
+    return {spec.name: (f"caption-{spec.cards[0].id}.children" if spec.cards else f"{KPIS}.children")
+            for spec in PAGES.values()}
 
 
 class TimedDuckDB(DuckDBDatabase):
@@ -65,15 +63,16 @@ class TimedDuckDB(DuckDBDatabase):
 
     spent = 0.0
 
-    def query(self, sql, params=None):
-        started = time.perf_counter()
-        try:
-            return super().query(sql, params)
-        finally:
-            self.spent += time.perf_counter() - started
-
-    def remember(self, key, compute):
-        return compute()
+    @contextmanager
+    def snapshot(self):
+        with super().snapshot() as snap:
+            def timed(sql, params):
+                started = time.perf_counter()
+                try:
+                    return snap.query(sql, params)
+                finally:
+                    self.spent += time.perf_counter() - started
+            yield Snapshot(timed, Results(0), snap.version)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -88,8 +87,7 @@ def free_port() -> int:
 
 
 def filters_for(search: str) -> Filters:
-    from dashboard.state import filters_from_query
-    return filters_from_query(search)
+    return from_text(parse_query(search))
 
 
 def build(size: int) -> tuple[Path, float, int]:
@@ -107,10 +105,10 @@ def callback_posts(get) -> dict[str, list[bytes]]:
     the app's dependencies, over HTTP or in-process."""
     keys = [d["output"] for d in json.loads(get("/_dash-dependencies"))]
     bodies = {}
-    for page, (marker, extra, _) in PAGES.items():
+    for page, marker in page_markers().items():
         key = next(k for k in keys if marker in k)
-        bodies[page] = [json.dumps(callback_request(key, [{"id": "url", "property": "search", "value": search},
-                                                          *extra])).encode() for search in SEARCHES]
+        bodies[page] = [json.dumps(callback_request(key, [{"id": "url", "property": "search", "value": search}]))
+                        .encode() for search in SEARCHES]
     return bodies
 
 
@@ -118,11 +116,10 @@ def raw_sql(db_path: Path, requests: int) -> dict[str, tuple[float, float]]:
     """Per page: median and p95 of the time DuckDB spends in the SQL of one run of its main
     callback, the app in-process on an uncached database (the SQL the app actually runs, nothing
     else), over the same filter sets as the requests."""
-    from dashboard import create_app, state
+    from dashboard import create_app
     db = TimedDuckDB(db_path)
     filter_options(db)
-    state._database = db          # the app's database for this process, as state.database() opens it
-    client = create_app().server.test_client()
+    client = create_app(Settings(db=str(db_path)), db=db).server.test_client()
     client.get("/")                                    # the session and CSRF cookies, as a browser has
     client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
     posts = callback_posts(lambda path: client.get(path).data)
@@ -135,7 +132,6 @@ def raw_sql(db_path: Path, requests: int) -> dict[str, tuple[float, float]]:
             assert response.status_code == 200, (page, response.status_code)
             times.append(db.spent * 1000)
         results[page] = (statistics.median(times), percentile(times, 0.95))
-    state._database = None
     return results
 
 
@@ -152,9 +148,10 @@ def versus_pandas(db_path: Path, requests: int) -> dict:
         for i in range(requests):
             f = filters_for(SEARCHES[i % len(SEARCHES)])
             started = time.perf_counter()
-            compute(db, metric, f, viewer=EVERYONE)
+            compute(db, metric, f, scope=EVERYONE.scope)
             ours.append((time.perf_counter() - started) * 1000)
-            resolved = resolve(f, metric, options, default_period="all")
+            resolved = resolve(f, MEASURES[metric].filters, options, settings=MeasureSettings(),
+                               default_period="all")
             started = time.perf_counter()
             baseline.run(metric, resolved)
             theirs.append((time.perf_counter() - started) * 1000)
@@ -237,21 +234,23 @@ def measure_postgres(size: int, requests: int) -> dict:
         app = served(url, requests)
         db = Database.open(url)
         raw = {}
-        for page, (_, _, metrics) in PAGES.items():
+        for spec in PAGES.values():
             times = []
             for i in range(requests):
                 started = time.perf_counter()
-                for metric in metrics:
-                    compute(db, metric, filters_for(SEARCHES[i % len(SEARCHES)]), viewer=EVERYONE)
+                with db.snapshot() as snap:
+                    context, filters = Context(snap, EVERYONE), filters_for(SEARCHES[i % len(SEARCHES)])
+                    render_page(context, spec, filters, spec.read_settings({}, context.options))
+                    headline_figures(context, spec, filters)
                 times.append((time.perf_counter() - started) * 1000)
-            raw[page] = statistics.median(times)
+            raw[spec.name] = statistics.median(times)
         db.close()
     return {"size": size, "ingest_rows_per_s": ingest_rate, **app, "compute": raw}
 
 
 def growth(small: dict, large: dict) -> float:
     """The largest factor by which a page's p95 grew from one size to the next."""
-    return max(large["end_to_end"][p][1] / small["end_to_end"][p][1] for p in PAGES)
+    return max(large["end_to_end"][p][1] / small["end_to_end"][p][1] for p in page_markers())
 
 
 def targets(runs: list[dict]) -> list[tuple[str, str, bool]]:

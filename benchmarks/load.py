@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from .__main__ import PAGES, SEARCHES, WORK, percentile, serve
+from .__main__ import SEARCHES, WORK, page_markers, percentile, serve
 from .dash_requests import CALLBACK_PATH, browser_session, callback_request
 
 #: No run sends more than this many requests, whatever its length.
@@ -29,9 +29,8 @@ def simulated_user(url: str, keys: dict[str, str], deadline: float, seed: int, o
     pick = random.Random(seed)
     session = browser_session(url)
     while time.perf_counter() < deadline and len(out) + len(errors) < MAX_REQUESTS:
-        page = pick.choice(list(PAGES))
-        marker, extra, _ = PAGES[page]
-        inputs = [{"id": "url", "property": "search", "value": pick.choice(SEARCHES)}, *extra]
+        page = pick.choice(list(keys))
+        inputs = [{"id": "url", "property": "search", "value": pick.choice(SEARCHES)}]
         started = time.perf_counter()
         try:
             response = session.post(url + CALLBACK_PATH, json=callback_request(keys[page], inputs), timeout=60)
@@ -46,7 +45,7 @@ def run_load(url: str, users: int, seconds: float) -> dict:
     """Run ``users`` simulated users for ``seconds``; the answers' count, errors and latencies."""
     dependencies = browser_session(url).get(url + "/_dash-dependencies", timeout=60).json()
     keys = {page: next(d["output"] for d in dependencies if marker in d["output"])
-            for page, (marker, _, _) in PAGES.items()}
+            for page, marker in page_markers().items()}
     answers: list = []
     errors: list = []
     deadline = time.perf_counter() + seconds

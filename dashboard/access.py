@@ -1,22 +1,18 @@
 """What each person may see, enforced where the numbers are made (``metrics.compute``).
 
-A ``Viewer`` is the services someone may see and whether they may drill into groups of children.
-The query layer restricts every measure to those services (an SQL condition, not a hidden menu),
-and refuses a service or a breakdown outside them, so a page, a download and an export all obey
-the same rule. Published tables (the areas measure) are open data and are not restricted.
+A ``Viewer`` is a person (or the command line) and their ``Scope``: the services they may see and
+whether they may drill into groups of children. ``compute`` takes the scope as an argument of its own,
+restricts every measure to those services (an SQL condition, not a hidden menu) and refuses a service
+or a breakdown outside them, so a page, a download and an export all obey the same rule. Published
+tables (the areas measure) are open data and are not restricted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .accounts import User
-from .db import Database
-from .filters import Filters, InvalidFilter
-
-#: Filters that pick out a group of children or a part of the area: a drill-down, which board members
-#: do not get (so nothing they see can be differenced against another group's figures).
-DRILL_DOWN = ("locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")
+from .filters import GROUP_FILTERS, Filters, InvalidFilter
 
 
 class AccessDenied(InvalidFilter):
@@ -24,25 +20,27 @@ class AccessDenied(InvalidFilter):
 
 
 @dataclass(frozen=True)
-class Viewer:
-    name: str
-    role: str
-    services: tuple[str, ...] | None     # None: every service
+class Scope:
+    """The services someone may see (None: every one) and whether they may pick out groups of children."""
+
+    services: tuple[str, ...] | None = None
     drill_down: bool = True
 
-    def restrict(self, filters: Filters, options: dict) -> tuple[Filters, dict]:
-        """The filters and filter options limited to what this viewer may see."""
+    def check(self, filters: Filters, options: dict) -> tuple[Filters, dict]:
+        """The filters (one service chosen when only one can be seen) and filter options limited to
+        this scope; AccessDenied for a drill-down the scope does not allow."""
         if not self.drill_down:
-            asked = [name.replace("_", " ") for name in DRILL_DOWN if getattr(filters, name)]
+            asked = [name.replace("_", " ") for name in GROUP_FILTERS if getattr(filters, name)]
             if asked:
-                raise AccessDenied(f"a {self.role} account sees whole-service figures, not {', '.join(asked)}")
+                raise AccessDenied(f"this account sees whole-service figures, not {', '.join(asked)}")
         if self.services is None:
             return filters, options
         options = scoped_options(options, self.services)
         if not options["yjs"]:
             raise AccessDenied("this database holds no data for the services your account may see")
-        only = options["yjs"][0] if len(options["yjs"]) == 1 and not filters.yjs else filters.yjs
-        return replace(filters, services=tuple(options["yjs"]), yjs=only), options
+        if len(options["yjs"]) == 1 and not filters.yjs:
+            filters = replace(filters, yjs=options["yjs"][0])
+        return filters, options
 
 
 def scoped_options(options: dict, services: tuple[str, ...] | None) -> dict:
@@ -57,28 +55,38 @@ def scoped_options(options: dict, services: tuple[str, ...] | None) -> dict:
             "programmes": sorted({p for s in keep for p in options["programmes_by_yjs"].get(s, [])})}
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, and what they may see."""
+
+    name: str
+    role: str
+    scope: Scope = field(default_factory=Scope)
+
+
 #: Analysts at the command line: they hold the database file itself.
-EVERYONE = Viewer("command line", "admin", None)
-#: No one: sees no service (what the layout is built for outside a request).
-NOBODY = Viewer("nobody", "none", (), drill_down=False)
+EVERYONE = Viewer("command line", "admin", Scope())
+#: No one: sees no service (what a layout is built for outside a request).
+NOBODY = Viewer("nobody", "none", Scope((), drill_down=False))
 #: The demonstration database, open without sign-in on this machine.
-DEMO_VISITOR = Viewer("demo visitor", "demo", None)
+DEMO_VISITOR = Viewer("demo visitor", "demo", Scope())
 
 
-def viewer_for(user: User, db: Database) -> Viewer:
+def viewer_for(user: User, db) -> Viewer:
     """A signed-in user's view: their own service, their region's services, or everything."""
     if user.role == "admin":
-        return Viewer(user.username, user.role, None)
+        return Viewer(user.username, user.role, Scope())
     services = set(user.services)
     if user.region:
         services |= set(db.query("SELECT DISTINCT yjs FROM published_children WHERE region = :region",
                                  {"region": user.region})["yjs"])
-    return Viewer(user.username, user.role, tuple(sorted(services)), drill_down=user.role != "board")
+    return Viewer(user.username, user.role, Scope(tuple(sorted(services)), drill_down=user.role != "board"))
 
 
 #: True when every service in the database is from the synthetic generator.
 ALL_SYNTHETIC = "SELECT count(*) > 0 AND bool_and(description LIKE '%Synthetic%') FROM extract_info"
 
 
-def is_demo(db: Database) -> bool:
-    return db.memo("is_demo", lambda: bool(db.scalar(ALL_SYNTHETIC)))
+def is_demo(db) -> bool:
+    with db.snapshot() as snap:
+        return bool(snap.remember("is_demo", lambda: bool(snap.scalar(ALL_SYNTHETIC))))

@@ -1,10 +1,11 @@
-"""The Dash app: page registry, the shell every page sits in, and the URL <-> filter bar sync.
+"""The Dash app: built around one Settings and one Database, the shell every page sits in, and the
+URL <-> controls sync.
 
-Filters live in the query string. One callback keeps the filter bar and the URL in step: a
-change to a control writes the URL; opening a link (or back/forward) sets the controls, and a link
-whose filters cannot be shown (unknown values, another service) says so and falls back to the
-default view. The nav links carry the query string, so filters follow the user between pages.
-Sign-in, sessions and security headers are web.py's.
+Filters and each page's own settings live in the query string. One callback keeps the controls and
+the URL in step: a change to a control writes the URL; opening a link (or back/forward) sets the
+controls, and a link whose filters cannot be shown (unknown values, another service) says so and falls
+back to the default view. The nav links carry the filters, so they follow the user between pages.
+Sign-in, sessions and security headers are web.py's; the pages themselves pages.py's.
 """
 
 from __future__ import annotations
@@ -14,23 +15,26 @@ import os
 from pathlib import Path
 
 import dash
+import dash_bootstrap_components as dbc
 import duckdb
 import flask
-import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from . import config
-from .access import ALL_SYNTHETIC, DEMO_VISITOR, NOBODY, is_demo, scoped_options
-from .components import ids
+from . import config, downloads, pages
+from .access import ALL_SYNTHETIC, DEMO_VISITOR, NOBODY, is_demo
+from .components import chart_card, ids
 from .components.filter_bar import ANY, filter_bar
-from .db import DatabaseUnavailable, is_server_url
-from .filters import InvalidFilter
+from .db import Database, DatabaseUnavailable
+from .edge import page_at
+from .filters import FIELDS, InvalidFilter, from_text, parse_query, query_string
 from .ingest.public import BOUNDARIES
-from .metrics import filter_options
-from .state import check_link, database, parse_query, query_string
-from .web import SIGN_OUT, current_viewer, secure
+from .metrics import validate
+from .settings import Settings
+from .storage import is_server_url
+from .views import PAGES, Context, setting_keys
+from .views.texts import SERVICE_NAME
+from .web import SIGN_OUT, request_viewer, secure
 
-SERVICE_NAME = config.SERVICE_NAME
 log = logging.getLogger(__name__)
 
 INDEX = """<!DOCTYPE html>
@@ -40,10 +44,9 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
-def ensure_database(location: str | None = None) -> None:
+def ensure_database(location: str) -> None:
     """Build the demo database on first start when there is none, or when it was built by another
     version of the dashboard (a DuckDB file only; a real extract is never touched)."""
-    location = location or config.database_location()
     if is_server_url(location):
         return
     path = Path(location)
@@ -67,17 +70,25 @@ def _outdated_demo(path: Path) -> bool:
     return version != config.SCHEMA_VERSION and bool(synthetic)
 
 
-def create_app() -> Dash:
-    ensure_database()
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Dash:
+    """The dashboard for ``settings`` (default: read from the environment), on its own database
+    (``db``, or the one the settings name)."""
+    settings = settings or Settings()
+    if db is None:
+        ensure_database(settings.db)
+        db = Database.from_settings(settings)
     # suppress_callback_exceptions: Dash builds its layout check on a worker's first request without a
     # lock, so a second thread could serve a page with half a check and the browser log false errors.
     # The page tests check every callback's components instead.
-    app = Dash(__name__, use_pages=True, pages_folder=str(Path(__file__).parent / "pages"),
-               assets_folder=str(config.PROJECT_ROOT / "assets"), title=SERVICE_NAME, update_title=None,
-               serve_locally=True, suppress_callback_exceptions=True)
+    app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(config.PROJECT_ROOT / "assets"),
+               title=SERVICE_NAME, update_title=None, serve_locally=True, suppress_callback_exceptions=True)
     app.index_string = INDEX
+    pages.register(app)
+    downloads.register(app, settings)
+    chart_card.register(app)
+    _register_sync(app)
     app.layout = shell
-    secure(app)
+    secure(app, settings, db)
 
     @app.server.route(config.BOUNDARIES_URL)
     def boundaries():
@@ -88,20 +99,24 @@ def create_app() -> Dash:
 
 def shell():
     """The frame of every page: skip link, header, nav, banner, filters, page, footer."""
-    viewer = current_viewer()
+    viewer = request_viewer()
+    banner = filters = None
     try:
-        options = scoped_options(filter_options(database()), viewer.services)
-        banner = dbc.Alert([html.Strong("Demonstration data. "), "Every service, place and child here is fictional.",
-                            " Open without sign-in on this computer only." if viewer is DEMO_VISITOR else ""],
-                           color="info", className="demo-banner mb-0 rounded-0") if is_demo(database()) else None
-        filters = filter_bar(options, drill_down=viewer.drill_down)
+        if flask.g.get("db") is not None:        # none while Dash sets itself up, outside any request
+            context = Context(flask.g.db, viewer)
+            banner = dbc.Alert([html.Strong("Demonstration data. "),
+                                "Every service, place and child here is fictional.",
+                                " Open without sign-in on this computer only." if viewer is DEMO_VISITOR else ""],
+                               color="info", className="demo-banner mb-0 rounded-0") if is_demo(context.db) else None
+            filters = filter_bar(context.options, drill_down=viewer.scope.drill_down)
     except DatabaseUnavailable as exc:
         log.error("database unavailable: %s", exc)
         banner, filters = dbc.Alert("The data cannot be read at the moment. Please try again shortly.",
                                     color="danger", className="mb-0 rounded-0"), None
     nav = dbc.Nav([dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
                                id={"type": ids.NAV_LINK, "path": page["relative_path"]})
-                   for page in dash.page_registry.values()], pills=True, className="site-nav")
+                   for page in dash.page_registry.values() if page["module"] != pages.NOT_FOUND],
+                  pills=True, className="site-nav")
     return html.Div([
         html.A("Skip to main content", href="#main", className="skip-link"),
         dcc.Location(id=ids.URL, refresh=False),
@@ -135,31 +150,43 @@ def _account(viewer):
 
 
 CONTROLS = [ids.filter_control(f) for f in ids.FILTER_FIELDS]
+#: Every key the address may hold: the filters, then the pages' own settings.
+QUERY_KEYS = (*FIELDS, *setting_keys())
 
 
-@callback(Output(ids.URL, "search"), Output(ids.LINK_PROBLEM, "children"), *[Output(c, "value") for c in CONTROLS],
-          Input(ids.URL, "search"), *[Input(c, "value") for c in CONTROLS])
-def sync_filters_and_url(search, *values):
+def check_link(context: Context, values: dict, path: str | None) -> dict[str, str]:
+    """The page's settings from a link, once the viewer can be shown its filters and settings: raises
+    InvalidFilter (or AccessDenied) otherwise. The checks the measures make, run once for the page."""
+    validate(context.db, "referrals", from_text(values), scope=context.viewer.scope)   # it takes every filter
+    spec = page_at(path)
+    return spec.read_settings(values, context.options) if spec else {}
+
+
+def sync_filters_and_url(search, settings_values, control_values, setting_ids, path):
     """Controls -> URL when a control changed; URL -> controls on load and back/forward. A link the
     viewer cannot be shown is replaced by the default view, saying why."""
-    if ctx.triggered_id in CONTROLS:
+    triggered = ctx.triggered_id
+    if triggered in CONTROLS or (isinstance(triggered, dict) and triggered.get("type") == ids.PAGE_SETTING):
         try:
-            kept = parse_query(search)
+            kept = parse_query(search, QUERY_KEYS)
         except InvalidFilter:
             kept = {}
-        chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, values)}}
-        new = query_string(chosen)
-        return (new if new != (search or "") else no_update), None, *[no_update] * len(CONTROLS)
+        chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, control_values)},
+                  **{i["key"]: _as_query(v) for i, v in zip(setting_ids, settings_values)}}
+        new = query_string(chosen, QUERY_KEYS)
+        return (new if new != (search or "") else no_update), None, [no_update] * len(setting_ids), \
+            *[no_update] * len(CONTROLS)
     try:
-        check_link(search, current_viewer())
-        chosen = parse_query(search)
+        chosen = parse_query(search, QUERY_KEYS)
+        shown = check_link(Context(flask.g.db, request_viewer()), chosen, path)
     except InvalidFilter as exc:
         problem = dbc.Alert(f"This link's filters cannot be shown ({exc}), so the page shows all the data "
                             "you can see instead.", color="warning")
-        return "", problem, *[_as_control(field, None) for field in ids.FILTER_FIELDS]
+        return "", problem, [ANY] * len(setting_ids), *[_as_field(field, None) for field in ids.FILTER_FIELDS]
     except DatabaseUnavailable:
-        return no_update, None, *[no_update] * len(CONTROLS)
-    return no_update, None, *[_as_control(field, chosen.get(field)) for field in ids.FILTER_FIELDS]
+        return no_update, None, [no_update] * len(setting_ids), *[no_update] * len(CONTROLS)
+    return (no_update, None, [_as_control(shown.get(i["key"])) for i in setting_ids],
+            *[_as_field(field, chosen.get(field)) for field in ids.FILTER_FIELDS])
 
 
 def _as_query(value) -> str | None:
@@ -168,18 +195,38 @@ def _as_query(value) -> str | None:
     return value if isinstance(value, str) and value and value != ANY else None
 
 
-def _as_control(field: str, value: str | None):
+def _as_field(field: str, value: str | None):
     if field == "by_quarter":
         return value in ("1", "true", "yes")
+    return _as_control(value)
+
+
+def _as_control(value: str | None) -> str:
     return value or ANY
 
 
-@callback(Output({"type": ids.NAV_LINK, "path": ALL}, "href"), Input(ids.URL, "search"),
-          State({"type": ids.NAV_LINK, "path": ALL}, "id"))
 def carry_filters(search, links):
-    """Nav links keep the current filters."""
+    """Nav links keep the current filters (not a page's own settings)."""
     try:
         query = query_string(parse_query(search))
     except InvalidFilter:
         query = ""
     return [link["path"] + query for link in links]
+
+
+def _register_sync(app: Dash) -> None:
+    setting = ids.page_setting(ALL)
+
+    @app.callback(Output(ids.URL, "search"), Output(ids.LINK_PROBLEM, "children"), Output(setting, "value"),
+                  *[Output(c, "value") for c in CONTROLS],
+                  Input(ids.URL, "search"), Input(setting, "value"), *[Input(c, "value") for c in CONTROLS],
+                  State(setting, "id"), State(ids.URL, "pathname"))
+    def sync(search, settings_values, *rest):
+        *control_values, setting_ids, path = rest
+        return sync_filters_and_url(search, settings_values or [], control_values, setting_ids or [], path)
+
+    app.callback(Output({"type": ids.NAV_LINK, "path": ALL}, "href"), Input(ids.URL, "search"),
+                 State({"type": ids.NAV_LINK, "path": ALL}, "id"))(carry_filters)
+
+
+__all__ = ["PAGES", "create_app", "shell"]

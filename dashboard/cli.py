@@ -24,7 +24,9 @@ from datetime import date
 from pathlib import Path
 
 from . import config
-from .db import is_server_url
+from .filters import FIELDS, flag
+from .settings import Settings
+from .storage import is_server_url
 
 DEMO_CHILDREN = 30_000
 DEMO_SEED = 2022
@@ -53,12 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dashboard", description="Youth Justice Services dashboard: data tools.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    from .metrics import MEASURES
     ingest = commands.add_parser("ingest", help="validate an extract folder and load it")
     ingest.add_argument("folder", type=Path)
     ingest.add_argument("--db", help="database file (default: $DASHBOARD_DB or data/dashboard.duckdb)")
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
-    export.add_argument("metric", help=", ".join(config.METRICS))
+    export.add_argument("metric", help=", ".join(MEASURES))
     _period_and_cohort(export)
     for name in ("region", "level", "by", "base", "reference"):
         export.add_argument(f"--{name}", dest=name)
@@ -100,13 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _period_and_cohort(parser) -> None:
-    """The filter options shared by export and board-pack, spelt as in the page's address."""
-    parser.add_argument("--period", help="financial year 2021-22 or quarter '2021-22 Q4'")
+    """The filter options shared by export and board-pack: the address's filters (filters.FIELDS) as
+    flags, plus the free date range."""
     parser.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
     parser.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
-    parser.add_argument("--by-quarter", action="store_true")
-    for name in ("yjs", "locality", "sex", "ethnicity-group", "age-band", "disposal-type", "programme"):
-        parser.add_argument(f"--{name}", dest=name.replace("-", "_"))
+    for field in FIELDS:
+        if field == "by_quarter":
+            parser.add_argument("--by-quarter", action="store_true")
+        else:
+            parser.add_argument(flag(field), dest=field,
+                                help="financial year 2021-22 or quarter '2021-22 Q4'" if field == "period" else None)
+
+
+def _filters(args):
+    """The Filters the flags give (the same codec as the address), with the free date range."""
+    from dataclasses import replace
+
+    from .filters import from_text
+    chosen = from_text({f: getattr(args, f) for f in FIELDS if isinstance(getattr(args, f), str)})
+    return replace(chosen, by_quarter=bool(args.by_quarter), date_from=args.date_from, date_to=args.date_to)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,9 +145,19 @@ def _shown(location: str) -> str:
     return make_url(location).render_as_string(hide_password=True)
 
 
+def _location(args) -> str:
+    """The database: ``--db``, else ``DASHBOARD_DB``, else data/dashboard.duckdb."""
+    return Settings().with_db(args.db).db
+
+
+def _open(args):
+    from .db import Database
+    return Database.from_settings(Settings().with_db(args.db))
+
+
 def run_ingest(args) -> int:
     from .ingest import DatabaseOutOfDate, ExtractRejected, ingest
-    location = config.database_location(args.db)
+    location = _location(args)
     try:
         summary = ingest(args.folder, location, _progress)
     except ExtractRejected as rejected:
@@ -154,24 +179,29 @@ def run_ingest(args) -> int:
     return 0
 
 
+SETTING_FLAGS = ("region", "level", "by", "base", "reference")
+
+
 def run_export(args) -> int:
-    from .db import Database, DatabaseUnavailable
-    from .filters import APPLIES, Filters, InvalidFilter
     from .access import EVERYONE
-    from .metrics import compute
-    if args.metric not in config.METRICS:
-        print(f"error: unknown metric '{args.metric}'; valid choices: {', '.join(config.METRICS)}", file=sys.stderr)
+    from .db import DatabaseUnavailable
+    from .filters import InvalidFilter
+    from .metrics import MEASURES, compute
+    if args.metric not in MEASURES:
+        print(f"error: unknown metric '{args.metric}'; valid choices: {', '.join(MEASURES)}", file=sys.stderr)
         return 2
-    values = {k: v for k, v in vars(args).items()
-              if k not in ("command", "metric", "unsuppressed", "format", "db") and v not in (None, False)}
-    not_applying = [k for k in values if k not in APPLIES[args.metric]]
+    found = MEASURES[args.metric]
+    filters = _filters(args)
+    settings = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k) is not None}
+    not_applying = [k for k in filters.chosen() if k not in found.filters] + \
+        [k for k in settings if k not in found.settings]
     if not_applying:
         flags = ", ".join("--" + k.replace("_", "-").replace("date-", "") for k in not_applying)
         print(f"error: {flags} does not apply to {args.metric}", file=sys.stderr)
         return 2
     try:
-        db = Database.open(args.db)
-        result = compute(db, args.metric, Filters(**values), viewer=EVERYONE, suppressed=not args.unsuppressed)
+        result = compute(_open(args), args.metric, filters, scope=EVERYONE.scope, suppressed=not args.unsuppressed,
+                         **settings)
     except (InvalidFilter, DatabaseUnavailable) as exc:
         return _refused(exc)
     write_table(result.table, args.format, sys.stdout)
@@ -227,7 +257,7 @@ def build_demo(location: Path | str, children: int = DEMO_CHILDREN, progress=_pr
 
 
 def run_demo(args) -> int:
-    location = config.database_location(args.db)
+    location = _location(args)
     build_demo(location, args.children)
     print(f"Demo database ready at {_shown(location)}.")
     return 0
@@ -235,11 +265,11 @@ def run_demo(args) -> int:
 
 def run_users(args) -> int:
     from . import accounts
-    from .db import Database, DatabaseUnavailable
-    location = config.database_location(args.db)
+    from .db import DatabaseUnavailable
+    location = _location(args)
     try:
         if args.action == "list":
-            for user in accounts.list_users(Database.open(location)):
+            for user in accounts.list_users(_open(args)):
                 sees = ", ".join([*user.services, *([f"region {user.region}"] if user.region else [])]) or "every service"
                 print(f"{user.username}\t{user.role}\t{sees}")
             return 0
@@ -267,58 +297,39 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-#: The URL's filters the board pack takes, as in the address.
-PACK_FILTERS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
-                "disposal_type", "programme")
-
-
-def board_pack_arguments(search: str | None) -> list[str]:
-    """The page's query string as ``board-pack`` options (``--yjs=VALUE``, so no value reads as an option);
-    a forged query string raises InvalidFilter, as on the page."""
-    from .state import parse_query
-    chosen = parse_query(search)
-    flags = [f"--{key.replace('_', '-')}={chosen[key]}" for key in PACK_FILTERS
-             if key in chosen and key != "by_quarter"]
-    return flags + (["--by-quarter"] if chosen.get("by_quarter") in ("1", "true", "yes") else [])
-
-
 def run_board_pack(args) -> int:
-    """The pack for the filters given, as the dashboard makes it: the filters become the page's query string."""
-    import os
-
+    """The pack for the filters given, as the dashboard makes it, as everyone or one account sees it."""
+    from . import board_pack
     from .db import DatabaseUnavailable
     from .filters import InvalidFilter
-    from .state import query_string
+    from .views import Context
     if args.date_from or args.date_to:
         return _refused(InvalidFilter("the board pack is by financial year or quarter, as on the dashboard: "
                                       "use --period"))
-    if args.db:
-        os.environ["DASHBOARD_DB"] = args.db
-    from . import board_pack
-    from .web import acting_as
-    given = {key: getattr(args, key) for key in PACK_FILTERS}
-    search = query_string({k: "1" if v is True else str(v) for k, v in given.items() if v not in (None, False)})
+    filters = _filters(args)
+    db = _open(args)
     try:
-        with acting_as(_pack_viewer(args.as_user)):
-            pdf = board_pack.build(search, progress=_progress)
+        with db.snapshot() as snap:
+            pdf = board_pack.build(Context(snap, _pack_viewer(args.as_user, snap)), filters, progress=_progress)
     except (InvalidFilter, DatabaseUnavailable) as exc:
         return _refused(exc)
     args.output.write_bytes(pdf)
     seen_by = f", as {args.as_user} sees it," if args.as_user else ""
-    print(f"Board pack for {search or 'all the data'}{seen_by} written to {args.output} ({len(pdf) // 1024:,} KB).")
+    from .filters import query_string, to_text
+    print(f"Board pack for {query_string(to_text(filters)) or 'all the data'}{seen_by} written to {args.output} "
+          f"({len(pdf) // 1024:,} KB).")
     return 0
 
 
-def _pack_viewer(username: str | None):
+def _pack_viewer(username: str | None, db):
     """Whose view the pack shows: an account's (so a scheduled pack for a board member holds only what
     they may see), else everything."""
     from .access import EVERYONE, viewer_for
     from .accounts import find_user
     from .filters import InvalidFilter
-    from .state import database
     if not username:
         return EVERYONE
-    user = find_user(database(), username)
+    user = find_user(db, username)
     if user is None:
         raise InvalidFilter(f"no account '{username}' (see `python -m dashboard users list`)")
-    return viewer_for(user, database())
+    return viewer_for(user, db)

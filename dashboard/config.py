@@ -1,4 +1,5 @@
-"""Settings, paths and the fixed vocabularies of the extract.
+"""Paths and the fixed vocabularies of the extract: constants, never read from the environment
+(settings.py reads that, once).
 
 Everything here comes from ../shared/spec (extract-format.md, metrics.md). It imports nothing
 internal, so every other module can rely on it.
@@ -6,7 +7,6 @@ internal, so every other module can rely on it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 SERVICE_NAME = "Youth justice partnership dashboard"
@@ -27,11 +27,6 @@ SUPPRESSED_MARK = "c"
 
 #: How many row-level problems ingest prints before it gives only a count.
 MAX_REPORTED_PROBLEMS = 1000
-
-
-def database_location(cli_value: str | None = None) -> str:
-    """The database to use: ``--db``, else ``DASHBOARD_DB``, else data/dashboard.duckdb."""
-    return cli_value or os.environ.get("DASHBOARD_DB") or str(DEFAULT_DB_PATH)
 
 
 SEXES = ("male", "female", "unknown")
@@ -89,8 +84,3 @@ STAGE_TIERS = {
 
 #: Programme-reoffending windows, in display order.
 WINDOWS = ("pre", "during", "0-3m", "3-6m", "6-9m", "9-12m")
-
-METRICS = (
-    "fte", "disposals", "referrals", "disproportionality",
-    "programme-reoffending", "reoffending-curve", "areas",
-)

@@ -4,22 +4,28 @@ The app and the export command only ever read. Metric SQL is written once, with 
 placeholders, in SQL that DuckDB and PostgreSQL both read; ``query`` binds every value, never
 formatting input into the text.
 
-DuckDB: a process holding the file read-write locks every other process out, so readers open it
-read-only, lazily, once per process (after gunicorn forks), with a cursor per thread. Ingest never
-writes the live file: it writes a copy and swaps it in (ingest/load.py), and readers reopen when the
-file changes.
+Everything is read through a **snapshot**: one version of the database from start to end. A request
+takes one (``with db.snapshot() as snap``) and every card of its answer comes from it, even while
+ingest swaps in a new file or commits a new load; results are cached per version, so a cached value
+never mixes with another version's.
 
-PostgreSQL (``postgresql+psycopg://...``): one SQLAlchemy pool per process, read-only transactions.
+DuckDB: a process holding the file read-write locks every other process out, so readers open it
+read-only, lazily (after gunicorn forks), once per version of the file, with a cursor per snapshot.
+Ingest never writes the live file: it writes a copy and swaps it in (ingest/load.py). The next
+snapshot opens the new file; the old connection is closed when its last snapshot ends. Each version
+is ATTACHed to an in-memory database of its own: ``duckdb.connect(path)`` would hand back the
+process's instance already open on the old file, whatever the path now names.
+
+PostgreSQL (``postgresql+psycopg://...``): one SQLAlchemy pool per process; a snapshot is one
+read-only REPEATABLE READ transaction.
 """
 
 from __future__ import annotations
 
 import decimal
-import fcntl
 import logging
 import os
 import re
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -30,6 +36,7 @@ import duckdb
 import pandas as pd
 
 from . import config
+from .storage import is_server_url
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 log = logging.getLogger(__name__)
@@ -39,94 +46,131 @@ class DatabaseUnavailable(RuntimeError):
     """The database is missing, unreadable or not a dashboard database."""
 
 
-def is_server_url(location: str) -> bool:
-    return "://" in str(location)
+class Results:
+    """A bounded least-recently-used cache of one database version's results, shared by threads.
+
+    A measure's result is a few KB to a few hundred KB; ``kept`` of them are held."""
+
+    def __init__(self, kept: int):
+        self.kept = kept
+        self._lock = threading.Lock()
+        self._values: OrderedDict = OrderedDict()
+
+    def remember(self, key, compute):
+        try:
+            hash(key)
+        except TypeError:
+            log.warning("not caching an unhashable key: %r", key)
+            return compute()
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()          # outside the lock: other threads' different views run meanwhile
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.kept:
+                self._values.popitem(last=False)
+        return value
+
+
+class Snapshot:
+    """One version of the database: every query and cached result of a request or command."""
+
+    def __init__(self, run, results: Results, version: object):
+        self._run = run
+        self._results = results
+        self.version = version
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        return self._run(sql, params or {})
+
+    def scalar(self, sql: str, params: dict | None = None):
+        frame = self.query(sql, params)
+        return None if frame.empty else frame.iat[0, 0]
+
+    def remember(self, key, compute):
+        """``compute()`` once per key and database version (filter options, measure results)."""
+        return self._results.remember(key, compute)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """Itself: code given a snapshot or a database reads both the same way."""
+        yield self
 
 
 class Database:
     """A read-only handle on the dashboard database, safe to share between threads."""
 
     location: str
-    #: Results kept per process by ``remember``: a measure's result is a few KB to a few hundred KB.
-    RESULTS_KEPT = int(os.environ.get("DASHBOARD_RESULTS_KEPT", "256"))
-
-    def __init__(self) -> None:
-        self._results_lock = threading.Lock()
-        self._results: tuple[object, OrderedDict] = (None, OrderedDict())
 
     @staticmethod
-    def open(location: str | os.PathLike | None = None) -> "Database":
-        """The database named by ``location``, ``DASHBOARD_DB`` or the default file."""
-        where = config.database_location(str(location) if location else None)
-        return PostgresDatabase(where) if is_server_url(where) else DuckDBDatabase(Path(where))
+    def open(location: str | os.PathLike, *, results_kept: int = 256, duckdb_memory: str = "128MB",
+             pool_size: int = 4) -> Database:
+        """The database at ``location``: a DuckDB file path or a PostgreSQL URL."""
+        where = str(location)
+        if is_server_url(where):
+            return PostgresDatabase(where, results_kept=results_kept, pool_size=pool_size)
+        return DuckDBDatabase(Path(where), results_kept=results_kept, memory_limit=duckdb_memory)
+
+    @staticmethod
+    def from_settings(settings) -> Database:
+        return Database.open(settings.db, results_kept=settings.results_kept,
+                             duckdb_memory=settings.duckdb_memory, pool_size=settings.db_pool_size)
+
+    def snapshot(self):
+        """A context manager giving one ``Snapshot`` of the current version."""
+        raise NotImplementedError
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        raise NotImplementedError
+        """One query in a snapshot of its own (for one-off reads; requests share one snapshot)."""
+        with self.snapshot() as snap:
+            return snap.query(sql, params)
 
     def scalar(self, sql: str, params: dict | None = None):
-        frame = self.query(sql, params)
-        return None if frame.empty else frame.iat[0, 0]
-
-    def version(self) -> object:
-        """Changes whenever new data is loaded: cached values are kept per version."""
-        raise NotImplementedError
-
-    def memo(self, key: str, compute):
-        """A value worked out once per loaded database (filter options and the like)."""
-        version = self.version()
-        cache = getattr(self, "_memo", None)
-        if cache is None or cache[0] != version:
-            cache = self._memo = (version, {})
-        if key not in cache[1]:
-            cache[1][key] = compute()
-        return cache[1][key]
-
-    def remember(self, key, compute):
-        """``compute()`` once per key and loaded database, kept in a bounded least-recently-used cache
-        shared by this process's threads: a board member clicking back to a view gets it at once.
-        The whole cache is dropped when the database changes (ingest swaps in a new file)."""
-        try:
-            hash(key)
-        except TypeError:
-            log.warning("not caching an unhashable key: %r", key)
-            return compute()
-        version = self.version()
-        with self._results_lock:
-            kept = self._results
-            if kept[0] != version:
-                kept = self._results = (version, OrderedDict())
-            if key in kept[1]:
-                kept[1].move_to_end(key)
-                return kept[1][key]
-        value = compute()          # outside the lock: other threads' different views run meanwhile
-        with self._results_lock:
-            kept[1][key] = value
-            while len(kept[1]) > self.RESULTS_KEPT:
-                kept[1].popitem(last=False)
-        return value
+        with self.snapshot() as snap:
+            return snap.scalar(sql, params)
 
     def close(self) -> None:
         pass
 
 
-class DuckDBDatabase(Database):
-    #: DuckDB's buffer cache per worker process (its default is 80% of the machine's memory, and a
-    #: worker kept every page it had read). The file's pages stay in the OS cache, shared by workers.
-    MEMORY_LIMIT = os.environ.get("DASHBOARD_DUCKDB_MEMORY", "128MB")
+class _OpenFile:
+    """One version of the DuckDB file, open read-only, with its snapshots counted and its results."""
 
-    def __init__(self, path: Path):
-        super().__init__()
+    def __init__(self, path: Path, stamp: tuple, memory_limit: str, results_kept: int):
+        self.stamp = stamp
+        self.readers = 0
+        self.replaced = False
+        self.results = Results(results_kept)
+        try:
+            self.con = duckdb.connect(":memory:")
+            # Bounds the pages DuckDB keeps in memory.
+            self.con.execute("SET memory_limit = $limit", {"limit": memory_limit})
+            self.con.execute("ATTACH $path AS dashboard (READ_ONLY)", {"path": str(path)})
+            self.con.execute("USE dashboard")
+            found = self.con.execute("SELECT max(version) FROM schema_info").fetchone()[0]
+        except duckdb.Error as exc:
+            raise DatabaseUnavailable(f"The database at {path} cannot be read: {exc}") from exc
+        if found != config.SCHEMA_VERSION:
+            self.con.close()
+            raise DatabaseUnavailable(f"The database at {path} was built by another version of the dashboard: "
+                                      "build it again with `python -m dashboard demo` or ingest the extract "
+                                      "into a new database")
+
+
+class DuckDBDatabase(Database):
+    def __init__(self, path: Path, *, results_kept: int = 256, memory_limit: str = "128MB"):
         self.path = Path(path)
         self.location = str(self.path)
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._stamp: tuple | None = None
+        self._memory_limit, self._results_kept = memory_limit, results_kept
+        self._current: _OpenFile | None = None
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"DuckDBDatabase({self.location!r})"
 
-    def version(self) -> tuple:
+    def _stamp(self) -> tuple:
         try:
             st = self.path.stat()
         except FileNotFoundError as exc:
@@ -134,77 +178,90 @@ class DuckDBDatabase(Database):
                                       "`python -m dashboard demo` or `python -m dashboard ingest DIR`.") from exc
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor, reopening the file if ingest has swapped in a new one."""
-        stamp = self.version()
-        with self._lock:
-            if self._con is None or stamp != self._stamp:
-                if self._con is not None:
-                    self._con.close()
-                try:
-                    self._con = duckdb.connect(str(self.path), read_only=True)
-                    # Set, not passed to connect(): another connection to the file in this process
-                    # with other settings would be refused. Bounds the pages DuckDB keeps in memory.
-                    self._con.execute("SET memory_limit = $limit", {"limit": self.MEMORY_LIMIT})
-                    found = self._con.execute("SELECT max(version) FROM schema_info").fetchone()[0]
-                except duckdb.Error as exc:
-                    self._con = None
-                    raise DatabaseUnavailable(f"The database at {self.path} cannot be read: {exc}") from exc
-                if found != config.SCHEMA_VERSION:
-                    self._con.close()
-                    self._con = None
-                    raise DatabaseUnavailable(f"The database at {self.path} was built by another version of the "
-                                              "dashboard: build it again with `python -m dashboard demo` or "
-                                              "ingest the extract into a new database")
-                self._stamp = stamp
-                self._local = threading.local()
-            con, local = self._con, self._local
-        cursor = getattr(local, "cursor", None)
-        if cursor is None:
-            cursor = local.cursor = con.cursor()
-        return cursor
+    def _open_current(self) -> _OpenFile:
+        """The open version for a new snapshot, opening the file again if ingest has swapped it.
+        The stamp is read before and after opening, so a swap in between is never mislabelled."""
+        while True:
+            stamp = self._stamp()
+            current = self._current
+            if current is not None and current.stamp == stamp:
+                return current
+            opened = _OpenFile(self.path, stamp, self._memory_limit, self._results_kept)
+            if self._stamp() != stamp:
+                opened.con.close()
+                continue
+            if current is not None:
+                current.replaced = True
+                if current.readers == 0:
+                    current.con.close()
+            self._current = opened
+            return opened
 
-    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        """Run one SELECT with bound parameters; ``:name`` becomes DuckDB's ``$name``."""
-        return self._cursor().execute(_PLACEHOLDER.sub(r"$\1", sql), params or {}).df()
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        with self._lock:
+            opened = self._open_current()
+            opened.readers += 1
+        cursor = opened.con.cursor()
+        try:
+            cursor.execute("USE dashboard")
+            run = lambda sql, params: cursor.execute(_PLACEHOLDER.sub(r"$\1", sql), params).df()
+            yield Snapshot(run, opened.results, (id(opened), opened.stamp))
+        finally:
+            cursor.close()
+            with self._lock:
+                opened.readers -= 1
+                if opened.replaced and opened.readers == 0:
+                    opened.con.close()
 
     def close(self) -> None:
         with self._lock:
-            if self._con is not None:
-                self._con.close()
-            self._con = None
+            if self._current is not None and self._current.readers == 0:
+                self._current.con.close()
+            self._current = None
 
 
 class PostgresDatabase(Database):
-    #: Connections per process: gunicorn runs one process per worker, each with a few threads.
-    POOL_SIZE = int(os.environ.get("DASHBOARD_DB_POOL_SIZE", "4"))
-
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, results_kept: int = 256, pool_size: int = 4):
         from sqlalchemy import create_engine
-        super().__init__()
         self.location = url
-        self.engine = create_engine(url, pool_size=self.POOL_SIZE, max_overflow=self.POOL_SIZE,
-                                    pool_pre_ping=True, pool_recycle=1800,
-                                    execution_options={"postgresql_readonly": True})
+        self._results_kept = results_kept
+        self._versions: OrderedDict[object, Results] = OrderedDict()
+        self._lock = threading.Lock()
+        self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                                    pool_recycle=1800)
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+    def _results(self, version) -> Results:
+        with self._lock:
+            if version not in self._versions:
+                self._versions[version] = Results(self._results_kept)
+                while len(self._versions) > 2:         # the version being replaced, and the new one
+                    self._versions.popitem(last=False)
+            return self._versions[version]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
         from sqlalchemy import exc, text
+
+        def run(sql, params):
+            try:
+                result = conn.execute(text(sql), params)
+                return _plain_numbers(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+            except exc.ProgrammingError as error:
+                raise DatabaseUnavailable("The PostgreSQL database has no dashboard tables: load an extract "
+                                          "with `python -m dashboard ingest DIR --db URL`") from error
         try:
             with self.engine.connect() as conn:
-                result = conn.execute(text(sql), params or {})
-                frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+                conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                with conn.begin():
+                    version = tuple(run("SELECT max(loaded_at) AS loaded, count(*) AS services FROM extract_info",
+                                        {}).iloc[0].tolist())
+                    yield Snapshot(run, self._results(version), version)
         except exc.OperationalError as error:
             raise DatabaseUnavailable(f"The PostgreSQL database cannot be reached: {error.orig}") from error
-        except exc.ProgrammingError as error:
-            raise DatabaseUnavailable("The PostgreSQL database has no dashboard tables: load an extract with "
-                                      "`python -m dashboard ingest DIR --db URL`") from error
-        return _plain_numbers(frame)
-
-    def version(self) -> object:
-        return self.query("SELECT max(loaded_at) AS loaded, count(*) AS services FROM extract_info").iloc[0].tolist()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -220,40 +277,3 @@ def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = as_float.astype("int64") if (whole == whole.round()).all() and \
                 len(whole) == len(as_float) else as_float
     return frame
-
-
-# -- Writing (ingest and accounts; never the app) ------------------------------------------------
-@contextmanager
-def duckdb_copy(db_path: Path) -> Iterator[Path]:
-    """A private copy of the database file to change; swapped in with ``os.replace`` when the block
-    ends without error, thrown away otherwise. Readers never see a half-written file, and a lock
-    file makes writers (ingest, ``users add``) take turns so neither loses the other's change."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(db_path.with_name(db_path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _remove_stale_copies(db_path)
-        copy = db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
-        try:
-            if db_path.exists():
-                shutil.copyfile(db_path, copy)
-            yield copy
-            with open(copy, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(copy, db_path)
-        finally:
-            copy.unlink(missing_ok=True)
-            copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
-
-
-def _remove_stale_copies(db_path: Path) -> None:
-    """Copies left by a writer that was killed; their process is gone."""
-    for stale in db_path.parent.glob(db_path.name + ".tmp-*"):
-        pid = re.fullmatch(r"(\d+)(\.wal)?", stale.name.rsplit(".tmp-", 1)[-1])
-        if pid and not Path(f"/proc/{pid.group(1)}").exists():
-            stale.unlink(missing_ok=True)
-
-
-def postgres_dsn(url: str) -> str:
-    """A libpq connection string from the SQLAlchemy URL the app is configured with."""
-    from sqlalchemy.engine import make_url
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

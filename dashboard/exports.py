@@ -1,7 +1,7 @@
 """What people take away from the dashboard: chart images (kaleido) and workbooks (openpyxl).
 
-Both are made from what the pages show (figures and ``shown_table`` tables, withheld cells as c), never
-from queries of their own, so an export cannot hold a number the screen does not.
+Both are made from what the pages show (figures and shown tables, withheld cells as c, through the
+views registry), never from queries of their own, so an export cannot hold a number the screen does not.
 """
 
 from __future__ import annotations
@@ -12,19 +12,21 @@ import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
+from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import config
 from .ingest.public import BOUNDARIES
+from .views import PAGES, Context, PageSpec, headline_figures, render_page, subtitle
+from .views.texts import SERVICE_NAME, SMALL_NUMBERS
 
 #: Chart images: A4 text width at print resolution, or a slide.
 IMAGE_WIDTH = 1000
 #: The map's base layer, served with the app (kaleido would otherwise fetch it from plotly's CDN).
 TOPOJSON = (config.PROJECT_ROOT / "assets" / "topojson").as_uri() + "/"
-SUPPRESSION_RULE = ("Counts from 1 to 4 are withheld and shown as c, together with any rate built on them and any "
-                    "other cell that would let them be worked out (secondary suppression). Zeros are shown.")
 
 
 def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IMAGE_WIDTH, scale: float = 1,
@@ -66,6 +68,31 @@ def _self_contained(figure: go.Figure) -> go.Figure:
     boundaries = json.loads(BOUNDARIES.read_text(encoding="utf-8"))
     ready.update_traces(geojson=boundaries, selector={"type": "choropleth"})
     return ready
+
+
+def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
+    """One sheet per table of the page as shown (withheld cells c), and a Notes sheet first."""
+    if spec.kpis:
+        kpis = headline_figures(context, spec, filters)
+        sheets = {"headline figures": pd.DataFrame(
+            [(k.title, k.value, k.change, k.note) for k in kpis], columns=["measure", "latest", "change", "covers"])}
+        whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
+        cohort = whole.description.partition(", ")[2] or "every service and child"
+        about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "
+                                 "chosen does not apply to headline figures).")]
+        definitions = [(p.name, p.definition) for p in PAGES.values() if p.definition]
+    else:
+        cards = render_page(context, spec, filters, settings)
+        sheets = {card.spec.id: card.table() for card in cards}
+        about = [("Figures for", subtitle(cards[0].result))] + [
+            (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
+        about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
+        definitions = [(spec.name, spec.definition)]
+    as_of = f"{context.as_of:%-d %B %Y}"
+    partial = [("Part year", f"{context.part_year} runs only to {as_of}.")] if context.part_year else []
+    notes = [("Dashboard", SERVICE_NAME), *about, ("Data as at", as_of), *partial,
+             ("Made", f"{date.today():%-d %B %Y}"), *definitions, ("Small numbers", SMALL_NUMBERS)]
+    return workbook(sheets, notes)
 
 
 def workbook(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]]) -> bytes:

@@ -1,15 +1,22 @@
-"""The filters every measure and page takes: period, locality and cohort.
+"""The filters every measure and page takes: period, locality and cohort; and the measures' own settings.
 
-``Filters`` holds raw choices; ``resolve`` checks each against the values the data holds (an
-unknown value is an error naming the valid choices, never an empty result) and turns the period
-into dates. ``describe`` says in plain words what was chosen, for subtitles and exports.
+- ``Filters`` holds a person's choices: the period and the group of children. One codec
+  (``from_text`` / ``to_text``) reads and writes them for the address bar, the filter bar and the
+  command line's flags alike; ``parse_query`` reads a query string once, at the edge.
+- ``MeasureSettings`` holds what a page or command asks of one measure (``by``, ``base``,
+  ``breakdown``...): not a choice of children, so not a filter.
+- ``resolve`` checks each value against the values the data holds (an unknown value is an error
+  naming the valid choices, never an empty result) and turns the period into dates; ``describe`` says
+  in plain words what was chosen, for subtitles and exports.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from urllib.parse import parse_qs, urlencode
 
 from . import config
 
@@ -17,6 +24,8 @@ FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER = re.compile(r"^(\d{4}-\d{2}) Q([1-4])$")
 #: Dates outside these years are refused as absurd rather than queried.
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
+#: The longest value the address may give (names and codes are far shorter).
+MAX_VALUE_LENGTH = 200
 
 
 class InvalidFilter(ValueError):
@@ -25,9 +34,9 @@ class InvalidFilter(ValueError):
 
 @dataclass(frozen=True)
 class Filters:
+    """The period and the group of children chosen (in the address, the filter bar or as CLI flags)."""
+
     period: str | None = None           # '2021-22' or '2021-22 Q4'
-    date_from: date | None = None
-    date_to: date | None = None
     by_quarter: bool = False
     yjs: str | None = None
     locality: str | None = None
@@ -36,37 +45,108 @@ class Filters:
     age_band: str | None = None
     disposal_type: str | None = None
     programme: str | None = None
-    region: str | None = None           # areas only
-    level: str = "yjs"                  # areas: yjs | region | national
+    #: The command line's free date range (never from the address: see ``from_text``).
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def chosen(self) -> dict[str, object]:
+        """The filters set away from their defaults."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
+
+
+#: The filters people choose, in the order the address and the filter bar give them. Periods on the
+#: web are financial years and quarters only: free date ranges (the CLI's --from/--to) could be
+#: differenced day by day to reveal small counts.
+FIELDS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type",
+          "programme")
+#: Filters that pick out a group of children or a part of the area: a drill-down.
+GROUP_FILTERS = ("locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")
+PERIOD_FILTERS = ("period", "date_from", "date_to", "by_quarter")
+TRUE_WORDS = ("1", "true", "yes")
+
+
+def from_text(values: Mapping[str, str]) -> Filters:
+    """Filters from text values keyed by field (the address's, or the CLI's flags); unknown keys are
+    not filters (a page's own settings share the address) and are left alone."""
+    chosen: dict[str, object] = {}
+    for key in FIELDS:
+        value = values.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            raise InvalidFilter(f"{key.replace('_', ' ')} must be text")
+        chosen[key] = value.lower() in TRUE_WORDS if key == "by_quarter" else value
+    return Filters(**chosen)
+
+
+def to_text(filters: Filters) -> dict[str, str]:
+    """The address's values for ``filters`` (only those chosen), in FIELDS order."""
+    out = {}
+    for key in FIELDS:
+        value = getattr(filters, key)
+        if value:
+            out[key] = "1" if value is True else str(value)
+    return out
+
+
+def flag(field: str) -> str:
+    """The command line's option for a filter: by_quarter -> --by-quarter."""
+    return "--" + field.replace("_", "-")
+
+
+def to_flags(filters: Filters) -> list[str]:
+    """``filters`` as the command line's options (``--yjs=VALUE``, so no value reads as an option)."""
+    chosen = to_text(filters)
+    return [f"{flag(key)}={value}" for key, value in chosen.items() if key != "by_quarter"] + \
+        (["--by-quarter"] if "by_quarter" in chosen else [])
+
+
+def parse_query(search: str | None, known: tuple[str, ...] = FIELDS) -> dict[str, str]:
+    """The ``known`` keys of a query string ('?period=2021-22&yjs=...'); a key given twice or a value
+    too long is an error. Read once where a request comes in."""
+    if search is not None and not isinstance(search, str):
+        raise InvalidFilter("the address is not valid")
+    values = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    chosen = {}
+    for key in known:
+        if key in values:
+            if len(values[key]) > 1 or len(values[key][0]) > MAX_VALUE_LENGTH:
+                raise InvalidFilter(f"the address gives '{key}' more than once or too long")
+            chosen[key] = values[key][0]
+    return chosen
+
+
+def query_string(values: Mapping[str, str | None], order: tuple[str, ...] = FIELDS) -> str:
+    """'?key=value&...' for the chosen values, in ``order``; '' when nothing is chosen."""
+    pairs = [(k, values[k]) for k in order if values.get(k)]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """What a page or command asks of one measure, beyond the filters; each measure says which it takes."""
+
     by: str = "ethnicity_group"         # disproportionality: ethnicity_group | sex | age_band
     base: str = "population"            # disproportionality: population | previous
     reference: str | None = None        # disproportionality: defaults per `by`
     combine: bool = False               # fte: all services as one row (the overview's headline)
-    breakdown: str = "locality,referral_source,age"   # referrals: the columns to split by; others read 'All';
-                                                      # disposals: 'tier' for tier totals
-    services: tuple[str, ...] | None = None   # set by access.Viewer only: the services the viewer may see
+    breakdown: str = "locality,referral_source,age"   # referrals: the columns to split by (others read
+                                                      # 'All'); disposals: 'tier' for tier totals
+    region: str | None = None           # areas
+    level: str = "yjs"                  # areas: yjs | region | national
 
     def chosen(self) -> dict[str, object]:
-        """The filters set away from their defaults (the viewer's services are not a choice)."""
-        defaults = Filters()
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name != "services" and getattr(self, f.name) != getattr(defaults, f.name)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
 
-COHORT_FILTERS = ("yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")
-PERIOD_FILTERS = ("period", "date_from", "date_to", "by_quarter")
+def measure_settings(values: Mapping[str, object]) -> MeasureSettings:
+    """MeasureSettings from keyword values; a name no measure takes is an error, not ignored."""
+    known = {f.name for f in fields(MeasureSettings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidFilter(f"unknown setting {', '.join(unknown)}; valid settings: {', '.join(sorted(known))}")
+    return MeasureSettings(**{k: v for k, v in values.items() if v is not None})
 
-#: Which filters each measure honours; any other filter chosen is reported as not applying.
-APPLIES = {
-    "fte": {*PERIOD_FILTERS, "yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "combine"},
-    "disposals": {*PERIOD_FILTERS, *COHORT_FILTERS, "breakdown"},
-    "referrals": {*PERIOD_FILTERS, *COHORT_FILTERS, "breakdown"},
-    "disproportionality": {"period", "date_from", "date_to", "yjs", "locality", "sex", "ethnicity_group",
-                           "age_band", "by", "base", "reference"},
-    "programme-reoffending": {*PERIOD_FILTERS, *COHORT_FILTERS},
-    "reoffending-curve": {*PERIOD_FILTERS, *COHORT_FILTERS},
-    "areas": {"period", "date_from", "date_to", "yjs", "region", "level"},
-}
 
 DEFAULT_REFERENCE = {"ethnicity_group": config.REFERENCE_GROUP, "sex": "female", "age_band": "10-14"}
 GROUPS = {"ethnicity_group": config.ETHNICITY_GROUPS, "sex": config.SEXES, "age_band": config.AGE_BANDS}
@@ -93,6 +173,8 @@ def parse_period(text: str) -> tuple[date, date, bool]:
     if not year or (int(year.group(1)) + 1) % 100 != int(year.group(2)):
         raise InvalidFilter(f"period '{text}' is not a financial year like 2021-22 or a quarter like 2021-22 Q4")
     start_year = int(year.group(1))
+    if not EARLIEST_YEAR <= start_year < LATEST_YEAR:
+        raise InvalidFilter(f"period '{text}' is out of range ({EARLIEST_YEAR} to {LATEST_YEAR})")
     if not quarter:
         return date(start_year, 4, 1), date(start_year + 1, 3, 31), False
     q = int(quarter.group(2))
@@ -103,7 +185,7 @@ def parse_period(text: str) -> tuple[date, date, bool]:
     return date(first_year, first_month, 1), date.fromordinal(next_month.toordinal() - 1), True
 
 
-def _pick(name: str, value: str | None, choices, label: str | None = None) -> str | None:
+def pick(name: str, value: str | None, choices, label: str | None = None) -> str | None:
     """The canonical spelling of ``value`` among ``choices`` (case-insensitive), or InvalidFilter."""
     if value is None or value == "":
         return None
@@ -119,54 +201,59 @@ def _pick(name: str, value: str | None, choices, label: str | None = None) -> st
 
 @dataclass(frozen=True)
 class Resolved:
-    """Validated filters plus the dates and period labels a measure groups by."""
+    """Validated filters and settings plus the dates and period labels a measure groups by."""
 
     filters: Filters
+    settings: MeasureSettings
     start: date
     end: date
     by_quarter: bool
     periods: tuple[tuple[int, int | None], ...]   # (financial year start, quarter or None), in order
     ignored: tuple[str, ...]
+    #: The services the viewer may see (None: every one); a measure limits its rows to them.
+    services: tuple[str, ...] | None = None
 
     def labels(self) -> list[str]:
         return [period_label(y, q) for y, q in self.periods]
 
 
-def resolve(filters: Filters, metric: str, options: dict, default_period: str = "all") -> Resolved:
-    """Check every filter against ``options`` (from metrics.filter_options) and fix the period.
+def resolve(filters: Filters, applies: frozenset[str], options: dict, *, settings: MeasureSettings = MeasureSettings(),
+            takes: frozenset[str] = frozenset(), published: bool = False, default_period: str = "all",
+            services: tuple[str, ...] | None = None) -> Resolved:
+    """Check every filter and setting against ``options`` (from metrics.filter_options) and fix the period.
 
+    ``applies``: the filters the measure honours (any other chosen is reported as ignored); ``takes``:
+    the settings it takes (checked here).
+    ``published``: the measure reads the published tables (their services, regions and years).
     ``default_period`` is 'all' (every financial year in the data) or 'latest' (the latest complete
     financial year, for measures that pool one window)."""
-    applies = APPLIES[metric]
-    chosen = filters.chosen()
-    ignored = tuple(name for name in chosen if name not in applies)
-    f = filters
-    if metric == "areas":
-        f = replace(f, yjs=_pick("yjs", f.yjs, options["published_yjs"], "YJS"),
-                    region=_pick("region", f.region, options["regions"]),
-                    level=_pick("level", f.level, ("yjs", "region", "national")))
+    ignored = tuple(name for name in filters.chosen() if name not in applies)
+    f, s = filters, settings
+    if published:
+        f = replace(f, yjs=pick("yjs", f.yjs, options["published_yjs"], "YJS"))
+        s = replace(s, region=pick("region", s.region, options["regions"]),
+                    level=pick("level", s.level, ("yjs", "region", "national")))
         years = options["published_years"]
     else:
         f = replace(
             f,
-            yjs=_pick("yjs", f.yjs, options["yjs"], "YJS"),
-            sex=_pick("sex", f.sex, config.SEXES),
-            ethnicity_group=_pick("ethnicity_group", f.ethnicity_group, config.ETHNICITY_GROUPS, "ethnicity group"),
-            age_band=_pick("age_band", f.age_band, config.AGE_BANDS, "age band"),
-            disposal_type=_pick("disposal_type", f.disposal_type, config.DISPOSAL_TYPES, "disposal type"),
-            programme=_pick("programme", f.programme, options["programmes"]),
-            by=_pick("by", f.by, tuple(GROUPS)),
-            base=_pick("base", f.base, ("population", "previous")),
+            yjs=pick("yjs", f.yjs, options["yjs"], "YJS"),
+            sex=pick("sex", f.sex, config.SEXES),
+            ethnicity_group=pick("ethnicity_group", f.ethnicity_group, config.ETHNICITY_GROUPS, "ethnicity group"),
+            age_band=pick("age_band", f.age_band, config.AGE_BANDS, "age band"),
+            disposal_type=pick("disposal_type", f.disposal_type, config.DISPOSAL_TYPES, "disposal type"),
+            programme=pick("programme", f.programme, options["programmes"]),
         )
         localities = options["localities"].get(f.yjs) if f.yjs else options["all_localities"]
-        f = replace(f, locality=_pick("locality", f.locality, localities or ()))
-        if metric == "disproportionality":
-            groups = [g for g in GROUPS[f.by] if g != "Unknown"]
-            reference = _pick("reference", f.reference or DEFAULT_REFERENCE[f.by], groups, "reference group")
-            f = replace(f, reference=reference)
+        f = replace(f, locality=pick("locality", f.locality, localities or ()))
+        if "by" in takes:
+            by = pick("by", s.by, tuple(GROUPS))
+            groups = [g for g in GROUPS[by] if g != "Unknown"]
+            s = replace(s, by=by, base=pick("base", s.base, ("population", "previous")),
+                        reference=pick("reference", s.reference or DEFAULT_REFERENCE[by], groups, "reference group"))
         years = options["years"]
     start, end, by_quarter = _period_dates(f, years, options.get("latest_complete_year"), default_period)
-    if metric == "areas" and by_quarter:
+    if published and by_quarter:
         raise InvalidFilter("the published tables are by financial year only; choose a year like 2021-22")
     by_quarter = by_quarter or (f.by_quarter and "by_quarter" in applies)
     first, last = financial_year_of(start), financial_year_of(end)
@@ -175,7 +262,7 @@ def resolve(filters: Filters, metric: str, options: dict, default_period: str = 
                         if _quarter_overlaps(y, q, start, end))
     else:
         periods = tuple((y, None) for y in range(first, last + 1))
-    return Resolved(f, start, end, by_quarter, periods, ignored)
+    return Resolved(f, s, start, end, by_quarter, periods, ignored, services)
 
 
 def _quarter_overlaps(year: int, quarter: int, start: date, end: date) -> bool:
@@ -210,6 +297,9 @@ def _period_dates(f: Filters, years: list[int], latest_complete: int | None,
     return date(years[0], 4, 1), date(years[-1] + 1, 3, 31), False
 
 
+SEX_WORDS = {"male": "boys", "female": "girls", "unknown": "sex not recorded"}
+
+
 def describe(resolved: Resolved) -> str:
     """The filters in plain words: '2021-22, Northvale (West), girls, Black children, aged 15-17'."""
     f = resolved.filters
@@ -225,10 +315,10 @@ def describe(resolved: Resolved) -> str:
         parts.append(f.yjs + (f" ({f.locality})" if f.locality else ""))
     elif f.locality:
         parts.append(f.locality)
-    if f.region:
-        parts.append(f.region)
+    if resolved.settings.region:
+        parts.append(resolved.settings.region)
     if f.sex:
-        parts.append({"male": "boys", "female": "girls", "unknown": "sex not recorded"}[f.sex])
+        parts.append(SEX_WORDS[f.sex])
     if f.ethnicity_group:
         parts.append(f"{f.ethnicity_group} children" if f.ethnicity_group != "Unknown" else "ethnicity not recorded")
     if f.age_band:

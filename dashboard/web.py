@@ -2,6 +2,8 @@
 
 - Every request passes ``_admit``: a signed-in user, or the demonstration database opened from this
   machine, or nothing (a page load goes to the sign-in page, anything else gets 401).
+- Every request reads one snapshot of the database (``g.db``), opened here and closed when the
+  request ends, so every card of an answer comes from the same version.
 - Sessions are Flask's signed cookies: HttpOnly, SameSite=Lax, Secure (unless
   ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing), 8 hours. A session names its user and the
   user's password stamp, so removing a user or changing a password ends their sessions.
@@ -20,15 +22,13 @@ import ipaddress
 import logging
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import flask
-from dash import Dash, get_app
+from dash import Dash
 from flask import g, redirect, render_template_string, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
@@ -39,8 +39,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from . import accounts, config
 from .access import DEMO_VISITOR, NOBODY, Viewer, is_demo, viewer_for
-from .db import DatabaseUnavailable
-from .state import database
+from .db import Database, DatabaseUnavailable
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 SIGN_IN, SIGN_OUT = "/sign-in", "/sign-out"
@@ -48,28 +48,42 @@ SIGN_IN, SIGN_OUT = "/sign-in", "/sign-out"
 OPEN_PREFIXES = ("/assets/", "/_favicon.ico")
 CALLBACK_PATH = "/_dash-update-component"
 MAX_REQUEST_BYTES = 1_000_000
-SIGN_IN_LIMIT = os.environ.get("DASHBOARD_SIGN_IN_LIMIT", "5 per minute")
 UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
+#: Sign-in attempts, counted in the store the settings name (RATELIMIT_STORAGE_URI, set per app).
+limiter = Limiter(get_remote_address, default_limits=[])
 
-limiter = Limiter(get_remote_address, storage_uri=os.environ.get("DASHBOARD_RATELIMIT_STORAGE", "memory://"),
-                  default_limits=[])
+
+@dataclass(frozen=True)
+class Served:
+    """What one app serves: its settings and its database (kept on the app, not in a module)."""
+
+    settings: Settings
+    db: Database
 
 
-def secure(app: Dash) -> None:
-    """Put sign-in, CSRF, rate limits, headers and error pages around ``app``."""
+def served() -> Served:
+    """The settings and database of the app handling this request."""
+    return flask.current_app.extensions["dashboard"]
+
+
+def secure(app: Dash, settings: Settings, db: Database) -> None:
+    """Put sign-in, CSRF, rate limits, headers and error pages around ``app``, serving ``db``."""
     server = app.server
+    server.extensions["dashboard"] = Served(settings, db)
     server.config.update(
-        SECRET_KEY=session_secret(), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=os.environ.get("DASHBOARD_COOKIE_SECURE", "1") != "0",
+        SECRET_KEY=session_secret(settings), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+        WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage)
     server.session_interface = _SessionCookies()
     CSRFProtect(server)
     limiter.init_app(server)
     # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
     server.before_request_funcs.setdefault(None, []).insert(0, _admit)
+    server.teardown_request(_close_snapshot)
     server.before_request(lambda: _check_callback_request(app))
-    server.add_url_rule(SIGN_IN, "sign_in", limiter.limit(SIGN_IN_LIMIT, methods=["POST"])(sign_in),
+    server.add_url_rule(SIGN_IN, "sign_in", limiter.limit(settings.sign_in_limit, methods=["POST"])(sign_in),
                         methods=["GET", "POST"])
     server.add_url_rule(SIGN_OUT, "sign_out", sign_out, methods=["POST"])
     server.register_error_handler(HTTPException, _plain_error)
@@ -102,11 +116,11 @@ def _cookies_secure(app) -> bool:
     return app.config["SESSION_COOKIE_SECURE"] and (request.is_secure or not _is_loopback(request.remote_addr))
 
 
-def session_secret() -> str:
+def session_secret(settings: Settings) -> str:
     """``DASHBOARD_SECRET_KEY``, else a random key kept beside the data (one for every worker)."""
-    if os.environ.get("DASHBOARD_SECRET_KEY"):
-        return os.environ["DASHBOARD_SECRET_KEY"]
-    path = Path(os.environ.get("DASHBOARD_SECRET_FILE", config.DATA_DIR / ".session-secret"))
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.secret_file)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         draft = path.with_name(f"{path.name}.{os.getpid()}")
@@ -121,31 +135,13 @@ def session_secret() -> str:
     return path.read_text().strip()
 
 
-_acting: ContextVar[Viewer | None] = ContextVar("acting_viewer", default=None)
-
-
-@contextmanager
-def acting_as(viewer: Viewer) -> Iterator[None]:
-    """Work done away from a web request (the board pack) sees what ``viewer`` may see."""
-    token = _acting.set(viewer)
-    try:
-        yield
-    finally:
-        _acting.reset(token)
-
-
-def current_viewer() -> Viewer:
-    """Who is asking: as ``acting_as`` says, else as ``_admit`` found them for this request; nobody (who
-    sees nothing) otherwise, or on the open paths (Dash builds its layout on a worker's first request)."""
-    acting = _acting.get()
-    if acting is not None:
-        return acting
-    if not flask.has_request_context():
-        return NOBODY
+def request_viewer() -> Viewer:
+    """Who is asking, as ``_admit`` found them for this request (resolved once, at the edge); nobody
+    (who sees nothing) on the open paths."""
     return getattr(g, "viewer", None) or NOBODY
 
 
-def viewer_of(session_data, remote_addr: str | None, db) -> Viewer | None:
+def viewer_of(session_data, remote_addr: str | None, db, open_demo: bool = True) -> Viewer | None:
     """Who a session belongs to (None if no one, or an account since removed or given a new password),
     or the demo visitor for the demonstration database opened from this computer."""
     name, stamp = session_data.get("user"), session_data.get("stamp")
@@ -154,7 +150,7 @@ def viewer_of(session_data, remote_addr: str | None, db) -> Viewer | None:
         if user is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, user.session_stamp):
             return None
         return viewer_for(user, db)
-    if is_demo(db) and _is_loopback(remote_addr) and os.environ.get("DASHBOARD_OPEN_DEMO", "1") != "0":
+    if open_demo and is_demo(db) and _is_loopback(remote_addr):
         return DEMO_VISITOR
     return None
 
@@ -162,7 +158,7 @@ def viewer_of(session_data, remote_addr: str | None, db) -> Viewer | None:
 def session_user(cookies: dict) -> str | None:
     """The account named by a request's signed session cookie, for work done after the request (the
     board pack's background job). The request itself has passed ``_admit``, so the session was valid."""
-    server = get_app().server
+    server = flask.current_app
     raw = cookies.get(server.config["SESSION_COOKIE_NAME"])
     try:
         data = server.session_interface.get_signing_serializer(server).loads(
@@ -180,11 +176,15 @@ def _is_loopback(address: str | None) -> bool:
 
 
 def _admit():
-    """Find the viewer, or turn the request away."""
+    """Open this request's snapshot of the database, find the viewer, or turn the request away."""
     if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES) or g.get("setting_up"):
         return None
+    app = served()
     try:
-        g.viewer = viewer_of(session, request.remote_addr, database())
+        snapshot = app.db.snapshot()
+        g.db = snapshot.__enter__()
+        g.db_snapshot = snapshot
+        g.viewer = viewer_of(session, request.remote_addr, g.db, app.settings.open_demo)
     except DatabaseUnavailable as exc:
         log.error("database unavailable: %s", exc)
         return _message_response(503, UNAVAILABLE)
@@ -197,6 +197,14 @@ def _admit():
     return _message_response(401, "Please sign in.")
 
 
+def _close_snapshot(error=None) -> None:
+    """The request's snapshot ends with it (ingest's old file is closed once no request reads it)."""
+    snapshot = g.pop("db_snapshot", None)
+    if snapshot is not None:
+        g.pop("db", None)
+        snapshot.__exit__(None, None, None)
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never '//elsewhere' or a full URL (no open redirect)."""
     target = (target or "/").rstrip("?")
@@ -207,7 +215,7 @@ def sign_in():
     error = None
     if request.method == "POST":
         try:
-            user = accounts.authenticate(database(), request.form.get("username", ""),
+            user = accounts.authenticate(served().db, request.form.get("username", ""),
                                          request.form.get("password", ""))
         except DatabaseUnavailable:
             return _message_response(503, UNAVAILABLE)

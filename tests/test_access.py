@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard import accounts
-from dashboard.access import EVERYONE, AccessDenied, Viewer, viewer_for
+from dashboard.access import EVERYONE, AccessDenied, Scope, viewer_for
 from dashboard.db import Database
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute, filter_options
@@ -38,10 +38,9 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 @pytest.mark.parametrize("metric,settings", MEASURES)
 def test_a_manager_gets_exactly_their_service(demo, metric, settings):
     service = filter_options(demo)["yjs"][0]
-    manager = Viewer("m", "manager", (service,))
-    theirs = compute(demo, metric, Filters(**settings), viewer=manager)
-    chosen = compute(demo, metric, Filters(yjs=service, **settings), viewer=EVERYONE)
-    everyone = compute(demo, metric, Filters(**settings), viewer=EVERYONE)
+    theirs = compute(demo, metric, Filters(**settings), scope=Scope((service,)))
+    chosen = compute(demo, metric, Filters(yjs=service, **settings), scope=EVERYONE.scope)
+    everyone = compute(demo, metric, Filters(**settings), scope=EVERYONE.scope)
     _same(theirs.table, chosen.table)
     _same(theirs.withheld, chosen.withheld)
     if "yjs" in theirs.table:
@@ -53,46 +52,46 @@ def test_a_manager_gets_exactly_their_service(demo, metric, settings):
 def test_no_one_gets_a_service_outside_their_scope(demo, metric, settings):
     mine, other = filter_options(demo)["yjs"][:2]
     with pytest.raises(InvalidFilter, match="unknown YJS") as refused:
-        compute(demo, metric, Filters(yjs=other, **settings), viewer=Viewer("m", "manager", (mine,)))
+        compute(demo, metric, Filters(yjs=other, **settings), scope=Scope((mine,)))
     assert other not in str(refused.value).split("valid choices:")[1]     # nor learns it exists
 
 
 def test_a_regional_lead_sees_their_services_side_by_side(demo):
     services = tuple(filter_options(demo)["yjs"][:2])
-    table = compute(demo, "fte", Filters(period="2023-24"), viewer=Viewer("r", "regional", services)).table
+    table = compute(demo, "fte", Filters(period="2023-24"), scope=Scope(services)).table
     assert sorted(table["yjs"]) == sorted(services)
-    every = compute(demo, "fte", Filters(period="2023-24"), viewer=EVERYONE).table.set_index("yjs")
+    every = compute(demo, "fte", Filters(period="2023-24"), scope=EVERYONE.scope).table.set_index("yjs")
     for row in table.itertuples():
         assert row.fte == every.loc[row.yjs, "fte"] or pd.isna(row.fte)
 
 
 def test_a_board_member_gets_no_drill_down_into_groups_of_children(demo):
     service = filter_options(demo)["yjs"][0]
-    board = Viewer("b", "board", (service,), drill_down=False)
-    assert not compute(demo, "fte", Filters(), viewer=board).table.empty
+    board = Scope((service,), drill_down=False)
+    assert not compute(demo, "fte", Filters(), scope=board).table.empty
     for name, value in [("sex", "female"), ("ethnicity_group", "Black"), ("age_band", "10-14"),
                         ("disposal_type", "REFERRAL_ORDER")]:
         with pytest.raises(AccessDenied, match="whole-service figures"):
-            compute(demo, "disposals", Filters(**{name: value}), viewer=board)
+            compute(demo, "disposals", Filters(**{name: value}), scope=board)
 
 
 def test_an_account_with_no_services_in_the_database_sees_nothing(demo):
     with pytest.raises(AccessDenied, match="no data for the services"):
-        compute(demo, "fte", Filters(), viewer=Viewer("x", "manager", ("Elsewhere",)))
+        compute(demo, "fte", Filters(), scope=Scope(("Elsewhere",)))
 
 
 def test_the_areas_measure_is_published_data_open_to_everyone(demo):
-    board = Viewer("b", "board", (filter_options(demo)["yjs"][0],), drill_down=False)
-    _same(compute(demo, "areas", Filters(period="2019-20"), viewer=board).table,
-          compute(demo, "areas", Filters(period="2019-20"), viewer=EVERYONE).table)
+    board = Scope((filter_options(demo)["yjs"][0],), drill_down=False)
+    _same(compute(demo, "areas", Filters(period="2019-20"), scope=board).table,
+          compute(demo, "areas", Filters(period="2019-20"), scope=EVERYONE.scope).table)
 
 
 def test_a_regional_account_covers_every_service_of_its_published_region(demo):
     user = accounts.User("r", "regional", ("Northvale",), "London")
     viewer = viewer_for(user, demo)
     london = set(demo.query("SELECT DISTINCT yjs FROM published_children WHERE region = 'London'")["yjs"])
-    assert len(london) > 20 and set(viewer.services) == london | {"Northvale"}
-    assert viewer_for(accounts.User("a", "admin"), demo).services is None
+    assert len(london) > 20 and set(viewer.scope.services) == london | {"Northvale"}
+    assert viewer_for(accounts.User("a", "admin"), demo).scope.services is None
 
 
 # -- accounts through the command line -----------------------------------------------------------

@@ -61,7 +61,7 @@ def _label(period: str, db) -> str:
 def test_the_pack_states_the_filters_the_date_and_the_suppression_rule(pack):
     text, db, service = pack
     flat = _flat(text)
-    assert f"Figures for: {compute(db, 'fte', Filters(yjs=service), viewer=EVERYONE).description}" in flat
+    assert f"Figures for: {compute(db, 'fte', Filters(yjs=service), scope=EVERYONE.scope).description}" in flat
     assert f"Data as at: {max(filter_options(db)['as_of'].values()):%-d %B %Y}" in flat
     assert "Counts from 1 to 4 are withheld and shown as c" in flat
     assert "Source: the service's case management extract" in flat
@@ -71,7 +71,7 @@ def test_the_pack_states_the_filters_the_date_and_the_suppression_rule(pack):
 
 def test_first_time_entrants_match_the_measure_with_withheld_cells_as_c(pack):
     text, db, service = pack
-    result = compute(db, "fte", Filters(yjs=service, combine=True), viewer=EVERYONE)
+    result = compute(db, "fte", Filters(yjs=service), combine=True, scope=EVERYONE.scope)
     columns = ["fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
     recent = result.table.tail(5)
     for index, row in recent.iterrows():
@@ -83,7 +83,7 @@ def test_first_time_entrants_match_the_measure_with_withheld_cells_as_c(pack):
 def test_the_reading_says_how_first_time_entrants_changed_on_last_year(pack):
     text, db, service = pack
     latest = filter_options(db)["latest_complete_year"]
-    by_year = compute(db, "fte", Filters(yjs=service, combine=True), viewer=EVERYONE).table.set_index("period")["fte"]
+    by_year = compute(db, "fte", Filters(yjs=service), combine=True, scope=EVERYONE.scope).table.set_index("period")["fte"]
     now, before = by_year[period_label(latest)], by_year[period_label(latest - 1)]
     change = round((now - before) / before * 100)
     verb = "rose" if change > 0 else "fell"
@@ -93,7 +93,7 @@ def test_the_reading_says_how_first_time_entrants_changed_on_last_year(pack):
 
 def test_disposals_match_the_measure(pack):
     text, db, service = pack
-    result = compute(db, "disposals", Filters(yjs=service), viewer=EVERYONE)
+    result = compute(db, "disposals", Filters(yjs=service), scope=EVERYONE.scope)
     periods = list(dict.fromkeys(result.table["period"]))[-5:]
     shown = result.table.assign(withheld=result.withheld["count"])
     checked = 0
@@ -110,7 +110,7 @@ def test_disposals_match_the_measure(pack):
 
 def test_significant_disproportionality_is_named(pack):
     text, db, service = pack
-    result = compute(db, "disproportionality", Filters(yjs=service), viewer=EVERYONE)
+    result = compute(db, "disproportionality", Filters(yjs=service), scope=EVERYONE.scope)
     table = result.table
     significant = table[table["significant"].fillna(False).astype(bool) & (table["rri"] > 1)]
     flat = _flat(text)
@@ -129,14 +129,16 @@ def test_a_filter_not_in_the_data_is_refused_before_any_pack_is_made(tmp_path, p
 
 
 def test_the_page_asks_for_the_pack_with_the_address_filters_as_options_and_nothing_else():
-    from dashboard.cli import board_pack_arguments
-    from dashboard.filters import InvalidFilter
-    assert board_pack_arguments("?period=2023-24&yjs=-o+%2Fetc%2Fpasswd&by_quarter=1&base=previous&x=1") == [
+    from dashboard.filters import InvalidFilter, from_text, parse_query, to_flags
+
+    def pack_arguments(search):
+        return to_flags(from_text(parse_query(search)))
+    assert pack_arguments("?period=2023-24&yjs=-o+%2Fetc%2Fpasswd&by_quarter=1&base=previous&x=1") == [
         "--period=2023-24", "--yjs=-o /etc/passwd", "--by-quarter"]
-    assert board_pack_arguments(None) == []
+    assert pack_arguments(None) == []
     for forged in ("?yjs=a&yjs=b", ["?yjs=a"], "?yjs=" + "x" * 5000):
         with pytest.raises(InvalidFilter):
-            board_pack_arguments(forged)
+            pack_arguments(forged)
 
 
 def test_a_pack_made_as_an_account_holds_only_what_that_account_may_see(tmp_path, pack):

@@ -18,7 +18,7 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 
-from dashboard.access import Viewer
+from dashboard.access import Scope
 from dashboard.cli import build_demo
 from dashboard.db import Database
 from dashboard.filters import Filters, period_label
@@ -44,7 +44,7 @@ def published(tmp_path_factory):
     build_demo(path, children=700, progress=lambda message: None)
     db = Database.open(path)
     options = filter_options(db)
-    board = Viewer("board", "board", (options["yjs"][0],), drill_down=False)
+    board = Scope((options["yjs"][0],), drill_down=False)
     years = [period_label(y) for y in options["years"][-3:]]
     periods = [None, *years, *[f"{y} Q{q}" for y in years for q in (1, 2, 3, 4)]]
     cells: dict = defaultdict(set)
@@ -52,9 +52,9 @@ def published(tmp_path_factory):
     for label, metric, settings, keys, columns in VIEWS:
         for period in periods:
             for by_quarter in (False, True):
-                result = compute(db, metric, Filters(period=period, by_quarter=by_quarter, **settings), viewer=board)
-                raw = compute(db, metric, Filters(period=period, by_quarter=by_quarter, **settings),
-                              viewer=board, suppressed=False).table
+                result = compute(db, metric, Filters(period=period, by_quarter=by_quarter), scope=board, **settings)
+                raw = compute(db, metric, Filters(period=period, by_quarter=by_quarter), scope=board,
+                              suppressed=False, **settings).table
                 true_small += int(raw[[c for c in columns if c in ("fte", "count")]].isin([1, 2, 3, 4]).sum().sum())
                 when = "cohort" if "cohort" in result.table else "period"
                 for i, row in result.table.iterrows():

@@ -2,8 +2,9 @@
 the same numbers (withheld cells shown as c), a CSV of exactly what is shown, PNG and SVG images of the
 chart, and the source.
 
-A page lays out ``chart_card(card_id, title)`` and fills it from its callback with
-``card_outputs(card_id)`` and ``card_values(chart)`` (or ``card_error(...)``: a plain message and no data).
+A page lays out ``chart_card(spec)`` for each of its views.CardSpec and fills them from its callback
+with ``card_outputs(card_id)`` and ``card_values(card, figure)`` (or ``card_error(...)``: a plain
+message and no data). ``register`` adds the callbacks every card shares to an app.
 """
 
 from __future__ import annotations
@@ -13,31 +14,28 @@ import re
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import MATCH, Input, Output, State, callback, dcc, html
+from dash import MATCH, Dash, Input, Output, State, dcc, html
 
-from .. import config
 from ..figures.theme import empty_figure
-from ..metrics import MeasureResult
+from ..views import Card, CardSpec, subtitle
+from ..views.texts import words
 from .ids import card
 
-YJB_SOURCE = ("Source: the service's case management extract, as at {as_of}. "
-              "Counts of 1 to 4 are withheld (c), with any other cell that would reveal them.")
-PUBLISHED_SOURCE = ("Source: Youth Justice Board for England and Wales, Youth Justice Statistics; ONS population "
-                    "estimates. Contains public sector information licensed under the Open Government Licence v3.0.")
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 
-def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
+def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
+    card_id = spec.id
     return dbc.Card([
-        dbc.CardHeader([html.H2(title, className="card-title h4", id=card("title", card_id)),
+        dbc.CardHeader([html.H2(spec.title, className="card-title h4", id=card("title", card_id)),
                         html.P(id=card("subtitle", card_id), className="card-subtitle")]),
         dbc.CardBody([
             extra_controls or html.Div(),
             dcc.Loading(html.Div([
                 html.Div(id=card("status", card_id), role="status"),
                 html.Figure([
-                    dcc.Graph(id=card("graph", card_id), figure=empty_figure(), config={
-                        "displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
-                        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}),
+                    dcc.Graph(id=card("graph", card_id), figure=empty_figure(), config=GRAPH_CONFIG),
                     html.Figcaption(id=caption_id(card_id), className="visually-hidden"),
                 ], id=card("figure", card_id), className="chart-figure"),
             ]), type="default", delay_show=300),
@@ -50,7 +48,6 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
                                     className="ag-theme-alpine chart-table"),
                          id=card("table", card_id), is_open=False),
             dcc.Store(id=card("filename", card_id)),
-            dcc.Store(id=card("made-by", card_id)),
             dcc.Download(id=card("download", card_id)),
             dcc.Download(id=card("image", card_id)),
         ]),
@@ -58,18 +55,20 @@ def chart_card(card_id: str, title: str, *, extra_controls=None) -> dbc.Card:
             dbc.Button("Show table", id=card("toggle", card_id), color="secondary", outline=True, size="sm",
                        className="me-2", n_clicks=0),
             *[dbc.Button(f"Download {kind.upper()}", id=card(kind, card_id), color="secondary", outline=True,
-                         size="sm", className="me-2", n_clicks=0, title=f"Download this chart's {words}")
-              for kind, words in (("csv", "table as CSV"), ("png", "image as PNG"), ("svg", "image as SVG"))],
+                         size="sm", className="me-2", n_clicks=0, title=f"Download this chart's {described}")
+              for kind, described in (("csv", "table as CSV"), ("png", "image as PNG"), ("svg", "image as SVG"))],
             html.Small(id=card("source", card_id), className="card-source d-block mt-2"),
         ]),
     ], className="chart-card mb-4", id=f"card-{card_id}")
 
 
+CARD_PARTS = (("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
+              ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("filename", "data"),
+              ("source", "children"))
+
+
 def card_outputs(card_id: str) -> list[Output]:
-    parts = [("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
-             ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("filename", "data"),
-             ("made-by", "data"), ("source", "children")]
-    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in parts]
+    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in CARD_PARTS]
 
 
 def caption_id(card_id: str) -> str:
@@ -78,62 +77,34 @@ def caption_id(card_id: str) -> str:
     return f"caption-{card_id}"
 
 
-def shown_table(result: MeasureResult, columns: list[str] | None = None) -> pd.DataFrame:
-    """The result's table as people read it: withheld cells as c, rates rounded."""
-    columns = columns or list(result.table.columns)
-    shown = result.table[columns].astype(object).where(result.table[columns].notna(), "")
-    for column in columns:
-        if pd.api.types.is_float_dtype(result.table[column]):
-            shown[column] = result.table[column].round(3).astype(object).where(result.table[column].notna(), "")
-        shown.loc[result.withheld[column], column] = config.SUPPRESSED_MARK
-    return shown
-
-
-def subtitle(result: MeasureResult) -> str:
-    """The filters applied, in words, and any chosen filter the measure does not use."""
-    return result.description + (f". Not used here: {', '.join(_words(f) for f in result.ignored)}"
-                                 if result.ignored else "")
-
-
-def card_values(chart) -> tuple:
-    """Everything a card shows, from one ``pages._charts.Chart``; ``made-by`` lets the image download
-    rebuild the same chart on the server."""
-    result, made_by = chart.result, {"page": chart.page, "settings": chart.settings}
-    table = shown_table(result, chart.columns)
+def card_values(rendered: Card, figure) -> tuple:
+    """Everything a card shows, in ``card_outputs`` order, from a rendered card and its figure."""
+    result = rendered.result
+    table = rendered.table()
     if table.empty:
-        return (empty_figure(), subtitle(result), chart.empty_message,
-                dbc.Alert(chart.empty_message, color="light"), True, [], [], None, None, chart.source)
+        return (empty_figure(), subtitle(result), rendered.spec.empty,
+                dbc.Alert(rendered.spec.empty, color="light"), True, [], [], None, rendered.source)
     # No type inference: a withheld "c" must read as c, not "Invalid Number".
-    column_defs = [{"field": c, "headerName": _words(c).capitalize(), "cellDataType": False} for c in table.columns]
-    rows = table.to_dict("records")
-    return (chart.figure, subtitle(result), chart.caption, None, False, rows, column_defs, chart.filename, made_by,
-            chart.source)
+    column_defs = [{"field": c, "headerName": words(c).capitalize(), "cellDataType": False} for c in table.columns]
+    return (figure, subtitle(result), rendered.caption, None, False, table.to_dict("records"), column_defs,
+            rendered.filename, rendered.source)
 
 
 def card_error(message: str) -> tuple:
     """A plain message and no data (bad filters, forged values, database trouble)."""
-    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, None, "")
-
-
-def _words(name: str) -> str:
-    return name.replace("_", " ")
+    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "")
 
 
 def safe_filename(text: str, extension: str = "csv") -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-").lower()[:80] + "." + extension
 
 
-@callback(Output(card("table", MATCH), "is_open"), Output(card("toggle", MATCH), "children"),
-          Input(card("toggle", MATCH), "n_clicks"), prevent_initial_call=True)
 def toggle_table(clicks):
     """Show or hide the table of the chart's numbers."""
     is_open = bool(isinstance(clicks, int) and clicks % 2 == 1)
     return is_open, "Hide table" if is_open else "Show table"
 
 
-@callback(Output(card("download", MATCH), "data"), Input(card("csv", MATCH), "n_clicks"),
-          State(card("grid", MATCH), "rowData"), State(card("grid", MATCH), "columnDefs"),
-          State(card("filename", MATCH), "data"), prevent_initial_call=True)
 def download_csv(clicks, rows, columns, filename):
     """Exactly the table on screen (withheld cells as c), as CSV. It holds what the browser already has,
     so a forged request can only get back what it sent."""
@@ -142,3 +113,12 @@ def download_csv(clicks, rows, columns, filename):
     fields = [c.get("field") for c in columns if isinstance(c, dict)]
     frame = pd.DataFrame(rows).reindex(columns=fields)
     return dcc.send_data_frame(frame.to_csv, safe_filename(str(filename or "data")), index=False)
+
+
+def register(app: Dash) -> None:
+    """The callbacks every chart card shares (one each, for every card, by pattern-matching ids)."""
+    app.callback(Output(card("table", MATCH), "is_open"), Output(card("toggle", MATCH), "children"),
+                 Input(card("toggle", MATCH), "n_clicks"), prevent_initial_call=True)(toggle_table)
+    app.callback(Output(card("download", MATCH), "data"), Input(card("csv", MATCH), "n_clicks"),
+                 State(card("grid", MATCH), "rowData"), State(card("grid", MATCH), "columnDefs"),
+                 State(card("filename", MATCH), "data"), prevent_initial_call=True)(download_csv)

@@ -1,9 +1,16 @@
-"""Component ids shared across pages (each page keeps its own ids in its module)."""
+"""Component ids shared across pages."""
+
+import json
+
+from ..filters import FIELDS
 
 URL = "url"
 LINK_PROBLEM = "link-problem"
-FILTER_FIELDS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band",
-                 "disposal_type", "programme")
+NAV_LINK = "nav-link"
+KPIS = "page-kpis"
+#: The filter bar's controls: one per filter, in the address's order.
+FILTER_FIELDS = FIELDS
+PAGE_SETTING = "page-setting"
 
 
 def filter_control(field: str) -> str:
@@ -15,4 +22,11 @@ def card(part: str, card_id: str) -> dict:
     return {"type": f"card-{part}", "card": card_id}
 
 
-NAV_LINK = "nav-link"
+def page_setting(key) -> dict:
+    """A page's own control (e.g. "Compare by"), kept in the address like the filters."""
+    return {"type": PAGE_SETTING, "key": key}
+
+
+def dom_id(component_id: dict) -> str:
+    """The id a pattern-matching component has in the page, as Dash writes it (for a label's ``for``)."""
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))

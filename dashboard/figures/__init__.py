@@ -1,6 +1,7 @@
 """Pure figure builders: a measure's table in (withheld cells already null), a plotly Figure out.
 
-No I/O and no shared state: every builder makes a new Figure, so they are tested as functions.
+``draw(chart, result)`` draws a card's chart spec (dashboard/views/charts.py) with the builder for its
+kind. No I/O and no shared state: every builder makes a new Figure, so they are tested as functions.
 Withheld values are null and so are never drawn or shown on hover; ``withheld=True`` adds the note.
 Figures are built from plain dicts (theme.figure), numbers as float arrays, which plotly sends as
 compact typed arrays: building and sending a chart takes about a millisecond.
@@ -8,10 +9,16 @@ compact typed arrays: building and sending a chart takes about a millisecond.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..config import BOUNDARIES_URL
+from ..views import charts
+from ..views.render import withheld as any_withheld
+from ..views.texts import words
 from .theme import GREY, HIGHLIGHT, OKABE_ITO, PLAIN, TIER_COLOURS, base_layout, colour_for, figure
 
 PERCENT = ".0%"
@@ -158,19 +165,17 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False) -> go.Fi
 
 
 RISK_DAYS = (0, 91, 182, 273, 365)
-#: More curves than this cannot be told apart: the chart shows the latest, the table has them all.
-MOST_CURVES = 4
 
 
-def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
+def survival_curve(table: pd.DataFrame, *, withheld: bool = False, most: int = 4) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
     numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
     three months are drawn only when nothing else is chosen."""
     traces, lines, notes = [], [], ["c = fewer than 5 children: withheld and not plotted"] if withheld else []
     followed = table[(table["day"] >= 91) & (table["at_risk"] > 0)]["cohort"].unique()
     cohorts = [c for c in dict.fromkeys(table["cohort"]) if c in followed] or list(dict.fromkeys(table["cohort"]))
-    if len(cohorts) > MOST_CURVES or len(cohorts) < table["cohort"].nunique():
-        cohorts = cohorts[-MOST_CURVES:]
+    if len(cohorts) > most or len(cohorts) < table["cohort"].nunique():
+        cohorts = cohorts[-most:]
         notes.append(f"The chart shows {', '.join(cohorts)}; the table has every year.")
     by_cohort = dict(tuple(table.groupby("cohort", sort=False)))
     for index, cohort in enumerate(cohorts):
@@ -240,3 +245,58 @@ def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
                     "hovertemplate": "%{x}: %{y:,.1f}<extra></extra>"}],
                   {"template": PLAIN, "height": 70, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
                    "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
+
+
+def mark_part_year(figure: go.Figure, part_year: str | None, as_of: date | None) -> go.Figure:
+    """Label the latest financial year 'part year' when the extract stops inside it, so a board
+    member does not read a quarter's figures as a fall over a whole year."""
+    if part_year:
+        figure.update_xaxes(labelalias={part_year: f"{part_year}<br>to {as_of:%-d %b}"}, tickangle=0, automargin=True)
+    return figure
+
+
+def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool) -> go.Figure:
+    data = table.assign(**{c: table[c].map(words).str.lower() for c in chart.as_words})
+    if chart.ranked:
+        data = data.sort_values(chart.y, ascending=False)
+    drawn = bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
+                 withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode)
+    if chart.row_height:
+        drawn.update_layout(height=max(400, chart.row_height * len(data)))
+    return drawn
+
+
+def draw(chart, result, *, part_year: str | None = None, as_of: date | None = None) -> go.Figure:
+    """The figure for a card's chart spec and measure result; ``part_year`` (with the extract's as_of
+    date) marks the latest year as a part year on charts across periods."""
+    table = result.table
+    over_time = lambda drawn: mark_part_year(drawn, part_year, as_of)
+    if isinstance(chart, charts.Lines):
+        return over_time(trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
+                                     withheld=any_withheld(result, chart.y)))
+    if isinstance(chart, charts.GroupedBars):
+        columns = [c for c, _ in chart.bars]
+        return over_time(grouped_bars(table, x=chart.x, bars=dict(chart.bars), y_title=chart.y_title,
+                                      withheld=any_withheld(result, *columns)))
+    if isinstance(chart, charts.StackedDisposals):
+        return over_time(stacked_disposals(table, share=chart.share, withheld=any_withheld(result, "count")))
+    if isinstance(chart, charts.Bars):
+        return _bars(chart, table, any_withheld(result, chart.y))
+    if isinstance(chart, charts.RelativeRates):
+        return relative_rates(table, reference=result.settings.reference, withheld=any_withheld(result, "rri"))
+    if isinstance(chart, charts.StageRates):
+        return stage_rates(table, withheld=any_withheld(result, "rate_per_1000"))
+    if isinstance(chart, charts.ReoffendingWindows):
+        return reoffending_windows(table, withheld=any_withheld(result, "rate"))
+    if isinstance(chart, charts.SurvivalCurve):
+        return survival_curve(table, withheld=any_withheld(result, "reoffended"), most=chart.most)
+    if isinstance(chart, charts.AreaMap):
+        return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
+    raise TypeError(f"no figure for {chart!r}")
+
+
+def draw_card(card) -> go.Figure:
+    """A rendered card's figure (views.Card): the part year is marked on the extract's charts."""
+    context = card.context
+    part_year = context.part_year if card.spec.source == "extract" else None
+    return draw(card.chart, card.result, part_year=part_year, as_of=context.as_of if part_year else None)

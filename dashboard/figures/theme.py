@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from ..views.texts import WITHHELD_NOTE
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 GREY = "#6F777B"
 TEXT = "#0B0C0C"
@@ -22,7 +24,6 @@ TIER_COLOURS = {"Prevention": "#56B4E9", "Diversion": "#009E73", "Pre-court": "#
                 "First-tier": "#0072B2", "Community": "#CC79A7", "Custody": "#D55E00"}
 GROUP_COLOURS = {**ETHNICITY_COLOURS, **SEX_COLOURS, **AGE_BAND_COLOURS}
 
-WITHHELD_NOTE = "c = fewer than 5 children: withheld to protect identities, and not plotted"
 
 
 def colour_for(name: str, index: int = 0) -> str:

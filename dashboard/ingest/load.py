@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ..config import SCHEMA_VERSION
-from ..db import duckdb_copy, is_server_url, postgres_dsn
+from ..storage import duckdb_copy, is_server_url, postgres_dsn
 from .derive import RECORD_TABLES, TABLES, derive
 from .extract import Progress, stage_extract
 from .public import PUBLIC_TABLES, load_public_tables

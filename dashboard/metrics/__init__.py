@@ -1,60 +1,46 @@
-"""The measures of ../shared/spec/metrics.md: one function each, shared by the CLI and the pages.
+"""The measures of ../shared/spec: one module each, found here by their ``MEASURES`` declarations.
 
-``compute(db, metric, filters, viewer=...)`` limits the filters to what the viewer may see (access.py),
-validates them against the data, runs the measure's SQL and applies suppression (unless
-``suppressed=False``, for the analysts' CLI only).
+``compute(db, metric, filters, scope=..., **settings)`` limits the filters to what the scope may see
+(access.py), validates them against the data, runs the measure's SQL and applies suppression (unless
+``suppressed=False``, for the analysts' CLI only). Results are remembered per database version.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 
-from .. import config, suppression
-from ..access import Viewer
-from ..db import Database
-from ..filters import Filters, InvalidFilter, describe, financial_year_of, resolve
-from .areas import areas
-from .common import MeasureResult
-from .disposals import disposals
-from .disproportionality import disproportionality
-from .first_time_entrants import first_time_entrants
-from .referrals import referrals
-from .reoffending import programme_reoffending, reoffending_curve
-
-MEASURES = {
-    "fte": first_time_entrants,
-    "disposals": disposals,
-    "referrals": referrals,
-    "disproportionality": disproportionality,
-    "programme-reoffending": programme_reoffending,
-    "reoffending-curve": reoffending_curve,
-    "areas": areas,
-}
-#: Measures that pool one window rather than splitting by year; their default is the latest full year.
-POOLED = {"disproportionality"}
-#: Measures split by quarter, suppressed against their yearly figures for the same period:
-#: (period column, row keys, cells, keys whose totals are shown too).
-QUARTERLY = {
-    "fte": ("period", ["yjs"], ["fte", "fte_knife_or_weapon", "rate_per_100000"], []),
-    "disposals": ("period", ["disposal_type", "tier"], ["count"], ["tier"]),
-    "referrals": ("period", ["locality", "referral_source", "age"], ["count"], []),
-    "programme-reoffending": ("cohort", ["window"], ["children_at_risk", "children_offended", "offences", "rate"], []),
-}
-#: Of those, the counts of events that simply add up over quarters: one quarter is cut from its year.
-#: (A reoffending cohort is the children whose first programme in the chosen period began then.)
-ADDITIVE = {"fte", "disposals", "referrals"}
-assert tuple(MEASURES) == config.METRICS
+from .. import suppression
+from ..access import Scope
+from ..filters import Filters, InvalidFilter, describe, financial_year_of, measure_settings, resolve
+from .common import Measure, MeasureResult
 
 
-def filter_options(db: Database) -> dict:
-    """Every valid filter value, from the data; cached until the database file changes."""
-    return db.memo("filter_options", lambda: _filter_options(db))
+def _discover() -> dict[str, Measure]:
+    """Every ``Measure`` declared in this package's modules, by name."""
+    found: dict[str, Measure] = {}
+    for module in pkgutil.iter_modules(__path__):
+        for measure in getattr(importlib.import_module(f"{__name__}.{module.name}"), "MEASURES", ()):
+            if measure.name in found:
+                raise RuntimeError(f"two measures are called {measure.name}")
+            found[measure.name] = measure
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
 
 
-def _filter_options(db: Database) -> dict:
+MEASURES = _discover()
+
+
+def filter_options(db) -> dict:
+    """Every valid filter value, from the data; worked out once per database version."""
+    with db.snapshot() as snap:
+        return snap.remember("filter_options", lambda: _filter_options(snap))
+
+
+def _filter_options(db) -> dict:
     services = db.query("SELECT yjs, as_of FROM extract_info ORDER BY yjs")
     localities = db.query("""
         SELECT DISTINCT yjs, locality FROM (
@@ -91,48 +77,89 @@ def _filter_options(db: Database) -> dict:
     }
 
 
-def service_areas(db: Database) -> pd.DataFrame:
+def service_areas(db) -> pd.DataFrame:
     """Which county or unitary authorities (April 2019 codes) each published YJS covers, for the map."""
-    return db.memo("service_areas", lambda: db.query("SELECT yjs, ctyua_code, ctyua_name FROM yjs_area"))
+    with db.snapshot() as snap:
+        return snap.remember("service_areas", lambda: snap.query("SELECT yjs, ctyua_code, ctyua_name FROM yjs_area"))
 
 
-def compute(db: Database, metric: str, filters: Filters | None = None, *, viewer: Viewer,
-            suppressed: bool = True) -> MeasureResult:
-    """One measure for the given filters, as ``viewer`` may see it; raises InvalidFilter for an
-    unknown metric or value, AccessDenied for a service or breakdown outside the viewer's view.
-
-    Results are remembered per loaded database, keyed by the whole Filters value once limited to the
-    viewer's view (every field, whatever is added to it) and ``suppressed``; they are shared, so
-    callers must not modify them."""
-    if metric not in MEASURES:
+def measure(metric: str) -> Measure:
+    """The measure called ``metric``; InvalidFilter naming the valid ones otherwise."""
+    if not isinstance(metric, str) or metric not in MEASURES:
         raise InvalidFilter(f"unknown metric '{metric}'; valid choices: {', '.join(MEASURES)}")
+    return MEASURES[metric]
+
+
+def validate(db, metric: str, filters: Filters, *, scope: Scope, **settings):
+    """The filters and settings resolved for ``metric`` as ``scope`` may see them, without running it:
+    InvalidFilter or AccessDenied as ``compute`` would raise (for checking a link once for a page)."""
+    found = measure(metric)
+    with db.snapshot() as snap:
+        options = filter_options(snap)
+        if not found.published:
+            filters, options = scope.check(filters, options)
+        return resolve(filters, found.filters, options, settings=measure_settings(settings), takes=found.settings,
+                       published=found.published, default_period=found.default_period)
+
+
+def compute(db, metric: str, filters: Filters | None = None, *, scope: Scope, suppressed: bool = True,
+            **settings) -> MeasureResult:
+    """One measure for the given filters and settings, as ``scope`` may see it; raises InvalidFilter
+    for an unknown metric, value or setting, AccessDenied for a service or breakdown outside the scope.
+
+    ``db`` is a database or one snapshot of it: the whole measure reads one version. Results are
+    remembered per version, keyed by everything that makes them (metric, filters once limited to the
+    scope, settings, scope, suppressed); they are shared, so callers must not modify them."""
+    found = measure(metric)
+    chosen = measure_settings(settings)
+    not_taken = sorted(set(chosen.chosen()) - found.settings)
+    if not_taken:
+        raise InvalidFilter(f"{', '.join(not_taken)} does not apply to {metric}")
     filters = filters or Filters()
-    # The published tables (areas) are open data, the same for everyone.
-    restricted, options = (filters, filter_options(db)) if metric == "areas" else \
-        viewer.restrict(filters, filter_options(db))
-    return db.remember(("measure", metric, restricted, suppressed),
-                       lambda: _compute(db, metric, restricted, options, viewer, suppressed))
+    with db.snapshot() as snap:
+        options = filter_options(snap)
+        # The published tables (areas) are open data, the same for everyone.
+        if not found.published:
+            filters, options = scope.check(filters, options)
+        key = ("measure", metric, filters, chosen, scope, suppressed)
+        return snap.remember(key, lambda: _compute(snap, found, filters, chosen, options, scope, suppressed))
 
 
-def _compute(db: Database, metric: str, filters: Filters, options: dict, viewer: Viewer,
+def _compute(db, found: Measure, filters: Filters, settings, options: dict, scope: Scope,
              suppressed: bool) -> MeasureResult:
-    resolved = resolve(filters, metric, options, default_period="latest" if metric in POOLED else "all")
+    services = None if found.published else scope.services
+    resolved = resolve(filters, found.filters, options, settings=settings, takes=found.settings,
+                       published=found.published, default_period=found.default_period, services=services)
     one_quarter = bool(filters.period) and " Q" in filters.period
-    if suppressed and one_quarter and metric in ADDITIVE:
+    nesting = found.quarters
+    again = dict(scope=scope, **resolved.settings.chosen())
+    if suppressed and one_quarter and nesting and nesting.additive:
         # One quarter is cut from its whole year by quarter, so it is withheld exactly as there.
-        year = compute(db, metric, replace(filters, period=filters.period[:7], by_quarter=True), viewer=viewer)
-        keep = (year.table[QUARTERLY[metric][0]] == filters.period).to_numpy()
-        return MeasureResult(metric, year.table[keep].reset_index(drop=True),
-                             year.withheld[keep].reset_index(drop=True), describe(resolved), resolved.ignored)
-    table, mask = MEASURES[metric](db, resolved, options)
+        year = compute(db, found.name, replace(filters, period=filters.period[:7], by_quarter=True), **again)
+        keep = (year.table[nesting.period] == filters.period).to_numpy()
+        return MeasureResult(found.name, year.table[keep].reset_index(drop=True),
+                             year.withheld[keep].reset_index(drop=True), describe(resolved), resolved.ignored,
+                             resolved.settings)
+    table, mask = found.run(db, resolved, options)
     if not suppressed:
         mask = pd.DataFrame(False, index=table.index, columns=table.columns)
-    elif resolved.by_quarter and metric in QUARTERLY and not one_quarter:
-        years = compute(db, metric, replace(filters, by_quarter=False), viewer=viewer)
-        period, keys, cells, totals = QUARTERLY[metric]
-        mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=period, keys=keys,
-                                         cells=cells, totals=totals)
-    return MeasureResult(metric, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored)
+    elif resolved.by_quarter and nesting and not one_quarter:
+        years = compute(db, found.name, replace(filters, by_quarter=False), **again)
+        mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=nesting.period,
+                                         keys=list(nesting.keys), cells=list(nesting.cells),
+                                         totals=list(nesting.totals))
+    return MeasureResult(found.name, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored,
+                         resolved.settings)
 
 
-__all__ = ["MEASURES", "MeasureResult", "compute", "filter_options", "service_areas", "InvalidFilter"]
+__all__ = [
+    "MEASURES",
+    "InvalidFilter",
+    "Measure",
+    "MeasureResult",
+    "compute",
+    "filter_options",
+    "measure",
+    "service_areas",
+    "validate",
+]

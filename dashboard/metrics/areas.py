@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import suppression
-from ..db import Database
-from ..filters import Resolved
-from .common import rate
+from ..filters import PERIOD_FILTERS, Resolved
+from .common import Measure, rate
 
 COLUMNS = ["period", "yjs", "region", "children", "population_10_17", "rate_per_1000"]
 NATIONAL = "England and Wales"
@@ -19,15 +18,15 @@ LEVELS = {
 }
 
 
-def areas(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    f = resolved.filters
+def areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    f = resolved.settings
     years = [fy for fy, _ in resolved.periods]
     conditions = ["CAST(substr(period, 1, 4) AS INTEGER) BETWEEN :first_year AND :last_year"]
     params: dict = {"first_year": years[0], "last_year": years[-1]}
-    for name in ("yjs", "region"):
-        if getattr(f, name):
+    for name, value in (("yjs", resolved.filters.yjs), ("region", f.region)):
+        if value:
             conditions.append(f"{name} = :{name}")
-            params[name] = getattr(f, name)
+            params[name] = value
     select, group = LEVELS[f.level]
     table = db.query(f"""
         SELECT period, {select}, sum(children) AS children, sum(population_10_17) AS population_10_17
@@ -40,3 +39,9 @@ def areas(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame
     margins = [["period", "region"]] if f.level == "yjs" else [["period"]] if f.level == "region" else []
     mask = suppression.withhold(table, ["children"], margins=margins, dependents={"children": ["rate_per_1000"]})
     return table, mask
+
+
+MEASURES = [Measure(
+    "areas", tuple(COLUMNS), areas, frozenset({*PERIOD_FILTERS, "yjs"}) - {"by_quarter"},
+    frozenset({"region", "level"}), published=True,
+    summary="children cautioned or sentenced per 1,000 aged 10-17, by service (published tables)", order=7)]

@@ -1,13 +1,13 @@
-"""Pieces every measure shares: the result type, the WHERE clause of the filters, period labels."""
+"""Pieces every measure shares: its declaration, the result type, the WHERE clause, period labels."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..filters import Filters, Resolved, period_label
+from ..filters import PERIOD_FILTERS, Resolved, period_label
 
 
 @dataclass(frozen=True)
@@ -19,29 +19,80 @@ class MeasureResult:
     withheld: pd.DataFrame
     description: str
     ignored: tuple[str, ...] = ()
+    #: The settings the rows were made with, once checked (e.g. the reference group of an RRI).
+    settings: object = None
 
 
-def where(resolved: Resolved, date_column: str, columns: Mapping[str, str]) -> tuple[str, dict]:
+@dataclass(frozen=True)
+class Source:
+    """A table the measures read, and which of its columns answers each filter (declared once, here,
+    for every measure reading the table)."""
+
+    table: str
+    filters: Mapping[str, str]
+
+    def applies(self, *extra: str) -> frozenset[str]:
+        """The filters a measure reading this table honours: its own columns, the period, ``extra``."""
+        return frozenset({*self.filters, *PERIOD_FILTERS, *extra})
+
+
+@dataclass(frozen=True)
+class Quarters:
+    """How a measure's quarters sit inside its years, so quarters are withheld with their year
+    (``suppression.nest_quarters``): the period column, the row keys, the cells, and keys whose totals
+    are shown too."""
+
+    period: str
+    keys: tuple[str, ...]
+    cells: tuple[str, ...]
+    totals: tuple[str, ...] = ()
+    #: The counts simply add up over quarters, so one quarter on its own is cut from its year.
+    additive: bool = True
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure of the spec (an ``export`` metric): its columns, what it honours, and how to run it.
+
+    A module in this package declares ``MEASURES = [Measure(...)]``; the package finds it."""
+
+    name: str
+    columns: tuple[str, ...]
+    #: (database snapshot, resolved filters, filter options) -> (table, withheld mask)
+    run: Callable[..., tuple[pd.DataFrame, pd.DataFrame]]
+    filters: frozenset[str]
+    settings: frozenset[str] = frozenset()
+    #: 'all' (every financial year in the data) or 'latest' (the latest full year: measures pooling one window)
+    default_period: str = "all"
+    #: Reads the published tables (open data, the same for everyone).
+    published: bool = False
+    quarters: Quarters | None = None
+    summary: str = field(default="", compare=False)
+    #: Where the measure is listed (the specs' order; the command line's list of metrics follows it).
+    order: int = 100
+
+
+def where(resolved: Resolved, date_column: str, source: Source) -> tuple[str, dict]:
     """The WHERE clause for the period and every chosen filter."""
-    conditions, params = filter_conditions(resolved.filters, columns)
+    conditions, params = filter_conditions(resolved, source.filters)
     params.update(start=resolved.start, end=resolved.end)
     return " AND ".join([f"{date_column} BETWEEN :start AND :end", *conditions]), params
 
 
-def filter_conditions(filters: Filters, columns: Mapping[str, str]) -> tuple[list[str], dict]:
+def filter_conditions(resolved: Resolved, columns: Mapping[str, str]) -> tuple[list[str], dict]:
     """One condition per chosen filter, and the viewer's services when no one service is chosen.
-    ``columns`` maps a filter to this measure's column; only those columns (our own constants) and
+    ``columns`` maps a filter to this table's column; only those columns (our own constants) and
     generated placeholder names reach the SQL text, every value is bound."""
     conditions, params = [], {}
     for name, column in columns.items():
-        value = getattr(filters, name)
+        value = getattr(resolved.filters, name)
         if value is not None:
             conditions.append(f"{column} = :{name}")
             params[name] = value
-    if filters.services is not None and filters.yjs is None:
-        names = [f"service_{i}" for i in range(len(filters.services))]
-        conditions.append(f"{columns['yjs']} IN ({', '.join(':' + n for n in names)})")
-        params.update(zip(names, filters.services))
+    if resolved.services is not None and resolved.filters.yjs is None:
+        names = [f"service_{i}" for i in range(len(resolved.services))]
+        conditions.append(f"{columns['yjs']} IN ({', '.join(':' + n for n in names)})" if names else "false")
+        params.update(zip(names, resolved.services))
     return conditions, params
 
 

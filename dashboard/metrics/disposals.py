@@ -5,21 +5,18 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import config, suppression
-from ..db import Database
 from ..filters import Resolved
-from .common import label_periods, period_columns, period_frame, where
+from .common import Measure, Quarters, label_periods, period_columns, period_frame, where
+from .sources import PROGRAMME_STARTS
 
 COLUMNS = ["period", "disposal_type", "tier", "count"]
-#: Programme filters: the programme's own locality (else the child's) and the child's age at start.
-FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
-                  "age_band": "age_band_at_start", "disposal_type": "disposal_type", "programme": "programme_name"}
 
 
-def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def disposals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """By disposal type; with breakdown 'tier', one row per tier (disposal_type 'All'), for headlines
     that need a tier's total without adding up cells that may be withheld."""
-    clause, params = where(resolved, "start_date", FILTER_COLUMNS)
-    by_tier = resolved.filters.breakdown == "tier"
+    clause, params = where(resolved, "start_date", PROGRAMME_STARTS)
+    by_tier = resolved.settings.breakdown == "tier"
     split = "tier" if by_tier else "disposal_type"
     counts = db.query(f"""
         SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, {split}, count(*) AS count
@@ -40,3 +37,9 @@ def disposals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataF
     # Each tier's total is shown too (tier breakdown, the overview): a tier never has one withheld type.
     mask = suppression.withhold(table, ["count"], margins=[["period"], ["period", "tier"]])
     return table, mask
+
+
+MEASURES = [Measure(
+    "disposals", tuple(COLUMNS), disposals, PROGRAMME_STARTS.applies(), frozenset({"breakdown"}),
+    quarters=Quarters("period", ("disposal_type", "tier"), ("count",), ("tier",)),
+    summary="programmes started, by disposal type and tier", order=2)]

@@ -10,22 +10,20 @@ import numpy as np
 import pandas as pd
 
 from .. import config, suppression
-from ..db import Database
 from ..filters import GROUPS, Resolved
-from .common import rate, where
+from .common import Measure, rate, where
 from .population import population_10_17
+from .sources import STAGE_EVENT
 
 COLUMNS = ["stage", "group", "count", "base", "rate_per_1000", "rri", "ci_low", "ci_high", "significant"]
-FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
-                  "age_band": "age_band"}
 Z_95 = 1.96
 
 
-def _stage_counts(db: Database, resolved: Resolved) -> pd.DataFrame:
+def _stage_counts(db, resolved: Resolved) -> pd.DataFrame:
     """Distinct children per stage and group; a child's group by age is their age at the stage's
     first event in the period, so each child counts once per stage."""
-    clause, params = where(resolved, "event_date", FILTER_COLUMNS)
-    group = FILTER_COLUMNS[resolved.filters.by]
+    clause, params = where(resolved, "event_date", STAGE_EVENT)
+    group = STAGE_EVENT.filters[resolved.settings.by]
     return db.query(f"""
         WITH firsts AS (
             SELECT stage, {group} AS grp,
@@ -36,17 +34,17 @@ def _stage_counts(db: Database, resolved: Resolved) -> pd.DataFrame:
         GROUP BY 1, 2""", params)
 
 
-def _population(db: Database, resolved: Resolved) -> pd.Series:
+def _population(db, resolved: Resolved) -> pd.Series:
     """Each group's 10-17 population: the mean over the financial years the period covers."""
-    rows = population_10_17(db, resolved, group_by=resolved.filters.by)
+    rows = population_10_17(db, resolved, group_by=resolved.settings.by)
     if rows.empty:
         return pd.Series(dtype="float64")
     per_year = rows.groupby(["grp", "year"])["population"].sum()
     return per_year.groupby(level="grp").mean().round()
 
 
-def disproportionality(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    f = resolved.filters
+def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    f = resolved.settings
     groups = list(GROUPS[f.by])
     counts = _stage_counts(db, resolved).set_index(["stage", "grp"])["count"]
     population = _population(db, resolved)
@@ -102,3 +100,9 @@ def disproportionality(db: Database, resolved: Resolved, options: dict) -> tuple
     for column in ("rri", "ci_low", "ci_high", "significant"):
         mask[column] = mask["rate_per_1000"] | reference_hidden.fillna(False).astype(bool)
     return table, mask
+
+
+MEASURES = [Measure(
+    "disproportionality", tuple(COLUMNS), disproportionality, STAGE_EVENT.applies() - {"by_quarter"},
+    frozenset({"by", "base", "reference"}), default_period="latest",
+    summary="children at each stage by group, rates and relative rate index", order=4)]

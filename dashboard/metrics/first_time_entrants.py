@@ -5,20 +5,18 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import suppression
-from ..db import Database
 from ..filters import Resolved
-from .common import label_periods, period_columns, period_frame, rate, where
+from .common import Measure, Quarters, label_periods, period_columns, period_frame, rate, where
 from .population import population_10_17
+from .sources import FIRST_TIME_ENTRY
 
 ALL_SERVICES = "All services"
 COLUMNS = ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
-FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
-                  "age_band": "age_band", "disposal_type": "outcome_type"}
 
 
-def first_time_entrants(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    clause, params = where(resolved, "outcome_date", FILTER_COLUMNS)
-    combine = resolved.filters.combine and not resolved.filters.yjs
+def first_time_entrants(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    clause, params = where(resolved, "outcome_date", FIRST_TIME_ENTRY)
+    combine = resolved.settings.combine and not resolved.filters.yjs
     service = f"'{ALL_SERVICES}'" if combine else "yjs"
     counts = db.query(f"""
         SELECT {period_columns(resolved, 'fy', 'quarter')}, {service} AS yjs, count(*) AS fte,
@@ -44,3 +42,9 @@ def first_time_entrants(db: Database, resolved: Resolved, options: dict) -> tupl
     mask = suppression.withhold(table, ["fte", "fte_knife_or_weapon"], margins=[["period"]],
                                 dependents={"fte": ["rate_per_100000", "fte_knife_or_weapon"]})
     return table, mask
+
+
+MEASURES = [Measure(
+    "fte", tuple(COLUMNS), first_time_entrants, FIRST_TIME_ENTRY.applies(), frozenset({"combine"}),
+    quarters=Quarters("period", ("yjs",), ("fte", "fte_knife_or_weapon", "rate_per_100000")),
+    summary="first-time entrants per 100,000 children aged 10-17", order=1)]

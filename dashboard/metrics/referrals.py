@@ -5,27 +5,19 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import suppression
-from ..db import Database
 from ..filters import InvalidFilter, Resolved
-from .common import label_periods, period_columns, where
+from .common import Measure, Quarters, label_periods, period_columns, where
+from .sources import PROGRAMME_REFERRALS
 
 COLUMNS = ["period", "locality", "referral_source", "age", "count"]
 ALL = "All"
-FILTER_COLUMNS = {
-    "yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
-    "age_band": "CASE WHEN age_at_referral BETWEEN 10 AND 14 THEN '10-14' "
-                "WHEN age_at_referral BETWEEN 15 AND 17 THEN '15-17' END",
-    "disposal_type": "disposal_type", "programme": "programme_name",
-}
-
-
 SPLITS = {"locality": "coalesce(locality, 'Unknown')", "referral_source": "coalesce(referral_source, 'Unknown')",
           "age": "age_at_referral"}
 
 
-def referrals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    clause, params = where(resolved, "referral_date", FILTER_COLUMNS)
-    split = [c for c in SPLITS if c in resolved.filters.breakdown.split(",")]
+def referrals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    clause, params = where(resolved, "referral_date", PROGRAMME_REFERRALS)
+    split = [c for c in SPLITS if c in resolved.settings.breakdown.split(",")]
     if not split:
         raise InvalidFilter(f"breakdown must name some of: {', '.join(SPLITS)}")
     selected = ", ".join(f"{SPLITS[c]} AS {c}" for c in split)
@@ -44,3 +36,9 @@ def referrals(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataF
     margins = [["period", *(c for c in split if c != dropped)] for dropped in split]
     mask = suppression.withhold(table, ["count"], margins=margins)
     return table, mask
+
+
+MEASURES = [Measure(
+    "referrals", tuple(COLUMNS), referrals, PROGRAMME_REFERRALS.applies(), frozenset({"breakdown"}),
+    quarters=Quarters("period", ("locality", "referral_source", "age"), ("count",)),
+    summary="programmes referred, by area, referral source and age", order=3)]

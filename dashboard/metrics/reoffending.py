@@ -13,15 +13,13 @@ import numpy as np
 import pandas as pd
 
 from .. import config, suppression
-from ..db import Database
 from ..filters import Resolved, financial_year_of
 from ..ingest.derive import MARKED_BY
-from .common import label_periods, period_columns, where
+from .common import Measure, Quarters, label_periods, period_columns, where
+from .sources import PROGRAMME_STARTS
 
 WINDOW_COLUMNS = ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
 CURVE_COLUMNS = ["cohort", "day", "at_risk", "events", "censored", "survival", "reoffended", "ci_low", "ci_high"]
-FILTER_COLUMNS = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group",
-                  "age_band": "age_band_at_start", "disposal_type": "disposal_type", "programme": "programme_name"}
 #: The exact 97.5% normal quantile, as lifelines and statsmodels use for survival intervals.
 Z_95 = NormalDist().inv_cdf(0.975)
 #: window -> (SQL: is the child at risk, SQL: offences in the window)
@@ -37,12 +35,13 @@ WINDOW_SQL = {
 
 #: Filters on the child rather than the programme: they never change which programme is a child's first.
 CHILD_FILTERS = {"yjs", "sex", "ethnicity_group"}
-assert {FILTER_COLUMNS[name] for name in FILTER_COLUMNS.keys() - CHILD_FILTERS} == set(MARKED_BY)
+ON_PROGRAMME = {name: column for name, column in PROGRAMME_STARTS.filters.items() if name not in CHILD_FILTERS}
+assert set(ON_PROGRAMME.values()) == set(MARKED_BY)
 
 
 def _cohort_sql(resolved: Resolved, options: dict) -> tuple[str, dict]:
     """Each child's earliest programme that passes the filters and started in the period."""
-    clause, params = where(resolved, "start_date", FILTER_COLUMNS)
+    clause, params = where(resolved, "start_date", PROGRAMME_STARTS)
     first = _marked_first(resolved, options)
     if first:
         return f"WITH cohort AS (SELECT * FROM programme_fact WHERE {first} AND {clause})", params
@@ -57,8 +56,7 @@ def _marked_first(resolved: Resolved, options: dict) -> str | None:
     """The column of programme_fact marking the cohort when ingest has already found it: at most
     one filter on the programme itself, and a period holding every programme start or one
     financial year (ingest/derive.py marks each child's first programme for those)."""
-    on_programme = [FILTER_COLUMNS[name] for name in sorted(FILTER_COLUMNS.keys() - CHILD_FILTERS)
-                    if getattr(resolved.filters, name) is not None]
+    on_programme = [ON_PROGRAMME[name] for name in sorted(ON_PROGRAMME) if getattr(resolved.filters, name) is not None]
     if len(on_programme) > 1:
         return None
     by = f"_by_{on_programme[0]}" if on_programme else ""
@@ -71,7 +69,7 @@ def _marked_first(resolved: Resolved, options: dict) -> str | None:
     return None
 
 
-def programme_reoffending(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def programme_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort, params = _cohort_sql(resolved, options)
     sums = ",\n".join(
         f"""sum(CASE WHEN {risk} THEN 1 ELSE 0 END) AS "{w}|children_at_risk",
@@ -128,7 +126,7 @@ def _kaplan_meier(day: np.ndarray, events: np.ndarray, censored: np.ndarray) -> 
             "ci_high": np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))}
 
 
-def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def reoffending_curve(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort, params = _cohort_sql(resolved, options)
     days = db.query(f"""{cohort}
         SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, days_followed AS day,
@@ -157,3 +155,13 @@ def reoffending_curve(db: Database, resolved: Resolved, options: dict) -> tuple[
                                 dependents={"at_risk": ["events", "censored", "survival", "reoffended",
                                                         "ci_low", "ci_high"]})
     return table, mask
+
+
+MEASURES = [
+    Measure("programme-reoffending", tuple(WINDOW_COLUMNS), programme_reoffending, PROGRAMME_STARTS.applies(),
+            quarters=Quarters("cohort", ("window",), ("children_at_risk", "children_offended", "offences", "rate"),
+                              additive=False),
+            summary="offending before, during and after each child's first programme", order=5),
+    Measure("reoffending-curve", tuple(CURVE_COLUMNS), reoffending_curve, PROGRAMME_STARTS.applies(),
+            summary="time to reoffend after a programme ends (Kaplan-Meier)", order=6),
+]

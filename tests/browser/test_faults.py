@@ -30,7 +30,7 @@ FTE_COUNT_GRID = '{"card":"fte-count","type":"card-grid"}'
 def expected_counts(path) -> list:
     db = Database.open(path)
     try:
-        result = compute(db, "fte", Filters(period="2023-24", combine=True), viewer=EVERYONE)
+        result = compute(db, "fte", Filters(period="2023-24"), combine=True, scope=EVERYONE.scope)
     finally:
         db.close()
     return [None if w else int(v) for v, w in zip(result.table["fte"], result.withheld["fte"])]

@@ -61,7 +61,7 @@ def test_a_filter_changes_the_figures_to_what_the_measure_gives(page, app_url, d
     page.locator("#card-fte-count button", has_text="Show table").click()
     page.wait_for_selector("#card-fte-count .ag-row")
     shown = {r["period"]: r["fte"] for r in _grid_rows(page, "fte-count")}
-    expected = compute(db, "fte", Filters(yjs=service, combine=True), viewer=EVERYONE)
+    expected = compute(db, "fte", Filters(yjs=service), combine=True, scope=EVERYONE.scope)
     want = {r.period: ("c" if w else str(r.fte)) for r, w in zip(expected.table.itertuples(),
                                                                    expected.withheld["fte"])}
     assert shown == want

@@ -16,7 +16,7 @@ def test_first_time_entrants_page_on_postgresql(page, new_postgres_database, tmp
     url = new_postgres_database()
     generate_extract(tmp_path / "extract", children=3000, seed=7)
     ingest(tmp_path / "extract", url)
-    expected = compute(Database.open(url), "fte", Filters(period="2023-24", combine=True), viewer=EVERYONE)
+    expected = compute(Database.open(url), "fte", Filters(period="2023-24"), combine=True, scope=EVERYONE.scope)
     with running_app(url) as app_url:
         open_page(page, app_url + "/first-time-entrants?period=2023-24")
         assert page.locator(".alert-warning, .alert-danger").count() == 0

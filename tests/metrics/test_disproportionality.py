@@ -49,8 +49,9 @@ def db(build_database):
                           population=POPULATION)
 
 
-def table(db, **filters):
-    result = compute(db, "disproportionality", Filters(period="2021-22", **filters), suppressed=False, viewer=EVERYONE)
+def table(db, **settings):
+    result = compute(db, "disproportionality", Filters(period="2021-22"), suppressed=False, scope=EVERYONE.scope,
+                     **settings)
     return result.table.set_index(["stage", "group"])
 
 
@@ -61,7 +62,7 @@ def log_interval(a, n1, c, n2):
 
 
 def test_columns_and_rows(db):
-    t = compute(db, "disproportionality", Filters(period="2021-22"), suppressed=False, viewer=EVERYONE).table
+    t = compute(db, "disproportionality", Filters(period="2021-22"), suppressed=False, scope=EVERYONE.scope).table
     assert list(t.columns) == ["stage", "group", "count", "base", "rate_per_1000", "rri", "ci_low", "ci_high",
                                "significant"]
     assert t["stage"].unique().tolist() == ["population", "offence", "diversion", "pre_court", "court", "custody"]
@@ -124,7 +125,7 @@ def test_split_by_sex_and_reference(db):
 
 
 def test_suppression_hides_small_groups_and_a_second_cell(db):
-    result = compute(db, "disproportionality", Filters(period="2021-22"), viewer=EVERYONE)
+    result = compute(db, "disproportionality", Filters(period="2021-22"), scope=EVERYONE.scope)
     t, w = result.table.set_index(["stage", "group"]), result.withheld.set_index(result.table.set_index(["stage", "group"]).index)
     assert pd.isna(t.loc[("custody", "Black"), "count"])                    # 1 child
     assert w.loc[("custody", "Black"), "rri"]

@@ -60,12 +60,12 @@ def db(build_database):
 
 
 def rows(db, **filters):
-    result = compute(db, "fte", Filters(**filters), suppressed=False, viewer=EVERYONE)
+    result = compute(db, "fte", Filters(**filters), suppressed=False, scope=EVERYONE.scope)
     return {r["period"]: r for r in result.table.to_dict("records")}
 
 
 def test_columns_are_the_spec_columns(db):
-    table = compute(db, "fte", Filters(), suppressed=False, viewer=EVERYONE).table
+    table = compute(db, "fte", Filters(), suppressed=False, scope=EVERYONE.scope).table
     assert list(table.columns) == ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17",
                                    "rate_per_100000"]
 
@@ -126,15 +126,15 @@ def test_date_range_is_inclusive(db):
 
 def test_unknown_values_are_errors_naming_the_choices(db):
     with pytest.raises(InvalidFilter, match="valid choices: Testshire"):
-        compute(db, "fte", Filters(yjs="Nowhere"), viewer=EVERYONE)
+        compute(db, "fte", Filters(yjs="Nowhere"), scope=EVERYONE.scope)
     with pytest.raises(InvalidFilter, match="valid financial years: 2020-21, 2021-22, 2022-23"):
-        compute(db, "fte", Filters(period="2011-12"), viewer=EVERYONE)
+        compute(db, "fte", Filters(period="2011-12"), scope=EVERYONE.scope)
     with pytest.raises(InvalidFilter, match="not a financial year"):
-        compute(db, "fte", Filters(period="2021-23"), viewer=EVERYONE)
+        compute(db, "fte", Filters(period="2021-23"), scope=EVERYONE.scope)
 
 
 def test_suppression_withholds_small_counts_and_their_rates(db):
-    result = compute(db, "fte", Filters(), viewer=EVERYONE)
+    result = compute(db, "fte", Filters(), scope=EVERYONE.scope)
     by_year = {r["period"]: r for r in result.table.to_dict("records")}
     assert by_year["2021-22"]["fte"] == 5                     # 5 is shown
     assert pd.isna(by_year["2020-21"]["fte"])                 # 2 is withheld

@@ -10,8 +10,8 @@ import pytest
 from lifelines import KaplanMeierFitter
 
 from dashboard.access import EVERYONE
-from dashboard.filters import Filters, resolve
-from dashboard.metrics import compute, filter_options, reoffending
+from dashboard.filters import Filters
+from dashboard.metrics import compute, filter_options, reoffending, validate
 from dashboard.metrics.reoffending import kaplan_meier
 
 from ..extracts import child
@@ -59,7 +59,7 @@ def db(build_database):
 
 
 def windows(db, **filters):
-    table = compute(db, "programme-reoffending", Filters(**filters), suppressed=False, viewer=EVERYONE).table
+    table = compute(db, "programme-reoffending", Filters(**filters), suppressed=False, scope=EVERYONE.scope).table
     return {(r["cohort"], r["window"]): (r["children_at_risk"], r["children_offended"], r["offences"])
             for r in table.to_dict("records")}
 
@@ -81,7 +81,7 @@ def test_windows_by_hand(db):
 
 
 def test_window_rate_and_columns(db):
-    table = compute(db, "programme-reoffending", Filters(period="2020-21"), suppressed=False, viewer=EVERYONE).table
+    table = compute(db, "programme-reoffending", Filters(period="2020-21"), suppressed=False, scope=EVERYONE.scope).table
     assert list(table.columns) == ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
     assert table["window"].tolist() == ["pre", "during", "0-3m", "3-6m", "6-9m", "9-12m"]
     assert table.loc[table["window"] == "0-3m", "rate"].item() == pytest.approx(0.5)
@@ -103,7 +103,7 @@ def test_cohort_is_the_earliest_programme_passing_the_filters(db):
                                      Filters(programme="Turnaround"), Filters(period="2021-22", locality="South")])
 def test_the_cohort_marked_at_ingest_is_the_one_the_window_finds(db, filters, monkeypatch):
     options = filter_options(db)
-    resolved = resolve(filters, "programme-reoffending", options)
+    resolved = validate(db, "programme-reoffending", filters, scope=EVERYONE.scope)
     assert reoffending._marked_first(resolved, options) is not None
     marked = [measure(db, resolved, options)[0]
               for measure in (reoffending.programme_reoffending, reoffending.reoffending_curve)]
@@ -114,18 +114,19 @@ def test_the_cohort_marked_at_ingest_is_the_one_the_window_finds(db, filters, mo
 
 def test_two_filters_on_the_programme_are_never_answered_from_the_marks(db):
     options = filter_options(db)
-    resolved = resolve(Filters(disposal_type="REFERRAL_ORDER", age_band="15-17"), "programme-reoffending", options)
+    resolved = validate(db, "programme-reoffending", Filters(disposal_type="REFERRAL_ORDER", age_band="15-17"),
+                        scope=EVERYONE.scope)
     assert reoffending._marked_first(resolved, options) is None
 
 
 def test_suppressed_windows_withhold_small_cells(db):
-    result = compute(db, "programme-reoffending", Filters(period="2020-21"), viewer=EVERYONE)
+    result = compute(db, "programme-reoffending", Filters(period="2020-21"), scope=EVERYONE.scope)
     assert result.table["children_at_risk"].isna().all()
     assert result.withheld["rate"].all() and result.withheld["offences"].all()
 
 
 def curve(db, **filters):
-    table = compute(db, "reoffending-curve", Filters(**filters), suppressed=False, viewer=EVERYONE).table
+    table = compute(db, "reoffending-curve", Filters(**filters), suppressed=False, scope=EVERYONE.scope).table
     return table
 
 
@@ -162,7 +163,7 @@ def test_curve_interval_matches_lifelines():
 
 
 def test_disposals_count_programmes_started(db):
-    table = compute(db, "disposals", Filters(), suppressed=False, viewer=EVERYONE).table
+    table = compute(db, "disposals", Filters(), suppressed=False, scope=EVERYONE.scope).table
     assert list(table.columns) == ["period", "disposal_type", "tier", "count"]
     got = {(r["period"], r["disposal_type"]): (r["tier"], r["count"]) for r in table.to_dict("records")}
     assert got[("2020-21", "YOUTH_CAUTION")] == ("Pre-court", 1)
@@ -177,7 +178,7 @@ def test_disposals_count_programmes_started(db):
 
 
 def test_referrals_by_locality_source_and_age(db):
-    table = compute(db, "referrals", Filters(period="2021-22"), suppressed=False, viewer=EVERYONE).table
+    table = compute(db, "referrals", Filters(period="2021-22"), suppressed=False, scope=EVERYONE.scope).table
     assert list(table.columns) == ["period", "locality", "referral_source", "age", "count"]
     got = {(r["locality"], r["referral_source"], r["age"]): r["count"] for r in table.to_dict("records")}
     assert got == {

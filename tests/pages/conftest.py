@@ -1,28 +1,29 @@
-"""The Dash app in-process (Flask test client) on a small demo database."""
+"""The Dash app in-process (Flask test client) on a small demo database of its own."""
 
 from __future__ import annotations
 
 import pytest
 
+from dashboard import create_app
+from dashboard.db import Database
+from dashboard.settings import Settings
+
 from ..demo import build_small_demo
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    import os
+def demo_path(tmp_path_factory):
+    return build_small_demo(tmp_path_factory.mktemp("pages"))
 
-    from dashboard import state
-    path = build_small_demo(tmp_path_factory.mktemp("pages"))
-    old = os.environ.get("DASHBOARD_DB")
-    os.environ["DASHBOARD_DB"] = str(path)
-    state._database = None
-    from dashboard import create_app
-    yield create_app()
-    state._database = None
-    if old is None:
-        os.environ.pop("DASHBOARD_DB", None)
-    else:
-        os.environ["DASHBOARD_DB"] = old
+
+@pytest.fixture(scope="session")
+def db(demo_path):
+    return Database.open(demo_path)
+
+
+@pytest.fixture(scope="session")
+def app(demo_path, tmp_path_factory):
+    return create_app(Settings(db=str(demo_path), secret_file=tmp_path_factory.mktemp("secret") / "key"))
 
 
 @pytest.fixture
@@ -35,11 +36,12 @@ def client(app):
 
 
 @pytest.fixture
-def in_request(app):
-    """A request context as the demo visitor, for calling layouts directly."""
+def context(app, db):
+    """What a request renders with, as the demo visitor: for calling layouts and views directly."""
     from flask import g
 
     from dashboard.access import DEMO_VISITOR
-    with app.server.test_request_context("/"):
-        g.viewer = DEMO_VISITOR
-        yield
+    from dashboard.views import Context
+    with app.server.test_request_context("/"), db.snapshot() as snap:
+        g.viewer, g.db = DEMO_VISITOR, snap
+        yield Context(snap, DEMO_VISITOR)

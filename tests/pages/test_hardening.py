@@ -50,11 +50,11 @@ def test_a_huge_request_gets_a_413(app, client):
 
 
 def test_an_unexpected_error_is_a_plain_message_and_no_traceback(app, client, monkeypatch):
-    from dashboard.pages import _common
+    from dashboard.views import render
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail of the failure")
-    monkeypatch.setattr(_common, "compute", broken)
+    monkeypatch.setattr(render, "compute", broken)
     body = fte(app, client, "").get_data(as_text=True)
     assert "Something went wrong" in body and "secret detail" not in body and "Traceback" not in body
 

@@ -6,7 +6,6 @@ required, and the accounts below see one service (manager, board) or everything 
 
 from __future__ import annotations
 
-import os
 import re
 
 import duckdb
@@ -14,29 +13,33 @@ import pytest
 from flask.testing import FlaskClient
 
 from benchmarks.dash_requests import CALLBACK_PATH, callback_request
-from dashboard import accounts, state
+from dashboard import accounts, create_app
+from dashboard.db import Database
 from dashboard.metrics import filter_options
+from dashboard.settings import Settings
 from dashboard.web import limiter
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture(scope="module")
-def real_db(app, tmp_path_factory):
-    """The app pointed at a 'real' (non-demo) database with three accounts."""
-    demo = os.environ["DASHBOARD_DB"]
-    assert app.server.test_client().get("/").status_code == 200     # Dash sets up its callbacks
+def real(demo_path, tmp_path_factory):
+    """A 'real' (non-demo) copy of the demo database with three accounts."""
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    path.write_bytes(open(demo, "rb").read())
+    path.write_bytes(open(demo_path, "rb").read())
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE extract_info SET description = 'Case management extract'")
-    services = filter_options(state.Database.open(path))["yjs"]
+    services = filter_options(Database.open(path))["yjs"]
     accounts.add_user(str(path), "manager1", PASSWORD, "manager", (services[0],))
     accounts.add_user(str(path), "board1", PASSWORD, "board", (services[0],))
     accounts.add_user(str(path), "admin1", PASSWORD, "admin")
-    os.environ["DASHBOARD_DB"], state._database = str(path), None
-    yield {"path": path, "mine": services[0], "other": services[1]}
-    os.environ["DASHBOARD_DB"], state._database = demo, None
+    return {"path": path, "mine": services[0], "other": services[1]}
+
+
+@pytest.fixture(scope="module")
+def real_app(real, tmp_path_factory):
+    """An app of its own on the real database."""
+    return create_app(Settings(db=str(real["path"]), secret_file=tmp_path_factory.mktemp("secret") / "key"))
 
 
 @pytest.fixture(autouse=True)
@@ -81,18 +84,18 @@ def fte(app, client, search):
                                                                    "value": search}]))
 
 
-def test_real_data_needs_sign_in_for_pages_and_data(app, real_db):
-    client = browser(app)
+def test_real_data_needs_sign_in_for_pages_and_data(real_app, real):
+    client = browser(real_app)
     page = client.get("/disposals?period=2023-24")
-    assert page.status_code == 302 and page.headers["Location"] == "/sign-in?next=/disposals?period%3D2023-24" \
+    assert (page.status_code == 302 and page.headers["Location"] == "/sign-in?next=/disposals?period%3D2023-24") \
         or page.headers["Location"].startswith("/sign-in?next=/disposals")
     assert client.get("/_dash-layout").status_code == 401
-    forged = fte(app, client, "")
+    forged = fte(real_app, client, "")
     assert forged.status_code == 401 and "rowData" not in forged.get_data(as_text=True)
 
 
-def test_signing_in_sets_a_safe_cookie_and_goes_where_the_user_was_going(app, real_db):
-    client = browser(app)
+def test_signing_in_sets_a_safe_cookie_and_goes_where_the_user_was_going(real_app, real):
+    client = browser(real_app)
     response = sign_in(client, "manager1", next_path="/referrals")
     assert response.status_code == 302 and response.headers["Location"] == "/referrals"
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("yjs_session="))
@@ -101,75 +104,76 @@ def test_signing_in_sets_a_safe_cookie_and_goes_where_the_user_was_going(app, re
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
-def test_sign_in_never_redirects_off_the_site(app, real_db, target):
-    assert sign_in(browser(app), "manager1", next_path=target).headers["Location"] == "/"
+def test_sign_in_never_redirects_off_the_site(real_app, real, target):
+    assert sign_in(browser(real_app), "manager1", next_path=target).headers["Location"] == "/"
 
 
-def test_a_wrong_password_or_user_gets_the_same_plain_message(app, real_db):
+def test_a_wrong_password_or_user_gets_the_same_plain_message(real_app, real):
     for user, password in [("manager1", "not the password"), ("nobody", PASSWORD)]:
-        response = sign_in(browser(app), user, password)
+        response = sign_in(browser(real_app), user, password)
         assert response.status_code == 401
         assert "The username or password is not right." in response.get_data(as_text=True)
 
 
-def test_sign_in_without_the_csrf_token_is_refused(app, real_db):
-    client = browser(app)
+def test_sign_in_without_the_csrf_token_is_refused(real_app, real):
+    client = browser(real_app)
     response = client.post("/sign-in", data={"username": "manager1", "password": PASSWORD})
     assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
 
-def test_sign_in_attempts_are_rate_limited(app, real_db):
-    client = browser(app)
+def test_sign_in_attempts_are_rate_limited(real_app, real):
+    client = browser(real_app)
     codes = [sign_in(client, "manager1", "wrong password!").status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
     assert sign_in(client, "manager1").status_code == 429          # even the right password, for now
 
 
-def test_a_manager_sees_their_service_and_is_refused_another(app, real_db):
-    client = signed_in(app, "manager1")
-    mine = fte(app, client, "?period=2023-24")
+def test_a_manager_sees_their_service_and_is_refused_another(real_app, real):
+    client = signed_in(real_app, "manager1")
+    mine = fte(real_app, client, "?period=2023-24")
     assert mine.status_code == 200
     body = mine.get_data(as_text=True)
-    assert real_db["mine"] in body and real_db["other"] not in body
-    other = fte(app, client, f"?yjs={real_db['other']}")
-    assert other.status_code == 400 and real_db["other"] not in other.get_json()["message"].split(":")[-1]
+    assert real["mine"] in body and real["other"] not in body
+    other = fte(real_app, client, f"?yjs={real['other']}")
+    assert other.status_code == 400 and real["other"] not in other.get_json()["message"].split(":")[-1]
     page = client.get("/_dash-layout").get_data(as_text=True)
-    assert real_db["mine"] in page and real_db["other"] not in page      # not offered either
+    assert real["mine"] in page and real["other"] not in page      # not offered either
 
 
-def test_a_board_member_cannot_drill_down_even_by_a_forged_request(app, real_db):
-    client = signed_in(app, "board1")
-    assert fte(app, client, "").status_code == 200
-    refused = fte(app, client, "?sex=female")
+def test_a_board_member_cannot_drill_down_even_by_a_forged_request(real_app, real):
+    client = signed_in(real_app, "board1")
+    assert fte(real_app, client, "").status_code == 200
+    refused = fte(real_app, client, "?sex=female")
     assert refused.status_code == 403 and "whole-service figures" in refused.get_json()["message"]
 
 
-def test_a_data_request_without_the_csrf_token_is_refused(app, real_db):
-    client = signed_in(app, "admin1")
+def test_a_data_request_without_the_csrf_token_is_refused(real_app, real):
+    client = signed_in(real_app, "admin1")
     del client.environ_base["HTTP_X_CSRFTOKEN"]
-    assert fte(app, client, "").status_code == 400
+    assert fte(real_app, client, "").status_code == 400
 
 
-def test_sign_out_ends_the_session(app, real_db):
-    client = signed_in(app, "admin1")
+def test_sign_out_ends_the_session(real_app, real):
+    client = signed_in(real_app, "admin1")
     token = client.get_cookie("_csrf_token").value
     assert client.post("/sign-out", data={"csrf_token": token}).headers["Location"] == "/sign-in?signed-out"
     assert client.get("/").status_code == 302
-    assert fte(app, client, "").status_code in (400, 401)
+    assert fte(real_app, client, "").status_code in (400, 401)
 
 
-def test_removing_a_user_ends_their_open_sessions(app, real_db):
-    accounts.add_user(str(real_db["path"]), "temp1", PASSWORD, "admin")
-    client = signed_in(app, "temp1")
-    accounts.remove_user(str(real_db["path"]), "temp1")
+def test_removing_a_user_ends_their_open_sessions(real_app, real):
+    accounts.add_user(str(real["path"]), "temp1", PASSWORD, "admin")
+    client = signed_in(real_app, "temp1")
+    accounts.remove_user(str(real["path"]), "temp1")
     assert client.get("/").status_code == 302
-    assert fte(app, client, "").status_code == 401
+    assert fte(real_app, client, "").status_code == 401
 
 
-def test_the_board_pack_job_knows_the_account_from_the_signed_session_cookie(app, real_db):
+def test_the_board_pack_job_knows_the_account_from_the_signed_session_cookie(real_app, real):
     from dashboard.web import session_user
-    cookie = signed_in(app, "manager1").get_cookie("yjs_session").value
-    assert session_user({"yjs_session": cookie}) == "manager1"
-    assert session_user({"yjs_session": cookie[:-4] + "AAAA"}) is None       # tampered
-    assert session_user({}) is None
+    cookie = signed_in(real_app, "manager1").get_cookie("yjs_session").value
+    with real_app.server.app_context():
+        assert session_user({"yjs_session": cookie}) == "manager1"
+        assert session_user({"yjs_session": cookie[:-4] + "AAAA"}) is None       # tampered
+        assert session_user({}) is None

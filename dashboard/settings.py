@@ -1,0 +1,47 @@
+"""Every setting the dashboard reads from its environment, read once, in one place.
+
+``Settings()`` reads the ``DASHBOARD_*`` variables (``DASHBOARD_DB``, ``DASHBOARD_SECRET_KEY`` ...);
+the app factory, the command line and the tests build one and pass it on, so no other module reads
+the environment. Tests give their own: ``Settings(db=str(path))``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .config import DATA_DIR, DEFAULT_DB_PATH
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DASHBOARD_", frozen=True, extra="ignore")
+
+    #: The database: a DuckDB file (default data/dashboard.duckdb) or a PostgreSQL URL
+    #: (``postgresql+psycopg://user:password@host/db``).
+    db: str = str(DEFAULT_DB_PATH)
+    #: Sessions are signed with this key; every server of one dashboard needs the same one. Without it
+    #: a random key is made once in ``secret_file``.
+    secret_key: str = ""
+    secret_file: Path = DATA_DIR / ".session-secret"
+    #: Session cookies are Secure (HTTPS only), except over plain http from this computer.
+    cookie_secure: bool = True
+    #: The demonstration database is open without sign-in from this computer. Turn off behind a reverse
+    #: proxy on the same machine (every request would then come from loopback).
+    open_demo: bool = True
+    #: Sign-in attempts allowed per account and address (Flask-Limiter's notation).
+    sign_in_limit: str = "5 per minute"
+    #: Where sign-in attempts are counted: memory:// (per worker) or a shared store (redis://...).
+    ratelimit_storage: str = "memory://"
+    #: Background jobs' state (the board pack): a folder shared by the workers of one app.
+    jobs_dir: Path | None = None
+    #: Measure results kept per worker (a few KB to a few hundred KB each).
+    results_kept: int = 256
+    #: DuckDB's buffer cache per worker (the file's pages also stay in the OS cache, shared by workers).
+    duckdb_memory: str = "128MB"
+    #: PostgreSQL connections per worker.
+    db_pool_size: int = 4
+
+    def with_db(self, location: str | Path | None) -> Settings:
+        """These settings with another database (``--db`` on the command line), when one is given."""
+        return self.model_copy(update={"db": str(location)}) if location else self

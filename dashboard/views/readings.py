@@ -1,0 +1,111 @@
+"""Plain words from numbers, for captions, headline figures and the board pack: what changed, by how
+much, and whether it can be compared at all (a withheld figure or a part year cannot)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import config
+
+#: Tables in the board pack show the latest periods only; the chart and the workbook have them all.
+TABLE_PERIODS = 5
+
+
+def by_period(result, column: str) -> pd.Series:
+    return result.table.set_index("period")[column]
+
+
+def full_periods(values: pd.Series, part_year: str | None) -> pd.Series:
+    """Values by period without the part year (quarters are whole, so they are all kept)."""
+    return values[[p != part_year for p in values.index]]
+
+
+def percent_change(now: float, before: float) -> int:
+    return 0 if before == 0 else round((now - before) / before * 100)
+
+
+def year_on_year(values: pd.Series, what: str, number: str, part_year: str | None) -> str:
+    """'First-time entrants fell 21% on the year before (120 in 2024-25, 152 in 2023-24).' from values by
+    period; the part year is left out, and a withheld figure means 'too few to compare'."""
+    full = full_periods(values, part_year)
+    if full.empty:
+        return f"{what}: no full year in the period chosen."
+    latest = full.index[-1]
+    unit = "quarter" if " Q" in str(latest) else "year"
+    if len(full) == 1:
+        shown = "c (withheld)" if pd.isna(full.iloc[-1]) else number.format(full.iloc[-1])
+        return f"{what}: {shown} in {latest}; there is no earlier {unit} in the period chosen to compare with."
+    now, before, earlier = full.iloc[-1], full.iloc[-2], full.index[-2]
+    if pd.isna(now) or pd.isna(before):
+        return f"{what}: too few to compare {latest} with {earlier} (numbers withheld)."
+    both = f"({number.format(now)} in {latest}, {number.format(before)} in {earlier})"
+    change = percent_change(now, before)
+    if change == 0:
+        return f"{what}: about the same as the {unit} before {both}."
+    return f"{what} {'rose' if change > 0 else 'fell'} {abs(change)}% on the {unit} before {both}."
+
+
+def by_group(result, group: str, part_year: str | None, most: int = 6) -> str:
+    """'2024-25 against 2023-24: Diversion 45, up 12%; ...; too few to compare: Custody.' for the latest two
+    full years, naming at most ``most`` groups (the largest; the table has them all)."""
+    table = result.table
+    periods = list(full_periods(pd.Series(index=list(dict.fromkeys(table["period"])), dtype=float), part_year).index)
+    if len(periods) < 2:
+        return "there is no earlier full year in the period chosen to compare with."
+    latest, earlier = periods[-1], periods[-2]
+    counts = table.pivot_table(index=group, columns="period", values="count", aggfunc="first", sort=False)
+    both = counts[[latest, earlier]].dropna() if {latest, earlier} <= set(counts.columns) else counts.iloc[:0]
+    withheld = [code_words(name) for name in counts.index if name not in both.index]
+    largest = both.sort_values(latest, ascending=False).head(most) if len(both) > most else both
+    compared = []
+    for name, row in largest.iterrows():
+        change = percent_change(row[latest], row[earlier])
+        compared.append(f"{code_words(name)} {row[latest]:,.0f}, " +
+                        (f"{'up' if change > 0 else 'down'} {abs(change)}%" if change else "about the same"))
+    return (f"{latest} against {earlier}: " + ("; ".join(compared) or "none can be compared") +
+            (f" (the {most} largest; the table has every one)" if len(both) > most else "") + "." +
+            (f" Too few to compare (withheld): {', '.join(withheld)}." if withheld and len(withheld) <= most else
+             f" {len(withheld)} too few to compare (withheld)." if withheld else ""))
+
+
+def code_words(code) -> str:
+    """A code as words: COMMUNITY_RESOLUTION -> Community resolution, pre_court -> Pre-court."""
+    text = "pre-court" if code == "pre_court" else str(code)
+    text = text.replace("_", " ").lower() if text.isupper() or "_" in text else text
+    return text[:1].upper() + text[1:]
+
+
+def recent(table: pd.DataFrame, column: str = "period") -> pd.DataFrame:
+    """The rows of the latest periods only."""
+    periods = list(dict.fromkeys(table[column]))[-TABLE_PERIODS:]
+    return table[table[column].isin(periods)]
+
+
+def pivot(table: pd.DataFrame, rows: str, value: str) -> pd.DataFrame:
+    """Periods across, ``rows`` down, the latest periods only; withheld cells read c; a row of zeros is left
+    out. ``table`` is a shown table (withheld cells already c)."""
+    table = recent(table[["period", rows, value]])
+    wide = table.pivot_table(index=rows, columns="period", values=value, aggfunc="first", sort=False)
+    wide = wide.reindex(columns=list(dict.fromkeys(table["period"]))).astype(object)
+    return wide[~wide.eq(0).all(axis=1)].where(wide.notna(), "").reset_index()
+
+
+def change_in_words(now, before, lower_is_better: bool, unit: str = "%") -> tuple[str, str]:
+    """Plain words on a headline figure's change on last year, and whether it is better or worse."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before) or before == 0:
+        return "No comparison with last year (figures withheld or missing).", "same"
+    if unit == "points":
+        diff = (now - before) * 100
+        said = f"{abs(diff):.1f} percentage points {'up' if diff > 0 else 'down'} on last year"
+    else:
+        diff = (now - before) / before * 100
+        said = f"{'Up' if diff > 0 else 'Down'} {abs(diff):.0f}% on last year"
+    if abs(diff) < 0.5:
+        return "About the same as last year.", "same"
+    better = (diff < 0) == lower_is_better
+    return f"{said}: {'better' if better else 'worse'}.", "better" if better else "worse"
+
+
+def shown_value(value, pattern: str) -> str:
+    """A headline value, or 'c (withheld)'."""
+    return f"{config.SUPPRESSED_MARK} (withheld)" if value is None or pd.isna(value) else pattern.format(value)
