@@ -1,0 +1,52 @@
+"""completions: programmes that ended in each period, and how many the child completed, by tier."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import config, suppression
+from ..filters import Resolved
+from .common import Measure, Quarters, Source, label_periods, period_columns, period_frame, rate, where
+
+COLUMNS = ["period", "tier", "ended", "completed", "percent_completed"]
+#: Programmes by their end (the record table: it has ``completed``), with the child's sex and group.
+PROGRAMME_ENDS = Source("programme", {"yjs": "p.yjs", "locality": "coalesce(p.locality, c.locality)",
+                                      "sex": "c.sex", "ethnicity_group": "c.ethnicity_group",
+                                      "disposal_type": "p.disposal_type", "programme": "p.programme_name"})
+#: The financial year and quarter of the end date, in SQL both DuckDB and PostgreSQL read.
+END_YEAR = "CAST(EXTRACT(YEAR FROM p.end_date) AS INTEGER) - CASE WHEN EXTRACT(MONTH FROM p.end_date) < 4 THEN 1 ELSE 0 END"
+END_QUARTER = "CAST(FLOOR(CAST(EXTRACT(MONTH FROM p.end_date) + 8 AS INTEGER) % 12 / 3) AS INTEGER) + 1"
+
+
+def completions(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ended: programmes with an end date in the period; completed: those marked completed (a missing
+    ``completed`` counts as not completed: the share is of every programme that ended)."""
+    clause, params = where(resolved, "p.end_date", PROGRAMME_ENDS)
+    counts = db.query(f"""
+        SELECT {period_columns(resolved, END_YEAR, END_QUARTER)}, p.tier, count(*) AS ended,
+               sum(CASE WHEN p.completed THEN 1 ELSE 0 END) AS completed
+        FROM programme p JOIN child c ON c.yjs = p.yjs AND c.child_id = p.child_id
+        WHERE {clause}
+        GROUP BY 1, 2, 3""", params)
+    counts["period"] = label_periods(counts)
+    tiers = [t for t in config.TIERS if t in set(counts["tier"])]
+    grid = period_frame(resolved).merge(pd.DataFrame({"tier": pd.Series(tiers, dtype="object")}), how="cross")
+    table = grid.merge(counts[["period", "tier", "ended", "completed"]], on=["period", "tier"], how="left")
+    table[["ended", "completed"]] = table[["ended", "completed"]].fillna(0).astype("int64")
+    table["percent_completed"] = rate(table["completed"], table["ended"], 100)
+    table = table.sort_values(["period_order", "tier"], key=lambda c: c.map(tiers.index) if c.name == "tier" else c)
+    table = table.reset_index(drop=True)[COLUMNS]
+    # The programmes not completed (ended minus completed) are a count a reader can work out: a small one
+    # is withheld through the completed count it follows from.
+    table["not_completed"] = table["ended"] - table["completed"]
+    mask = suppression.withhold(table, ["ended", "completed", "not_completed"],
+                                dependents={"ended": ["completed", "percent_completed"],
+                                            "completed": ["percent_completed"],
+                                            "not_completed": ["completed", "percent_completed"]})
+    return table[COLUMNS], mask[COLUMNS]
+
+
+MEASURES = [Measure(
+    "completions", tuple(COLUMNS), completions, PROGRAMME_ENDS.applies(),
+    quarters=Quarters("period", ("tier",), ("ended", "completed", "percent_completed")),
+    summary="programmes ended and the share completed, by tier", order=8)]
