@@ -175,6 +175,10 @@ def run_export(args) -> int:
     except (InvalidFilter, DatabaseUnavailable) as exc:
         return _refused(exc)
     write_table(result.table, args.format, sys.stdout)
+    if args.metric == "benchmarks":
+        from .metrics.benchmarks import notes
+        for note in notes(db, Filters(**values)):
+            print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -92,5 +92,5 @@ WINDOWS = ("pre", "during", "0-3m", "3-6m", "6-9m", "9-12m")
 
 METRICS = (
     "fte", "disposals", "referrals", "disproportionality",
-    "programme-reoffending", "reoffending-curve", "areas",
+    "programme-reoffending", "reoffending-curve", "areas", "benchmarks",
 )

@@ -66,6 +66,7 @@ APPLIES = {
     "programme-reoffending": {*PERIOD_FILTERS, *COHORT_FILTERS},
     "reoffending-curve": {*PERIOD_FILTERS, *COHORT_FILTERS},
     "areas": {"period", "date_from", "date_to", "yjs", "region", "level"},
+    "benchmarks": {"yjs"},              # every published period; the service's own where its extract covers it
 }
 
 DEFAULT_REFERENCE = {"ethnicity_group": config.REFERENCE_GROUP, "sex": "female", "age_band": "10-14"}

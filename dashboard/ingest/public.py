@@ -487,8 +487,9 @@ def _load_published_indicators(con: duckdb.DuckDBPyConnection) -> None:
             WHERE s.region <> 'Wales'
         ), service_figures AS (
             SELECT yjs, region, geography, measure, period, period_basis,
-                   sum(value * population) FILTER (WHERE value IS NOT NULL)
-                       / sum(population) FILTER (WHERE value IS NOT NULL) AS value,
+                   CASE WHEN count(value) = 1 THEN max(value)   -- one authority's figure as published
+                        ELSE sum(value * population) FILTER (WHERE value IS NOT NULL)
+                             / sum(population) FILTER (WHERE value IS NOT NULL) END AS value,
                    sum(population) FILTER (WHERE value IS NOT NULL) AS population,
                    max(population_year) AS population_year,
                    count(*) FILTER (WHERE value IS NOT NULL) AS used_parts,

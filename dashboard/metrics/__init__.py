@@ -17,6 +17,7 @@ from ..access import Viewer
 from ..db import Database
 from ..filters import Filters, InvalidFilter, describe, financial_year_of, resolve
 from .areas import areas
+from .benchmarks import benchmarks
 from .common import MeasureResult
 from .disposals import disposals
 from .disproportionality import disproportionality
@@ -32,6 +33,7 @@ MEASURES = {
     "programme-reoffending": programme_reoffending,
     "reoffending-curve": reoffending_curve,
     "areas": areas,
+    "benchmarks": benchmarks,
 }
 #: Measures that pool one window rather than splitting by year; their default is the latest full year.
 POOLED = {"disproportionality"}
