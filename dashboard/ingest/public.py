@@ -566,8 +566,8 @@ def _load_published_indicators(con: duckdb.DuckDBPyConnection) -> None:
             FROM trafford t
             LEFT JOIN authorities a USING (area_code)
             LEFT JOIN trafford_population y ON y.area_code = t.area_code AND y.period = t.period
-            LEFT JOIN LATERAL ({_NEAREST_POPULATION.format(code="t.area_code", year="CAST(left(t.period, 4) AS INTEGER)")})
-                 w ON true
+            LEFT JOIN LATERAL ({_NEAREST_POPULATION.format(code="t.area_code",
+                                                            year="CAST(left(t.period, 4) AS INTEGER)")}) w ON true
         ) figures
         JOIN units u USING (measure)
         ORDER BY measure, period, area_type, area_name, source""", {

@@ -118,7 +118,7 @@ def _one_service(resolved: Resolved, options: dict) -> str:
     services = resolved.filters.services if resolved.filters.services is not None else options["yjs"]
     if len(services) == 1:
         return services[0]
-    raise InvalidFilter("benchmarks compare one service: choose it with --yjs; valid choices: " + ", ".join(services))
+    raise InvalidFilter("benchmarks compare one service at a time: choose a YJS; valid choices: " + ", ".join(services))
 
 
 def comparison(db: Database, yjs: str) -> tuple[str | None, str | None]:
@@ -188,7 +188,8 @@ def _own_figures(db: Database, yjs: str, as_of: date, published: pd.DataFrame) -
         if measure.startswith("reoffending"):
             continue
         for year in range(first.year, as_of.year + 1):
-            start, end = (date(year, 1, 1), date(year, 12, 31)) if calendar else (date(year, 4, 1), date(year + 1, 3, 31))
+            start, end = ((date(year, 1, 1), date(year, 12, 31)) if calendar
+                          else (date(year, 4, 1), date(year + 1, 3, 31)))
             period = str(year) if calendar else f"{year}-{(year + 1) % 100:02d}"
             if first <= start and end <= as_of and (measure, period) in periods:
                 count = count_of.get(("calendar" if calendar else "financial", year), 0)
@@ -205,8 +206,8 @@ def _neighbour_averages(rows: pd.DataFrame) -> pd.DataFrame:
     shown = rows[(rows["area_type"] == "neighbour") & rows["value"].notna()]
     averages = shown.groupby(["measure", "period"], as_index=False).agg(value=("value", "mean"), n=("value", "size"))
     averages = averages[averages["n"] >= NEIGHBOURS_FOR_AVERAGE]
-    return averages.assign(area_type="neighbour_average", rank=99,
-                           area=[f"Average of {n} statistical neighbours (DfE)" for n in averages["n"]]).drop(columns="n")
+    names = [f"Average of {n} statistical neighbours (DfE)" for n in averages["n"]]
+    return averages.assign(area_type="neighbour_average", rank=99, area=names).drop(columns="n")
 
 
 def _with_intervals(rows: pd.DataFrame) -> pd.DataFrame:
@@ -263,7 +264,8 @@ def notes(db: Database, filters: Filters) -> list[str]:
         said.append(f"{published} covers {_listed(authorities)}: its published figures from LAIT are the mean "
                     "of theirs, weighted by their populations aged 10-17.")
         if authority:
-            name = db.scalar("SELECT min(area_name) FROM service_authority WHERE area_code = :code", {"code": authority})
+            name = db.scalar("SELECT min(area_name) FROM service_authority WHERE area_code = :code",
+                             {"code": authority})
             said.append(f"Its statistical neighbours (DfE) are those of {name}, its largest authority; any of its own "
                         "authorities among them are left out.")
     said += [
