@@ -220,6 +220,12 @@ def test_the_shipped_comparator_files_are_the_staged_ones():
             "rate_per_100000,2024,local_authority,E06000016,856,Leicester,East Midlands,196,196,") in lait
     assert ('YJS_Caution-Sentence10-17_YO,"Children cautioned or sentenced, rate per 10,000 of 10-17 population",'
             "rate_per_10000,2024-25,local_authority,E06000016,856,Leicester,East Midlands,29.7,29.7,") in lait
+    authorities = public.DFE_AUTHORITIES.read_text(encoding="utf-8").splitlines()
+    assert "E10000021,Northamptonshire,01/01/2009,31/03/2021,E12000004,E10,Counties,terminated,928" in authorities
+    neighbours = public.STATISTICAL_NEIGHBOURS.read_text(encoding="utf-8").splitlines()
+    assert "856,E06000016,Leicester,East Midlands,1,821,E06000032,Luton,Close" in neighbours
+    districts = public.DISTRICTS.read_text(encoding="utf-8").splitlines()
+    assert "W06000015,Cardiff,W06,W06000015,Cardiff,W06,,W92000004,Wales,Wales" in districts
     trafford = public.TRAFFORD_CHILDREN.read_text(encoding="utf-8").splitlines()
     assert "E08000009,Trafford,UA,2024/25,Children cautioned or sentenced,Count,Children,38,NA,NA" in trafford
     assert ('E92000001,England,Country,2024/25,Children cautioned or sentenced,"Per 10,000 aged 10-17",'
