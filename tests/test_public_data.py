@@ -481,3 +481,16 @@ def test_the_published_tables_are_the_same_on_both_backends(build_database, back
     total = local.execute("SELECT sum(value), sum(population) FROM published_indicator").fetchone()
     found = db.query("SELECT sum(value) AS v, sum(population) AS p FROM published_indicator").iloc[0]
     assert (float(found["v"]), int(found["p"])) == (pytest.approx(total[0], rel=1e-12), total[1])
+
+
+def test_every_lait_authority_figure_is_loaded_but_the_three_after_an_abolition(con):
+    published = [r for r in rows(public.LAIT_INDICATORS) if r["measure_code"] in LAIT_MEASURE
+                 and r["level"] == "local_authority" and r["value"]]
+    dropped = {("FirstYJS", "2021", "E10000021"), ("FirstYJS", "2023", "E10000006"),
+               ("YJS_Caution-Sentence10-17_YO", "2024-25", "E10000006")}
+    expected = Counter(LAIT_MEASURE[r["measure_code"]] for r in published
+                       if (r["measure_code"], r["year"], r["area_code"]) not in dropped)
+    loaded = dict(con.execute("SELECT measure, count(*) FROM published_indicator "
+                              "WHERE source = 'lait' AND area_type = 'authority' GROUP BY 1").fetchall())
+    assert loaded == dict(expected)
+    assert sum(expected.values()) == len(published) - 3
