@@ -200,8 +200,10 @@ def run_export(args) -> int:
         print(f"error: {flags} does not apply to {args.metric}", file=sys.stderr)
         return 2
     try:
-        result = compute(_open(args), args.metric, filters, scope=EVERYONE.scope, suppressed=not args.unsuppressed,
-                         **settings)
+        db = _open(args)
+        result = compute(db, args.metric, filters, scope=EVERYONE.scope, suppressed=not args.unsuppressed, **settings)
+        for note in found.notes(db, filters, EVERYONE.scope) if found.notes else ():
+            print(f"note: {note}", file=sys.stderr)
     except (InvalidFilter, DatabaseUnavailable) as exc:
         return _refused(exc)
     write_table(result.table, args.format, sys.stdout)

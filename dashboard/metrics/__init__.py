@@ -99,7 +99,8 @@ def validate(db, metric: str, filters: Filters, *, scope: Scope, **settings):
         if not found.published:
             filters, options = scope.check(filters, options)
         return resolve(filters, found.filters, options, settings=measure_settings(settings), takes=found.settings,
-                       published=found.published, default_period=found.default_period)
+                       published=found.published, default_period=found.default_period,
+                       services=None if found.published else scope.services)
 
 
 def compute(db, metric: str, filters: Filters | None = None, *, scope: Scope, suppressed: bool = True,
