@@ -112,4 +112,16 @@ def _sheet_name(name: str, used: set[str]) -> str:
 def _cell(value):
     if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
         return None
-    return value.item() if hasattr(value, "item") else value
+    return spreadsheet_safe(value.item() if hasattr(value, "item") else value)
+
+
+#: Text a spreadsheet would run as a formula when it starts with one of these (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text from the data (a locality named '=HYPERLINK(...)') as text, never a live formula, in a workbook
+    or CSV: a leading apostrophe, as OWASP advises. Numbers (a negative count or change) are left as numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

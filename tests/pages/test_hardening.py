@@ -1,8 +1,12 @@
 """Hardening on the demo database: who may open it, headers, malformed and oversized requests,
-errors without tracebacks (Flask's test client, no browser)."""
+errors without tracebacks, formulas kept out of spreadsheets (Flask's test client, no browser)."""
 
 from __future__ import annotations
 
+import io
+import json
+
+import pandas as pd
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, callback_request
@@ -73,3 +77,52 @@ def test_cookies_are_secure_except_over_plain_http_on_this_computer(app):
         return found
     assert all("Secure" not in c for c in flags("http://localhost"))        # the demo at http://127.0.0.1
     assert all("Secure" in c for c in flags("https://localhost"))
+
+
+def card_id(part, card="fte-rate"):
+    return {"card": card, "type": f"card-{part}"}
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example","Click")', "+1+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)",
+           "\tTab first", "\rReturn first", "Area\r=1+1", "Northvale", "c"]
+NEUTRALISED = ['\'=HYPERLINK("http://evil.example","Click")', "'+1+1", "'-2+3+cmd|' /C calc'!A0", "'@SUM(A1)",
+               "'\tTab first", "'\rReturn first", "Area\r=1+1", "Northvale", "c"]
+COUNTS = [5, -3, 0, 7, 8, 9, 2, 10, 1]
+
+
+def test_a_formula_in_the_data_reaches_a_workbook_as_text():
+    from openpyxl import load_workbook
+
+    from dashboard.exports import workbook
+    table = pd.DataFrame({"locality": HOSTILE, "count": COUNTS, "rate": [0.5] * 8 + [-1.25]})
+    sheet = load_workbook(io.BytesIO(workbook({"areas": table}, [("Dashboard", "test")])))["areas"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    # XML reads a carriage return back as a line feed: the apostrophe in front is what counts.
+    assert [row[0] for row in rows] == [text.replace("\r", "\n") for text in NEUTRALISED]
+    assert [row[1] for row in rows] == COUNTS and rows[-1][2] == -1.25          # numbers stay numbers
+    assert {cell.data_type for cell in sheet["A"][1:]} == {"s"}                              # no formula cell
+
+
+def test_a_formula_in_a_table_reaches_the_csv_download_as_text(app, client):
+    key = next(k for k in app.callback_map if k.endswith('"card-download"}.data'))
+    rows = [{"locality": text, "count": count} for text, count in zip(HOSTILE, COUNTS)]
+    answer = client.post(CALLBACK_PATH, json={
+        "output": key, "outputs": {"id": card_id("download"), "property": "data"},
+        "inputs": [{"id": card_id("csv"), "property": "n_clicks", "value": 1}],
+        "state": [{"id": card_id("grid"), "property": "rowData", "value": rows},
+                  {"id": card_id("grid"), "property": "columnDefs", "value": [{"field": "locality"}, {"field": "count"}]},
+                  {"id": card_id("filename"), "property": "data", "value": "fte"}],
+        "changedPropIds": ['{"card":"fte-rate","type":"card-csv"}.n_clicks']})
+    assert answer.status_code == 200
+    content = json.loads(answer.get_data(as_text=True))["response"]['{"card":"fte-rate","type":"card-download"}']
+    assert content["data"]["content"] == (
+        'locality,count\r\n'
+        '"\'=HYPERLINK(""http://evil.example"",""Click"")",5\r\n'
+        "'+1+1,-3\r\n"
+        "'-2+3+cmd|' /C calc'!A0,0\r\n"
+        "'@SUM(A1),7\r\n"
+        "'\tTab first,8\r\n"
+        "\"'\rReturn first\",9\r\n"
+        "\"Area\r=1+1\",2\r\n"             # quoted: the carriage return does not start a row
+        "Northvale,10\r\n"
+        "c,1\r\n")
