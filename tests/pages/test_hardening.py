@@ -48,6 +48,18 @@ def test_a_malformed_callback_request_gets_a_400(app, client, body):
         "message": "This request is not one the dashboard makes."}
 
 
+def test_an_absurd_period_is_a_plain_400_naming_the_valid_years(app, client):
+    """'9999-00' passes for a financial year (9999 + 1 ends in 00) but no date can hold it."""
+    from dashboard.filters import period_label
+    from dashboard.metrics import filter_options
+    from dashboard.state import database
+    response = fte(app, client, "?period=9999-00")
+    message = response.get_json()["message"]
+    assert response.status_code == 400 and message.startswith("These filters cannot be shown: period '9999-00'")
+    assert "valid financial years: " + ", ".join(period_label(y) for y in filter_options(database())["years"]) \
+        in message
+
+
 def test_a_huge_request_gets_a_413(app, client):
     response = fte(app, client, "?yjs=" + "x" * 2_000_000)
     assert response.status_code == 413 and "too large" in response.get_json()["message"]
