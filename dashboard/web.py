@@ -2,13 +2,14 @@
 
 - Every request passes ``_admit``: a signed-in user, or the demonstration database opened from this
   machine, or nothing (a page load goes to the sign-in page, anything else gets 401).
-- Sessions are Flask's signed cookies: HttpOnly, SameSite=Lax, Secure (unless
-  ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing), 8 hours. A session names its user and the
-  user's password stamp, so removing a user or changing a password ends their sessions.
+- The session cookie (Flask's signed cookie: HttpOnly, SameSite=Lax, Secure unless
+  ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing) names a server-side session (sessions.py),
+  looked up on every request: signing out, a new password or a removed account ends it at once, on
+  every worker. The session also carries the account's password stamp, checked against the account.
 - CSRF (Flask-WTF) guards every POST: the sign-in and sign-out forms carry the token, and Dash's
   renderer sends it back as ``X-CSRFToken`` from the ``_csrf_token`` cookie set here.
-- Sign-in attempts are rate-limited per address (Flask-Limiter; ``DASHBOARD_RATELIMIT_STORAGE`` may
-  name a shared store such as ``redis://...`` so the limit holds across gunicorn workers).
+- Sign-in attempts are limited per account and address, with a ceiling per address, counted in the
+  store every worker shares (sessions.py).
 - Security headers on every response, a Content-Security-Policy the app works under (Dash's inline
   script allowed by its hash), request bodies capped, errors as plain messages, never tracebacks.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import math
 import os
 import secrets
 from collections.abc import Iterator
@@ -31,13 +33,11 @@ import flask
 from dash import Dash, get_app
 from flask import g, redirect, render_template_string, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadSignature
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
-from . import accounts, config
+from . import accounts, config, sessions
 from .access import DEMO_VISITOR, NOBODY, Viewer, is_demo, viewer_for
 from .db import DatabaseUnavailable
 from .state import database
@@ -48,15 +48,11 @@ SIGN_IN, SIGN_OUT = "/sign-in", "/sign-out"
 OPEN_PREFIXES = ("/assets/", "/_favicon.ico")
 CALLBACK_PATH = "/_dash-update-component"
 MAX_REQUEST_BYTES = 1_000_000
-SIGN_IN_LIMIT = os.environ.get("DASHBOARD_SIGN_IN_LIMIT", "5 per minute")
 UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
-
-limiter = Limiter(get_remote_address, storage_uri=os.environ.get("DASHBOARD_RATELIMIT_STORAGE", "memory://"),
-                  default_limits=[])
 
 
 def secure(app: Dash) -> None:
-    """Put sign-in, CSRF, rate limits, headers and error pages around ``app``."""
+    """Put sign-in, CSRF, the sign-in limit, headers and error pages around ``app``."""
     server = app.server
     server.config.update(
         SECRET_KEY=session_secret(), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
@@ -65,12 +61,10 @@ def secure(app: Dash) -> None:
         WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     server.session_interface = _SessionCookies()
     CSRFProtect(server)
-    limiter.init_app(server)
     # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
     server.before_request_funcs.setdefault(None, []).insert(0, _admit)
     server.before_request(lambda: _check_callback_request(app))
-    server.add_url_rule(SIGN_IN, "sign_in", limiter.limit(SIGN_IN_LIMIT, methods=["POST"])(sign_in),
-                        methods=["GET", "POST"])
+    server.add_url_rule(SIGN_IN, "sign_in", sign_in, methods=["GET", "POST"])
     server.add_url_rule(SIGN_OUT, "sign_out", sign_out, methods=["POST"])
     server.register_error_handler(HTTPException, _plain_error)
     server.register_error_handler(CSRFError, _plain_error)
@@ -146,12 +140,17 @@ def current_viewer() -> Viewer:
 
 
 def viewer_of(session_data, remote_addr: str | None, db) -> Viewer | None:
-    """Who a session belongs to (None if no one, or an account since removed or given a new password),
-    or the demo visitor for the demonstration database opened from this computer."""
-    name, stamp = session_data.get("user"), session_data.get("stamp")
-    if name:
-        user = accounts.find_user(db, name)
-        if user is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, user.session_stamp):
+    """Who a session belongs to (None if no one: a session ended or run out, or an account since removed
+    or given a new password, whose session is then ended), or the demo visitor for the demonstration
+    database opened from this computer."""
+    session_id = session_data.get("sid")
+    if session_id:
+        signed_in = _store().find(session_id)
+        if signed_in is None:
+            return None
+        user = accounts.find_user(db, signed_in.username)
+        if user is None or not hmac.compare_digest(signed_in.stamp, user.session_stamp):
+            _store().end(session_id)
             return None
         return viewer_for(user, db)
     if is_demo(db) and _is_loopback(remote_addr) and os.environ.get("DASHBOARD_OPEN_DEMO", "1") != "0":
@@ -160,8 +159,8 @@ def viewer_of(session_data, remote_addr: str | None, db) -> Viewer | None:
 
 
 def session_user(cookies: dict) -> str | None:
-    """The account named by a request's signed session cookie, for work done after the request (the
-    board pack's background job). The request itself has passed ``_admit``, so the session was valid."""
+    """The account whose live session a request's signed session cookie names, for work done after the
+    request (the board pack's background job)."""
     server = get_app().server
     raw = cookies.get(server.config["SESSION_COOKIE_NAME"])
     try:
@@ -169,7 +168,13 @@ def session_user(cookies: dict) -> str | None:
             raw, max_age=int(server.permanent_session_lifetime.total_seconds())) if raw else {}
     except BadSignature:
         return None
-    return data.get("user")
+    signed_in = _store().find(data.get("sid"))
+    return signed_in.username if signed_in else None
+
+
+def _store() -> sessions.Store:
+    """The sessions and sign-in counts shared by every worker serving this database."""
+    return sessions.store_for(database().location)
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -190,8 +195,8 @@ def _admit():
         return _message_response(503, UNAVAILABLE)
     if g.viewer is not None:
         return None
-    if session.get("user"):
-        session.clear()         # an account since removed, or given a new password
+    if session.get("sid"):
+        session.clear()
     if request.method == "GET" and not request.path.startswith("/_dash"):
         return redirect(f"{SIGN_IN}?next={quote(_safe_next(request.full_path), safe='/')}")
     return _message_response(401, "Please sign in.")
@@ -204,27 +209,60 @@ def _safe_next(target: str | None) -> str:
 
 
 def sign_in():
-    error = None
+    """The sign-in form. Past the limit of failed attempts (for this account from this address, or from
+    this address in all) the password is not even checked; the message is the same for every username."""
+    error, status, headers = None, 200, {}
     if request.method == "POST":
+        username, password = request.form.get("username", ""), request.form.get("password", "")
+        address = request.remote_addr
         try:
-            user = accounts.authenticate(database(), request.form.get("username", ""),
-                                         request.form.get("password", ""))
-        except DatabaseUnavailable:
+            wait = _store().try_sign_in(username, address)
+            user = None if wait else _check_password(username, password, address)
+            if user is not None:
+                if session.get("sid"):
+                    _store().end(session["sid"])        # whoever was signed in here before
+                session.clear()
+                session.permanent = True
+                session["sid"] = _store().start(user.username, user.session_stamp)
+                log.info("signed in: %s (%s)", user.username, user.role)
+                return redirect(_safe_next(request.args.get("next")))
+        except DatabaseUnavailable as exc:
+            log.error("database unavailable at sign-in: %s", exc)
             return _message_response(503, UNAVAILABLE)
-        if user is not None:
-            session.clear()
-            session.permanent = True
-            session.update(user=user.username, stamp=user.session_stamp)
-            log.info("signed in: %s (%s)", user.username, user.role)
-            return redirect(_safe_next(request.args.get("next")))
-        log.warning("failed sign-in for %r from %s", request.form.get("username", "")[:64], request.remote_addr)
-        error = "The username or password is not right."
+        if wait:
+            log.warning("sign-in refused, too many attempts: %r from %s", username[:64], address)
+            minutes = math.ceil(wait / 60)
+            error, status = (f"There have been too many attempts to sign in. Wait {minutes} minute"
+                             f"{'s' if minutes > 1 else ''} and try again."), 429
+            headers["Retry-After"] = str(wait)
+        else:
+            log.warning("failed sign-in for %r from %s", username[:64], address)
+            error, status = "The username or password is not right.", 401
     signed_out = request.args.get("signed-out") is not None
     return render_template_string(SIGN_IN_PAGE, error=error, signed_out=signed_out,
-                                  service=config.SERVICE_NAME), 401 if error else 200
+                                  service=config.SERVICE_NAME), status, headers
+
+
+def _check_password(username: str, password: str, address: str | None):
+    """The account if the password is right, else None. Only a wrong password stays counted as a failure."""
+    try:
+        user = accounts.authenticate(database(), username, password)
+    except DatabaseUnavailable:
+        _store().forget_attempt(username, address)
+        raise
+    if user is not None:
+        _store().forget_attempt(username, address)
+    return user
 
 
 def sign_out():
+    """End the session here and on the server: the cookie is of no use to anyone afterwards."""
+    try:
+        if session.get("sid"):
+            _store().end(session["sid"])
+    except DatabaseUnavailable as exc:
+        log.error("database unavailable at sign-out: %s", exc)
+        return _message_response(503, UNAVAILABLE)
     session.clear()
     return redirect(f"{SIGN_IN}?signed-out")
 
@@ -283,7 +321,7 @@ def _message_response(status: int, message: str):
 def _plain_error(error: HTTPException):
     messages = {400: "This request cannot be answered.", 401: "Please sign in.",
                 403: "Your account cannot see this.", 404: "There is no page at this address.",
-                413: "This request is too large.", 429: "Too many attempts. Wait a minute and try again."}
+                413: "This request is too large."}
     status = error.code or 400
     if isinstance(error, CSRFError):
         message = "This form has expired. Go back, reload the page and try again."
