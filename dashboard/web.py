@@ -1,7 +1,8 @@
 """Sign-in, sessions and the HTTP hardening around the Dash app.
 
 - Every request passes ``_admit``: a signed-in user, or the demonstration database opened from this
-  machine, or nothing (a page load goes to the sign-in page, anything else gets 401).
+  machine, or nothing (a page load goes to the sign-in page, anything else gets 401). Only the sign-in
+  page, Dash's favicon and the static files under /assets/ are open, each by its exact route.
 - The session cookie (Flask's signed cookie: HttpOnly, SameSite=Lax, Secure unless
   ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing) names a server-side session (sessions.py),
   looked up on every request: signing out, a new password or a removed account ends it at once, on
@@ -9,15 +10,19 @@
 - CSRF (Flask-WTF) guards every POST: the sign-in and sign-out forms carry the token, and Dash's
   renderer sends it back as ``X-CSRFToken`` from the ``_csrf_token`` cookie set here.
 - Sign-in attempts are limited per account and address, with a ceiling per address, counted in the
-  store every worker shares (sessions.py).
+  store every worker shares (sessions.py). After signing in, the browser goes back only to a path on
+  this site.
+- A callback request must be one the browser makes: a server callback's own inputs, state and outputs,
+  JSON no deeper than ``MAX_JSON_DEPTH`` and no larger than ``MAX_REQUEST_BYTES``.
 - Security headers on every response, a Content-Security-Policy the app works under (Dash's inline
-  script allowed by its hash), request bodies capped, errors as plain messages, never tracebacks.
+  script allowed by its hash), errors as plain messages, never tracebacks.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import logging
 import math
 import os
@@ -44,15 +49,19 @@ from .state import database
 
 log = logging.getLogger(__name__)
 SIGN_IN, SIGN_OUT = "/sign-in", "/sign-out"
-#: Reachable without signing in: the sign-in page and the styles it uses.
-OPEN_PREFIXES = ("/assets/", "/_favicon.ico")
+#: Reachable without signing in, exactly these paths: the sign-in page and Dash's favicon; and the
+#: static files (those answered by a route under STATIC, never the pages' catch-all) the sign-in page uses.
+OPEN_PATHS = (SIGN_IN, "/_favicon.ico")
+STATIC = "/assets/"
 CALLBACK_PATH = "/_dash-update-component"
 MAX_REQUEST_BYTES = 1_000_000
+#: The deepest JSON the renderer sends is about 6 levels (a table's rows as a callback's state).
+MAX_JSON_DEPTH = 20
 UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
 
 
 def secure(app: Dash) -> None:
-    """Put sign-in, CSRF, the sign-in limit, headers and error pages around ``app``."""
+    """Put sign-in, CSRF, the sign-in limit, request checks, headers and error pages around ``app``."""
     server = app.server
     server.config.update(
         SECRET_KEY=session_secret(), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
@@ -186,7 +195,7 @@ def _is_loopback(address: str | None) -> bool:
 
 def _admit():
     """Find the viewer, or turn the request away."""
-    if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES) or g.get("setting_up"):
+    if _is_open() or g.get("setting_up"):
         return None
     try:
         g.viewer = viewer_of(session, request.remote_addr, database())
@@ -202,10 +211,21 @@ def _admit():
     return _message_response(401, "Please sign in.")
 
 
+def _is_open() -> bool:
+    """The few things anyone may fetch: exact paths, and static files (a route under STATIC answers)."""
+    rule = request.url_rule
+    return request.path in OPEN_PATHS or (request.path.startswith(STATIC) and rule is not None
+                                          and rule.rule.startswith(STATIC))
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never '//elsewhere' or a full URL (no open redirect)."""
+    """A path on this site to go back to after signing in, else '/'. Browsers drop tabs and newlines
+    from a URL and read a backslash as a slash, so '/(tab)/evil.example' would leave the site: any control
+    character or backslash, or a second slash at the start, means '/' (no open redirect)."""
     target = (target or "/").rstrip("?")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    unsafe = not target.startswith("/") or target.startswith("//") or "\\" in target \
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    return "/" if unsafe else target
 
 
 def sign_in():
@@ -268,15 +288,83 @@ def sign_out():
 
 
 def _check_callback_request(app: Dash):
-    """A Dash update must name a callback the app has, with inputs as a list: anything else is forged."""
+    """A Dash update must be one the browser makes: a server callback the app has, with exactly that
+    callback's inputs, state and outputs, and JSON of bounded depth. Anything else is forged."""
     if request.path != CALLBACK_PATH:
         return None
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("output"), str) \
-            or body["output"] not in app.callback_map or not isinstance(body.get("inputs"), list):
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:          # deeper than Python's parser goes
+        body = None
+    if not _is_dash_request(app.callback_map, body):
         log.warning("refused a malformed callback request from %s", request.remote_addr)
         return _message_response(400, "This request is not one the dashboard makes.")
     return None
+
+
+def _is_dash_request(callbacks: dict, body) -> bool:
+    if not isinstance(body, dict) or _json_depth(body) > MAX_JSON_DEPTH or not isinstance(body.get("output"), str):
+        return False
+    spec = callbacks.get(body["output"])
+    if spec is None or "callback" not in spec:      # clientside callbacks are not the server's to run
+        return False
+    declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
+    # The renderer sends a list for several outputs (their key starts '..'), else the one output.
+    outputs = body.get("outputs") if body["output"].startswith("..") else [body.get("outputs")]
+    inputs, state = body.get("inputs"), body.get("state", [])
+    changed = body.get("changedPropIds", [])
+    return (_all_match([output.to_dict() for output in declared], outputs) and _all_match(spec["inputs"], inputs)
+            and _all_match(spec["state"], state)
+            and isinstance(changed, list) and all(_changed_input(c, inputs) for c in changed))
+
+
+def _all_match(declared: list[dict], given) -> bool:
+    """``given`` holds, in order, what the browser sends for each declared {id, property}."""
+    return isinstance(given, list) and len(given) == len(declared) and all(
+        _matches(d["id"], d["property"], sent) for d, sent in zip(declared, given))
+
+
+def _matches(component: str, prop: str, sent) -> bool:
+    """One declared dependency: an {id, property} for a plain id or a MATCH pattern, a list of them for
+    an ALL or ALLSMALLER pattern (whose ids have the pattern's keys and its fixed values)."""
+    pattern = json.loads(component) if component.startswith("{") else component
+    wildcards = {k for k, v in pattern.items() if isinstance(v, list)} if isinstance(pattern, dict) else set()
+    many = any(pattern[k] != ["MATCH"] for k in wildcards)
+    items = sent if many else [sent]
+    return isinstance(items, list) and all(
+        isinstance(item, dict) and item.get("property") == prop and _id_fits(pattern, wildcards, item.get("id"))
+        for item in items)
+
+
+def _id_fits(pattern, wildcards: set, given) -> bool:
+    if not isinstance(pattern, dict):
+        return given == pattern
+    return isinstance(given, dict) and given.keys() == pattern.keys() and all(
+        isinstance(given[k], (str, int, float, bool)) if k in wildcards else given[k] == pattern[k] for k in pattern)
+
+
+def _changed_input(prop_id, inputs: list) -> bool:
+    """A 'changed' property names one of the inputs sent (Dash tells the callback which fired from it)."""
+    if not isinstance(prop_id, str) or "." not in prop_id:
+        return False
+    component, prop = prop_id.rsplit(".", 1)
+    try:
+        wanted = json.loads(component) if component.startswith("{") else component
+    except ValueError:
+        return False
+    sent = [item for given in inputs for item in (given if isinstance(given, list) else [given])]
+    return any(item.get("id") == wanted and item.get("property") == prop for item in sent)
+
+
+def _json_depth(value) -> int:
+    """How deeply ``value`` nests (without recursion), stopping once past MAX_JSON_DEPTH."""
+    deepest, todo = 0, [(value, 1)]
+    while todo and deepest <= MAX_JSON_DEPTH:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _harden(policy: str, response: flask.Response) -> flask.Response:
@@ -289,7 +377,7 @@ def _harden(policy: str, response: flask.Response) -> flask.Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000"
-    if not request.path.startswith(OPEN_PREFIXES + ("/_dash-component-suites/",)):
+    if not request.path.startswith((STATIC, "/_favicon.ico", "/_dash-component-suites/")):
         headers["Cache-Control"] = "no-store"
     if getattr(g, "viewer", None) is not None and not request.path.startswith("/_dash"):
         # Dash's renderer reads this cookie and sends it back as X-CSRFToken on every update.

@@ -146,9 +146,27 @@ def test_signing_in_sets_a_safe_cookie_and_goes_where_the_user_was_going(app, re
     assert "Signed in as manager1 (manager)" in client.get("/_dash-layout").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "%5C/evil.example", "/%5Cevil.example",
+    "/%09/evil.example",        # browsers drop the tab: //evil.example
+    "/%0d%0a/x",                # a header split (was a 500)
+    "/%0a/evil.example", "/%0d/evil.example", "/%00/evil.example", "/%7f/evil.example",
+    "%2F%2Fevil.example", "/%2F/evil.example", "%20//evil.example", "%09//evil.example",
+    "javascript:alert(1)", "evil.example",
+])
 def test_sign_in_never_redirects_off_the_site(app, real_db, target):
-    assert sign_in(browser(app), "manager1", next_path=target).headers["Location"] == "/"
+    response = sign_in(browser(app), "manager1", next_path=target)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_local_path_with_its_filters_is_kept_after_sign_in(app, real_db):
+    response = sign_in(browser(app), "manager1", next_path="/disposals%3Fperiod%3D2023-24%26sex%3Dfemale")
+    assert response.headers["Location"] == "/disposals?period=2023-24&sex=female"
+
+
+def test_a_page_address_with_a_tab_is_not_offered_as_the_way_back(app, real_db):
+    response = browser(app).get("/%09/evil.example")
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in?next=/"
 
 
 def test_a_wrong_password_or_user_gets_the_same_plain_message(app, real_db):
