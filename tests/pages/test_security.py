@@ -22,7 +22,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from benchmarks.dash_requests import CALLBACK_PATH, browser_session, callback_request
+from benchmarks.dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request
 from dashboard import accounts, sessions, state
 from dashboard.metrics import filter_options
 
@@ -388,3 +388,24 @@ def test_a_new_password_or_removal_ends_sessions_on_every_worker(app, real_db, s
     assert data_codes(app, served, second) == [200] * 8
     users(real_db, "remove", "temp3")
     assert data_codes(app, served, second) == [401] * 8
+
+
+def test_the_load_test_signs_in_where_the_database_asks_for_it(app, real_db, served):
+    from benchmarks.load import run_load
+    with pytest.raises(CannotSignIn, match="asks for sign-in"):
+        run_load(served, users=1, seconds=1)
+    with pytest.raises(CannotSignIn, match="could not sign in as manager1"):
+        run_load(served, users=1, seconds=1, account=("manager1", "wrong password!"))
+    result = run_load(served, users=3, seconds=3, account=("admin1", PASSWORD))
+    assert result["requests"] > 0 and result["errors"] == []
+
+
+def test_the_load_command_runs_on_a_database_that_asks_for_sign_in(app, real_db, monkeypatch, capsys):
+    """`python -m benchmarks.load --db` on such a database used to crash: it could not sign in."""
+    import io
+
+    from benchmarks.load import main
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["--db", str(real_db["path"]), "--user", "admin1", "--password-stdin", "--users", "2",
+                 "--seconds", "2", "--workers", "1"]) == 0
+    assert " 0 errors" in capsys.readouterr().out
