@@ -55,7 +55,7 @@ OPEN_PATHS = (SIGN_IN, "/_favicon.ico")
 STATIC = "/assets/"
 CALLBACK_PATH = "/_dash-update-component"
 MAX_REQUEST_BYTES = 1_000_000
-#: The deepest JSON the renderer sends is about 6 levels (a table's rows as a callback's state).
+#: The deepest JSON the renderer sends is 6 levels (the workbook download's chart settings, as state).
 MAX_JSON_DEPTH = 20
 UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
 
