@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import urlsplit
 
-from dashboard.web import CALLBACK_PATH
+from dashboard.web import CALLBACK_PATH, SIGN_IN
 
-__all__ = ["CALLBACK_PATH", "browser_session", "callback_request"]
+__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request"]
+
+
+class CannotSignIn(RuntimeError):
+    """The dashboard asks for sign-in and no account was given, or the account was refused."""
 
 
 def callback_request(key: str, inputs: list[dict]) -> dict:
@@ -20,13 +26,25 @@ def callback_request(key: str, inputs: list[dict]) -> dict:
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
 
 
-def browser_session(base_url: str, timeout: float = 30):
-    """A ``requests`` session that has opened the dashboard as a browser does: it holds the session
-    and CSRF cookies and sends the token back as Dash's renderer does. The cookies are marked Secure;
-    on a loopback test server (plain http) they are sent anyway, as a browser does for localhost."""
+def browser_session(base_url: str, account: tuple[str, str] | None = None, timeout: float = 30):
+    """A ``requests`` session that has opened the dashboard as a browser does: signed in as ``account``
+    (username, password) when the database asks for sign-in, holding the session and CSRF cookies and
+    sending the token back as Dash's renderer does. The cookies are marked Secure; on a loopback test
+    server (plain http) they are sent anyway, as a browser does for localhost."""
     import requests
     session = requests.Session()
-    session.get(base_url + "/", timeout=timeout).raise_for_status()
+    page = session.get(base_url + "/", timeout=timeout)
+    page.raise_for_status()
+    if urlsplit(page.url).path == SIGN_IN:
+        if account is None:
+            raise CannotSignIn("this database asks for sign-in: give an account to sign in as (--user NAME)")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        answer = session.post(base_url + SIGN_IN, data={"username": account[0], "password": account[1],
+                                                        "csrf_token": token}, allow_redirects=False, timeout=timeout)
+        if answer.status_code != 302:
+            raise CannotSignIn(f"could not sign in as {account[0]} (HTTP {answer.status_code}): check the username "
+                               "and password")
+        session.get(base_url + "/", timeout=timeout).raise_for_status()     # the CSRF cookie, as signed in
     for cookie in session.cookies:
         cookie.secure = False
     session.headers["X-CSRFToken"] = session.cookies.get("_csrf_token", "")

@@ -2,7 +2,8 @@
 
 Accounts live in the dashboard database itself (table ``dashboard_user``), so they move and are
 backed up with the data, and ingest (which copies the file) keeps them. Passwords are hashed with
-Argon2id (argon2-cffi); the plain text is never stored, printed or logged.
+Argon2id (argon2-cffi); the plain text is never stored, printed or logged. Replacing or removing an
+account ends its sessions in the store the web workers share (sessions.py).
 
 Roles (see access.py for what each may see):
 - ``board``: one service's figures, no drill-down into groups of children;
@@ -24,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from .db import Database
 from .storage import duckdb_copy, is_server_url, postgres_dsn
+from .sessions import end_sessions_of
 
 ROLES = ("board", "manager", "regional", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
@@ -80,6 +82,7 @@ def add_user(location: str, username: str, password: str, role: str, services: t
     _write(location, [f"DELETE FROM {TABLE} WHERE username = ?",
                       f"INSERT INTO {TABLE} (username, password_hash, role, services, region) VALUES (?, ?, ?, ?, ?)"],
            [[username], row])
+    end_sessions_of(location, username)
     return user
 
 
@@ -87,6 +90,7 @@ def remove_user(location: str, username: str) -> None:
     if not any(u.username == username for u in list_users(Database.open(location))):
         raise AccountError(f"no user '{username}'")
     _write(location, [f"DELETE FROM {TABLE} WHERE username = ?"], [[username]])
+    end_sessions_of(location, username)
 
 
 def list_users(db: Database) -> list[User]:

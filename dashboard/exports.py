@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from . import config
 from .ingest.public import BOUNDARIES
 from .views import PAGES, Context, PageSpec, headline_figures, render_page, subtitle
-from .views.texts import SERVICE_NAME, SMALL_NUMBERS
+from .views.texts import SERVICE_NAME, SMALL_NUMBERS, spreadsheet_safe
 
 #: Chart images: A4 text width at print resolution, or a slide.
 IMAGE_WIDTH = 1000
@@ -139,4 +139,4 @@ def _sheet_name(name: str, used: set[str]) -> str:
 def _cell(value):
     if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
         return None
-    return value.item() if hasattr(value, "item") else value
+    return spreadsheet_safe(value.item() if hasattr(value, "item") else value)

@@ -173,7 +173,7 @@ def parse_period(text: str) -> tuple[date, date, bool]:
     if not year or (int(year.group(1)) + 1) % 100 != int(year.group(2)):
         raise InvalidFilter(f"period '{text}' is not a financial year like 2021-22 or a quarter like 2021-22 Q4")
     start_year = int(year.group(1))
-    if not EARLIEST_YEAR <= start_year < LATEST_YEAR:
+    if not EARLIEST_YEAR <= start_year <= LATEST_YEAR:
         raise InvalidFilter(f"period '{text}' is out of range ({EARLIEST_YEAR} to {LATEST_YEAR})")
     if not quarter:
         return date(start_year, 4, 1), date(start_year + 1, 3, 31), False
@@ -276,7 +276,10 @@ def _period_dates(f: Filters, years: list[int], latest_complete: int | None,
     if f.period and (f.date_from or f.date_to):
         raise InvalidFilter("choose either a period or --from/--to dates, not both")
     if f.period:
-        start, end, by_quarter = parse_period(f.period)
+        try:
+            start, end, by_quarter = parse_period(f.period)
+        except InvalidFilter as exc:
+            raise InvalidFilter(f"{exc}; valid financial years: {valid}") from None
         if financial_year_of(start) not in years:
             raise InvalidFilter(f"unknown period '{f.period}'; valid financial years: {valid}")
         return start, end, by_quarter

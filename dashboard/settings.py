@@ -29,10 +29,6 @@ class Settings(BaseSettings):
     #: The demonstration database is open without sign-in from this computer. Turn off behind a reverse
     #: proxy on the same machine (every request would then come from loopback).
     open_demo: bool = True
-    #: Sign-in attempts allowed per account and address (Flask-Limiter's notation).
-    sign_in_limit: str = "5 per minute"
-    #: Where sign-in attempts are counted: memory:// (per worker) or a shared store (redis://...).
-    ratelimit_storage: str = "memory://"
     #: Background jobs' state (the board pack): a folder shared by the workers of one app.
     jobs_dir: Path | None = None
     #: Measure results kept per worker (a few KB to a few hundred KB each).

@@ -1,25 +1,33 @@
 """Sign-in, sessions and the HTTP hardening around the Dash app.
 
 - Every request passes ``_admit``: a signed-in user, or the demonstration database opened from this
-  machine, or nothing (a page load goes to the sign-in page, anything else gets 401).
+  machine, or nothing (a page load goes to the sign-in page, anything else gets 401). Only the sign-in
+  page, Dash's favicon and the static files under /assets/ are open, each by its exact route.
 - Every request reads one snapshot of the database (``g.db``), opened here and closed when the
-  request ends, so every card of an answer comes from the same version.
-- Sessions are Flask's signed cookies: HttpOnly, SameSite=Lax, Secure (unless
-  ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing), 8 hours. A session names its user and the
-  user's password stamp, so removing a user or changing a password ends their sessions.
+  request ends, so every card of an answer comes from the same version; the viewer is resolved here,
+  once, and passed on from the page callbacks (edge.py).
+- The session cookie (Flask's signed cookie: HttpOnly, SameSite=Lax, Secure unless
+  ``DASHBOARD_COOKIE_SECURE=0`` for plain-http testing) names a server-side session (sessions.py),
+  looked up on every request: signing out, a new password or a removed account ends it at once, on
+  every worker. The session also carries the account's password stamp, checked against the account.
 - CSRF (Flask-WTF) guards every POST: the sign-in and sign-out forms carry the token, and Dash's
   renderer sends it back as ``X-CSRFToken`` from the ``_csrf_token`` cookie set here.
-- Sign-in attempts are rate-limited per address (Flask-Limiter; ``DASHBOARD_RATELIMIT_STORAGE`` may
-  name a shared store such as ``redis://...`` so the limit holds across gunicorn workers).
+- Sign-in attempts are limited per account and address, with a ceiling per address, counted in the
+  store every worker shares (sessions.py). After signing in, the browser goes back only to a path on
+  this site.
+- A callback request must be one the browser makes: a server callback's own inputs, state and outputs,
+  JSON no deeper than ``MAX_JSON_DEPTH`` and no larger than ``MAX_REQUEST_BYTES``.
 - Security headers on every response, a Content-Security-Policy the app works under (Dash's inline
-  script allowed by its hash), request bodies capped, errors as plain messages, never tracebacks.
+  script allowed by its hash), errors as plain messages, never tracebacks.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import logging
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -28,29 +36,29 @@ from pathlib import Path
 from urllib.parse import quote
 
 import flask
-from dash import Dash
+from dash import Dash, get_app
 from flask import g, redirect, render_template_string, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadSignature
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
-from . import accounts, config
+from . import accounts, config, sessions
 from .access import DEMO_VISITOR, NOBODY, Viewer, is_demo, viewer_for
 from .db import Database, DatabaseUnavailable
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 SIGN_IN, SIGN_OUT = "/sign-in", "/sign-out"
-#: Reachable without signing in: the sign-in page and the styles it uses.
-OPEN_PREFIXES = ("/assets/", "/_favicon.ico")
+#: Reachable without signing in, exactly these paths: the sign-in page and Dash's favicon; and the
+#: static files (those answered by a route under STATIC, never the pages' catch-all) the sign-in page uses.
+OPEN_PATHS = (SIGN_IN, "/_favicon.ico")
+STATIC = "/assets/"
 CALLBACK_PATH = "/_dash-update-component"
 MAX_REQUEST_BYTES = 1_000_000
+#: The deepest JSON the renderer sends is 6 levels (the workbook download's chart settings, as state).
+MAX_JSON_DEPTH = 20
 UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minute."
-#: Sign-in attempts, counted in the store the settings name (RATELIMIT_STORAGE_URI, set per app).
-limiter = Limiter(get_remote_address, default_limits=[])
 
 
 @dataclass(frozen=True)
@@ -67,24 +75,22 @@ def served() -> Served:
 
 
 def secure(app: Dash, settings: Settings, db: Database) -> None:
-    """Put sign-in, CSRF, rate limits, headers and error pages around ``app``, serving ``db``."""
+    """Put sign-in, CSRF, the sign-in limit, request checks, headers and error pages around ``app``,
+    serving ``db``."""
     server = app.server
     server.extensions["dashboard"] = Served(settings, db)
     server.config.update(
         SECRET_KEY=session_secret(settings), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage)
+        WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     server.session_interface = _SessionCookies()
     CSRFProtect(server)
-    limiter.init_app(server)
     # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
     server.before_request_funcs.setdefault(None, []).insert(0, _admit)
     server.teardown_request(_close_snapshot)
     server.before_request(lambda: _check_callback_request(app))
-    server.add_url_rule(SIGN_IN, "sign_in", limiter.limit(settings.sign_in_limit, methods=["POST"])(sign_in),
-                        methods=["GET", "POST"])
+    server.add_url_rule(SIGN_IN, "sign_in", sign_in, methods=["GET", "POST"])
     server.add_url_rule(SIGN_OUT, "sign_out", sign_out, methods=["POST"])
     server.register_error_handler(HTTPException, _plain_error)
     server.register_error_handler(CSRFError, _plain_error)
@@ -142,12 +148,17 @@ def request_viewer() -> Viewer:
 
 
 def viewer_of(session_data, remote_addr: str | None, db, open_demo: bool = True) -> Viewer | None:
-    """Who a session belongs to (None if no one, or an account since removed or given a new password),
-    or the demo visitor for the demonstration database opened from this computer."""
-    name, stamp = session_data.get("user"), session_data.get("stamp")
-    if name:
-        user = accounts.find_user(db, name)
-        if user is None or not isinstance(stamp, str) or not hmac.compare_digest(stamp, user.session_stamp):
+    """Who a session belongs to (None if no one: a session ended or run out, or an account since removed
+    or given a new password, whose session is then ended), or the demo visitor for the demonstration
+    database opened from this computer."""
+    session_id = session_data.get("sid")
+    if session_id:
+        signed_in = _store().find(session_id)
+        if signed_in is None:
+            return None
+        user = accounts.find_user(db, signed_in.username)
+        if user is None or not hmac.compare_digest(signed_in.stamp, user.session_stamp):
+            _store().end(session_id)
             return None
         return viewer_for(user, db)
     if open_demo and is_demo(db) and _is_loopback(remote_addr):
@@ -156,16 +167,28 @@ def viewer_of(session_data, remote_addr: str | None, db, open_demo: bool = True)
 
 
 def session_user(cookies: dict) -> str | None:
-    """The account named by a request's signed session cookie, for work done after the request (the
-    board pack's background job). The request itself has passed ``_admit``, so the session was valid."""
-    server = flask.current_app
+    """The account whose live session a request's signed session cookie names, for work done after the
+    request (the board pack's background job, which has the app but perhaps no app context)."""
+    server = flask.current_app if flask.has_app_context() else get_app().server
     raw = cookies.get(server.config["SESSION_COOKIE_NAME"])
     try:
         data = server.session_interface.get_signing_serializer(server).loads(
             raw, max_age=int(server.permanent_session_lifetime.total_seconds())) if raw else {}
     except BadSignature:
         return None
-    return data.get("user")
+    signed_in = _store().find(data.get("sid"))
+    return signed_in.username if signed_in else None
+
+
+def _store() -> sessions.Store:
+    """The sessions and sign-in counts shared by every worker serving this database."""
+    return sessions.store_for(_location())
+
+
+def _location() -> str:
+    """The database this app serves (the background job has the app but perhaps no app context)."""
+    server = flask.current_app if flask.has_app_context() else get_app().server
+    return server.extensions["dashboard"].db.location
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -177,7 +200,7 @@ def _is_loopback(address: str | None) -> bool:
 
 def _admit():
     """Open this request's snapshot of the database, find the viewer, or turn the request away."""
-    if request.path == SIGN_IN or request.path.startswith(OPEN_PREFIXES) or g.get("setting_up"):
+    if _is_open() or g.get("setting_up"):
         return None
     app = served()
     try:
@@ -190,8 +213,8 @@ def _admit():
         return _message_response(503, UNAVAILABLE)
     if g.viewer is not None:
         return None
-    if session.get("user"):
-        session.clear()         # an account since removed, or given a new password
+    if session.get("sid"):
+        session.clear()
     if request.method == "GET" and not request.path.startswith("/_dash"):
         return redirect(f"{SIGN_IN}?next={quote(_safe_next(request.full_path), safe='/')}")
     return _message_response(401, "Please sign in.")
@@ -205,48 +228,160 @@ def _close_snapshot(error=None) -> None:
         snapshot.__exit__(None, None, None)
 
 
+def _is_open() -> bool:
+    """The few things anyone may fetch: exact paths, and static files (a route under STATIC answers)."""
+    rule = request.url_rule
+    return request.path in OPEN_PATHS or (request.path.startswith(STATIC) and rule is not None
+                                          and rule.rule.startswith(STATIC))
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never '//elsewhere' or a full URL (no open redirect)."""
+    """A path on this site to go back to after signing in, else '/'. Browsers drop tabs and newlines
+    from a URL and read a backslash as a slash, so '/(tab)/evil.example' would leave the site: any control
+    character or backslash, or a second slash at the start, means '/' (no open redirect)."""
     target = (target or "/").rstrip("?")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    unsafe = not target.startswith("/") or target.startswith("//") or "\\" in target \
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    return "/" if unsafe else target
 
 
 def sign_in():
-    error = None
+    """The sign-in form. Past the limit of failed attempts (for this account from this address, or from
+    this address in all) the password is not even checked; the message is the same for every username."""
+    error, status, headers = None, 200, {}
     if request.method == "POST":
+        username, password = request.form.get("username", ""), request.form.get("password", "")
+        address = request.remote_addr
         try:
-            user = accounts.authenticate(served().db, request.form.get("username", ""),
-                                         request.form.get("password", ""))
-        except DatabaseUnavailable:
+            wait = _store().try_sign_in(username, address)
+            user = None if wait else _check_password(username, password, address)
+            if user is not None:
+                if session.get("sid"):
+                    _store().end(session["sid"])        # whoever was signed in here before
+                session.clear()
+                session.permanent = True
+                session["sid"] = _store().start(user.username, user.session_stamp)
+                log.info("signed in: %s (%s)", user.username, user.role)
+                return redirect(_safe_next(request.args.get("next")))
+        except DatabaseUnavailable as exc:
+            log.error("database unavailable at sign-in: %s", exc)
             return _message_response(503, UNAVAILABLE)
-        if user is not None:
-            session.clear()
-            session.permanent = True
-            session.update(user=user.username, stamp=user.session_stamp)
-            log.info("signed in: %s (%s)", user.username, user.role)
-            return redirect(_safe_next(request.args.get("next")))
-        log.warning("failed sign-in for %r from %s", request.form.get("username", "")[:64], request.remote_addr)
-        error = "The username or password is not right."
+        if wait:
+            log.warning("sign-in refused, too many attempts: %r from %s", username[:64], address)
+            minutes = math.ceil(wait / 60)
+            error, status = (f"There have been too many attempts to sign in. Wait {minutes} minute"
+                             f"{'s' if minutes > 1 else ''} and try again."), 429
+            headers["Retry-After"] = str(wait)
+        else:
+            log.warning("failed sign-in for %r from %s", username[:64], address)
+            error, status = "The username or password is not right.", 401
     signed_out = request.args.get("signed-out") is not None
     return render_template_string(SIGN_IN_PAGE, error=error, signed_out=signed_out,
-                                  service=config.SERVICE_NAME), 401 if error else 200
+                                  service=config.SERVICE_NAME), status, headers
+
+
+def _check_password(username: str, password: str, address: str | None):
+    """The account if the password is right, else None. Only a wrong password stays counted as a failure."""
+    try:
+        user = accounts.authenticate(served().db, username, password)
+    except DatabaseUnavailable:
+        _store().forget_attempt(username, address)
+        raise
+    if user is not None:
+        _store().forget_attempt(username, address)
+    return user
 
 
 def sign_out():
+    """End the session here and on the server: the cookie is of no use to anyone afterwards."""
+    try:
+        if session.get("sid"):
+            _store().end(session["sid"])
+    except DatabaseUnavailable as exc:
+        log.error("database unavailable at sign-out: %s", exc)
+        return _message_response(503, UNAVAILABLE)
     session.clear()
     return redirect(f"{SIGN_IN}?signed-out")
 
 
 def _check_callback_request(app: Dash):
-    """A Dash update must name a callback the app has, with inputs as a list: anything else is forged."""
+    """A Dash update must be one the browser makes: a server callback the app has, with exactly that
+    callback's inputs, state and outputs, and JSON of bounded depth. Anything else is forged."""
     if request.path != CALLBACK_PATH:
         return None
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("output"), str) \
-            or body["output"] not in app.callback_map or not isinstance(body.get("inputs"), list):
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:          # deeper than Python's parser goes
+        body = None
+    if not _is_dash_request(app.callback_map, body):
         log.warning("refused a malformed callback request from %s", request.remote_addr)
         return _message_response(400, "This request is not one the dashboard makes.")
     return None
+
+
+def _is_dash_request(callbacks: dict, body) -> bool:
+    if not isinstance(body, dict) or _json_depth(body) > MAX_JSON_DEPTH or not isinstance(body.get("output"), str):
+        return False
+    spec = callbacks.get(body["output"])
+    if spec is None or "callback" not in spec:      # clientside callbacks are not the server's to run
+        return False
+    declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
+    # The renderer sends a list for several outputs (their key starts '..'), else the one output.
+    outputs = body.get("outputs") if body["output"].startswith("..") else [body.get("outputs")]
+    inputs, state = body.get("inputs"), body.get("state", [])
+    changed = body.get("changedPropIds", [])
+    return (_all_match([output.to_dict() for output in declared], outputs) and _all_match(spec["inputs"], inputs)
+            and _all_match(spec["state"], state)
+            and isinstance(changed, list) and all(_changed_input(c, inputs) for c in changed))
+
+
+def _all_match(declared: list[dict], given) -> bool:
+    """``given`` holds, in order, what the browser sends for each declared {id, property}."""
+    return isinstance(given, list) and len(given) == len(declared) and all(
+        _matches(d["id"], d["property"], sent) for d, sent in zip(declared, given))
+
+
+def _matches(component: str, prop: str, sent) -> bool:
+    """One declared dependency: an {id, property} for a plain id or a MATCH pattern, a list of them for
+    an ALL or ALLSMALLER pattern (whose ids have the pattern's keys and its fixed values)."""
+    pattern = json.loads(component) if component.startswith("{") else component
+    wildcards = {k for k, v in pattern.items() if isinstance(v, list)} if isinstance(pattern, dict) else set()
+    many = any(pattern[k] != ["MATCH"] for k in wildcards)
+    items = sent if many else [sent]
+    return isinstance(items, list) and all(
+        isinstance(item, dict) and item.get("property") == prop and _id_fits(pattern, wildcards, item.get("id"))
+        for item in items)
+
+
+def _id_fits(pattern, wildcards: set, given) -> bool:
+    if not isinstance(pattern, dict):
+        return given == pattern
+    return isinstance(given, dict) and given.keys() == pattern.keys() and all(
+        isinstance(given[k], (str, int, float, bool)) if k in wildcards else given[k] == pattern[k] for k in pattern)
+
+
+def _changed_input(prop_id, inputs: list) -> bool:
+    """A 'changed' property names one of the inputs sent (Dash tells the callback which fired from it)."""
+    if not isinstance(prop_id, str) or "." not in prop_id:
+        return False
+    component, prop = prop_id.rsplit(".", 1)
+    try:
+        wanted = json.loads(component) if component.startswith("{") else component
+    except ValueError:
+        return False
+    sent = [item for given in inputs for item in (given if isinstance(given, list) else [given])]
+    return any(item.get("id") == wanted and item.get("property") == prop for item in sent)
+
+
+def _json_depth(value) -> int:
+    """How deeply ``value`` nests (without recursion), stopping once past MAX_JSON_DEPTH."""
+    deepest, todo = 0, [(value, 1)]
+    while todo and deepest <= MAX_JSON_DEPTH:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _harden(policy: str, response: flask.Response) -> flask.Response:
@@ -259,7 +394,7 @@ def _harden(policy: str, response: flask.Response) -> flask.Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000"
-    if not request.path.startswith(OPEN_PREFIXES + ("/_dash-component-suites/",)):
+    if not request.path.startswith((STATIC, "/_favicon.ico", "/_dash-component-suites/")):
         headers["Cache-Control"] = "no-store"
     if getattr(g, "viewer", None) is not None and not request.path.startswith("/_dash"):
         # Dash's renderer reads this cookie and sends it back as X-CSRFToken on every update.
@@ -291,7 +426,7 @@ def _message_response(status: int, message: str):
 def _plain_error(error: HTTPException):
     messages = {400: "This request cannot be answered.", 401: "Please sign in.",
                 403: "Your account cannot see this.", 404: "There is no page at this address.",
-                413: "This request is too large.", 429: "Too many attempts. Wait a minute and try again."}
+                413: "This request is too large."}
     status = error.code or 400
     if isinstance(error, CSRFError):
         message = "This form has expired. Go back, reload the page and try again."

@@ -18,7 +18,7 @@ from dash import MATCH, Dash, Input, Output, State, dcc, html
 
 from ..figures.theme import empty_figure
 from ..views import Card, CardSpec, subtitle
-from ..views.texts import words
+from ..views.texts import spreadsheet_safe, words
 from .ids import card
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
@@ -106,13 +106,17 @@ def toggle_table(clicks):
 
 
 def download_csv(clicks, rows, columns, filename):
-    """Exactly the table on screen (withheld cells as c), as CSV. It holds what the browser already has,
-    so a forged request can only get back what it sent."""
+    """Exactly the table on screen (withheld cells as c), as CSV, text that a spreadsheet would run as a
+    formula neutralised. It holds what the browser already has, so a forged request can only get back what
+    it sent."""
     if not clicks or not isinstance(rows, list) or not rows or not isinstance(columns, list):
         return None
     fields = [c.get("field") for c in columns if isinstance(c, dict)]
-    frame = pd.DataFrame(rows).reindex(columns=fields)
-    return dcc.send_data_frame(frame.to_csv, safe_filename(str(filename or "data")), index=False)
+    frame = pd.DataFrame(rows).reindex(columns=fields).map(spreadsheet_safe)
+    # CRLF rows (RFC 4180), so a cell holding a carriage return is quoted: unquoted, a spreadsheet would
+    # start a new row there, and the text after it could be read as a formula.
+    return dcc.send_data_frame(frame.to_csv, safe_filename(str(filename or "data")), index=False,
+                               lineterminator="\r\n")
 
 
 def register(app: Dash) -> None:

@@ -24,3 +24,15 @@ SERVICE_NAME = "Youth justice partnership dashboard"
 def words(code: str) -> str:
     """A code as words: 'pre_court' -> 'pre court'."""
     return str(code).replace("_", " ")
+
+
+#: Text a spreadsheet would run as a formula when it starts with one of these (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text from the data (a locality named '=HYPERLINK(...)') as text, never a live formula, in a workbook
+    or CSV: a leading apostrophe, as OWASP advises. Numbers (a negative count or change) are left as numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -35,12 +35,12 @@ def demo_db(tmp_path_factory):
 
 
 @contextmanager
-def running_app(location: str):
+def running_app(location: str, workers: int = 2):
     """gunicorn serving the app on a free loopback port against ``location``; yields its URL."""
     port = _free_port()
     env = {**os.environ, "DASHBOARD_DB": location}
     log = tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b",
                                f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
