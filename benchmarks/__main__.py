@@ -162,12 +162,12 @@ def versus_pandas(db_path: Path, requests: int) -> dict:
     return {"pandas": comparison, "pandas_load_s": load}
 
 
-def serve(location: str, workers: int = 2):
+def serve(location: str, workers: int = 2, app: str = "app:server"):
     port = free_port()
     env = {**os.environ, "DASHBOARD_DB": location}
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
-                               "-b", f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
+                               "-b", f"127.0.0.1:{port}", app], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     while True:
