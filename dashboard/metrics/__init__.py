@@ -132,7 +132,8 @@ def _compute(db: Database, metric: str, filters: Filters, options: dict, viewer:
         period, keys, cells, totals = QUARTERLY[metric]
         mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=period, keys=keys,
                                          cells=cells, totals=totals)
-    return MeasureResult(metric, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored)
+    return MeasureResult(metric, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored,
+                         reference=resolved.filters.reference if metric == "disproportionality" else None)
 
 
 __all__ = ["MEASURES", "MeasureResult", "compute", "filter_options", "service_areas", "InvalidFilter"]

@@ -19,6 +19,8 @@ class MeasureResult:
     withheld: pd.DataFrame
     description: str
     ignored: tuple[str, ...] = ()
+    #: disproportionality: the group every RRI is against, as resolved (the default or --reference).
+    reference: str | None = None
 
 
 def where(resolved: Resolved, date_column: str, columns: Mapping[str, str]) -> tuple[str, dict]:
