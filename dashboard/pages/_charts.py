@@ -20,7 +20,7 @@ from dashboard.figures import (MOST_CURVES, area_map, bars, grouped_bars, relati
                                sparkline, stacked_disposals, stage_rates, survival_curve, trend_lines)
 from dashboard.filters import InvalidFilter, period_label
 from dashboard.metrics import MeasureResult, service_areas
-from dashboard.pages._common import extract_source, mark_part_year, measure, options, withheld
+from dashboard.pages._common import extract_source, measure, options, part_year, withheld
 from dashboard.state import database, parse_query, query_string
 
 
@@ -75,15 +75,17 @@ def first_time_entrants(search) -> list[Chart]:
     by_service = measure("fte", search)
     combined = measure("fte", search, combine=True)
     rate = trend_lines(by_service.table, x="period", y="rate_per_100000", series="yjs",
-                       y_title="Per 100,000 aged 10-17", withheld=withheld(by_service, "rate_per_100000"))
+                       y_title="Per 100,000 aged 10-17", withheld=withheld(by_service, "rate_per_100000"),
+                       part_year=part_year())
     counts = grouped_bars(combined.table, x="period", bars={"fte": "First-time entrants",
                                                             "fte_knife_or_weapon": "Knife or offensive weapon"},
-                          y_title="Children", withheld=withheld(combined, "fte", "fte_knife_or_weapon"))
+                          y_title="Children", withheld=withheld(combined, "fte", "fte_knife_or_weapon"),
+                          part_year=part_year())
     empty = "No first-time entrants in this period for this cohort."
     source = extract_source()
-    return [Chart("fte-rate", TITLES["fte-rate"], by_service, mark_part_year(rate), _rate_caption(by_service.table),
+    return [Chart("fte-rate", TITLES["fte-rate"], by_service, rate, _rate_caption(by_service.table),
                   "first-time-entrants-rate", source, empty),
-            Chart("fte-count", TITLES["fte-count"], combined, mark_part_year(counts),
+            Chart("fte-count", TITLES["fte-count"], combined, counts,
                   "Bar chart of first-time entrants by year; the table gives the numbers.",
                   "first-time-entrants-count", source, empty)]
 
@@ -101,12 +103,14 @@ def disposals(search, view: str = "count") -> list[Chart]:
     if view not in ("count", "share"):
         raise InvalidFilter("that view is not available")
     result = measure("disposals", search)
-    figure = stacked_disposals(result.table, share=view == "share", withheld=withheld(result, "count"))
+    tiers = measure("disposals", search, breakdown="tier")
+    figure = stacked_disposals(tiers.table, share=view == "share", withheld=withheld(tiers, "count"),
+                               part_year=part_year())
     busiest = result.table.dropna(subset=["count"]).sort_values("count").tail(1)
     caption = ("Stacked bar chart of programmes started each year by disposal type. " +
                (f"Largest single group: {busiest.iloc[0]['disposal_type'].replace('_', ' ').lower()} in "
                 f"{busiest.iloc[0]['period']} ({int(busiest.iloc[0]['count']):,})." if not busiest.empty else ""))
-    return [Chart("disposals", TITLES["disposals"], result, mark_part_year(figure), caption, "disposals",
+    return [Chart("disposals", TITLES["disposals"], result, figure, caption, "disposals",
                   extract_source(), "No programmes started in this period for this cohort.",
                   settings={"view": view})]
 
@@ -120,7 +124,7 @@ def referrals(search) -> list[Chart]:
     age_figure = bars(age_table, x="age", y="count", colour="referral_source", y_title="Referrals",
                       x_title="Age on the day of referral", withheld=withheld(by_age, "count"))
     area_figure = bars(by_area.table, x="locality", y="count", colour="period", y_title="Referrals",
-                       withheld=withheld(by_area, "count"))
+                       withheld=withheld(by_area, "count"), part_year=part_year())
     area_figure.update_layout(barmode="group")
     top = by_area.table.dropna(subset=["count"]).groupby("locality")["count"].max().sort_values().tail(1)
     return [Chart("referrals-age", TITLES["referrals-age"], by_age, age_figure,
@@ -157,8 +161,8 @@ def disproportionality(search, by: str = "ethnicity_group", base: str = "populat
 
 
 def reference_group(result: MeasureResult) -> str:
-    reference = result.table.loc[result.table["rri"].eq(1.0), "group"]
-    return reference.iloc[0] if len(reference) else "the reference group"
+    """The group the measure compared every other with (never guessed from an RRI of 1)."""
+    return result.reference
 
 
 def significant_gaps(result: MeasureResult) -> pd.DataFrame:
@@ -178,7 +182,7 @@ def reoffending(search) -> list[Chart]:
                "; ".join(f"{r.cohort}: {r.reoffended:.0%} within {r.day} days"
                          for r in within_a_year(curve).itertuples()))
     return [Chart("reoffending-windows", TITLES["reoffending-windows"], windows,
-                  reoffending_windows(windows.table, withheld=withheld(windows, "rate")),
+                  reoffending_windows(windows.table, withheld=withheld(windows, "rate"), part_year=part_year()),
                   "Bar chart of the share of children offending in each window; the table gives the numbers.",
                   "programme-reoffending", source, "No programmes started in this period for this cohort."),
             Chart("reoffending-curve", TITLES["reoffending-curve"], curve,

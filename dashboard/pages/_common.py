@@ -78,14 +78,5 @@ def part_year() -> str | None:
     return period_label(found["years"][-1])
 
 
-def mark_part_year(figure):
-    """Label the latest financial year 'part year' when the extract stops inside it, so a board
-    member does not read a quarter's figures as a fall over a whole year."""
-    label = part_year()
-    if label:
-        figure.update_xaxes(labelalias={label: f"{label}<br>to {as_of():%-d %b}"}, tickangle=0, automargin=True)
-    return figure
-
-
 def withheld(result: MeasureResult, *columns: str) -> bool:
     return bool(result.withheld[list(columns)].any().any())
