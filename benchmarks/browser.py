@@ -57,7 +57,8 @@ ALL_DRAWN = """() => {
     if (document.querySelector('[data-dash-is-loading="true"]') || !document.querySelector('main h1')) return false;
     if (!document.querySelector('.chart-card, .kpi-card')) return !document.querySelector('#overview-kpis');
     const graphs = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent !== null);
-    return graphs.length > 0 && graphs.every(g => g._fullData && g._fullData.length > 0 && g.querySelector('.main-svg'));
+    return graphs.length > 0
+        && graphs.every(g => g._fullData && g._fullData.length > 0 && g.querySelector('.main-svg'));
 }"""
 
 #: Records when plotly finishes each (re)draw, so a filter change can be timed to the last chart drawn.
@@ -152,7 +153,8 @@ def lighthouse(url: str, form_factor: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="yjs-lighthouse-") as folder:
         out = Path(folder) / "report.json"
         command = ["node", str(LIGHTHOUSE), url, "--output=json", f"--output-path={out}", "--quiet",
-                   "--only-categories=performance,accessibility", f"--chrome-flags=--headless=new {' '.join(CHROMIUM_ARGS)}"]
+                   "--only-categories=performance,accessibility",
+                   f"--chrome-flags=--headless=new {' '.join(CHROMIUM_ARGS)}"]
         if form_factor == "desktop":
             command.append("--preset=desktop")
         subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM}, check=True, timeout=300,
@@ -213,8 +215,8 @@ def table(after: dict, before: dict | None = None) -> str:
     columns = [
         ("Lighthouse desktop", score("lighthouse_desktop", "performance")),
         ("Lighthouse mobile", score("lighthouse_mobile", "performance")),
-        ("accessibility (desktop / mobile)", lambda r: "/".join(str(r[k]["accessibility"]) for k in
-                                                              ("lighthouse_desktop", "lighthouse_mobile") if k in r) or "-"),
+        ("accessibility (desktop / mobile)", lambda r: "/".join(
+            str(r[k]["accessibility"]) for k in ("lighthouse_desktop", "lighthouse_mobile") if k in r) or "-"),
         ("first view MB over the wire (unpacked)", lambda r: f"{r['desktop']['first']['bytes'] / 1e6:.2f} "
                                                               f"({r['desktop']['first']['unpacked_bytes'] / 1e6:.1f})"),
         ("repeat view MB", lambda r: f"{r['desktop']['repeat']['bytes'] / 1e6:.2f}"),

@@ -167,8 +167,8 @@ def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_ti
     traces = []
     for index, (name, rows) in enumerate(groups):
         label = _words(name)
-        fill = [HIGHLIGHT if highlight and v == highlight else (colour_for(str(name), index) if colour else OKABE_ITO[0])
-                for v in rows[x]]
+        own = colour_for(str(name), index) if colour else OKABE_ITO[0]
+        fill = [HIGHLIGHT if highlight and v == highlight else own for v in rows[x]]
         xs, ys = (rows[y], rows[x]) if horizontal else (rows[x], rows[y])
         value = "x" if horizontal else "y"
         marker = {"color": fill}
@@ -282,7 +282,8 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
             "customdata": at_risk,
             "hovertemplate": f"{name}, %{{x}}: %{{y:.0%}} offended (%{{customdata}} at risk)<extra></extra>"})
     return figure(traces, base_layout(y_title="Children who offended", withheld=withheld, barmode="group",
-                                      notes=notes, showlegend=True, yaxis={"tickformat": PERCENT, "rangemode": "tozero"}))
+                                      notes=notes, showlegend=True,
+                                      yaxis={"tickformat": PERCENT, "rangemode": "tozero"}))
 
 
 RISK_DAYS = (0, 91, 182, 273, 365)

@@ -11,7 +11,9 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import figures
-from dashboard.figures.theme import ETHNICITY_COLOURS, GRAPH_CONFIG, MAP_COLOURS, SEX_COLOURS, TIER_COLOURS, WITHHELD_NOTE
+from dashboard.figures.theme import (ETHNICITY_COLOURS, GRAPH_CONFIG, MAP_COLOURS, SEX_COLOURS, TIER_COLOURS,
+                                     WITHHELD_NOTE)
+from dashboard.static import PARTIAL_PLOTLY, PARTIAL_PLOTLY_TRACES
 
 
 def _sex_table(**rri) -> pd.DataFrame:
@@ -336,6 +338,12 @@ def _every_figure():
             figures.area_map(fte.assign(rate_per_1000=fte["rate"], children=fte["fte"]).head(1), areas, "x.json",
                              highlight="A"),
             figures.sparkline(fte["rate"], fte["period"])]
+
+
+def test_every_builder_draws_only_trace_types_the_partial_plotly_bundle_has():
+    banner = PARTIAL_PLOTLY.read_text()[:200]
+    assert f"traces: {', '.join(PARTIAL_PLOTLY_TRACES)})" in banner
+    assert {trace.type for figure in _every_figure() for trace in figure.data} <= set(PARTIAL_PLOTLY_TRACES)
 
 
 def test_every_builder_makes_a_figure_plotly_accepts_in_full():

@@ -17,7 +17,10 @@ def app(tmp_path_factory):
     os.environ["DASHBOARD_DB"] = str(path)
     state._database = None
     from dashboard import create_app
-    yield create_app()
+    from dashboard.static import speed_up
+    app = create_app()
+    speed_up(app.server)        # as the app factory will (a second call does nothing); before any request
+    yield app
     state._database = None
     if old is None:
         os.environ.pop("DASHBOARD_DB", None)
