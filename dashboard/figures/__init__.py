@@ -180,7 +180,8 @@ def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_ti
                        "hovertemplate": f"%{{{'y' if horizontal else 'x'}}}: "
                                         f"%{{{value}:,.1f}}<extra>{label if colour else ''}</extra>"})
     if horizontal:
-        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes,
+        longest = max((len(str(v)) for v in table[x]), default=10)
+        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes, margin={"l": 20 + 7 * longest, "t": 20},
                              yaxis={"autorange": "reversed", "automargin": True})
     else:
         layout = base_layout(x_title=x_title, y_title=y_title, withheld=withheld, notes=notes)
@@ -191,8 +192,9 @@ def relative_rates(table: pd.DataFrame, *, reference: str, withheld: bool = Fals
     """RRI by stage and group with 95% intervals against ``reference``, the group the measure compared
     with (never guessed from the numbers: another group's RRI can be exactly 1, or the reference's own
     row withheld). The reference is not drawn (it is the line at 1); every other group with an RRI is,
-    with its legend entry. Significant results are filled markers labelled 'significant', the rest
-    hollow. The log axis is labelled with its real values: 0.25, 0.5, 1, 2, 4..."""
+    with its legend entry. Significant results are filled markers, the rest hollow (a note says so, and
+    the hover: a label on every point overprints on a phone). The log axis is labelled with its real
+    values: 0.25, 0.5, 1, 2, 4..."""
     if len(table) and reference not in set(table["group"]):
         raise ValueError(f"the reference group {reference!r} is not one of the table's groups")
     data = table[(table["stage"] != "population") & (table["group"] != reference) & table["rri"].notna()]
@@ -201,27 +203,34 @@ def relative_rates(table: pd.DataFrame, *, reference: str, withheld: bool = Fals
     for index, (group, rows) in enumerate(data.groupby("group", sort=False)):
         significant = rows["significant"].fillna(False).astype(bool).tolist()
         colour, label = colour_for(str(group), index), group_words(str(group))
-        interval = [f"95% interval {lo:.2f} to {hi:.2f}" if pd.notna(lo) else "no interval"
-                    for lo, hi in zip(rows["ci_low"], rows["ci_high"])]
+        interval = [[f"95% interval {lo:.2f} to {hi:.2f}" if pd.notna(lo) else "no interval",
+                     SIGNIFICANT if s else NOT_SIGNIFICANT]
+                    for lo, hi, s in zip(rows["ci_low"], rows["ci_high"], significant)]
         traces.append({
             "type": "scatter", "x": _array(rows["stage"].map(_stage_label)), "y": _array(rows["rri"]),
-            "name": label, "showlegend": True, "mode": "markers+text",
-            "text": ["significant" if s else "" for s in significant], "textposition": "middle right",
+            "name": label, "showlegend": True, "mode": "markers",
             "marker": {"size": 14, "color": [colour if s else "white" for s in significant],
                        "symbol": index % 8, "line": {"width": 2.5, "color": colour}},
             "error_y": {"type": "data", "symmetric": False, "array": _array(rows["ci_high"] - rows["rri"]),
                         "arrayminus": _array(rows["rri"] - rows["ci_low"]), "thickness": 2, "color": colour},
             "customdata": interval,
-            "hovertemplate": f"{label}<br>%{{x}}: %{{y:.2f}} times the rate for {against}<br>%{{customdata}}"
-                             "<extra></extra>"})
+            "hovertemplate": f"{label}<br>%{{x}}: %{{y:.2f}} times the rate for {against}<br>%{{customdata[0]}}: "
+                             "%{customdata[1]}<extra></extra>"})
     line_at_one = {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 1, "y1": 1, "yref": "y",
                    "line": {"color": GREY, "dash": "dash"}}
     label = {"text": f"1 = same rate as {against}", "showarrow": False, "x": 0, "xanchor": "left",
              "xref": "x domain", "y": 1, "yanchor": "bottom", "yref": "y"}
     values = pd.concat([data["rri"], data["ci_low"], data["ci_high"]]).to_numpy(dtype="float64", na_value=np.nan)
-    return figure(traces, base_layout(y_title=f"Rate compared with {against} (log scale)", withheld=withheld,
+    return figure(traces, base_layout(y_title=f"Times the rate for {against}", withheld=withheld,
+                                      notes=[SIGNIFICANCE_NOTE],
                                       yaxis=log_axis(values), scattermode="group", scattergap=0.4,
                                       showlegend=True, shapes=[line_at_one], annotations=[label]))
+
+
+SIGNIFICANT = "significant"
+NOT_SIGNIFICANT = "could be chance"
+SIGNIFICANCE_NOTE = ("Filled marker: significant (the whole 95% interval is above or below 1). "
+                     "Hollow: could be chance.")
 
 
 def log_axis(values: np.ndarray) -> dict:

@@ -99,9 +99,13 @@ def base_layout(*, x_title: str = "", y_title: str = "", withheld: bool = False,
     whatever its labels take, short enough for a phone. ``extra`` (a chart's own layout) is merged over it."""
     lines = [part for line in [*([WITHHELD_NOTE] if withheld else []), *notes] for part in textwrap.wrap(line, 44)]
     small = "<br>".join(f'<span style="font-size:13px;color:{GREY}">{line}</span>' for line in lines)
+    # Margins that usually fit the labels, title, notes and a legend row already: automargin then only
+    # steps in for long labels, and each extra step is a second drawing of the chart (20-40 ms).
+    labels = 2 if extra.get("xaxis", {}).get("labelalias") else 1
+    bottom = 48 + 20 * labels + (22 if x_title else 0) + 17 * len(lines)
     layout = {
         "template": PLAIN, "font": {"family": "Arial, Helvetica, sans-serif", "size": 15, "color": TEXT},
-        "margin": {"l": 60, "r": 20, "t": 20, "b": 40}, "dragmode": False,
+        "margin": {"l": 80, "r": 20, "t": 60, "b": bottom}, "dragmode": False,
         "hoverlabel": {"font": {"size": 15}}, "height": 460,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         "xaxis": {"title": {"text": "<br>".join(t for t in (x_title, small) if t)}},

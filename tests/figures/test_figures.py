@@ -103,10 +103,14 @@ def test_relative_rates_leave_out_the_reference_and_label_significant_results():
     figure = figures.relative_rates(table, reference="White")
     names = [t.name for t in figure.data]
     assert names == ["Black", "Asian"]
-    black = figure.data[0]
-    assert list(black.text) == ["significant"] and black.marker.line.color == ETHNICITY_COLOURS["Black"]
+    black, asian = figure.data
+    assert black.marker.line.color == ETHNICITY_COLOURS["Black"]
+    assert list(black.marker.color) == [ETHNICITY_COLOURS["Black"]] and list(asian.marker.color) == ["white"]
+    assert [verdict for _, verdict in black.customdata] == ["significant"]
+    assert [verdict for _, verdict in asian.customdata] == ["could be chance"]
+    assert "Filled marker: significant" in _plain(figure.layout.xaxis.title.text)
     assert figure.layout.yaxis.type == "log"
-    assert figure.layout.yaxis.title.text == "Rate compared with White children (log scale)"
+    assert figure.layout.yaxis.title.text == "Times the rate for White children"
 
 
 def test_relative_rates_by_sex_plot_every_group_but_the_reference_each_with_its_legend_entry():
@@ -117,9 +121,9 @@ def test_relative_rates_by_sex_plot_every_group_but_the_reference_each_with_its_
     boys = figure.data[0]
     assert list(boys.x) == ["Offence"] and list(boys.y) == [4.47]
     assert boys.showlegend is True and figure.layout.showlegend is True
-    assert figure.layout.yaxis.title.text == "Rate compared with girls (log scale)"
+    assert figure.layout.yaxis.title.text == "Times the rate for girls"
     assert "times the rate for girls" in boys.hovertemplate
-    assert list(boys.customdata) == ["95% interval 3.10 to 6.40"]
+    assert [list(c) for c in boys.customdata] == [["95% interval 3.10 to 6.40", "significant"]]
     assert boys.marker.line.color == SEX_COLOURS["male"]
 
 
