@@ -119,8 +119,8 @@ def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: boo
 
     Give it the measure's tier breakdown (``breakdown='tier'``), whose totals are suppressed as totals.
     A table by type is summed per tier, the sum shown only where none of the tier's types is withheld
-    (it would be no honest total), with the types named on hover. A year with any withheld count has
-    no honest total either, so the share view leaves it out."""
+    (it would be no honest total). A year with any withheld count has no honest total either, so the
+    share view leaves it out."""
     periods = list(dict.fromkeys(table["period"]))
     keyed = table.assign(known=table["count"].notna())
     sums = keyed.groupby(["tier", "period"], sort=False).agg(count=("count", "sum"), known=("known", "all"))
@@ -131,26 +131,13 @@ def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: boo
         complete = totals.notna().all(axis=1)
         totals = totals.div(totals.sum(axis=1), axis=0).where(complete, axis=0)
         y_title, value = "Share of programmes started", "%{y:.1%}"
-    by_type = table[table["disposal_type"] != "All"]
-    traces = []
-    for tier in tiers:
-        types = by_type[by_type["tier"] == tier]
-        breakdown = [", ".join(f"{_label(t)} {_count(n)}" for t, n in zip(rows["disposal_type"], rows["count"]))
-                     for _, rows in types.groupby("period", sort=False)] if len(types) else None
-        traces.append({
-            "type": "bar", "x": periods, "y": _array(totals[tier]), "name": tier,
-            "marker": {"color": TIER_COLOURS[tier], "line": {"color": "white", "width": 1},
-                       "pattern": _hatched(periods, part_year)},
-            **({"customdata": breakdown} if breakdown else {}),
-            "hovertemplate": f"{tier}, %{{x}}: {value}" + ("<br>%{customdata}" if breakdown else "")
-                             + "<extra></extra>"})
+    traces = [{"type": "bar", "x": periods, "y": _array(totals[tier]), "name": tier,
+               "marker": {"color": TIER_COLOURS[tier], "line": {"color": "white", "width": 1},
+                          "pattern": _hatched(periods, part_year)},
+               "hovertemplate": f"{tier}, %{{x}}: {value}<extra></extra>"} for tier in tiers]
     return figure(traces, base_layout(y_title=y_title, withheld=withheld, barmode="stack",
                                       yaxis={"tickformat": PERCENT} if share else {},
                                       legend={"traceorder": "normal"}, xaxis=_part_year_ticks(periods, part_year)))
-
-
-def _count(value) -> str:
-    return "c" if pd.isna(value) else f"{int(value):,}"
 
 
 def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_title: str, x_title: str = "",

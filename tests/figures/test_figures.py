@@ -171,7 +171,7 @@ def test_the_share_view_leaves_out_years_with_withheld_counts():
     assert all(np.isnan(shares["2022-23"]) for shares in by_tier.values())
 
 
-def test_disposals_are_stacked_by_tier_each_in_its_own_colour_with_types_on_hover():
+def test_disposals_by_type_are_stacked_by_tier_each_in_its_own_colour():
     """Sixteen types cannot be told apart by colour; six tiers can. A tier's total is its types' sum,
     and is not drawn in a year where one of its types is withheld (no honest total)."""
     table = pd.DataFrame({
@@ -184,8 +184,6 @@ def test_disposals_are_stacked_by_tier_each_in_its_own_colour_with_types_on_hove
     pre_court, first_tier = figure.data
     assert pre_court.y[0] == 42 and np.isnan(pre_court.y[1])
     assert list(first_tier.y) == [46, 27]
-    assert first_tier.customdata[0] == "Referral order 40, Fine 6"
-    assert pre_court.customdata[1] == "Youth caution c, Youth conditional caution c"
     assert len({t.marker.color for t in figure.data}) == 2 and pre_court.marker.color == TIER_COLOURS["Pre-court"]
     assert list(first_tier.marker.pattern.shape) == ["", "/"]
 
@@ -197,7 +195,6 @@ def test_disposals_from_the_tier_breakdown_draw_its_totals():
     figure = figures.stacked_disposals(table)
     community, custody = figure.data
     assert list(community.y) == [50, 30] and custody.y[0] == 7 and np.isnan(custody.y[1])
-    assert custody.customdata is None and "%{customdata}" not in custody.hovertemplate
     share = figures.stacked_disposals(table, share=True)
     assert share.data[0].y[0] == pytest.approx(50 / 57) and np.isnan(share.data[0].y[1])
 
