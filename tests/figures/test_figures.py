@@ -63,6 +63,16 @@ def test_trend_lines_draw_one_line_per_series_and_skip_withheld_points():
     assert WITHHELD_NOTE in _plain(figure.layout.xaxis.title.text)
 
 
+def test_lines_beyond_the_eight_colours_change_their_style():
+    """A regional lead's twelve services: no two lines share both colour and style."""
+    services = [f"Service {i:02}" for i in range(12) for _ in "ab"]
+    table = pd.DataFrame({"period": ["2022-23", "2023-24"] * 12, "yjs": services, "rate": np.arange(24.0)})
+    figure = figures.trend_lines(table, x="period", y="rate", series="yjs", y_title="rate")
+    looks = [(t.line.color, t.line.dash) for t in figure.data]
+    assert len(looks) == 12 and len(set(looks)) == 12
+    assert len({colour for colour, _ in looks[:8]}) == 8
+
+
 def test_a_period_missing_from_a_series_is_a_gap_not_a_zero():
     table = pd.DataFrame({"period": ["2020-21", "2021-22", "2022-23", "2020-21", "2022-23"],
                           "yjs": ["A", "A", "A", "B", "B"], "rate": [5.0, 6.0, 7.0, 3.0, 4.0]})
