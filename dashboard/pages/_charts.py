@@ -57,7 +57,7 @@ class Kpi:
 TITLES = {
     "fte-rate": "First-time entrants per 100,000 children aged 10 to 17",
     "fte-count": "Number of first-time entrants, and how many for a knife or weapon offence",
-    "disposals": "Programmes started, by disposal type",
+    "disposals": "Programmes started, by tier of disposal",
     "referrals-age": "Referrals by age and who referred the child",
     "referrals-area": "Referrals by area",
     "dp-rri": "How much more or less likely each group is, at each stage",
@@ -107,7 +107,7 @@ def disposals(search, view: str = "count") -> list[Chart]:
     figure = stacked_disposals(tiers.table, share=view == "share", withheld=withheld(tiers, "count"),
                                part_year=part_year())
     busiest = result.table.dropna(subset=["count"]).sort_values("count").tail(1)
-    caption = ("Stacked bar chart of programmes started each year by disposal type. " +
+    caption = ("Stacked bar chart of programmes started each year by tier of disposal; the table has each type. " +
                (f"Largest single group: {busiest.iloc[0]['disposal_type'].replace('_', ' ').lower()} in "
                 f"{busiest.iloc[0]['period']} ({int(busiest.iloc[0]['count']):,})." if not busiest.empty else ""))
     return [Chart("disposals", TITLES["disposals"], result, figure, caption, "disposals",
