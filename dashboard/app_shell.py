@@ -30,6 +30,7 @@ from .filters import FIELDS, InvalidFilter, from_text, parse_query, query_string
 from .ingest.public import BOUNDARIES
 from .metrics import validate
 from .settings import Settings
+from .static import speed_up
 from .storage import is_server_url
 from .views import PAGES, Context, setting_keys
 from .views.texts import SERVICE_NAME
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     _register_sync(app)
     app.layout = shell
     secure(app, settings, db)
+    speed_up(app.server)
 
     @app.server.route(config.BOUNDARIES_URL)
     def boundaries():
