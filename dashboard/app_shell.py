@@ -58,6 +58,8 @@ def ensure_database(location: str | None = None) -> None:
 
 
 def _outdated_demo(path: Path) -> bool:
+    """Whether the file is a demo database (by its demo mark) of another version; a database without
+    the mark, real data or a demo from before the mark existed, is never rebuilt."""
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             version = con.execute("SELECT max(version) FROM schema_info").fetchone()[0]

@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="validate an extract folder and load it")
     ingest.add_argument("folder", type=Path)
     ingest.add_argument("--db", help="database file (default: $DASHBOARD_DB or data/dashboard.duckdb)")
+    ingest.add_argument("--accept-drop", action="store_true",
+                        help="load even if a file has far fewer rows than the service's last load")
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(config.METRICS))
@@ -131,27 +133,57 @@ def _shown(location: str) -> str:
 
 
 def run_ingest(args) -> int:
-    from .ingest import DatabaseOutOfDate, ExtractRejected, ingest
+    from .ingest import REFUSALS, ingest
     location = config.database_location(args.db)
     try:
-        summary = ingest(args.folder, location, _progress)
-    except ExtractRejected as rejected:
-        shown = rejected.problems[:config.MAX_REPORTED_PROBLEMS]
+        summary = ingest(args.folder, location, _progress, accept_drop=args.accept_drop)
+    except REFUSALS as exc:
+        return _load_refused(exc)
+    rate = summary.rows_read / summary.seconds if summary.seconds else 0
+    print(f"Loaded {', '.join(summary.yjs)} into {_shown(location)} in {summary.seconds:.1f} s ({rate:,.0f} rows/s):")
+    for line in _row_changes(summary):
+        print(f"  {line}")
+    for drop in summary.drops:
+        print(f"  accepted: {drop}")
+    return 0
+
+
+def _load_refused(exc: Exception) -> int:
+    """Say why a load was refused (an extract's problems on stdout, the verdict on stderr); exit code 1."""
+    from .ingest import ExtractRejected, LoadRefused
+    if isinstance(exc, ExtractRejected):
+        shown = exc.problems[:config.MAX_REPORTED_PROBLEMS]
         for problem in shown:
             print(problem)
-        if len(rejected.problems) > len(shown):
-            print(f"... and {len(rejected.problems) - len(shown)} more problems")
-        print(f"Extract rejected: {len(rejected.problems)} problem(s). The database was not changed.",
-              file=sys.stderr)
-        return 1
-    except DatabaseOutOfDate as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    rate = summary.rows_read / summary.seconds if summary.seconds else 0
-    print(f"Loaded {', '.join(summary.yjs)} into {_shown(location)}: {summary.rows['child']:,} children, "
-          f"{summary.rows['offence']:,} offences, {summary.rows['outcome']:,} outcomes, "
-          f"{summary.rows['programme']:,} programmes in {summary.seconds:.1f} s ({rate:,.0f} rows/s).")
-    return 0
+        if len(exc.problems) > len(shown):
+            print(f"... and {len(exc.problems) - len(shown)} more problems")
+        print(f"Extract rejected: {len(exc.problems)} problem(s). The database was not changed.", file=sys.stderr)
+    elif isinstance(exc, LoadRefused):
+        for line in exc.lines:
+            print(f"error: {line}", file=sys.stderr)
+        print("Load refused. The database was not changed.", file=sys.stderr)
+    else:
+        print(f"error: {exc}. The database was not changed.", file=sys.stderr)
+    return 1
+
+
+def _row_changes(summary) -> list[str]:
+    """One line per record file: its rows, and against the rows its services had before."""
+    from .ingest.derive import RECORD_TABLES
+    lines = []
+    for table, file in RECORD_TABLES.items():
+        rows, before = summary.rows[table], summary.before.get(table)
+        if file not in summary.files and not before:
+            continue
+        now = f"{rows:,} rows" if file in summary.files else "not in this extract"
+        if before is None:
+            lines.append(f"{file.removesuffix('.csv')}: {now} (new)")
+        elif before == rows:
+            lines.append(f"{file.removesuffix('.csv')}: {now} (unchanged)")
+        else:
+            change = f" ({(rows - before) / before:+.1%})" if before else ""
+            lines.append(f"{file.removesuffix('.csv')}: {before:,} -> {now}{change}")
+    return lines
 
 
 def run_export(args) -> int:
@@ -217,18 +249,24 @@ def run_synth(args) -> int:
 
 
 def build_demo(location: Path | str, children: int = DEMO_CHILDREN, progress=_progress) -> None:
-    """The demo database: a seeded synthetic extract of fictional services plus the published tables."""
+    """The demo database: a seeded synthetic extract of fictional services plus the published tables,
+    marked as the demo (open without sign-in on this computer). Only this marks a database so; it
+    refuses a database holding any other service, and may shrink the demo's own."""
     from .ingest import ingest
     from .synth import generate_extract
     with tempfile.TemporaryDirectory(prefix="yjs-demo-") as folder:
         progress(f"Generating a synthetic extract of {children:,} children")
         generate_extract(Path(folder), children=children, seed=DEMO_SEED, progress=progress)
-        ingest(Path(folder), location, progress)
+        ingest(Path(folder), location, progress, demo=True, accept_drop=True)
 
 
 def run_demo(args) -> int:
+    from .ingest import REFUSALS
     location = config.database_location(args.db)
-    build_demo(location, args.children)
+    try:
+        build_demo(location, args.children)
+    except REFUSALS as exc:
+        return _load_refused(exc)
     print(f"Demo database ready at {_shown(location)}.")
     return 0
 

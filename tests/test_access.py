@@ -169,5 +169,5 @@ def test_a_database_built_by_another_version_is_refused_plainly_and_only_a_demo_
         Database.open(db_copy).query("SELECT 1")
     assert _outdated_demo(db_copy)
     with duckdb.connect(str(db_copy)) as con:
-        con.execute("UPDATE extract_info SET description = 'Case management extract'")
-    assert not _outdated_demo(db_copy)          # real data is never rebuilt
+        con.execute("UPDATE schema_info SET demo = false")
+    assert not _outdated_demo(db_copy)          # real data (no demo mark) is never rebuilt
