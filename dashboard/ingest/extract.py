@@ -621,8 +621,8 @@ class Stager:
         if has("assessments.csv", "programme_id", "point", "assessment_date") and \
                 has("programmes.csv", "programme_id", "start_date"):
             self._problems_from("assessments.csv", "assessment_date", [f"""
-                SELECT a.line, 'the END assessment_date ' || a.assessment_date || ' is before programme '
-                               || {_shown("a.programme_id")} || '''s start_date ' || p.start_date
+                SELECT a.line, 'END assessment_date ' || a.assessment_date || ' is before the start_date '
+                               || p.start_date || ' of programme ' || {_shown("a.programme_id")}
                 FROM text_assessment a
                 JOIN (SELECT programme_id, min(start_date) AS start_date FROM text_programme GROUP BY 1) p
                   USING (programme_id)

@@ -60,7 +60,8 @@ class LoadRefused(RuntimeError):
 
 
 class IngestFailed(RuntimeError):
-    """The load could not finish (the disk is full, too little memory); the database is unchanged."""
+    """The load could not finish (the disk is full, too little memory, the server cannot be reached);
+    the database is unchanged."""
 
 
 def _out_of_date(found) -> DatabaseOutOfDate:
@@ -183,28 +184,33 @@ def _settle(summary: LoadSummary, loaded: list[str], before: dict, after: dict, 
                              "ingest it again with --accept-drop"])
 
 
+#: What DuckDB, the OS and PostgreSQL say when the disk is full, when a file would be too large, and
+#: when memory ran out (DuckDB wraps some of these in other errors, e.g. a failed commit).
+DISK_FULL = ("No space left on device", "Disk quota exceeded", "DiskFull", "could not extend file")
+TOO_LARGE = ("File too large",)
+NO_MEMORY = ("Out of Memory", "could not allocate", "failed to allocate", "out of memory")
+
+
 def _plain_failure(exc: Exception, limits: IngestLimits) -> str | None:
     """A plain message for a load that failed for want of disk or memory; None for anything else."""
-    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    for prefix in ("IO Error: ", "Out of Memory Error: "):
-        detail = detail.removeprefix(prefix)
-    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or \
-        any(words in detail for words in ("No space left on device", "Disk quota exceeded"))
-    too_large = isinstance(exc, OSError) and exc.errno == errno.EFBIG or "File too large" in detail
+    if not isinstance(exc, (OSError, duckdb.Error)) and not type(exc).__module__.startswith("psycopg"):
+        return None
+    text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, OSError) and exc.filename:
         detail = f"{exc.strerror}: {exc.filename}"
-    if full:
+    else:
+        detail = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(w in text for w in DISK_FULL):
         return f"could not write the database: the disk is full ({detail})"
-    if too_large:
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG or any(w in text for w in TOO_LARGE):
         return f"could not write the database: the file would be larger than this system allows ({detail})"
-    if isinstance(exc, duckdb.OutOfMemoryException):
+    if isinstance(exc, duckdb.Error) and any(w in text for w in NO_MEMORY):
         return (f"the extract needs more memory than ingest may use ({limits.memory_limit}): set "
-                "DASHBOARD_INGEST_MEMORY higher, or DASHBOARD_INGEST_TEMP_DIR to a folder with more free space "
-                f"({detail})")
+                "DASHBOARD_INGEST_MEMORY higher, or DASHBOARD_INGEST_TEMP_DIR to a folder with more free space")
     if isinstance(exc, duckdb.IOException):
         return f"could not write the database: {detail}"
-    if type(exc).__name__ in ("DiskFull", "OutOfMemory") and type(exc).__module__.startswith("psycopg"):
-        return f"could not write the database: the PostgreSQL server is out of {'disk' if 'Disk' in type(exc).__name__ else 'memory'} ({detail})"
+    if type(exc).__name__ == "OperationalError" and type(exc).__module__.startswith("psycopg"):
+        return f"could not reach the PostgreSQL database: {detail}"
     return None
 
 

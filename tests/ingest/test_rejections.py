@@ -4,14 +4,13 @@ The issue's "Done when": a corpus of broken extracts (one fault each) is each re
 message and no change to the database; a kill during ingest leaves the old database intact; loading
 twice gives the same database; loading replaces only the YJSs named in the extract.
 
-Every fault is a small edit of one valid base extract (write_base below), so the edit is the only thing wrong.
+Every fault is a small edit of one valid base extract (corpus.py), so the edit is the only thing wrong.
 Line numbers count the header as line 1.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import shutil
 import subprocess
@@ -26,151 +25,8 @@ import pytest
 from dashboard.ingest import ExtractRejected, ingest
 
 from ..extracts import HEADERS, child, write_extract
-
-ROOT = Path(__file__).resolve().parents[2]
-AS_OF = "2022-06-30"
-
-
-# -- the valid base extract ------------------------------------------------------------------------
-def _base_tables() -> dict:
-    """Three children in two YJSs. Line numbers (header = 1) are noted per row."""
-    children = [
-        {**child("C1", "2006-05-14", yjs="Alpha", sex="male", ethnicity_group="White", locality="North"),
-         "ethnicity_detail": "White: English, Welsh, Scottish, Northern Irish or British"},   # line 2
-        child("C2", "2007-11-02", yjs="Alpha", sex="female", ethnicity_group="Black", locality="South"),  # 3
-        child("C3", "2005-01-20", yjs="Beta", sex="male", ethnicity_group="Asian", locality=None),        # 4
-    ]
-    offences = [
-        dict(offence_id="O1", child_id="C1", offence_date="2021-03-01", category="Violence against the person",
-             gravity=3, knife_or_offensive_weapon="yes"),                                          # line 2
-        dict(offence_id="O2", child_id="C1", offence_date="2021-09-01", category="Theft", gravity=2,
-             knife_or_offensive_weapon="false"),                                                   # line 3
-        dict(offence_id="O3", child_id="C3", offence_date="2021-05-01"),                           # line 4
-    ]
-    outcomes = [
-        dict(outcome_id="X1", child_id="C1", offence_id="O1", outcome_date="2021-04-01",
-             outcome_type="YOUTH_CAUTION"),                                                        # line 2
-        dict(outcome_id="X2", child_id="C3", outcome_date="2021-06-01", outcome_type="REFERRAL_ORDER"),  # 3
-        dict(outcome_id="X3", child_id="C1", offence_id="O2", outcome_date="2021-10-01",
-             outcome_type="COMMUNITY_RESOLUTION"),                                                 # line 4
-    ]
-    programmes = [
-        dict(programme_id="P1", child_id="C1", disposal_type="YOUTH_CAUTION", programme_name="Turnaround",
-             referral_date="2021-04-01", referral_source="POLICE", locality="North", start_date="2021-04-10",
-             end_date="2021-07-10", closure_reason="Completed", completed="true"),                 # line 2: ended
-        dict(programme_id="P2", child_id="C2", disposal_type="PREVENTION", referral_date="2022-01-01",
-             referral_source="SCHOOL", start_date="2022-01-15"),                                   # line 3: open
-        dict(programme_id="P3", child_id="C3", disposal_type="REFERRAL_ORDER", referral_date="2021-06-01",
-             referral_source="COURT"),                                                             # line 4: not started
-    ]
-    population = [dict(yjs=yjs, year=2021, age=age, sex=sex, ethnicity_group="White", population=100 + age)
-                  for yjs in ("Alpha", "Beta") for age in (10, 11) for sex in ("male", "female")]  # lines 2-9
-    return dict(children=children, offences=offences, outcomes=outcomes, programmes=programmes,
-                population=population)
-
-
-BASE_ROWS = {"child": 3, "offence": 3, "outcome": 3, "programme": 3, "population": 8}
-
-
-def write_base(folder: Path) -> Path:
-    return write_extract(folder, AS_OF, **_base_tables())
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def stray_copies(db: Path) -> list[str]:
-    """Files ingest works in next to the database: copies (and their WALs) that must not outlive it."""
-    return sorted(p.name for p in db.parent.iterdir() if p.name.startswith(db.name + ".tmp"))
-
-
-def run_cli(folder: Path, db: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(folder), "--db", str(db)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-def row_counts(db: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in BASE_ROWS}
-    finally:
-        con.close()
-
-
-def snapshot(db: Path, yjs: str | None = None) -> dict[str, tuple]:
-    """Every table's columns and sorted rows (``loaded_at`` left out: it is when, not what, was loaded).
-    With ``yjs``, tables that have a yjs column keep only that service's rows."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
-        result = {}
-        for table in tables:
-            described = con.execute(f'DESCRIBE "{table}"').fetchall()
-            columns = [(name, kind) for name, kind, *_ in described if name != "loaded_at"]
-            select = ", ".join(f'"{name}"' for name, _ in columns)
-            sql, params = f'SELECT {select} FROM "{table}"', []
-            if yjs is not None and any(name == "yjs" for name, _ in columns):
-                sql, params = sql + " WHERE yjs = ?", [yjs]
-            rows = sorted(con.execute(sql, params).fetchall(), key=repr)
-            result[table] = (tuple(columns), tuple(rows))
-        return result
-    finally:
-        con.close()
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames), list(reader)
-
-
-def _write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-# Edits: each returns a function applying one change to a written base extract.
-def cell(file: str, line: int, column: str, value: str):
-    def edit(folder: Path) -> None:
-        header, rows = _read_csv(folder / file)
-        rows[line - 2][column] = value
-        _write_csv(folder / file, header, rows)
-    return edit
-
-
-def add_row(file: str, **values):
-    def edit(folder: Path) -> None:
-        header, rows = _read_csv(folder / file)
-        _write_csv(folder / file, header, rows + [values])
-    return edit
-
-
-def drop_column(file: str, column: str):
-    def edit(folder: Path) -> None:
-        header, rows = _read_csv(folder / file)
-        _write_csv(folder / file, [c for c in header if c != column], rows)
-    return edit
-
-
-def remove(file: str):
-    return lambda folder: (folder / file).unlink()
-
-
-def write_text(file: str, text: str):
-    return lambda folder: (folder / file).write_text(text, encoding="utf-8")
-
-
-def append_raw(file: str, text: str):
-    def edit(folder: Path) -> None:
-        with (folder / file).open("a", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    return edit
-
+from .corpus import (AS_OF, BASE_ROWS, ROOT, base_tables, read_csv, write_csv, add_row, append_raw, cell,
+                     drop_column, remove, row_counts, run_cli, sha256, snapshot, stray_copies, write_base, write_text)
 
 # -- the corpus: one fault each, with every problem line it must produce ------------------------------
 FAULTS = {
@@ -255,7 +111,8 @@ FAULTS = {
                                  [("population.csv:10: -", "duplicate row for the same yjs, year, age, sex")]),
     # ids that point nowhere
     "offence child_id nowhere": (cell("offences.csv", 4, "child_id", "C9"),
-                                 [("offences.csv:4: child_id", "child_id 'C9' is not in children.csv")]),
+                                 [("offences.csv:4: child_id", "child_id 'C9' is not in children.csv"),
+                                  ("remands.csv:3: offence_id", "offence 'O3' belongs to child 'C9', not 'C3'")]),
     "outcome child_id nowhere": (cell("outcomes.csv", 3, "child_id", "C9"),
                                  [("outcomes.csv:3: child_id", "child_id 'C9' is not in children.csv")]),
     "programme child_id nowhere": (cell("programmes.csv", 4, "child_id", "C9"),
@@ -268,12 +125,14 @@ FAULTS = {
                                          [("outcomes.csv:3: offence_id", "offence 'O1' belongs to child 'C1', not 'C3'")]),
     # date order and as_of
     "offence after as_of": (cell("offences.csv", 3, "offence_date", "2022-07-01"),
-                            [("offences.csv:3: offence_date", "date 2022-07-01 is after the extract's as_of date (2022-06-30)")]),
+                            [("offences.csv:3: offence_date", "date 2022-07-01 is after the extract's as_of date (2022-06-30)"),
+                             ("victims.csv:3: contact_date", "contact_date 2021-10-05 is before the offence's offence_date 2022-07-01")]),
     "birth after as_of": (cell("children.csv", 4, "date_of_birth", "2023-01-01"),
                           [("children.csv:4: date_of_birth", "is after the extract's as_of date"),
                            ("offences.csv:4: offence_date", "2021-05-01 is before the child's date_of_birth 2023-01-01"),
                            ("outcomes.csv:3: outcome_date", "is before the child's date_of_birth"),
-                           ("programmes.csv:4: referral_date", "is before the child's date_of_birth")]),
+                           ("programmes.csv:4: referral_date", "is before the child's date_of_birth"),
+                           ("remands.csv:3: remand_date", "is before the child's date_of_birth")]),
     "programme start after as_of": (cell("programmes.csv", 3, "start_date", "2022-07-01"),
                                     [("programmes.csv:3: start_date", "date 2022-07-01 is after the extract's as_of")]),
     "end before start": (cell("programmes.csv", 2, "end_date", "2021-04-05"),
@@ -301,23 +160,6 @@ FAULTS = {
 # Each of these also goes through `python -m dashboard ingest` to check the printed lines and exit code.
 THROUGH_CLI = ["missing children.csv", "missing column date_of_birth", "duplicate offence_id",
                "outcome offence of another child", "invalid JSON", "too many fields"]
-
-
-@pytest.fixture(scope="module")
-def base_db(tmp_path_factory) -> Path:
-    """A database holding the base extract; tests work on copies of it."""
-    folder = write_base(tmp_path_factory.mktemp("base") / "extract")
-    db = folder.parent / "base.duckdb"
-    ingest(folder, db)
-    return db
-
-
-@pytest.fixture
-def live_db(base_db, tmp_path) -> Path:
-    db = tmp_path / "db" / "dashboard.duckdb"
-    db.parent.mkdir()
-    shutil.copyfile(base_db, db)
-    return db
 
 
 def test_the_base_extract_loads(base_db, tmp_path):
@@ -474,7 +316,8 @@ def test_bad_utf8_in_a_row_names_its_line(live_db, tmp_path):
     path.write_bytes(data.replace(b"O3,C3,2021-05-01,,", b"O3,C3,2021-05-01,Th\xe9ft,"))   # Latin-1 on line 4
     with pytest.raises(ExtractRejected) as rejected:
         ingest(folder, live_db)
-    _assert_problems([str(p) for p in rejected.value.problems], [("offences.csv:4: -", "not utf-8")])
+    _assert_problems([str(p) for p in rejected.value.problems], [("offences.csv:4: -", "not utf-8"),
+                                                                 ("remands.csv:3: offence_id", "'O3' is not in")])
 
 
 # -- what the format allows loads --------------------------------------------------------------------
@@ -552,11 +395,11 @@ def test_utf8_bom_is_allowed(tmp_path):
 def test_column_order_and_extra_columns_do_not_matter(base_db, tmp_path):
     def shuffle(folder):
         for name in ("children.csv", "offences.csv", "outcomes.csv", "programmes.csv", "population.csv"):
-            header, rows = _read_csv(folder / name)
+            header, rows = read_csv(folder / name)
             for row in rows:
                 row["Notes"] = "ignored"
                 row["surplus"] = "1"
-            _write_csv(folder / name, ["Notes"] + header[::-1] + ["surplus"], rows)
+            write_csv(folder / name, ["Notes"] + header[::-1] + ["surplus"], rows)
         (folder / "readme.txt").write_text("not part of the format")
     db = _load_edited(tmp_path, shuffle)
     assert snapshot(db) == snapshot(base_db)
@@ -580,15 +423,15 @@ def test_optional_columns_and_population_may_be_absent(tmp_path):
 
 def test_header_only_offences_and_outcomes_load(tmp_path):
     def empty(folder):
-        for name in ("offences.csv", "outcomes.csv"):
+        for name in ("offences.csv", "outcomes.csv", "remands.csv", "victims.csv"):
             (folder / name).write_text(",".join(HEADERS[name]) + "\n")
     db = _load_edited(tmp_path, empty)
-    assert row_counts(db) == {**BASE_ROWS, "offence": 0, "outcome": 0}
+    assert row_counts(db) == {**BASE_ROWS, "offence": 0, "outcome": 0, "remand": 0, "victim": 0}
 
 
 # -- many problems -------------------------------------------------------------------------------------
 def test_many_problems_print_the_first_1000_then_a_count(live_db, tmp_path):
-    base = _base_tables()
+    base = base_tables()
     bad = [dict(offence_id=f"M{i}", child_id="C1", offence_date="2021-01-01", gravity="x") for i in range(1500)]
     folder = write_extract(tmp_path / "extract", AS_OF, **{**base, "offences": base["offences"] + bad})
     before = sha256(live_db)
