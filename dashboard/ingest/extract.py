@@ -183,6 +183,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _holds_nul(value) -> bool:
+    """Whether any text in a JSON value (keys included) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(v) for v in value)
+
+
 def _published_services() -> dict[str, tuple[str, str]]:
     """lower-case name -> (name, YJB region) of every service in the published tables."""
     with public.YJS_AREAS.open(encoding="utf-8", newline="") as handle:
@@ -251,10 +260,14 @@ class Stager:
             self.problems.append(Problem(name, 0, "-", f"is {why}, not a regular file: only regular files are read"))
             return False
         size = path.stat().st_size
-        limit = EXTRACT_JSON_BYTES if name == EXTRACT_JSON else self.limits.max_file_bytes
-        if size > limit:
-            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the {_size_words(limit)} "
-                                 "a file may be (DASHBOARD_INGEST_MAX_FILE_MB sets the limit for CSV files)"))
+        if name == EXTRACT_JSON and size > EXTRACT_JSON_BYTES:
+            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the "
+                                         f"{_size_words(EXTRACT_JSON_BYTES)} extract.json may be"))
+            return False
+        if size > self.limits.max_file_bytes:
+            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the "
+                                         f"{_size_words(self.limits.max_file_bytes)} a file may be (the limit is set by "
+                                         "DASHBOARD_INGEST_MAX_FILE_MB)"))
             return False
         return True
 
@@ -268,7 +281,7 @@ class Stager:
         except (ValueError, UnicodeDecodeError) as exc:
             self.problems.append(Problem(EXTRACT_JSON, getattr(exc, "lineno", 1), "-", f"not valid JSON: {exc}"))
             return
-        if "\x00" in text:
+        if _holds_nul(meta):
             self.problems.append(Problem(EXTRACT_JSON, 1, "-", "holds a NUL character: NUL is not text"))
             return
         if not isinstance(meta, dict):

@@ -128,7 +128,7 @@ ASSESSMENTS = ExtractFile("assessments.csv", "assessment", (
     Column("assessment_id", "id", required=True),
     Column("programme_id", "id", required=True),
     Column("point", "vocab", required=True, vocabulary=config.ASSESSMENT_POINTS),
-    Column("assessment_date", "date", required=True),
+    Column("assessment_date", "date", required=True, child_event=True),
     Column("accommodation", "vocab", vocabulary=config.SUITABILITY),
     Column("ete", "vocab", vocabulary=config.SUITABILITY),
     # Hours a week: no week has more than 168.

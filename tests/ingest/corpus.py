@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,4 +190,63 @@ def append_raw(file: str, text: str):
     def edit(folder: Path) -> None:
         with (folder / file).open("a", encoding="utf-8", newline="") as handle:
             handle.write(text)
+    return edit
+
+
+def replace_bytes(file: str, old: bytes, new: bytes):
+    """Change bytes of a file (once, where exactly one match is expected)."""
+    def edit(folder: Path) -> None:
+        data = (folder / file).read_bytes()
+        assert data.count(old) == 1, (file, old)
+        (folder / file).write_bytes(data.replace(old, new))
+    return edit
+
+
+def not_a_file(file: str, kind: str):
+    """Put something that is not a regular file where ``file`` was: a FIFO, a folder, a device (a
+    link to /dev/zero, which never ends) or a link to nothing."""
+    def edit(folder: Path) -> None:
+        path = folder / file
+        path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "folder":
+            path.mkdir()
+        elif kind == "device":
+            path.symlink_to("/dev/zero")
+        else:
+            path.symlink_to(folder / "nowhere.csv")
+    return edit
+
+
+def set_json(**keys):
+    """Set keys of extract.json (None removes one)."""
+    def edit(folder: Path) -> None:
+        meta = json.loads((folder / "extract.json").read_text())
+        meta.update(keys)
+        (folder / "extract.json").write_text(json.dumps({k: v for k, v in meta.items() if v is not None}))
+    return edit
+
+
+def manifest(**changes):
+    """Give extract.json a true manifest of every file (rows and sha256), then apply ``changes``:
+    file name (with _ for .) -> entry to use instead."""
+    def edit(folder: Path) -> None:
+        files = {}
+        for path in sorted(folder.glob("*.csv")):
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = sum(1 for _ in csv.reader(handle)) - 1
+            files[path.name] = {"rows": rows, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for key, entry in changes.items():
+            name = key.replace("_csv", ".csv")
+            files[name] = {**files.get(name, {}), **entry} if isinstance(entry, dict) else entry
+        set_json(files=files)(folder)
+    return edit
+
+
+def both(*edits):
+    """Several edits as one fault (e.g. a custodial disposal type and its release date)."""
+    def edit(folder: Path) -> None:
+        for each in edits:
+            each(folder)
     return edit

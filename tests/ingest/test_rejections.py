@@ -25,8 +25,9 @@ import pytest
 from dashboard.ingest import ExtractRejected, ingest
 
 from ..extracts import HEADERS, child, write_extract
-from .corpus import (AS_OF, BASE_ROWS, ROOT, base_tables, read_csv, write_csv, add_row, append_raw, cell,
-                     drop_column, remove, row_counts, run_cli, sha256, snapshot, stray_copies, write_base, write_text)
+from .corpus import (AS_OF, BASE_ROWS, ROOT, add_row, append_raw, base_tables, both, cell, drop_column, manifest,
+                     not_a_file, read_csv, remove, replace_bytes, row_counts, run_cli, set_json, sha256, snapshot,
+                     stray_copies, write_base, write_csv, write_text)
 
 # -- the corpus: one fault each, with every problem line it must produce ------------------------------
 FAULTS = {
@@ -155,6 +156,199 @@ FAULTS = {
     "too many fields": (append_raw("offences.csv", "O4,C1,2021-01-01,Theft,1,no,3,surplus\n"),
                         [("offences.csv:5: -", "malformed row")]),
     "too few fields": (append_raw("children.csv", "C4,2008-01-01,male\n"), [("children.csv:5: -", "malformed row")]),
+    # new columns of the core files
+    "seriousness 9": (cell("offences.csv", 2, "seriousness", "9"),
+                      [("offences.csv:2: seriousness", "'9' must be between 1 and 8")]),
+    "seriousness high": (cell("offences.csv", 3, "seriousness", "high"),
+                         [("offences.csv:3: seriousness", "'high' is not a whole number")]),
+    "release_date of a caution": (cell("programmes.csv", 2, "release_date", "2021-05-01"),
+                                  [("programmes.csv:2: release_date", "release_date is set but disposal_type "
+                                    "YOUTH_CAUTION is not a custodial sentence (DETENTION_AND_TRAINING_ORDER")]),
+    "release_date before start": (both(cell("programmes.csv", 2, "disposal_type", "DETENTION_AND_TRAINING_ORDER"),
+                                       cell("programmes.csv", 2, "release_date", "2021-04-09")),
+                                  [("programmes.csv:2: release_date",
+                                    "release_date 2021-04-09 is before start_date 2021-04-10")]),
+    "release_date after end": (both(cell("programmes.csv", 2, "disposal_type", "section_250"),
+                                    cell("programmes.csv", 2, "release_date", "2021-07-11")),
+                               [("programmes.csv:2: release_date", "release_date 2021-07-11 is after end_date 2021-07-10")]),
+    "release_date not started": (both(cell("programmes.csv", 4, "disposal_type", "DETENTION_AND_TRAINING_ORDER"),
+                                      cell("programmes.csv", 4, "release_date", "2021-07-01")),
+                                 [("programmes.csv:4: release_date", "release_date is set but start_date is missing")]),
+    "release_date after as_of": (both(cell("programmes.csv", 3, "disposal_type", "SECTION_254"),
+                                      cell("programmes.csv", 3, "release_date", "2022-07-01")),
+                                 [("programmes.csv:3: release_date", "date 2022-07-01 is after the extract's as_of")]),
+    # assessments.csv
+    "missing column point": (drop_column("assessments.csv", "point"),
+                             [("assessments.csv:1: point", "required column is missing")]),
+    "assessment point MIDDLE": (cell("assessments.csv", 4, "point", "MIDDLE"),
+                                [("assessments.csv:4: point", "'MIDDLE' is not one of: START, END")]),
+    "assessment programme nowhere": (cell("assessments.csv", 4, "programme_id", "P9"),
+                                     [("assessments.csv:4: programme_id", "programme_id 'P9' is not in programmes.csv")]),
+    "duplicate assessment_id": (add_row("assessments.csv", assessment_id="A1", programme_id="P3", point="START",
+                                        assessment_date="2021-06-05"),
+                                [("assessments.csv:5: assessment_id", "duplicate assessment_id 'A1' (first on line 2)")]),
+    "a second START": (add_row("assessments.csv", assessment_id="A4", programme_id="P1", point="start",
+                               assessment_date="2021-04-20"),
+                       [("assessments.csv:5: -", "duplicate row for the same programme_id and point (first on line 2)"
+                         ": a programme has at most one START and one END assessment")]),
+    "END before the programme started": (cell("assessments.csv", 3, "assessment_date", "2021-04-09"),
+                                         [("assessments.csv:3: assessment_date", "END assessment_date 2021-04-09 is "
+                                           "before the start_date 2021-04-10 of programme 'P1'")]),
+    "assessment date missing": (cell("assessments.csv", 4, "assessment_date", ""),
+                                [("assessments.csv:4: assessment_date", "required value is missing")]),
+    "assessment after as_of": (cell("assessments.csv", 4, "assessment_date", "2022-07-01"),
+                               [("assessments.csv:4: assessment_date", "is after the extract's as_of date")]),
+    "accommodation OK": (cell("assessments.csv", 2, "accommodation", "OK"),
+                         [("assessments.csv:2: accommodation", "'OK' is not one of: SUITABLE, UNSUITABLE")]),
+    "hours attended beyond offered": (cell("assessments.csv", 2, "ete_hours_attended", "21"),
+                                      [("assessments.csv:2: ete_hours_attended",
+                                        "ete_hours_attended 21 is more than ete_hours_offered 20")]),
+    "hours offered -1": (cell("assessments.csv", 3, "ete_hours_offered", "-1"),
+                         [("assessments.csv:3: ete_hours_offered", "'-1' must be between 0 and 168")]),
+    "hours offered 169": (both(cell("assessments.csv", 3, "ete_hours_offered", "169"),
+                               cell("assessments.csv", 3, "ete_hours_attended", "")),
+                          [("assessments.csv:3: ete_hours_offered", "'169' must be between 0 and 168")]),
+    "send maybe": (cell("assessments.csv", 3, "send", "maybe"),
+                   [("assessments.csv:3: send", "'maybe' is not one of: true/false")]),
+    # remands.csv
+    "remand child nowhere": (both(cell("remands.csv", 3, "child_id", "C9"), cell("remands.csv", 3, "offence_id", "")),
+                             [("remands.csv:3: child_id", "child_id 'C9' is not in children.csv")]),
+    "remand offence of another child": (cell("remands.csv", 3, "offence_id", "O2"),
+                                        [("remands.csv:3: offence_id", "offence 'O2' belongs to child 'C1', not 'C3'")]),
+    "remand offence nowhere": (cell("remands.csv", 2, "offence_id", "O9"),
+                               [("remands.csv:2: offence_id", "offence_id 'O9' is not in offences.csv")]),
+    "remand outcome of another child": (cell("remands.csv", 3, "outcome_id", "X1"),
+                                        [("remands.csv:3: outcome_id", "outcome 'X1' belongs to child 'C1', not 'C3'")]),
+    "remand outcome nowhere": (cell("remands.csv", 2, "outcome_id", "X9"),
+                               [("remands.csv:2: outcome_id", "outcome_id 'X9' is not in outcomes.csv")]),
+    "remand ends before it starts": (cell("remands.csv", 2, "end_date", "2021-03-04"),
+                                     [("remands.csv:2: end_date", "end_date 2021-03-04 is before remand_date 2021-03-05")]),
+    "remand type CURFEW": (cell("remands.csv", 3, "remand_type", "CURFEW"),
+                           [("remands.csv:3: remand_type", "'CURFEW' is not one of: UNCONDITIONAL_BAIL")]),
+    "duplicate remand_id": (cell("remands.csv", 3, "remand_id", "R1"),
+                            [("remands.csv:3: remand_id", "duplicate remand_id 'R1' (first on line 2)")]),
+    "remand after as_of": (cell("remands.csv", 3, "remand_date", "2022-07-01"),
+                           [("remands.csv:3: remand_date", "date 2022-07-01 is after the extract's as_of")]),
+    # victims.csv
+    "victim offence nowhere": (cell("victims.csv", 3, "offence_id", "O9"),
+                               [("victims.csv:3: offence_id", "offence_id 'O9' is not in offences.csv")]),
+    "victim offence missing": (cell("victims.csv", 3, "offence_id", ""),
+                               [("victims.csv:3: offence_id", "required value is missing")]),
+    "victim contacted before the offence": (cell("victims.csv", 2, "contact_date", "2021-02-28"),
+                                            [("victims.csv:2: contact_date", "contact_date 2021-02-28 is before the "
+                                              "offence's offence_date 2021-03-01")]),
+    "consented sometimes": (cell("victims.csv", 2, "consented", "sometimes"),
+                            [("victims.csv:2: consented", "'sometimes' is not one of: true/false")]),
+    "duplicate victim_id": (add_row("victims.csv", victim_id="V2", offence_id="O3", contact_date="2021-06-10"),
+                            [("victims.csv:4: victim_id", "duplicate victim_id 'V2' (first on line 3)")]),
+    # board_meetings.csv
+    "board meeting of another service": (cell("board_meetings.csv", 4, "yjs", "Gamma"),
+                                         [("board_meetings.csv:4: yjs", "yjs 'Gamma' is not a service of this extract "
+                                           "(its services: Alpha, Beta)")]),
+    "attended missing": (cell("board_meetings.csv", 3, "attended", ""),
+                         [("board_meetings.csv:3: attended", "required value is missing")]),
+    "partner MAYOR": (cell("board_meetings.csv", 2, "partner", "MAYOR"),
+                      [("board_meetings.csv:2: partner", "'MAYOR' is not one of: POLICE, PROBATION, HEALTH")]),
+    "a partner twice at one meeting": (add_row("board_meetings.csv", yjs="Alpha", meeting_date="2021-06-15",
+                                               partner="police", attended="no"),
+                                       [("board_meetings.csv:5: -", "duplicate row for the same yjs, meeting_date and "
+                                         "partner (first on line 2): a partner attends a meeting once")]),
+    "meeting before 1990": (cell("board_meetings.csv", 4, "meeting_date", "1989-12-31"),
+                            [("board_meetings.csv:4: meeting_date", "date 1989-12-31 is before 1 January 1990")]),
+    # the services block of extract.json
+    "services: not of this extract": (set_json(services={"Gamma": {"region": "London"}}),
+                                      [("extract.json:1: services", "'Gamma': is not a service of this extract; "
+                                        "its services: Alpha, Beta")]),
+    "services: unknown region": (set_json(services={"Beta": {"region": "North-West"}}),
+                                 [("extract.json:1: services", "'Beta': region 'North-West' is not a YJB region; valid "
+                                   "choices: East Midlands, Eastern, London, North East, North West, South East, "
+                                   "South West, Wales, West Midlands, Yorkshire")]),
+    "services: unknown service to compare as": (set_json(services={"Beta": {"region": "north west",
+                                                                            "compare_as": "Traford"}}),
+                                                [("extract.json:1: services", "'Beta': compare_as 'Traford' is not a "
+                                                  "service in the published tables; valid choices in North West: "
+                                                  "Blackburn with Darwen, Blackpool, Bolton,")]),
+    "services: unknown key": (set_json(services={"Beta": {"regoin": "London"}}),
+                              [("extract.json:1: services", "'Beta': unknown key 'regoin'; valid keys: region, compare_as")]),
+    "services: not an object": (set_json(services=["Alpha"]),
+                                [("extract.json:1: services", "must be a JSON object, not \"['Alpha']\"")]),
+    # the manifest of extract.json
+    "manifest: a file cut short": (both(manifest(), replace_bytes(
+        "outcomes.csv", b"X3,C1,O2,2021-10-01,COMMUNITY_RESOLUTION\n", b"")),
+                                   [("outcomes.csv:0: -", "has 2 data rows but extract.json's files says 3: the file "
+                                     "may have been cut short"), ("outcomes.csv:0: -", "its SHA-256 is")]),
+    "manifest: other bytes": (both(manifest(), replace_bytes("victims.csv", b"V2,O2,2021-10-05", b"V2,O2,2021-10-06")),
+                              [("victims.csv:0: -", "its SHA-256 is")]),
+    "manifest: a file not there": (both(manifest(remands_csv={"rows": 2}), remove("remands.csv")),
+                                   [("remands.csv:0: -", "is listed in extract.json's files but is missing")]),
+    "manifest: not a file of the extract": (manifest(outcome_csv={"rows": 3}),
+                                            [("extract.json:1: files", "'outcome.csv' is not a file of the extract; "
+                                              "valid choices: children.csv, offences.csv")]),
+    "manifest: rows not a number": (manifest(children_csv={"rows": "3"}),
+                                    [("extract.json:1: files", "children.csv: rows must be a whole number of at least 0, "
+                                      "not '3'")]),
+    "manifest: a short digest": (manifest(children_csv={"sha256": "abc"}),
+                                 [("extract.json:1: files", "children.csv: sha256 must be 64 hexadecimal digits")]),
+    "manifest: unknown key": (manifest(children_csv={"md5": "abc"}),
+                              [("extract.json:1: files", "children.csv: unknown key 'md5'; valid keys: rows, sha256")]),
+    # impossible dates
+    "born after their referral": (cell("children.csv", 3, "date_of_birth", "2022-01-10"),
+                                  [("programmes.csv:3: referral_date", "referral_date 2022-01-01 is before the child's "
+                                    "date_of_birth 2022-01-10 (children.csv line 3)"),
+                                   ("programmes.csv:3: start_date", "the child was 0 on start_date 2022-01-15"),
+                                   ("assessments.csv:4: assessment_date", "the child was 0 on assessment_date")]),
+    "a child of 7": (cell("children.csv", 3, "date_of_birth", "2014-01-02"),
+                     [("programmes.csv:3: referral_date", "the child was 7 on referral_date 2022-01-01 (date_of_birth "
+                       "2014-01-02, children.csv line 3): a child is 8 to 25 at anything recorded about them")]),
+    "a child of 26": (cell("children.csv", 4, "date_of_birth", "1995-05-01"),
+                      [("offences.csv:4: offence_date", "the child was 26 on offence_date 2021-05-01"),
+                       ("outcomes.csv:3: outcome_date", "the child was 26"),
+                       ("programmes.csv:4: referral_date", "the child was 26"),
+                       ("remands.csv:3: remand_date", "the child was 26")]),
+    "born before 1990": (cell("children.csv", 4, "date_of_birth", "1989-12-31"),
+                         [("children.csv:4: date_of_birth", "date 1989-12-31 is before 1 January 1990"),
+                          ("offences.csv:4: offence_date", "the child was 31"), ("outcomes.csv:3: outcome_date", "31"),
+                          ("programmes.csv:4: referral_date", "31"), ("remands.csv:3: remand_date", "31")]),
+    "an offence in 1989": (cell("offences.csv", 4, "offence_date", "1989-06-01"),
+                           [("offences.csv:4: offence_date", "date 1989-06-01 is before 1 January 1990"),
+                            ("offences.csv:4: offence_date", "offence_date 1989-06-01 is before the child's date_of_birth")]),
+    # text that is not data
+    "a 201-character child_id": (both(cell("children.csv", 3, "child_id", "C" * 201), cell("programmes.csv", 3, "child_id",
+                                                                                           "C" * 201)),
+                                 [("children.csv:3: child_id", "is 201 characters long: at most 200 are allowed"),
+                                  ("programmes.csv:3: child_id", "is 201 characters long")]),
+    "a 201-character locality": (cell("children.csv", 2, "locality", "x" * 201),
+                                 [("children.csv:2: locality", "is 201 characters long: at most 200 are allowed")]),
+    "a 2,001-character closure_reason": (cell("programmes.csv", 2, "closure_reason", "y" * 2001),
+                                         [("programmes.csv:2: closure_reason", "is 2,001 characters long: at most "
+                                           "2,000 are allowed")]),
+    "a long description": (set_json(description="z" * 2001),
+                           [("extract.json:1: description", "is 2,001 characters long: at most 2,000 are allowed")]),
+    "a long value is quoted short": (cell("children.csv", 2, "sex", "m" * 5000),
+                                     [("children.csv:2: sex", "'" + "m" * 57 + "...' is not one of: male, female")]),
+    "a NUL byte": (replace_bytes("offences.csv", b"O2,C1", b"O2\x00,C1"),
+                   [("offences.csv:3: -", "holds a NUL byte: NUL is not text")]),
+    "a NUL in extract.json": (set_json(description="a\u0000b"), [("extract.json:1: -", "holds a NUL character")]),
+    "a header row of 70,000 bytes": (write_text("victims.csv", "victim_id," + "x" * 70_000 + "\n"),
+                                     [("victims.csv:1: -", "the header row is longer than 65,536 bytes")]),
+    "extract.json of 2 MB": (set_json(notes="n" * (2 << 20)),
+                             [("extract.json:0: -", "is 2.0 MB, more than the 1.0 MB extract.json may be")]),
+    # only regular files are read
+    "population.csv a FIFO": (not_a_file("population.csv", "fifo"),
+                              [("population.csv:0: -", "is a named pipe (FIFO), not a regular file: only regular files "
+                                "are read")]),
+    "population.csv a folder": (not_a_file("population.csv", "folder"),
+                                [("population.csv:0: -", "is a folder, not a regular file")]),
+    "victims.csv a device": (not_a_file("victims.csv", "device"), [("victims.csv:0: -", "is a device, not a regular file")]),
+    "remands.csv a broken link": (not_a_file("remands.csv", "broken link"),
+                                  [("remands.csv:0: -", "is a link to a file that does not exist, not a regular file")]),
+    "extract.json a FIFO": (not_a_file("extract.json", "fifo"), [("extract.json:0: -", "is a named pipe (FIFO)")]),
+    "no children": (write_text("children.csv", ",".join(HEADERS["children.csv"]) + "\n"),
+                    [("children.csv:0: -", "the extract holds no children: children.csv has only its header")] + [
+                        (f"{file}:{line}: child_id", "is not in children.csv") for file, line in (
+                            ("offences.csv", 2), ("offences.csv", 3), ("offences.csv", 4), ("outcomes.csv", 2),
+                            ("outcomes.csv", 3), ("outcomes.csv", 4), ("programmes.csv", 2), ("programmes.csv", 3),
+                            ("programmes.csv", 4), ("remands.csv", 2), ("remands.csv", 3))]),
 }
 
 # Each of these also goes through `python -m dashboard ingest` to check the printed lines and exit code.
