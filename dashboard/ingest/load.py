@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class Drop:
     after: int
 
     def __str__(self) -> str:
-        return (f"{self.yjs}: {RECORD_TABLES[self.table]} would fall from {self.before:,} to {self.after:,} rows "
+        return (f"{self.yjs}: {RECORD_TABLES[self.table]} falls from {self.before:,} to {self.after:,} rows "
                 f"({(self.after - self.before) / self.before:+.0%})")
 
 
@@ -199,7 +200,9 @@ def _plain_failure(exc: Exception, limits: IngestLimits) -> str | None:
     if isinstance(exc, OSError) and exc.filename:
         detail = f"{exc.strerror}: {exc.filename}"
     else:
+        # DuckDB's own words, without its prefixes (the copy it names as invalidated is thrown away).
         detail = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = re.sub(r"^(?:[A-Za-z ]+ Error: |Failed to commit: )+", "", detail.rpartition("Original error: ")[2])
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(w in text for w in DISK_FULL):
         return f"could not write the database: the disk is full ({detail})"
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG or any(w in text for w in TOO_LARGE):

@@ -107,9 +107,10 @@ def stray_copies(db: Path) -> list[str]:
     return sorted(p.name for p in db.parent.iterdir() if p.name.startswith(db.name + ".tmp"))
 
 
-def run_cli(folder: Path, db: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(folder), "--db", str(db)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+def run_cli(folder: Path, db: Path, *flags: str, timeout: float = 120, **options) -> subprocess.CompletedProcess:
+    """``python -m dashboard ingest FOLDER --db DB FLAGS...``; ``options`` go to subprocess.run."""
+    return subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(folder), "--db", str(db), *flags],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, **options)
 
 
 def row_counts(db: Path) -> dict[str, int]:
