@@ -735,10 +735,14 @@ class Stager:
             return f"CAST({v} AS DATE)"
         if column.kind == "int":
             return f"CAST({v} AS BIGINT)"
-        if column.kind in ("vocab", "bool"):
-            cast = "BOOLEAN" if column.kind == "bool" else "VARCHAR"
-            return (f"CAST((SELECT canonical FROM vocabulary WHERE file = '{spec.name}' "
-                    f"AND col = '{column.name}' AND word = lower({v})) AS {cast})")
+        # Every word is one of the vocabulary's by now: a CASE over them (our own constants) gives its
+        # canonical form without a join per column (the assessments file has 17 such columns).
+        if column.kind == "bool":
+            true = ", ".join(f"'{w}'" for w, value in BOOLEAN_WORDS.items() if value)
+            return f"CASE WHEN {v} IS NOT NULL THEN lower({v}) IN ({true}) END"
+        if column.kind == "vocab":
+            words = " ".join(f"WHEN '{w.lower()}' THEN '{w}'" for w in column.vocabulary)
+            return f"CASE lower({v}) {words} END"
         return v
 
     def stage(self, spec: ExtractFile) -> None:
