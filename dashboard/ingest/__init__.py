@@ -1,7 +1,7 @@
 """Extract in, database out: validation (extract.py), derived tables (derive.py), atomic load (load.py)."""
 
-from .extract import ExtractRejected, IngestLimits, Problem
-from .load import DatabaseOutOfDate, IngestFailed, LoadRefused, LoadSummary, ingest
+from .extract import ExtractRejected, IngestFailed, IngestLimits, Problem
+from .load import DatabaseOutOfDate, LoadRefused, LoadSummary, ingest
 
 #: Every way ingest declines to load, each with a plain message; the database is unchanged after any.
 REFUSALS = (ExtractRejected, LoadRefused, DatabaseOutOfDate, IngestFailed)

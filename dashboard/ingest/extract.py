@@ -61,9 +61,16 @@ class IngestLimits:
         """``DASHBOARD_INGEST_MEMORY`` (e.g. 4GB), ``DASHBOARD_INGEST_TEMP_DIR``, ``DASHBOARD_INGEST_MAX_FILE_MB``."""
         default = cls()
         size = os.environ.get("DASHBOARD_INGEST_MAX_FILE_MB")
+        if size and not size.strip().isdigit():
+            raise IngestFailed(f"DASHBOARD_INGEST_MAX_FILE_MB is {size!r}: give a whole number of megabytes")
         return cls(memory_limit=os.environ.get("DASHBOARD_INGEST_MEMORY") or default.memory_limit,
                    temp_directory=os.environ.get("DASHBOARD_INGEST_TEMP_DIR") or None,
                    max_file_bytes=int(size) * 1024 ** 2 if size else default.max_file_bytes)
+
+
+class IngestFailed(RuntimeError):
+    """The load could not finish (the disk is full, too little memory, a limit set wrongly, the server
+    cannot be reached); the database is unchanged."""
 
 
 @dataclass(frozen=True, order=True)
@@ -103,7 +110,7 @@ class StagedExtract:
     rows: dict[str, int]
     #: service -> (region, compare_as), either None where neither extract.json nor the published names say
     services: dict[str, tuple[str | None, str | None]]
-    temp_folder: str = field(repr=False, default="")
+    temp_folder: str = field(repr=False)
 
     def close(self) -> None:
         _discard(self.con, self.temp_folder)
@@ -216,11 +223,18 @@ class Stager:
         self.folder = Path(folder)
         self.progress = progress or (lambda message: None)
         self.limits = limits or IngestLimits.from_environment()
+        if self.limits.temp_directory and not Path(self.limits.temp_directory).is_dir():
+            raise IngestFailed(f"DASHBOARD_INGEST_TEMP_DIR is {self.limits.temp_directory}, which is not a folder")
         self.temp_folder = tempfile.mkdtemp(prefix="yjs-ingest-", dir=self.limits.temp_directory)
         self.con = duckdb.connect()
         # Ingest reports its own progress: DuckDB's bar would print into the command's output.
         self.con.execute("SET enable_progress_bar = false")
-        self.con.execute("SET memory_limit = $limit", {"limit": self.limits.memory_limit})
+        try:
+            self.con.execute("SET memory_limit = $limit", {"limit": self.limits.memory_limit})
+        except duckdb.Error:
+            _discard(self.con, self.temp_folder)
+            raise IngestFailed(f"DASHBOARD_INGEST_MEMORY is {self.limits.memory_limit!r}: give a size such as "
+                               "2GB or 512MB") from None
         self.con.execute("SET temp_directory = $folder", {"folder": self.temp_folder})
         self.problems: list[Problem] = []
         #: extract file name -> the spec columns its header has; absent when the file is unreadable

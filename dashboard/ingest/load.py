@@ -32,7 +32,7 @@ import duckdb
 from ..config import SCHEMA_VERSION
 from ..db import duckdb_copy, is_server_url, postgres_dsn
 from .derive import RECORD_TABLES, TABLES, derive
-from .extract import IngestLimits, Progress, StagedExtract, stage_extract
+from .extract import IngestFailed, IngestLimits, Progress, StagedExtract, stage_extract
 from .public import PUBLIC_TABLES, load_public_tables
 
 #: Columns the measures filter on, indexed on PostgreSQL (DuckDB needs none: it scans columns).
@@ -58,11 +58,6 @@ class LoadRefused(RuntimeError):
     def __init__(self, lines: list[str]):
         self.lines = lines
         super().__init__("; ".join(lines))
-
-
-class IngestFailed(RuntimeError):
-    """The load could not finish (the disk is full, too little memory, the server cannot be reached);
-    the database is unchanged."""
 
 
 def _out_of_date(found) -> DatabaseOutOfDate:

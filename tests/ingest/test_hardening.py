@@ -123,3 +123,16 @@ def test_a_file_size_limit_of_the_system_is_a_plain_message(base_db, bigger_extr
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "error: could not write the database: the file would be larger than this system allows (" in result.stderr
     assert sha256(db) == before and stray_copies(db) == []
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("DASHBOARD_INGEST_MEMORY", "lots", "DASHBOARD_INGEST_MEMORY is 'lots': give a size such as 2GB or 512MB"),
+    ("DASHBOARD_INGEST_MAX_FILE_MB", "5GB", "DASHBOARD_INGEST_MAX_FILE_MB is '5GB': give a whole number of megabytes"),
+    ("DASHBOARD_INGEST_TEMP_DIR", "/no/such/folder", "DASHBOARD_INGEST_TEMP_DIR is /no/such/folder, which is not a folder"),
+])
+def test_a_limit_set_wrongly_is_a_plain_message(live_db, tmp_path, setting, value, message):
+    before = sha256(live_db)
+    result = run_cli(write_base(tmp_path / "extract"), live_db, env={**os.environ, setting: value})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: {message}. The database was not changed." in result.stderr
+    assert sha256(live_db) == before
