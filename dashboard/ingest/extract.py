@@ -212,6 +212,7 @@ def _shown(sql: str) -> str:
 
 
 def _quoted(value: object) -> str:
+    """A value from extract.json quoted in a message, cut short as ``_shown`` does."""
     text = str(value)
     return repr(text if len(text) <= QUOTED_LENGTH else text[:QUOTED_LENGTH - 3] + "...")
 
@@ -251,16 +252,15 @@ class Stager:
 
     # -- reading -------------------------------------------------------------------------------
     def _load_vocabulary(self) -> None:
-        """A lookup table of every word each vocab or boolean column accepts, with its canonical form."""
-        self.con.execute("CREATE TEMP TABLE vocabulary (file VARCHAR, col VARCHAR, word VARCHAR, canonical VARCHAR)")
+        """A lookup table of every word (lower case) each vocab or boolean column accepts."""
+        self.con.execute("CREATE TEMP TABLE vocabulary (file VARCHAR, col VARCHAR, word VARCHAR)")
         rows = []
         for spec in EXTRACT_FILES:
             for column in spec.columns:
-                if column.kind == "vocab":
-                    rows += [(spec.name, column.name, w.lower(), w) for w in column.vocabulary]
-                elif column.kind == "bool":
-                    rows += [(spec.name, column.name, w, str(v).lower()) for w, v in BOOLEAN_WORDS.items()]
-        self.con.executemany("INSERT INTO vocabulary VALUES (?, ?, ?, ?)", rows)
+                words = [w.lower() for w in column.vocabulary] if column.kind == "vocab" else \
+                    list(BOOLEAN_WORDS) if column.kind == "bool" else []
+                rows += [(spec.name, column.name, word) for word in words]
+        self.con.executemany("INSERT INTO vocabulary VALUES (?, ?, ?)", rows)
 
     def _readable(self, name: str, path: Path, required: bool) -> bool:
         """Whether to read ``path``: a regular file within the size limit. A required file that is
@@ -409,7 +409,7 @@ class Stager:
         if irregular:
             self._number_lines_exactly(spec, path, dict(rejected))
         self.columns[spec.name] = set(mapping)
-        self.rejected_rows[spec.name] = len(rejected)
+        self.rejected_rows[spec.name] = len({line for line, _ in rejected})
 
     def _number_lines_exactly(self, spec: ExtractFile, path: Path, rejected: dict[int, str]) -> None:
         """Give every row its true line in the file when the quick count (row + 1) would be wrong:
