@@ -248,16 +248,17 @@ def run_synth(args) -> int:
     return 0
 
 
-def build_demo(location: Path | str, children: int = DEMO_CHILDREN, progress=_progress) -> None:
+def build_demo(location: Path | str, children: int = DEMO_CHILDREN, progress=_progress):
     """The demo database: a seeded synthetic extract of fictional services plus the published tables,
     marked as the demo (open without sign-in on this computer). Only this marks a database so; it
-    refuses a database holding any other service, and may shrink the demo's own."""
+    refuses a database holding any other service, and may shrink the demo's own. Returns the load's
+    LoadSummary."""
     from .ingest import ingest
     from .synth import generate_extract
     with tempfile.TemporaryDirectory(prefix="yjs-demo-") as folder:
         progress(f"Generating a synthetic extract of {children:,} children")
         generate_extract(Path(folder), children=children, seed=DEMO_SEED, progress=progress)
-        ingest(Path(folder), location, progress, demo=True, accept_drop=True)
+        return ingest(Path(folder), location, progress, demo=True, accept_drop=True)
 
 
 def run_demo(args) -> int:

@@ -279,9 +279,9 @@ class Stager:
                                          f"{_size_words(EXTRACT_JSON_BYTES)} extract.json may be"))
             return False
         if size > self.limits.max_file_bytes:
-            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the "
-                                         f"{_size_words(self.limits.max_file_bytes)} a file may be (the limit is set by "
-                                         "DASHBOARD_INGEST_MAX_FILE_MB)"))
+            limit = _size_words(self.limits.max_file_bytes)
+            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the {limit} a file may be "
+                                         "(the limit is set by DASHBOARD_INGEST_MAX_FILE_MB)"))
             return False
         return True
 
@@ -337,7 +337,8 @@ class Stager:
                 problem = f"unknown key {_quoted(sorted(set(entry) - {'rows', 'sha256'})[0])}; valid keys: rows, sha256"
             elif "rows" in entry and (type(entry["rows"]) is not int or entry["rows"] < 0):
                 problem = f"rows must be a whole number of at least 0, not {_quoted(entry['rows'])}"
-            elif "sha256" in entry and not (isinstance(entry["sha256"], str) and SHA256.fullmatch(entry["sha256"].lower())):
+            elif "sha256" in entry and not (isinstance(entry["sha256"], str)
+                                            and SHA256.fullmatch(entry["sha256"].lower())):
                 problem = f"sha256 must be 64 hexadecimal digits, not {_quoted(entry['sha256'])}"
             else:
                 continue
@@ -353,7 +354,8 @@ class Stager:
             with path.open("rb") as handle:
                 first = handle.readline(HEADER_BYTES + 1)
             if len(first) > HEADER_BYTES:
-                self.problems.append(Problem(spec.name, 1, "-", f"the header row is longer than {HEADER_BYTES:,} bytes"))
+                self.problems.append(Problem(spec.name, 1, "-",
+                                             f"the header row is longer than {HEADER_BYTES:,} bytes"))
                 return
             header = next(csv.reader([first.decode("utf-8-sig")]), None)
         except UnicodeDecodeError:
@@ -653,9 +655,10 @@ class Stager:
                 FROM text_assessment a
                 JOIN (SELECT programme_id, min(start_date) AS start_date FROM text_programme GROUP BY 1) p
                   USING (programme_id)
-                WHERE lower(a.point) = 'end' AND try_cast(a.assessment_date AS DATE) < try_cast(p.start_date AS DATE)"""])
+                WHERE lower(a.point) = 'end'
+                  AND try_cast(a.assessment_date AS DATE) < try_cast(p.start_date AS DATE)"""])
         if has("victims.csv", "offence_id", "contact_date") and has("offences.csv", "offence_id", "offence_date"):
-            self._problems_from("victims.csv", "contact_date", [f"""
+            self._problems_from("victims.csv", "contact_date", ["""
                 SELECT v.line, 'contact_date ' || v.contact_date || ' is before the offence''s offence_date '
                                || f.offence_date
                 FROM text_victim v

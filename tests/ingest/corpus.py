@@ -64,7 +64,8 @@ def base_tables() -> dict:
              accommodation="SUITABLE", ete="SUITABLE", ete_hours_offered=25, ete_hours_attended=25, send="true",
              send_plan="false", mental_health_need="true", mental_health_offered="true",
              mental_health_attending="true", substance_need="false"),                              # line 3
-        dict(assessment_id="A3", programme_id="P2", point="START", assessment_date="2022-01-20"),  # line 4: nothing recorded
+        dict(assessment_id="A3", programme_id="P2", point="START",
+             assessment_date="2022-01-20"),                                       # line 4: nothing else recorded
     ]
     remands = [
         dict(remand_id="R1", child_id="C1", offence_id="O1", remand_date="2021-03-05", remand_type="CONDITIONAL_BAIL",

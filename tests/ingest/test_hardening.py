@@ -128,7 +128,8 @@ def test_a_file_size_limit_of_the_system_is_a_plain_message(base_db, bigger_extr
 @pytest.mark.parametrize("setting, value, message", [
     ("DASHBOARD_INGEST_MEMORY", "lots", "DASHBOARD_INGEST_MEMORY is 'lots': give a size such as 2GB or 512MB"),
     ("DASHBOARD_INGEST_MAX_FILE_MB", "5GB", "DASHBOARD_INGEST_MAX_FILE_MB is '5GB': give a whole number of megabytes"),
-    ("DASHBOARD_INGEST_TEMP_DIR", "/no/such/folder", "DASHBOARD_INGEST_TEMP_DIR is /no/such/folder, which is not a folder"),
+    ("DASHBOARD_INGEST_TEMP_DIR", "/no/such/folder",
+     "DASHBOARD_INGEST_TEMP_DIR is /no/such/folder, which is not a folder"),
 ])
 def test_a_limit_set_wrongly_is_a_plain_message(live_db, tmp_path, setting, value, message):
     before = sha256(live_db)

@@ -57,7 +57,8 @@ def test_kpi_files_load_typed_with_not_recorded_kept(base_db):
     assert rows(base_db, "SELECT * FROM board_meeting ORDER BY yjs, partner") == [
         ("Alpha", date(2021, 6, 15), "HEALTH", False, None), ("Alpha", date(2021, 6, 15), "POLICE", True, True),
         ("Beta", date(2021, 6, 20), "EDUCATION", True, False)]
-    assert rows(base_db, "SELECT offence_id, seriousness FROM offence ORDER BY 1") == [("O1", 5), ("O2", 2), ("O3", None)]
+    assert rows(base_db, "SELECT offence_id, seriousness FROM offence ORDER BY 1") == [
+        ("O1", 5), ("O2", 2), ("O3", None)]
 
 
 def test_a_custodial_release_date_loads(tmp_path):
