@@ -259,3 +259,25 @@ def test_the_demo_flag_on_postgresql(new_postgres_database, tmp_path):
                   description="Synthetic, says the description")
     ingest(folder, url)
     assert not is_demo(Database.open(url))
+
+
+def test_a_fall_is_refused_on_postgresql_too(new_postgres_database, tmp_path):
+    url = new_postgres_database()
+    ingest(write_base(tmp_path / "extract"), url)
+    _without_c2(tmp_path / "smaller")
+    with pytest.raises(LoadRefused, match="Alpha: children.csv falls from 2 to 1 rows"):
+        ingest(tmp_path / "smaller", url)
+    with psycopg.connect(postgres_dsn(url)) as pg, pg.cursor() as cur:
+        cur.execute("SELECT count(*) FROM child")
+        assert cur.fetchone()[0] == 3                     # the transaction was rolled back
+    ingest(tmp_path / "smaller", url, accept_drop=True)
+
+
+def test_a_header_only_extract_is_refused_not_loaded_empty(live_db, tmp_path):
+    folder = write_extract(tmp_path / "empty", AS_OF)
+    before = sha256(live_db)
+    result = run_cli(folder, live_db)
+    assert result.returncode == 1 and "Loaded" not in result.stdout
+    assert result.stdout.splitlines() == [
+        "children.csv:0: -: the extract holds no children: children.csv has only its header"]
+    assert sha256(live_db) == before
