@@ -7,10 +7,12 @@ decade; the move from court to diversion since 2020; prevention work; Black and 
 over-represented at the later stages; about a third reoffending within 12 months of a programme,
 most of them early; open cases, cases not yet started and follow-up cut short by the extract date.
 
-Each child's history is made in episodes: an offence (none for prevention), its outcome, the
-programme the service runs for it, perhaps an offence during it, and perhaps a reoffence after it,
-which starts the next episode. Children are made 100,000 at a time with numpy and appended to the
-CSV files with pyarrow, so a million children take seconds in about 0.3 GB. The same seed, size and
+Each child's history is made in episodes: an offence (none for prevention), perhaps a bail or remand
+decision, its outcome, the programme the service runs for it (with its START and END assessments),
+perhaps an offence during it, and perhaps a reoffence after it; an offence during it that is charged,
+or the reoffence, starts the next episode. Victims come from the offences dealt with; board meetings
+and the population are made apart. Children are made 100,000 at a time with numpy and appended to the
+CSV files with pyarrow, so a million children take seconds in about 0.4 GB. The same seed, size and
 as_of give byte-identical files.
 """
 
@@ -173,7 +175,7 @@ EARLY_CLOSURE = {"order": [1, 3, 4], "voluntary": [1, 2, 4]}
 REOFFENCE = np.array([0.17, 0.31, 0.37, 0.46, 0.55, 0.62])
 REOFFENCE_MEAN_DAYS = 95
 #: Offending during a programme (for custody, on licence): a chance per day of this, so the longer the
-#: programme the likelier (about 6% over two months, a third over a year-long order). Of these offences
+#: programme the likelier (about 8% over two months, two in five over a year-long order). Of these offences
 #: this share is charged and dealt with (the next episode); the rest end with no further action.
 OFFENDING_DURING_PER_DAY = 1 / 700
 SHARE_DURING_CHARGED = 0.65
