@@ -64,8 +64,8 @@ def _months_after(d: str, months: int) -> str:
     return f"CAST({d} + INTERVAL ({months}) MONTH AS DATE)"
 
 
-def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files: set[str] = frozenset(),
-           services: dict[str, tuple[str | None, str | None]] | None = None) -> None:
+def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files: set[str],
+           services: dict[str, tuple[str | None, str | None]]) -> None:
     """``files``: the extract's files (for the has_* flags); ``services``: each service's region and
     the published service it is compared as."""
     tiers = [(t, tier) for t, tier in config.DISPOSAL_TIERS.items()]
@@ -80,7 +80,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files:
         SELECT yjs, child_id, date_of_birth, sex, ethnicity_group, ethnicity_detail, locality FROM stage_child""")
     con.execute("CREATE TEMP TABLE service_info (yjs VARCHAR, region VARCHAR, compare_as VARCHAR)")
     con.executemany("INSERT INTO service_info VALUES (?, ?, ?)",
-                    [(yjs, region, compare_as) for yjs, (region, compare_as) in (services or {}).items()])
+                    [(yjs, region, compare_as) for yjs, (region, compare_as) in services.items()])
     flags = ", ".join(f"CAST(${flag} AS BOOLEAN) AS {flag}" for flag in OPTIONAL_FILES)
     con.execute(f"""
         CREATE TEMP TABLE new_extract_info AS
