@@ -17,6 +17,7 @@ until nothing changes, every line holding exactly one withheld cell loses one mo
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import numbers
@@ -96,6 +97,36 @@ class Dimension:
 class _Lattice:
     rows: np.ndarray                 # canonical position -> row position in ``cells``
     up: tuple[np.ndarray, ...]       # per dimension: each cell's parent (canonical position) or -1
+
+    @functools.cached_property
+    def children(self) -> tuple[np.ndarray, ...]:
+        """Per dimension: the cells that have a parent along it."""
+        return tuple(np.flatnonzero(u >= 0) for u in self.up)
+
+    @functools.cached_property
+    def kids(self) -> tuple[np.ndarray, ...]:
+        """Per dimension: each cell's number of children along it (0: it is the parent of no line)."""
+        return tuple(np.bincount(u[c], minlength=len(self.rows)) for u, c in zip(self.up, self.children))
+
+    @functools.cached_property
+    def matrix(self) -> sparse.csr_matrix:
+        """One row per line: +1 for its parent, -1 for each child (a line's row times the counts is 0)."""
+        rows, columns, signs, lines_before = [], [], [], 0
+        for u, child in zip(self.up, self.children):
+            parents, line = np.unique(u[child], return_inverse=True)
+            rows += [line + lines_before, np.arange(len(parents)) + lines_before]
+            columns += [child, parents]
+            signs += [np.full(len(child), -1.0), np.ones(len(parents))]
+            lines_before += len(parents)
+        if not rows:
+            return sparse.csr_matrix((0, len(self.rows)))
+        return sparse.csr_matrix((np.concatenate(signs), (np.concatenate(rows), np.concatenate(columns))),
+                                 shape=(lines_before, len(self.rows)))
+
+    @functools.cached_property
+    def lines_of(self) -> sparse.csr_matrix:
+        """The lines each cell is in: ``matrix`` by cell."""
+        return self.matrix.T.tocsr()
 
 
 def _value_key(value: object) -> tuple:
@@ -240,23 +271,30 @@ def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequen
     """A mask the shape of ``cells`` (True = withheld), the same for every view of the lattice.
 
     counts: columns of counts of children or events. Each is protected on its own: a count of 1 to
-        SUPPRESSION_MAX is withheld, then every line left with exactly one withheld cell loses its
+        SUPPRESSION_MAX is withheld; then every line left with exactly one withheld cell loses its
         smallest shown non-zero child (ties: the child whose coordinates sort first; the parent only
-        if no child can go, a zero child only if the parent cannot either), until none is.
+        if no child can go, a zero child only if the parent cannot either), until none is; then
+        *closing* withholds more where the lines taken together would still pin a withheld cell
+        (``_close``; groups of up to CLOSING_LIMIT connected withheld cells).
     dependants: count -> columns built on it (rates; sub-counts such as "of which knife or weapon"),
         withheld with it. A dependant that is itself in ``counts`` starts from those cells and is
         then protected as its own lattice.
-    eligible: cells that may be withheld at all (False: e.g. population estimates, shown always).
-    already: cells withheld before (a bool frame with some of ``counts``), kept withheld: a larger
-        lattice (the analysts' crossed filters) protected on top of the web's mask shows no cell
-        the web withholds.
+    eligible: cells that may be withheld at all, by the labels of ``cells``' index (False: e.g.
+        population estimates, always shown).
+    already: cells withheld before (a bool frame with some of ``counts``, by label), kept withheld:
+        a larger lattice (the analysts' crossed filters) protected on top of the web's mask shows no
+        cell the web withholds.
     The result does not depend on the order of the rows. A line that cannot be protected (every
     other cell ineligible) is left as it is; ``lines`` lets an audit find it.
     """
     dependants = dict(dependants or {})
+    missing = {*counts, *(c for built in dependants.values() for c in built)} - set(cells.columns)
+    if missing:
+        raise ValueError(f"the lattice has no column {', '.join(sorted(missing))}")
     lattice = _index(cells, dimensions, fixed)
     rows = lattice.rows
-    allowed = np.ones(len(cells), dtype=bool) if eligible is None else eligible.to_numpy(dtype=bool)[rows]
+    allowed = np.ones(len(cells), dtype=bool) if eligible is None else \
+        eligible.loc[cells.index].to_numpy(dtype=bool)[rows]
     mask = pd.DataFrame(False, index=cells.index, columns=cells.columns)
     settled: dict[str, np.ndarray] = {}
     for column in _in_dependency_order(counts, dependants):
@@ -265,12 +303,12 @@ def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequen
             raise ValueError(f"count column {column} has missing or negative values")
         hidden = allowed & (values >= 1) & (values <= SUPPRESSION_MAX)
         if already is not None and column in already:
-            hidden |= already[column].to_numpy(dtype=bool)[rows]
+            hidden |= already.loc[cells.index, column].to_numpy(dtype=bool)[rows]
         for source, built in dependants.items():
             if column in built and source in settled:
                 hidden |= settled[source]
-        hidden = _settle(lattice.up, values, allowed, hidden)
-        settled[column] = _close(lattice.up, values, allowed, hidden)
+        hidden = _settle(lattice, values, allowed, hidden)
+        settled[column] = _close(lattice, values, allowed, hidden)
     for column, hidden in settled.items():
         for target in [column, *dependants.get(column, ())]:
             mask.iloc[rows[hidden], mask.columns.get_loc(target)] = True
@@ -290,16 +328,14 @@ def _in_dependency_order(counts: Sequence[str], dependants: Mapping[str, Sequenc
     return ordered
 
 
-def _settle(up: Sequence[np.ndarray], values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+def _settle(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     """Secondary suppression to a fixed point, on cells in canonical order.
 
     Only lines touched by a newly withheld cell are looked at again: a line's count of withheld
     cells is kept per dimension and updated as cells are withheld."""
     hidden = hidden.copy()
-    n = len(values)
-    children = [np.flatnonzero(u >= 0) for u in up]
-    kids = [np.bincount(u[c], minlength=n) for u, c in zip(up, children)]
-    withheld_kids = [np.bincount(u[c[hidden[c]]], minlength=n) for u, c in zip(up, children)]
+    up, children, kids = lattice.up, lattice.children, lattice.kids
+    withheld_kids = [np.bincount(u[c[hidden[c]]], minlength=len(values)) for u, c in zip(up, children)]
     pending = [[_touched(u, k, np.flatnonzero(hidden))] for u, k in zip(up, kids)]
     while any(p for p in pending):
         for d, u in enumerate(up):
@@ -353,24 +389,7 @@ _TOLERANCE = 1e-6
 CLOSING_LIMIT = 5_000
 
 
-def _line_matrix(up: Sequence[np.ndarray]) -> sparse.csr_matrix:
-    """One row per line: +1 for its parent, -1 for each child (a line's row times the counts is 0)."""
-    n = len(up[0]) if up else 0
-    rows, columns, signs, lines_before = [], [], [], 0
-    for u in up:
-        child = np.flatnonzero(u >= 0)
-        parents, line = np.unique(u[child], return_inverse=True)
-        rows += [line + lines_before, np.arange(len(parents)) + lines_before]
-        columns += [child, parents]
-        signs += [np.full(len(child), -1.0), np.ones(len(parents))]
-        lines_before += len(parents)
-    if not rows:
-        return sparse.csr_matrix((0, n))
-    return sparse.csr_matrix((np.concatenate(signs), (np.concatenate(rows), np.concatenate(columns))),
-                             shape=(lines_before, n))
-
-
-def _close(up: Sequence[np.ndarray], values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+def _close(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     """Withhold more cells until no withheld cell can be worked out from all the lines together.
 
     A withheld cell is safe when some change to the withheld cells, leaving every line's sum as it is,
@@ -379,20 +398,19 @@ def _close(up: Sequence[np.ndarray], values: np.ndarray, allowed: np.ndarray, hi
     found by linear programming; a cell without one gets the cheapest pattern through it that the
     shown cells could form (cost: the counts newly withheld), and those cells are withheld. Lines
     each keep two or more withheld cells, so the single-line rule still holds."""
-    matrix = _line_matrix(up)
     cells = np.flatnonzero(hidden & (values > 0))
+    matrix = lattice.matrix
     if not cells.size or not matrix.shape[0]:
         return hidden
-    lines_of = matrix.T.tocsr()
-    hidden = hidden.copy()
     group = _groups(matrix, cells)
-    sizes = np.bincount(group)
-    cells = cells[sizes[group] <= CLOSING_LIMIT]
-    safe = _in_patterns(matrix, cells, group[sizes[group] <= CLOSING_LIMIT], len(values))
-    for cell in cells:
+    small = np.bincount(group)[group] <= CLOSING_LIMIT
+    cells, group = cells[small], group[small]
+    safe = _in_patterns(matrix, cells, group, len(values))
+    hidden = hidden.copy()
+    for cell in cells[~safe[cells]]:
         if safe[cell]:
             continue
-        pattern = _cheapest_pattern(matrix, lines_of, cell, values, allowed, hidden)
+        pattern = _cheapest_pattern(matrix, lattice.lines_of, cell, values, allowed, hidden)
         if pattern is not None:
             hidden[np.flatnonzero(pattern)] = True
             safe |= np.abs(pattern) >= 0.5 - _TOLERANCE
@@ -409,18 +427,17 @@ def _groups(matrix: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
 
 
 def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
-    """Which withheld ``cells`` are already in a pattern of withheld cells. Groups are packed into
-    linear programmes of up to CLOSING_LIMIT cells; each maximises a random (fixed-seed) weighting of
-    the cells not yet in a pattern, again until a programme finds no more."""
+    """Which withheld ``cells`` are already in a pattern of withheld cells: for each group, linear
+    programmes maximising a random weighting of its cells not yet in a pattern, until one finds no
+    more. The weights are drawn afresh for each group (a fixed seed), so a group gets the same answer
+    whatever else is in the lattice (another year, say)."""
     safe = np.zeros(n, dtype=bool)
-    random = np.random.default_rng(0)
-    sizes = np.bincount(group)
     order = np.argsort(group, kind="stable")
-    batch = np.cumsum(sizes) // CLOSING_LIMIT           # consecutive groups packed together
-    for members in np.split(order, np.flatnonzero(np.diff(batch[group[order]])) + 1):
+    for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1) if cells.size else []:
         columns = cells[members]
         block = matrix[:, columns].tocsr()
         block = block[np.diff(block.indptr) > 0]
+        random = np.random.default_rng(0)
         covered = np.zeros(len(columns), dtype=bool)
         while not covered.all():
             weights = np.where(covered, 0.0, random.uniform(1, 2, len(columns)))

@@ -310,6 +310,14 @@ def test_random_lattices_keep_every_promise(shape, seed):
     assert protect(shuffled, dimensions, ["n"], fixed=list(fixed)).loc[cells.index].equals(mask)
 
 
+@pytest.mark.parametrize("seed", [6, 14])                                 # two lattices that need closing
+def test_a_year_gets_the_same_mask_alone_and_in_a_lattice_of_several_years(seed):
+    cells, dimensions, fixed = random_lattice("age hierarchy x 3, two years", seed)
+    together = protect(cells, dimensions, ["n"], fixed=["year"])["n"]
+    for _, year in cells.groupby("year"):
+        assert protect(year, dimensions, ["n"], fixed=["year"])["n"].equals(together[year.index])
+
+
 def test_random_lattices_have_many_small_cells_to_protect():
     withheld = [protect(c, d, ["n"], fixed=list(f))["n"].sum() for c, d, f in (random_lattice(*case) for case in CASES)]
     assert min(withheld) >= 4 and sum(withheld) > 200
