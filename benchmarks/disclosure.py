@@ -125,7 +125,7 @@ def measure(size: int, repeat: int) -> dict:
     allowed = np.ones(len(values), dtype=bool)
     settled = _settle(index, values, allowed, small[index.rows])
     closed = _close(index, values, allowed, settled)
-    group = _groups(index.matrix, np.flatnonzero(settled & (values > 0)))
+    group = _groups(index, np.flatnonzero(settled & (values > 0)))
     return {
         "cells": len(cells), "primary": small.mean(), "single-line": settled.mean(), "withheld": closed.mean(),
         "closed": int(closed.sum() - settled.sum()), "largest group": int(np.bincount(group).max()),

@@ -12,7 +12,9 @@ dimension); a dimension may be a hierarchy (disposal type -> tier -> ALL). *Fixe
 up (the financial year, a stage). A *line* is a cell and its children along one dimension; the
 parent's count is the sum of its children's, and a reader knows it. The reader also knows that cells
 absent from the lattice are zeros. Counts of 1 to ``SUPPRESSION_MAX`` are withheld (primary); then,
-until nothing changes, every line holding exactly one withheld cell loses one more (secondary).
+until nothing changes, every line holding exactly one withheld cell loses one more (secondary); then
+linear programmes check that the lines taken together pin no withheld cell either (closing).
+``protect_curve`` does the same job for the Kaplan-Meier curve, whose cells are not a lattice.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def _value_key(value: object) -> tuple:
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return (4,)
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return (1, float(value))
+        return (1, value)
     if isinstance(value, str):
         return (2, value)
     return (3, type(value).__name__, str(value))
@@ -384,8 +386,8 @@ def _second_cells(up: np.ndarray, children: np.ndarray, need: np.ndarray, values
 #: An entry of a linear programme's solution smaller than this is a zero.
 _TOLERANCE = 1e-6
 #: Closing works on groups of connected withheld cells of at most this many cells (and looks this far
-#: for a pattern): its linear programmes grow faster than the group. Larger groups (every service of
-#: a large region over several years) keep the single-line rule only: docs/disclosure-control.md.
+#: for a pattern): its linear programmes grow faster than the group. Larger groups (an administrator's
+#: view of every service) keep the single-line rule only: docs/disclosure-control.md.
 CLOSING_LIMIT = 5_000
 
 
@@ -399,12 +401,14 @@ def _close(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: n
     shown cells could form (cost: the counts newly withheld), and those cells are withheld. Lines
     each keep two or more withheld cells, so the single-line rule still holds."""
     cells = np.flatnonzero(hidden & (values > 0))
-    matrix = lattice.matrix
-    if not cells.size or not matrix.shape[0]:
+    if not cells.size or not lattice.up:
         return hidden
-    group = _groups(matrix, cells)
+    group = _groups(lattice, cells)
     small = np.bincount(group)[group] <= CLOSING_LIMIT
     cells, group = cells[small], group[small]
+    if not cells.size:
+        return hidden
+    matrix = lattice.matrix
     safe = _in_patterns(matrix, cells, group, len(values))
     hidden = hidden.copy()
     for cell in cells[~safe[cells]]:
@@ -417,12 +421,20 @@ def _close(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: n
     return hidden
 
 
-def _groups(matrix: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
-    """For each of ``cells``, a number naming its group: cells joined by lines they share."""
-    part = matrix[:, cells].tocsr()
-    part = part[np.diff(part.indptr) > 0]
-    graph = sparse.bmat([[None, part.T], [part, None]], format="csr")
-    _, group = connected_components(abs(graph), directed=False)
+def _groups(lattice: _Lattice, cells: np.ndarray) -> np.ndarray:
+    """For each of ``cells``, a number naming its group: cells joined by lines they share. A line is
+    named by its dimension and its parent, so this needs no line matrix."""
+    n, ends, lines = len(lattice.rows), [], []
+    for d, (u, kids) in enumerate(zip(lattice.up, lattice.kids)):
+        child = np.flatnonzero(u[cells] >= 0)
+        parent = np.flatnonzero(kids[cells] > 0)
+        ends += [child, parent]
+        lines += [u[cells[child]] + d * n, cells[parent] + d * n]
+    ends, lines = np.concatenate(ends), np.concatenate(lines)
+    names, line = np.unique(lines, return_inverse=True)
+    size = len(cells) + len(names)
+    graph = sparse.coo_matrix((np.ones(len(ends)), (ends, line + len(cells))), shape=(size, size))
+    _, group = connected_components(graph, directed=False)
     return np.unique(group[:len(cells)], return_inverse=True)[1]
 
 
@@ -433,7 +445,7 @@ def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray
     whatever else is in the lattice (another year, say)."""
     safe = np.zeros(n, dtype=bool)
     order = np.argsort(group, kind="stable")
-    for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1) if cells.size else []:
+    for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1):
         columns = cells[members]
         block = matrix[:, columns].tocsr()
         block = block[np.diff(block.indptr) > 0]
@@ -529,7 +541,7 @@ def protect_curve(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             mask.loc[at, column] = ~drawn
         shown.loc[at, "reoffended"] = (1 - shown.loc[at, "survival"]).round(CURVE_DECIMALS)
         risk = _at_risk_rows(rows, steps, span_events)
-        shown.loc[at, "at_risk"] = (rows["at_risk"].to_numpy() + AT_RISK_BASE // 2) // AT_RISK_BASE * AT_RISK_BASE
+        shown.loc[at, "at_risk"] = _rounded(rows["at_risk"].to_numpy())
         mask.loc[at, "at_risk"] = ~np.isin(np.arange(len(rows)), risk)
     for column in table.columns:
         if mask[column].any():
@@ -551,28 +563,35 @@ def _steps(events: np.ndarray) -> np.ndarray:
         reached = int(total[at])
 
 
+def _rounded(at_risk: np.ndarray) -> np.ndarray:
+    """To the nearest AT_RISK_BASE, halves up (so the true number is within AT_RISK_BASE // 2)."""
+    return (at_risk + AT_RISK_BASE // 2) // AT_RISK_BASE * AT_RISK_BASE
+
+
 def _at_risk_rows(rows: pd.DataFrame, steps: np.ndarray, span_events: np.ndarray) -> list[int]:
     """The rows whose rounded number at risk is shown: the first on or after each of AT_RISK_DAYS
-    with 5 or more at risk, less any that would give away an exact number leaving follow-up."""
+    with 5 or more at risk, less any that would give away an exact number leaving follow-up (the
+    later of the two; the one shown when it is exact itself, since everyone leaves in the end)."""
     day, at_risk = rows["day"].to_numpy(), rows["at_risk"].to_numpy()
     chosen = sorted({int(np.searchsorted(day, d)) for d in AT_RISK_DAYS} - {len(day)})
     chosen = [i for i in chosen if at_risk[i] > SUPPRESSION_MAX]
-    rounded = (at_risk + AT_RISK_BASE // 2) // AT_RISK_BASE * AT_RISK_BASE
     quiet_day_0 = rows["events"].iat[0] == 0
-    while (pair := _exact_drop(len(day), steps, span_events, quiet_day_0, chosen, rounded[chosen])) is not None:
-        chosen.remove(pair[1])
+    while (pair := _exact_drop(len(day), steps, span_events, quiet_day_0, chosen,
+                               _rounded(at_risk[chosen]))) is not None:
+        chosen.remove(pair[1] if pair[1] < len(day) else pair[0])
     return chosen
 
 
 def _exact_drop(n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0: bool, chosen: list[int],
                 rounded: np.ndarray) -> tuple[int, int] | None:
     """The first pair of rows with a shown number at risk between which a reader can tell exactly
-    how many children left follow-up, or None.
+    how many children left follow-up (the second being ``n`` for the end of the curve, when a shown
+    number at risk is exact), or None.
 
     What a reader knows, as a linear programme over each row's children leaving (``x``, at least 1
-    after day 0: the row exists) and reoffending (``e``, at most ``x``): each step's events, and that fewer than
-    STEP_EVENTS came before the step row within its span and after the last step; no event on day 0
-    when its survival is shown as 1; each shown number at risk to within rounding."""
+    after day 0: the row exists) and reoffending (``e``, at most ``x``): each step's events, and that
+    fewer than STEP_EVENTS came before the step row within its span and after the last step; no
+    event on day 0 when its survival is shown as 1; each shown number at risk to within rounding."""
     x, e = np.arange(n), np.arange(n, 2 * n)
     upper, upper_bound, equal, equal_value = [], [], [], []
     for row in range(n):                                          # e <= x
@@ -597,7 +616,7 @@ def _exact_drop(n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0:
         upper_bound += [value + half, -(value - half)]
     a_ub, a_eq = _rows(upper, 2 * n), _rows(equal, 2 * n)
     bounds = [(0, None)] + [(1, None)] * (n - 1) + [(0, None)] * n      # day 0's row is there anyway
-    for first, second in itertools.combinations(chosen, 2):
+    for first, second in itertools.combinations([*chosen, n], 2):
         objective = np.zeros(2 * n)
         objective[x[first:second]] = 1
         low = linprog(objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds,

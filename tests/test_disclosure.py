@@ -604,7 +604,7 @@ def attacker_range(shown: pd.DataFrame) -> dict:
                 target[columns] = 1
                 lo = linprog(target, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq or None, b_eq=b_eq or None, method="highs")
                 hi = linprog(-target, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq or None, b_eq=b_eq or None, method="highs")
-                found[(labels[t], kind)] = (lo.fun, -hi.fun)
+                found[(labels[t], kind)] = (lo.fun, -hi.fun if hi.status == 0 else np.inf)   # 3: unbounded
     return found
 
 
@@ -647,3 +647,14 @@ def test_numbers_at_risk_are_shown_only_where_the_page_reads_them(curves):
         at_risk = rows["at_risk"].dropna()
         assert rows.index[0] in at_risk.index and set(at_risk.index) <= read and len(at_risk) >= 3
         assert (at_risk % 5 == 0).all()
+
+
+def test_a_number_at_risk_exact_by_itself_is_withheld():
+    # 7 children, one leaving follow-up on each of days 1 to 7: "5" at day 0 means 3 to 7, and seven
+    # days each with someone leaving means at least 7, so exactly one each day.
+    raw = curve_of([(0, 0, 0), *((d, 0, 1) for d in range(1, 8))])
+    shown, _ = protect_curve(raw)
+    assert shown["at_risk"].isna().all()
+    assert recovered(raw, shown) == []
+    shown_anyway = shown.assign(at_risk=pd.array([5, *[None] * 7], dtype="Int64"))
+    assert len(recovered(raw, shown_anyway)) == 7
