@@ -139,12 +139,12 @@ def measure(size: int, repeat: int) -> dict:
 
 def report(results: list[dict]) -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines = [f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, load average "
-             f"{load} at the end (other work on the machine slows every figure), median of the runs.", "",
-             "| cells | primary | withheld after the single-line rule | withheld in the end | added by closing "
-             "| largest group | in groups too large to close | index (s) | single-line rule (s) | closing (s) "
-             "| protect (s) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    header = ["cells", "primary", "withheld after the single-line rule", "withheld in the end", "added by closing",
+              "largest group", "in groups too large to close", "index (s)", "single-line rule (s)", "closing (s)",
+              "protect (s)"]
+    lines = [(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, load average "
+              f"{load} at the end (other work on the machine slows every figure), median of the runs."), "",
+             "| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for r in results:
         lines.append(f"| {r['cells']:,} | {r['primary']:.1%} | {r['single-line']:.1%} | {r['withheld']:.1%} "
                      f"| {r['closed']:,} | {r['largest group']:,} | {r['too large']:,} | {r['index']:.3f} "

@@ -312,7 +312,7 @@ def test_random_lattices_keep_every_promise(shape, seed):
 
 @pytest.mark.parametrize("seed", [6, 14])                                 # two lattices that need closing
 def test_a_year_gets_the_same_mask_alone_and_in_a_lattice_of_several_years(seed):
-    cells, dimensions, fixed = random_lattice("age hierarchy x 3, two years", seed)
+    cells, dimensions, _ = random_lattice("age hierarchy x 3, two years", seed)
     together = protect(cells, dimensions, ["n"], fixed=["year"])["n"]
     for _, year in cells.groupby("year"):
         assert protect(year, dimensions, ["n"], fixed=["year"])["n"].equals(together[year.index])
@@ -658,3 +658,12 @@ def test_a_number_at_risk_exact_by_itself_is_withheld():
     assert recovered(raw, shown) == []
     shown_anyway = shown.assign(at_risk=pd.array([5, *[None] * 7], dtype="Int64"))
     assert len(recovered(raw, shown_anyway)) == 7
+
+
+def test_the_benchmark_runs_and_writes_its_table(tmp_path):
+    from benchmarks.disclosure import main
+    out = tmp_path / "disclosure.md"
+    assert main(["--sizes", "3000", "--repeat", "1", "--out", str(out)]) == 0
+    table = out.read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert "| cells | primary |" in table and len(rows) == 1 and rows[0].count("|") == 12
