@@ -135,7 +135,7 @@ def _value_key(value: object) -> tuple:
     """A total order over any values a column may hold: ALL, numbers, text, others, missing."""
     if value is ALL:
         return (0,)
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return (4,)
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
         return (1, value)
@@ -234,6 +234,9 @@ def grouping_sets(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[st
     dimensions, with the ``fixed`` columns always. Column names are checked to be plain identifiers
     (they come from the measure's own constants)."""
     by_name = {d.name: d for d in dimensions}
+    unknown = {name for group in crossed for name in group} - set(by_name)
+    if unknown:
+        raise ValueError(f"no dimension {', '.join(sorted(unknown))}")
     for column in [*fixed, *(level for d in dimensions for level in d.levels)]:
         if not _IDENTIFIER.match(column):
             raise ValueError(f"not a plain column name: {column!r}")

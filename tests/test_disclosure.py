@@ -429,9 +429,11 @@ def test_grouping_sets_list_every_level_of_each_crossing_once():
                                            "grouping_disposal_type"
 
 
-def test_grouping_sets_refuse_a_column_that_is_not_a_plain_name():
+def test_grouping_sets_refuse_a_column_that_is_not_a_plain_name_or_a_dimension_not_given():
     with pytest.raises(ValueError, match="plain column name"):
         grouping_sets([Dimension("sex; DROP TABLE child")], [["sex; DROP TABLE child"]])
+    with pytest.raises(ValueError, match="no dimension age"):
+        grouping_sets([Dimension("sex")], [["sex", "age"]])
 
 
 @pytest.fixture
