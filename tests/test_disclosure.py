@@ -119,7 +119,7 @@ def ranges(cells: pd.DataFrame, hidden: pd.Series, found: dict, column: str = "n
         target[at[label]] = 1
         low = linprog(target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
         high = linprog(-target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
-        out[label] = (low.fun, -high.fun)
+        out[label] = (low.fun, -high.fun if high.status == 0 else np.inf)     # 3: no upper bound
     return out
 
 
