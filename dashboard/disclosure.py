@@ -233,6 +233,13 @@ def grouping_sets(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[st
     group in ``crossed`` (see ``crossings``), every choice of one level or the margin for each of its
     dimensions, with the ``fixed`` columns always. Column names are checked to be plain identifiers
     (they come from the measure's own constants)."""
+    return grouping_clause(grouping_set_list(dimensions, crossed, fixed))
+
+
+def grouping_set_list(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[str]],
+                      fixed: Sequence[str] = ()) -> list[tuple[str, ...]]:
+    """The grouping sets of ``grouping_sets``, each a tuple of columns, checked the same way (to
+    split them over several queries: DuckDB holds a table per set, so hundreds at once need memory)."""
     by_name = {d.name: d for d in dimensions}
     unknown = {name for group in crossed for name in group} - set(by_name)
     if unknown:
@@ -245,6 +252,11 @@ def grouping_sets(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[st
         options = [[(), *((level,) for level in by_name[name].levels)] for name in group]
         for choice in itertools.product(*options):
             sets[(*fixed, *itertools.chain.from_iterable(choice))] = None
+    return list(sets)
+
+
+def grouping_clause(sets: Sequence[Sequence[str]]) -> str:
+    """``GROUPING SETS ((a, b), (a), ...)`` from sets of ``grouping_set_list``."""
     return "GROUPING SETS (" + ", ".join(f"({', '.join(s)})" for s in sets) + ")"
 
 

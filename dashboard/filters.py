@@ -212,6 +212,10 @@ class Resolved:
     ignored: tuple[str, ...]
     #: The services the viewer may see (None: every one); a measure limits its rows to them.
     services: tuple[str, ...] | None = None
+    #: Whether the viewer may choose groups of children (the cells their lattice holds: metrics/lattice.py).
+    drill_down: bool = True
+    #: False for the analysts' unsuppressed figures: a measure then need not work out what to withhold.
+    suppressed: bool = True
 
     def labels(self) -> list[str]:
         return [period_label(y, q) for y, q in self.periods]

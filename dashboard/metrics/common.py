@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..filters import PERIOD_FILTERS, Resolved, period_label
+from ..filters import GROUP_FILTERS, PERIOD_FILTERS, Resolved, period_label
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,14 @@ class Source:
 
     table: str
     filters: Mapping[str, str]
+
+    def columns(self, names) -> str:
+        """SELECT items naming each of ``names`` (filters) by its column here: ``sex AS sex, ...``."""
+        return ", ".join(f"{self.filters[name]} AS {name}" for name in names)
+
+    def group_filters(self) -> tuple[str, ...]:
+        """The group filters (not the service) this table answers, for a measure's lattice."""
+        return tuple(name for name in GROUP_FILTERS if name in self.filters)
 
     def applies(self, *extra: str) -> frozenset[str]:
         """The filters a measure reading this table honours: its own columns, the period, ``extra``."""
