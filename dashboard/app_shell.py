@@ -26,7 +26,7 @@ from .components import chart_card, ids
 from .components.filter_bar import ANY, filter_bar
 from .db import Database, DatabaseUnavailable
 from .edge import page_at
-from .filters import FIELDS, InvalidFilter, from_text, parse_query, query_string
+from .filters import FIELDS, GROUP_FILTERS, InvalidFilter, from_text, one_group, parse_query, query_string
 from .ingest.public import BOUNDARIES
 from .metrics import validate
 from .settings import Settings
@@ -172,7 +172,7 @@ QUERY_KEYS = (*FIELDS, *setting_keys())
 def check_link(context: Context, values: dict, path: str | None) -> dict[str, str]:
     """The page's settings from a link, once the viewer can be shown its filters and settings: raises
     InvalidFilter (or AccessDenied) otherwise. The checks the measures make, run once for the page."""
-    validate(context.db, "referrals", from_text(values), scope=context.viewer.scope)   # it takes every filter
+    validate(context.db, "referrals", one_group(from_text(values)), scope=context.viewer.scope)  # takes every filter
     spec = page_at(path)
     return spec.read_settings(values, context.options) if spec else {}
 
@@ -188,9 +188,10 @@ def sync_filters_and_url(search, settings_values, control_values, setting_ids, p
             kept = {}
         chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, control_values)},
                   **{i["key"]: _as_query(v) for i, v in zip(setting_ids, settings_values)}}
+        replaced = _one_group_kept(chosen, triggered)
         new = query_string(chosen, QUERY_KEYS)
         return (new if new != (search or "") else no_update), None, [no_update] * len(setting_ids), \
-            *[no_update] * len(CONTROLS)
+            *[ANY if field in replaced else no_update for field in ids.FILTER_FIELDS]
     try:
         chosen = parse_query(search, QUERY_KEYS)
         shown = check_link(Context(flask.g.db, request_viewer()), chosen, path)
@@ -202,6 +203,18 @@ def sync_filters_and_url(search, settings_values, control_values, setting_ids, p
         return no_update, None, [no_update] * len(setting_ids), *[no_update] * len(CONTROLS)
     return (no_update, None, [_as_control(shown.get(i["key"])) for i in setting_ids],
             *[_as_field(field, chosen.get(field)) for field in ids.FILTER_FIELDS])
+
+
+def _one_group_kept(chosen: dict, triggered) -> set[str]:
+    """One group of children at a time: a group filter just chosen replaces any other (cleared in
+    ``chosen``); the fields cleared, for their controls."""
+    field = next((f for f, c in zip(ids.FILTER_FIELDS, CONTROLS) if c == triggered), None)
+    if field not in GROUP_FILTERS or not chosen.get(field):
+        return set()
+    replaced = {f for f in GROUP_FILTERS if f != field and chosen.get(f)}
+    for other in replaced:
+        chosen[other] = None
+    return replaced
 
 
 def _as_query(value) -> str | None:

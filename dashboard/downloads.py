@@ -26,7 +26,7 @@ from .components.ids import URL, card
 from .config import PROJECT_ROOT
 from .edge import guarded, page_at, read_address, request_context
 from .exports import page_workbook, static_images, titled
-from .filters import InvalidFilter, from_text, parse_query, to_flags
+from .filters import InvalidFilter, from_text, one_group, parse_query, to_flags
 from .settings import Settings
 from .views import page as page_called
 from .views import render_card, subtitle
@@ -87,7 +87,7 @@ def download_board_pack(set_progress, clicks, search):
     try:
         # The job runs after its request: the pack shows what the signed-in account may see.
         user = session_user(callback_context.cookies)
-        arguments = to_flags(from_text(parse_query(search))) + ([f"--as-user={user}"] if user else [])
+        arguments = to_flags(one_group(from_text(parse_query(search)))) + ([f"--as-user={user}"] if user else [])
     except InvalidFilter as exc:
         set_progress([f"No board pack: these filters cannot be shown: {exc}."])
         return None

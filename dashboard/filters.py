@@ -79,6 +79,17 @@ def from_text(values: Mapping[str, str]) -> Filters:
     return Filters(**chosen)
 
 
+def one_group(filters: Filters) -> Filters:
+    """``filters`` if they choose at most one group of children; InvalidFilter otherwise. The web shows
+    one group filter at a time, so every cell it shows is protected in one lattice
+    (docs/disclosure-control.md); the analysts' command line may combine them."""
+    chosen = [name.replace("_", " ") for name in GROUP_FILTERS if getattr(filters, name)]
+    if len(chosen) > 1:
+        raise InvalidFilter(f"choose one group of children at a time (area, sex, ethnic group, age, disposal or "
+                            f"programme), not {' and '.join(chosen)}")
+    return filters
+
+
 def to_text(filters: Filters) -> dict[str, str]:
     """The address's values for ``filters`` (only those chosen), in FIELDS order."""
     out = {}

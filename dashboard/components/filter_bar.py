@@ -28,7 +28,8 @@ def _readable(code: str) -> str:
 
 def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
     """Controls filled from the data's own values (``metrics.filter_options``, limited to what the
-    viewer may see); without ``drill_down`` (board members) the group-of-children filters are hidden."""
+    viewer may see); without ``drill_down`` (board members) the group-of-children filters are hidden.
+    One group filter is chosen at a time (app_shell replaces the first with the second), as the note says."""
     periods = []
     for year in reversed(options["years"]):
         periods.append((period_label(year), period_label(year)))
@@ -45,5 +46,8 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
             _select("disposal_type", "Disposal", [(d, _readable(d)) for d in config.DISPOSAL_TYPES], "All", drill_down),
             _select("programme", "Programme", [(p, p) for p in options["programmes"]], "All programmes", drill_down),
         ], className="g-2"),
+        html.P("Choose one group of children at a time (area, sex, ethnic group, age, disposal or programme): "
+               "choosing another replaces it. This keeps small numbers from being worked out.",
+               className="filter-note mb-1") if drill_down else None,
         dbc.Checkbox(id=ids.filter_control("by_quarter"), label="Show quarters", value=False, className="mt-1"),
     ], className="filter-bar", **{"aria-label": "Filters"})

@@ -19,12 +19,25 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import BOUNDARIES_URL
+from ..disclosure import AT_RISK_DAYS
 from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
-from .theme import (GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PART_YEAR_PATTERN, PLAIN, REFERENCE_WORDS, TIER_COLOURS,
-                    base_layout, colour_for, figure, group_words)
+from .theme import (
+    GREY,
+    HIGHLIGHT,
+    MAP_COLOURS,
+    OKABE_ITO,
+    PART_YEAR_PATTERN,
+    PLAIN,
+    REFERENCE_WORDS,
+    TIER_COLOURS,
+    base_layout,
+    colour_for,
+    figure,
+    group_words,
+)
 
 PERCENT = ".0%"
 PART_YEAR = "part year"
@@ -285,15 +298,15 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
                                       yaxis={"tickformat": PERCENT, "rangemode": "tozero"}))
 
 
-RISK_DAYS = (0, 91, 182, 273, 365)
-
-
 def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
     numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
-    three months are drawn only when nothing else is chosen."""
-    traces, lines, notes = [], [], ["c = fewer than 5 children: withheld and not plotted"] if withheld else []
-    followed = table[(table["day"] >= 91) & (table["at_risk"] > 0)]["cohort"].unique()
+    three months are drawn only when nothing else is chosen. Only what the table shows is drawn: the
+    steps of 5 or more children (disclosure.protect_curve), carried across the days between, and the
+    rounded numbers still followed up, "c" where withheld."""
+    traces, lines = [], []
+    notes = ["Steps of at least 5 children; c = withheld so no small number can be worked out"] if withheld else []
+    followed = table[table["day"] >= 91]["cohort"].unique()      # a row that late: someone was followed up
     cohorts = [c for c in dict.fromkeys(table["cohort"]) if c in followed] or list(dict.fromkeys(table["cohort"]))
     if len(cohorts) > MOST_CURVES or len(cohorts) < table["cohort"].nunique():
         cohorts = cohorts[-MOST_CURVES:]
@@ -302,6 +315,8 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     for index, cohort in enumerate(cohorts):
         rows = by_cohort[cohort]
         drawn = rows[rows["reoffended"].notna()]
+        if drawn.empty or drawn["day"].iat[0] != 0:                  # the curve starts from none reoffended
+            drawn = pd.concat([rows.iloc[:1].assign(day=0, reoffended=0.0, ci_low=0.0, ci_high=0.0), drawn])
         colour = OKABE_ITO[index % len(OKABE_ITO)]
         band = "rgba({}, {}, {}, 0.18)".format(*(int(colour[i:i + 2], 16) for i in (1, 3, 5)))
         day = _array(drawn["day"])
@@ -315,7 +330,7 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
              "showlegend": True,
              "line": {"color": colour, "width": 3, "dash": DASHES[index % len(DASHES)], "shape": "hv"},
              "hovertemplate": f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"}]
-        lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in RISK_DAYS))
+        lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in AT_RISK_DAYS))
     text = "<br>".join(["Children still followed up at 0, 3, 6, 9 and 12 months", *lines, *notes])
     plot_height, below = 380, 110 + 18 * (len(lines) + len(notes))
     note = {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": -70 / plot_height, "showarrow": False,
@@ -323,7 +338,7 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     return figure(traces, base_layout(
         x_title="Time since the programme ended", y_title="Reoffended", annotations=[note],
         yaxis={"tickformat": PERCENT, "rangemode": "tozero"},
-        xaxis={"tickvals": list(RISK_DAYS), "ticktext": ["0", "3 months", "6 months", "9 months", "12 months"],
+        xaxis={"tickvals": list(AT_RISK_DAYS), "ticktext": ["0", "3 months", "6 months", "9 months", "12 months"],
                "range": [0, 370], "automargin": False},
         height=plot_height + below + 40, margin={"b": below, "t": 40}))
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import disclosure
 from ..disclosure import ALL, Dimension
-from ..filters import GROUP_FILTERS, Filters, InvalidFilter, Resolved
+from ..filters import Filters, Resolved
 
 #: The fixed column telling apart the cells of filters whose groups do not add up (``Cells.apart``).
 APART = "apart"
@@ -146,13 +146,6 @@ def located(db, cells: Cells, resolved: Resolved, options: dict, table: pd.DataF
     chosen = {c for c in _names(cells) if coordinates[c].map(lambda v: v is not ALL).any()}
     protected = _protected(db, cells, resolved, options, _extra(cells, chosen, resolved.drill_down))
     return protected, protected.index.find(coordinates.reindex(columns=[*cells.fixed, APART, *_names(cells)]))
-
-
-def one_group_filter(filters: Filters) -> None:
-    """The web shows one group filter at a time (docs/disclosure-control.md): InvalidFilter for more."""
-    chosen = [name.replace("_", " ") for name in GROUP_FILTERS if getattr(filters, name)]
-    if len(chosen) > 1:
-        raise InvalidFilter(f"choose one group of children at a time, not {' and '.join(chosen)}")
 
 
 # --- Building and protecting a lattice ------------------------------------------------------------

@@ -14,9 +14,12 @@ LOCAL_MEASURE = ("These local figures count every recorded offence, proven or no
 
 
 def within_a_year(result) -> pd.DataFrame:
-    """Each cohort's last shown point of the curve within 365 days."""
-    table = result.table
-    return table[table["day"] <= 365].dropna(subset=["reoffended"]).groupby("cohort").tail(1)
+    """Each cohort's last shown point of the curve within 365 days (a step: disclosure.protect_curve),
+    with ``followed``: the longest it was followed up, up to 365 days."""
+    table = result.table[result.table["day"] <= 365]
+    followed = table.groupby("cohort")["day"].max()
+    last = table.dropna(subset=["reoffended"]).groupby("cohort").tail(1)
+    return last.assign(followed=last["cohort"].map(followed))
 
 
 def _curve_caption(card) -> str:
@@ -28,11 +31,11 @@ def _curve_caption(card) -> str:
 
 def _reading(cards, context) -> str:
     year = within_a_year(cards["reoffending-curve"].result)
-    full = year[year["day"] >= 365]
+    full = year[year["followed"] >= 365]
     if year.empty:
         return "No programme ended in the period with enough children followed up to show."
     said = "; ".join(f"{r.cohort}: {r.reoffended:.0%}" for r in full.tail(TABLE_PERIODS).itertuples())
-    later = [str(c) for c in year.loc[year["day"] < 365, "cohort"]]
+    later = [str(c) for c in year.loc[year["followed"] < 365, "cohort"]]
     return ((f"Children who reoffended within a year of their programme ending, by the year it started: {said}."
              if said else "No year has been followed up for a full year yet.") +
             (f" Not yet followed up for a full year: {', '.join(later)}." if later else ""))
