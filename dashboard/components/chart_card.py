@@ -57,6 +57,7 @@ def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
             *[dbc.Button(f"Download {kind.upper()}", id=card(kind, card_id), color="secondary", outline=True,
                          size="sm", className="me-2", n_clicks=0, title=f"Download this chart's {described}")
               for kind, described in (("csv", "table as CSV"), ("png", "image as PNG"), ("svg", "image as SVG"))],
+            html.Span(id=card("image-status", card_id), role="status", className="small"),
             html.Small(id=card("source", card_id), className="card-source d-block mt-2"),
         ]),
     ], className="chart-card mb-4", id=f"card-{card_id}")
@@ -68,7 +69,8 @@ CARD_PARTS = (("graph", "figure"), ("subtitle", "children"), ("caption", "childr
 
 
 def card_outputs(card_id: str) -> list[Output]:
-    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in CARD_PARTS]
+    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop)
+            for part, prop in CARD_PARTS]
 
 
 def caption_id(card_id: str) -> str:

@@ -11,6 +11,8 @@ import openpyxl
 import pytest
 
 from dashboard.access import EVERYONE
+from dashboard.components.ids import card as card_part
+from dashboard.components.ids import dom_id
 from dashboard.exports import page_workbook
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute, filter_options
@@ -22,12 +24,13 @@ def service(db):
     return filter_options(db)["yjs"][0]
 
 
-def _image_request(app, client, kind: str, search: str, path: str, card: str = "fte-rate"):
-    """Click a card's PNG or SVG button, as the browser (or an attacker) sends it; the download or None
-    (a request no page makes gets a 400 and nothing)."""
+def image_request(app, client, kind: str, search: str, path: str, card: str = "fte-rate"):
+    """Click a card's PNG or SVG button, as the browser (or an attacker) sends it: (the download or None,
+    the message beside the buttons); (None, None) for a request no page makes (it gets a 400 and nothing)."""
     key = next(k for k in app.callback_map if "card-image" in k)
     ids = {k: {"card": card, "type": f"card-{k}"} for k in ("png", "svg")}
-    body = {"output": key, "outputs": {"id": {"card": card, "type": "card-image"}, "property": "data"},
+    body = {"output": key, "outputs": [{"id": {"card": card, "type": f"card-{part}"}, "property": prop}
+                                       for part, prop in (("image", "data"), ("image-status", "children"))],
             "inputs": [{"id": ids[k], "property": "n_clicks", "value": int(k == kind)} for k in ("png", "svg")],
             "state": [{"id": "url", "property": "search", "value": search},
                       {"id": "url", "property": "pathname", "value": path}],
@@ -35,15 +38,17 @@ def _image_request(app, client, kind: str, search: str, path: str, card: str = "
     response = client.post("/_dash-update-component", json=body)
     if response.status_code == 400:
         assert set(response.get_json()) == {"message"}
-        return None
+        return None, None
     assert response.status_code in (200, 204)
     sent = json.loads(response.get_data(as_text=True) or "{}").get("response", {})
-    return next(iter(sent.values()), {}).get("data")
+    image, status = (sent.get(dom_id(card_part(part, card)), {}) for part in ("image", "image-status"))
+    return image.get("data"), status.get("children")
 
 
 @pytest.mark.parametrize("kind, magic", [("png", b"\x89PNG"), ("svg", b"<svg")])
 def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, service, kind, magic):
-    sent = _image_request(app, client, kind, f"?yjs={service}", "/first-time-entrants")
+    sent, said = image_request(app, client, kind, f"?yjs={service}", "/first-time-entrants")
+    assert said == ""
     assert sent["filename"] == f"first-time-entrants-rate.{kind}"
     content = base64.b64decode(sent["content"])
     assert magic in content[:200]
@@ -53,7 +58,7 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, serv
 
 
 def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client):
-    sent = _image_request(app, client, "png", "?year=2021-22", "/compare-areas", card="areas-map")
+    sent, _ = image_request(app, client, "png", "?year=2021-22", "/compare-areas", card="areas-map")
     assert sent["filename"] == "areas-map-2021-22.png"
     assert base64.b64decode(sent["content"])[:4] == b"\x89PNG"
 
@@ -67,7 +72,7 @@ def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client
     ("", ["not", "a", "path"], "fte-rate"),
 ])
 def test_a_forged_image_request_gets_nothing(app, client, search, path, card):
-    assert _image_request(app, client, "png", search, path, card) is None
+    assert image_request(app, client, "png", search, path, card)[0] is None
 
 
 def _sheet(book, name) -> list[dict]:
@@ -113,5 +118,5 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
         with pytest.raises(InvalidFilter):
             workbook(context, page, Filters(), **settings)
     overview = workbook(context, "overview", Filters(sex="female", period="2022-23"))
-    assert [r["measure"] for r in _sheet(overview, "headline figures")][0] == "First-time entrants"
+    assert next(r["measure"] for r in _sheet(overview, "headline figures")) == "First-time entrants"
     assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
