@@ -77,7 +77,7 @@ class TimedDuckDB(DuckDBDatabase):
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def free_port() -> int:
@@ -159,9 +159,11 @@ def versus_pandas(db_path: Path, requests: int) -> dict:
     return {"pandas": comparison, "pandas_load_s": load}
 
 
-def serve(location: str, workers: int = 2):
+def serve(location: str, workers: int = 2, env: dict[str, str] | None = None):
+    """gunicorn serving ``location`` on a free loopback port (``env``: more DASHBOARD_* settings):
+    (the process, its URL, the seconds it took to answer)."""
     port = free_port()
-    env = {**os.environ, "DASHBOARD_DB": location}
+    env = {**os.environ, **(env or {}), "DASHBOARD_DB": location}
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
                                "-b", f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
@@ -173,7 +175,7 @@ def serve(location: str, workers: int = 2):
             break
         except OSError:
             if server.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError("the app did not start")
+                raise RuntimeError("the app did not start") from None
             time.sleep(0.05)
     return server, url, time.perf_counter() - started
 

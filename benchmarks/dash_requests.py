@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from dashboard.web import CALLBACK_PATH, SIGN_IN
 
-__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request"]
+__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request", "image_request"]
 
 
 class CannotSignIn(RuntimeError):
@@ -24,6 +24,18 @@ def callback_request(key: str, inputs: list[dict]) -> dict:
         specs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
     return {"output": key, "outputs": specs if key.startswith("..") else specs[0], "inputs": inputs, "state": [],
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+
+
+def image_request(key: str, card: str, kind: str, search: str, path: str) -> dict:
+    """The JSON body of a click on a chart card's PNG or SVG button (``kind``), for the image callback
+    ``key``, on the page at ``path`` with the address's ``search``."""
+    buttons = {k: {"card": card, "type": f"card-{k}"} for k in ("png", "svg")}
+    return {"output": key, "outputs": [{"id": {"card": card, "type": f"card-{part}"}, "property": prop}
+                                       for part, prop in (("image", "data"), ("image-status", "children"))],
+            "inputs": [{"id": buttons[k], "property": "n_clicks", "value": int(k == kind)} for k in ("png", "svg")],
+            "state": [{"id": "url", "property": "search", "value": search},
+                      {"id": "url", "property": "pathname", "value": path}],
+            "changedPropIds": [json.dumps(buttons[kind], sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
 
 
 def browser_session(base_url: str, account: tuple[str, str] | None = None, timeout: float = 30):

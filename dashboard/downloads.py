@@ -60,20 +60,21 @@ def download_workbook(clicks, search):
 
 def download_image(png, svg, search, path):
     """The card's chart drawn again on the server for the same address, as PNG or SVG, by the image
-    process; a plain message beside the buttons when a limit says no."""
+    process; a plain message beside the buttons when a limit says no (before any work is done)."""
     spec = page_at(path)
     if not isinstance(ctx.triggered_id, dict) or spec is None:
         return None, None
     fmt = ctx.triggered_id["type"].removeprefix("card-")
-    context = request_context()
-    filters, settings = read_address(spec, search, context)
-    rendered = render_card(context, spec, spec.card(ctx.triggered_id.get("card")), filters, settings)
-    if rendered.empty:
-        return None, None
-    figure = titled(figures.draw_card(rendered), rendered.title, subtitle(rendered.result))
+    images = _work().images
     try:
-        image = _work().images.draw(request_owner(), figure.to_json(), fmt, width=IMAGE_WIDTH,
-                                    scale=2 if fmt == "png" else 1)
+        with images.turn(request_owner()):
+            context = request_context()
+            filters, settings = read_address(spec, search, context)
+            rendered = render_card(context, spec, spec.card(ctx.triggered_id.get("card")), filters, settings)
+            if rendered.empty:
+                return None, None
+            figure = titled(figures.draw_card(rendered), rendered.title, subtitle(rendered.result))
+            image = images.draw(figure.to_json(), fmt, width=IMAGE_WIDTH, scale=2 if fmt == "png" else 1)
     except Busy as exc:
         return None, str(exc)
     return dcc.send_bytes(image, safe_filename(rendered.filename, fmt)), ""

@@ -180,26 +180,33 @@ class Images:
         self._turn = threading.Lock()
         self._taken = threading.BoundedSemaphore(IMAGES_PER_WORKER)
 
-    def draw(self, owner: Owner, figure_json: str, fmt: str, *, width: int, scale: float) -> bytes:
-        """``figure_json`` (plotly's JSON) as PNG or SVG bytes; Busy if a limit says no."""
+    @contextmanager
+    def turn(self, owner: Owner) -> Iterator[None]:
+        """``owner``'s turn for one image, taken before any work is done for it: Busy at once while they
+        have one being made, or this worker has as many image requests as it takes."""
         with _locked([self.folder / f"image-{owner.slot}.lock"]) as free:
             if not free:
                 raise Busy(IMAGE_STILL_BEING_MADE)
             if not self._taken.acquire(blocking=False):
                 raise Busy(BUSY)
             try:
-                if not self._turn.acquire(timeout=QUEUE_SECONDS):
-                    raise Busy(BUSY)
-                try:
-                    with _locked(self.slots, wait=QUEUE_SECONDS) as slot:
-                        if not slot:
-                            raise Busy(BUSY)
-                        asked = json.dumps({"format": fmt, "width": width, "scale": scale}).encode()
-                        return self._ask(asked + b"\n" + figure_json.encode("utf-8"))
-                finally:
-                    self._turn.release()
+                yield
             finally:
                 self._taken.release()
+
+    def draw(self, figure_json: str, fmt: str, *, width: int, scale: float) -> bytes:
+        """``figure_json`` (plotly's JSON) as PNG or SVG bytes, in a ``turn``: when this worker's image process
+        and one of the app's drawing slots are free (Busy after QUEUE_SECONDS)."""
+        if not self._turn.acquire(timeout=QUEUE_SECONDS):
+            raise Busy(BUSY)
+        try:
+            with _locked(self.slots, wait=QUEUE_SECONDS) as slot:
+                if not slot:
+                    raise Busy(BUSY)
+                asked = json.dumps({"format": fmt, "width": width, "scale": scale}).encode()
+                return self._ask(asked + b"\n" + figure_json.encode("utf-8"))
+        finally:
+            self._turn.release()
 
     def _ask(self, request: bytes) -> bytes:
         """One image from the image process (started if need be), killed past ``IMAGE_SECONDS``."""
@@ -207,14 +214,14 @@ class Images:
         try:
             write_message(process.stdin, request)
             answer = read_message(process.stdout.fileno(), deadline=time.monotonic() + IMAGE_SECONDS)
-        except (OSError, EOFError) as exc:
-            self._stop()
-            log.error("image process failed: %s", exc)
-            raise Busy(IMAGE_FAILED) from exc
-        except TimeoutError as exc:
+        except TimeoutError as exc:            # before OSError, of which it is one
             self._stop()
             log.error("image took over %s s: its process was stopped", IMAGE_SECONDS)
             raise Busy(IMAGE_TOO_SLOW) from exc
+        except (OSError, EOFError) as exc:
+            self._stop()
+            log.error("image process failed: %r", exc)
+            raise Busy(IMAGE_FAILED) from exc
         status, _, body = answer.partition(b"\n")
         if status != b"ok":
             log.error("image not drawn: %s", body.decode("utf-8", "replace")[:2000])

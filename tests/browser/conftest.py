@@ -35,10 +35,11 @@ def demo_db(tmp_path_factory):
 
 
 @contextmanager
-def running_app(location: str, workers: int = 2):
-    """gunicorn serving the app on a free loopback port against ``location``; yields its URL."""
+def running_app(location: str, workers: int = 2, env: dict[str, str] | None = None):
+    """gunicorn serving the app on a free loopback port against ``location`` (``env``: more DASHBOARD_*
+    settings); yields its URL."""
     port = _free_port()
-    env = {**os.environ, "DASHBOARD_DB": location}
+    env = {**os.environ, **(env or {}), "DASHBOARD_DB": location}
     log = tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log", delete=False)
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b",
                                f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,

@@ -10,6 +10,7 @@ import json
 import openpyxl
 import pytest
 
+from benchmarks.dash_requests import image_request as image_body
 from dashboard.access import EVERYONE
 from dashboard.components.ids import card as card_part
 from dashboard.components.ids import dom_id
@@ -28,14 +29,7 @@ def image_request(app, client, kind: str, search: str, path: str, card: str = "f
     """Click a card's PNG or SVG button, as the browser (or an attacker) sends it: (the download or None,
     the message beside the buttons); (None, None) for a request no page makes (it gets a 400 and nothing)."""
     key = next(k for k in app.callback_map if "card-image" in k)
-    ids = {k: {"card": card, "type": f"card-{k}"} for k in ("png", "svg")}
-    body = {"output": key, "outputs": [{"id": {"card": card, "type": f"card-{part}"}, "property": prop}
-                                       for part, prop in (("image", "data"), ("image-status", "children"))],
-            "inputs": [{"id": ids[k], "property": "n_clicks", "value": int(k == kind)} for k in ("png", "svg")],
-            "state": [{"id": "url", "property": "search", "value": search},
-                      {"id": "url", "property": "pathname", "value": path}],
-            "changedPropIds": [json.dumps(ids[kind], sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
-    response = client.post("/_dash-update-component", json=body)
+    response = client.post("/_dash-update-component", json=image_body(key, card, kind, search, path))
     if response.status_code == 400:
         assert set(response.get_json()) == {"message"}
         return None, None

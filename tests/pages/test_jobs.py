@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH
@@ -226,3 +227,59 @@ def test_packs_left_readable_by_the_old_background_jobs_are_removed(tmp_path):
     (old / "notes.txt").write_text("someone else's")
     jobs.private_folder(old)
     assert sorted(p.name for p in old.iterdir()) == ["notes.txt"]
+
+
+# -- Chart images (dashboard/jobs.py: Images) ----------------------------------------------------------
+FIGURE = go.Figure(go.Bar(x=["2023-24", "2024-25"], y=[12, 9])).to_json()
+
+
+def test_an_account_draws_one_image_at_a_time_on_every_worker(tmp_path):
+    folder = jobs.private_folder(tmp_path / "jobs")
+    worker, other_worker = jobs.Images(folder, 1), jobs.Images(folder, 1)
+    with worker.turn(ADMIN):
+        started = time.monotonic()
+        for images in (worker, other_worker):
+            with pytest.raises(jobs.Busy, match="still being made"), images.turn(ADMIN):
+                pass
+        assert time.monotonic() - started < 1                      # refused at once, before any work
+        with worker.turn(BOARD):                                   # a worker takes two image requests at once
+            with pytest.raises(jobs.Busy, match="busy"), worker.turn(jobs.Owner("account:manager1", Scope())):
+                pass
+            with other_worker.turn(jobs.Owner("account:manager1", Scope())):
+                pass
+    with worker.turn(ADMIN):                                       # each turn ends with its request
+        pass
+
+
+def test_images_wait_their_turn_in_all_and_are_told_when_it_is_too_long(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "QUEUE_SECONDS", 0.5)
+    folder = jobs.private_folder(tmp_path / "jobs")
+    images = jobs.Images(folder, 1)
+    with jobs._locked(images.slots) as drawing:                   # another worker is drawing
+        assert drawing
+        with images.turn(ADMIN), pytest.raises(jobs.Busy, match="busy"):
+            images.draw(FIGURE, "png", width=600, scale=1)
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's Chromium (scripts/test installs it)")
+def test_an_image_taking_too_long_is_stopped_with_its_chromium_and_the_next_is_drawn(tmp_path, monkeypatch):
+    images = jobs.Images(jobs.private_folder(tmp_path / "jobs"), 1)
+    process = images._image_process()
+    monkeypatch.setattr(jobs, "IMAGE_SECONDS", 0.2)                # less than Chromium takes to start
+    with images.turn(ADMIN), pytest.raises(jobs.Busy, match="took too long"):
+        images.draw(FIGURE, "png", width=600, scale=1)
+    assert process.poll() is not None
+    deadline = time.monotonic() + 10
+    while True:                                                    # nothing of its process group is left
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the image process's Chromium is still running"
+        time.sleep(0.2)
+    monkeypatch.setattr(jobs, "IMAGE_SECONDS", 60)
+    with images.turn(ADMIN):
+        png = images.draw(FIGURE, "png", width=600, scale=1)
+        svg = images.draw(FIGURE, "svg", width=600, scale=1)
+    assert png[:4] == b"\x89PNG" and b"<svg" in svg[:300]
+    images._stop()
