@@ -40,32 +40,31 @@ def running_app(location: str, workers: int = 2, env: dict[str, str] | None = No
     settings); yields its URL."""
     port = _free_port()
     env = {**os.environ, **(env or {}), "DASHBOARD_DB": location}
-    log = tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b",
-                               f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
+    with tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log") as log:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b",
+                                   f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url + "/", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
+                time.sleep(0.25)
         try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None:
-                pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
-            time.sleep(0.25)
-    try:
-        yield url
-    except Exception as exc:
-        # Say what the server logged: a browser timeout alone does not say why.
-        raise AssertionError(f"{exc}\n--- app log ---\n{Path(log.name).read_text()[-3000:]}") from exc
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:       # a worker still finishing a background job
-            server.kill()
-            server.wait(timeout=10)
-        Path(log.name).unlink(missing_ok=True)
+            yield url
+        except Exception as exc:
+            # Say what the server logged: a browser timeout alone does not say why.
+            raise AssertionError(f"{exc}\n--- app log ---\n{Path(log.name).read_text()[-3000:]}") from exc
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:       # a worker still finishing a request
+                server.kill()
+                server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
