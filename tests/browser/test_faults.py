@@ -14,7 +14,15 @@ import time
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, browser_session, callback_request
-from benchmarks.load import describe, describe_hammering, hammer_images, run_load, with_accounts
+from benchmarks.load import (
+    describe,
+    describe_hammering,
+    describe_ingests,
+    hammer_images,
+    load_with_ingests,
+    run_load,
+    with_accounts,
+)
 from dashboard.access import EVERYONE
 from dashboard.db import Database
 from dashboard.filters import Filters
@@ -173,3 +181,16 @@ def test_one_user_hammering_image_exports_leaves_everyone_else_their_clicks(demo
     assert result["errors"] == [] and result["export_errors"] == []
     assert result["busy_p95"] < 1000, describe_hammering(result)
     assert result["drawn"] >= 1 and result["refused"] > result["drawn"]
+
+
+def test_ingests_while_people_click_never_mix_two_extracts_on_one_screen(tmp_path):
+    """Issue 12, item 4: ingests into the live database under load gave 'Something went wrong' answers
+    ('connection is busy', a TypeError in the headline figures) and 1 in 804 answers mixed old and new
+    figures. Every page is asked for, every card of every answer compared with each extract's own."""
+    result = load_with_ingests(users=6, seconds=10, workers=2, ingests=3, children=3000, work=tmp_path)
+    print(describe_ingests(result))
+    assert result["failed_ingests"] == [] and len(result["ingests"]) == 3
+    assert result["errors"] == [], result["errors"][:3]              # no error, no mixed or wrong answer
+    assert result["seen"].get("a") and result["seen"].get("b")       # both extracts were served
+    assert result["differ"] > result["views"] / 2                    # and they tell apart on most views
+
