@@ -38,8 +38,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .__main__ import ROOT, SEARCHES, WORK, page_markers, percentile, serve
-from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request, image_request
+from .__main__ import ROOT, SEARCHES, WORK, page_markers, percentile
+from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request, image_request, serve
 
 #: No run sends more than this many requests, whatever its length.
 MAX_REQUESTS = 100_000
@@ -228,7 +228,7 @@ def two_extracts(children: int, work: Path = WORK) -> dict:
 def answers_on(location: Path, account: tuple[str, str], workers: int = 1) -> dict:
     """Every page's answer for every filter set (SEARCHES), from the app serving ``location`` alone, by
     (page, search): each asked twice, to be sure an answer depends on nothing but the data."""
-    server, url, _ = serve(str(location), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"})
+    server, url = serve(str(location), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"})
     try:
         session = browser_session(url, account)
         keys = callback_keys(url, session)
@@ -292,7 +292,7 @@ def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, ch
     check = OneVersion([answers_on(location, made["account"]) for location in made["databases"]])
     differ = sum(a != b for a, b in zip(*(answers.values() for answers in check.expected)))
     log: list = []
-    server, url, _ = serve(str(made["live"]), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"})
+    server, url = serve(str(made["live"]), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"})
     try:
         result = run_load(url, users, seconds, made["account"], check=check,
                           alongside=lambda: ingest_in_turn(made["live"], made["extracts"], ingests, log))
@@ -363,7 +363,7 @@ def main(argv=None) -> int:
     if args.hammer_images:
         return hammering(location, args)
     account = (args.user, _password(args.password_stdin)) if args.user else None
-    server, url, _ = serve(str(location), workers=args.workers)
+    server, url = serve(str(location), workers=args.workers)
     try:
         result = run_load(url, args.users, args.seconds, account)
     except CannotSignIn as exc:
@@ -383,7 +383,7 @@ def hammering(demo: Path, args) -> int:
     sign-in (on the open demo everyone is one visitor)."""
     names = ["bystander", *(f"hammerer{i}" for i in range(1, args.hammerers + 1))]
     logins = with_accounts(demo, WORK / "hammer.duckdb", names)
-    server, url, _ = serve(str(WORK / "hammer.duckdb"), workers=args.workers, env={"DASHBOARD_OPEN_DEMO": "0"})
+    server, url = serve(str(WORK / "hammer.duckdb"), workers=args.workers, env={"DASHBOARD_OPEN_DEMO": "0"})
     try:
         result = hammer_images(url, logins["bystander"], [logins[n] for n in names[1:]], args.hammer_images,
                                args.seconds, args.pause)

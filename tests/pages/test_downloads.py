@@ -39,6 +39,7 @@ def image_request(app, client, kind: str, search: str, path: str, card: str = "f
     return image.get("data"), status.get("children")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("kind, magic", [("png", b"\x89PNG"), ("svg", b"<svg")])
 def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, service, kind, magic):
     sent, said = image_request(app, client, kind, f"?yjs={service}", "/first-time-entrants")
@@ -51,6 +52,7 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, serv
         assert compute(db, "fte", Filters(yjs=service), scope=EVERYONE.scope).description in content.decode("utf-8")
 
 
+@pytest.mark.browser
 def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client):
     sent, _ = image_request(app, client, "png", "?year=2021-22", "/compare-areas", card="areas-map")
     assert sent["filename"] == "areas-map-2021-22.png"

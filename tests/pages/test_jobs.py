@@ -94,6 +94,7 @@ def no_jobs_left(app):
         shutil.rmtree(job, ignore_errors=True)
 
 
+@pytest.mark.browser                # board packs: Chromium draws and prints them
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (scripts/test installs it)")
 def test_a_board_pack_goes_only_to_the_account_that_started_it(app, real_db, tmp_path):
     """The attack as reported: an admin starts a pack and never collects it; a board member of one service
@@ -121,6 +122,7 @@ def test_a_board_pack_goes_only_to_the_account_that_started_it(app, real_db, tmp
     assert again["board-pack-download"] is None and "no longer available" in again["board-pack-progress"]
 
 
+@pytest.mark.browser
 def test_an_account_runs_one_pack_job_at_a_time_in_a_private_folder(app, real_db):
     manager = signed_in(app, "manager1")
     first = start(app, manager)
@@ -261,6 +263,7 @@ def test_images_wait_their_turn_in_all_and_are_told_when_it_is_too_long(tmp_path
             images.draw(FIGURE, "png", width=600, scale=1)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's Chromium (scripts/test installs it)")
 def test_an_image_taking_too_long_is_stopped_with_its_chromium_and_the_next_is_drawn(tmp_path, monkeypatch):
     images = jobs.Images(jobs.private_folder(tmp_path / "jobs"), 1)
