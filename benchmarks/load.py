@@ -204,8 +204,7 @@ def describe_hammering(result: dict) -> str:
 def two_extracts(children: int, work: Path = WORK) -> dict:
     """Two synthetic extracts of the same services whose figures differ (two seeds), and three databases:
     one of each extract, both with an admin account, and the live one (a copy of the first) to load into."""
-    from dashboard.cli import DEMO_SEED
-    from dashboard.ingest import ingest
+    from dashboard.ingest import DEMO_SEED, ingest
     from dashboard.synth import generate_extract
     work.mkdir(exist_ok=True)
     extracts, databases = [], [work / "extract-a.duckdb", work / "extract-b.duckdb"]
