@@ -392,6 +392,10 @@ def hammering(demo: Path, args) -> int:
         server.terminate()
         server.wait(timeout=30)
     print(describe_hammering(result))
+    for page, ms, problem in result["errors"][:20]:
+        print(f"  error: {page}: {problem} after {ms:.0f} ms")
+    for outcome, count in Counter(result["export_errors"]).most_common():
+        print(f"  export error: {outcome} ({count})")
     return 1 if result["errors"] or result["export_errors"] else 0
 
 

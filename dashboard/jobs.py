@@ -2,7 +2,7 @@
 with limits per account and in all.
 
 A web worker has a few threads for everyone's clicks. A chart image keeps a core busy for 0.2 s (3 s
-more to start Chromium) and a board pack for tens of seconds, so neither runs in a request's thread:
+more to start Chromium) and a board pack for ten seconds or more, so neither runs in a request's thread:
 
 - **Images** are drawn by an image process of each web worker (``python -m dashboard.exports``: one
   warm Chromium, at low priority, ended when idle), one figure at a time. At most ``image_renders``
@@ -15,7 +15,8 @@ more to start Chromium) and a board pack for tens of seconds, so neither runs in
   time, and at most ``pack_jobs`` run at once in all. A job's key is a hash of its account, its scope
   and a random number kept in the job's record: its progress and its pack go only to a request whose
   account and scope give that key again. The pack is deleted when collected, a finished job
-  ``PACK_KEPT_SECONDS`` after it ended, and a job whose worker has gone ``PACK_SECONDS`` after it began.
+  ``PACK_KEPT_SECONDS`` after it ended, and a job whose worker has gone a minute after its time limit
+  (``PACK_SECONDS``).
 
 Everything lives in one folder shared by the workers of one app, which must be this user's own: made
 0700, refused if another user owns it or it is a symbolic link (a folder someone made first in a shared
