@@ -38,6 +38,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from dashboard.jobs import BUSY, IMAGE_STILL_BEING_MADE
+
 from .__main__ import ROOT, SEARCHES, WORK, page_markers, percentile
 from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request, image_request, serve
 
@@ -45,6 +47,8 @@ from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callbac
 MAX_REQUESTS = 100_000
 #: The chart whose PNG the hammering asks for, and its page.
 IMAGE_CARD, IMAGE_PAGE = "fte-rate", "/first-time-entrants"
+#: What an image request over a limit is told (anything else without an image is an error).
+REFUSALS = (BUSY, IMAGE_STILL_BEING_MADE)
 
 
 def callback_keys(url: str, session) -> dict[str, str]:
@@ -138,7 +142,7 @@ def clicks(url: str, account: tuple[str, str] | None, seconds: float) -> tuple[l
 def keep_exporting(url: str, signed_in, stop: threading.Event, seed: int, out: list, pause: float) -> None:
     """Ask for a chart's PNG again as soon as the last one is answered (``pause`` seconds after a refusal),
     until ``stop``, with a browser holding the cookies of ``signed_in``: (ms, outcome) in ``out``, the
-    outcome 'drawn', 'refused' (a plain message, no image) or the error."""
+    outcome 'drawn', 'refused' (over a limit: no image) or what went wrong (a message, an HTTP status)."""
     import requests
     session = requests.Session()
     session.cookies.update(signed_in.cookies)
@@ -154,7 +158,8 @@ def keep_exporting(url: str, signed_in, stop: threading.Event, seed: int, out: l
             sent = response.json().get("response", {}) if response.status_code == 200 else {}
             image = next((v["data"] for k, v in sent.items() if '"card-image"' in k), None)
             status = next((v["children"] for k, v in sent.items() if "card-image-status" in k), None)
-            outcome = "drawn" if image else "refused" if status else f"HTTP {response.status_code}"
+            outcome = "drawn" if image else "refused" if status in REFUSALS else \
+                status or f"HTTP {response.status_code}"
         except OSError as exc:
             outcome = type(exc).__name__
         out.append(((time.perf_counter() - started) * 1000, outcome))
