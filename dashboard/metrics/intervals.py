@@ -7,6 +7,8 @@ comparisons (PHE's "Technical guide: confidence intervals", the Fingertips tools
   so they stay right for the small counts of a small service (0 events still has an upper limit).
 - A percentage with a base: Wilson's score interval, which stays inside 0-100 and behaves at 0 and
   at the base, where the simple normal interval collapses to a point.
+- The difference of two percentages: Newcombe's hybrid score interval (his method 10, 1998), built
+  from the two Wilson intervals, so it too behaves at 0 and at the base.
 - ``compared_with``: 'higher' or 'lower' when the whole interval lies on one side of the reference,
   'similar' when it contains it; no interval, no reading.
 """
@@ -48,6 +50,20 @@ def percent_interval(count: float | None, base: float | None, level: float = LEV
     low = 0.0 if count == 0 else (centre - spread) / (1 + zz / base) * 100
     high = 100.0 if count == base else (centre + spread) / (1 + zz / base) * 100
     return low, high
+
+
+def difference_interval(count: float | None, base: float | None, other_count: float | None,
+                        other_base: float | None, level: float = LEVEL) -> tuple[float, float, float] | None:
+    """``count / base`` minus ``other_count / other_base``, in percentage points, with Newcombe's
+    hybrid score limits; None where either percentage has no Wilson interval."""
+    first, second = percent_interval(count, base, level), percent_interval(other_count, other_base, level)
+    if first is None or second is None:
+        return None
+    p1, p2 = count / base * 100, other_count / other_base * 100
+    (l1, u1), (l2, u2) = first, second
+    difference = p1 - p2
+    return (difference, difference - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+            difference + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
 def compared_with(value_low: float | None, value_high: float | None, reference: float | None) -> str | None:
