@@ -30,7 +30,7 @@ def rate_interval(count: float | None, population: float | None, per: float,
     if count is None or population is None or math.isnan(count) or not population > 0 or count < 0:
         return None
     tail = (1 - level) / 2
-    from scipy.special import gammaincinv      # here: scipy takes most of a second to import
+    from scipy.special import gammaincinv  # here: scipy takes most of a second to import
 
     # chi2.ppf(q, 2k) / 2 is the gamma(k) quantile: gammaincinv(k, q).
     low = 0.0 if count == 0 else float(gammaincinv(count, tail))

@@ -15,8 +15,17 @@ import pandas as pd
 
 from .. import suppression
 from ..filters import PERIOD_FILTERS, Resolved, parse_period
-from .common import Measure, Quarters, filter_conditions, label_periods, months_after, period_columns, rate, where, \
-    whole_months
+from .common import (
+    Measure,
+    Quarters,
+    filter_conditions,
+    label_periods,
+    months_after,
+    period_columns,
+    rate,
+    where,
+    whole_months,
+)
 from .intervals import compared_with, difference_interval
 from .sources import PROVEN_COHORT
 
