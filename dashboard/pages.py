@@ -9,6 +9,7 @@ request's database snapshot and viewer).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from functools import partial
 
@@ -54,17 +55,28 @@ def layout(spec: PageSpec, **query):
         settings = {}
     body = [html.H1(spec.heading), html.P(spec.lead, className="lead"), page_downloads(spec.key)]
     if spec.settings:
-        try:
+        with contextlib.suppress(DatabaseUnavailable, AttributeError):
             body.append(dbc.Row([_setting_control(s, context.options, settings.get(s.key, ""))
                                  for s in spec.settings], className="mb-3 page-settings"))
-        except (DatabaseUnavailable, AttributeError):
-            pass
     if spec.explainer:
         body.append(dbc.Alert(spec.explainer, color="light", className="plain-words"))
     if spec.kpis:
         body.append(html.Div(id=ids.KPIS, **{"aria-live": "polite"}))
-    body += [chart_card(card) for card in spec.cards]
-    return html.Div(body)
+    return html.Div(body + sections(spec))
+
+
+def sections(spec: PageSpec) -> list:
+    """The page's cards in their sections (a heading and a sentence where a card starts one), cards of
+    less than the whole width side by side on a wide screen."""
+    parts, row = [], []
+    for card in spec.cards:
+        if card.section:
+            parts += [dbc.Row(row)] if row else []
+            heading, lead = card.section
+            parts += [html.H2(heading, className="h3 mt-4 page-section"), html.P(lead)]
+            row = []
+        row.append(dbc.Col(chart_card(card), lg=card.width))
+    return parts + ([dbc.Row(row)] if row else [])
 
 
 def card_contents(context: Context, spec: PageSpec, filters, settings) -> tuple:

@@ -19,12 +19,26 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import BOUNDARIES_URL
+from ..metrics.intervals import percent_interval
+from ..metrics.proven_reoffending import ALL_TIERS
 from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
-from .theme import (GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PART_YEAR_PATTERN, PLAIN, REFERENCE_WORDS, TIER_COLOURS,
-                    base_layout, colour_for, figure, group_words)
+from .theme import (
+    GREY,
+    HIGHLIGHT,
+    MAP_COLOURS,
+    OKABE_ITO,
+    PART_YEAR_PATTERN,
+    PLAIN,
+    REFERENCE_WORDS,
+    TIER_COLOURS,
+    base_layout,
+    colour_for,
+    figure,
+    group_words,
+)
 
 PERCENT = ".0%"
 PART_YEAR = "part year"
@@ -370,6 +384,100 @@ def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
                   {"template": PLAIN, "height": 70, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
                    "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
 
+PROVISIONAL_NOTE = "Hollow markers on a dotted line: cohorts still being followed, figures so far."
+INTERVAL_NOTE = "Bars: the range the true rate probably lies in (95% interval)."
+
+
+def cohort_lines(series: list[tuple[str, pd.Series, pd.Series | None, pd.Series | None]], *, complete: pd.Series,
+                 progress: dict[str, str], y_title: str, hover: str = "%{y:.1f}", withheld: bool = False) -> go.Figure:
+    """Lines across cohorts, one per ``series`` (label, values by cohort, interval low and high by cohort
+    or None). Complete cohorts (``complete``: cohort -> bool, in order) are solid with filled markers; open
+    ones are hollow markers on a dotted line joined to the last complete cohort, their axis label saying
+    how far each has been followed (``progress``). A withheld value is a gap."""
+    cohorts = list(complete.index)
+    done = [c for c in cohorts if complete[c]]
+    open_ = [c for c in cohorts if not complete[c]]
+    traces = []
+    for index, (label, values, low, high) in enumerate(series):
+        colour, symbol = OKABE_ITO[index % len(OKABE_ITO)], index % 8
+        values = values.reindex(cohorts).astype("float64")
+        errors = lambda part: _error_bars(values, low, high, part, colour)  # noqa: B023 (used in this loop only)
+        traces.append({"type": "scatter", "x": done, "y": _array(values.reindex(done)), "name": label,
+                       "legendgroup": label, "mode": "lines+markers", "connectgaps": False,
+                       "line": {"color": colour, "width": 3}, "marker": {"size": 9, "symbol": symbol, "color": colour},
+                       "hovertemplate": f"{label}<br>%{{x}}: {hover}<extra></extra>", **errors(done)})
+        if not open_:
+            continue
+        shown = values.reindex(done).dropna()
+        if len(shown) and shown.index[-1] == done[-1] and pd.notna(values[open_[0]]):
+            traces.append({"type": "scatter", "x": [done[-1], open_[0]], "y": [float(shown.iloc[-1]),
+                                                                            float(values[open_[0]])],
+                           "mode": "lines", "line": {"color": colour, "width": 2, "dash": "dot"},
+                           "legendgroup": label, "showlegend": False, "hoverinfo": "skip"})
+        traces.append({"type": "scatter", "x": open_, "y": _array(values.reindex(open_)), "name": f"{label}, so far",
+                       "legendgroup": label, "showlegend": False, "mode": "lines+markers", "connectgaps": False,
+                       "line": {"color": colour, "width": 2, "dash": "dot"},
+                       "marker": {"size": 11, "symbol": "circle-open", "color": colour, "line": {"width": 2.5}},
+                       "customdata": [progress.get(c, "") for c in open_],
+                       "hovertemplate": f"{label}<br>%{{x}} (%{{customdata}}): {hover}<extra></extra>",
+                       **errors(open_)})
+    notes = ([PROVISIONAL_NOTE] if open_ else []) + ([INTERVAL_NOTE] if any(s[2] is not None for s in series) else [])
+    aliases = {c: f"{c}<br>{progress[c]}" for c in open_ if progress.get(c)}
+    return figure(traces, base_layout(y_title=y_title, withheld=withheld, notes=notes, showlegend=len(series) > 1,
+                                      yaxis={"rangemode": "tozero"},
+                                      xaxis={"categoryorder": "array", "categoryarray": cohorts,
+                                             **({"labelalias": aliases} if aliases else {})}))
+
+
+def _error_bars(values: pd.Series, low: pd.Series | None, high: pd.Series | None, part: list, colour: str) -> dict:
+    """A trace's error bars from interval limits, for the cohorts in ``part``; none without limits."""
+    if low is None or high is None:
+        return {}
+    return {"error_y": {"type": "data", "symmetric": False, "thickness": 1.5, "width": 4, "color": colour,
+                        "array": _array(high.reindex(part) - values.reindex(part)),
+                        "arrayminus": _array(values.reindex(part) - low.reindex(part))}}
+
+
+#: The number of proven reoffences a reoffender had, in words.
+REOFFENCE_WORDS = {"1": "1", "2": "2", "3": "3", "4": "4", "5+": "5 or more"}
+
+
+def reoffence_counts(table: pd.DataFrame, *, cohort: str | None, share: str | None = None,
+                     withheld: bool = False) -> go.Figure:
+    """One cohort's reoffenders by how many proven reoffences each had; ``share`` (words on the 5 or more
+    group's share of all reoffences) under the chart."""
+    rows = table[table["cohort"] == cohort]
+    labels = [REOFFENCE_WORDS.get(str(r), str(r)) for r in rows["reoffences"]]
+    colours = [HIGHLIGHT if r == "5+" else OKABE_ITO[0] for r in rows["reoffences"]]
+    traces = [{"type": "bar", "x": labels, "y": _array(rows["reoffenders"]), "name": str(cohort),
+               "marker": {"color": colours},
+               "hovertemplate": f"{cohort}: %{{y:,}} reoffenders had %{{x}} proven reoffences<extra></extra>"}]
+    return figure(traces, base_layout(x_title=f"Proven reoffences each reoffender had, {cohort}",
+                                      y_title="Reoffenders", withheld=withheld, notes=[share] if share else [],
+                                      showlegend=False))
+
+
+def tracker_bars(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
+    """Each open cohort followed for at least a month: its binary rate so far and the last complete
+    cohort's at the same point, side by side, with the reading (higher, lower, similar) on hover."""
+    rows = table[table["months_followed"].fillna(0) > 0]
+    at = [f"{c}<br>first {int(m)} of 12 months" for c, m in zip(rows["cohort"], rows["months_followed"])]
+    readings = [{"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(r, "not compared with")
+                if isinstance(r, str) else "not compared with" for r in rows["reading"]]
+    previous = ["the last complete cohort" if not isinstance(p, str) else p for p in rows["previous_cohort"]]
+    traces = [
+        {"type": "bar", "x": at, "y": _array(rows["binary_rate_so_far"]), "name": "This cohort so far",
+         "marker": {"color": OKABE_ITO[0]},
+         "customdata": [[r, p] for r, p in zip(readings, previous)],
+         "hovertemplate": "%{x}: %{y:.1f}% reoffended, %{customdata[0]} %{customdata[1]}<extra></extra>"},
+        {"type": "bar", "x": at, "y": _array(rows["previous_binary_rate_same_point"]),
+         "name": "Last complete cohort at the same point", "marker": {"color": OKABE_ITO[1],
+                                                                     "pattern": {"shape": "/", "fgcolor": "white",
+                                                                                 "solidity": 0.3}},
+         "customdata": previous, "hovertemplate": "%{customdata}, same point: %{y:.1f}%<extra></extra>"}]
+    return figure(traces, base_layout(y_title="Reoffended so far (%)", withheld=withheld, barmode="group",
+                                      showlegend=True, yaxis={"rangemode": "tozero"}))
+
 
 def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None) -> go.Figure:
     data = table.assign(**{c: table[c].map(words).str.lower() for c in chart.as_words})
@@ -381,6 +489,30 @@ def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: st
     if chart.row_height:
         drawn.update_layout(height=max(400, chart.row_height * len(data)))
     return drawn
+
+
+def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
+    """proven-reoffending's rows drawn: the cohort's whole (index tier All) per column, or one line per tier."""
+    table = result.table
+    whole = table[table["index_tier"] == ALL_TIERS].set_index("cohort")
+    if chart.by_tier:
+        tiers = table[table["index_tier"] != ALL_TIERS]
+        series = [(tier, rows.set_index("cohort")[chart.by_tier], None, None)
+                  for tier, rows in tiers.groupby("index_tier", sort=False)]
+        columns = [chart.by_tier]
+    else:
+        series, columns = [], [c for c, _ in chart.columns]
+        for column, label in chart.columns:
+            low = high = None
+            if chart.interval:
+                limits = [percent_interval(*(None if pd.isna(v) else float(v) for v in pair))
+                          for pair in zip(whole["reoffenders"], whole["children"])]
+                low = pd.Series([lim[0] if lim else np.nan for lim in limits], index=whole.index)
+                high = pd.Series([lim[1] if lim else np.nan for lim in limits], index=whole.index)
+            series.append((label, whole[column], low, high))
+    hover = "%{y:.1f}%" if columns == ["binary_rate"] else "%{y:.2f}"
+    return cohort_lines(series, complete=whole["complete"].astype(bool), progress=dict(chart.progress),
+                        y_title=chart.y_title, hover=hover, withheld=any_withheld(result, *columns))
 
 
 def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
@@ -409,6 +541,14 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
     if isinstance(chart, charts.AreaMap):
         return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
+    if isinstance(chart, charts.CohortLines):
+        return _cohort_lines(chart, result)
+    if isinstance(chart, charts.ReoffenceCounts):
+        return reoffence_counts(table, cohort=chart.cohort, share=chart.share,
+                                withheld=any_withheld(result, "reoffenders"))
+    if isinstance(chart, charts.Tracker):
+        return tracker_bars(table, withheld=any_withheld(result, "binary_rate_so_far",
+                                                         "previous_binary_rate_same_point"))
     raise TypeError(f"no figure for {chart!r}")
 
 

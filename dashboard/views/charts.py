@@ -91,5 +91,33 @@ class AreaMap:
     highlight: str | None = None
 
 
+@dataclass(frozen=True)
+class CohortLines:
+    """Proven reoffending across cohorts, one line per column (column -> legend label), or per index tier
+    of ``by_tier``'s column. Complete cohorts are solid; open ones hollow and dotted, each labelled with
+    how far it has been followed (``progress``: cohort -> words, filled in per request). ``interval``:
+    the binary rate's 95% Wilson interval as error bars."""
+
+    columns: tuple[tuple[str, str], ...] = ()
+    by_tier: str | None = None
+    y_title: str = ""
+    interval: bool = False
+    progress: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReoffenceCounts:
+    """One cohort's reoffenders by how many proven reoffences they had (1, 2, 3, 4, 5 or more), and what
+    share of all its reoffences the 5+ group committed (words, or None when it cannot be shown)."""
+
+    cohort: str | None = None
+    share: str | None = None
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """Each open cohort's binary rate so far beside the last complete cohort's at the same point."""
+
+
 ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
-    SurvivalCurve | AreaMap
+    SurvivalCurve | AreaMap | CohortLines | ReoffenceCounts | Tracker

@@ -67,6 +67,10 @@ class CardSpec:
     filename: str | Callable[[Mapping[str, str]], str] = ""
     #: 'extract' (the service's own data, with its date), or the source line itself (published tables).
     source: str = "extract"
+    #: A section of the page starts at this card: its heading and a sentence under it.
+    section: tuple[str, str] | None = None
+    #: Twelfths of a wide screen the card takes (12: the whole width; two of 6 sit side by side).
+    width: int = 12
 
     def measure_settings(self, page_settings: Mapping[str, str]) -> dict:
         return dict(self.settings(page_settings) if callable(self.settings) else self.settings)
