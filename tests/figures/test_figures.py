@@ -313,6 +313,73 @@ def test_charts_cannot_be_dragged_into_a_zoom():
         assert figure.layout.dragmode is False
 
 
+def _proven(binary=(30.0, 25.0, 20.0), complete=(True, True, False)) -> pd.DataFrame:
+    """proven-reoffending's whole-cohort rows (and a tier's) for three cohorts, the last still open."""
+    cohorts = ["2021-22", "2022-23", "2023-24"]
+    whole = pd.DataFrame({"cohort": cohorts, "yjs": "All services", "index_tier": "All",
+                          "children": pd.array([100, 80, 60], dtype="Int64"),
+                          "reoffenders": pd.array([30, 20, 12], dtype="Int64"), "reoffences": [40, 30, 15],
+                          "binary_rate": list(binary), "frequency_rate": [0.4, 0.375, 0.25],
+                          "reoffences_per_reoffender": [1.33, 1.5, 1.25], "complete": list(complete)})
+    tier = whole.assign(index_tier="Custody", binary_rate=[50.0, np.nan, 40.0])
+    return pd.concat([whole, tier], ignore_index=True)
+
+
+def _result(table, metric="proven-reoffending"):
+    from dashboard.metrics import MeasureResult
+    return MeasureResult(metric, table, pd.DataFrame(table.isna(), index=table.index, columns=table.columns), "")
+
+
+def test_cohort_lines_draw_complete_cohorts_solid_and_open_ones_provisional():
+    from dashboard.views.charts import CohortLines
+    chart = CohortLines(columns=(("binary_rate", "Proven reoffending"),), y_title="%", interval=True,
+                        progress=(("2023-24", "tracking: 7 of 12 months so far"),))
+    figure = figures.draw(chart, _result(_proven()))
+    solid, bridge, provisional = figure.data
+    assert list(solid.x) == ["2021-22", "2022-23"] and list(solid.y) == [30.0, 25.0]
+    assert solid.line.dash is None and provisional.line.dash == "dot" and bridge.line.dash == "dot"
+    assert list(bridge.x) == ["2022-23", "2023-24"] and provisional.marker.symbol == "circle-open"
+    # Wilson 95% limits of 30 of 100: 21.90% to 39.59%.
+    assert solid.error_y.array[0] == pytest.approx(39.59 - 30, abs=0.01)
+    assert solid.error_y.arrayminus[0] == pytest.approx(30 - 21.90, abs=0.01)
+    assert figure.layout.xaxis.labelalias["2023-24"] == "2023-24<br>tracking: 7 of 12 months so far"
+    assert "still being followed" in _plain(figure.layout.xaxis.title.text)
+
+
+def test_cohort_lines_by_tier_leave_a_withheld_cohort_as_a_gap():
+    from dashboard.views.charts import CohortLines
+    figure = figures.draw(CohortLines(by_tier="binary_rate", y_title="%"), _result(_proven()))
+    assert [t.name for t in figure.data if t.showlegend is not False] == ["Custody"]
+    assert figure.data[0].y[0] == 50.0 and np.isnan(figure.data[0].y[1])
+    assert len(figure.data) == 2          # no bridge from a withheld cohort
+
+
+def test_with_every_cohort_complete_nothing_is_drawn_as_provisional():
+    figure = figures.cohort_lines([("Rate", pd.Series([30.0, 20.0], index=["a", "b"]), None, None)],
+                                  complete=pd.Series([True, True], index=["a", "b"]), progress={}, y_title="%")
+    assert len(figure.data) == 1 and "followed" not in _plain(figure.layout.xaxis.title.text or "")
+
+
+def test_reoffence_counts_show_one_cohort_and_pick_out_five_or_more():
+    table = pd.DataFrame({"cohort": ["2022-23"] * 5 + ["2023-24"] * 5, "yjs": "A",
+                          "reoffences": ["1", "2", "3", "4", "5+"] * 2, "reoffenders": [50, 20, 9, 6, 5] * 2})
+    figure = figures.reoffence_counts(table, cohort="2022-23", share="5 or more: 30% of reoffences")
+    bars = figure.data[0]
+    assert list(bars.x) == ["1", "2", "3", "4", "5 or more"] and list(bars.y) == [50, 20, 9, 6, 5]
+    assert bars.marker.color[-1] != bars.marker.color[0]
+    assert "30% of reoffences" in _plain(figure.layout.xaxis.title.text)
+
+
+def test_the_tracker_sets_each_open_cohort_beside_the_last_complete_one():
+    table = pd.DataFrame({"cohort": ["2023-24", "2024-25"], "months_followed": [12, 0],
+                          "previous_cohort": ["2022-23", "2022-23"], "binary_rate_so_far": [28.0, np.nan],
+                          "previous_binary_rate_same_point": [23.0, np.nan], "reading": ["higher", None]})
+    this, last = figures.tracker_bars(table).data
+    assert list(this.x) == ["2023-24<br>first 12 of 12 months"]          # a cohort still forming is not drawn
+    assert list(this.y) == [28.0] and list(last.y) == [23.0]
+    assert this.customdata[0][0] == "higher than"
+
+
 def _every_figure():
     """One figure from every builder, withheld cells and a part year included."""
     fte = pd.DataFrame({"period": ["2021-22", "2022-23"] * 2, "yjs": ["A", "A", "B", "B"],
@@ -348,6 +415,16 @@ def _every_figure():
             figures.reoffending_windows(windows, withheld=True), figures.survival_curve(curve, withheld=True),
             figures.area_map(fte.assign(rate_per_1000=fte["rate"], children=fte["fte"]).head(1), areas, "x.json",
                              highlight="A"),
+            figures.cohort_lines([("Proven reoffending", _proven()["binary_rate"].head(3).set_axis(
+                ["2021-22", "2022-23", "2023-24"]), None, None)],
+                complete=pd.Series([True, True, False], index=["2021-22", "2022-23", "2023-24"]),
+                progress={"2023-24": "tracking: 7 of 12 months so far"}, y_title="Children who reoffended (%)"),
+            figures.reoffence_counts(pd.DataFrame({"cohort": ["2022-23"] * 2, "reoffences": ["1", "5+"],
+                                                   "reoffenders": pd.array([9, None], dtype="Int64")}),
+                                     cohort="2022-23", withheld=True),
+            figures.tracker_bars(pd.DataFrame({"cohort": ["2023-24"], "months_followed": [7],
+                                               "previous_cohort": ["2022-23"], "binary_rate_so_far": [20.0],
+                                               "previous_binary_rate_same_point": [22.0], "reading": ["similar"]})),
             figures.sparkline(fte["rate"], fte["period"])]
 
 
