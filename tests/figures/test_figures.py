@@ -11,8 +11,14 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import figures
-from dashboard.figures.theme import (ETHNICITY_COLOURS, GRAPH_CONFIG, MAP_COLOURS, SEX_COLOURS, TIER_COLOURS,
-                                     WITHHELD_NOTE)
+from dashboard.figures.theme import (
+    ETHNICITY_COLOURS,
+    GRAPH_CONFIG,
+    MAP_COLOURS,
+    SEX_COLOURS,
+    TIER_COLOURS,
+    WITHHELD_NOTE,
+)
 from dashboard.static import PARTIAL_PLOTLY, PARTIAL_PLOTLY_TRACES
 
 
