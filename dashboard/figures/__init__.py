@@ -389,11 +389,13 @@ INTERVAL_NOTE = "Bars: the range the true rate probably lies in (95% interval)."
 
 
 def cohort_lines(series: list[tuple[str, pd.Series, pd.Series | None, pd.Series | None]], *, complete: pd.Series,
-                 progress: dict[str, str], y_title: str, hover: str = "%{y:.1f}", withheld: bool = False) -> go.Figure:
+                 progress: dict[str, str], y_title: str, hover: str = "%{y:.1f}", withheld: bool = False,
+                 labels: dict[str, str] | None = None, notes: list[str] = ()) -> go.Figure:
     """Lines across cohorts, one per ``series`` (label, values by cohort, interval low and high by cohort
     or None). Complete cohorts (``complete``: cohort -> bool, in order) are solid with filled markers; open
-    ones are hollow markers on a dotted line joined to the last complete cohort, their axis label saying
-    how far each has been followed (``progress``). A withheld value is a gap."""
+    ones are hollow markers on a dotted line joined to the last complete cohort, saying on hover how far
+    each has been followed (``progress``) and under their axis label in short (``labels``, else the same
+    words). A withheld value is a gap."""
     cohorts = list(complete.index)
     done = [c for c in cohorts if complete[c]]
     open_ = [c for c in cohorts if not complete[c]]
@@ -421,8 +423,10 @@ def cohort_lines(series: list[tuple[str, pd.Series, pd.Series | None, pd.Series 
                        "customdata": [progress.get(c, "") for c in open_],
                        "hovertemplate": f"{label}<br>%{{x}} (%{{customdata}}): {hover}<extra></extra>",
                        **errors(open_)})
-    notes = ([PROVISIONAL_NOTE] if open_ else []) + ([INTERVAL_NOTE] if any(s[2] is not None for s in series) else [])
-    aliases = {c: f"{c}<br>{progress[c]}" for c in open_ if progress.get(c)}
+    notes = ([PROVISIONAL_NOTE] if open_ else []) + ([INTERVAL_NOTE] if any(s[2] is not None for s in series) else []) \
+        + list(notes)
+    short = {**progress, **(labels or {})}
+    aliases = {c: f"{c}<br>{short[c]}" for c in open_ if short.get(c)}
     return figure(traces, base_layout(y_title=y_title, withheld=withheld, notes=notes, showlegend=len(series) > 1,
                                       yaxis={"rangemode": "tozero"},
                                       xaxis={"categoryorder": "array", "categoryarray": cohorts,
@@ -454,7 +458,7 @@ def reoffence_counts(table: pd.DataFrame, *, cohort: str | None, share: str | No
                "hovertemplate": f"{cohort}: %{{y:,}} reoffenders had %{{x}} proven reoffences<extra></extra>"}]
     return figure(traces, base_layout(x_title=f"Proven reoffences each reoffender had, {cohort}",
                                       y_title="Reoffenders", withheld=withheld, notes=[share] if share else [],
-                                      showlegend=False))
+                                      showlegend=False, xaxis={"type": "category"}))
 
 
 def tracker_bars(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
@@ -494,6 +498,10 @@ def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: st
 def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
     """proven-reoffending's rows drawn: the cohort's whole (index tier All) per column, or one line per tier."""
     table = result.table
+    # Cohorts before the records start (no children) and those still forming are not drawn.
+    children = table[table["index_tier"] == ALL_TIERS].set_index("cohort")["children"]
+    empty = set(children.index[children.eq(0).fillna(False).astype(bool)]) | set(chart.forming)
+    table = table[~table["cohort"].isin(empty)]
     whole = table[table["index_tier"] == ALL_TIERS].set_index("cohort")
     if chart.by_tier:
         tiers = table[table["index_tier"] != ALL_TIERS]
@@ -511,8 +519,12 @@ def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
                 high = pd.Series([lim[1] if lim else np.nan for lim in limits], index=whole.index)
             series.append((label, whole[column], low, high))
     hover = "%{y:.1f}%" if columns == ["binary_rate"] else "%{y:.2f}"
-    return cohort_lines(series, complete=whole["complete"].astype(bool), progress=dict(chart.progress),
-                        y_title=chart.y_title, hover=hover, withheld=any_withheld(result, *columns))
+    forming = [c for c in chart.forming if c in children.index]
+    return cohort_lines(series, complete=whole["complete"].astype(bool),
+                        progress={c: words for c, words, _ in chart.progress},
+                        labels={c: short for c, _, short in chart.progress}, y_title=chart.y_title, hover=hover,
+                        withheld=any_withheld(result, *columns),
+                        notes=[f"Not drawn, still forming: {', '.join(forming)} (in the table)."] if forming else [])
 
 
 def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
@@ -544,8 +556,9 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
     if isinstance(chart, charts.CohortLines):
         return _cohort_lines(chart, result)
     if isinstance(chart, charts.ReoffenceCounts):
+        shown = (table["cohort"] == chart.cohort).to_numpy()
         return reoffence_counts(table, cohort=chart.cohort, share=chart.share,
-                                withheld=any_withheld(result, "reoffenders"))
+                                withheld=bool(result.withheld.loc[shown, "reoffenders"].any()))
     if isinstance(chart, charts.Tracker):
         return tracker_bars(table, withheld=any_withheld(result, "binary_rate_so_far",
                                                          "previous_binary_rate_same_point"))

@@ -95,14 +95,16 @@ class AreaMap:
 class CohortLines:
     """Proven reoffending across cohorts, one line per column (column -> legend label), or per index tier
     of ``by_tier``'s column. Complete cohorts are solid; open ones hollow and dotted, each labelled with
-    how far it has been followed (``progress``: cohort -> words, filled in per request). ``interval``:
-    the binary rate's 95% Wilson interval as error bars."""
+    how far it has been followed (``progress``: (cohort, words, short words for the axis), filled in per
+    request). Cohorts still ``forming`` (no child followed a month yet) are not drawn. ``interval``: the
+    binary rate's 95% Wilson interval as error bars."""
 
     columns: tuple[tuple[str, str], ...] = ()
     by_tier: str | None = None
     y_title: str = ""
     interval: bool = False
-    progress: tuple[tuple[str, str], ...] = ()
+    progress: tuple[tuple[str, str, str], ...] = ()
+    forming: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

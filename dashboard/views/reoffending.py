@@ -31,14 +31,16 @@ def as_of(card) -> date:
     return dates[card.filters.yjs] if card.filters.yjs in dates else min(dates.values())
 
 
-def progress(cohort: str, on: date) -> str:
-    """How far an open cohort has been followed, in words: 'tracking: 7 of 12 months so far'."""
-    if parse_period(cohort)[1] > on:
-        return "still forming"
+def progress(cohort: str, on: date, short: bool = False) -> str:
+    """How far an open cohort has been followed, in words: 'tracking: 7 of 12 months so far' (``short``,
+    for an axis: '7 of 12 months')."""
     months = months_followed(cohort, on)
+    if parse_period(cohort)[1] > on or months == 0:
+        return "forming" if short else "still forming"
     if months < FOLLOW_UP_MONTHS:
-        return f"tracking: {months} of {FOLLOW_UP_MONTHS} months so far"
-    return f"proving until {complete_on(cohort):%b %Y}"
+        return f"{months} of {FOLLOW_UP_MONTHS} months" if short else \
+            f"tracking: {months} of {FOLLOW_UP_MONTHS} months so far"
+    return f"proving to {complete_on(cohort):%b %Y}" if short else f"proving until {complete_on(cohort):%b %Y}"
 
 
 def whole_cohorts(result) -> pd.DataFrame:
@@ -46,24 +48,27 @@ def whole_cohorts(result) -> pd.DataFrame:
     return result.table[result.table["index_tier"] == ALL_TIERS]
 
 
-def _progress(card) -> tuple[tuple[str, str], ...]:
-    whole = whole_cohorts(card.result)
-    return tuple((c, progress(c, as_of(card))) for c in whole.loc[~whole["complete"].astype(bool), "cohort"])
+def _open(card) -> dict:
+    """The chart's words for the card's open cohorts: how far each has been followed, and which are forming."""
+    whole, on = whole_cohorts(card.result), as_of(card)
+    cohorts = whole.loc[~whole["complete"].astype(bool), "cohort"]
+    return {"progress": tuple((c, progress(c, on), progress(c, on, short=True)) for c in cohorts),
+            "forming": tuple(c for c in cohorts if months_followed(c, on) == 0)}
 
 
 def _rate_chart(card) -> CohortLines:
     return CohortLines(columns=(("binary_rate", "Proven reoffending"),), y_title="Children who reoffended (%)",
-                       interval=True, progress=_progress(card))
+                       interval=True, **_open(card))
 
 
 def _per_child_chart(card) -> CohortLines:
     return CohortLines(columns=(("frequency_rate", "Reoffences per child"),
                                 ("reoffences_per_reoffender", "Reoffences per reoffender")),
-                       y_title="Proven reoffences", progress=_progress(card))
+                       y_title="Proven reoffences", **_open(card))
 
 
 def _tier_chart(card) -> CohortLines:
-    return CohortLines(by_tier="binary_rate", y_title="Children who reoffended (%)", progress=_progress(card))
+    return CohortLines(by_tier="binary_rate", y_title="Children who reoffended (%)", **_open(card))
 
 
 def _rate(value, pattern: str = "{:.1f}%") -> str:

@@ -339,7 +339,7 @@ def _result(table, metric="proven-reoffending"):
 def test_cohort_lines_draw_complete_cohorts_solid_and_open_ones_provisional():
     from dashboard.views.charts import CohortLines
     chart = CohortLines(columns=(("binary_rate", "Proven reoffending"),), y_title="%", interval=True,
-                        progress=(("2023-24", "tracking: 7 of 12 months so far"),))
+                        progress=(("2023-24", "tracking: 7 of 12 months so far", "7 of 12 months"),))
     figure = figures.draw(chart, _result(_proven()))
     solid, bridge, provisional = figure.data
     assert list(solid.x) == ["2021-22", "2022-23"] and list(solid.y) == [30.0, 25.0]
@@ -348,8 +348,18 @@ def test_cohort_lines_draw_complete_cohorts_solid_and_open_ones_provisional():
     # Wilson 95% limits of 30 of 100: 21.90% to 39.59%.
     assert solid.error_y.array[0] == pytest.approx(39.59 - 30, abs=0.01)
     assert solid.error_y.arrayminus[0] == pytest.approx(30 - 21.90, abs=0.01)
-    assert figure.layout.xaxis.labelalias["2023-24"] == "2023-24<br>tracking: 7 of 12 months so far"
+    assert figure.layout.xaxis.labelalias["2023-24"] == "2023-24<br>7 of 12 months"
+    assert list(provisional.customdata) == ["tracking: 7 of 12 months so far"]
     assert "still being followed" in _plain(figure.layout.xaxis.title.text)
+
+
+def test_cohorts_with_no_children_or_still_forming_are_not_drawn():
+    from dashboard.views.charts import CohortLines
+    table = _proven()
+    table.loc[0, "children"] = 0
+    figure = figures.draw(CohortLines(columns=(("binary_rate", "Rate"),), forming=("2023-24",)), _result(table))
+    assert [list(t.x) for t in figure.data] == [["2022-23"]]
+    assert "still forming: 2023-24" in _plain(figure.layout.xaxis.title.text)
 
 
 def test_cohort_lines_by_tier_leave_a_withheld_cohort_as_a_gap():
@@ -374,6 +384,7 @@ def test_reoffence_counts_show_one_cohort_and_pick_out_five_or_more():
     assert list(bars.x) == ["1", "2", "3", "4", "5 or more"] and list(bars.y) == [50, 20, 9, 6, 5]
     assert bars.marker.color[-1] != bars.marker.color[0]
     assert "30% of reoffences" in _plain(figure.layout.xaxis.title.text)
+    assert figure.layout.xaxis.type == "category"          # "1" to "4" are not numbers on an axis
 
 
 def test_the_tracker_sets_each_open_cohort_beside_the_last_complete_one():
