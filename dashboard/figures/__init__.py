@@ -465,22 +465,24 @@ def tracker_bars(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     """Each open cohort followed for at least a month: its binary rate so far and the last complete
     cohort's at the same point, side by side, with the reading (higher, lower, similar) on hover."""
     rows = table[table["months_followed"].fillna(0) > 0]
-    at = [f"{c}<br>first {int(m)} of 12 months" for c, m in zip(rows["cohort"], rows["months_followed"])]
+    verdicts = {"higher": "higher: worse so far", "lower": "lower: better so far",
+                "similar": "similar: could be chance"}
+    at = [f"{c}<br>first {int(m)} of 12 months" + (f"<br>{verdicts[r]}" if r in verdicts else "")
+          for c, m, r in zip(rows["cohort"], rows["months_followed"], rows["reading"])]
     readings = [{"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(r, "not compared with")
                 if isinstance(r, str) else "not compared with" for r in rows["reading"]]
     previous = ["the last complete cohort" if not isinstance(p, str) else p for p in rows["previous_cohort"]]
     traces = [
         {"type": "bar", "x": at, "y": _array(rows["binary_rate_so_far"]), "name": "This cohort so far",
-         "marker": {"color": OKABE_ITO[0]},
+         "marker": {"color": OKABE_ITO[0]}, "texttemplate": "%{y:.1f}%", "textposition": "outside",
          "customdata": [[r, p] for r, p in zip(readings, previous)],
          "hovertemplate": "%{x}: %{y:.1f}% reoffended, %{customdata[0]} %{customdata[1]}<extra></extra>"},
         {"type": "bar", "x": at, "y": _array(rows["previous_binary_rate_same_point"]),
-         "name": "Last complete cohort at the same point", "marker": {"color": OKABE_ITO[1],
-                                                                     "pattern": {"shape": "/", "fgcolor": "white",
-                                                                                 "solidity": 0.3}},
+         "name": "Last complete cohort at the same point", "marker": {"color": OKABE_ITO[1]},
+         "texttemplate": "%{y:.1f}%", "textposition": "outside",
          "customdata": previous, "hovertemplate": "%{customdata}, same point: %{y:.1f}%<extra></extra>"}]
     return figure(traces, base_layout(y_title="Reoffended so far (%)", withheld=withheld, barmode="group",
-                                      showlegend=True, yaxis={"rangemode": "tozero"}))
+                                      showlegend=True, yaxis={"rangemode": "tozero"}, margin={"b": 150}))
 
 
 def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None) -> go.Figure:

@@ -392,7 +392,8 @@ def test_the_tracker_sets_each_open_cohort_beside_the_last_complete_one():
                           "previous_cohort": ["2022-23", "2022-23"], "binary_rate_so_far": [28.0, np.nan],
                           "previous_binary_rate_same_point": [23.0, np.nan], "reading": ["higher", None]})
     this, last = figures.tracker_bars(table).data
-    assert list(this.x) == ["2023-24<br>first 12 of 12 months"]          # a cohort still forming is not drawn
+    # A cohort still forming is not drawn; the reading is said under the cohort, not only by colour.
+    assert list(this.x) == ["2023-24<br>first 12 of 12 months<br>higher: worse so far"]
     assert list(this.y) == [28.0] and list(last.y) == [23.0]
     assert this.customdata[0][0] == "higher than"
 
