@@ -19,7 +19,8 @@ from ..config import BOUNDARIES_URL
 from ..views import charts
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
-from .theme import GREY, HIGHLIGHT, OKABE_ITO, PLAIN, TIER_COLOURS, base_layout, colour_for, figure
+from . import compare
+from .theme import GREY, HIGHLIGHT, OKABE_ITO, PLAIN, TIER_COLOURS, base_layout, colour_for, empty_figure, figure
 
 PERCENT = ".0%"
 
@@ -97,8 +98,8 @@ def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_ti
     groups = table.groupby(colour, sort=False) if colour else [(y_title, table)]
     traces = []
     for index, (name, rows) in enumerate(groups):
-        fill = [HIGHLIGHT if highlight and v == highlight else (colour_for(str(name), index) if colour else OKABE_ITO[0])
-                for v in rows[x]]
+        own = colour_for(str(name), index) if colour else OKABE_ITO[0]
+        fill = [HIGHLIGHT if highlight and v == highlight else own for v in rows[x]]
         xs, ys = (rows[y], rows[x]) if horizontal else (rows[x], rows[y])
         value = "x" if horizontal else "y"
         traces.append({"type": "bar", "x": _array(xs), "y": _array(ys), "name": str(name),
@@ -292,11 +293,36 @@ def draw(chart, result, *, part_year: str | None = None, as_of: date | None = No
         return survival_curve(table, withheld=any_withheld(result, "reoffended"), most=chart.most)
     if isinstance(chart, charts.AreaMap):
         return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
+    if isinstance(chart, charts.ComparisonChart):
+        return _comparison(chart, result)
     raise TypeError(f"no figure for {chart!r}")
 
 
+def _comparison(chart, result) -> go.Figure:
+    """The figures comparing areas (figures/compare.py)."""
+    table, withheld = result.table, any_withheld(result, "value")
+    if isinstance(chart, charts.Benchmarks):
+        return compare.benchmark_dots(table, x_title=chart.x_title, number=chart.number,
+                                      neighbours_of=chart.neighbours_of, withheld=withheld)
+    if isinstance(chart, charts.RankedAreas):
+        return compare.ranked_areas(table, x_title=chart.x_title, number=chart.number, highlight=chart.highlight,
+                                    region=chart.region, withheld=withheld)
+    if isinstance(chart, charts.Funnel):
+        return compare.funnel_plot(table, chart.limits, per=chart.per, reference=chart.reference,
+                                   y_title=chart.y_title, number=chart.number, highlight=chart.highlight,
+                                   region=chart.region)
+    if isinstance(chart, charts.IndicatorMap):
+        return compare.indicator_map(table, chart.areas, BOUNDARIES_URL, unit=chart.unit, number=chart.number,
+                                     highlight=chart.highlight)
+    return compare.area_trend(table, y_title=chart.y_title, number=chart.number, highlight=chart.highlight,
+                              region=chart.region)
+
+
 def draw_card(card) -> go.Figure:
-    """A rendered card's figure (views.Card): the part year is marked on the extract's charts."""
+    """A rendered card's figure (views.Card): the part year is marked on the extract's charts; a card with
+    nothing to show (or that could not be asked) has an empty one."""
+    if card.empty:
+        return empty_figure()
     context = card.context
     part_year = context.part_year if card.spec.source == "extract" else None
     return draw(card.chart, card.result, part_year=part_year, as_of=context.as_of if part_year else None)
