@@ -235,8 +235,9 @@ def _with_intervals(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def notes(db, filters: Filters, scope) -> list[str]:
-    """What a reader needs beside the figures of ``benchmarks`` for these filters, in plain words."""
+def notes(db, filters: Filters, scope, measures: tuple[str, ...] | None = None) -> list[str]:
+    """What a reader needs beside the figures of ``benchmarks`` for these filters, in plain words; those about
+    the service, then those about ``measures`` (default: every one)."""
     from . import filter_options, validate
     yjs = _one_service(validate(db, "benchmarks", filters, scope=scope), filter_options(db))
     published, region = comparison(db, yjs)
@@ -261,20 +262,25 @@ def notes(db, filters: Filters, scope) -> list[str]:
                              {"code": authority})
             said.append(f"Its statistical neighbours (DfE) are those of {name}, its largest authority; any of its own "
                         "authorities among them are left out.")
-    said += [
-        "England's first-time entrant rate is worked out from its nine regions' rates, weighted by their "
-        "populations aged 10-17: LAIT's own England figures are wrongly scaled and are not used.",
-        "Reoffending is published by LAIT for children aged 10-14 and 15-17 separately, without the number "
-        "of children, so the two are not added together, have no confidence interval and have no England "
-        "figure.",
-        "Children cautioned or sentenced are per 1,000 in the YJB's tables (to 2021-22) and per 10,000 from "
-        "LAIT (2024-25) and Trafford Data Lab (earlier years, 11 areas and England): the two rates are shown "
-        "apart, never converted.",
-        "First-time entrants are by calendar year (2024 is January to December 2024); the rest by financial "
-        "year (2024-25 is April 2024 to March 2025). The service's own figures are shown for whole years its "
-        "extract covers.",
-    ]
-    return said
+    return said + [note for prefixes, note in MEASURE_NOTES
+                   if measures is None or any(m.startswith(prefixes) for m in measures)]
+
+
+#: The notes that hold for every service, with the measures (by name or prefix) each is about.
+MEASURE_NOTES = (
+    (("fte_",), "England's first-time entrant rate is worked out from its nine regions' rates, weighted by their "
+                "populations aged 10-17: LAIT's own England figures are wrongly scaled and are not used."),
+    (("reoffending_",), "Reoffending is published by LAIT for children aged 10-14 and 15-17 separately, without the "
+                        "number of children, so the two are not added together, have no confidence interval and have "
+                        "no England figure."),
+    (("cautioned_or_sentenced_",), "Children cautioned or sentenced are per 1,000 in the YJB's tables (to 2021-22) "
+                                   "and per 10,000 from LAIT (2024-25) and Trafford Data Lab (earlier years, 11 areas "
+                                   "and England): the two rates are shown apart, never converted."),
+    (("fte_", "reoffending_", "cautioned_or_sentenced_"),
+     "First-time entrants are by calendar year (2024 is January to December 2024); the rest by financial year "
+     "(2024-25 is April 2024 to March 2025). The service's own figures are shown for whole years its extract "
+     "covers."),
+)
 
 
 def _listed(names: list[str]) -> str:

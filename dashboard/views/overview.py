@@ -11,6 +11,7 @@ from .disproportionality import STAGE_WORDS, significant_gaps
 from .readings import change_in_words, shown_value
 from .render import Kpi
 from .spec import KpiSpec, PageSpec
+from .standing import standing
 
 
 def _whole_years(filters):
@@ -30,7 +31,8 @@ def first_time_entrants(context, filters) -> Kpi:
     fte = fte.reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
                *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
-               note=f"{this}, children aged 10 to 17", trend=fte.dropna())
+               note=f"{this}, children aged 10 to 17", trend=fte.dropna(),
+               standing=standing(context, filters, "fte_rate_per_100000").text)
 
 
 def reoffending(context, filters) -> Kpi:
