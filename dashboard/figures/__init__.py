@@ -307,6 +307,9 @@ def _comparison(chart, result) -> go.Figure:
     if isinstance(chart, charts.RankedAreas):
         return compare.ranked_areas(table, x_title=chart.x_title, number=chart.number, highlight=chart.highlight,
                                     region=chart.region, withheld=withheld)
+    if isinstance(chart, charts.RankedRegions):
+        return compare.region_dots(table, x_title=chart.x_title, number=chart.number, region=chart.region,
+                                   withheld=withheld)
     if isinstance(chart, charts.Funnel):
         return compare.funnel_plot(table, chart.limits, per=chart.per, reference=chart.reference,
                                    y_title=chart.y_title, number=chart.number, highlight=chart.highlight,

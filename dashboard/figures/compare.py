@@ -83,6 +83,14 @@ def ranked_dots(rows: pd.DataFrame, *, styles: dict[str, DotStyle], x_title: str
                "automargin": True, "tickfont": {"size": 14}, "ticks": ""}))
 
 
+def _national_line(national: pd.DataFrame, number: str) -> tuple[str, float] | None:
+    """The national row as a ranked chart's line: its name with its value, and the value."""
+    if national.empty:
+        return None
+    name, value = national.iloc[0]["area"], national.iloc[0]["value"]
+    return f"{name} {number.format(value)}", value
+
+
 def _interval_words(low, high, number: str) -> str:
     return "" if pd.isna(low) or pd.isna(high) else f"; 95% interval {number.format(low)} to {number.format(high)}"
 
@@ -101,16 +109,14 @@ def benchmark_dots(table: pd.DataFrame, *, x_title: str, number: str, neighbours
     rows["hover"] = [f"{label}: {number.format(v)}{_interval_words(lo, hi, number)}"
                      for label, v, lo, hi in zip(rows["label"], rows["value"], rows["ci_low"], rows["ci_high"])]
     neighbours = f"{neighbours_of}'s statistical neighbours (DfE)" if neighbours_of else "Statistical neighbours (DfE)"
+    published = f"{neighbours_of}'s published figure" if neighbours_of else "Published figure"
     styles = {"service": DotStyle("The service (its extract)", HIGHLIGHT, "diamond", 16),
-              "published_service": DotStyle("Published figure", HIGHLIGHT, "diamond-open", 15),
+              "published_service": DotStyle(published, HIGHLIGHT, "diamond-open", 15),
               "region": DotStyle("Region", OKABE_ITO[2], "square", 13),
               "neighbour": DotStyle(neighbours, OKABE_ITO[0], "circle", 12),
               "neighbour_average": DotStyle("Neighbours' average", GREY, "cross", 13)}
-    reference = None
-    if not national.empty:
-        name, value = national.iloc[0]["area"], national.iloc[0]["value"]
-        reference = (f"{name} {number.format(value)}", value)
-    return ranked_dots(rows, styles=styles, x_title=x_title, reference=reference, withheld=withheld)
+    return ranked_dots(rows, styles=styles, x_title=x_title, reference=_national_line(national, number),
+                       withheld=withheld)
 
 
 def ranked_areas(table: pd.DataFrame, *, x_title: str, number: str, highlight: str | None = None,
@@ -134,11 +140,26 @@ def ranked_areas(table: pd.DataFrame, *, x_title: str, number: str, highlight: s
     styles = {f"q{q + 1}": DotStyle(QUARTILE_WORDS[q], QUARTILE_COLOURS[q], symbols[q]) for q in range(4)}
     if highlight:
         styles["highlight"] = DotStyle(highlight, HIGHLIGHT, "star", 17)
-    reference = None
-    if not national.empty:
-        name, value = national.iloc[0]["area"], national.iloc[0]["value"]
-        reference = (f"{name} {number.format(value)}", value)
-    return ranked_dots(rows, styles=styles, x_title=x_title, reference=reference, withheld=withheld)
+    return ranked_dots(rows, styles=styles, x_title=x_title, reference=_national_line(national, number),
+                       withheld=withheld)
+
+
+def region_dots(table: pd.DataFrame, *, x_title: str, number: str, region: str | None = None,
+                withheld: bool = False) -> go.Figure:
+    """The regions ranked lowest first, with intervals where the source gives counts, the chosen ``region`` a
+    diamond, and the national figure as a line (the compare-areas measure's region and national rows)."""
+    national = table[table["area_type"].isin(("england", "england_and_wales"))]
+    shown = table[(table["area_type"] == "region") & table["value"].notna()].sort_values(["value", "area"])
+    rows = pd.DataFrame({"label": shown["area"].to_numpy(), "value": shown["value"].to_numpy(),
+                         "ci_low": shown["ci_low"].to_numpy(), "ci_high": shown["ci_high"].to_numpy(),
+                         "kind": ["chosen" if area == region else "region" for area in shown["area"]]})
+    rows["hover"] = [f"{label}: {number.format(v)}{_interval_words(lo, hi, number)}"
+                     for label, v, lo, hi in zip(rows["label"], rows["value"], rows["ci_low"], rows["ci_high"])]
+    styles = {"region": DotStyle("Regions", OKABE_ITO[0], "circle", 12)}
+    if region:
+        styles["chosen"] = DotStyle(region, HIGHLIGHT, "diamond", 16)
+    return ranked_dots(rows, styles=styles, x_title=x_title, reference=_national_line(national, number),
+                       withheld=withheld)
 
 
 def funnel_plot(table: pd.DataFrame, limits: pd.DataFrame, *, per: float, reference: tuple[str, float],

@@ -19,7 +19,7 @@ from ..access import Scope
 from ..filters import Filters, InvalidFilter, describe, financial_year_of, measure_settings, resolve
 from .benchmarks import INDICATORS
 from .common import Measure, MeasureResult
-from .compare_areas import published_sources
+from .compare_areas import counted_periods, published_sources
 
 
 def _discover() -> dict[str, Measure]:
@@ -165,6 +165,7 @@ __all__ = [
     "Measure",
     "MeasureResult",
     "compute",
+    "counted_periods",
     "filter_options",
     "measure",
     "published_sources",

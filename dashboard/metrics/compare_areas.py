@@ -66,7 +66,7 @@ def compare_areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, 
               zip(table["value"], table["count"], table["population"])]
     table["ci_low"] = pd.Series([lim[0] if lim else None for lim in limits], index=table.index, dtype="float64")
     table["ci_high"] = pd.Series([lim[1] if lim else None for lim in limits], index=table.index, dtype="float64")
-    reference = _national_rates(table, per)
+    reference = national_rates(table, per)
     table["funnel"] = [funnel_reading(c, p, reference.get(period), per) if kind == "service" else None
                        for kind, c, p, period in zip(table["area_type"], table["count"], table["population"],
                                                      table["period"])]
@@ -86,7 +86,7 @@ def quartile_bands(values: pd.Series) -> pd.Series:
     return ((ranks - 1) * QUARTERS // len(values) + 1).astype("int64")
 
 
-def _national_rates(table: pd.DataFrame, per) -> dict[str, float]:
+def national_rates(table: pd.DataFrame, per) -> dict[str, float]:
     """The national rate of each period the funnel is drawn around: from its count and population where both
     are given (the published rate is rounded), else as published."""
     national = table[table["area_type"].isin(NATIONAL)]
@@ -95,6 +95,17 @@ def _national_rates(table: pd.DataFrame, per) -> dict[str, float]:
         exact = per and not pd.isna(row.count) and not pd.isna(row.population) and row.population > 0
         rates[row.period] = row.count / row.population * per if exact else row.value
     return rates
+
+
+def counted_periods(db) -> pd.DataFrame:
+    """Each indicator's first and latest period whose source gives counts and populations by area (those a
+    funnel can be drawn for), by the one-source-per-period rule."""
+    with db.snapshot() as snap:
+        return snap.remember("counted_periods", lambda: snap.query(f"""
+            WITH {USABLE}
+            SELECT measure, min(period) AS first_period, max(period) AS latest_period, min(source) AS source
+            FROM usable WHERE area_type IN ('service', 'authority') AND count IS NOT NULL AND population IS NOT NULL
+            GROUP BY measure ORDER BY measure"""))
 
 
 def published_sources(db) -> pd.DataFrame:

@@ -113,6 +113,15 @@ class RankedAreas:
 
 
 @dataclass(frozen=True)
+class RankedRegions:
+    """The regions as dots ranked lowest first, the chosen one picked out, and the national figure as a line."""
+
+    x_title: str
+    number: str
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class Funnel:
     """Each service's rate against its population, inside 95% and 99.8% limits around the national rate."""
 
@@ -149,6 +158,6 @@ class AreaTrend:
     region: str | None = None
 
 
-ComparisonChart = Benchmarks | RankedAreas | Funnel | IndicatorMap | AreaTrend
+ComparisonChart = Benchmarks | RankedAreas | RankedRegions | Funnel | IndicatorMap | AreaTrend
 ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
     SurvivalCurve | AreaMap | ComparisonChart
