@@ -141,6 +141,10 @@ CREDITS = """
 - Your service's figures: the case management extract it loaded (see the dates above).
 - Source: Youth Justice Board for England and Wales, Youth Justice Statistics. Contains public sector
   information licensed under the Open Government Licence v3.0.
+- Comparisons with other areas: Department for Education, Local Authority Interactive Tool (first-time
+  entrants, reoffending, children cautioned or sentenced 2024-25) and children's services statistical
+  neighbours (2025); Trafford Data Lab (children cautioned or sentenced, 2014-15 to 2024-25, from the Youth
+  Justice Board's and ONS figures). Open Government Licence v3.0.
 - Population: Office for National Statistics mid-year estimates.
 - Boundaries: Source: Office for National Statistics licensed under the Open Government Licence v.3.0.
   Contains OS data © Crown copyright and database right 2019.

@@ -24,12 +24,12 @@ QUARTILE_COLOURS = ("#9ecae1", "#4292c6", "#2171b5", "#08306b")
 QUARTILE_WORDS = ("Lowest quarter", "Second quarter", "Third quarter", "Highest quarter")
 #: Sequential for maps: light (low) to dark (high), ColorBrewer's Blues.
 MAP_SCALE = [[0.0, "#deebf7"], [0.25, "#9ecae1"], [0.5, "#4292c6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
-#: A funnel reading's marker: (colour, symbol). Above is a triangle up, below down; beyond 99.8% filled.
+#: A funnel reading's marker: (colour, symbol). Above is a triangle up, below down; beyond 99.8% darker.
 FUNNEL_MARKERS = {
     "above the 99.8% limit": (OKABE_ITO[5], "triangle-up"),
-    "above the 95% limit": (OKABE_ITO[1], "triangle-up-open"),
-    "within the limits": (GREY, "circle"),
-    "below the 95% limit": (OKABE_ITO[4], "triangle-down-open"),
+    "above the 95% limit": (OKABE_ITO[1], "triangle-up"),
+    "within the limits": ("#b1b4b6", "circle"),
+    "below the 95% limit": (OKABE_ITO[4], "triangle-down"),
     "below the 99.8% limit": (OKABE_ITO[0], "triangle-down"),
 }
 
@@ -127,7 +127,7 @@ def ranked_areas(table: pd.DataFrame, *, x_title: str, number: str, highlight: s
     national = table[table["area_type"].isin(("england", "england_and_wales"))]
     shown = table[(table["area_type"] == "service") & table["value"].notna()].sort_values(["rank", "area"])
     kinds = ["highlight" if area == highlight else f"q{int(q)}" for area, q in zip(shown["area"], shown["quartile"])]
-    labels = [f"<b>{rank}. {area}</b>" if region and in_region == region else f"{rank}. {area}"
+    labels = [f"<b>{rank}. {area}</b>" if (region and in_region == region) or area == highlight else f"{rank}. {area}"
               for rank, area, in_region in zip(shown["rank"], shown["area"], shown["region"])]
     hover = [f"{area}: {number.format(v)}{_interval_words(lo, hi, number)}<br>ranked {rank} of {of}, "
              f"{QUARTILE_WORDS[int(q) - 1].lower()}" + (f"<br>{funnel} around the national rate" if funnel else "")
@@ -138,8 +138,10 @@ def ranked_areas(table: pd.DataFrame, *, x_title: str, number: str, highlight: s
                          "ci_high": shown["ci_high"].to_numpy(), "kind": kinds, "hover": hover})
     symbols = ("circle", "square", "diamond", "triangle-up")
     styles = {f"q{q + 1}": DotStyle(QUARTILE_WORDS[q], QUARTILE_COLOURS[q], symbols[q]) for q in range(4)}
-    if highlight:
-        styles["highlight"] = DotStyle(highlight, HIGHLIGHT, "star", 17)
+    if highlight in set(shown["area"]):
+        quarter = shown.loc[shown["area"] == highlight, "quartile"].iloc[0]
+        styles["highlight"] = DotStyle(f"{highlight} ({QUARTILE_WORDS[int(quarter) - 1].lower()})", HIGHLIGHT, "star",
+                                       17)
     return ranked_dots(rows, styles=styles, x_title=x_title, reference=_national_line(national, number),
                        withheld=withheld)
 
@@ -189,7 +191,7 @@ def funnel_plot(table: pd.DataFrame, limits: pd.DataFrame, *, per: float, refere
         traces.append({
             "type": "scatter", "mode": "markers", "name": reading[:1].upper() + reading[1:],
             "x": _numbers(mine["population"]), "y": _numbers(rate.loc[mine.index]),
-            "marker": {"color": colour, "symbol": symbol, "size": 10, "line": {"color": TEXT, "width": outline}},
+            "marker": {"color": colour, "symbol": symbol, "size": 11, "line": {"color": TEXT, "width": outline}},
             "customdata": [f"{a}: {number.format(r)} ({int(c):,} of {int(p):,} children)<br>{reading}" for a, r, c, p
                            in zip(mine["area"], rate.loc[mine.index], mine["count"], mine["population"])],
             "hovertemplate": "%{customdata}<extra></extra>"})

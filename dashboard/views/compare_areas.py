@@ -191,9 +191,9 @@ def _sources(card) -> list[str]:
     indicator, year = card.settings["indicator"], card.settings["year"]
     used = set(card.result.table["source"])
     said = []
-    for row in published_sources(card.context.db).itertuples():
-        if row.measure != indicator:
-            continue
+    sources = published_sources(card.context.db)
+    sources = sources[sources["measure"] == indicator]
+    for row in sorted(sources.itertuples(), key=lambda r: r.source not in used):
         span = row.latest_period if row.first_period == row.latest_period else \
             f"{row.first_period} to {row.latest_period}"
         which = "Figures from" if row.source in used else f"Also published, not used for {year} (one source a year)"

@@ -95,11 +95,27 @@ def test_changing_the_measure_gives_the_year_its_years_never_a_blank(page, app_u
     wait_for_subtitle(page, "areas-ranked", "2020-21 (financial year)")
 
 
+@pytest.mark.parametrize("path, card, words", [
+    # every setting in the link, as copied from the address bar after choosing them
+    (f"{COMPARE}?indicator={PER_1000}&year=2019-20&region=North+West&highlight=Trafford&ranks=31", "areas-ranked",
+     "2019-20 (financial year), ranks 31 to 60"),
+    ("/disposals?view=share", "disposals", "to"),
+])
+def test_a_link_with_every_setting_fills_its_cards_and_keeps_its_settings(page, app_url, path, card, words):
+    open_page(page, app_url + path)
+    wait_for_subtitle(page, card, words)
+    assert page.url == app_url + path
+    if card == "areas-ranked":
+        assert [shown(page, key)[0] for key in ("indicator", "year", "region", "highlight", "ranks")] == \
+            [PER_1000, "2019-20", "North West", "Trafford", "31"]
+
+
 def test_with_a_region_chosen_the_trend_keeps_the_national_line_and_draws_the_highlighted_service(page, app_url):
     open_page(page, app_url + COMPARE + f"?indicator={PER_1000}&region=North+West&highlight=Trafford")
     names = trace_names(page, "areas-trend")
     assert "England and Wales" in names and "North West (region)" in names and "Trafford" in names
-    assert "Trafford" in trace_names(page, "areas-ranked") and "Trafford" in trace_names(page, "areas-funnel")
+    assert "Trafford (lowest quarter)" in trace_names(page, "areas-ranked")
+    assert "Trafford" in trace_names(page, "areas-funnel")
 
 
 def test_every_service_of_the_north_west_is_labelled(page, app_url):

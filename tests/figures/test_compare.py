@@ -70,10 +70,22 @@ def test_the_ranked_chart_names_every_service_and_grows_with_them():
     assert figure.layout.height == compare.ROW_HEIGHT * 40 + 190
     assert figure.layout.height / 40 >= 24                                  # room for 14px names
     legend = [t.name for t in figure.data]
+    # the highlighted service is a star that keeps its quarter in words (rank 6 of 40: the lowest)
     assert legend == ["England 23", "Lowest quarter", "Second quarter", "Third quarter", "Highest quarter",
-                      "Service 05"]
+                      "Service 05 (lowest quarter)"]
     star = figure.data[-1]
-    assert star.marker.symbol == "star" and list(star.y) == [5]
+    assert star.marker.symbol == "star" and list(star.y) == [5] and labels[5] == "<b>6. Service 05</b>"
+
+
+def test_the_regions_are_ranked_with_the_chosen_one_picked_out_and_the_national_line():
+    table = pd.DataFrame({"area_type": ["region", "region", "region", "england_and_wales"],
+                          "area": ["London", "Wales", "North West", "England and Wales"],
+                          "value": [3.1, 2.1, 2.2, 2.4], "ci_low": [3.0, 1.9, 2.1, 2.39],
+                          "ci_high": [3.3, 2.3, 2.3, 2.48]})
+    figure = compare.region_dots(table, x_title="Per 1,000", number="{:.1f}", region="North West")
+    assert list(figure.layout.yaxis.ticktext) == ["Wales", "North West", "London"]
+    assert [t.name for t in figure.data] == ["England and Wales 2.4", "Regions", "North West"]
+    assert figure.data[2].marker.symbol == "diamond" and list(figure.data[2].y) == [1]
 
 
 def test_the_funnel_draws_both_pairs_of_limits_and_shapes_points_by_where_they_fall():
@@ -134,5 +146,6 @@ def test_every_comparison_figure_is_one_plotly_accepts_in_full():
                    compare.funnel_plot(rows, funnel_limits(23.0, 10_000, [1_000, 9_000]), per=10_000,
                                        reference=("England", 23.0), y_title="y", number=NUMBER),
                    compare.indicator_map(rows, areas, "x.json", unit="u", number=NUMBER, highlight="Service 00"),
-                   compare.area_trend(rows, y_title="y", number=NUMBER, highlight="Service 00", region="London")]:
+                   compare.area_trend(rows, y_title="y", number=NUMBER, highlight="Service 00", region="London"),
+                   compare.region_dots(rows.assign(area_type="region"), x_title="x", number=NUMBER, region="London")]:
         go.Figure(figure.to_dict())          # raises on any property plotly does not know or accept

@@ -222,6 +222,16 @@ def test_changing_the_highlight_changes_nothing_else(monkeypatch, context):
     assert values == [no_update] * 5 and options == [no_update] * 5
 
 
+def test_a_pages_controls_arriving_with_a_links_settings_reset_nothing(monkeypatch, context):
+    # The page's controls, built from the address, fire as they arrive: nothing has changed, so nothing hanging
+    # on them is dropped, and the address comes back as it is (the page's callback waits on it).
+    search = "?indicator=cautioned_or_sentenced_per_1000&year=2019-20&region=North+West&ranks=31"
+    new, _, values, options, *_ = _sync_controls(monkeypatch, search, ["cautioned_or_sentenced_per_1000", "2019-20",
+                                                                       "North West", "all", "31"], "indicator")
+    assert new == search
+    assert values == [no_update] * 5 and options == [no_update] * 5
+
+
 def test_opening_a_link_sets_each_control_and_the_years_of_its_measure(monkeypatch, context):
     class Loaded:
         triggered_id = "url"
