@@ -259,11 +259,17 @@ def _regions_reading(cards, context) -> str:
         return "No regional figures are published for this measure and year."
     top, bottom = shown.iloc[0], shown.iloc[-1]
     national = table[table["area_type"].isin(NATIONAL)]
-    return (f"In {words.period(card.settings['year'])}, {region_words(top['area'])} had the highest "
-            f"{words.name.lower()} rate ({words.value(top['value'])}) and {region_words(bottom['area'])} the lowest "
+    return (f"In {words.period(card.settings['year'])}, {region_words(top['area'])} had the highest rate of "
+            f"{words.name.lower()} ({words.value(top['value'])}) and {region_words(bottom['area'])} the lowest "
             f"({words.value(bottom['value'])})"
             + (f"; {national.iloc[0]['area']}: {words.value(national.iloc[0]['value'])}." if not national.empty
                else "."))
+
+
+def _filled(table):
+    """The regions' table for the pack: the columns with something in them, without the region again."""
+    table = table.drop(columns=["region"])
+    return table.loc[:, table.ne("").any()]
 
 
 def _year_file(name: str):
@@ -320,7 +326,8 @@ PAGE = PageSpec(
               lambda card: f"Dot chart of the regions by {_words(card).title.lower()}, "
                            f"{_words(card).period(card.settings['year'])}, lowest first, with the national figure "
                            "as a line.",
-              _region_rows, empty="The source publishes no regional figures for this measure and year."),
+              _region_rows, empty="The source publishes no regional figures for this measure and year.",
+              notes=_sources),
         _card("areas-trend", "Trend against the national figure", _trend_chart,
               lambda card: f"Line chart of {_words(card).title.lower()} across the years of one source: the national "
                            "figure" + (f", {card.settings['region']} and its services" if card.settings["region"]
@@ -330,7 +337,7 @@ PAGE = PageSpec(
                             ". Choose a region or a service to see them against it") + ".",
               _trend_rows),
     ),
-    pack=PackSection("areas-regions", _regions_reading,
-                     lambda cards, context: cards["areas-regions"].table(), title="Compare areas (published data)"),
+    pack=PackSection("areas-regions", _regions_reading, lambda cards, context: _filled(cards["areas-regions"].table()),
+                     title="Compare areas (published data)"),
 )
 

@@ -317,3 +317,20 @@ def test_2024_25_per_10000_is_from_lait_and_the_page_says_which_source_is_used(c
     assert "Figures from: Department for Education, Local Authority Interactive Tool" in notes
     assert "Also published, not used for 2024-25 (one source a year): Trafford Data Lab" in notes
     assert "No national figure is published for this measure and year." in notes
+
+
+def test_the_packs_reading_names_the_highest_and_lowest_region(context):
+    wanted = ("2021-22", "Region", "children_cautioned_or_sentenced")
+    rows = [r for r in csv.DictReader(public.LOCAL_RATES_2020_2022.open(encoding="utf-8"))
+            if (r["financial_year"], r["level"], r["measure"]) == wanted]
+    rate = {r["region"]: int(r["number"]) / int(r["population_10_17"]) * 1000 for r in rows}
+    highest, lowest = max(rate, key=rate.get), min(rate, key=rate.get)
+    assert (highest, lowest) == ("London", "South West")
+    settings = COMPARE.read_settings({"indicator": "cautioned_or_sentenced_per_1000"}, context.options)
+    cards = {c.spec.id: c for c in render_page(context, COMPARE, Filters(), settings)}
+    assert COMPARE.pack.reading(cards, context) == (
+        f"In 2021-22 (financial year), London had the highest rate of children cautioned or sentenced "
+        f"({rate['London']:.1f} per 1,000) and the South West the lowest ({rate['South West']:.1f} per 1,000); "
+        f"England and Wales: {13770 / 5650632 * 1000:.1f} per 1,000.")
+    table = COMPARE.pack.table(cards, context)
+    assert list(table.columns) == ["period", "area", "value", "count", "population", "ci_low", "ci_high"]
