@@ -19,12 +19,10 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -40,7 +38,7 @@ from dashboard.settings import Settings
 from dashboard.synth import generate_extract
 from dashboard.views import PAGES, Context, headline_figures, render_page
 
-from .dash_requests import CALLBACK_PATH, browser_session, callback_request
+from .dash_requests import CALLBACK_PATH, browser_session, callback_request, serve
 from .pandas_baseline import PandasMeasures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,12 +76,6 @@ class TimedDuckDB(DuckDBDatabase):
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def filters_for(search: str) -> Filters:
@@ -159,22 +151,10 @@ def versus_pandas(db_path: Path, requests: int) -> dict:
     return {"pandas": comparison, "pandas_load_s": load}
 
 
-def serve(location: str, workers: int = 2):
-    port = free_port()
-    env = {**os.environ, "DASHBOARD_DB": location}
+def serve_timed(location: str, workers: int = 2):
+    """The app under gunicorn, and how long it took to answer its first request (the cold start)."""
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
-                               "-b", f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=5).read()
-            break
-        except OSError:
-            if server.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.05)
+    server, url = serve(location, workers)
     return server, url, time.perf_counter() - started
 
 
@@ -208,7 +188,7 @@ def worker_memory(server: subprocess.Popen) -> float:
 
 def served(location: str, requests: int) -> dict:
     """Cold start, end-to-end times and worker memory of the app serving ``location``."""
-    server, url, cold = serve(location)
+    server, url, cold = serve_timed(location)
     try:
         return {"cold_start_s": cold, "end_to_end": end_to_end(url, requests), "memory_mb": worker_memory(server)}
     finally:

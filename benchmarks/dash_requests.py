@@ -1,14 +1,46 @@
-"""Dash callback requests as the browser sends them, for the benchmark, the load test and the tests."""
+"""The app served and asked as a browser does, for the benchmark, the load test and the tests: gunicorn
+on a socket the OS chose, and Dash callback requests as the renderer sends them."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from dashboard.web import CALLBACK_PATH, SIGN_IN
 
-__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request"]
+__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request", "serve"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def serve(location: str, workers: int = 2, stderr=subprocess.DEVNULL, within: float = 120):
+    """gunicorn serving the app against the database at ``location``; returns (process, url) once the
+    app answers. The listening socket is made here on a port the OS picks and handed to gunicorn open
+    (``fd://``), so no port is probed and released, and the first request simply waits in the socket's
+    queue until a worker is up: the answer is the readiness signal."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
+                               "-b", f"fd://{listener.fileno()}", "app:server"], cwd=ROOT,
+                              env={**os.environ, "DASHBOARD_DB": str(location)}, pass_fds=[listener.fileno()],
+                              stdout=subprocess.DEVNULL, stderr=stderr)
+    listener.close()
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=10).read()
+            return server, url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the app did not start") from None
 
 
 class CannotSignIn(RuntimeError):

@@ -21,8 +21,8 @@ import threading
 import time
 from pathlib import Path
 
-from .__main__ import SEARCHES, WORK, page_markers, percentile, serve
-from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request
+from .__main__ import SEARCHES, WORK, page_markers, percentile
+from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request, serve
 
 #: No run sends more than this many requests, whatever its length.
 MAX_REQUESTS = 100_000
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         location = WORK / "load-demo.duckdb"
         WORK.mkdir(exist_ok=True)
         ensure_database(str(location))
-    server, url, _ = serve(str(location), workers=args.workers)
+    server, url = serve(str(location), workers=args.workers)
     try:
         result = run_load(url, args.users, args.seconds, account)
     except CannotSignIn as exc:

@@ -14,6 +14,7 @@ Roles (see access.py for what each may see):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -35,8 +36,13 @@ SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} (username VARCHAR PRIMARY KEY, pa
           "role VARCHAR NOT NULL, services VARCHAR NOT NULL, region VARCHAR, "
           "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)")
 _hasher = PasswordHasher()
-#: Checked against when the user does not exist, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the user does not exist, so a wrong name takes as long as a wrong password
+    (made on first use: hashing takes a quarter of a second, which every command would pay at import)."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -115,7 +121,7 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     """The user if the password is right, else None (in about the same time either way)."""
     user = find_user(db, username) if isinstance(password, str) else None
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password if isinstance(password, str) else "")
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password if isinstance(password, str) else "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     return user

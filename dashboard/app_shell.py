@@ -30,6 +30,7 @@ from .filters import FIELDS, InvalidFilter, from_text, parse_query, query_string
 from .ingest.public import BOUNDARIES
 from .metrics import validate
 from .settings import Settings
+from .static import speed_up
 from .storage import is_server_url
 from .views import PAGES, Context, setting_keys
 from .views.texts import SERVICE_NAME
@@ -89,11 +90,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     _register_sync(app)
     app.layout = shell
     secure(app, settings, db)
+    speed_up(app.server)
 
     @app.server.route(config.BOUNDARIES_URL)
     def boundaries():
         """The map's boundary file, fetched once by the browser instead of sent in every figure."""
         return flask.send_file(BOUNDARIES, mimetype="application/geo+json", max_age=86400)
+
+    pages_at = {page["relative_path"] for page in dash.page_registry.values() if page["module"] != pages.NOT_FOUND}
+
+    @app.server.after_request
+    def not_found_status(response):
+        """Dash answers any address with its page (whose router then shows "page not found"): an address
+        no page has is a 404 all the same, so links checkers and browsers know."""
+        if flask.request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html" \
+                and flask.request.path not in pages_at and not flask.request.path.startswith(("/sign-", "/_")):
+            response.status_code = 404
+        return response
     return app
 
 

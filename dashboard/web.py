@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 import flask
 from dash import Dash, get_app
-from flask import g, redirect, render_template_string, request, session
+from flask import g, redirect, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadSignature
@@ -276,7 +276,7 @@ def sign_in():
             log.warning("failed sign-in for %r from %s", username[:64], address)
             error, status = "The username or password is not right.", 401
     signed_out = request.args.get("signed-out") is not None
-    return render_template_string(SIGN_IN_PAGE, error=error, signed_out=signed_out,
+    return render_template("sign_in.html", error=error, signed_out=signed_out,
                                   service=config.SERVICE_NAME), status, headers
 
 
@@ -420,7 +420,7 @@ def _wants_json() -> bool:
 def _message_response(status: int, message: str):
     if _wants_json():
         return flask.jsonify(message=message), status
-    return render_template_string(MESSAGE_PAGE, message=message, service=config.SERVICE_NAME), status
+    return render_template("message.html", message=message, service=config.SERVICE_NAME), status
 
 
 def _plain_error(error: HTTPException):
@@ -451,30 +451,3 @@ def refuse(status: int, message: str):
     error = {400: BadRequest, 403: Forbidden}[status](message)
     error.plain = True
     raise error
-
-
-_PAGE_HEAD = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }} - {{ service }}</title>
-<link rel="stylesheet" href="/assets/vendor/bootstrap.min.css"><link rel="stylesheet" href="/assets/style.css">
-</head><body><a class="skip-link" href="#main">Skip to main content</a>
-<header class="site-header"><div class="container"><p class="service-name mb-1">{{ service }}</p></div></header>
-<main id="main" class="container pt-4" tabindex="-1" style="max-width: 40rem">"""
-
-SIGN_IN_PAGE = _PAGE_HEAD.replace("{{ title }}", "Sign in") + """
-<h1>Sign in</h1>
-{% if signed_out %}<div class="alert alert-info" role="status">You have signed out.</div>{% endif %}
-{% if error %}<div class="alert alert-danger" role="alert"><h2 class="h5">There is a problem</h2>
-<p class="mb-0">{{ error }}</p></div>{% endif %}
-<p>This dashboard holds information about children. Sign in with the account your Youth Justice Service
-administrator gave you.</p>
-<form method="post" novalidate>
-<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
-<div class="mb-3"><label class="form-label fw-bold" for="username">Username</label>
-<input class="form-control" id="username" name="username" autocomplete="username" required></div>
-<div class="mb-3"><label class="form-label fw-bold" for="password">Password</label>
-<input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required></div>
-<button class="btn btn-success" type="submit">Sign in</button>
-</form></main></body></html>"""
-
-MESSAGE_PAGE = _PAGE_HEAD.replace("{{ title }}", "Message") + """
-<h1>Sorry</h1><p>{{ message }}</p><p><a href="/">Go to the overview</a></p></main></body></html>"""

@@ -13,6 +13,16 @@ from .extracts import write_extract
 from .postgres import postgres_bin, postgres_server
 
 BACKENDS = ("duckdb", "postgresql")
+#: Fixtures that start Chromium or serve the app: a test using one is a browser test.
+BROWSER_FIXTURES = {"browser", "page", "app_url", "served", "pack"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the browser tests once, here: everything under tests/browser, and any test that uses a
+    fixture starting Chromium or a server (``-m "not browser"`` then leaves a fast suite)."""
+    for item in items:
+        if "browser" in item.path.parts or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.__main__ import main
 from dashboard.views import PAGES
 
 
+@pytest.mark.browser          # it serves the app under gunicorn
 def test_the_benchmark_runs_and_writes_its_tables(tmp_path):
     out = tmp_path / "performance.md"
     assert main(["--sizes", "10000", "--requests", "3", "--out", str(out)]) == 0

@@ -11,7 +11,6 @@ import subprocess
 import pytest
 
 from dashboard.access import EVERYONE
-from dashboard.board_pack import number
 from dashboard.db import Database
 from dashboard.filters import Filters, period_label
 from dashboard.metrics import compute, filter_options
@@ -42,8 +41,13 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _cell(value, withheld: bool) -> str:
-    return "c" if withheld else number(value)
+#: How the pack prints each column (counts with thousands commas; rates per 100,000 to one decimal place).
+PRINTED = {"fte": "{:,.0f}", "fte_knife_or_weapon": "{:,.0f}", "population_10_17": "{:,.0f}",
+           "rate_per_100000": "{:,.1f}", "count": "{:,.0f}"}
+
+
+def _cell(value, withheld: bool, column: str) -> str:
+    return "c" if withheld else PRINTED[column].format(value)
 
 
 def _has_row(text: str, *cells: str) -> bool:
@@ -75,7 +79,7 @@ def test_first_time_entrants_match_the_measure_with_withheld_cells_as_c(pack):
     columns = ["fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
     recent = result.table.tail(5)
     for index, row in recent.iterrows():
-        cells = [_cell(row[c], result.withheld.loc[index, c]) for c in columns]
+        cells = [_cell(row[c], result.withheld.loc[index, c], c) for c in columns]
         assert _has_row(text, _label(row["period"], db), *cells), (row["period"], cells)
     assert result.withheld.loc[recent.index, columns].any().any(), "the demo should withhold some cells here"
 
@@ -98,7 +102,7 @@ def test_disposals_match_the_measure(pack):
     shown = result.table.assign(withheld=result.withheld["count"])
     checked = 0
     for kind, rows in shown[shown["period"].isin(periods)].groupby("disposal_type", sort=False):
-        cells = [_cell(r.count, r.withheld) for r in rows.itertuples()]
+        cells = [_cell(r.count, r.withheld, "count") for r in rows.itertuples()]
         name = kind.replace("_", " ").capitalize()
         if set(cells) == {"0"}:      # a type with none in any year shown is left out
             assert not _has_row(text, name, *cells)

@@ -16,13 +16,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import MATCH, Dash, Input, Output, State, dcc, html
 
-from ..figures.theme import empty_figure
+from ..figures.theme import GRAPH_CONFIG, empty_figure
 from ..views import Card, CardSpec, subtitle
 from ..views.texts import spreadsheet_safe, words
 from .ids import card
-
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 
 def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:

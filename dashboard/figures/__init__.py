@@ -3,13 +3,16 @@
 ``draw(chart, result)`` draws a card's chart spec (dashboard/views/charts.py) with the builder for its
 kind. No I/O and no shared state: every builder makes a new Figure, so they are tested as functions.
 Withheld values are null and so are never drawn or shown on hover; ``withheld=True`` adds the note.
+A period with no data is a gap, never a zero. ``part_year`` (the latest financial year's label when
+the extract stops inside it) is drawn apart from the full years, and labelled, so a quarter's figures
+are not read as a fall over a whole year. Every word a chart shows is plain English, never a code.
 Figures are built from plain dicts (theme.figure), numbers as float arrays, which plotly sends as
 compact typed arrays: building and sending a chart takes about a millisecond.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import math
 
 import numpy as np
 import pandas as pd
@@ -17,16 +20,35 @@ import plotly.graph_objects as go
 
 from ..config import BOUNDARIES_URL
 from ..views import charts
+from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
 from . import compare
-from .theme import GREY, HIGHLIGHT, OKABE_ITO, PLAIN, TIER_COLOURS, base_layout, colour_for, empty_figure, figure
+from .theme import (
+    GREY,
+    HIGHLIGHT,
+    MAP_COLOURS,
+    OKABE_ITO,
+    PART_YEAR_PATTERN,
+    PLAIN,
+    REFERENCE_WORDS,
+    TIER_COLOURS,
+    base_layout,
+    colour_for,
+    empty_figure,
+    figure,
+    group_words,
+)
 
 PERCENT = ".0%"
+PART_YEAR = "part year"
+#: Line styles after the eight colours: every line stays distinct by colour and style together.
+DASHES = ["solid", "dot", "dash", "longdash"]
 
 
-def _label(text: str) -> str:
-    return text.replace("_", " ").capitalize()
+def _label(text) -> str:
+    """A code as words: 'YOUTH_CAUTION' -> 'Youth caution'."""
+    return str(text).replace("_", " ").capitalize()
 
 
 def _array(column: pd.Series | pd.Index) -> np.ndarray | list:
@@ -41,142 +63,254 @@ def _array(column: pd.Series | pd.Index) -> np.ndarray | list:
     return column.astype(object).where(column.notna(), None).tolist()
 
 
+def _part_year_ticks(periods, part_year: str | None) -> dict:
+    """An axis writing 'part year' under the part year's label, when that year is on it."""
+    if part_year is None or part_year not in set(periods):
+        return {}
+    return {"labelalias": {part_year: f"{part_year}<br>{PART_YEAR}"}}
+
+
+def _hatched(periods, part_year: str | None) -> dict:
+    """A bar trace's pattern: the part year's bars hatched (shown without relying on colour), the rest plain."""
+    return {"shape": [PART_YEAR_PATTERN if p == part_year else "" for p in periods], "fillmode": "overlay",
+            "fgcolor": "white", "solidity": 0.4}
+
+
+def _latest(series: list, what: str) -> tuple[list, list[str]]:
+    """At most MOST_CURVES series of years, the latest; and the note saying so when any is left out."""
+    if len(series) <= MOST_CURVES:
+        return series, []
+    kept = series[-MOST_CURVES:]
+    return kept, [f"The chart shows the latest {MOST_CURVES} {what}; the table has every one."]
+
+
 def trend_lines(table: pd.DataFrame, *, x: str, y: str, series: str, y_title: str, withheld: bool = False,
-                hover: str = "%{y:,.1f}") -> go.Figure:
-    """One line per series (a YJS, a group) across periods."""
-    traces = [{"type": "scatter", "x": _array(rows[x]), "y": _array(rows[y]), "name": str(name),
-               "mode": "lines+markers", "line": {"color": colour_for(str(name), index), "width": 3},
-               "marker": {"size": 9, "symbol": index % 8},
-               "hovertemplate": f"{name}<br>%{{x}}: {hover}<extra></extra>"}
-              for index, (name, rows) in enumerate(table.groupby(series, sort=False))]
-    return figure(traces, base_layout(y_title=y_title, withheld=withheld, yaxis={"rangemode": "tozero"}))
+                hover: str = "%{y:,.1f}", part_year: str | None = None) -> go.Figure:
+    """One line per series (a YJS, a region) across periods. A period a series has no figure for is a gap
+    in its line; the part year is a hollow marker joined to the last full year by a dotted line."""
+    periods = list(dict.fromkeys(table[x]))
+    full = [p for p in periods if p != part_year]
+    traces = []
+    for index, (name, rows) in enumerate(table.groupby(series, sort=False)):
+        values = rows.drop_duplicates(x).set_index(x)[y].reindex(periods)
+        colour, style = OKABE_ITO[index % len(OKABE_ITO)], DASHES[index // len(OKABE_ITO) % len(DASHES)]
+        label = str(name)
+        traces.append({"type": "scatter", "x": full, "y": _array(values.reindex(full)), "name": label,
+                       "legendgroup": label, "mode": "lines+markers", "connectgaps": False,
+                       "line": {"color": colour, "width": 3, "dash": style},
+                       "marker": {"size": 9, "symbol": index % 8, "color": colour},
+                       "hovertemplate": f"{label}<br>%{{x}}: {hover}<extra></extra>"})
+        if part_year in values.index and pd.notna(values[part_year]):
+            last = values.reindex(full).dropna()
+            if len(last) and last.index[-1] == full[-1]:
+                traces.append({"type": "scatter", "x": [full[-1], part_year], "y": [float(last.iloc[-1]),
+                                                                                   float(values[part_year])],
+                               "mode": "lines", "line": {"color": colour, "width": 2, "dash": "dot"},
+                               "legendgroup": label, "showlegend": False, "hoverinfo": "skip"})
+            traces.append({"type": "scatter", "x": [part_year], "y": [float(values[part_year])], "mode": "markers",
+                           "name": f"{label} ({PART_YEAR})", "legendgroup": label, "showlegend": False,
+                           "marker": {"size": 11, "symbol": "circle-open", "color": colour, "line": {"width": 2.5}},
+                           "hovertemplate": f"{label}<br>%{{x}} ({PART_YEAR}, to date): {hover}<extra></extra>"})
+    layout = base_layout(y_title=y_title, withheld=withheld, yaxis={"rangemode": "tozero"},
+                         xaxis={"categoryorder": "array", "categoryarray": periods,
+                                **_part_year_ticks(periods, part_year)})
+    return figure(traces, layout)
 
 
 def grouped_bars(table: pd.DataFrame, *, x: str, bars: dict[str, str], y_title: str,
-                 withheld: bool = False) -> go.Figure:
-    """Side-by-side bars, one trace per column in ``bars`` (column -> legend label)."""
+                 withheld: bool = False, part_year: str | None = None) -> go.Figure:
+    """Side-by-side bars, one trace per column in ``bars`` (column -> legend label); the part year hatched."""
+    periods = table[x].tolist()
     traces = [{"type": "bar", "x": _array(table[x]), "y": _array(table[column]), "name": label,
-               "marker": {"color": OKABE_ITO[index]}, "hovertemplate": f"{label}<br>%{{x}}: %{{y:,}}<extra></extra>"}
+               "marker": {"color": OKABE_ITO[index], "pattern": _hatched(periods, part_year)},
+               "hovertemplate": f"{label}<br>%{{x}}: %{{y:,}}<extra></extra>"}
               for index, (column, label) in enumerate(bars.items())]
-    return figure(traces, base_layout(y_title=y_title, withheld=withheld, barmode="group"))
+    return figure(traces, base_layout(y_title=y_title, withheld=withheld, barmode="group",
+                                      xaxis=_part_year_ticks(periods, part_year)))
 
 
-def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: bool = False) -> go.Figure:
-    """Programmes started by disposal type, stacked and coloured by tier; ``share`` as % of the year.
+def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: bool = False,
+                      part_year: str | None = None) -> go.Figure:
+    """Programmes started each year stacked by tier: six colours that can be told apart (sixteen types
+    cannot; every type is in the table). ``share`` as % of the year.
 
-    A year with any withheld count has no honest total, so the share view leaves it out."""
-    data = table
-    y_title = "Programmes started"
+    Give it the measure's tier breakdown (``breakdown='tier'``), whose totals are suppressed as totals.
+    A table by type is summed per tier, the sum shown only where none of the tier's types is withheld
+    (it would be no honest total). A year with any withheld count has no honest total either, so the
+    share view leaves it out."""
+    periods = list(dict.fromkeys(table["period"]))
+    keyed = table.assign(known=table["count"].notna())
+    sums = keyed.groupby(["tier", "period"], sort=False).agg(count=("count", "sum"), known=("known", "all"))
+    totals = sums["count"].astype("float64").where(sums["known"]).unstack("tier").reindex(periods)
+    tiers = list(dict.fromkeys(table["tier"]))
+    y_title, value = "Programmes started", "%{y:,}"
     if share:
-        complete = data.groupby("period")["count"].transform(lambda c: c.notna().all())
-        data = data[complete].copy()
-        data["count"] = data["count"] / data.groupby("period")["count"].transform("sum")
-        y_title = "Share of programmes started"
-    traces = []
-    for tier, rows in data.groupby("tier", sort=False):
-        for shade, (kind, cells) in enumerate(rows.groupby("disposal_type", sort=False)):
-            traces.append({
-                "type": "bar", "x": _array(cells["period"]), "y": _array(cells["count"]), "name": _label(kind),
-                "legendgroup": tier, "legendgrouptitle": {"text": tier},
-                "marker": {"color": TIER_COLOURS[tier], "opacity": 1 - 0.18 * (shade % 4),
-                           "line": {"color": "white", "width": 1}},
-                "hovertemplate": f"{_label(kind)} ({tier})<br>%{{x}}: " + ("%{y:.1%}" if share else "%{y:,}")
-                                 + "<extra></extra>"})
-    # The legend at the side, not across the top where these many types would take half the plot; tall
-    # enough for a line per type and per tier.
+        complete = totals.notna().all(axis=1)
+        totals = totals.div(totals.sum(axis=1), axis=0).where(complete, axis=0)
+        y_title, value = "Share of programmes started", "%{y:.1%}"
+    traces = [{"type": "bar", "x": periods, "y": _array(totals[tier]), "name": tier,
+               "marker": {"color": TIER_COLOURS[tier], "line": {"color": "white", "width": 1},
+                          "pattern": _hatched(periods, part_year)},
+               "hovertemplate": f"{tier}, %{{x}}: {value}<extra></extra>"} for tier in tiers]
     return figure(traces, base_layout(y_title=y_title, withheld=withheld, barmode="stack",
                                       yaxis={"tickformat": PERCENT} if share else {},
-                                      legend={"orientation": "v", "y": 1, "x": 1.02, "yanchor": "top"},
-                                      height=max(460, 24 * len(traces) + 34 * data["tier"].nunique() + 110)))
+                                      legend={"traceorder": "normal"}, xaxis=_part_year_ticks(periods, part_year)))
 
 
 def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_title: str, x_title: str = "",
          withheld: bool = False, horizontal: bool = False, highlight: str | None = None,
-         barmode: str = "stack") -> go.Figure:
+         barmode: str = "stack", part_year: str | None = None) -> go.Figure:
     """Simple bars, optionally split by ``colour`` (stacked, or side by side with barmode='group');
-    ``highlight`` picks out one bar (a selected YJS)."""
-    groups = table.groupby(colour, sort=False) if colour else [(y_title, table)]
+    ``highlight`` picks out one bar (a selected YJS). Split by period, the latest MOST_CURVES periods
+    are drawn (the table has them all) and the part year is hatched."""
+    groups = list(table.groupby(colour, sort=False)) if colour else [(y_title, table)]
+    notes = []
+    if colour == "period":
+        kept, notes = _latest([name for name, _ in groups], "years")
+        groups = [(name, rows) for name, rows in groups if name in kept]
     traces = []
     for index, (name, rows) in enumerate(groups):
+        label = _words(name)
         own = colour_for(str(name), index) if colour else OKABE_ITO[0]
         fill = [HIGHLIGHT if highlight and v == highlight else own for v in rows[x]]
         xs, ys = (rows[y], rows[x]) if horizontal else (rows[x], rows[y])
         value = "x" if horizontal else "y"
-        traces.append({"type": "bar", "x": _array(xs), "y": _array(ys), "name": str(name),
-                       "orientation": "h" if horizontal else "v", "marker": {"color": fill},
+        marker = {"color": fill}
+        if colour == "period" and name == part_year:
+            label = f"{name} ({PART_YEAR})"
+            marker["pattern"] = _hatched([name] * len(rows), part_year)
+        traces.append({"type": "bar", "x": _array(xs), "y": _array(ys), "name": label,
+                       "orientation": "h" if horizontal else "v", "marker": marker,
                        "hovertemplate": f"%{{{'y' if horizontal else 'x'}}}: "
-                                        f"%{{{value}:,.1f}}<extra>{name if colour else ''}</extra>"})
+                                        f"%{{{value}:,.1f}}<extra>{label if colour else ''}</extra>"})
     if horizontal:
-        layout = base_layout(x_title=y_title, withheld=withheld, yaxis={"autorange": "reversed", "automargin": True})
+        longest = max((len(str(v)) for v in table[x]), default=10)
+        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes, margin={"l": 20 + 7 * longest, "t": 20},
+                             yaxis={"autorange": "reversed", "automargin": True})
     else:
-        layout = base_layout(x_title=x_title, y_title=y_title, withheld=withheld)
+        layout = base_layout(x_title=x_title, y_title=y_title, withheld=withheld, notes=notes)
     return figure(traces, {**layout, "barmode": barmode, "showlegend": bool(colour)})
 
 
 def relative_rates(table: pd.DataFrame, *, reference: str, withheld: bool = False) -> go.Figure:
-    """RRI by stage and group with 95% intervals; a line at 1 (no difference); significant results
-    are filled markers labelled 'significant', the rest hollow."""
+    """RRI by stage and group with 95% intervals against ``reference``, the group the measure compared
+    with (never guessed from the numbers: another group's RRI can be exactly 1, or the reference's own
+    row withheld). The reference is not drawn (it is the line at 1); every other group with an RRI is,
+    with its legend entry. Significant results are filled markers, the rest hollow (a note says so, and
+    the hover: a label on every point overprints on a phone). The log axis is labelled with its real
+    values: 0.25, 0.5, 1, 2, 4..."""
+    if len(table) and reference not in set(table["group"]):
+        raise ValueError(f"the reference group {reference!r} is not one of the table's groups")
     data = table[(table["stage"] != "population") & (table["group"] != reference) & table["rri"].notna()]
+    against = REFERENCE_WORDS.get(reference, f"{reference} children")
     traces = []
     for index, (group, rows) in enumerate(data.groupby("group", sort=False)):
-        significant = rows["significant"].fillna(False).astype(bool)
-        colour = colour_for(str(group), index)
+        significant = rows["significant"].fillna(False).astype(bool).tolist()
+        colour, label = colour_for(str(group), index), group_words(str(group))
+        interval = [[f"95% interval {lo:.2f} to {hi:.2f}" if pd.notna(lo) else "no interval",
+                     SIGNIFICANT if s else NOT_SIGNIFICANT]
+                    for lo, hi, s in zip(rows["ci_low"], rows["ci_high"], significant)]
         traces.append({
             "type": "scatter", "x": _array(rows["stage"].map(_stage_label)), "y": _array(rows["rri"]),
-            "name": str(group), "mode": "markers+text",
-            "text": ["significant" if s else "" for s in significant], "textposition": "middle right",
-            "marker": {"size": 14, "color": colour, "symbol": index % 8, "line": {"width": 2, "color": colour},
-                       "opacity": [1 if s else 0.45 for s in significant]},
+            "name": label, "showlegend": True, "mode": "markers",
+            "marker": {"size": 14, "color": [colour if s else "white" for s in significant],
+                       "symbol": index % 8, "line": {"width": 2.5, "color": colour}},
             "error_y": {"type": "data", "symmetric": False, "array": _array(rows["ci_high"] - rows["rri"]),
-                        "arrayminus": _array(rows["rri"] - rows["ci_low"]), "thickness": 2},
-            "hovertemplate": f"{group}<br>%{{x}}: %{{y:.2f}} times the {reference} rate<extra></extra>"})
+                        "arrayminus": _array(rows["rri"] - rows["ci_low"]), "thickness": 2, "color": colour},
+            "customdata": interval,
+            "hovertemplate": f"{label}<br>%{{x}}: %{{y:.2f}} times the rate for {against}<br>%{{customdata[0]}}: "
+                             "%{customdata[1]}<extra></extra>"})
     line_at_one = {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": 1, "y1": 1, "yref": "y",
                    "line": {"color": GREY, "dash": "dash"}}
-    label = {"text": f"1 = same rate as {reference}", "showarrow": False, "x": 0, "xanchor": "left",
+    label = {"text": f"1 = same rate as {against}", "showarrow": False, "x": 0, "xanchor": "left",
              "xref": "x domain", "y": 1, "yanchor": "bottom", "yref": "y"}
-    return figure(traces, base_layout(y_title=f"Rate compared with {reference} children (log scale)",
-                                      withheld=withheld, yaxis={"type": "log"}, scattermode="group",
-                                      scattergap=0.4, shapes=[line_at_one], annotations=[label]))
+    values = pd.concat([data["rri"], data["ci_low"], data["ci_high"]]).to_numpy(dtype="float64", na_value=np.nan)
+    return figure(traces, base_layout(y_title=f"Times the rate for {against}", withheld=withheld,
+                                      notes=[SIGNIFICANCE_NOTE],
+                                      yaxis=log_axis(values), scattermode="group", scattergap=0.4,
+                                      showlegend=True, shapes=[line_at_one], annotations=[label]))
+
+
+SIGNIFICANT = "significant"
+NOT_SIGNIFICANT = "could be chance"
+SIGNIFICANCE_NOTE = ("Filled marker: significant (the whole 95% interval is above or below 1). "
+                     "Hollow: could be chance.")
+
+
+def log_axis(values: np.ndarray) -> dict:
+    """A log axis for ratios, ticked at powers of two labelled with their real values (0.25, 0.5, 1, 2,
+    4...): from the power at or below the smallest value (or 1) to the power at or above the largest
+    (or 1), so the ticks span the data and no more; every second power when there would be over eight."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    low, high = min([*positive, 1.0]), max([*positive, 1.0])
+    first, last = math.floor(math.log2(low) + 1e-9), math.ceil(math.log2(high) - 1e-9)
+    if first == last:
+        first, last = first - 1, last + 1
+    step = 1 if last - first + 1 <= 8 else 2
+    ticks = [2.0 ** p for p in range(first, last + 1) if p % step == 0]
+    pad = 0.04 * (last - first) * math.log10(2)
+    return {"type": "log", "tickmode": "array", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks],
+            "range": [first * math.log10(2) - pad, last * math.log10(2) + pad], "minor": {"showgrid": False}}
+
+
+def _words(name) -> str:
+    """A series name as a chart writes it: codes ('OUT_OF_COURT_PANEL', 'police') as words, names as they are."""
+    text = str(name)
+    return _label(text) if "_" in text or text.isupper() or text.islower() else text
 
 
 def _stage_label(stage: str) -> str:
-    return {"pre_court": "Pre-court", "population": "Population"}.get(stage, stage.capitalize())
+    return {"pre_court": "Pre-court", "population": "Population"}.get(stage, _label(stage))
 
 
 def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     """Rate per 1,000 at each stage, a bar per group."""
-    data = table[table["stage"] != "population"].assign(stage=lambda t: t["stage"].map(_stage_label))
+    data = table[table["stage"] != "population"].assign(stage=lambda t: t["stage"].map(_stage_label),
+                                                         group=lambda t: t["group"].map(group_words))
     return bars(data, x="stage", y="rate_per_1000", colour="group", y_title="Children per 1,000",
                 withheld=withheld, barmode="group")
 
 
-def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
-    """Share offending in each window, a bar per cohort, children at risk under each label."""
-    one_cohort = table["cohort"].nunique() == 1
+#: The programme-reoffending windows in words.
+WINDOWS = {"pre": "12 months before", "during": "During", "0-3m": "0 to 3 months after",
+           "3-6m": "3 to 6 months after", "6-9m": "6 to 9 months after", "9-12m": "9 to 12 months after"}
+
+
+def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_year: str | None = None) -> go.Figure:
+    """Share offending in each window, a bar per cohort (the latest MOST_CURVES: more cannot be told
+    apart), children at risk under each label when there is one cohort; the part year's cohort hatched."""
+    cohorts, notes = _latest(list(dict.fromkeys(table["cohort"])), "years")
+    one_cohort = len(cohorts) == 1
+    by_cohort = dict(tuple(table.groupby("cohort", sort=False)))
     traces = []
-    for index, (cohort, rows) in enumerate(table.groupby("cohort", sort=False)):
+    for index, cohort in enumerate(cohorts):
+        rows = by_cohort[cohort]
         at_risk = ["c" if pd.isna(n) else f"{int(n):,}" for n in rows["children_at_risk"]]
+        windows = [WINDOWS.get(w, _label(w)) for w in rows["window"]]
+        name = f"{cohort} ({PART_YEAR})" if cohort == part_year else str(cohort)
         traces.append({
-            "type": "bar", "x": [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(rows["window"], at_risk)],
-            "y": _array(rows["rate"]), "name": str(cohort), "marker": {"color": OKABE_ITO[index % len(OKABE_ITO)]},
+            "type": "bar", "x": [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(windows, at_risk)],
+            "y": _array(rows["rate"]), "name": name,
+            "marker": {"color": OKABE_ITO[index], "pattern": _hatched([cohort] * len(rows), part_year)},
             "customdata": at_risk,
-            "hovertemplate": f"{cohort} %{{x}}: %{{y:.0%}} offended (%{{customdata}} at risk)<extra></extra>"})
+            "hovertemplate": f"{name}, %{{x}}: %{{y:.0%}} offended (%{{customdata}} at risk)<extra></extra>"})
     return figure(traces, base_layout(y_title="Children who offended", withheld=withheld, barmode="group",
+                                      notes=notes, showlegend=True,
                                       yaxis={"tickformat": PERCENT, "rangemode": "tozero"}))
 
 
 RISK_DAYS = (0, 91, 182, 273, 365)
 
 
-def survival_curve(table: pd.DataFrame, *, withheld: bool = False, most: int = 4) -> go.Figure:
+def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
     numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
     three months are drawn only when nothing else is chosen."""
     traces, lines, notes = [], [], ["c = fewer than 5 children: withheld and not plotted"] if withheld else []
     followed = table[(table["day"] >= 91) & (table["at_risk"] > 0)]["cohort"].unique()
     cohorts = [c for c in dict.fromkeys(table["cohort"]) if c in followed] or list(dict.fromkeys(table["cohort"]))
-    if len(cohorts) > most or len(cohorts) < table["cohort"].nunique():
-        cohorts = cohorts[-most:]
+    if len(cohorts) > MOST_CURVES or len(cohorts) < table["cohort"].nunique():
+        cohorts = cohorts[-MOST_CURVES:]
         notes.append(f"The chart shows {', '.join(cohorts)}; the table has every year.")
     by_cohort = dict(tuple(table.groupby("cohort", sort=False)))
     for index, cohort in enumerate(cohorts):
@@ -192,8 +326,8 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False, most: int = 4
              "line": {"width": 0, "shape": "hv"}, "fill": "tonexty", "fillcolor": band, "showlegend": False,
              "hoverinfo": "skip"},
             {"type": "scatter", "x": day, "y": _array(drawn["reoffended"]), "name": str(cohort), "mode": "lines",
-             "line": {"color": colour, "width": 3, "dash": ["solid", "dash", "dot", "dashdot"][index % 4],
-                      "shape": "hv"},
+             "showlegend": True,
+             "line": {"color": colour, "width": 3, "dash": DASHES[index % len(DASHES)], "shape": "hv"},
              "hovertemplate": f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"}]
         lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in RISK_DAYS))
     text = "<br>".join(["Children still followed up at 0, 3, 6, 9 and 12 months", *lines, *notes])
@@ -204,7 +338,7 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False, most: int = 4
         x_title="Time since the programme ended", y_title="Reoffended", annotations=[note],
         yaxis={"tickformat": PERCENT, "rangemode": "tozero"},
         xaxis={"tickvals": list(RISK_DAYS), "ticktext": ["0", "3 months", "6 months", "9 months", "12 months"],
-               "range": [0, 370]},
+               "range": [0, 370], "automargin": False},
         height=plot_height + below + 40, margin={"b": below, "t": 40}))
 
 
@@ -219,13 +353,15 @@ def _at_risk(rows: pd.DataFrame, day: int) -> str:
 def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
              highlight: str | None = None) -> go.Figure:
     """Rate per 1,000 drawn on every authority a service covers (services spanning several
-    authorities colour all of them with the service's one rate, and say so on hover).
-    ``geojson`` may be the boundaries themselves or the URL the browser fetches them from."""
+    authorities colour all of them with the service's one rate, and say so on hover); higher rates
+    darker. ``geojson`` may be the boundaries themselves or the URL the browser fetches them from."""
     data = areas.merge(table[["yjs", "rate_per_1000", "children"]], on="yjs", how="inner")
     covers = data.groupby("yjs")["ctyua_name"].transform(lambda names: ", ".join(names))
     traces = [{"type": "choropleth", "geojson": geojson, "locations": _array(data["ctyua_code"]),
-               "featureidkey": "properties.CTYUA19CD", "z": _array(data["rate_per_1000"]), "colorscale": "Blues",
-               "marker": {"line": {"color": "white", "width": 0.5}}, "colorbar": {"title": {"text": "per 1,000"}},
+               "featureidkey": "properties.CTYUA19CD", "z": _array(data["rate_per_1000"]),
+               "colorscale": MAP_COLOURS, "reversescale": False,
+               "marker": {"line": {"color": GREY, "width": 0.4}},
+               "colorbar": {"title": {"text": "Children cautioned<br>or sentenced per<br>1,000 aged 10 to 17"}},
                "customdata": [[yjs, names] for yjs, names in zip(data["yjs"], covers)],
                "hovertemplate": "%{customdata[0]}: %{z:.1f} per 1,000<br>covers %{customdata[1]}<extra></extra>"}]
     if highlight is not None and (data["yjs"] == highlight).any():
@@ -234,8 +370,9 @@ def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
                        "z": [1] * len(mine), "featureidkey": "properties.CTYUA19CD", "showscale": False,
                        "hoverinfo": "skip", "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                        "marker": {"line": {"color": HIGHLIGHT, "width": 3}}})
-    # No template given: plotly's default one, as this map has always had.
-    return figure(traces, {"geo": {"fitbounds": "locations", "visible": False},
+    # No template given: plotly's default one, as this map has always had. Zoom in and out by the map's
+    # own buttons (theme.GRAPH_CONFIG), not by dragging.
+    return figure(traces, {"geo": {"fitbounds": "locations", "visible": False}, "dragmode": False,
                            "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 560, "font": {"size": 15}})
 
 
@@ -248,49 +385,42 @@ def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
                    "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
 
 
-def mark_part_year(figure: go.Figure, part_year: str | None, as_of: date | None) -> go.Figure:
-    """Label the latest financial year 'part year' when the extract stops inside it, so a board
-    member does not read a quarter's figures as a fall over a whole year."""
-    if part_year:
-        figure.update_xaxes(labelalias={part_year: f"{part_year}<br>to {as_of:%-d %b}"}, tickangle=0, automargin=True)
-    return figure
-
-
-def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool) -> go.Figure:
+def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None) -> go.Figure:
     data = table.assign(**{c: table[c].map(words).str.lower() for c in chart.as_words})
     if chart.ranked:
         data = data.sort_values(chart.y, ascending=False)
     drawn = bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
-                 withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode)
+                 withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode,
+                 part_year=part_year)
     if chart.row_height:
         drawn.update_layout(height=max(400, chart.row_height * len(data)))
     return drawn
 
 
-def draw(chart, result, *, part_year: str | None = None, as_of: date | None = None) -> go.Figure:
-    """The figure for a card's chart spec and measure result; ``part_year`` (with the extract's as_of
-    date) marks the latest year as a part year on charts across periods."""
+def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
+    """The figure for a card's chart spec and measure result; ``part_year`` is drawn apart on charts
+    across periods."""
     table = result.table
-    over_time = lambda drawn: mark_part_year(drawn, part_year, as_of)
     if isinstance(chart, charts.Lines):
-        return over_time(trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
-                                     withheld=any_withheld(result, chart.y)))
+        return trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
+                           withheld=any_withheld(result, chart.y), part_year=part_year)
     if isinstance(chart, charts.GroupedBars):
         columns = [c for c, _ in chart.bars]
-        return over_time(grouped_bars(table, x=chart.x, bars=dict(chart.bars), y_title=chart.y_title,
-                                      withheld=any_withheld(result, *columns)))
+        return grouped_bars(table, x=chart.x, bars=dict(chart.bars), y_title=chart.y_title,
+                            withheld=any_withheld(result, *columns), part_year=part_year)
     if isinstance(chart, charts.StackedDisposals):
-        return over_time(stacked_disposals(table, share=chart.share, withheld=any_withheld(result, "count")))
+        return stacked_disposals(chart.tiers.table, share=chart.share, withheld=any_withheld(chart.tiers, "count"),
+                                 part_year=part_year)
     if isinstance(chart, charts.Bars):
-        return _bars(chart, table, any_withheld(result, chart.y))
+        return _bars(chart, table, any_withheld(result, chart.y), part_year)
     if isinstance(chart, charts.RelativeRates):
         return relative_rates(table, reference=result.settings.reference, withheld=any_withheld(result, "rri"))
     if isinstance(chart, charts.StageRates):
         return stage_rates(table, withheld=any_withheld(result, "rate_per_1000"))
     if isinstance(chart, charts.ReoffendingWindows):
-        return reoffending_windows(table, withheld=any_withheld(result, "rate"))
+        return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year)
     if isinstance(chart, charts.SurvivalCurve):
-        return survival_curve(table, withheld=any_withheld(result, "reoffended"), most=chart.most)
+        return survival_curve(table, withheld=any_withheld(result, "reoffended"))
     if isinstance(chart, charts.AreaMap):
         return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
     if isinstance(chart, charts.ComparisonChart):
@@ -322,10 +452,8 @@ def _comparison(chart, result) -> go.Figure:
 
 
 def draw_card(card) -> go.Figure:
-    """A rendered card's figure (views.Card): the part year is marked on the extract's charts; a card with
+    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts; a card with
     nothing to show (or that could not be asked) has an empty one."""
     if card.empty:
         return empty_figure()
-    context = card.context
-    part_year = context.part_year if card.spec.source == "extract" else None
-    return draw(card.chart, card.result, part_year=part_year, as_of=context.as_of if part_year else None)
+    return draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None)

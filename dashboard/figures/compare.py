@@ -14,16 +14,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .theme import GREY, HIGHLIGHT, OKABE_ITO, PLAIN, TEXT, base_layout, figure
+from .theme import GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PLAIN, TEXT, base_layout, figure
 
 #: Pixels per area in a ranked chart: enough for every name at the chart's type size, so none is skipped.
 ROW_HEIGHT = 26
-#: Four steps of ColorBrewer's Blues, light (lowest rates) to dark: lightness alone tells them apart, so
-#: they read the same with every colour-vision deficiency; each dot has a dark outline against white.
-QUARTILE_COLOURS = ("#9ecae1", "#4292c6", "#2171b5", "#08306b")
+#: Four steps of the maps' Blues (theme.MAP_COLOURS), light (lowest rates) to dark: lightness alone tells
+#: them apart, so they read the same with every colour-vision deficiency; each dot has a dark outline.
+QUARTILE_COLOURS = tuple(colour for _, colour in MAP_COLOURS[1:])
 QUARTILE_WORDS = ("Lowest quarter", "Second quarter", "Third quarter", "Highest quarter")
-#: Sequential for maps: light (low) to dark (high), ColorBrewer's Blues.
-MAP_SCALE = [[0.0, "#deebf7"], [0.25, "#9ecae1"], [0.5, "#4292c6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
 #: A funnel reading's marker: (colour, symbol). Above is a triangle up, below down; beyond 99.8% darker.
 FUNNEL_MARKERS = {
     "above the 99.8% limit": (OKABE_ITO[5], "triangle-up"),
@@ -215,7 +213,7 @@ def indicator_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str,
     data = data[data["value"].notna()]
     covers = data.groupby("yjs")["ctyua_name"].transform(lambda names: ", ".join(names))
     traces = [{"type": "choropleth", "geojson": geojson, "locations": data["ctyua_code"].tolist(),
-               "featureidkey": "properties.CTYUA19CD", "z": _numbers(data["value"]), "colorscale": MAP_SCALE,
+               "featureidkey": "properties.CTYUA19CD", "z": _numbers(data["value"]), "colorscale": MAP_COLOURS,
                "marker": {"line": {"color": GREY, "width": 0.4}}, "colorbar": {"title": {"text": unit}},
                "customdata": [f"{yjs}: {number.format(v)}<br>covers {names}"
                               for yjs, v, names in zip(data["yjs"], data["value"], covers)],

@@ -7,6 +7,8 @@ marker shapes and the table view carry it too).
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 
 from ..views.texts import WITHHELD_NOTE
@@ -22,20 +24,53 @@ SEX_COLOURS = {"male": "#0072B2", "female": "#E69F00", "unknown": GREY}
 AGE_BAND_COLOURS = {"10-14": "#009E73", "15-17": "#CC79A7"}
 TIER_COLOURS = {"Prevention": "#56B4E9", "Diversion": "#009E73", "Pre-court": "#E69F00",
                 "First-tier": "#0072B2", "Community": "#CC79A7", "Custody": "#D55E00"}
+#: Groups as a chart names them: the data's codes are never shown.
+GROUP_WORDS = {"male": "Boys", "female": "Girls", "unknown": "Sex not recorded", "10-14": "Aged 10 to 14",
+               "15-17": "Aged 15 to 17", "Unknown": "Ethnic group not recorded"}
+#: A reference group as the end of "compared with ...".
+REFERENCE_WORDS = {"male": "boys", "female": "girls", "10-14": "children aged 10 to 14",
+                   "15-17": "children aged 15 to 17"}
 GROUP_COLOURS = {**ETHNICITY_COLOURS, **SEX_COLOURS, **AGE_BAND_COLOURS}
+GROUP_COLOURS.update({GROUP_WORDS[g]: c for g, c in list(GROUP_COLOURS.items()) if g in GROUP_WORDS})
 
+#: Sequential, light (low) to dark (high): ColorBrewer's Blues, which varies in lightness alone and so
+#: reads the same with every colour-vision deficiency; its palest step is kept off white.
+MAP_COLOURS = [[0.0, "#deebf7"], [0.25, "#9ecae1"], [0.5, "#4292c6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
+#: Bars of a part year are hatched (a pattern carries it without colour) and labelled "part year".
+PART_YEAR_PATTERN = "/"
+
+
+#: The dcc.Graph config of every chart card. No plotly toolbar on cartesian charts (their axes are
+#: fixed, and the card's own buttons download the chart and its data): no tab stops that duplicate
+#: them, and no button that sends anything off this machine. The map keeps zoom in, zoom out and reset
+#: for small authorities. No wheel zoom, so scrolling the page never gets caught by a chart.
+GRAPH_CONFIG = {
+    "displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/", "scrollZoom": False,
+    "showTips": False, "showLink": False, "showSendToCloud": False, "showEditInChartStudio": False,
+    "modeBarButtonsToRemove": ["toImage", "downloadJson", "sendChartToCloud", "zoom2d", "pan2d", "select2d",
+                               "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d",
+                               "hoverClosestCartesian", "hoverCompareCartesian", "toggleSpikelines",
+                               "hoverClosestGeo"],
+}
 
 
 def colour_for(name: str, index: int = 0) -> str:
     return GROUP_COLOURS.get(name) or TIER_COLOURS.get(name) or OKABE_ITO[index % len(OKABE_ITO)]
 
 
+def group_words(group: str) -> str:
+    return GROUP_WORDS.get(group, group)
+
+
 #: A small template of our own: plotly's named templates add ~8 KB and ~20 ms to every figure.
 PLAIN = go.layout.Template(layout={
     "paper_bgcolor": "white", "plot_bgcolor": "white", "colorway": OKABE_ITO,
-    "xaxis": {"showline": True, "linecolor": TEXT, "ticks": "outside", "showgrid": False, "zeroline": False},
+    # Fixed axes: no drag-to-zoom to undo (a finger scrolling the page on a phone never zooms a chart);
+    # automargin keeps long labels and axis titles clear of the tick numbers.
+    "xaxis": {"showline": True, "linecolor": TEXT, "ticks": "outside", "showgrid": False, "zeroline": False,
+              "fixedrange": True, "automargin": True, "title": {"standoff": 12}},
     "yaxis": {"showline": True, "linecolor": TEXT, "ticks": "outside", "showgrid": True, "gridcolor": "#e5e5e5",
-              "zeroline": False},
+              "zeroline": False, "fixedrange": True, "automargin": True, "title": {"standoff": 12}},
 })
 
 
@@ -58,19 +93,25 @@ def merged(base: dict, extra: dict) -> dict:
     return out
 
 
-def base_layout(*, x_title: str = "", y_title: str = "", withheld: bool = False, **extra) -> dict:
-    """Plain, large type for a projector; the withheld note when any value is not shown. ``extra``
-    (a chart's own layout) is merged over it, its annotations first."""
+def base_layout(*, x_title: str = "", y_title: str = "", withheld: bool = False, notes: list[str] = (),
+                **extra) -> dict:
+    """Plain, large type for a projector. The withheld note (when any value is not shown) and ``notes``
+    are written in small grey lines under the x axis's title, where the axis keeps room for them
+    whatever its labels take, short enough for a phone. ``extra`` (a chart's own layout) is merged over it."""
+    lines = [part for line in [*([WITHHELD_NOTE] if withheld else []), *notes] for part in textwrap.wrap(line, 44)]
+    small = "<br>".join(f'<span style="font-size:13px;color:{GREY}">{line}</span>' for line in lines)
+    # Margins that usually fit the labels, title, notes and a legend row already: automargin then only
+    # steps in for long labels, and each extra step is a second drawing of the chart (20-40 ms).
+    labels = 2 if extra.get("xaxis", {}).get("labelalias") else 1
+    bottom = 48 + 20 * labels + (22 if x_title else 0) + 17 * len(lines)
     layout = {
         "template": PLAIN, "font": {"family": "Arial, Helvetica, sans-serif", "size": 15, "color": TEXT},
-        "margin": {"l": 60, "r": 20, "t": 20, "b": 60 + (30 if withheld else 0)},
+        "margin": {"l": 80, "r": 20, "t": 60, "b": bottom}, "dragmode": False,
         "hoverlabel": {"font": {"size": 15}}, "height": 460,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}}, "separators": ".,",
+        "xaxis": {"title": {"text": "<br>".join(t for t in (x_title, small) if t)}},
+        "yaxis": {"title": {"text": y_title}}, "separators": ".,",
     }
-    if withheld:
-        layout["annotations"] = [{"text": WITHHELD_NOTE, "xref": "paper", "yref": "paper", "x": 0, "y": -0.22,
-                                  "showarrow": False, "xanchor": "left", "font": {"size": 13, "color": GREY}}]
     return merged(layout, extra)
 
 

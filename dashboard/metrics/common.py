@@ -22,6 +22,12 @@ class MeasureResult:
     #: The settings the rows were made with, once checked (e.g. the reference group of an RRI).
     settings: object = None
 
+    @property
+    def reference(self) -> str | None:
+        """disproportionality: the group every RRI is against, as resolved (the default or --reference);
+        None for the other measures."""
+        return self.settings.reference if self.metric == "disproportionality" else None
+
 
 @dataclass(frozen=True)
 class Source:

@@ -17,10 +17,10 @@ comparisons (PHE's "Technical guide: confidence intervals", the Fingertips tools
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaincinv, ndtri
 
 LEVEL = 0.95
 #: A funnel plot's two pairs of control limits.
@@ -36,6 +36,8 @@ def rate_interval(count: float | None, population: float | None, per: float,
     if count is None or population is None or math.isnan(count) or not population > 0 or count < 0:
         return None
     tail = (1 - level) / 2
+    from scipy.special import gammaincinv  # here: scipy takes most of a second to import
+
     # chi2.ppf(q, 2k) / 2 is the gamma(k) quantile: gammaincinv(k, q).
     low = 0.0 if count == 0 else float(gammaincinv(count, tail))
     high = float(gammaincinv(count + 1, 1 - tail))
@@ -46,7 +48,7 @@ def percent_interval(count: float | None, base: float | None, level: float = LEV
     """Wilson score limits of ``count / base * 100``; None without a count or with a base of 0."""
     if count is None or base is None or math.isnan(count) or not base > 0 or not 0 <= count <= base:
         return None
-    z = float(ndtri(1 - (1 - level) / 2))
+    z = NormalDist().inv_cdf(1 - (1 - level) / 2)
     p, zz = count / base, z * z
     centre = p + zz / (2 * base)
     spread = z * math.sqrt(p * (1 - p) / base + zz / (4 * base * base))

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+#: More years (cohorts, periods) drawn side by side than this cannot be told apart: charts show the
+#: latest, the table has them all.
+MOST_CURVES = 4
+
 
 @dataclass(frozen=True)
 class Lines:
@@ -32,8 +36,10 @@ class GroupedBars:
 
 @dataclass(frozen=True)
 class StackedDisposals:
-    """Programmes by disposal type, stacked and coloured by tier; ``share``: as a share of each period."""
+    """Programmes started, stacked by tier (six colours that can be told apart), from the measure's tier
+    breakdown (``tiers``, whose totals are suppressed as totals); ``share``: as a share of each period."""
 
+    tiers: object = field(compare=False)
     share: bool = False
 
 
@@ -74,9 +80,7 @@ class ReoffendingWindows:
 
 @dataclass(frozen=True)
 class SurvivalCurve:
-    """Kaplan-Meier: share reoffended by days since the programme ended; the latest ``most`` cohorts."""
-
-    most: int = 4
+    """Kaplan-Meier: share reoffended by days since the programme ended (the latest MOST_CURVES cohorts)."""
 
 
 @dataclass(frozen=True)

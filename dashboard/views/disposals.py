@@ -9,7 +9,7 @@ from .spec import CardSpec, PackSection, PageSetting, PageSpec
 
 def _caption(card) -> str:
     busiest = card.result.table.dropna(subset=["count"]).sort_values("count").tail(1)
-    return ("Stacked bar chart of programmes started each year by disposal type. " +
+    return ("Stacked bar chart of programmes started each year by tier of disposal; the table has each type. " +
             (f"Largest single group: {busiest.iloc[0]['disposal_type'].replace('_', ' ').lower()} in "
              f"{busiest.iloc[0]['period']} ({int(busiest.iloc[0]['count']):,})." if not busiest.empty else ""))
 
@@ -29,8 +29,9 @@ PAGE = PageSpec(
     settings=(PageSetting("view", "Show", (("count", "Numbers"), ("share", "Share of each year")), "count",
                           control="radio"),),
     cards=(
-        CardSpec("disposals", "Programmes started, by disposal type", "disposals",
-                 lambda card: StackedDisposals(share=card.settings["view"] == "share"), _caption,
+        CardSpec("disposals", "Programmes started, by tier of disposal", "disposals",
+                 lambda card: StackedDisposals(card.context.measure("disposals", card.filters, breakdown="tier"),
+                                               share=card.settings["view"] == "share"), _caption,
                  empty="No programmes started in this period for this cohort.", filename="disposals"),
     ),
     pack=PackSection("disposals", _reading, lambda cards, context: pivot(cards["disposals"].table(),

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .charts import ReoffendingWindows, SurvivalCurve
+from .charts import MOST_CURVES, ReoffendingWindows, SurvivalCurve
 from .readings import TABLE_PERIODS
 from .spec import CardSpec, PackSection, PageSpec
 
-#: More curves than this cannot be told apart: the chart shows the latest, the table has them all.
-MOST_CURVES = 4
 LOCAL_MEASURE = ("These local figures count every recorded offence, proven or not, for each child's first "
                  "programme in the period. They are not the national proven reoffending measure, which follows a "
                  "different cohort for 12 months plus 6 months for cases to be proven.")
@@ -61,7 +59,7 @@ PAGE = PageSpec(
                               "numbers.",
                  empty="No programmes started in this period for this cohort.", filename="programme-reoffending"),
         CardSpec("reoffending-curve", "Time to reoffend after a programme ends", "reoffending-curve",
-                 SurvivalCurve(most=MOST_CURVES), _curve_caption, empty="No programmes ended in this period for this cohort.",
+                 SurvivalCurve(), _curve_caption, empty="No programmes ended in this period for this cohort.",
                  filename="reoffending-curve"),
     ),
     pack=PackSection("reoffending-curve", _reading, _pack_table, title="Reoffending after a programme",

@@ -1,19 +1,17 @@
-"""A running app (gunicorn on a free loopback port, on a small demo database) and Debian's Chromium."""
+"""A running app (gunicorn on a socket the OS chose, on a small demo database) and Debian's Chromium."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from benchmarks.dash_requests import serve
 
 from ..demo import build_small_demo
 
@@ -23,12 +21,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory):
     return build_small_demo(tmp_path_factory.mktemp("browser"))
@@ -36,22 +28,13 @@ def demo_db(tmp_path_factory):
 
 @contextmanager
 def running_app(location: str, workers: int = 2):
-    """gunicorn serving the app on a free loopback port against ``location``; yields its URL."""
-    port = _free_port()
-    env = {**os.environ, "DASHBOARD_DB": location}
+    """gunicorn serving the app against ``location`` (benchmarks.dash_requests.serve: a socket the OS
+    chose, handed to gunicorn open); yields its URL."""
     log = tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b",
-                               f"127.0.0.1:{port}", "app:server"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None:
-                pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
-            time.sleep(0.25)
+    try:
+        server, url = serve(location, workers, stderr=log)
+    except RuntimeError:
+        pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
     try:
         yield url
     except Exception as exc:

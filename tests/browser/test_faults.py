@@ -57,18 +57,6 @@ class Reader:
         return 200, counts, None if rows else status
 
 
-def eventually(check, seconds=30):
-    """The app notices a changed file on the next request; give the workers a moment all the same."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 @pytest.fixture
 def live(demo_db, tmp_path):
     path = tmp_path / "live.duckdb"
@@ -91,18 +79,18 @@ def test_missing_corrupt_and_locked_files_give_a_plain_message_and_the_app_recov
     aside = tmp_path / "aside.duckdb"
 
     path.rename(aside)                                                  # missing
-    eventually(lambda: _unavailable(reader))
+    _unavailable(reader)               # every request reads the file as it is now: no waiting
     assert reader.session.get(url + "/", timeout=30).status_code == 503
     shutil.copy(aside, path)
-    eventually(lambda: reader.ask() == (200, good, None) or _fail(reader))
+    assert reader.ask() == (200, good, None) or _fail(reader)
 
     garbage = tmp_path / "garbage.duckdb"                               # corrupt
     garbage.write_bytes(os.urandom(1 << 20))
     os.replace(garbage, path)
-    eventually(lambda: _unavailable(reader))
+    _unavailable(reader)
     shutil.copy(aside, tmp_path / "restored.duckdb")
     os.replace(tmp_path / "restored.duckdb", path)
-    eventually(lambda: reader.ask() == (200, good, None) or _fail(reader))
+    assert reader.ask() == (200, good, None) or _fail(reader)
 
     locked = tmp_path / "locked.duckdb"                                 # locked by a writer
     shutil.copy(aside, locked)
@@ -111,11 +99,11 @@ def test_missing_corrupt_and_locked_files_give_a_plain_message_and_the_app_recov
     try:
         assert holder.stdout.readline().strip() == b"held"
         os.replace(locked, path)
-        eventually(lambda: _unavailable(reader))
+        _unavailable(reader)
     finally:
         holder.kill()
         holder.wait()
-    eventually(lambda: reader.ask() == (200, good, None) or _fail(reader))
+    assert reader.ask() == (200, good, None) or _fail(reader)
 
 
 def _fail(reader):
@@ -144,7 +132,7 @@ def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live,
         loaded = subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(tmp_path / "next"), "--db",
                                  str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert loaded.returncode == 0, loaded.stderr
-        eventually(lambda: seen[-1] == (200, after, None) or _fail(reader))
+        assert reader.ask() == (200, after, None) or _fail(reader)
     finally:
         stop.set()
         asking.join()

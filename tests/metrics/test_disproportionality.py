@@ -124,6 +124,17 @@ def test_split_by_sex_and_reference(db):
         table(db, reference="Purple")
 
 
+@pytest.mark.parametrize("filters, reference", [({}, "White"), ({"by": "sex"}, "female"),
+                                                ({"by": "age_band"}, "10-14"), ({"reference": "black"}, "Black"),
+                                                ({"by": "sex", "reference": "male"}, "male")])
+def test_the_result_names_the_reference_it_compared_with(db, filters, reference):
+    """The chart is told the reference, never left to guess it from an RRI of 1 (every group's
+    population row has one)."""
+    result = compute(db, "disproportionality", Filters(period="2021-22"), scope=EVERYONE.scope, **filters)
+    assert result.reference == reference
+    assert compute(db, "fte", Filters(period="2021-22"), scope=EVERYONE.scope).reference is None
+
+
 def test_suppression_hides_small_groups_and_a_second_cell(db):
     result = compute(db, "disproportionality", Filters(period="2021-22"), scope=EVERYONE.scope)
     t, w = result.table.set_index(["stage", "group"]), result.withheld.set_index(result.table.set_index(["stage", "group"]).index)

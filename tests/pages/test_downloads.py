@@ -41,6 +41,7 @@ def _image_request(app, client, kind: str, search: str, path: str, card: str = "
     return next(iter(sent.values()), {}).get("data")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("kind, magic", [("png", b"\x89PNG"), ("svg", b"<svg")])
 def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, service, kind, magic):
     sent = _image_request(app, client, kind, f"?yjs={service}", "/first-time-entrants")
@@ -52,6 +53,7 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, serv
         assert compute(db, "fte", Filters(yjs=service), scope=EVERYONE.scope).description in content.decode("utf-8")
 
 
+@pytest.mark.browser
 def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client):
     sent = _image_request(app, client, "png", "?indicator=cautioned_or_sentenced_per_1000&year=2021-22",
                           "/compare-areas", card="areas-map")

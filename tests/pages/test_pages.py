@@ -91,3 +91,12 @@ def test_every_callback_names_components_the_pages_have(app, client, context):
 def _outputs(callback):
     outputs = callback["output"] if isinstance(callback["output"], list) else [callback["output"]]
     return [{"id": o.component_id_str()} for o in outputs]
+
+
+def test_an_address_no_page_has_is_a_404_with_the_site_around_it(app, client):
+    missing = client.get("/no-such-page?period=2023-24")
+    assert missing.status_code == 404
+    assert '<html lang="en">' in missing.get_data(as_text=True)          # the dashboard's own shell and nav
+    assert client.get("/disposals").status_code == 200 and client.get("/about").status_code == 200
+    page = dash.page_registry["not_found_404"]["layout"]()
+    assert "There is no page at this address." in str(page) and "href='/'" in str(page)
