@@ -224,7 +224,8 @@ def indicator_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str,
                        "z": [1] * len(mine), "featureidkey": "properties.CTYUA19CD", "showscale": False,
                        "hoverinfo": "skip", "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                        "marker": {"line": {"color": HIGHLIGHT, "width": 3}}})
-    return figure(traces, {"template": PLAIN, "geo": {"fitbounds": "locations", "visible": False},
+    # Zoom in and out by the map's own buttons (theme.GRAPH_CONFIG), not by dragging.
+    return figure(traces, {"template": PLAIN, "geo": {"fitbounds": "locations", "visible": False}, "dragmode": False,
                            "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 560,
                            "font": {"family": "Arial, Helvetica, sans-serif", "size": 15, "color": TEXT}})
 

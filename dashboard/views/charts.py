@@ -59,8 +59,6 @@ class Bars:
     ranked: bool = False
     #: Columns whose codes are shown as words (e.g. referral sources).
     as_words: tuple[str, ...] = ()
-    #: Height grows with the rows (a long ranking), in pixels per row.
-    row_height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,15 +79,6 @@ class ReoffendingWindows:
 @dataclass(frozen=True)
 class SurvivalCurve:
     """Kaplan-Meier: share reoffended by days since the programme ended (the latest MOST_CURVES cohorts)."""
-
-
-@dataclass(frozen=True)
-class AreaMap:
-    """Rates drawn on every authority a service covers (``areas``: yjs -> authority codes)."""
-
-    areas: pd.DataFrame = field(compare=False)
-    highlight: str | None = None
-
 
 
 @dataclass(frozen=True)
@@ -164,4 +153,4 @@ class AreaTrend:
 
 ComparisonChart = Benchmarks | RankedAreas | RankedRegions | Funnel | IndicatorMap | AreaTrend
 ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
-    SurvivalCurve | AreaMap | ComparisonChart
+    SurvivalCurve | ComparisonChart

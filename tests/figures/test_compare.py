@@ -106,6 +106,13 @@ def test_the_funnel_draws_both_pairs_of_limits_and_shapes_points_by_where_they_f
     assert figure.data[-1].text == ("Service 03",) and figure.data[-1].marker.symbol == "star"
 
 
+def _lightness(colour: str) -> float:
+    """Relative luminance (WCAG) of '#rrggbb'."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def test_the_map_is_darker_for_higher_and_names_the_unit():
     areas = pd.DataFrame({"yjs": ["Service 00", "Service 00", "Service 01"],
                           "ctyua_code": ["E06000002", "E06000003", "E06000004"],
@@ -114,7 +121,10 @@ def test_the_map_is_darker_for_higher_and_names_the_unit():
                                    highlight="Service 01")
     shading = figure.data[0]
     assert list(shading.locations) == ["E06000002", "E06000003", "E06000004"]
-    assert shading.colorscale[0][1] == "#deebf7" and shading.colorscale[-1][1] == "#08306b"   # light to dark
+    scale = [colour for _, colour in shading.colorscale]
+    assert shading.reversescale is not True
+    assert [_lightness(c) for c in scale] == sorted((_lightness(c) for c in scale), reverse=True)   # light to dark
+    assert _lightness(scale[0]) < 0.9                       # the lowest rate still stands out from the page
     assert shading.colorbar.title.text == "per 10,000<br>aged 10 to 17"
     assert "covers Middlesbrough, Redcar and Cleveland" in shading.customdata[0]
     assert list(figure.data[1].locations) == ["E06000004"]
