@@ -72,10 +72,13 @@ def ranked_dots(rows: pd.DataFrame, *, styles: dict[str, DotStyle], x_title: str
             trace["error_x"] = {"type": "data", "symmetric": False, "array": high - value, "arrayminus": value - low,
                                 "color": TEXT, "thickness": 1.5, "width": 4}
         traces.append(trace)
+    # From zero to a little past the highest dot, interval or line, so the national line is never on the edge.
+    reach = [v for v in (*_numbers(rows["value"]), *_numbers(rows["ci_high"]),
+                         reference[1] if reference is not None else np.nan) if not pd.isna(v)]
     return figure(traces, base_layout(
         x_title=x_title, withheld=withheld, height=ROW_HEIGHT * max(len(rows), 1) + 190,
         margin={"t": 90}, legend={"font": {"size": 14}},
-        xaxis={"rangemode": "tozero", "showgrid": True, "gridcolor": "#e5e5e5"},
+        xaxis={"range": [0, max(reach) * 1.06] if reach else None, "showgrid": True, "gridcolor": "#e5e5e5"},
         yaxis={"tickmode": "array", "tickvals": list(range(len(rows))), "ticktext": rows["label"].tolist(),
                "range": [max(len(rows), 1) - 0.5, -0.5], "showgrid": True, "gridcolor": "#f0f0f0",
                "automargin": True, "tickfont": {"size": 14}, "ticks": ""}))

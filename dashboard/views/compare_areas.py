@@ -165,7 +165,9 @@ def _no_funnel(card) -> str:
 
 
 def _funnel_notes(card) -> list[str]:
-    """How to read the funnel, and what it means when many services lie outside it."""
+    """How to read the funnel, and what it means when many services lie outside it (nothing when none is drawn)."""
+    if card.result.table.empty:
+        return []
     notes = ["A service outside the 95% limits differs from the national rate by more than chance would usually "
              "give (1 in 20); outside the 99.8% limits, by far more (1 in 500). Small services have wider limits, "
              "so a high rate on few children is not called an outlier."]

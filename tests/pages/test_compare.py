@@ -300,6 +300,7 @@ def test_the_funnel_is_drawn_only_where_counts_are_published_and_says_why_not(co
     assert card.empty and card.empty_message.startswith("No funnel plot for first-time entrants in 2024 (calendar "
                                                         "year): the source gives rates without the number of children")
     assert "per 10,000 children aged 10 to 17, 2014-15 to 2023-24" in card.empty_message
+    assert card.notes == []                                               # nothing on how to read what is not drawn
     settings = COMPARE.read_settings({"indicator": "cautioned_or_sentenced_per_10000", "year": "2023-24"},
                                      context.options)
     card = render_card(context, COMPARE, COMPARE.card("areas-funnel"), Filters(), settings)
@@ -307,6 +308,13 @@ def test_the_funnel_is_drawn_only_where_counts_are_published_and_says_why_not(co
     assert card.chart.reference[1] == pytest.approx(12908 / 5585242 * 10_000)   # from the count, not the rounded 23
     drawn = figures.draw_card(card)
     assert [t.name for t in drawn.data][:3] == ["99.8% limits", "", "95% limits"]
+    # How many of Trafford Data Lab's 10 areas lie beyond the 99.8% limits, from their counts by hand
+    services = card.result.table[card.result.table["area_type"] == "service"]
+    expected = [12908 / 5585242 * population for population in services["population"]]
+    beyond = sum(count < chi2.ppf(0.001, 2 * e) / 2 or count > chi2.ppf(0.999, 2 * e + 2) / 2
+                 for count, e in zip(services["count"], expected))
+    assert beyond == 5
+    assert any(note.startswith(f"{beyond} of 10 services lie outside the 99.8% limits") for note in card.notes)
 
 
 def test_2024_25_per_10000_is_from_lait_and_the_page_says_which_source_is_used(context):
