@@ -91,8 +91,8 @@ def _ranked_rows(card):
         said = f"services in {settings['region']}"
     ranked = table.loc[services, "out_of"].dropna()
     out_of = f"of {int(ranked.iloc[0])} ranked" if len(ranked) else ""
-    return only(card.result, shown | (_in_year(card) & table["area_type"].isin(NATIONAL)),
-                _described(card, said, out_of))
+    national = _in_year(card) & table["area_type"].isin(NATIONAL)
+    return only(card.result, (shown | national) & shown.any(), _described(card, said, out_of))
 
 
 def _funnel_rows(card):
@@ -153,6 +153,19 @@ def _funnel_chart(card) -> Funnel | None:
     return Funnel(y_title=words.unit.capitalize(), number=words.number, per=per,
                   reference=(national.iloc[0]["area"], rate), limits=limits,
                   highlight=card.settings["highlight"] or None, region=card.settings["region"] or None)
+
+
+def _none_here(card) -> str:
+    """Why a card of the chosen year's services has none: none published, or none in the region chosen (LAIT
+    covers England only)."""
+    region, whole = card.settings["region"], card.measured.table if card.measured is not None else None
+    if not region or whole is None:
+        return EMPTY
+    year = whole[whole["period"] == card.settings["year"]]
+    if year.empty:
+        return EMPTY
+    said = f"No published figures for services in {region} for this measure and year"
+    return said + (": LAIT covers England only." if region == "Wales" and "lait" in set(year["source"]) else ".")
 
 
 def _no_funnel(card) -> str:
@@ -232,7 +245,7 @@ def _ranked_caption(card) -> str:
     national = table[table["area_type"].isin(NATIONAL)]
     words = _words(card)
     if services.empty:
-        return EMPTY
+        return _none_here(card)
     low, high = services.iloc[0], services.iloc[-1]
     said = (f"Dot chart of {len(services)} services ranked by {words.title.lower()}, "
             f"{words.period(card.settings['year'])}, lowest first: {low['area']} {words.value(low['value'])} "
@@ -312,7 +325,7 @@ PAGE = PageSpec(
     ),
     cards=(
         _card("areas-ranked", "Services ranked, lowest rate first, in quarters", _ranked_chart, _ranked_caption,
-              _ranked_rows, notes=_ranked_notes),
+              _ranked_rows, notes=_ranked_notes, empty=_none_here),
         _card("areas-funnel", "Funnel plot: each service's rate against its number of children", _funnel_chart,
               _funnel_caption, _funnel_rows, empty=_no_funnel, notes=_funnel_notes),
         _card("areas-map", "Map: a service covering several authorities colours all of them",
@@ -321,7 +334,7 @@ PAGE = PageSpec(
                                         highlight=card.settings["highlight"] or None),
               lambda card: f"Map of services shaded by {_words(card).title.lower()}, "
                            f"{_words(card).period(card.settings['year'])}; darker is higher.",
-              _map_rows, source=f"{COMPARATORS_SOURCE} {BOUNDARIES_CREDIT}"),
+              _map_rows, source=f"{COMPARATORS_SOURCE} {BOUNDARIES_CREDIT}", empty=_none_here),
         _card("areas-regions", "Regions, lowest rate first",
               lambda card: RankedRegions(x_title=_words(card).unit.capitalize(), number=_words(card).number,
                                          region=card.settings["region"] or None),

@@ -342,3 +342,20 @@ def test_the_packs_reading_names_the_highest_and_lowest_region(context):
         f"England and Wales: {13770 / 5650632 * 1000:.1f} per 1,000.")
     table = COMPARE.pack.table(cards, context)
     assert list(table.columns) == ["period", "area", "value", "count", "population", "ci_low", "ci_high"]
+
+
+def test_welsh_services_have_no_lait_figures_and_the_page_says_why(context):
+    settings = COMPARE.read_settings({"region": "Wales"}, context.options)          # first-time entrants, LAIT
+    cards = {c.spec.id: c for c in render_page(context, COMPARE, Filters(), settings)}
+    said = "No published figures for services in Wales for this measure and year: LAIT covers England only."
+    assert cards["areas-ranked"].empty and cards["areas-ranked"].empty_message == said
+    assert cards["areas-map"].empty_message == said
+    assert not cards["areas-regions"].empty                               # England's regions, without Wales
+    settings = COMPARE.read_settings({"indicator": "cautioned_or_sentenced_per_1000", "region": "Wales"},
+                                     context.options)
+    ranked = render_card(context, COMPARE, COMPARE.card("areas-ranked"), Filters(), settings)
+    welsh = [r for r in csv.DictReader(public.LOCAL_RATES_2020_2022.open(encoding="utf-8"))
+             if (r["financial_year"], r["level"], r["measure"], r["region"])
+             == ("2021-22", "YJS", "children_cautioned_or_sentenced", "Wales")]
+    services = ranked.result.table[ranked.result.table["area_type"] == "service"]
+    assert sorted(services["area"]) == sorted(r["yjs"] for r in welsh) and len(welsh) == 17
