@@ -121,5 +121,8 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
         with pytest.raises(InvalidFilter):
             workbook(context, page, Filters(), **settings)
     overview = workbook(context, "overview", Filters(sex="female", period="2022-23"))
-    assert [r["measure"] for r in _sheet(overview, "headline figures")][0] == "First-time entrants"
+    headline = _sheet(overview, "headline figures")
+    assert headline[0]["measure"] == "First-time entrants"
+    # several services and none chosen: the comparison asks for one
+    assert headline[0]["compared with others"].startswith("Choose one service")
     assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
