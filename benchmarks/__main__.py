@@ -3,7 +3,7 @@
     python -m benchmarks [--sizes 10000,100000,1000000] [--requests 30] [--postgres]
                          [--out docs/performance.md]
 
-For each size: a synthetic extract (cached in .bench/), ingest throughput, cold start, then for each
+For each size: the demo database of that many children (in .bench/), ingest throughput, cold start, then for each
 page's main measures with varied filters:
   1. raw: the time DuckDB spends running the SQL of each page's callback, run in-process with no
      result cache (the floor: what a click on a new view cannot avoid);
@@ -28,14 +28,12 @@ from datetime import date
 from pathlib import Path
 
 from dashboard.access import EVERYONE
-from dashboard.cli import DEMO_SEED
+from dashboard.ingest import build_demo
 from dashboard.components.ids import KPIS
 from dashboard.db import Database, DuckDBDatabase, Results, Snapshot
 from dashboard.filters import Filters, MeasureSettings, from_text, parse_query, resolve
-from dashboard.ingest import ingest
 from dashboard.metrics import MEASURES, compute, filter_options
 from dashboard.settings import Settings
-from dashboard.synth import generate_extract
 from dashboard.views import PAGES, Context, headline_figures, render_page
 
 from .dash_requests import CALLBACK_PATH, browser_session, callback_request, serve
@@ -83,12 +81,11 @@ def filters_for(search: str) -> Filters:
 
 
 def build(size: int) -> tuple[Path, float, int]:
-    """The extract and database for ``size`` children; ingest rows per second."""
-    folder, db = WORK / f"extract-{size}", WORK / f"db-{size}.duckdb"
-    if not (folder / "extract.json").exists():
-        generate_extract(folder, children=size, seed=DEMO_SEED)
+    """The demo database for ``size`` children (open without sign-in, as the pages are measured);
+    ingest rows per second."""
+    db = WORK / f"db-{size}.duckdb"
     db.unlink(missing_ok=True)
-    summary = ingest(folder, db)
+    summary = build_demo(db, children=size, progress=lambda message: None)
     return db, summary.rows_read / summary.seconds, summary.rows_read
 
 
@@ -208,9 +205,8 @@ def measure_postgres(size: int, requests: int) -> dict:
     from tests.postgres import postgres_server
     with postgres_server() as new_database:
         url = new_database()
-        started = time.perf_counter()
-        summary = ingest(WORK / f"extract-{size}", url)
-        ingest_rate = summary.rows_read / (time.perf_counter() - started)
+        summary = build_demo(url, children=size, progress=lambda message: None)
+        ingest_rate = summary.rows_read / summary.seconds
         app = served(url, requests)
         db = Database.open(url)
         raw = {}

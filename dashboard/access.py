@@ -83,8 +83,11 @@ def viewer_for(user: User, db) -> Viewer:
     return Viewer(user.username, user.role, Scope(tuple(sorted(services)), drill_down=user.role != "board"))
 
 
-#: True when every service in the database is from the synthetic generator.
-ALL_SYNTHETIC = "SELECT count(*) > 0 AND bool_and(description LIKE '%Synthetic%') FROM extract_info"
+#: True when the database is the demonstration one: only the demo build (`python -m dashboard demo`,
+#: or the app's first start) writes this mark, after loading the synthetic extract of fictional
+#: services and nothing else; every other load clears it. What an extract says about itself (its
+#: description) never opens a database.
+ALL_SYNTHETIC = "SELECT coalesce(bool_and(demo), false) FROM schema_info"
 
 
 def is_demo(db) -> bool:

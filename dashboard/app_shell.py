@@ -53,7 +53,7 @@ def ensure_database(location: str) -> None:
     path = Path(location)
     if path.exists() and not _outdated_demo(path):
         return
-    from .cli import build_demo
+    from .ingest import build_demo
     log.warning("%s at %s: building the demo database (synthetic data)",
                 "An older demo database" if path.exists() else "No database", location)
     fresh = path.with_name(f"{path.name}.demo-{os.getpid()}")
@@ -62,6 +62,8 @@ def ensure_database(location: str) -> None:
 
 
 def _outdated_demo(path: Path) -> bool:
+    """Whether the file is a demo database (by its demo mark) of another version; a database without
+    the mark, real data or a demo from before the mark existed, is never rebuilt."""
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             version = con.execute("SELECT max(version) FROM schema_info").fetchone()[0]

@@ -18,7 +18,6 @@ import csv
 import json
 import math
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -28,8 +27,6 @@ from .filters import FIELDS, flag
 from .settings import Settings
 from .storage import is_server_url
 
-DEMO_CHILDREN = 30_000
-DEMO_SEED = 2022
 #: The measures' settings ``export`` takes as flags (--indicator for compare-areas).
 SETTING_FLAGS = ("region", "level", "by", "base", "reference", "indicator")
 
@@ -57,10 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dashboard", description="Youth Justice Services dashboard: data tools.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    from .ingest import DEMO_CHILDREN
     from .metrics import MEASURES
     ingest = commands.add_parser("ingest", help="validate an extract folder and load it")
     ingest.add_argument("folder", type=Path)
     ingest.add_argument("--db", help="database file (default: $DASHBOARD_DB or data/dashboard.duckdb)")
+    ingest.add_argument("--accept-drop", action="store_true",
+                        help="load even if a file has far fewer rows than the service's last load")
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(MEASURES))
@@ -128,6 +128,11 @@ def _filters(args):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        _settings(args)
+    except SettingsWrong as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo,
             "users": run_users, "board-pack": run_board_pack}[args.command](args)
 
@@ -147,38 +152,92 @@ def _shown(location: str) -> str:
     return make_url(location).render_as_string(hide_password=True)
 
 
+def _settings(args) -> Settings:
+    """The settings (every DASHBOARD_* variable), with ``--db`` where given; a variable set wrongly is a
+    plain message."""
+    from pydantic import ValidationError
+    try:
+        return Settings().with_db(getattr(args, "db", None))
+    except ValidationError as exc:
+        raise SettingsWrong("; ".join(_wrong_setting(error) for error in exc.errors())) from None
+
+
+def _wrong_setting(error: dict) -> str:
+    """'DASHBOARD_INGEST_MAX_FILE_MB is '5GB': give a whole number of megabytes' from pydantic's error."""
+    name = "DASHBOARD_" + "_".join(map(str, error["loc"])).upper()
+    hint = {"int_parsing": "give a whole number", "bool_parsing": "give true or false"}.get(error["type"],
+                                                                                        error["msg"].lower())
+    return f"{name} is {error['input']!r}: {hint}" + (" of megabytes" if name.endswith("_MB") and
+                                                       error["type"] == "int_parsing" else "")
+
+
+class SettingsWrong(ValueError):
+    """A DASHBOARD_* variable that cannot be read (a word where a number belongs)."""
+
+
 def _location(args) -> str:
     """The database: ``--db``, else ``DASHBOARD_DB``, else data/dashboard.duckdb."""
-    return Settings().with_db(args.db).db
+    return _settings(args).db
 
 
 def _open(args):
     from .db import Database
-    return Database.from_settings(Settings().with_db(args.db))
+    return Database.from_settings(_settings(args))
 
 
 def run_ingest(args) -> int:
-    from .ingest import DatabaseOutOfDate, ExtractRejected, ingest
+    from .ingest import REFUSALS, IngestLimits, ingest
     location = _location(args)
     try:
-        summary = ingest(args.folder, location, _progress)
-    except ExtractRejected as rejected:
-        shown = rejected.problems[:config.MAX_REPORTED_PROBLEMS]
+        summary = ingest(args.folder, location, _progress, accept_drop=args.accept_drop,
+                         limits=IngestLimits.from_settings(_settings(args)))
+    except REFUSALS as exc:
+        return _load_refused(exc)
+    rate = summary.rows_read / summary.seconds if summary.seconds else 0
+    print(f"Loaded {', '.join(summary.yjs)} into {_shown(location)} in {summary.seconds:.1f} s ({rate:,.0f} rows/s):")
+    for line in _row_changes(summary):
+        print(f"  {line}")
+    for drop in summary.drops:
+        print(f"  accepted: {drop}")
+    return 0
+
+
+def _load_refused(exc: Exception) -> int:
+    """Say why a load was refused (an extract's problems on stdout, the verdict on stderr); exit code 1."""
+    from .ingest import ExtractRejected, LoadRefused
+    if isinstance(exc, ExtractRejected):
+        shown = exc.problems[:config.MAX_REPORTED_PROBLEMS]
         for problem in shown:
             print(problem)
-        if len(rejected.problems) > len(shown):
-            print(f"... and {len(rejected.problems) - len(shown)} more problems")
-        print(f"Extract rejected: {len(rejected.problems)} problem(s). The database was not changed.",
-              file=sys.stderr)
-        return 1
-    except DatabaseOutOfDate as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    rate = summary.rows_read / summary.seconds if summary.seconds else 0
-    print(f"Loaded {', '.join(summary.yjs)} into {_shown(location)}: {summary.rows['child']:,} children, "
-          f"{summary.rows['offence']:,} offences, {summary.rows['outcome']:,} outcomes, "
-          f"{summary.rows['programme']:,} programmes in {summary.seconds:.1f} s ({rate:,.0f} rows/s).")
-    return 0
+        if len(exc.problems) > len(shown):
+            print(f"... and {len(exc.problems) - len(shown)} more problems")
+        print(f"Extract rejected: {len(exc.problems)} problem(s). The database was not changed.", file=sys.stderr)
+    elif isinstance(exc, LoadRefused):
+        for line in exc.lines:
+            print(f"error: {line}", file=sys.stderr)
+        print("Load refused. The database was not changed.", file=sys.stderr)
+    else:
+        print(f"error: {exc}. The database was not changed.", file=sys.stderr)
+    return 1
+
+
+def _row_changes(summary) -> list[str]:
+    """One line per record file: its rows, and against the rows its services had before."""
+    from .ingest.derive import RECORD_TABLES
+    lines = []
+    for table, file in RECORD_TABLES.items():
+        rows, before = summary.rows[table], summary.before.get(table)
+        if file not in summary.files and not before:
+            continue
+        now = f"{rows:,} rows" if file in summary.files else "not in this extract"
+        if before is None:
+            lines.append(f"{file.removesuffix('.csv')}: {now} (new)")
+        elif before == rows:
+            lines.append(f"{file.removesuffix('.csv')}: {now} (unchanged)")
+        else:
+            change = f" ({(rows - before) / before:+.1%})" if before else ""
+            lines.append(f"{file.removesuffix('.csv')}: {before:,} -> {now}{change}")
+    return lines
 
 
 def run_export(args) -> int:
@@ -247,19 +306,13 @@ def run_synth(args) -> int:
     return 0
 
 
-def build_demo(location: Path | str, children: int = DEMO_CHILDREN, progress=_progress) -> None:
-    """The demo database: a seeded synthetic extract of fictional services plus the published tables."""
-    from .ingest import ingest
-    from .synth import generate_extract
-    with tempfile.TemporaryDirectory(prefix="yjs-demo-") as folder:
-        progress(f"Generating a synthetic extract of {children:,} children")
-        generate_extract(Path(folder), children=children, seed=DEMO_SEED, progress=progress)
-        ingest(Path(folder), location, progress)
-
-
 def run_demo(args) -> int:
+    from .ingest import REFUSALS, build_demo
     location = _location(args)
-    build_demo(location, args.children)
+    try:
+        build_demo(location, args.children, _progress)
+    except REFUSALS as exc:
+        return _load_refused(exc)
     print(f"Demo database ready at {_shown(location)}.")
     return 0
 

@@ -19,7 +19,7 @@ BOUNDARIES_URL = "/data/boundaries.geojson"
 
 #: The database's tables: raise when their columns change. A database built by another version is
 #: refused by the app with a plain message (and the demo one rebuilt).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Counts from 1 to SUPPRESSION_MAX are withheld (shown as ``c``, exported as null).
 SUPPRESSION_MAX = 4
@@ -64,6 +64,17 @@ DISPOSAL_TYPES = tuple(DISPOSAL_TIERS)
 REFERRAL_SOURCES = (
     "POLICE", "OUT_OF_COURT_PANEL", "COURT", "SCHOOL", "SOCIAL_CARE", "FAMILY", "HEALTH", "OTHER",
 )
+#: Disposal types of tier Custody: the only programmes that may have a release_date.
+CUSTODIAL_TYPES = tuple(t for t, tier in DISPOSAL_TIERS.items() if tier == "Custody")
+
+#: The files for the YJB's key performance indicators (extract-format.md).
+ASSESSMENT_POINTS = ("START", "END")
+SUITABILITY = ("SUITABLE", "UNSUITABLE")
+REMAND_TYPES = (
+    "UNCONDITIONAL_BAIL", "CONDITIONAL_BAIL", "BAIL_SUPERVISION_AND_SUPPORT", "ISS_BAIL",
+    "REMAND_TO_LOCAL_AUTHORITY", "REMAND_TO_YOUTH_DETENTION",
+)
+BOARD_PARTNERS = ("POLICE", "PROBATION", "HEALTH", "CHILDRENS_SOCIAL_CARE", "EDUCATION", "OTHER")
 
 #: Stages of the disproportionality funnel and the stage each is compared with under --base previous.
 STAGES = ("population", "offence", "diversion", "pre_court", "court", "custody")

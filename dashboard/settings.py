@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     duckdb_memory: str = "128MB"
     #: PostgreSQL connections per worker.
     db_pool_size: int = 4
+    #: What one ingest may use: DuckDB's memory (beyond it, work spills to ``ingest_temp_dir``, default the
+    #: system's temporary folder) and the largest file it reads, in MB.
+    ingest_memory: str = "2GB"
+    ingest_temp_dir: Path | None = None
+    ingest_max_file_mb: int = 5 * 1024
 
     def with_db(self, location: str | Path | None) -> Settings:
         """These settings with another database (``--db`` on the command line), when one is given."""

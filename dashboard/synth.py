@@ -7,10 +7,12 @@ decade; the move from court to diversion since 2020; prevention work; Black and 
 over-represented at the later stages; about a third reoffending within 12 months of a programme,
 most of them early; open cases, cases not yet started and follow-up cut short by the extract date.
 
-Each child's history is made in episodes: an offence (none for prevention), its outcome, the
-programme the service runs for it, perhaps an offence during it, and perhaps a reoffence after it,
-which starts the next episode. Children are made 100,000 at a time with numpy and appended to the
-CSV files with pyarrow, so a million children take seconds in about 0.3 GB. The same seed, size and
+Each child's history is made in episodes: an offence (none for prevention), perhaps a bail or remand
+decision, its outcome, the programme the service runs for it (with its START and END assessments),
+perhaps an offence during it, and perhaps a reoffence after it; an offence during it that is charged,
+or the reoffence, starts the next episode. Victims come from the offences dealt with; board meetings
+and the population are made apart. Children are made 100,000 at a time with numpy and appended to the
+CSV files with pyarrow, so a million children take seconds in about 0.4 GB. The same seed, size and
 as_of give byte-identical files.
 """
 
@@ -45,6 +47,8 @@ KNOWN_TIER = np.array([0, 0.30, 0.30, 0.27, 0.10, 0.03])
 
 class Service(NamedTuple):
     region: str
+    #: a real service (data/public/yjs_areas.csv) like this one, whose published figures it is compared with
+    compare_as: str
     #: share of the extract's children
     share: float
     #: children in contact per head of population, relative to the average: sets the service's rates
@@ -57,20 +61,20 @@ class Service(NamedTuple):
 
 #: Invented services in real YJB regions (the region names of data/public/yjs_areas.csv).
 SERVICES = {
-    "Northvale": Service("North West", 0.30, 1.15, (
+    "Northvale": Service("North West", "Trafford", 0.30, 1.15, (
         ("Central", 0.30, 1.45), ("East", 0.25, 0.95), ("West", 0.25, 0.75), ("Riverside", 0.20, 0.85)),
         (0.83, 0.04, 0.07, 0.04, 0.02)),
-    "Ashby Vale": Service("East Midlands", 0.18, 0.80, (
+    "Ashby Vale": Service("East Midlands", "Leicestershire", 0.18, 0.80, (
         ("North", 0.35, 0.85), ("South", 0.40, 0.95), ("Town Centre", 0.25, 1.35)),
         (0.80, 0.05, 0.10, 0.03, 0.02)),
-    "Kingsmere": Service("London", 0.24, 1.25, (
+    "Kingsmere": Service("London", "Lewisham", 0.24, 1.25, (
         ("Kingsmere North", 0.22, 0.90), ("Kingsmere South", 0.22, 1.00), ("Docklands", 0.20, 1.40),
         ("Old Market", 0.18, 1.10), ("Hilltop", 0.18, 0.60)),
         (0.42, 0.10, 0.20, 0.21, 0.07)),
-    "Brackendale": Service("Yorkshire", 0.16, 1.00, (
+    "Brackendale": Service("Yorkshire", "Kirklees", 0.16, 1.00, (
         ("Fieldgate", 0.40, 1.20), ("Moorside", 0.35, 0.80), ("Canal Side", 0.25, 1.00)),
         (0.78, 0.04, 0.13, 0.02, 0.03)),
-    "Cwm Arian": Service("Wales", 0.12, 0.85, (
+    "Cwm Arian": Service("Wales", "Carmarthenshire", 0.12, 0.85, (
         ("Upper Valley", 0.30, 1.15), ("Lower Valley", 0.35, 1.05), ("Coast", 0.35, 0.80)),
         (0.93, 0.03, 0.02, 0.01, 0.01)),
 }
@@ -170,7 +174,11 @@ EARLY_CLOSURE = {"order": [1, 3, 4], "voluntary": [1, 2, 4]}
 #: mean in days): about a third within 12 months overall, most in the first three months.
 REOFFENCE = np.array([0.17, 0.31, 0.37, 0.46, 0.55, 0.62])
 REOFFENCE_MEAN_DAYS = 95
-SHARE_OFFENDING_DURING = 0.10
+#: Offending during a programme (for custody, on licence): a chance per day of this, so the longer the
+#: programme the likelier (about 8% over two months, two in five over a year-long order). Of these offences
+#: this share is charged and dealt with (the next episode); the rest end with no further action.
+OFFENDING_DURING_PER_DAY = 1 / 700
+SHARE_DURING_CHARGED = 0.65
 SHARE_EARLIER_OFFENCE = 0.25       # offending children with an offence (no further action) in the year before
 MAX_EPISODES = 6
 
@@ -196,6 +204,58 @@ CATEGORY_SHARE = np.array([0.30, 0.14, 0.10, 0.12, 0.08, 0.08, 0.05, 0.05, 0.03,
 KNIFE_CATEGORY_SHARE = np.array([0.25, 0, 0, 0, 0, 0, 0.15, 0, 0, 0, 0, 0.60])
 #: Child Gravity Matrix score around this by tier (one either way): serious offences go to court.
 GRAVITY_BY_TIER = np.array([2, 2, 3, 3, 4, 5])
+#: The YJB seriousness score (1-8) is not the gravity score: it rates the offence type. Each category's
+#: usual score (OFFENCE_CATEGORIES order), moved by the case's gravity (one point per point from 3),
+#: one more with a knife. Serious violence (violence, robbery or drugs at 5 or more) is then a small
+#: share of offences, mostly those that reach court.
+SERIOUSNESS_BY_CATEGORY = np.array([3, 2, 2, 3, 2, 2, 5, 4, 5, 2, 2, 4])
+SHARE_SERIOUSNESS_MISSING = 0.01
+
+#: Release from custody, as a share of the sentence (the rest is served on licence): a DTO half way,
+#: longer sentences later. Non-custodial types are never released.
+RELEASE_SHARE = {"DETENTION_AND_TRAINING_ORDER": 0.5, "SECTION_250": 0.5, "SECTION_254": 0.6, "SECTION_259": 0.67}
+
+#: Remands: the chance a court case (by tier) has a bail or remand decision recorded, and that it is a
+#: remand to youth detention (times LATER_STAGE_RATIO for the child's group): custody cases most, so
+#: with the first-tier and community cases and those that end without conviction about six in ten
+#: remands to youth detention are not followed by a custodial sentence, as nationally.
+REMANDED = np.array([0, 0, 0, 0.30, 0.50, 0.85])
+DETAINED = np.array([0, 0, 0, 0.035, 0.12, 0.22])
+REMANDED_NOT_CONVICTED, DETAINED_NOT_CONVICTED = 0.40, 0.20
+#: The other remand types (config.REMAND_TYPES order, youth detention last): bail is most common.
+BAIL_SHARE = np.array([0.40, 0.38, 0.10, 0.05, 0.07])
+
+#: Assessments (assessments.csv): most started programmes have a START and most ended ones an END;
+#: each field is left unrecorded now and then, so the data-quality lines have something to say.
+SHARE_ASSESSED_AT_START, SHARE_ASSESSED_AT_END, SHARE_NOT_RECORDED = 0.90, 0.87, 0.06
+#: Suitable accommodation and ETE at the start, by tier (config.TIERS): worse the further into the
+#: system; by the end most unsuitable ones improve (about 85% and 70% suitable at the end).
+ACCOMMODATION_SUITABLE = np.array([0.88, 0.86, 0.84, 0.80, 0.75, 0.70])
+ETE_SUITABLE = np.array([0.70, 0.66, 0.62, 0.55, 0.48, 0.45])
+ETE_HOURS, ETE_HOURS_SHARE = np.array([10, 15, 20, 25, 30]), np.array([0.10, 0.15, 0.25, 0.30, 0.20])
+#: Needs: (found by the START, found later by the END, offered (or a plan, for SEND) by the START,
+#: offered later, attending when offered; None: no attending field). SEND about a third with a plan for
+#: half of them; mental health 30-40% with most offered and fewer attending; substance misuse 25-35%.
+NEEDS = {"send": (0.28, 0.07, 0.45, 0.20, None), "mental_health": (0.30, 0.07, 0.60, 0.55, 0.65),
+         "substance": (0.26, 0.055, 0.55, 0.50, 0.60)}
+#: Status with wider children's services (prevention work, other work): early help mostly before any offence.
+WIDER_SERVICES = {"looked_after": (0.08, 0.13), "child_in_need": (0.18, 0.20), "child_protection_plan": (0.05, 0.06),
+                  "early_help": (0.30, 0.12)}
+ASSESSMENT_FLAGS = ("send", "send_plan", "mental_health_need", "mental_health_offered", "mental_health_attending",
+                    "substance_need", "substance_offered", "substance_attending", *WIDER_SERVICES)
+
+#: Victims (victims.csv): offences of these categories that were dealt with mostly have one; the YJS
+#: contacts them after the outcome. Half to two thirds consent, most of those are offered restorative
+#: justice, a third to a half of those take part.
+VICTIM_CATEGORIES = ("Violence against the person", "Theft and handling stolen goods", "Criminal damage", "Robbery",
+                     "Burglary", "Sexual offences")
+SHARE_VICTIM_RECORDED, VICTIM_CONSENTED, RJ_OFFERED, RJ_TOOK_PART, VICTIM_NOT_RECORDED = 0.7, 0.58, 0.8, 0.4, 0.04
+
+#: Board meetings (board_meetings.csv): one a quarter per service, each partner there this often, at
+#: the agreed seniority this often when there.
+BOARD_ATTENDANCE = {"POLICE": 0.92, "PROBATION": 0.85, "HEALTH": 0.78, "CHILDRENS_SOCIAL_CARE": 0.95,
+                    "EDUCATION": 0.82, "OTHER": 0.70}
+BOARD_SENIOR, BOARD_SENIOR_NOT_RECORDED = 0.80, 0.03
 
 DIVERSION_FROM = np.datetime64("2020-04-01")
 LOCKDOWN = (np.datetime64("2020-03-23"), np.datetime64("2020-07-01"))
@@ -206,21 +266,33 @@ assert REFERRAL_SOURCE_SHARE.shape == (len(config.TIERS), len(config.REFERRAL_SO
 DISPOSAL_TIER = np.array([config.TIERS.index(config.DISPOSAL_TIERS[d]) for d in config.DISPOSAL_TYPES])
 DISPOSAL_SHARE = np.array([1.0 if d == "PREVENTION" else OUTCOME_SHARE[d] for d in config.DISPOSAL_TYPES])
 DISPOSAL_DAYS = np.array([PROGRAMME_DAYS[d] for d in config.DISPOSAL_TYPES])
+assert set(RELEASE_SHARE) == set(config.CUSTODIAL_TYPES) and config.REMAND_TYPES[-1] == "REMAND_TO_YOUTH_DETENTION"
+assert tuple(BOARD_ATTENDANCE) == config.BOARD_PARTNERS and config.SUITABILITY == ("SUITABLE", "UNSUITABLE")
+VICTIM_CATEGORY_CODES = np.array([OFFENCE_CATEGORIES.index(c) for c in VICTIM_CATEGORIES])
+RELEASE_AT = np.array([RELEASE_SHARE.get(d, 0.0) for d in config.DISPOSAL_TYPES])
 
 COLUMNS = {
     "children.csv": ("child_id", "date_of_birth", "sex", "ethnicity_group", "ethnicity_detail", "yjs", "locality"),
-    "offences.csv": ("offence_id", "child_id", "offence_date", "category", "gravity", "knife_or_offensive_weapon"),
+    "offences.csv": ("offence_id", "child_id", "offence_date", "category", "gravity", "knife_or_offensive_weapon",
+                     "seriousness"),
     "outcomes.csv": ("outcome_id", "child_id", "offence_id", "outcome_date", "outcome_type"),
     "programmes.csv": ("programme_id", "child_id", "disposal_type", "programme_name", "referral_date",
-                       "referral_source", "locality", "start_date", "end_date", "closure_reason", "completed"),
+                       "referral_source", "locality", "start_date", "end_date", "closure_reason", "completed",
+                       "release_date"),
     "population.csv": ("yjs", "year", "age", "sex", "ethnicity_group", "population", "locality"),
+    "assessments.csv": ("assessment_id", "programme_id", "point", "assessment_date", "accommodation", "ete",
+                        "ete_hours_offered", "ete_hours_attended", *ASSESSMENT_FLAGS),
+    "remands.csv": ("remand_id", "child_id", "offence_id", "remand_date", "remand_type", "end_date", "outcome_id"),
+    "victims.csv": ("victim_id", "offence_id", "contact_date", "consented", "rj_offered", "rj_participated"),
+    "board_meetings.csv": ("yjs", "meeting_date", "partner", "attended", "senior"),
 }
-ID_PREFIX = {"child": "C", "offence": "F", "outcome": "U", "programme": "P"}
+ID_PREFIX = {"child": "C", "offence": "F", "outcome": "U", "programme": "P", "assessment": "A", "remand": "R",
+             "victim": "V"}
 
 
 def generate_extract(out_dir: Path, children: int = 20_000, seed: int = 1, as_of: date = date(2025, 6, 30),
                      progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Write a synthetic extract (extract.json and the five CSV files) into ``out_dir``.
+    """Write a synthetic extract (extract.json and every CSV file of the format) into ``out_dir``.
 
     Returns the number of rows written to each CSV file. Each chunk of children has its own
     generator, seeded from (seed, chunk number), so the files depend only on seed, size and as_of.
@@ -233,9 +305,11 @@ def generate_extract(out_dir: Path, children: int = 20_000, seed: int = 1, as_of
         "description": f"Synthetic demonstration data: {len(SERVICES)} fictional Youth Justice Services "
                        f"({', '.join(SERVICE_NAMES)}) and {children:,} invented children (seed {seed}). "
                        "No person, place or service in it is real.",
+        "services": {name: {"region": service.region, "compare_as": service.compare_as}
+                     for name, service in SERVICES.items()},
     }, indent=2) + "\n", encoding="utf-8")
     writers = {name: _CsvFile(out / name, columns) for name, columns in COLUMNS.items()}
-    first_ids = dict.fromkeys(("offence", "outcome", "programme"), 0)
+    first_ids = dict.fromkeys(("offence", "outcome", "programme", "assessment", "remand", "victim"), 0)
     try:
         for number, first_child in enumerate(range(0, children, CHUNK)):
             size = min(CHUNK, children - first_child)
@@ -246,6 +320,7 @@ def generate_extract(out_dir: Path, children: int = 20_000, seed: int = 1, as_of
             if progress:
                 progress(f"Made {first_child + size:,} of {children:,} children")
         writers["population.csv"].write(_population(np.random.default_rng([seed, 0]), children, first_day, as_of))
+        writers["board_meetings.csv"].write(_board_meetings(np.random.default_rng([seed, 2]), first_day, as_of))
     finally:
         for writer in writers.values():
             writer.close()
@@ -291,8 +366,8 @@ class _History:
 
     def __init__(self, rng: np.random.Generator, size: int, first_day: np.datetime64, as_of: np.datetime64):
         self.rng, self.size, self.first_day, self.as_of = rng, size, first_day, as_of
-        self.offences, self.outcomes, self.programmes = [], [], []
-        self.offence_count = 0
+        self.offences, self.outcomes, self.programmes, self.remands = [], [], [], []
+        self.offence_count = self.outcome_count = 0
         episodes = self._first_contacts(first_day)
         for _ in range(MAX_EPISODES):
             if len(episodes.child) == 0:
@@ -368,6 +443,12 @@ class _History:
         low, high = OUTCOME_DELAY[ep.tier].T
         referral = ep.day + rng.integers(low, high + 1).astype("timedelta64[D]")
         dealt = referral <= as_of           # an offence whose outcome is still to come stops here
+        outcome_row = np.full(n, -1)        # the row each dealt offence's outcome gets, appended below
+        outcome_row[dealt & offended] = self.outcome_count + np.arange((dealt & offended).sum())
+        self.outcome_count += (dealt & offended).sum()
+        court = ep.tier >= FIRST_TIER       # remanded or bailed until the court's outcome (open if none yet)
+        self._add_remands(ep.child[court], ep.tier[court], ep.day[court], offence_row[court],
+                          np.where(dealt, referral, np.datetime64("NaT"))[court], outcome_row[court])
         child, tier, referral, offence_row, knife = (
             a[dealt] for a in (ep.child, ep.tier, referral, offence_row, ep.knife))
         offended, n = tier != PREVENTION, len(child)
@@ -384,28 +465,65 @@ class _History:
         length = rng.integers(low, high + 1) * np.where(completed, 1.0, rng.uniform(0.2, 0.9, n))
         end = start + np.round(length).astype("timedelta64[D]")
         ended = started & (end <= as_of)
+        # A custodial sentence: in custody for part of it (a DTO half), then on licence in the community.
+        release = start + np.round(length * RELEASE_AT[disposal]).astype("timedelta64[D]")
+        released = started & (tier == CUSTODY) & (release <= as_of)
         name = self._programme_names(tier, referral, knife)
-        self._add_programmes(child, disposal, name, referral, tier, start, started, end, ended, completed)
+        self._add_programmes(child, disposal, name, referral, tier, start, started, end, ended, completed,
+                             np.where(released, release, np.datetime64("NaT")))
 
-        during = started & (rng.random(n) < SHARE_OFFENDING_DURING)
+        # Offending during the programme (after release, for custody): most such offences are charged
+        # and dealt with, opening the next episode; the rest end with no further action, some after a
+        # remand (a case that ended without a conviction).
+        at_large = np.where(tier == CUSTODY, release, start)
         until = np.where(ended, end, as_of)
-        during_day = start + (rng.random(n) * ((until - start).astype(int) + 1)).astype("timedelta64[D]")
+        chance = 1 - np.exp(-(until - at_large).astype(float) * OFFENDING_DURING_PER_DAY)
+        during = started & ((tier != CUSTODY) | released) & (rng.random(n) < chance)
+        during_day = at_large + (rng.random(n) * ((until - at_large).astype(int) + 1)).astype("timedelta64[D]")
         during &= _age(self.born[child], during_day) < 18
-        self._add_offences(child[during], during_day[during], np.zeros(during.sum(), bool), tier[during])
+        charged = during & (rng.random(n) < SHARE_DURING_CHARGED)
+        dropped = during & ~charged
+        rows = self._add_offences(child[dropped], during_day[dropped], np.zeros(dropped.sum(), bool), tier[dropped])
+        self._add_remands(child[dropped], tier[dropped], during_day[dropped], rows,
+                          np.full(dropped.sum(), np.datetime64("NaT")), np.full(dropped.sum(), -1), convicted=False)
 
         # Reoffending after the end. Offences at 18 still count within the year's follow-up (a local
         # tracker checks the PNC), but an adult's case goes to adult services, so no next episode.
         wait = 1 + np.floor(rng.exponential(REOFFENCE_MEAN_DAYS, n)).astype(int)
-        again = ended & (rng.random(n) < REOFFENCE[tier] * PROGRAMME_EFFECT[name])
+        again = ended & ~charged & (rng.random(n) < REOFFENCE[tier] * PROGRAMME_EFFECT[name])
         again_day = end + wait.astype("timedelta64[D]")
         age = _age(self.born[child], again_day)
         again &= (again_day <= as_of) & ((age < 18) | ((age == 18) & (wait <= 365)))
         adult = again & (age >= 18)
         self._add_offences(child[adult], again_day[adult], knife[adult], tier[adult])
         again &= ~adult
-        child, previous, day = child[again], tier[again], again_day[again]
+        day = np.where(charged, during_day, again_day)
+        again |= charged
+        child, previous, day = child[again], tier[again], day[again]
         knife = rng.random(len(child)) < self._knife_chance(child, knife[again])
         return _Episodes(child, self._choose_tier(child, previous, day, knife), day, knife)
+
+    def _add_remands(self, child, tier, day, offence_row, outcome_day, outcome_row, convicted: bool = True) -> None:
+        """Bail or remand decisions between charge and the court's outcome: for some court cases
+        (``outcome_day`` NaT: still open) and, with ``convicted`` False, for some offences that ended
+        without a conviction. Remand to youth detention is likelier the more serious the case, and
+        for Black and Mixed children."""
+        rng, n = self.rng, len(child)
+        remanded = rng.random(n) < (REMANDED[tier] if convicted else REMANDED_NOT_CONVICTED)
+        detained = rng.random(n) < ((DETAINED[tier] if convicted else DETAINED_NOT_CONVICTED)
+                                    * LATER_STAGE_RATIO[self.group[child]])
+        kind = np.where(detained, config.REMAND_TYPES.index("REMAND_TO_YOUTH_DETENTION"), _pick(rng, n, BAIL_SHARE))
+        when = day + rng.integers(0, 15, n).astype("timedelta64[D]")
+        if convicted:
+            when = np.where(when > outcome_day, outcome_day, when)
+            end = outcome_day
+        else:
+            end = when + rng.integers(20, 151, n).astype("timedelta64[D]")
+        keep = remanded & (when <= self.as_of)
+        open_ = ~(end <= self.as_of)            # NaT (no outcome yet) compares False
+        self.remands.append({"child": child[keep], "day": when[keep], "type": kind[keep],
+                             "end": np.where(open_, np.datetime64("NaT"), end)[keep],
+                             "offence_row": offence_row[keep], "outcome_row": np.where(open_, -1, outcome_row)[keep]})
 
     def _programme_names(self, tier: np.ndarray, referral: np.ndarray, knife: np.ndarray) -> np.ndarray:
         """Index into PROGRAMME_NAMES, or NO_NAME: knife offences mostly go to the knife crime group;
@@ -416,7 +534,8 @@ class _History:
         name[(knife & (rng.random(n) < 0.7)) | ((tier == PREVENTION) & (rng.random(n) < 0.05))] = KNIFE_GROUP
         return name
 
-    def _add_programmes(self, child, disposal, name, referral, tier, start, started, end, ended, completed) -> None:
+    def _add_programmes(self, child, disposal, name, referral, tier, start, started, end, ended, completed,
+                        release) -> None:
         rng, n = self.rng, len(child)
         elsewhere = ~self.locality_missing[child] & (rng.random(n) < SHARE_PROGRAMME_ELSEWHERE)
         places = np.array([len(SERVICES[s].localities) for s in SERVICE_NAMES])[self.service[child]]
@@ -428,7 +547,7 @@ class _History:
             "child": child, "disposal": disposal, "name": name, "referral": referral,
             "source": np.where(rng.random(n) < SHARE_SOURCE_MISSING, -1, source), "locality": locality,
             "start": np.where(started, start, np.datetime64("NaT")), "end": np.where(ended, end, np.datetime64("NaT")),
-            "reason": np.where(ended, reason, -1), "completed": completed, "ended": ended,
+            "reason": np.where(ended, reason, -1), "completed": completed, "ended": ended, "release": release,
         })
 
     def _add_offences(self, child: np.ndarray, day: np.ndarray, knife: np.ndarray, tier: np.ndarray) -> np.ndarray:
@@ -436,10 +555,12 @@ class _History:
         rng, n = self.rng, len(child)
         category = np.where(knife, _pick(rng, n, KNIFE_CATEGORY_SHARE), _pick(rng, n, CATEGORY_SHARE))
         gravity = np.clip(GRAVITY_BY_TIER[tier] + rng.choice([-1, 0, 0, 1], n), 1, 5)
+        gravity = np.where(knife, np.maximum(gravity, 3), gravity)
+        seriousness = np.clip(SERIOUSNESS_BY_CATEGORY[category] + gravity - 3 + knife, 1, 8)
         self.offences.append({"child": child, "day": day, "knife": knife,
                               "category": np.where(rng.random(n) < SHARE_CATEGORY_MISSING, -1, category),
-                              "gravity": np.where(rng.random(n) < SHARE_GRAVITY_MISSING, -1,
-                                                  np.where(knife, np.maximum(gravity, 3), gravity))})
+                              "gravity": np.where(rng.random(n) < SHARE_GRAVITY_MISSING, -1, gravity),
+                              "seriousness": np.where(rng.random(n) < SHARE_SERIOUSNESS_MISSING, -1, seriousness)})
         rows = np.arange(self.offence_count, self.offence_count + n)
         self.offence_count += n
         return rows
@@ -448,26 +569,42 @@ class _History:
     def tables(self, first_child: int, first_ids: dict[str, int]) -> dict[str, pa.Table]:
         """The chunk as Arrow tables, rows in child then date order, ids numbered on from ``first_ids``
         (updated) so they stay unique across chunks."""
-        offences, outcomes, programmes = (_stack(parts) for parts in (self.offences, self.outcomes, self.programmes))
+        offences, outcomes, programmes, remands = (
+            _stack(parts) for parts in (self.offences, self.outcomes, self.programmes, self.remands))
+        outcomes["row"] = np.arange(len(outcomes["child"]))
         outcomes = _where(outcomes, outcomes["day"] >= self.first_day)
         programmes = _where(programmes, programmes["referral"] >= self.first_day)
-        row = outcomes["offence_row"]
+        remands = _where(remands, remands["day"] >= self.first_day)
+        # Offences before the records start are kept when a kept outcome or remand points at them.
         kept = offences["day"] >= self.first_day
-        kept[row[row >= 0]] = True
-        outcomes["offence_row"] = np.where(row >= 0, np.cumsum(kept)[row] - 1, -1)
+        for rows in (outcomes["offence_row"], remands["offence_row"]):
+            kept[rows[rows >= 0]] = True
+        new_row = np.cumsum(kept) - 1
+        for table in (outcomes, remands):
+            table["offence_row"] = np.where(table["offence_row"] >= 0, new_row[table["offence_row"]], -1)
         offences = _where(offences, kept)
         child_id = _ids("child", first_child + np.arange(self.size))
         order = np.lexsort((offences["day"], offences["child"]))
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
         offence_number = first_ids["offence"] + rank
+        victims = self._victims(outcomes, offences["category"])
         offences = {k: v[order] for k, v in offences.items()}
         outcomes = _sorted(outcomes, "day")
+        outcome_number = np.full(self.outcome_count, -1)
+        outcome_number[outcomes["row"]] = first_ids["outcome"] + np.arange(len(outcomes["child"]))
         programmes = _sorted(programmes, "referral")
+        programme_number = first_ids["programme"] + np.arange(len(programmes["child"]))
+        remands = _sorted(remands, "day")
+        victims = _sorted(victims, "day")
+        assessments = self._assessments(programmes)
         linked = outcomes["offence_row"] >= 0
 
         def locality(child, index, missing):
             return _text(self.service[child] * MAX_LOCALITIES + index, LOCALITY_NAMES, missing)
+
+        def offence_ids(rows):
+            return _ids("offence", offence_number[np.maximum(rows, 0)], missing=rows < 0)
 
         result = {
             "children.csv": pa.table({
@@ -483,6 +620,7 @@ class _History:
                 "category": _text(offences["category"], OFFENCE_CATEGORIES, offences["category"] < 0),
                 "gravity": pa.array(offences["gravity"], mask=offences["gravity"] < 0),
                 "knife_or_offensive_weapon": pa.array(offences["knife"]),
+                "seriousness": pa.array(offences["seriousness"], mask=offences["seriousness"] < 0),
             }),
             "outcomes.csv": pa.table({
                 "outcome_id": _ids("outcome", first_ids["outcome"] + np.arange(len(outcomes["child"]))),
@@ -492,7 +630,7 @@ class _History:
                 "outcome_type": _text(outcomes["type"], config.DISPOSAL_TYPES),
             }),
             "programmes.csv": pa.table({
-                "programme_id": _ids("programme", first_ids["programme"] + np.arange(len(programmes["child"]))),
+                "programme_id": _ids("programme", programme_number),
                 "child_id": child_id.take(programmes["child"]),
                 "disposal_type": _text(programmes["disposal"], config.DISPOSAL_TYPES),
                 "programme_name": _text(programmes["name"], PROGRAMME_NAMES, programmes["name"] == NO_NAME),
@@ -502,11 +640,118 @@ class _History:
                 "start_date": _dates(programmes["start"]), "end_date": _dates(programmes["end"]),
                 "closure_reason": _text(programmes["reason"], CLOSURE_REASONS, programmes["reason"] < 0),
                 "completed": pa.array(programmes["completed"], mask=~programmes["ended"]),
+                "release_date": _dates(programmes["release"]),
+            }),
+            "assessments.csv": pa.table({
+                "assessment_id": _ids("assessment", first_ids["assessment"] + np.arange(len(assessments["programme"]))),
+                "programme_id": _ids("programme", programme_number[assessments["programme"]]),
+                "point": _text(assessments["point"], config.ASSESSMENT_POINTS),
+                "assessment_date": pa.array(assessments["day"]),
+                **{name: _text(assessments[name], config.SUITABILITY, assessments[name] < 0)
+                   for name in ("accommodation", "ete")},
+                **{name: pa.array(assessments[name], mask=assessments[name] < 0)
+                   for name in ("ete_hours_offered", "ete_hours_attended")},
+                **{name: pa.array(assessments[name] == 1, mask=assessments[name] < 0) for name in ASSESSMENT_FLAGS},
+            }),
+            "remands.csv": pa.table({
+                "remand_id": _ids("remand", first_ids["remand"] + np.arange(len(remands["child"]))),
+                "child_id": child_id.take(remands["child"]),
+                "offence_id": offence_ids(remands["offence_row"]),
+                "remand_date": pa.array(remands["day"]),
+                "remand_type": _text(remands["type"], config.REMAND_TYPES),
+                "end_date": _dates(remands["end"]),
+                "outcome_id": _ids("outcome", outcome_number[np.maximum(remands["outcome_row"], 0)],
+                                   missing=remands["outcome_row"] < 0),
+            }),
+            "victims.csv": pa.table({
+                "victim_id": _ids("victim", first_ids["victim"] + np.arange(len(victims["child"]))),
+                "offence_id": offence_ids(victims["offence_row"]),
+                "contact_date": pa.array(victims["day"]),
+                **{name: pa.array(victims[name] == 1, mask=victims[name] < 0)
+                   for name in ("consented", "rj_offered", "rj_participated")},
             }),
         }
-        for kind, name in (("offence", "offences.csv"), ("outcome", "outcomes.csv"), ("programme", "programmes.csv")):
+        for kind, name in (("offence", "offences.csv"), ("outcome", "outcomes.csv"), ("programme", "programmes.csv"),
+                           ("assessment", "assessments.csv"), ("remand", "remands.csv"), ("victim", "victims.csv")):
             first_ids[kind] += result[name].num_rows
         return result
+
+    def _victims(self, outcomes: dict[str, np.ndarray], category: np.ndarray) -> dict[str, np.ndarray]:
+        """Victims of offences dealt with (an outcome linked to them) in categories that have one,
+        contacted by the YJS after the outcome. ``category``: of the offences as kept, before sorting.
+        Flags: 1 yes, 0 no, -1 not recorded."""
+        rng = self.rng
+        row = outcomes["offence_row"]
+        has = (row >= 0) & np.isin(category[np.maximum(row, 0)], VICTIM_CATEGORY_CODES)
+        has &= rng.random(len(row)) < SHARE_VICTIM_RECORDED
+        day = outcomes["day"] + rng.integers(3, 43, len(row)).astype("timedelta64[D]")
+        has &= day <= self.as_of
+        n = has.sum()
+        consented = rng.random(n) < VICTIM_CONSENTED
+        offered = consented & (rng.random(n) < RJ_OFFERED)
+        took_part = offered & (rng.random(n) < RJ_TOOK_PART)
+        return {"child": outcomes["child"][has], "day": day[has], "offence_row": row[has],
+                **{name: np.where(rng.random(n) < VICTIM_NOT_RECORDED, -1, flag.astype(int))
+                   for name, flag in (("consented", consented), ("rj_offered", offered),
+                                      ("rj_participated", took_part))}}
+
+    def _assessments(self, programmes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """START and END assessments of the programmes (rows in child then date order): most started
+        programmes have a START, most ended ones an END, some fields are not recorded. Circumstances at
+        the end follow those at the start (accommodation and ETE mostly improve; needs found at the
+        start stay found). Codes: suitability 0 suitable, 1 not, -1 not recorded; flags 1, 0, -1."""
+        rng, as_of = self.rng, self.as_of
+        n = len(programmes["child"])
+        tier = DISPOSAL_TIER[programmes["disposal"]]
+        start, end = programmes["start"], programmes["end"]
+
+        def chance(p) -> np.ndarray:
+            return rng.random(n) < p
+
+        # (at START, at END) for each field, before leaving some unrecorded.
+        accommodation = chance(ACCOMMODATION_SUITABLE[tier])
+        ete = chance(ETE_SUITABLE[tier])
+        fields = {"accommodation": (accommodation, np.where(accommodation, chance(0.93), chance(0.45))),
+                  "ete": (ete, np.where(ete, chance(0.90), chance(0.45)))}
+        hours = {point: ETE_HOURS[_pick(rng, n, ETE_HOURS_SHARE)] for point in (0, 1)}
+        # The share of those hours attended: 60-100% in suitable ETE, 20-80% otherwise.
+        attended = {point: np.floor(hours[point] * (rng.random(n) * 0.4 + np.where(fields["ete"][point], 0.6, 0.2)))
+                    for point in (0, 1)}
+        fields["ete_hours_offered"] = (hours[0], hours[1])
+        fields["ete_hours_attended"] = (attended[0], attended[1])
+        for need, (found, later, offered, offered_later, attending) in NEEDS.items():
+            at_start = chance(found)
+            at_end = at_start | chance(later)
+            offer_start = at_start & chance(offered)
+            offer_end = at_end & (offer_start | chance(offered_later))
+            fields[f"{need}_need" if need != "send" else "send"] = (at_start, at_end)
+            fields["send_plan" if need == "send" else f"{need}_offered"] = (offer_start, offer_end)
+            if attending:
+                fields[f"{need}_attending"] = (offer_start & chance(attending), offer_end & chance(attending))
+        for flag, share in WIDER_SERVICES.items():
+            status = chance(np.where(tier == PREVENTION, share[0], share[1]))
+            fields[flag] = (status, status)
+
+        has_start = ~np.isnat(start) & chance(SHARE_ASSESSED_AT_START)
+        has_end = ~np.isnat(end) & chance(SHARE_ASSESSED_AT_END)
+        latest = np.where(np.isnat(end), as_of, end)
+        start_day = np.minimum(start + rng.integers(0, 15, n).astype("timedelta64[D]"), latest)
+        end_day = np.maximum(end - rng.integers(0, 11, n).astype("timedelta64[D]"), start_day)
+        rows = {"programme": np.concatenate([np.flatnonzero(has_start), np.flatnonzero(has_end)]),
+                "point": np.repeat([0, 1], [has_start.sum(), has_end.sum()]),
+                "day": np.concatenate([start_day[has_start], end_day[has_end]])}
+        order = np.lexsort((rows["point"], rows["day"], programmes["child"][rows["programme"]]))
+        rows = {k: v[order] for k, v in rows.items()}
+        for name, (at_start, at_end) in fields.items():
+            value = np.concatenate([at_start[has_start], at_end[has_end]])[order].astype(np.int64)
+            if name in ("accommodation", "ete"):
+                value = 1 - value                  # index into config.SUITABILITY
+            rows[name] = np.where(rng.random(len(value)) < SHARE_NOT_RECORDED, -1, value)
+        # Hours only where ETE is recorded, attended never more than offered.
+        no_ete = (rows["ete"] < 0) | (rows["ete_hours_offered"] < 0)
+        rows["ete_hours_offered"] = np.where(no_ete, -1, rows["ete_hours_offered"])
+        rows["ete_hours_attended"] = np.where(no_ete, -1, rows["ete_hours_attended"])
+        return rows
 
 
 # -- the population ------------------------------------------------------------------------------
@@ -534,6 +779,24 @@ def _population(rng: np.random.Generator, children: int, first_day: np.datetime6
         "ethnicity_group": _text(rows["group"], POPULATION_GROUPS), "population": pa.array(rows["population"]),
         "locality": pa.array(rows["locality"].astype(str)),
     })
+
+
+# -- board meetings ------------------------------------------------------------------------------
+def _board_meetings(rng: np.random.Generator, first_day: np.datetime64, as_of: date) -> pa.Table:
+    """A management board meeting in the middle month of every quarter for each service, with a row
+    per partner: there or not, and at the agreed seniority or not (not always recorded)."""
+    quarters = np.arange(first_day.astype("M8[M]"), np.datetime64(as_of, "M") + 1, 3)
+    days = (quarters + 1).astype("M8[D]") + rng.integers(5, 25, (len(SERVICES), len(quarters))).astype("timedelta64[D]")
+    service, meeting, partner = (a.ravel() for a in np.meshgrid(
+        np.arange(len(SERVICES)), np.arange(len(quarters)), np.arange(len(config.BOARD_PARTNERS)), indexing="ij"))
+    day = days[service, meeting]
+    held = day <= np.datetime64(as_of, "D")
+    service, day, partner = service[held], day[held], partner[held]
+    attended = rng.random(len(day)) < np.array(list(BOARD_ATTENDANCE.values()))[partner]
+    senior = attended & (rng.random(len(day)) < BOARD_SENIOR)
+    return pa.table({"yjs": _text(service, SERVICE_NAMES), "meeting_date": pa.array(day),
+                     "partner": _text(partner, config.BOARD_PARTNERS), "attended": pa.array(attended),
+                     "senior": pa.array(senior, mask=rng.random(len(day)) < BOARD_SENIOR_NOT_RECORDED)})
 
 
 # -- trends ----------------------------------------------------------------------------------------

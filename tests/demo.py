@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard.cli import build_demo
+from dashboard.ingest import build_demo
 
 DEMO_CHILDREN = 4000
 

@@ -12,16 +12,19 @@ HEADERS = {spec.name: [c.name for c in spec.columns] for spec in EXTRACT_FILES}
 
 
 def write_extract(folder: Path, as_of: str = "2022-06-30", *, children=(), offences=(), outcomes=(),
-                  programmes=(), population=None, description: str = "test extract") -> Path:
-    """Write extract.json and the CSVs; missing keys become empty cells. population=None writes no file."""
+                  programmes=(), population=None, assessments=None, remands=None, victims=None,
+                  board_meetings=None, description: str = "test extract", **meta) -> Path:
+    """Write extract.json and the CSVs; missing keys become empty cells. An optional file given as
+    None (the default) is not written. ``meta``: more keys of extract.json (``services``, ``files``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "extract.json").write_text(json.dumps({"as_of": as_of, "description": description}))
+    (folder / "extract.json").write_text(json.dumps({"as_of": as_of, "description": description, **meta}))
     tables = {"children.csv": children, "offences.csv": offences, "outcomes.csv": outcomes,
-              "programmes.csv": programmes}
-    if population is not None:
-        tables["population.csv"] = population
+              "programmes.csv": programmes, "population.csv": population, "assessments.csv": assessments,
+              "remands.csv": remands, "victims.csv": victims, "board_meetings.csv": board_meetings}
     for name, rows in tables.items():
+        if rows is None:
+            continue
         with (folder / name).open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=HEADERS[name], lineterminator="\n")
             writer.writeheader()

@@ -153,7 +153,7 @@ def test_accounts_are_added_while_the_app_holds_the_file_and_survive_an_ingest(d
                      password="a long enough password\n").returncode == 0
     finally:
         reader.close()
-    from dashboard.cli import build_demo
+    from dashboard.ingest import build_demo
     build_demo(db_copy, children=500, progress=lambda message: None)       # ingest into the same file
     assert accounts.find_user(Database.open(db_copy), "carol").role == "admin"
 
@@ -168,5 +168,5 @@ def test_a_database_built_by_another_version_is_refused_plainly_and_only_a_demo_
         Database.open(db_copy).query("SELECT 1")
     assert _outdated_demo(db_copy)
     with duckdb.connect(str(db_copy)) as con:
-        con.execute("UPDATE extract_info SET description = 'Case management extract'")
-    assert not _outdated_demo(db_copy)          # real data is never rebuilt
+        con.execute("UPDATE schema_info SET demo = false")
+    assert not _outdated_demo(db_copy)          # real data (no demo mark) is never rebuilt

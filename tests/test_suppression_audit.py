@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from dashboard.access import Scope
-from dashboard.cli import build_demo
+from dashboard.ingest import build_demo
 from dashboard.db import Database
 from dashboard.filters import Filters, period_label
 from dashboard.metrics import compute, filter_options

@@ -1,6 +1,11 @@
 """Extract in, database out: validation (extract.py), derived tables (derive.py), atomic load (load.py)."""
 
-from .extract import ExtractRejected, Problem
-from .load import DatabaseOutOfDate, LoadSummary, ingest
+from .demo import DEMO_CHILDREN, DEMO_SEED, build_demo
+from .extract import ExtractRejected, IngestFailed, IngestLimits, Problem
+from .load import DatabaseOutOfDate, LoadRefused, LoadSummary, ingest
 
-__all__ = ["DatabaseOutOfDate", "ExtractRejected", "LoadSummary", "Problem", "ingest"]
+#: Every way ingest declines to load, each with a plain message; the database is unchanged after any.
+REFUSALS = (ExtractRejected, LoadRefused, DatabaseOutOfDate, IngestFailed)
+
+__all__ = ["DEMO_CHILDREN", "DEMO_SEED", "DatabaseOutOfDate", "ExtractRejected", "IngestFailed", "IngestLimits",
+           "LoadRefused", "LoadSummary", "Problem", "REFUSALS", "build_demo", "ingest"]

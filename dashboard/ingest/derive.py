@@ -20,10 +20,19 @@ from .. import config
 
 #: Tables written for each load, replaced per YJS; every one has a ``yjs`` column.
 TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
+          "assessment", "remand", "victim", "board_meeting",
           "first_time_entry", "stage_event", "programme_fact")
 
-#: The tables holding the extract's own rows (the rest are worked out from them).
-RECORD_TABLES = ("child", "offence", "outcome", "programme", "population")
+#: The tables holding the extract's own rows (the rest are worked out from them), with their file.
+RECORD_TABLES = {"child": "children.csv", "offence": "offences.csv", "outcome": "outcomes.csv",
+                 "programme": "programmes.csv", "population": "population.csv", "assessment": "assessments.csv",
+                 "remand": "remands.csv", "victim": "victims.csv", "board_meeting": "board_meetings.csv"}
+
+#: extract_info's flag for each optional file: whether the extract had it, so a measure can say
+#: "not in this extract" rather than show 0.
+OPTIONAL_FILES = {"has_population": "population.csv", "has_assessments": "assessments.csv",
+                  "has_remands": "remands.csv", "has_victims": "victims.csv",
+                  "has_board_meetings": "board_meetings.csv"}
 
 #: Programme columns a reoffending filter may pick: the cohort is also marked per value of each.
 MARKED_BY = ("age_band_at_start", "disposal_type", "programme_name", "locality")
@@ -55,7 +64,10 @@ def _months_after(d: str, months: int) -> str:
     return f"CAST({d} + INTERVAL ({months}) MONTH AS DATE)"
 
 
-def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> None:
+def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files: set[str],
+           services: dict[str, tuple[str | None, str | None]]) -> None:
+    """``files``: the extract's files (for the has_* flags); ``services``: each service's region and
+    the published service it is compared as."""
     tiers = [(t, tier) for t, tier in config.DISPOSAL_TIERS.items()]
     con.execute("CREATE TEMP TABLE disposal_tier (disposal_type VARCHAR, tier VARCHAR)")
     con.executemany("INSERT INTO disposal_tier VALUES (?, ?)", tiers)
@@ -66,17 +78,24 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
     con.execute("""
         CREATE TEMP TABLE new_child AS
         SELECT yjs, child_id, date_of_birth, sex, ethnicity_group, ethnicity_detail, locality FROM stage_child""")
-    con.execute("""
+    con.execute("CREATE TEMP TABLE service_info (yjs VARCHAR, region VARCHAR, compare_as VARCHAR)")
+    con.executemany("INSERT INTO service_info VALUES (?, ?, ?)",
+                    [(yjs, region, compare_as) for yjs, (region, compare_as) in services.items()])
+    flags = ", ".join(f"CAST(${flag} AS BOOLEAN) AS {flag}" for flag in OPTIONAL_FILES)
+    con.execute(f"""
         CREATE TEMP TABLE new_extract_info AS
         SELECT yjs, CAST($as_of AS DATE) AS as_of, CAST($description AS VARCHAR) AS description,
-               CAST($loaded_at AS TIMESTAMP) AS loaded_at
-        FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)""",
+               CAST($loaded_at AS TIMESTAMP) AS loaded_at, s.region, s.compare_as, {flags}
+        FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)
+        LEFT JOIN service_info s USING (yjs)""",
                 {"as_of": as_of, "description": description,
-                 "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)})
+                 "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+                 **{flag: name in files for flag, name in OPTIONAL_FILES.items()}})
     con.execute("""
         CREATE TEMP TABLE new_offence AS
         SELECT c.yjs, o.child_id, o.offence_id, o.offence_date, o.category, CAST(o.gravity AS INTEGER) AS gravity,
-               coalesce(o.knife_or_offensive_weapon, false) AS knife_or_offensive_weapon
+               coalesce(o.knife_or_offensive_weapon, false) AS knife_or_offensive_weapon,
+               CAST(o.seriousness AS INTEGER) AS seriousness
         FROM stage_offence o JOIN new_child c USING (child_id)""")
     con.execute("""
         CREATE TEMP TABLE new_outcome AS
@@ -86,7 +105,8 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
     con.execute("""
         CREATE TEMP TABLE new_programme AS
         SELECT c.yjs, p.child_id, p.programme_id, p.disposal_type, t.tier, p.programme_name, p.referral_date,
-               p.referral_source, p.locality, p.start_date, p.end_date, p.closure_reason, p.completed
+               p.referral_source, p.locality, p.start_date, p.end_date, p.closure_reason, p.completed,
+               p.release_date
         FROM stage_programme p JOIN new_child c USING (child_id)
         JOIN disposal_tier t USING (disposal_type)""")
     con.execute("""
@@ -94,9 +114,36 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str) -> Non
         SELECT yjs, CAST(year AS INTEGER) AS year, CAST(age AS INTEGER) AS age, sex, ethnicity_group, locality,
                CAST(population AS BIGINT) AS population
         FROM stage_population""")
+    _kpi_records(con)
     _first_time_entries(con)
     _stage_events(con)
     _programme_facts(con)
+
+
+def _kpi_records(con: duckdb.DuckDBPyConnection) -> None:
+    """The KPI files as they are, with each row's service (and child) from what it points at. Their
+    booleans stay NULL where the extract left them empty: not recorded is not false."""
+    con.execute("""
+        CREATE TEMP VIEW new_assessment AS
+        SELECT p.yjs, p.child_id, a.assessment_id, a.programme_id, a.point, a.assessment_date, a.accommodation, a.ete,
+               CAST(a.ete_hours_offered AS INTEGER) AS ete_hours_offered,
+               CAST(a.ete_hours_attended AS INTEGER) AS ete_hours_attended,
+               a.send, a.send_plan, a.mental_health_need, a.mental_health_offered, a.mental_health_attending,
+               a.substance_need, a.substance_offered, a.substance_attending,
+               a.looked_after, a.child_in_need, a.child_protection_plan, a.early_help
+        FROM stage_assessment a JOIN new_programme p USING (programme_id)""")
+    con.execute("""
+        CREATE TEMP VIEW new_remand AS
+        SELECT c.yjs, r.child_id, r.remand_id, r.offence_id, r.remand_date, r.remand_type, r.end_date, r.outcome_id
+        FROM stage_remand r JOIN new_child c USING (child_id)""")
+    con.execute("""
+        CREATE TEMP VIEW new_victim AS
+        SELECT f.yjs, f.child_id, v.victim_id, v.offence_id, v.contact_date, v.consented, v.rj_offered,
+               v.rj_participated
+        FROM stage_victim v JOIN new_offence f USING (offence_id)""")
+    con.execute("""
+        CREATE TEMP VIEW new_board_meeting AS
+        SELECT yjs, meeting_date, partner, attended, senior FROM stage_board_meeting""")
 
 
 def _first_time_entries(con: duckdb.DuckDBPyConnection) -> None:

@@ -141,13 +141,8 @@ def comparison(db, yjs: str) -> tuple[str | None, str | None]:
 
 
 def _extract_services(db, yjs: str) -> dict:
-    """extract_info's ``region`` and ``compare_as`` for the service. They come with the extract.json
-    ``services`` block (branch ``ingest``); a database without those columns gives neither."""
-    # Drop the column check once extract_info always has the two columns.
-    columns = set(db.query("SELECT column_name FROM information_schema.columns "
-                           "WHERE table_name = 'extract_info'")["column_name"])
-    if not {"region", "compare_as"} <= columns:
-        return {}
+    """extract_info's ``region`` and ``compare_as`` for the service (from extract.json's ``services``
+    block, else the published service of the same name)."""
     found = db.query("SELECT region, compare_as FROM extract_info WHERE yjs = :yjs", {"yjs": yjs})
     return {k: v for k, v in found.iloc[0].items() if isinstance(v, str) and v} if not found.empty else {}
 

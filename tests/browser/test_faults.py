@@ -5,16 +5,17 @@ itself, and never answer with numbers that are not those of a database it could 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, browser_session, callback_request
 from benchmarks.load import describe, run_load
+from dashboard import accounts
 from dashboard.access import EVERYONE
 from dashboard.db import Database
 from dashboard.filters import Filters
@@ -24,6 +25,7 @@ from dashboard.synth import generate_extract
 from .conftest import ROOT, running_app
 
 SEARCH = "?period=2023-24"
+PASSWORD = "a long enough password"
 FTE_COUNT_GRID = '{"card":"fte-count","type":"card-grid"}'
 
 
@@ -110,6 +112,27 @@ def _fail(reader):
     raise AssertionError(reader.ask())
 
 
+def _signed_in_reader(url: str, path) -> Reader:
+    """A reader signed in as an admin: an ingest makes the demo database a real one (only the demo
+    build marks a database open), so from then on the app asks for sign-in."""
+    accounts.add_user(str(path), "analyst1", PASSWORD, "admin")
+    reader = Reader(url)
+    page = reader.session.get(url + "/sign-in", timeout=60).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    signed = reader.session.post(url + "/sign-in", timeout=60, allow_redirects=False,
+                                 data={"username": "analyst1", "password": PASSWORD, "csrf_token": token})
+    assert signed.status_code == 302, signed.status_code
+
+    def over_http():                 # Secure cookies, sent anyway to loopback as a browser does
+        for cookie in reader.session.cookies:
+            cookie.secure = False
+    over_http()
+    reader.session.get(url + "/", timeout=60).raise_for_status()      # the signed-in session's CSRF token
+    over_http()
+    reader.session.headers["X-CSRFToken"] = reader.session.cookies.get("_csrf_token", "")
+    return reader
+
+
 def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live, tmp_path):
     path, url = live
     before = expected_counts(path)
@@ -121,7 +144,7 @@ def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live,
     after = expected_counts(after_copy)
     assert after != before
 
-    reader, seen, stop = Reader(url), [], threading.Event()
+    reader, seen, stop = _signed_in_reader(url, path), [], threading.Event()
 
     def keep_asking():
         while not stop.is_set():

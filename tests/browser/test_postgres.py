@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dashboard.access import EVERYONE
+from dashboard.ingest import build_demo
 from dashboard.db import Database
 from dashboard.filters import Filters
-from dashboard.ingest import ingest
 from dashboard.metrics import compute
-from dashboard.synth import generate_extract
 
 from .conftest import open_page, running_app
 
 
-def test_first_time_entrants_page_on_postgresql(page, new_postgres_database, tmp_path):
+def test_first_time_entrants_page_on_postgresql(page, new_postgres_database):
     url = new_postgres_database()
-    generate_extract(tmp_path / "extract", children=3000, seed=7)
-    ingest(tmp_path / "extract", url)
+    build_demo(url, children=3000, progress=lambda message: None)       # the demo: open without sign-in
     expected = compute(Database.open(url), "fte", Filters(period="2023-24"), combine=True, scope=EVERYONE.scope)
     with running_app(url) as app_url:
         open_page(page, app_url + "/first-time-entrants?period=2023-24")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import pandas as pd
 import pytest
 from scipy.stats import chi2
@@ -266,14 +265,10 @@ def test_a_service_not_in_the_published_tables_is_compared_with_england_only(bui
 
 def test_compare_as_and_region_from_the_extract_stand_for_an_unnamed_service(tmp_path):
     folder = write_extract(tmp_path / "extract", children=[child("c1", "2008-01-01", yjs="Testshire")],
-                           programmes=referral("c1"))
+                           programmes=referral("c1"),
+                           services={"Testshire": {"region": "East Midlands", "compare_as": "Leicester City"}})
     location = str(tmp_path / "db.duckdb")
     ingest(folder, location)
-    # The columns the extract.json services block adds (branch ingest)
-    with duckdb.connect(location) as con:
-        con.execute("ALTER TABLE extract_info ADD COLUMN region VARCHAR")
-        con.execute("ALTER TABLE extract_info ADD COLUMN compare_as VARCHAR")
-        con.execute("UPDATE extract_info SET region = 'East Midlands', compare_as = 'Leicester City'")
     db = Database.open(location)
     table = benchmark(db, yjs="Testshire").table
     assert one(table, FTE, "2024", "published_service")[["area", "value"]].tolist() == ["Leicester City", 196]

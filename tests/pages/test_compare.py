@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
 import pytest
 from dash import no_update
 from scipy.stats import chi2
@@ -34,7 +33,7 @@ POPULATION = 9600
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     """A database of four services, each with first-time entrants in 2024 only, and the region and compare_as
-    columns the extract.json services block adds (branch ingest)."""
+    of each that has them (the extract.json services block)."""
     folder = tmp_path_factory.mktemp("compared")
     children, outcomes, programmes, population = [], [], [], []
     for service, (_, _, entrants) in SERVICES.items():
@@ -46,16 +45,12 @@ def compared(tmp_path_factory):
         programmes.append(dict(programme_id=f"p-{service}", child_id=f"{service}-0", disposal_type="PREVENTION",
                                referral_date="2022-12-15"))
         population += population_rows(yjs=service, year=2024, per_cell=100)
+    services = {service: {"region": region, "compare_as": compare_as}
+                for service, (region, compare_as, _) in SERVICES.items() if region}
     extract = write_extract(folder / "extract", "2025-06-30", children=children, outcomes=outcomes,
-                            programmes=programmes, population=population)
+                            programmes=programmes, population=population, services=services)
     location = str(folder / "db.duckdb")
     ingest(extract, location)
-    with duckdb.connect(location) as con:
-        con.execute("ALTER TABLE extract_info ADD COLUMN region VARCHAR")
-        con.execute("ALTER TABLE extract_info ADD COLUMN compare_as VARCHAR")
-        for service, (region, compare_as, _) in SERVICES.items():
-            con.execute("UPDATE extract_info SET region = ?, compare_as = ? WHERE yjs = ?",
-                        [region, compare_as, service])
     db = Database.open(location)
     yield Context(db, EVERYONE)
     db.close()

@@ -39,7 +39,7 @@ def real_db(demo_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     path.write_bytes(demo_path.read_bytes())
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE extract_info SET description = 'Case management extract'")
+        con.execute("UPDATE schema_info SET demo = false")     # only the demo build marks a database open
     services = filter_options(Database.open(path))["yjs"]
     accounts.add_user(str(path), "manager1", PASSWORD, "manager", (services[0],))
     accounts.add_user(str(path), "board1", PASSWORD, "board", (services[0],))
