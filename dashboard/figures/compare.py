@@ -18,6 +18,8 @@ from .theme import GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PLAIN, TEXT, base_la
 
 #: Pixels per area in a ranked chart: enough for every name at the chart's type size, so none is skipped.
 ROW_HEIGHT = 26
+#: The room a card keeps for its chart before it is drawn (assets/style.css): a shorter chart would leave a gap.
+MIN_HEIGHT = 460
 #: Four steps of the maps' Blues (theme.MAP_COLOURS), light (lowest rates) to dark: lightness alone tells
 #: them apart, so they read the same with every colour-vision deficiency; each dot has a dark outline.
 QUARTILE_COLOURS = tuple(colour for _, colour in MAP_COLOURS[1:])
@@ -76,7 +78,7 @@ def ranked_dots(rows: pd.DataFrame, *, styles: dict[str, DotStyle], x_title: str
     reach = [v for v in (*_numbers(rows["value"]), *_numbers(rows["ci_high"]),
                          reference[1] if reference is not None else np.nan) if not pd.isna(v)]
     return figure(traces, base_layout(
-        x_title=x_title, withheld=withheld, height=ROW_HEIGHT * max(len(rows), 1) + 190,
+        x_title=x_title, withheld=withheld, height=max(MIN_HEIGHT, ROW_HEIGHT * max(len(rows), 1) + 190),
         margin={"t": 90}, legend={"font": {"size": 14}},
         xaxis={"range": [0, max(reach) * 1.06] if reach else None, "showgrid": True, "gridcolor": "#e5e5e5"},
         yaxis={"tickmode": "array", "tickvals": list(range(len(rows))), "ticktext": rows["label"].tolist(),
