@@ -102,12 +102,14 @@ def funnel_reading(count, population, reference, per) -> str | None:
     limit'; None without a count, a population or a reference."""
     if any(v is None or pd.isna(v) for v in (count, population, reference)) or not per or not population > 0:
         return None
-    limits = funnel_limits(float(reference), per, [float(population)]).iloc[0]
+    expected = float(reference) / per * float(population)
     observed = float(count) / float(population) * per
-    for column, words in (("high_998", "above the 99.8% limit"), ("low_998", "below the 99.8% limit"),
-                          ("high_95", "above the 95% limit"), ("low_95", "below the 95% limit")):
-        if (observed > limits[column]) if column.startswith("high") else (observed < limits[column]):
-            return words
+    for level, named in ((0.998, "99.8%"), (0.95, "95%")):      # the wider first
+        low, high = rate_interval(expected, float(population), per, level)
+        if observed > high:
+            return f"above the {named} limit"
+        if observed < low:
+            return f"below the {named} limit"
     return "within the limits"
 
 
