@@ -25,10 +25,10 @@ from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
+from . import compare
 from .theme import (
     GREY,
     HIGHLIGHT,
-    MAP_COLOURS,
     OKABE_ITO,
     PART_YEAR_PATTERN,
     PLAIN,
@@ -36,6 +36,7 @@ from .theme import (
     TIER_COLOURS,
     base_layout,
     colour_for,
+    empty_figure,
     figure,
     group_words,
 )
@@ -350,32 +351,6 @@ def _at_risk(rows: pd.DataFrame, day: int) -> str:
     return "c" if pd.isna(later[0]) else f"{int(later[0]):,}"
 
 
-def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
-             highlight: str | None = None) -> go.Figure:
-    """Rate per 1,000 drawn on every authority a service covers (services spanning several
-    authorities colour all of them with the service's one rate, and say so on hover); higher rates
-    darker. ``geojson`` may be the boundaries themselves or the URL the browser fetches them from."""
-    data = areas.merge(table[["yjs", "rate_per_1000", "children"]], on="yjs", how="inner")
-    covers = data.groupby("yjs")["ctyua_name"].transform(lambda names: ", ".join(names))
-    traces = [{"type": "choropleth", "geojson": geojson, "locations": _array(data["ctyua_code"]),
-               "featureidkey": "properties.CTYUA19CD", "z": _array(data["rate_per_1000"]),
-               "colorscale": MAP_COLOURS, "reversescale": False,
-               "marker": {"line": {"color": GREY, "width": 0.4}},
-               "colorbar": {"title": {"text": "Children cautioned<br>or sentenced per<br>1,000 aged 10 to 17"}},
-               "customdata": [[yjs, names] for yjs, names in zip(data["yjs"], covers)],
-               "hovertemplate": "%{customdata[0]}: %{z:.1f} per 1,000<br>covers %{customdata[1]}<extra></extra>"}]
-    if highlight is not None and (data["yjs"] == highlight).any():
-        mine = data[data["yjs"] == highlight]
-        traces.append({"type": "choropleth", "geojson": geojson, "locations": _array(mine["ctyua_code"]),
-                       "z": [1] * len(mine), "featureidkey": "properties.CTYUA19CD", "showscale": False,
-                       "hoverinfo": "skip", "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-                       "marker": {"line": {"color": HIGHLIGHT, "width": 3}}})
-    # No template given: plotly's default one, as this map has always had. Zoom in and out by the map's
-    # own buttons (theme.GRAPH_CONFIG), not by dragging.
-    return figure(traces, {"geo": {"fitbounds": "locations", "visible": False}, "dragmode": False,
-                           "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 560, "font": {"size": 15}})
-
-
 def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
     """A small trend for a KPI card."""
     return figure([{"type": "scatter", "x": _array(labels), "y": _array(values), "mode": "lines+markers",
@@ -489,12 +464,9 @@ def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: st
     data = table.assign(**{c: table[c].map(words).str.lower() for c in chart.as_words})
     if chart.ranked:
         data = data.sort_values(chart.y, ascending=False)
-    drawn = bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
-                 withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode,
-                 part_year=part_year)
-    if chart.row_height:
-        drawn.update_layout(height=max(400, chart.row_height * len(data)))
-    return drawn
+    return bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
+                withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode,
+                part_year=part_year)
 
 
 def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
@@ -553,8 +525,8 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year)
     if isinstance(chart, charts.SurvivalCurve):
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
-    if isinstance(chart, charts.AreaMap):
-        return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
+    if isinstance(chart, charts.ComparisonChart):
+        return _comparison(chart, result)
     if isinstance(chart, charts.CohortLines):
         return _cohort_lines(chart, result)
     if isinstance(chart, charts.ReoffenceCounts):
@@ -567,6 +539,32 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
     raise TypeError(f"no figure for {chart!r}")
 
 
+def _comparison(chart, result) -> go.Figure:
+    """The figures comparing areas (figures/compare.py)."""
+    table, withheld = result.table, any_withheld(result, "value")
+    if isinstance(chart, charts.Benchmarks):
+        return compare.benchmark_dots(table, x_title=chart.x_title, number=chart.number,
+                                      neighbours_of=chart.neighbours_of, withheld=withheld)
+    if isinstance(chart, charts.RankedAreas):
+        return compare.ranked_areas(table, x_title=chart.x_title, number=chart.number, highlight=chart.highlight,
+                                    region=chart.region, withheld=withheld)
+    if isinstance(chart, charts.RankedRegions):
+        return compare.region_dots(table, x_title=chart.x_title, number=chart.number, region=chart.region,
+                                   withheld=withheld)
+    if isinstance(chart, charts.Funnel):
+        return compare.funnel_plot(table, chart.limits, per=chart.per, reference=chart.reference,
+                                   y_title=chart.y_title, number=chart.number, highlight=chart.highlight,
+                                   region=chart.region)
+    if isinstance(chart, charts.IndicatorMap):
+        return compare.indicator_map(table, chart.areas, BOUNDARIES_URL, unit=chart.unit, number=chart.number,
+                                     highlight=chart.highlight)
+    return compare.area_trend(table, y_title=chart.y_title, number=chart.number, highlight=chart.highlight,
+                              region=chart.region)
+
+
 def draw_card(card) -> go.Figure:
-    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts."""
+    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts; a card with
+    nothing to show (or that could not be asked) has an empty one."""
+    if card.empty:
+        return empty_figure()
     return draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None)

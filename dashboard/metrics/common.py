@@ -78,7 +78,8 @@ class Measure:
     summary: str = field(default="", compare=False)
     #: Where the measure is listed (the specs' order; the command line's list of metrics follows it).
     order: int = 100
-    #: Plain words a reader needs beside the figures: (db, filters, scope) -> list of sentences.
+    #: Plain words a reader needs beside the figures: (db, filters, scope, **about) -> list of sentences, where
+    #: ``about`` narrows them (benchmarks: ``measures``, the indicators shown).
     notes: Callable[..., list[str]] | None = field(default=None, compare=False)
 
 

@@ -11,6 +11,9 @@ comparisons (PHE's "Technical guide: confidence intervals", the Fingertips tools
   from the two Wilson intervals, so it too behaves at 0 and at the base.
 - ``compared_with``: 'higher' or 'lower' when the whole interval lies on one side of the reference,
   'similar' when it contains it; no interval, no reading.
+- A funnel plot's control limits: the exact Poisson limits of the count expected at the reference rate
+  for each population (``funnel_limits``), at 95% and 99.8% (about two and three standard deviations),
+  and where an observed count falls against them (``funnel_reading``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
+import numpy as np
+import pandas as pd
+
 LEVEL = 0.95
+#: A funnel plot's two pairs of control limits.
+FUNNEL_LEVELS = (0.95, 0.998)
 
 
 def rate_interval(count: float | None, population: float | None, per: float,
@@ -76,3 +84,52 @@ def compared_with(value_low: float | None, value_high: float | None, reference: 
     if value_high < reference:
         return "lower"
     return "similar"
+
+
+def published_rate_interval(value, count, population, per) -> tuple[float, float] | None:
+    """A published rate's 95% limits from its count: the count's exact limits scaled by value / count, so a
+    published (rounded) rate sits inside its own interval whatever population its publisher divided by.
+    A count of 0 needs the population for its upper limit; a percentage (``per`` None) or a rate without
+    a count has none."""
+    if not per or pd.isna(value) or pd.isna(count):
+        return None
+    if count == 0:
+        return None if pd.isna(population) else rate_interval(0, float(population), per)
+    low, high = rate_interval(float(count), 1, 1)
+    return low * value / count, high * value / count
+
+
+def funnel_limits(reference: float, per: float, populations) -> pd.DataFrame:
+    """The control limits around ``reference`` (a rate ``per`` children) at each population: the exact
+    Poisson limits of the count expected there (reference / per * population), as rates. Columns
+    ``population``, ``low_998``, ``low_95``, ``high_95``, ``high_998``."""
+    rows = []
+    for population in populations:
+        expected = reference / per * population
+        (low_95, high_95), (low_998, high_998) = (rate_interval(expected, population, per, level)
+                                                  for level in FUNNEL_LEVELS)
+        rows.append((population, low_998, low_95, high_95, high_998))
+    return pd.DataFrame(rows, columns=["population", "low_998", "low_95", "high_95", "high_998"], dtype="float64")
+
+
+def funnel_reading(count, population, reference, per) -> str | None:
+    """Where an area's count falls against the funnel around ``reference`` at its population: 'above the
+    99.8% limit', 'above the 95% limit', 'within the limits', 'below the 95% limit' or 'below the 99.8%
+    limit'; None without a count, a population or a reference."""
+    if any(v is None or pd.isna(v) for v in (count, population, reference)) or not per or not population > 0:
+        return None
+    expected = float(reference) / per * float(population)
+    observed = float(count) / float(population) * per
+    for level, named in ((0.998, "99.8%"), (0.95, "95%")):      # the wider first
+        low, high = rate_interval(expected, float(population), per, level)
+        if observed > high:
+            return f"above the {named} limit"
+        if observed < low:
+            return f"below the {named} limit"
+    return "within the limits"
+
+
+def population_grid(smallest: float, largest: float, points: int = 120) -> np.ndarray:
+    """Populations spaced evenly on a log scale from ``smallest`` to ``largest``: where a funnel's limits are
+    drawn (they bend most at small populations)."""
+    return np.geomspace(max(smallest, 1.0), max(largest, smallest, 1.0), points)

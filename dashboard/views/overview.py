@@ -12,6 +12,7 @@ from .readings import change_in_words, shown_value
 from .render import Kpi
 from .reoffending import live_so_far, whole_cohorts
 from .spec import KpiSpec, PageSpec
+from .standing import standing
 
 
 def _whole_years(filters):
@@ -31,7 +32,8 @@ def first_time_entrants(context, filters) -> Kpi:
     fte = fte.reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
                *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
-               note=f"{this}, children aged 10 to 17", trend=fte.dropna())
+               note=f"{this}, children aged 10 to 17", trend=fte.dropna(),
+               standing=standing(context, filters, "fte_rate_per_100000").text)
 
 
 def reoffending(context, filters) -> Kpi:

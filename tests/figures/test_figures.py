@@ -11,14 +11,8 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import figures
-from dashboard.figures.theme import (
-    ETHNICITY_COLOURS,
-    GRAPH_CONFIG,
-    MAP_COLOURS,
-    SEX_COLOURS,
-    TIER_COLOURS,
-    WITHHELD_NOTE,
-)
+from dashboard.figures import compare
+from dashboard.figures.theme import ETHNICITY_COLOURS, GRAPH_CONFIG, SEX_COLOURS, TIER_COLOURS, WITHHELD_NOTE
 from dashboard.static import PARTIAL_PLOTLY, PARTIAL_PLOTLY_TRACES
 
 
@@ -254,37 +248,6 @@ def test_reoffending_windows_show_the_latest_cohorts_in_words():
     assert "the table has every one" in _plain(figure.layout.xaxis.title.text)
 
 
-def test_area_map_colours_every_authority_a_service_covers():
-    geojson = {"type": "FeatureCollection", "features": []}
-    areas = pd.DataFrame({"yjs": ["South Tees", "South Tees"], "ctyua_code": ["E06000002", "E06000003"],
-                          "ctyua_name": ["Middlesbrough", "Redcar and Cleveland"]})
-    table = pd.DataFrame({"yjs": ["South Tees"], "rate_per_1000": [4.2], "children": [120]})
-    figure = figures.area_map(table, areas, geojson, highlight="South Tees")
-    assert list(figure.data[0].locations) == ["E06000002", "E06000003"]
-    assert list(figure.data[0].z) == [4.2, 4.2]
-    assert figure.data[0].customdata[0][1] == "Middlesbrough, Redcar and Cleveland"
-    assert len(figure.data) == 2                  # the highlight outline
-
-
-def _lightness(colour: str) -> float:
-    """Relative luminance (WCAG) of '#rrggbb'."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def test_the_map_shades_higher_rates_darker_and_names_its_unit():
-    areas = pd.DataFrame({"yjs": ["A", "B"], "ctyua_code": ["E1", "E2"], "ctyua_name": ["a", "b"]})
-    table = pd.DataFrame({"yjs": ["A", "B"], "rate_per_1000": [1.5, 6.0], "children": [10, 40]})
-    trace = figures.area_map(table, areas, "x.json").data[0]
-    scale = [colour for _, colour in trace.colorscale]
-    assert trace.reversescale is not True
-    assert [_lightness(c) for c in scale] == sorted((_lightness(c) for c in scale), reverse=True)
-    assert _lightness(scale[0]) < 0.9                       # the lowest rate still stands out from the page
-    assert "per<br>1,000 aged 10 to 17" in trace.colorbar.title.text
-    assert [c for _, c in MAP_COLOURS] == scale
-
-
 def test_survival_curve_shows_numbers_at_risk_under_it():
     table = pd.DataFrame({"cohort": ["2021-22"] * 3, "day": [0, 100, 365], "at_risk": [50, 40, 35],
                           "events": [0, 5, 0], "censored": [10, 0, 35], "survival": [1.0, 0.875, 0.875],
@@ -431,8 +394,8 @@ def _every_figure():
             figures.relative_rates(rri, reference="White", withheld=True), figures.stage_rates(rri),
             figures.relative_rates(by_sex, reference="female"), figures.stage_rates(by_sex),
             figures.reoffending_windows(windows, withheld=True), figures.survival_curve(curve, withheld=True),
-            figures.area_map(fte.assign(rate_per_1000=fte["rate"], children=fte["fte"]).head(1), areas, "x.json",
-                             highlight="A"),
+            compare.indicator_map(fte.assign(area=fte["yjs"], value=fte["rate"]).head(1), areas, "x.json",
+                                  unit="per 1,000", number="{:.1f}", highlight="A"),
             figures.cohort_lines([("Proven reoffending", _proven()["binary_rate"].head(3).set_axis(
                 ["2021-22", "2022-23", "2023-24"]), None, None)],
                 complete=pd.Series([True, True, False], index=["2021-22", "2022-23", "2023-24"]),
