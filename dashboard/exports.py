@@ -143,7 +143,8 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
     if spec.kpis:
         kpis = headline_figures(context, spec, filters)
         sheets = {"headline figures": pd.DataFrame(
-            [(k.title, k.value, k.change, k.note) for k in kpis], columns=["measure", "latest", "change", "covers"])}
+            [(k.title, k.value, k.change, k.standing, k.note) for k in kpis],
+            columns=["measure", "latest", "change", "compared with others", "covers"])}
         whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
         cohort = whole.description.partition(", ")[2] or "every service and child"
         about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "
@@ -155,6 +156,7 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
         about = [("Figures for", subtitle(cards[0].result))] + [
             (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
         about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
+        about += [(f"Note ({card.spec.id})", note) for card in cards for note in card.notes]
         definitions = [(spec.name, spec.definition)]
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = [("Part year", f"{context.part_year} runs only to {as_of}.")] if context.part_year else []
