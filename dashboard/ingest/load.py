@@ -39,7 +39,7 @@ from .public import PUBLIC_TABLES, load_public_tables
 INDEXES = {"first_time_entry": "outcome_date", "stage_event": "event_date", "programme_fact": "start_date",
            "extract_info": "yjs", "outcome": "outcome_date", "programme": "end_date",
            "assessment": "programme_id", "remand": "remand_date", "victim": "contact_date",
-           "board_meeting": "meeting_date"}
+           "board_meeting": "meeting_date", "remand_fact": "remand_date"}
 POSTGRES_TYPES = {"VARCHAR": "text", "DATE": "date", "BIGINT": "bigint", "INTEGER": "integer",
                   "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DOUBLE": "double precision",
                   "HUGEINT": "numeric"}
