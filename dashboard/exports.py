@@ -87,6 +87,7 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
         about = [("Figures for", subtitle(cards[0].result))] + [
             (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
         about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
+        about += [(f"Note ({card.spec.id})", note) for card in cards for note in card.notes]
         definitions = [(spec.name, spec.definition)]
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = [("Part year", f"{context.part_year} runs only to {as_of}.")] if context.part_year else []

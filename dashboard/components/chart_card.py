@@ -36,6 +36,7 @@ def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
                     dcc.Graph(id=card("graph", card_id), figure=empty_figure(), config=GRAPH_CONFIG),
                     html.Figcaption(id=caption_id(card_id), className="visually-hidden"),
                 ], id=card("figure", card_id), className="chart-figure"),
+                html.Ul(id=card("notes", card_id), className="card-notes"),
             ]), type="default", delay_show=300),
             dbc.Collapse(dag.AgGrid(id=card("grid", card_id), columnSize="responsiveSizeToFit",
                                     dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True,
@@ -62,7 +63,7 @@ def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
 
 CARD_PARTS = (("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
               ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("filename", "data"),
-              ("source", "children"))
+              ("source", "children"), ("notes", "children"))
 
 
 def card_outputs(card_id: str) -> list[Output]:
@@ -79,18 +80,19 @@ def card_values(rendered: Card, figure) -> tuple:
     """Everything a card shows, in ``card_outputs`` order, from a rendered card and its figure."""
     result = rendered.result
     table = rendered.table()
+    notes = [html.Li(note) for note in rendered.notes]
     if table.empty:
-        return (empty_figure(), subtitle(result), rendered.spec.empty,
-                dbc.Alert(rendered.spec.empty, color="light"), True, [], [], None, rendered.source)
+        return (empty_figure(), subtitle(result), rendered.empty_message,
+                dbc.Alert(rendered.empty_message, color="light"), True, [], [], None, rendered.source, notes)
     # No type inference: a withheld "c" must read as c, not "Invalid Number".
     column_defs = [{"field": c, "headerName": words(c).capitalize(), "cellDataType": False} for c in table.columns]
     return (figure, subtitle(result), rendered.caption, None, False, table.to_dict("records"), column_defs,
-            rendered.filename, rendered.source)
+            rendered.filename, rendered.source, notes)
 
 
 def card_error(message: str) -> tuple:
     """A plain message and no data (bad filters, forged values, database trouble)."""
-    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "")
+    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "", [])
 
 
 def safe_filename(text: str, extension: str = "csv") -> str:

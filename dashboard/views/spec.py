@@ -6,7 +6,7 @@ A page module in dashboard/views declares ``PAGE = PageSpec(...)``; dashboard/vi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..filters import InvalidFilter, pick
@@ -62,11 +62,18 @@ class CardSpec:
     filters: Callable | None = None
     #: The table's columns (default: all of the measure's).
     columns: tuple[str, ...] | None = None
-    empty: str = "Nothing to show for these filters."
+    #: What the card says when it has no rows: text, or a function of the rendered card.
+    empty: str | Callable[..., str] = "Nothing to show for these filters."
     #: The download's file name (without extension): text, or a function of the page's settings.
     filename: str | Callable[[Mapping[str, str]], str] = ""
     #: 'extract' (the service's own data, with its date), or the source line itself (published tables).
     source: str = "extract"
+    #: The part of the measure's result the card shows, chart, table and downloads alike (e.g. one year of
+    #: it): a function of the rendered card giving a MeasureResult (``render.only``).
+    rows: Callable | None = None
+    #: Plain words shown under the chart, in the workbook and the pack (what the figures can and cannot
+    #: say): a function of the rendered card giving sentences.
+    notes: Callable[..., Sequence[str]] | None = None
 
     def measure_settings(self, page_settings: Mapping[str, str]) -> dict:
         return dict(self.settings(page_settings) if callable(self.settings) else self.settings)
