@@ -23,8 +23,20 @@ from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
-from .theme import (GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PART_YEAR_PATTERN, PLAIN, REFERENCE_WORDS, TIER_COLOURS,
-                    base_layout, colour_for, figure, group_words)
+from .theme import (
+    GREY,
+    HIGHLIGHT,
+    MAP_COLOURS,
+    OKABE_ITO,
+    PART_YEAR_PATTERN,
+    PLAIN,
+    REFERENCE_WORDS,
+    TIER_COLOURS,
+    base_layout,
+    colour_for,
+    figure,
+    group_words,
+)
 
 PERCENT = ".0%"
 PART_YEAR = "part year"
@@ -246,7 +258,8 @@ def _words(name) -> str:
 
 
 def _stage_label(stage: str) -> str:
-    return {"pre_court": "Pre-court", "population": "Population"}.get(stage, _label(stage))
+    return {"pre_court": "Pre-court", "population": "Population", "remand": "Youth detention remand"}.get(
+        stage, _label(stage))
 
 
 def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
@@ -336,6 +349,48 @@ def _at_risk(rows: pd.DataFrame, day: int) -> str:
     return "c" if pd.isna(later[0]) else f"{int(later[0]):,}"
 
 
+#: The remand results in words, with their colours: custody in the custody tier's colour.
+REMAND_RESULTS = {"custodial_sentence": ("Custodial sentence", TIER_COLOURS["Custody"]),
+                  "non_custodial_sentence": ("Non-custodial sentence", OKABE_ITO[0]),
+                  "no_conviction": ("No conviction", OKABE_ITO[2])}
+
+
+def remand_outcomes(table: pd.DataFrame, *, row: str = "period", withheld: bool = False,
+                    part_year: str | None = None) -> go.Figure:
+    """A bar per ``row`` (periods, or groups) of the remand-outcomes measure: the ended remands split into
+    the share of each result, so the share not followed by custody reads off the bar; the cases still
+    open are named beside each label. A withheld share is left out of its bar (the gap is withheld), and
+    a row with no ended case has no bar."""
+    rows = list(dict.fromkeys(table[row]))
+    by_row = table.set_index([row, "result"])
+
+    def open_cases(name) -> str:
+        value = by_row["remands"].get((name, "open"))
+        return "c" if value is None or pd.isna(value) else f"{int(value):,}"
+
+    words = {name: group_words(str(name)) if row == "group" else str(name) for name in rows}
+    labels = [f"{words[name]}{' (' + PART_YEAR + ')' if name == part_year else ''}<br>"
+              f"<span style='font-size:13px'>{open_cases(name)} still open</span>" for name in rows]
+    traces = []
+    for result, (name, colour) in REMAND_RESULTS.items():
+        share = [by_row["percent"].get((r, result)) for r in rows]
+        count = [by_row["remands"].get((r, result)) for r in rows]
+        traces.append({
+            "type": "bar", "orientation": "h", "y": labels, "name": name,
+            "x": _array(pd.Series([np.nan if v is None or pd.isna(v) else v / 100 for v in share], dtype="float64")),
+            "marker": {"color": colour, "line": {"color": "white", "width": 1},
+                       "pattern": _hatched(rows, part_year) if row == "period" else {}},
+            "customdata": ["c" if c is None or pd.isna(c) else f"{int(c):,}" for c in count],
+            "hovertemplate": f"{name}: %{{x:.0%}} of those ended (%{{customdata}})<extra></extra>"})
+    layout = base_layout(x_title="Share of the remands to youth detention that ended", withheld=withheld,
+                         barmode="stack", showlegend=True, legend={"traceorder": "normal"},
+                         xaxis={"tickformat": PERCENT, "range": [0, 1]},
+                         yaxis={"autorange": "reversed", "automargin": True, "categoryorder": "array",
+                                "categoryarray": labels},
+                         height=max(300, 150 + 44 * len(rows)), margin={"l": 150})
+    return figure(traces, layout)
+
+
 def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
              highlight: str | None = None) -> go.Figure:
     """Rate per 1,000 drawn on every authority a service covers (services spanning several
@@ -388,8 +443,9 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
     across periods."""
     table = result.table
     if isinstance(chart, charts.Lines):
-        return trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
-                           withheld=any_withheld(result, chart.y), part_year=part_year)
+        named = table.assign(**{chart.series: table[chart.series].replace(dict(chart.names))}) if chart.names else table
+        return trend_lines(named, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
+                           withheld=any_withheld(result, chart.y), hover=chart.hover, part_year=part_year)
     if isinstance(chart, charts.GroupedBars):
         columns = [c for c, _ in chart.bars]
         return grouped_bars(table, x=chart.x, bars=dict(chart.bars), y_title=chart.y_title,
@@ -407,6 +463,8 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year)
     if isinstance(chart, charts.SurvivalCurve):
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
+    if isinstance(chart, charts.RemandOutcomes):
+        return remand_outcomes(table, row=chart.row, withheld=any_withheld(result, "percent"), part_year=part_year)
     if isinstance(chart, charts.AreaMap):
         return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
     raise TypeError(f"no figure for {chart!r}")

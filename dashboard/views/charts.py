@@ -17,12 +17,15 @@ MOST_CURVES = 4
 
 @dataclass(frozen=True)
 class Lines:
-    """One line per series across periods."""
+    """One line per series across periods; ``names`` gives series codes their words (others stand)."""
 
     x: str
     y: str
     series: str
     y_title: str
+    #: How a value reads on hover (plotly's d3 format), e.g. two decimals for small rates.
+    hover: str = "%{y:,.1f}"
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,14 @@ class SurvivalCurve:
 
 
 @dataclass(frozen=True)
+class RemandOutcomes:
+    """How the remands to youth detention that ended were dealt with: a bar per ``row`` (period or group)
+    split into the shares of each ended result, with the cases still open beside it."""
+
+    row: str = "period"
+
+
+@dataclass(frozen=True)
 class AreaMap:
     """Rates drawn on every authority a service covers (``areas``: yjs -> authority codes)."""
 
@@ -92,4 +103,4 @@ class AreaMap:
 
 
 ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
-    SurvivalCurve | AreaMap
+    SurvivalCurve | RemandOutcomes | AreaMap
