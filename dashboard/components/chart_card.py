@@ -22,7 +22,6 @@ from ..views.texts import spreadsheet_safe, words
 from .ids import card
 
 
-
 def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
     card_id = spec.id
     return dbc.Card([
@@ -67,7 +66,8 @@ CARD_PARTS = (("graph", "figure"), ("subtitle", "children"), ("caption", "childr
 
 
 def card_outputs(card_id: str) -> list[Output]:
-    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in CARD_PARTS]
+    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop)
+            for part, prop in CARD_PARTS]
 
 
 def caption_id(card_id: str) -> str:

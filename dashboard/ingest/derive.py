@@ -12,7 +12,7 @@ the database as it is written (materialising them first cost a third of an inges
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -89,7 +89,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files:
         FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)
         LEFT JOIN service_info s USING (yjs)""",
                 {"as_of": as_of, "description": description,
-                 "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+                 "loaded_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
                  **{flag: name in files for flag, name in OPTIONAL_FILES.items()}})
     con.execute("""
         CREATE TEMP TABLE new_offence AS

@@ -54,10 +54,7 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     rows = []
     for stage in stages:
         for group in groups:
-            if stage == "population":
-                count = population.get(group, np.nan)
-            else:
-                count = counts.get((stage, group), 0)
+            count = population.get(group, np.nan) if stage == "population" else counts.get((stage, group), 0)
             rows.append({"stage": stage, "group": group, "count": count})
     table = pd.DataFrame(rows)
     table["count"] = table["count"].astype("Int64")
