@@ -51,6 +51,6 @@ def by_service(db, resolved: Resolved, options: dict, counts: pd.DataFrame, colu
     table = (grid.merge(counts[["period", "yjs", *columns]], on=["period", "yjs"], how="left")
                  .merge(population.rename(columns={"population": "population_10_17"}), on=["yjs", "year"], how="left")
                  .sort_values(["period_order", "yjs"]).reset_index(drop=True))
-    table[columns] = table[columns].fillna(0).astype("int64")
+    table[columns] = table[columns].astype("float64").fillna(0).astype("int64")
     table["population_10_17"] = table["population_10_17"].astype("Int64")
     return table

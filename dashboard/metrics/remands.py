@@ -73,7 +73,7 @@ def not_in_extract(having: list[str], missing: list[str], what: str) -> list[str
         return [f"Remands are not in this extract ({_listed(missing)} loaded no remands file), so {what} "
                 "cannot be shown."]
     return [f"Remands are not in this extract for {_listed(missing)} (no remands file was loaded): {what} "
-            f"cover{'s' if len(having) == 1 else ''} {_listed(having)} only."]
+            f"cover {_listed(having)} only."]
 
 
 def remand_stage_left_out(having: list[str], missing: list[str]) -> list[str]:

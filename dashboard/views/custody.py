@@ -83,7 +83,7 @@ def _latest_share(card) -> str:
         return ""
     period, share = shares.index[-1], shares.iloc[-1]
     if pd.isna(share):
-        return f"In {period} too few remands to youth detention ended to show how they were dealt with."
+        return f"In {period}, too few remands to youth detention ended to show how they were dealt with."
     return (f"In {period}, {share:.0%} of the remands to youth detention that ended were not followed by a "
             "custodial sentence.")
 
