@@ -355,35 +355,61 @@ REMAND_RESULTS = {"custodial_sentence": ("Custodial sentence", TIER_COLOURS["Cus
                   "no_conviction": ("No conviction", OKABE_ITO[2])}
 
 
+#: The share not followed by custody whose split is withheld: the rest of a bar whose custodial share is shown.
+REST_WITHHELD = "Not custody, split withheld"
+
+
 def remand_outcomes(table: pd.DataFrame, *, row: str = "period", withheld: bool = False,
                     part_year: str | None = None) -> go.Figure:
     """A bar per ``row`` (periods, or groups) of the remand-outcomes measure: the ended remands split into
     the share of each result, so the share not followed by custody reads off the bar; the cases still
-    open are named beside each label. A withheld share is left out of its bar (the gap is withheld), and
-    a row with no ended case has no bar."""
+    open are named beside each label. Where the custodial share is shown but the rest's split is withheld,
+    the rest is drawn whole, grey and crossed (it is 100% less the shares shown); a row with no case
+    ended has no bar and says so."""
     rows = list(dict.fromkeys(table[row]))
     by_row = table.set_index([row, "result"])
 
-    def open_cases(name) -> str:
-        value = by_row["remands"].get((name, "open"))
-        return "c" if value is None or pd.isna(value) else f"{int(value):,}"
+    def value(name, result, column):
+        found = by_row[column].get((name, result))
+        return None if found is None or pd.isna(found) else float(found)
 
-    words = {name: group_words(str(name)) if row == "group" else str(name) for name in rows}
-    labels = [f"{words[name]}{' (' + PART_YEAR + ')' if name == part_year else ''}<br>"
-              f"<span style='font-size:13px'>{open_cases(name)} still open</span>" for name in rows]
+    def label(name) -> str:
+        shown = group_words(str(name)) if row == "group" else str(name)
+        still_open = value(name, "open", "remands")
+        ended = [value(name, result, "remands") for result in REMAND_RESULTS]
+        none_ended = "no case ended, " if all(count == 0 for count in ended) else ""
+        return (f"{shown}{' (' + PART_YEAR + ')' if name == part_year else ''}<br><span style='font-size:13px'>"
+                f"{none_ended}{'c' if still_open is None else f'{still_open:,.0f}'} still open</span>")
+
+    labels = [label(name) for name in rows]
+    shares = {result: [value(name, result, "percent") for name in rows] for result in REMAND_RESULTS}
+    rest = [1 - sum(shares[r][i] for r in REMAND_RESULTS if shares[r][i] is not None) / 100
+            if shares["custodial_sentence"][i] is not None and None in (shares[r][i] for r in REMAND_RESULTS)
+            else None for i in range(len(rows))]
+    pattern = _hatched(rows, part_year) if row == "period" else {}
+    # Each segment starts where the shown ones before it end (bases of our own: plotly's stacking starts a
+    # segment at 0 after a withheld, null one), so a withheld share is a gap, never drawn as 0.
+    start = [0.0] * len(rows)
     traces = []
     for result, (name, colour) in REMAND_RESULTS.items():
-        share = [by_row["percent"].get((r, result)) for r in rows]
-        count = [by_row["remands"].get((r, result)) for r in rows]
+        counts = [value(r, result, "remands") for r in rows]
+        width = [np.nan if v is None else v / 100 for v in shares[result]]
         traces.append({
-            "type": "bar", "orientation": "h", "y": labels, "name": name,
-            "x": _array(pd.Series([np.nan if v is None or pd.isna(v) else v / 100 for v in share], dtype="float64")),
-            "marker": {"color": colour, "line": {"color": "white", "width": 1},
-                       "pattern": _hatched(rows, part_year) if row == "period" else {}},
-            "customdata": ["c" if c is None or pd.isna(c) else f"{int(c):,}" for c in count],
+            "type": "bar", "orientation": "h", "y": labels, "name": name, "base": list(start),
+            "x": _array(pd.Series(width, dtype="float64")),
+            "marker": {"color": colour, "line": {"color": "white", "width": 1}, "pattern": pattern},
+            "customdata": ["c" if c is None else f"{c:,.0f}" for c in counts],
             "hovertemplate": f"{name}: %{{x:.0%}} of those ended (%{{customdata}})<extra></extra>"})
+        start = [s if np.isnan(w) else s + w for s, w in zip(start, width)]
+    if any(r is not None for r in rest):
+        traces.append({
+            "type": "bar", "orientation": "h", "y": labels, "name": REST_WITHHELD, "base": list(start),
+            "x": _array(pd.Series([np.nan if r is None else r for r in rest], dtype="float64")),
+            "marker": {"color": GREY, "line": {"color": "white", "width": 1},
+                       "pattern": {"shape": "x", "fillmode": "overlay", "fgcolor": "white", "solidity": 0.3}},
+            "hovertemplate": f"{REST_WITHHELD}: %{{x:.0%}} of those ended<extra></extra>"})
     layout = base_layout(x_title="Share of the remands to youth detention that ended", withheld=withheld,
-                         barmode="stack", showlegend=True, legend={"traceorder": "normal"},
+                         barmode="overlay", showlegend=True, legend={"traceorder": "normal"},
                          xaxis={"tickformat": PERCENT, "range": [0, 1]},
                          yaxis={"autorange": "reversed", "automargin": True, "categoryorder": "array",
                                 "categoryarray": labels},

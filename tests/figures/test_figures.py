@@ -329,9 +329,12 @@ def _remand_outcomes() -> pd.DataFrame:
 
 def test_remand_outcomes_split_the_ended_cases_and_name_those_still_open():
     figure = figures.remand_outcomes(_remand_outcomes(), withheld=True, part_year="2022-23")
-    custodial, other, none = figure.data
-    assert [t.name for t in figure.data] == ["Custodial sentence", "Non-custodial sentence", "No conviction"]
+    custodial, other, none, rest = figure.data
+    assert [t.name for t in figure.data] == ["Custodial sentence", "Non-custodial sentence", "No conviction",
+                                             "Not custody, split withheld"]
     assert list(custodial.x) == [0.5, 0.6] and other.x[0] == 0.3 and np.isnan(other.x[1]) and np.isnan(none.x[1])
+    # 2022-23: 60% custodial shown, the rest's split withheld: the 40% not followed by custody is drawn whole.
+    assert np.isnan(rest.x[0]) and rest.x[1] == pytest.approx(0.4)
     labels = [_plain(label) for label in custodial.y]
     assert labels == ["2021-22 0 still open", "2022-23 (part year) c still open"]
     assert list(custodial.customdata) == ["10", "9"] and other.customdata[1] == "c"
@@ -339,10 +342,15 @@ def test_remand_outcomes_split_the_ended_cases_and_name_those_still_open():
     assert WITHHELD_NOTE.split(":")[0] in _plain(figure.layout.xaxis.title.text)
 
 
-def test_remand_outcomes_by_group_name_the_groups_in_words():
+def test_remand_outcomes_by_group_name_the_groups_in_words_and_say_where_none_ended():
     table = _remand_outcomes().assign(group=["Black"] * 4 + ["male"] * 4)
     labels = [_plain(label) for label in figures.remand_outcomes(table, row="group").data[0].y]
     assert labels == ["Black 0 still open", "Boys c still open"]
+    none = pd.DataFrame({"period": ["2014-15"] * 4, "result": _remand_outcomes()["result"][:4],
+                         "remands": pd.array([0, 0, 0, 3], dtype="Int64"), "percent": [np.nan] * 4})
+    figure = figures.remand_outcomes(none)
+    assert [_plain(label) for label in figure.data[0].y] == ["2014-15 no case ended, 3 still open"]
+    assert len(figure.data) == 3 and all(np.isnan(t.x[0]) for t in figure.data)
 
 
 def _every_figure():
