@@ -100,7 +100,9 @@ def _group_caption(card) -> str:
 
 
 def _reading(cards, context) -> str:
-    custody, remands, outcomes = cards["custody-count"].result, cards["remands"].result, cards["remand-outcomes"]
+    """Custody and remands to youth detention year on year (the outcomes card's notes, printed under it,
+    give the share not followed by custody)."""
+    custody, remands = cards["custody-count"].result, cards["remands"].result
     said = [year_on_year(by_period(custody, "children"), "Children sentenced to custody", "{:,.0f}", context.part_year),
             year_on_year(by_period(custody, "rate_per_1000"), "The rate per 1,000 children aged 10 to 17", "{:.2f}",
                          context.part_year)]
@@ -109,7 +111,7 @@ def _reading(cards, context) -> str:
     detention = remands.table[remands.table["remand_type"] == config.YOUTH_DETENTION]
     said.append(year_on_year(detention.set_index("period")["remands"], "Remands to youth detention", "{:,.0f}",
                              context.part_year))
-    return " ".join([*said, _latest_share(outcomes), NATIONALLY])
+    return " ".join(said)
 
 
 def _pack_table(cards, context) -> pd.DataFrame:

@@ -81,6 +81,7 @@ def test_the_pack_section_reads_and_tabulates_custody_and_remands(context, cards
     section = PAGES["custody"].pack
     reading = section.reading(cards, context)
     assert reading.startswith("Children sentenced to custody") and "Remands to youth detention" in reading
+    assert "Nationally" not in reading                       # the card's notes, printed under it, say so
     table = section.table(cards, context)
     assert list(table.columns) == ["period", "custodial_sentences", "children", "rate_per_1000",
                                    "remands_to_youth_detention", "not_followed_by_custody"]
