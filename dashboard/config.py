@@ -19,7 +19,7 @@ BOUNDARIES_URL = "/data/boundaries.geojson"
 
 #: The database's tables: raise when their columns change. A database built by another version is
 #: refused by the app with a plain message (and the demo one rebuilt).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Counts from 1 to SUPPRESSION_MAX are withheld (shown as ``c``, exported as null).
 SUPPRESSION_MAX = 4

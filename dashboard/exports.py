@@ -75,7 +75,8 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
     if spec.kpis:
         kpis = headline_figures(context, spec, filters)
         sheets = {"headline figures": pd.DataFrame(
-            [(k.title, k.value, k.change, k.note) for k in kpis], columns=["measure", "latest", "change", "covers"])}
+            [(k.title, k.value, k.change, k.standing, k.note) for k in kpis],
+            columns=["measure", "latest", "change", "compared with others", "covers"])}
         whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
         cohort = whole.description.partition(", ")[2] or "every service and child"
         about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "

@@ -37,6 +37,7 @@ from .public import PUBLIC_TABLES, load_public_tables
 
 #: Columns the measures filter on, indexed on PostgreSQL (DuckDB needs none: it scans columns).
 INDEXES = {"first_time_entry": "outcome_date", "stage_event": "event_date", "programme_fact": "start_date",
+           "proven_cohort": "index_date",
            "extract_info": "yjs", "outcome": "outcome_date", "programme": "end_date",
            "assessment": "programme_id", "remand": "remand_date", "victim": "contact_date",
            "board_meeting": "meeting_date", "remand_fact": "remand_date"}

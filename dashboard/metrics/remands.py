@@ -90,7 +90,7 @@ def remand_stage_left_out(having: list[str], missing: list[str]) -> list[str]:
 
 def notes_for(metric: str, sentences):
     """A measure's notes: ``sentences(having, missing)`` for the services its filters and scope cover."""
-    def notes(db, filters: Filters, scope) -> list[str]:
+    def notes(db, filters: Filters, scope, **_about) -> list[str]:
         from . import filter_options, validate
         resolved = validate(db, metric, filters, scope=scope)
         return sentences(*covered(db, resolved, scoped_options(filter_options(db), resolved.services)))

@@ -26,3 +26,6 @@ CUSTODIAL_SENTENCES = Source("stage_event", {**_CHILD, "age_band": "age_band", "
 REMANDS = Source("remand_fact", {**_CHILD, "age_band": "age_band"})
 #: The 10-17 population (ONS mid-year estimates, from the extract's population.csv).
 POPULATION = Source("population", {**_CHILD, "age_band": AGE_BAND_OF_AGE})
+#: Each child's proven reoffending cohorts: the child's locality, age band at the index date, disposal type of
+#: the index event (the outcome's type, or the custodial sentence released from).
+PROVEN_COHORT = Source("proven_cohort", {**_CHILD, "age_band": "age_band", "disposal_type": "disposal_type"})

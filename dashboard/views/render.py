@@ -33,10 +33,11 @@ class Context:
         """A measure as this viewer may see it (the scope goes to compute as an argument)."""
         return compute(self.db, metric, filters or Filters(), scope=self.viewer.scope, **settings)
 
-    def notes(self, metric: str, filters: Filters | None = None) -> list[str]:
-        """What a reader needs beside a measure's figures for these filters (``Measure.notes``), in plain words."""
+    def notes(self, metric: str, filters: Filters | None = None, **about) -> list[str]:
+        """What a reader needs beside a measure's figures for these filters (``Measure.notes``, given ``about``),
+        in plain words."""
         found = measure(metric).notes
-        return list(found(self.db, filters or Filters(), self.viewer.scope)) if found else []
+        return list(found(self.db, filters or Filters(), self.viewer.scope, **about)) if found else []
 
     @cached_property
     def options(self) -> dict:
@@ -75,6 +76,8 @@ class Card:
     chart: object = None
     caption: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Why the measure was not asked (CardSpec.unavailable), shown instead of the chart.
+    unavailable: str | None = None
     #: The measure's whole result, before the card took its part of it (CardSpec.rows).
     measured: MeasureResult | None = field(default=None, repr=False)
 
@@ -88,7 +91,8 @@ class Card:
 
     @property
     def source(self) -> str:
-        return self.context.source(self.spec.source)
+        source = self.spec.source
+        return self.context.source(source(self) if callable(source) else source)
 
     @property
     def empty(self) -> bool:
@@ -97,6 +101,8 @@ class Card:
     @property
     def empty_message(self) -> str:
         """What the card says instead of a chart when it has no rows."""
+        if self.unavailable:
+            return self.unavailable
         return self.spec.empty(self) if callable(self.spec.empty) else self.spec.empty
 
     def table(self) -> pd.DataFrame:
@@ -108,8 +114,18 @@ def render_card(context: Context, page: PageSpec, spec: CardSpec, filters: Filte
                 settings: Mapping[str, str]) -> Card:
     """One card for the filters and the page's (checked) settings."""
     asked = spec.filters(filters, settings) if spec.filters else filters
-    result = context.measure(spec.measure, asked, **spec.measure_settings(settings))
-    card = Card(spec, page, result, asked, settings, context, measured=result)
+    reason = spec.unavailable(asked, context) if spec.unavailable else None
+    if reason:
+        columns = list(measure(spec.measure).columns)
+        result = MeasureResult(spec.measure, pd.DataFrame(columns=columns), pd.DataFrame(columns=columns, dtype=bool),
+                               "")
+    else:
+        result = context.measure(spec.measure, asked, **spec.measure_settings(settings))
+    card = Card(spec, page, result, asked, settings, context, unavailable=reason)
+    if reason:
+        card.caption = reason
+        return card
+    card.measured = result
     if spec.rows:
         card.result = spec.rows(card)
     card.chart = spec.chart(card) if callable(spec.chart) else spec.chart
@@ -143,6 +159,8 @@ class Kpi:
     verdict: str
     note: str
     trend: pd.Series | None = field(default=None, repr=False)
+    #: Where the service stands against England, its region and similar areas (views.standing), in words.
+    standing: str = ""
 
 
 def headline_figures(context: Context, page: PageSpec, filters: Filters) -> list[Kpi]:

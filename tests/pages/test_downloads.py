@@ -55,8 +55,9 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, serv
 
 @pytest.mark.browser
 def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client):
-    sent = _image_request(app, client, "png", "?year=2021-22", "/compare-areas", card="areas-map")
-    assert sent["filename"] == "areas-map-2021-22.png"
+    sent = _image_request(app, client, "png", "?indicator=cautioned_or_sentenced_per_1000&year=2021-22",
+                          "/compare-areas", card="areas-map")
+    assert sent["filename"] == "areas-map-cautioned-or-sentenced-per-1000-2021-22.png"
     assert base64.b64decode(sent["content"])[:4] == b"\x89PNG"
 
 
@@ -85,7 +86,7 @@ def workbook(context, page: str, filters: Filters, **settings):
 
 def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, db, service):
     book = workbook(context, "first-time-entrants", Filters(yjs=service))
-    assert book.sheetnames == ["Notes", "fte-rate", "fte-count"]
+    assert book.sheetnames == ["Notes", "fte-rate", "fte-count", "fte-compared"]
     expected = compute(db, "fte", Filters(yjs=service), scope=EVERYONE.scope)
     rows = _sheet(book, "fte-rate")
     assert len(rows) == len(expected.table)
@@ -104,6 +105,11 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert notes["Data as at"] == f"{max(filter_options(db)['as_of'].values()):%-d %B %Y}"
     assert "1 to 4 are withheld" in notes["Small numbers"]
     assert "case management extract" in notes["Source"]
+    compared = _sheet(book, "fte-compared")
+    assert {r["area type"] for r in compared} >= {"service", "england"}
+    assert all(r["period"] == compared[0]["period"] for r in compared)      # one calendar year
+    said = [text for label, text in book["Notes"].iter_rows(values_only=True) if label == "Note (fte-compared)"]
+    assert any(text.startswith("England's first-time entrant rate is worked out") for text in said)
 
 
 def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context, db):
@@ -115,5 +121,8 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
         with pytest.raises(InvalidFilter):
             workbook(context, page, Filters(), **settings)
     overview = workbook(context, "overview", Filters(sex="female", period="2022-23"))
-    assert [r["measure"] for r in _sheet(overview, "headline figures")][0] == "First-time entrants"
+    headline = _sheet(overview, "headline figures")
+    assert headline[0]["measure"] == "First-time entrants"
+    # several services and none chosen: the comparison asks for one
+    assert headline[0]["compared with others"].startswith("Choose one service")
     assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
