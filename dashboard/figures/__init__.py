@@ -261,7 +261,8 @@ def _words(name) -> str:
 
 
 def _stage_label(stage: str) -> str:
-    return {"pre_court": "Pre-court", "population": "Population"}.get(stage, _label(stage))
+    return {"pre_court": "Pre-court", "population": "Population", "remand": "Youth detention remand"}.get(
+        stage, _label(stage))
 
 
 def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
@@ -349,6 +350,74 @@ def _at_risk(rows: pd.DataFrame, day: int) -> str:
     if not len(later):
         return "0"
     return "c" if pd.isna(later[0]) else f"{int(later[0]):,}"
+
+
+#: The remand results in words, with their colours: custody in the custody tier's colour.
+REMAND_RESULTS = {"custodial_sentence": ("Custodial sentence", TIER_COLOURS["Custody"]),
+                  "non_custodial_sentence": ("Non-custodial sentence", OKABE_ITO[0]),
+                  "no_conviction": ("No conviction", OKABE_ITO[2])}
+
+
+#: The share not followed by custody whose split is withheld: the rest of a bar whose custodial share is shown.
+REST_WITHHELD = "Not custody, split withheld"
+
+
+def remand_outcomes(table: pd.DataFrame, *, row: str = "period", withheld: bool = False,
+                    part_year: str | None = None) -> go.Figure:
+    """A bar per ``row`` (periods, or groups) of the remand-outcomes measure: the ended remands split into
+    the share of each result, so the share not followed by custody reads off the bar; the cases still
+    open are named beside each label. Where the custodial share is shown but the rest's split is withheld,
+    the rest is drawn whole, grey and crossed (it is 100% less the shares shown); a row with no case
+    ended has no bar and says so."""
+    rows = list(dict.fromkeys(table[row]))
+    by_row = table.set_index([row, "result"])
+
+    def value(name, result, column):
+        found = by_row[column].get((name, result))
+        return None if found is None or pd.isna(found) else float(found)
+
+    def label(name) -> str:
+        shown = group_words(str(name)) if row == "group" else str(name)
+        still_open = value(name, "open", "remands")
+        ended = [value(name, result, "remands") for result in REMAND_RESULTS]
+        none_ended = "no case ended, " if all(count == 0 for count in ended) else ""
+        return (f"{shown}{' (' + PART_YEAR + ')' if name == part_year else ''}<br><span style='font-size:13px'>"
+                f"{none_ended}{'c' if still_open is None else f'{still_open:,.0f}'} still open</span>")
+
+    labels = [label(name) for name in rows]
+    shares = {result: [value(name, result, "percent") for name in rows] for result in REMAND_RESULTS}
+    rest = [1 - sum(shares[r][i] for r in REMAND_RESULTS if shares[r][i] is not None) / 100
+            if shares["custodial_sentence"][i] is not None and None in (shares[r][i] for r in REMAND_RESULTS)
+            else None for i in range(len(rows))]
+    pattern = _hatched(rows, part_year) if row == "period" else {}
+    # Each segment starts where the shown ones before it end (bases of our own: plotly's stacking starts a
+    # segment at 0 after a withheld, null one), so a withheld share is a gap, never drawn as 0.
+    start = [0.0] * len(rows)
+    traces = []
+    for result, (name, colour) in REMAND_RESULTS.items():
+        counts = [value(r, result, "remands") for r in rows]
+        width = [np.nan if v is None else v / 100 for v in shares[result]]
+        traces.append({
+            "type": "bar", "orientation": "h", "y": labels, "name": name, "base": list(start),
+            "x": _array(pd.Series(width, dtype="float64")),
+            "marker": {"color": colour, "line": {"color": "white", "width": 1}, "pattern": pattern},
+            "customdata": ["c" if c is None else f"{c:,.0f}" for c in counts],
+            "hovertemplate": f"{name}: %{{x:.0%}} of those ended (%{{customdata}})<extra></extra>"})
+        start = [s if np.isnan(w) else s + w for s, w in zip(start, width)]
+    if any(r is not None for r in rest):
+        traces.append({
+            "type": "bar", "orientation": "h", "y": labels, "name": REST_WITHHELD, "base": list(start),
+            "x": _array(pd.Series([np.nan if r is None else r for r in rest], dtype="float64")),
+            "marker": {"color": GREY, "line": {"color": "white", "width": 1},
+                       "pattern": {"shape": "x", "fillmode": "overlay", "fgcolor": "white", "solidity": 0.3}},
+            "hovertemplate": f"{REST_WITHHELD}: %{{x:.0%}} of those ended<extra></extra>"})
+    layout = base_layout(x_title="Share of the remands to youth detention that ended", withheld=withheld,
+                         barmode="overlay", showlegend=True, legend={"traceorder": "normal"},
+                         xaxis={"tickformat": PERCENT, "range": [0, 1]},
+                         yaxis={"autorange": "reversed", "automargin": True, "categoryorder": "array",
+                                "categoryarray": labels},
+                         height=max(300, 150 + 44 * len(rows)), margin={"l": 150})
+    return figure(traces, layout)
 
 
 def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
@@ -506,8 +575,9 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
     across periods."""
     table = result.table
     if isinstance(chart, charts.Lines):
-        return trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
-                           withheld=any_withheld(result, chart.y), part_year=part_year)
+        named = table.assign(**{chart.series: table[chart.series].replace(dict(chart.names))}) if chart.names else table
+        return trend_lines(named, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
+                           withheld=any_withheld(result, chart.y), hover=chart.hover, part_year=part_year)
     if isinstance(chart, charts.GroupedBars):
         columns = [c for c, _ in chart.bars]
         return grouped_bars(table, x=chart.x, bars=dict(chart.bars), y_title=chart.y_title,
@@ -525,6 +595,8 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year)
     if isinstance(chart, charts.SurvivalCurve):
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
+    if isinstance(chart, charts.RemandOutcomes):
+        return remand_outcomes(table, row=chart.row, withheld=any_withheld(result, "percent"), part_year=part_year)
     if isinstance(chart, charts.ComparisonChart):
         return _comparison(chart, result)
     if isinstance(chart, charts.CohortLines):

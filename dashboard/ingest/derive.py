@@ -22,7 +22,7 @@ from .. import config
 #: Tables written for each load, replaced per YJS; every one has a ``yjs`` column.
 TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
           "assessment", "remand", "victim", "board_meeting",
-          "first_time_entry", "stage_event", "programme_fact", "proven_cohort")
+          "first_time_entry", "stage_event", "programme_fact", "proven_cohort", "remand_fact")
 
 #: The tables holding the extract's own rows (the rest are worked out from them), with their file.
 RECORD_TABLES = {"child": "children.csv", "offence": "offences.csv", "outcome": "outcomes.csv",
@@ -120,6 +120,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files:
     _stage_events(con)
     _programme_facts(con)
     _proven_cohorts(con)
+    _remand_facts(con)
 
 
 def _kpi_records(con: duckdb.DuckDBPyConnection) -> None:
@@ -171,7 +172,8 @@ def _first_time_entries(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
-    """One row per offence or outcome that puts a child at a disproportionality stage."""
+    """One row per offence, outcome or remand to youth detention that puts a child at a
+    disproportionality stage."""
     age = _age("c.date_of_birth", "e.event_date")
     con.execute(f"""
         CREATE TEMP VIEW new_stage_event AS
@@ -181,6 +183,9 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
             UNION ALL
             SELECT o.child_id, s.stage, o.outcome_date, o.outcome_type
             FROM new_outcome o JOIN tier_stage s USING (tier)
+            UNION ALL
+            SELECT child_id, 'remand', remand_date, CAST(NULL AS VARCHAR)
+            FROM new_remand WHERE remand_type = '{config.YOUTH_DETENTION}'
         )
         SELECT c.yjs, e.child_id, e.stage, e.event_date,
                {_financial_year("e.event_date")} AS fy, {_quarter("e.event_date")} AS quarter,
@@ -333,3 +338,26 @@ def _proven_cohorts(con: duckdb.DuckDBPyConnection) -> None:
         JOIN new_extract_info x ON x.yjs = k.yjs
         LEFT JOIN per_child r ON r.yjs = k.yjs AND r.child_id = k.child_id AND r.by_quarter = k.by_quarter
                              AND r.fy = k.fy AND r.quarter = k.quarter""")
+
+
+def _remand_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Every remand with its child's characteristics, its date's year, quarter, age and band, and how
+    its case ended (indicators.md, remand-outcomes): the outcome it names decides (Custody, another
+    substantive outcome, or Diversion: no conviction); with none, an end date means no conviction and
+    no end date a case still open."""
+    age = _age("c.date_of_birth", "r.remand_date")
+    non_custodial = ", ".join(f"'{t}'" for t in config.SUBSTANTIVE_TIERS if t != "Custody")
+    custodial, non_custodial_sentence, no_conviction, still_open = config.REMAND_RESULTS
+    con.execute(f"""
+        CREATE TEMP VIEW new_remand_fact AS
+        SELECT r.yjs, r.child_id, r.remand_id, r.remand_type, r.remand_date,
+               {_financial_year("r.remand_date")} AS fy, {_quarter("r.remand_date")} AS quarter,
+               {age} AS age, {_age_band(age)} AS age_band, c.sex, c.ethnicity_group, c.locality,
+               r.end_date, r.outcome_id, o.outcome_type, o.tier,
+               CASE WHEN o.tier = 'Custody' THEN '{custodial}'
+                    WHEN o.tier IN ({non_custodial}) THEN '{non_custodial_sentence}'
+                    WHEN o.tier = 'Diversion' OR r.end_date IS NOT NULL THEN '{no_conviction}'
+                    ELSE '{still_open}' END AS result
+        FROM new_remand r
+        JOIN new_child c USING (child_id)
+        LEFT JOIN new_outcome o ON o.outcome_id = r.outcome_id""")

@@ -17,12 +17,15 @@ MOST_CURVES = 4
 
 @dataclass(frozen=True)
 class Lines:
-    """One line per series across periods."""
+    """One line per series across periods; ``names`` gives series codes their words (others stand)."""
 
     x: str
     y: str
     series: str
     y_title: str
+    #: How a value reads on hover (plotly's d3 format), e.g. two decimals for small rates.
+    hover: str = "%{y:,.1f}"
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,14 @@ class ReoffendingWindows:
 @dataclass(frozen=True)
 class SurvivalCurve:
     """Kaplan-Meier: share reoffended by days since the programme ended (the latest MOST_CURVES cohorts)."""
+
+
+@dataclass(frozen=True)
+class RemandOutcomes:
+    """How the remands to youth detention that ended were dealt with: a bar per ``row`` (period or group)
+    split into the shares of each ended result, with the cases still open beside it."""
+
+    row: str = "period"
 
 
 @dataclass(frozen=True)
@@ -183,4 +194,4 @@ class Tracker:
 
 ComparisonChart = Benchmarks | RankedAreas | RankedRegions | Funnel | IndicatorMap | AreaTrend
 ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
-    SurvivalCurve | ComparisonChart | CohortLines | ReoffenceCounts | Tracker
+    SurvivalCurve | RemandOutcomes | ComparisonChart | CohortLines | ReoffenceCounts | Tracker

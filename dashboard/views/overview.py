@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ..config import YOUTH_DETENTION
 from ..filters import period_label
+from .custody import not_followed_by_custody
 from .disproportionality import STAGE_WORDS, significant_gaps
 from .readings import change_in_words, shown_value
 from .render import Kpi
@@ -59,11 +61,23 @@ def _tiers(context, filters, full) -> pd.DataFrame:
 
 
 def custody(context, filters) -> Kpi:
+    """Children sentenced to custody per 1,000 aged 10 to 17, with the remands to youth detention and the
+    share of those ended not followed by custody (the YJB's "use of custody and remands")."""
     this, last, full = _years(context)
-    counts = _tiers(context, filters, full).get("Custody", pd.Series(dtype="float64")).reindex(full)
-    return Kpi("Custody", shown_value(counts.get(this), "{:,.0f} programmes"),
-               *change_in_words(counts.get(this), counts.get(last), lower_is_better=True),
-               note=f"Custodial sentences started, {this}", trend=counts.dropna())
+    sentenced = context.measure("use-of-custody", _whole_years(filters), combine=True).table.set_index("period")
+    rates = sentenced["rate_per_1000"].reindex(full)
+    said = [f"{this}: {shown_value(sentenced['children'].get(this), '{:,.0f}')} children sentenced to custody"]
+    remands = context.measure("remands", _whole_years(filters), combine=True).table
+    if remands.empty:
+        said.append("remands are not in this extract")
+    else:
+        detention = remands[remands["remand_type"] == YOUTH_DETENTION].set_index("period")["remands"]
+        share = not_followed_by_custody(context.measure("remand-outcomes", _whole_years(filters), combine=True))
+        said.append(f"remands to youth detention: {shown_value(detention.get(this), '{:,.0f}')}; not followed by "
+                    f"custody: {shown_value(share.get(this), '{:.0%}')} of those ended")
+    return Kpi("Custody and remands", shown_value(rates.get(this), "{:.2f} per 1,000"),
+               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True),
+               note="; ".join(said), trend=rates.dropna())
 
 
 def diversion(context, filters) -> Kpi:
@@ -97,7 +111,7 @@ PAGE = PageSpec(
     kpis=(
         KpiSpec(first_time_entrants, "first-time-entrants"),
         KpiSpec(reoffending, "reoffending"),
-        KpiSpec(custody, "disposals"),
+        KpiSpec(custody, "custody"),
         KpiSpec(diversion, "disposals"),
         KpiSpec(disproportionality, "disproportionality"),
     ),

@@ -361,6 +361,40 @@ def test_the_tracker_sets_each_open_cohort_beside_the_last_complete_one():
     assert this.customdata[0][0] == "higher than"
 
 
+def _remand_outcomes() -> pd.DataFrame:
+    """remand-outcomes for two years: 2021-22 all shown; 2022-23 with two shares withheld."""
+    return pd.DataFrame({"period": ["2021-22"] * 4 + ["2022-23"] * 4,
+                         "result": ["custodial_sentence", "non_custodial_sentence", "no_conviction", "open"] * 2,
+                         "remands": pd.array([10, 6, 4, 0, 9, None, None, None], dtype="Int64"),
+                         "percent": [50.0, 30.0, 20.0, np.nan, 60.0, np.nan, np.nan, np.nan]})
+
+
+def test_remand_outcomes_split_the_ended_cases_and_name_those_still_open():
+    figure = figures.remand_outcomes(_remand_outcomes(), withheld=True, part_year="2022-23")
+    custodial, other, none, rest = figure.data
+    assert [t.name for t in figure.data] == ["Custodial sentence", "Non-custodial sentence", "No conviction",
+                                             "Not custody, split withheld"]
+    assert list(custodial.x) == [0.5, 0.6] and other.x[0] == 0.3 and np.isnan(other.x[1]) and np.isnan(none.x[1])
+    # 2022-23: 60% custodial shown, the rest's split withheld: the 40% not followed by custody is drawn whole.
+    assert np.isnan(rest.x[0]) and rest.x[1] == pytest.approx(0.4)
+    labels = [_plain(label) for label in custodial.y]
+    assert labels == ["2021-22 0 still open", "2022-23 (part year) c still open"]
+    assert list(custodial.customdata) == ["10", "9"] and other.customdata[1] == "c"
+    assert custodial.marker.pattern.shape[1] == "/" and custodial.marker.pattern.shape[0] == ""
+    assert WITHHELD_NOTE.split(":")[0] in _plain(figure.layout.xaxis.title.text)
+
+
+def test_remand_outcomes_by_group_name_the_groups_in_words_and_say_where_none_ended():
+    table = _remand_outcomes().assign(group=["Black"] * 4 + ["male"] * 4)
+    labels = [_plain(label) for label in figures.remand_outcomes(table, row="group").data[0].y]
+    assert labels == ["Black 0 still open", "Boys c still open"]
+    none = pd.DataFrame({"period": ["2014-15"] * 4, "result": _remand_outcomes()["result"][:4],
+                         "remands": pd.array([0, 0, 0, 3], dtype="Int64"), "percent": [np.nan] * 4})
+    figure = figures.remand_outcomes(none)
+    assert [_plain(label) for label in figure.data[0].y] == ["2014-15 no case ended, 3 still open"]
+    assert len(figure.data) == 3 and all(np.isnan(t.x[0]) for t in figure.data)
+
+
 def _every_figure():
     """One figure from every builder, withheld cells and a part year included."""
     fte = pd.DataFrame({"period": ["2021-22", "2022-23"] * 2, "yjs": ["A", "A", "B", "B"],
@@ -382,7 +416,9 @@ def _every_figure():
                           "censored": [10, 0], "survival": [1.0, 0.875], "reoffended": [0.0, 0.125],
                           "ci_low": [0.0, 0.05], "ci_high": [0.0, 0.25]})
     areas = pd.DataFrame({"yjs": ["A"], "ctyua_code": ["E06000002"], "ctyua_name": ["Middlesbrough"]})
-    return [figures.trend_lines(fte, x="period", y="rate", series="yjs", y_title="rate", withheld=True,
+    return [figures.remand_outcomes(_remand_outcomes(), withheld=True, part_year="2022-23"),
+            figures.remand_outcomes(_remand_outcomes().assign(group=["White"] * 4 + ["female"] * 4), row="group"),
+            figures.trend_lines(fte, x="period", y="rate", series="yjs", y_title="rate", withheld=True,
                                 part_year="2022-23"),
             figures.grouped_bars(fte, x="period", bars={"fte": "First-time entrants", "rate": "Rate"}, y_title="n",
                                  part_year="2022-23"),
