@@ -28,10 +28,10 @@ from datetime import date
 from pathlib import Path
 
 from dashboard.access import EVERYONE
-from dashboard.ingest import build_demo
 from dashboard.components.ids import KPIS
 from dashboard.db import Database, DuckDBDatabase, Results, Snapshot
 from dashboard.filters import Filters, MeasureSettings, from_text, parse_query, resolve
+from dashboard.ingest import build_demo
 from dashboard.metrics import MEASURES, compute, filter_options
 from dashboard.settings import Settings
 from dashboard.views import PAGES, Context, headline_figures, render_page
@@ -73,7 +73,7 @@ class TimedDuckDB(DuckDBDatabase):
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def filters_for(search: str) -> Filters:

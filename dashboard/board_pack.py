@@ -31,7 +31,8 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
 HEADINGS = {"fte": "First-time entrants", "fte_knife_or_weapon": "Knife or weapon", "rri": "RRI",
             "population_10_17": "Children aged 10-17", "rate_per_100000": "Per 100,000", "rate_per_1000": "Per 1,000",
             "ci_low": "95% interval from", "ci_high": "to", "day": "Days followed", "at_risk": "Still followed up",
-            "disposal_type": "Disposal", "count": "Children", "base": "Out of"}
+            "disposal_type": "Disposal", "count": "Children", "base": "Out of", "binary_rate": "Reoffended (%)",
+            "frequency_rate": "Reoffences per child", "reoffences_per_reoffender": "Per reoffender"}
 
 
 @dataclass

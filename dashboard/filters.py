@@ -145,6 +145,7 @@ class MeasureSettings:
                                                       # 'All'); disposals: 'tier' for tier totals
     region: str | None = None           # areas
     level: str = "yjs"                  # areas: yjs | region | national
+    indicator: str | None = None        # compare-areas: a published measure (default: the first published)
 
     def chosen(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
@@ -248,6 +249,10 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
         f = replace(f, yjs=pick("yjs", f.yjs, options["published_yjs"], "YJS"))
         s = replace(s, region=pick("region", s.region, options["regions"]),
                     level=pick("level", s.level, ("yjs", "region", "national")))
+        if "indicator" in takes:
+            published_measures = tuple(options["indicator_periods"])
+            s = replace(s, indicator=pick("indicator", s.indicator or next(iter(published_measures), None),
+                                          published_measures, "measure"))
         years = options["published_years"]
     else:
         f = replace(

@@ -22,7 +22,6 @@ from ..views.texts import spreadsheet_safe, words
 from .ids import card
 
 
-
 def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
     card_id = spec.id
     return dbc.Card([
@@ -36,6 +35,7 @@ def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
                     dcc.Graph(id=card("graph", card_id), figure=empty_figure(), config=GRAPH_CONFIG),
                     html.Figcaption(id=caption_id(card_id), className="visually-hidden"),
                 ], id=card("figure", card_id), className="chart-figure"),
+                html.Ul(id=card("notes", card_id), className="card-notes"),
             ]), type="default", delay_show=300),
             dbc.Collapse(dag.AgGrid(id=card("grid", card_id), columnSize="responsiveSizeToFit",
                                     dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True,
@@ -55,6 +55,7 @@ def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
             *[dbc.Button(f"Download {kind.upper()}", id=card(kind, card_id), color="secondary", outline=True,
                          size="sm", className="me-2", n_clicks=0, title=f"Download this chart's {described}")
               for kind, described in (("csv", "table as CSV"), ("png", "image as PNG"), ("svg", "image as SVG"))],
+            html.Span(id=card("image-status", card_id), role="status", className="small"),
             html.Small(id=card("source", card_id), className="card-source d-block mt-2"),
         ]),
     ], className="chart-card mb-4", id=f"card-{card_id}")
@@ -62,11 +63,12 @@ def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
 
 CARD_PARTS = (("graph", "figure"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
               ("figure", "hidden"), ("grid", "rowData"), ("grid", "columnDefs"), ("filename", "data"),
-              ("source", "children"))
+              ("source", "children"), ("notes", "children"))
 
 
 def card_outputs(card_id: str) -> list[Output]:
-    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop) for part, prop in CARD_PARTS]
+    return [Output(caption_id(card_id) if part == "caption" else card(part, card_id), prop)
+            for part, prop in CARD_PARTS]
 
 
 def caption_id(card_id: str) -> str:
@@ -79,18 +81,19 @@ def card_values(rendered: Card, figure) -> tuple:
     """Everything a card shows, in ``card_outputs`` order, from a rendered card and its figure."""
     result = rendered.result
     table = rendered.table()
+    notes = [html.Li(note) for note in rendered.notes]
     if table.empty:
-        return (empty_figure(), subtitle(result), rendered.spec.empty,
-                dbc.Alert(rendered.spec.empty, color="light"), True, [], [], None, rendered.source)
+        return (empty_figure(), subtitle(result), rendered.empty_message,
+                dbc.Alert(rendered.empty_message, color="light"), True, [], [], None, rendered.source, notes)
     # No type inference: a withheld "c" must read as c, not "Invalid Number".
     column_defs = [{"field": c, "headerName": words(c).capitalize(), "cellDataType": False} for c in table.columns]
     return (figure, subtitle(result), rendered.caption, None, False, table.to_dict("records"), column_defs,
-            rendered.filename, rendered.source)
+            rendered.filename, rendered.source, notes)
 
 
 def card_error(message: str) -> tuple:
     """A plain message and no data (bad filters, forged values, database trouble)."""
-    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "")
+    return (empty_figure(), "", message, dbc.Alert(message, color="warning"), True, [], [], None, "", [])
 
 
 def safe_filename(text: str, extension: str = "csv") -> str:

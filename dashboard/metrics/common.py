@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -84,7 +86,8 @@ class Measure:
     summary: str = field(default="", compare=False)
     #: Where the measure is listed (the specs' order; the command line's list of metrics follows it).
     order: int = 100
-    #: Plain words a reader needs beside the figures: (db, filters, scope) -> list of sentences.
+    #: Plain words a reader needs beside the figures: (db, filters, scope, **about) -> list of sentences, where
+    #: ``about`` narrows them (benchmarks: ``measures``, the indicators shown).
     notes: Callable[..., list[str]] | None = field(default=None, compare=False)
 
 
@@ -139,3 +142,18 @@ def rate(numerator: pd.Series, denominator: pd.Series, per: float) -> pd.Series:
     denominator = denominator.astype("float64")
     result = numerator.astype("float64") / denominator.where(denominator > 0) * per
     return result.astype("float64")
+
+
+def months_after(day: date, months: int) -> date:
+    """Calendar months added with end-of-month clamping (31 Jan + 1 month = 28/29 Feb), as the SQL does."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def whole_months(start: date, end: date) -> int:
+    """The most whole months from ``start`` that end on or before ``end`` (0 when none)."""
+    months = 12 * (end.year - start.year) + end.month - start.month
+    while months > 0 and months_after(start, months) > end:
+        months -= 1
+    return max(months, 0)

@@ -6,11 +6,15 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ..config import YOUTH_DETENTION
 from ..filters import period_label
+from .custody import not_followed_by_custody
 from .disproportionality import STAGE_WORDS, significant_gaps
 from .readings import change_in_words, shown_value
 from .render import Kpi
+from .reoffending import live_so_far, whole_cohorts
 from .spec import KpiSpec, PageSpec
+from .standing import standing
 
 
 def _whole_years(filters):
@@ -30,19 +34,25 @@ def first_time_entrants(context, filters) -> Kpi:
     fte = fte.reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
                *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
-               note=f"{this}, children aged 10 to 17", trend=fte.dropna())
+               note=f"{this}, children aged 10 to 17", trend=fte.dropna(),
+               standing=standing(context, filters, "fte_rate_per_100000").text)
 
 
 def reoffending(context, filters) -> Kpi:
-    latest = context.options["latest_complete_year"]
-    last = period_label(latest - 1)
-    curve = context.measure("reoffending-curve", _whole_years(filters)).table
-    within_year = (curve[curve["day"] <= 365].groupby("cohort")["reoffended"].last()
-                   .reindex([period_label(y) for y in context.options["years"] if y <= latest - 1]))
-    return Kpi("Reoffended within 12 months", shown_value(within_year.get(last), "{:.0%}"),
-               *change_in_words(within_year.get(last), within_year.get(period_label(latest - 2)), True, "points"),
-               note=f"Children whose programme started in {last}; any recorded offence",
-               trend=within_year.dropna() * 100)
+    """Proven reoffending by the national method: the latest complete cohort against the one before, with
+    the most advanced live cohort's figure so far beside it."""
+    result = context.measure("proven-reoffending", _whole_years(filters), combine=True)
+    whole = whole_cohorts(result).set_index("cohort")
+    rates = whole.loc[whole["complete"].astype(bool) & whole["children"].fillna(1).gt(0), "binary_rate"] / 100
+    latest = rates.index[-1] if len(rates) else None
+    dates = context.options["as_of"]
+    live = live_so_far(result, dates.get(filters.yjs) or min(dates.values()))
+    return Kpi("Proven reoffending", shown_value(rates.get(latest), "{:.1%}"),
+               *change_in_words(rates.get(latest), rates.iloc[-2] if len(rates) > 1 else None, True, "points"),
+               note=(f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend "
+                     f"within 12 months" if latest else "No cohort followed for the full 18 months yet") +
+                    (f". Live: {live}." if live else "."),
+               trend=rates.dropna() * 100)
 
 
 def _tiers(context, filters, full) -> pd.DataFrame:
@@ -51,11 +61,23 @@ def _tiers(context, filters, full) -> pd.DataFrame:
 
 
 def custody(context, filters) -> Kpi:
+    """Children sentenced to custody per 1,000 aged 10 to 17, with the remands to youth detention and the
+    share of those ended not followed by custody (the YJB's "use of custody and remands")."""
     this, last, full = _years(context)
-    counts = _tiers(context, filters, full).get("Custody", pd.Series(dtype="float64")).reindex(full)
-    return Kpi("Custody", shown_value(counts.get(this), "{:,.0f} programmes"),
-               *change_in_words(counts.get(this), counts.get(last), lower_is_better=True),
-               note=f"Custodial sentences started, {this}", trend=counts.dropna())
+    sentenced = context.measure("use-of-custody", _whole_years(filters), combine=True).table.set_index("period")
+    rates = sentenced["rate_per_1000"].reindex(full)
+    said = [f"{this}: {shown_value(sentenced['children'].get(this), '{:,.0f}')} children sentenced to custody"]
+    remands = context.measure("remands", _whole_years(filters), combine=True).table
+    if remands.empty:
+        said.append("remands are not in this extract")
+    else:
+        detention = remands[remands["remand_type"] == YOUTH_DETENTION].set_index("period")["remands"]
+        share = not_followed_by_custody(context.measure("remand-outcomes", _whole_years(filters), combine=True))
+        said.append(f"remands to youth detention: {shown_value(detention.get(this), '{:,.0f}')}; not followed by "
+                    f"custody: {shown_value(share.get(this), '{:.0%}')} of those ended")
+    return Kpi("Custody and remands", shown_value(rates.get(this), "{:.2f} per 1,000"),
+               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True),
+               note="; ".join(said), trend=rates.dropna())
 
 
 def diversion(context, filters) -> Kpi:
@@ -89,7 +111,7 @@ PAGE = PageSpec(
     kpis=(
         KpiSpec(first_time_entrants, "first-time-entrants"),
         KpiSpec(reoffending, "reoffending"),
-        KpiSpec(custody, "disposals"),
+        KpiSpec(custody, "custody"),
         KpiSpec(diversion, "disposals"),
         KpiSpec(disproportionality, "disproportionality"),
     ),

@@ -18,6 +18,10 @@ EXTRACT_SOURCE = ("Source: the service's case management extract, as at {as_of}.
 PUBLISHED_SOURCE = ("Source: Youth Justice Board for England and Wales, Youth Justice Statistics; ONS population "
                     "estimates. Contains public sector information licensed under the Open Government Licence v3.0.")
 BOUNDARIES_CREDIT = "Boundaries: ONS, OS data © Crown copyright 2019."
+COMPARATORS_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool and statistical neighbours; "
+                      "Youth Justice Board for England and Wales, Youth Justice Statistics; Office for National "
+                      "Statistics population estimates; Trafford Data Lab. Contains public sector information "
+                      "licensed under the Open Government Licence v3.0.")
 SERVICE_NAME = "Youth justice partnership dashboard"
 
 

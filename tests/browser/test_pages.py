@@ -16,7 +16,7 @@ from dashboard.metrics import compute, filter_options
 from .conftest import ROOT, open_page
 
 PAGES = ["/", "/first-time-entrants", "/disposals", "/referrals", "/disproportionality", "/reoffending",
-         "/compare-areas", "/about"]
+         "/custody-and-remand", "/compare-areas", "/about"]
 
 
 @pytest.mark.parametrize("path", PAGES)
