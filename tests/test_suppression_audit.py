@@ -8,7 +8,7 @@ builders draw nothing else). The views are collected once per role, then attacke
 - the same cell is shown with one value everywhere, or withheld everywhere;
 - complement across filter values: all children minus every other group of a filter;
 - type against tier headline: a tier's total minus its other disposal types (each also shown on its
-  own by ?disposal_type=);
+  own by ?disposal_type=), and the custody page's custodial sentences minus their types;
 - quarter against year: a year minus its other quarters;
 - curve arithmetic: a day's reoffences from consecutive numbers at risk less those censored, or from
   the fall in survival;
@@ -46,9 +46,12 @@ VIEWS = [
     ("completions", "completions", {}, ["tier"], ["ended", "completed"], ["ended", "completed"]),
     ("reoffending", "programme-reoffending", {}, ["window"], ["children_at_risk", "children_offended"],
      ["children_at_risk", "children_offended", "offences"]),
+    ("custody", "use-of-custody", {}, ["yjs"], ["custodial_sentences", "children"],
+     ["custodial_sentences", "children", "rate_per_1000"]),
 ]
 #: Views whose cells add up over quarters and over the groups of a filter.
-ADDITIVE = ("fte", "fte combined", "disposals", "tiers", "referrals by age", "referrals by area", "completions")
+ADDITIVE = ("fte", "fte combined", "disposals", "tiers", "referrals by age", "referrals by area", "completions",
+            "custody")
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +213,25 @@ def _tiers(seen: Seen) -> list:
         found += _recovered(seen, key, [("disposals", None, None, when, t, tier, column) for t in types])
         found += _recovered(seen, key, [("tiers", "disposal_type", t, when, tier, column) for t in types])
     return found
+
+
+def _custody_types(seen: Seen) -> list:
+    """The custody page's headline (custodial sentences) minus its other custodial disposal types, each
+    shown on its own by ?disposal_type= (the outside tester's 4 of 4)."""
+    types = [t for t, tier in config.DISPOSAL_TIERS.items() if tier == "Custody"]
+    found = []
+    for key in [k for k in seen.shown if k[0] == "custody" and k[1] is None and k[-1] == "custodial_sentences"]:
+        _, _, _, *rest = key
+        found += _recovered(seen, key, [("custody", "disposal_type", t, *rest) for t in types])
+    return found
+
+
+def test_the_custody_headline_less_its_types_recovers_nothing(role):
+    name, _, _, seen, alone, _ = role
+    if name == "board":
+        return                                                  # a board member chooses no disposal type
+    assert _custody_types(seen) == []
+    assert len(_custody_types(alone)) > 0
 
 
 def test_the_audit_sees_many_small_cells(role):

@@ -66,6 +66,9 @@ class Cells:
     #: Filters that choose a value of a dimension (a disposal type of the disposals): filter -> dimension.
     #: A filter named as a dimension (a locality both shown and chosen) is one already.
     slices: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: cells -> those that may be withheld (False: a total taken as shown, such as the remand cases that
+    #: ended, which every share gives away); None: every cell.
+    eligible: Callable[[pd.DataFrame], pd.Series] | None = None
 
     def __post_init__(self) -> None:
         if not self.views:
@@ -150,6 +153,40 @@ def located(db, cells: Cells, resolved: Resolved, options: dict, table: pd.DataF
 
 # --- Building and protecting a lattice ------------------------------------------------------------
 
+#: The quarter of a year's own cell in a lattice of children (``children``): a child of two quarters is
+#: one child of the year, so a year's children are not the sum of its quarters'.
+WHOLE_YEAR = 0
+
+
+def children(source, table: str, date: str, condition: str, params: dict, by: Sequence[str] = (),
+             ranked: Sequence[str] = ()) -> tuple[str, dict]:
+    """Cells' rows for distinct children: one row per child in each quarter and (quarter WHOLE_YEAR) each
+    financial year of ``table`` rows meeting ``condition``, at the child's first row there for each value
+    of ``by`` (columns protected apart or fixed) and of ``ranked``. With ``fixed=("fy", "quarter", *by)``
+    and ``locate=whole_years``, children add up over services and the child's own groups only."""
+    filters = source.group_filters()
+    partition = "".join(f", {source.filters.get(name, name)}" for name in (*by, *ranked))
+    firsts = " UNION ALL ".join(f"""
+        SELECT fy, {quarter} AS quarter, yjs, {''.join(f'{name}, ' for name in by)}{source.columns(filters)},
+               row_number() OVER (PARTITION BY yjs, child_id, fy{within}{partition} ORDER BY {date}) AS nth
+        FROM {table} WHERE {condition}"""
+        for quarter, within in ((str(WHOLE_YEAR), ""), ("quarter", ", quarter")))
+    return f"""
+        SELECT fy, quarter, yjs, {''.join(f'{name}, ' for name in by)}{', '.join(filters)}, 1 AS children
+        FROM ({firsts}) firsts WHERE nth = 1""", params
+
+
+def whole_years(rows: pd.DataFrame, period: str = "period") -> pd.DataFrame:
+    """``locate`` for a lattice of ``children``: a year's row is the year's own cell."""
+    return pd.DataFrame({"quarter": [WHOLE_YEAR if q is ALL else q for q in quarters(rows[period])]},
+                        index=rows.index)
+
+
+def quarters(labels: pd.Series) -> list:
+    """The quarter of each period label ('2021-22 Q3' -> 3), ALL for a whole year."""
+    return [int(label[-1]) if " Q" in label else ALL for label in labels.astype(str)]
+
+
 def _names(cells: Cells) -> list[str]:
     """Every coordinate of a cell but the fixed ones: dimensions, then filters (not slices)."""
     return list(dict.fromkeys([*(d.name for d in cells.dimensions),
@@ -163,7 +200,7 @@ def _coordinates(cells: Cells, resolved: Resolved, table: pd.DataFrame, period: 
     if period is not None:
         labels = table[period].astype(str)
         out["fy"] = labels.str[:4].astype("int64").to_numpy()
-        out["quarter"] = [int(label[-1]) if " Q" in label else ALL for label in labels]
+        out["quarter"] = quarters(labels)
     for name in _names(cells):
         if name in out:
             continue
@@ -293,7 +330,8 @@ def _protect(cells: Cells, frame: pd.DataFrame, web: Protected | None) -> Protec
         already = pd.DataFrame({c: np.where(found >= 0, web.mask[c].to_numpy()[np.maximum(found, 0)], False)
                                 for c in cells.counts}, index=frame.index)
     mask = disclosure.protect(frame, _dimensions(cells), list(cells.counts), fixed=[*cells.fixed, APART],
-                              dependants=cells.dependants, already=already)
+                              dependants=cells.dependants, already=already,
+                              eligible=None if cells.eligible is None else cells.eligible(frame))
     return Protected(frame, mask[list(cells.counts)], _Index(frame[names]))
 
 
