@@ -317,7 +317,7 @@ def _grid(counts: pd.DataFrame, periods: pd.DataFrame, services: Sequence[str], 
     counts = counts.assign(fy=counts["fy"].astype("int64"),
                            quarter=pd.to_numeric(counts["quarter"]).fillna(0).astype("int64"))
     found = grid.merge(counts, on=["fy", "quarter", "yjs"], how="left")
-    found[list(columns)] = found[list(columns)].fillna(0).astype("int64")
+    found[list(columns)] = found[list(columns)].apply(pd.to_numeric).fillna(0).astype("int64")
     return found
 
 
@@ -466,7 +466,8 @@ def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: lis
                 if kpi in cells["excluded"] or not members or (service is not ALL and service not in members):
                     continue
                 level = service
-                if service is ALL and kpi in ASSESSED and len(members) < len(cells["services"]):
+                if service is ALL and spec[2] == "children" and kpi in ASSESSED and \
+                        len(members) < len(cells["services"]):
                     level = WITH_FILE
                 values, withheld = per_row(cells, (period.fy, period.quarter, level), spec, members)
                 rows.append([period.period, ALL_SERVICES if service is ALL else service, kpi, spec[1], *values])
