@@ -23,8 +23,21 @@ from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
-from .theme import (GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PART_YEAR_PATTERN, PLAIN, REFERENCE_WORDS, TIER_COLOURS,
-                    base_layout, colour_for, figure, group_words)
+from . import kpis
+from .theme import (
+    GREY,
+    HIGHLIGHT,
+    MAP_COLOURS,
+    OKABE_ITO,
+    PART_YEAR_PATTERN,
+    PLAIN,
+    REFERENCE_WORDS,
+    TIER_COLOURS,
+    base_layout,
+    colour_for,
+    figure,
+    group_words,
+)
 
 PERCENT = ".0%"
 PART_YEAR = "part year"
@@ -362,13 +375,15 @@ def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
                            "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 560, "font": {"size": 15}})
 
 
-def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
-    """A small trend for a KPI card."""
+def sparkline(values: pd.Series, labels: pd.Series | pd.Index, scale: tuple[float, float] | None = None) -> go.Figure:
+    """A small trend for a KPI card; ``scale`` fixes its axis (0 to 100 for a share, so a wobble of a point or
+    two stays a wobble: with no axis shown, a range fitted to the values would draw it as a cliff)."""
     return figure([{"type": "scatter", "x": _array(labels), "y": _array(values), "mode": "lines+markers",
                     "line": {"color": OKABE_ITO[0], "width": 2},
                     "hovertemplate": "%{x}: %{y:,.1f}<extra></extra>"}],
                   {"template": PLAIN, "height": 70, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
-                   "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
+                   "xaxis": {"visible": False}, "showlegend": False,
+                   "yaxis": {"visible": False, **({"range": list(scale)} if scale else {})}})
 
 
 def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None) -> go.Figure:
@@ -409,6 +424,14 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
     if isinstance(chart, charts.AreaMap):
         return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
+    if isinstance(chart, charts.Panels):
+        return kpis.panels(table, chart.panels, withheld=any_withheld(result, "rate"))
+    if isinstance(chart, charts.Funnel):
+        return kpis.funnel(table, chart.groups, withheld=any_withheld(result, "count", "base"))
+    if isinstance(chart, charts.NotRecorded):
+        return kpis.not_recorded(table, chart.labels, withheld=any_withheld(result, "percent_not_recorded"))
+    if isinstance(chart, charts.AttendanceGrid):
+        return kpis.attendance_grid(table, chart.partners)
     raise TypeError(f"no figure for {chart!r}")
 
 

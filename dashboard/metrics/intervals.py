@@ -28,7 +28,7 @@ def rate_interval(count: float | None, population: float | None, per: float,
     if count is None or population is None or math.isnan(count) or not population > 0 or count < 0:
         return None
     tail = (1 - level) / 2
-    from scipy.special import gammaincinv      # here: scipy takes most of a second to import
+    from scipy.special import gammaincinv  # here: scipy takes most of a second to import
 
     # chi2.ppf(q, 2k) / 2 is the gamma(k) quantile: gammaincinv(k, q).
     low = 0.0 if count == 0 else float(gammaincinv(count, tail))
@@ -60,3 +60,16 @@ def compared_with(value_low: float | None, value_high: float | None, reference: 
     if value_high < reference:
         return "lower"
     return "similar"
+
+
+def proportions_differ(count: float, base: float, other_count: float, other_base: float,
+                       level: float = LEVEL) -> bool | None:
+    """Whether two shares (count / base) differ by more than chance would at ``level``: the pooled two-sample
+    test of proportions (a z-test, as YJB and DfE comparisons of two periods use). None without two bases."""
+    if not (base and other_base) or base <= 0 or other_base <= 0:
+        return None
+    pooled = (count + other_count) / (base + other_base)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / base + 1 / other_base))
+    if spread == 0:
+        return count / base != other_count / other_base
+    return abs(count / base - other_count / other_base) / spread > NormalDist().inv_cdf(1 - (1 - level) / 2)

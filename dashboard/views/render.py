@@ -8,7 +8,7 @@ the request (a page callback, a download, the board pack, the command line, a te
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 
@@ -95,7 +95,7 @@ def render_card(context: Context, page: PageSpec, spec: CardSpec, filters: Filte
                 settings: Mapping[str, str]) -> Card:
     """One card for the filters and the page's (checked) settings."""
     asked = spec.filters(filters, settings) if spec.filters else filters
-    result = context.measure(spec.measure, asked, **spec.measure_settings(settings))
+    result = only(context.measure(spec.measure, asked, **spec.measure_settings(settings)), spec.rows)
     card = Card(spec, page, result, asked, settings, context)
     card.chart = spec.chart(card) if callable(spec.chart) else spec.chart
     card.caption = spec.caption(card)
@@ -109,9 +109,22 @@ def render_page(context: Context, page: PageSpec, filters: Filters, settings: Ma
     return [render_card(context, page, spec, filters, settings) for spec in page.cards]
 
 
+def only(result: MeasureResult, rows: Mapping[str, tuple[str, ...]]) -> MeasureResult:
+    """The result's rows whose columns hold the values given (a new result: results are shared)."""
+    if not rows:
+        return result
+    keep = pd.Series(True, index=result.table.index)
+    for column, values in rows.items():
+        keep &= result.table[column].isin(values)
+    return replace(result, table=result.table[keep].reset_index(drop=True),
+                   withheld=result.withheld[keep].reset_index(drop=True))
+
+
 @dataclass
 class Kpi:
-    """A headline figure: value, change on last year in words, and whether that is better or worse."""
+    """A headline figure: value, change in words, and whether that is better or worse; with, where the
+    figure has them, its numerator and denominator, more comparisons, facts beside it and what was not
+    recorded."""
 
     title: str
     value: str
@@ -119,11 +132,23 @@ class Kpi:
     verdict: str
     note: str
     trend: pd.Series | None = field(default=None, repr=False)
+    #: The count behind the figure: "41 of 48 children".
+    detail: str = ""
+    #: Further comparisons, (words, verdict): the same quarter a year before.
+    also: tuple[tuple[str, str], ...] = ()
+    #: Figures read with it: the start against the end, each step of a pathway.
+    facts: tuple[str, ...] = ()
+    #: What was not recorded: "7 of 48 had no accommodation recorded at the end".
+    quality: str = ""
+    #: The page it comes from (its card links there), from the KpiSpec.
+    page: str | None = None
+    #: The trend's axis, when it is not to fit the values: (0, 100) for a share.
+    scale: tuple[float, float] | None = None
 
 
 def headline_figures(context: Context, page: PageSpec, filters: Filters) -> list[Kpi]:
-    """The page's headline figures (the overview's)."""
-    return [kpi.compute(context, filters) for kpi in page.kpis]
+    """The page's headline figures, each with the page its KpiSpec names."""
+    return [replace(kpi.compute(context, filters), page=kpi.page) for kpi in page.kpis]
 
 
 def shown_table(result: MeasureResult, columns=None) -> pd.DataFrame:

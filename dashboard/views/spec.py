@@ -62,6 +62,9 @@ class CardSpec:
     filters: Callable | None = None
     #: The table's columns (default: all of the measure's).
     columns: tuple[str, ...] | None = None
+    #: The measure's rows the card shows: column -> the values kept (default: every row). One measure can
+    #: so fill several cards (each KPI's), all from one result and one suppression.
+    rows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     empty: str = "Nothing to show for these filters."
     #: The download's file name (without extension): text, or a function of the page's settings.
     filename: str | Callable[[Mapping[str, str]], str] = ""
@@ -120,6 +123,8 @@ class PageSpec:
     explainer: str = ""
     #: The filter bar's choices apply (False: the page shows published tables only).
     uses_filters: bool = True
+    #: Said above the headline figures when a period is chosen that they do not follow (the overview's).
+    headline_note: str = ""
 
     def card(self, card_id: str) -> CardSpec:
         for card in self.cards:
