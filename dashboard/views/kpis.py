@@ -162,8 +162,13 @@ def _quality(q: _Quarters, kpi: str, measure: str) -> str:
     if base is None and empty is None:
         return ""
     if empty == 0:
-        return f"Nothing missing: recorded for all {_count(base)}."
+        return f"Nothing missing: recorded for all {_count(base)} {OF[kpi][1].split(' had ')[0]}."
     return f"Not recorded: {_count(empty)} of {_count(base)} {OF[kpi][1]}."
+
+
+def _scale(trend: pd.Series, unit: str) -> tuple[float, float]:
+    """A trend's axis from 0: to 100 for a share, else a little above its highest point."""
+    return (0, 100) if unit == "%" else (0, max(float(trend.max()) * 1.25, 1.0) if len(trend) else 1.0)
 
 
 def _tile(kpi: str):
@@ -188,7 +193,7 @@ def _tile(kpi: str):
         return Kpi(title, _shown(now, unit), change, verdict, trend=q.trend(kpi, measure),
                    note=" ".join([f"The line: the {TREND_QUARTERS} quarters to {q.latest}.", said]).strip(),
                    detail=f"{detail}, {q.latest}", also=(also,), facts=_facts(q, kpi),
-                   quality=_quality(q, kpi, measure), scale=(0, 100) if unit == "%" else None)
+                   quality=_quality(q, kpi, measure), scale=_scale(q.trend(kpi, measure), unit))
     tile.__name__ = f"{kpi}_tile"
     return tile
 

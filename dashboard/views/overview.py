@@ -80,7 +80,7 @@ def _at_the_end(kpi: str, title: str, what: str):
         count = lambda v: "c" if v is None else f"{v:,.0f}"
         return Kpi(title, shown_value(now[2], "{:.0f}%"), change, verdict,
                    note=f"{this}, children whose intervention or order ended in the year",
-                   trend=rows["rate"].reindex(full).astype("float64").dropna(),
+                   trend=rows["rate"].reindex(full).astype("float64").dropna(), scale=(0, 100),
                    detail=f"{count(now[0])} of {count(now[1])} children",
                    quality=f"Not recorded: {count(missing[0])} of {count(missing[1])} children had no {what} "
                            "recorded at the end." if missing[1] is not None or missing[0] is not None else "")
