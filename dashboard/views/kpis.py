@@ -235,7 +235,7 @@ def board_attendance(context, filters) -> Kpi:
 
 #: Short names: a panel is a third of the card wide.
 SHORT = {"accommodation": "Accommodation at the end", "ete": "Education or work at the end",
-         "send": "SEND: with a plan", "mental_health": "Mental health: attending", "substance_misuse":
+         "send": "Special needs: with a plan", "mental_health": "Mental health: attending", "substance_misuse":
          "Substance misuse: attending", "wider_services": "Looked after", "out_of_court": "Out of court: completed",
          "serious_violence": "Serious violence", "victims": "Victims: agreed to take part"}
 TRENDS = Panels(tuple((SHORT[kpi], unit, ((kpi, measure, SHORT[kpi]),))
@@ -248,8 +248,8 @@ START_END = Panels((
     ("Hours of education attended", "%", (("ete", "hours_attended_percent", "Of the hours offered"),)),
 ))
 WIDER = Panels((
-    ("Identified with SEND", "%", (("send", "identified", "Identified"),)),
-    ("SEND: with a plan", "%", (("send", "with_plan", "With a plan"),)),
+    ("Special educational needs", "%", (("send", "identified", "Identified"),)),
+    ("Special needs: with a plan", "%", (("send", "with_plan", "With a plan"),)),
     *((words, "%", (("wider_services", flag, words),)) for flag, words in (
         ("looked_after", "Looked after"), ("child_in_need", "A child in need"),
         ("child_protection_plan", "On a child protection plan"), ("early_help", "Getting early help"))),
