@@ -106,7 +106,9 @@ def _cell(value, percent: bool = False) -> dict:
         return {"text": f"{value:.0%}" if percent else number(value), "number": True}
     if value == config.SUPPRESSED_MARK:
         return {"text": value, "number": True}
-    return {"text": code_words(value), "number": False}
+    # Codes (REFERRAL_ORDER, pre_court) become words; text already in words (a sentence) stays as written,
+    # so a withheld "c" inside it is not made a capital.
+    return {"text": value if " " in value else code_words(value), "number": False}
 
 
 def number(value: float) -> str:

@@ -162,7 +162,8 @@ def _quality(q: _Quarters, kpi: str, measure: str) -> str:
     if base is None and empty is None:
         return ""
     if empty == 0:
-        return f"Nothing missing: recorded for all {_count(base)} {OF[kpi][1].split(' had ')[0]}."
+        return f"Nothing missing: recorded for all {base:,.0f} {OF[kpi][1].split(' had ')[0]}." if base else \
+            "Nothing missing."
     return f"Not recorded: {_count(empty)} of {_count(base)} {OF[kpi][1]}."
 
 
@@ -375,8 +376,7 @@ def _reading(cards, context) -> str:
         return "No indicator can be shown for these filters."
     better = [k.title.lower() for k in shown if k.verdict == "better"]
     worse = [k.title.lower() for k in shown if k.verdict == "worse"]
-    latest = next((k.note.split(" ")[0] for k in shown), "")
-    said = f"In {latest}, against the quarter before: " + (
+    said = f"In {quarters(context, filters).latest}, against the quarter before: " + (
         f"better: {', '.join(better)}; " if better else "") + (f"worse: {', '.join(worse)}; " if worse else "")
     return (said + f"the other {len(shown) - len(better) - len(worse)} about the same or a change that could be "
             "chance. The YJB calls early KPI data illustrative: the table says what was not recorded.")
