@@ -8,9 +8,9 @@ import pandas as pd
 
 from ..config import YOUTH_DETENTION
 from ..filters import period_label
+from ..metrics.kpis import reasons
 from .custody import not_followed_by_custody
-from .disproportionality import STAGE_WORDS, significant_gaps
-from .readings import change_in_words, shown_value
+from .readings import change_from, change_in_words, shown_value
 from .render import Kpi
 from .reoffending import live_so_far, whole_cohorts
 from .spec import KpiSpec, PageSpec
@@ -55,11 +55,6 @@ def reoffending(context, filters) -> Kpi:
                trend=rates.dropna() * 100)
 
 
-def _tiers(context, filters, full) -> pd.DataFrame:
-    tiers = context.measure("disposals", _whole_years(filters), breakdown="tier").table
-    return tiers.pivot(index="period", columns="tier", values="count")
-
-
 def custody(context, filters) -> Kpi:
     """Children sentenced to custody per 1,000 aged 10 to 17, with the remands to youth detention and the
     share of those ended not followed by custody (the YJB's "use of custody and remands")."""
@@ -80,27 +75,34 @@ def custody(context, filters) -> Kpi:
                note="; ".join(said), trend=rates.dropna())
 
 
-def diversion(context, filters) -> Kpi:
-    this, last, full = _years(context)
-    tiers = _tiers(context, filters, full)
-    formal = tiers.drop(columns=["Prevention"], errors="ignore")
-    share = (tiers.get("Diversion") / formal.sum(axis=1, min_count=len(formal.columns), skipna=False)).reindex(full)
-    return Kpi("Diversion", shown_value(share.get(this), "{:.0%} of outcomes"),
-               *change_in_words(share.get(this), share.get(last), False, "points"),
-               note=f"Community resolutions and Outcome 22 among all outcomes, {this}", trend=share.dropna() * 100)
-
-
-def disproportionality(context, filters) -> Kpi:
-    this, _, _ = _years(context)
-    found = significant_gaps(context.measure("disproportionality", replace(_whole_years(filters), period=this)))
-    if found.empty:
-        return Kpi("Disproportionality", "No significant gap", "No group was significantly over-represented "
-                   "at any stage.", "same", note=f"{this}, by ethnic group against White children")
-    top = found.iloc[0]
-    return Kpi("Disproportionality", f"{top['rri']:.1f} times",
-               f"{top['group']} children were {top['rri']:.1f} times as likely as White children to reach "
-               f"{STAGE_WORDS[top['stage']]} (significant).", "worse",
-               note=f"{this}. {len(found)} significant gap(s) in all: see Disproportionality.")
+def _at_the_end(kpi: str, title: str, what: str):
+    """A KPI's share suitable at the end of orders (ETE, accommodation): the latest full year against the
+    year before, for every service the viewer sees together, with what was not recorded."""
+    def figure(context, filters) -> Kpi:
+        this, last, full = _years(context)
+        asked = _whole_years(filters)
+        table = context.measure("kpis", asked, combine=True).table
+        rows = table[(table["kpi"] == kpi) & (table["measure"] == "suitable_at_end")].set_index("period")
+        if rows.empty:
+            said = reasons(context.db, asked, context.viewer.scope).get(kpi, "Nothing to show for these filters.")
+            return Kpi(title, "Not in this extract", said, "same", note="")
+        # (count, base, rate), or (not recorded, base, percent): the last three columns either way.
+        get = lambda period, source=rows: (tuple(None if pd.isna(v) else float(v) for v in source.loc[period].iloc[-3:])
+                                           if period in source.index else (None, None, None))
+        now = get(this)
+        change, verdict = change_from(now, get(last), last)
+        recording = context.measure("kpi-recording", asked, combine=True).table
+        empty = recording[(recording["kpi"] == kpi) & (recording["measure"] == "suitable_at_end")].set_index("period")
+        missing = get(this, empty)
+        count = lambda v: "c" if v is None else f"{v:,.0f}"
+        return Kpi(title, shown_value(now[2], "{:.0f}%"), change, verdict,
+                   note=f"{this}, children whose intervention or order ended in the year",
+                   trend=rows["rate"].reindex(full).astype("float64").dropna(), scale=(0, 100),
+                   detail=f"{count(now[0])} of {count(now[1])} children",
+                   quality=f"Not recorded: {count(missing[0])} of {count(missing[1])} children had no {what} "
+                           "recorded at the end." if missing[1] is not None or missing[0] is not None else "")
+    figure.__name__ = f"{kpi}_at_the_end"
+    return figure
 
 
 PAGE = PageSpec(
@@ -108,11 +110,14 @@ PAGE = PageSpec(
     lead="The partnership's key figures for the latest full financial year, compared with the year before. "
          "Each card says whether the change is better or worse.",
     definition="",
+    headline_note="The overview always shows the latest full year against the year before: the period you chose "
+                  "is used on the other pages.",
     kpis=(
         KpiSpec(first_time_entrants, "first-time-entrants"),
         KpiSpec(reoffending, "reoffending"),
         KpiSpec(custody, "custody"),
-        KpiSpec(diversion, "disposals"),
-        KpiSpec(disproportionality, "disproportionality"),
+        KpiSpec(_at_the_end("ete", "Education, training or employment at the end of orders",
+                            "education, training or employment"), "kpis"),
+        KpiSpec(_at_the_end("accommodation", "Suitable accommodation at the end of orders", "accommodation"), "kpis"),
     ),
 )

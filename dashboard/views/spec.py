@@ -145,6 +145,8 @@ class PageSpec:
     explainer: str = ""
     #: The filter bar's choices apply (False: the page shows published tables only).
     uses_filters: bool = True
+    #: Said above the headline figures when a period is chosen that they do not follow (the overview's).
+    headline_note: str = ""
 
     def card(self, card_id: str) -> CardSpec:
         for card in self.cards:
