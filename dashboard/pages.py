@@ -97,17 +97,18 @@ def card_contents(context: Context, spec: PageSpec, filters, settings) -> tuple:
 
 
 def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
-    """The page's headline figures as cards, each linking to the page it comes from (with the filters), and
-    the page's note when a chosen period does not apply to them."""
+    """The page's headline figures as cards, each linking to the page it comes from (with the filters), the
+    date the data is as at, and the page's note when they do not show the period exactly as chosen."""
     query = query_string(parse_query(search))
     cards = [kpi_card(k, trend=sparkline(k.trend, k.trend.index, k.scale) if k.trend is not None and len(k.trend)
                       else None,
                       href=PAGES[k.page].path + query if k.page else None,
                       link_text=f"See {PAGES[k.page].name.lower()}" if k.page else "")
              for k in headline_figures(context, spec, filters)]
-    period_chosen = {"period", "by_quarter"} & set(parse_query(search))
-    note = [dbc.Alert(spec.headline_note, color="light")] if period_chosen and spec.headline_note else []
-    return note + [dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
+    said = spec.headline_note(context, filters) if spec.headline_note else ""
+    note = [dbc.Alert(said, color="light")] if said else []
+    as_of = html.P(f"Data as at {context.as_of:%-d %B %Y}.", className="data-as-at")
+    return [as_of, *note, dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:

@@ -130,3 +130,16 @@ def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_the_overview_follows_the_period_and_says_what_each_card_covers(page, app_url, demo_db):
+    """Issue 13, item 5: a chosen year is the year shown; each card names its year and children."""
+    latest = filter_options(Database.open(demo_db))["latest_complete_year"]
+    year = f"{latest - 2}-{(latest - 1) % 100:02d}"
+    open_page(page, app_url + f"/?period={year}&sex=female")
+    page.wait_for_selector(".kpi-card")
+    assert page.locator(".data-as-at").inner_text().startswith("Data as at ")
+    notes = page.locator(".kpi-card .kpi-note").all_inner_texts()
+    assert len(notes) == 5 and all("girls" in note for note in notes), notes
+    assert page.locator(".kpi-card .kpi-note").first.inner_text().startswith(f"{year}, ")
+    assert "Custody and remands" in page.locator(".kpi-card").nth(2).inner_text()
