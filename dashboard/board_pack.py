@@ -50,11 +50,13 @@ def build(context: Context, filters: Filters, progress=None) -> bytes:
     """The pack as PDF bytes. ``progress(text)`` hears how far it has got (for the page's progress line)."""
     say = progress or (lambda text: None)
     say("Working out the figures")
-    overview = next(p for p in PAGES.values() if p.kpis)
-    kpis, sections = headline_figures(context, overview, filters), sections_for(context, filters)
-    images = static_images([figures.draw_card(s.card) for s in sections], "svg", progress=lambda done, total: say(f"Drawing chart {done} of {total}"))
+    kpis, sections = headline_figures(context, PAGES["overview"], filters), sections_for(context, filters)
+    images = static_images([figures.draw_card(s.card) for s in sections], "svg",
+                           progress=lambda done, total: say(f"Drawing chart {done} of {total}"))
     say("Printing the PDF")
-    return print_pdf(compose(context, kpis, sections, images))
+    overview = PAGES["overview"]
+    note = overview.headline_note(context, filters) if overview.headline_note else ""
+    return print_pdf(compose(context, kpis, sections, images, note))
 
 
 def sections_for(context: Context, filters: Filters) -> list[Section]:
@@ -71,20 +73,21 @@ def sections_for(context: Context, filters: Filters) -> list[Section]:
     return sections
 
 
-def compose(context: Context, kpis, sections: list[Section], images: list[bytes]) -> str:
+def compose(context: Context, kpis, sections: list[Section], images: list[bytes], headline_note: str = "") -> str:
     """The pack as one HTML document with print CSS: A4, numbered pages, a chart per page."""
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = context.part_year
     shown = [{"title": s.title, "card": s.card, "reading": s.reading, "note": s.note,
               "figures_for": subtitle(s.card.result), "svg": _svg(image) if len(s.table) else "",
-              "headings": [_label(HEADINGS.get(c, str(c).replace("_", " ").capitalize()), partial) for c in s.table.columns],
+              "headings": [_label(HEADINGS.get(c, str(c).replace("_", " ").capitalize()), partial)
+                           for c in s.table.columns],
               "rows": [[_cell(_label(v, partial) if isinstance(v, str) else v, column in s.percent)
                         for column, v in zip(s.table.columns, row)]
                        for row in s.table.itertuples(index=False, name=None)]}
              for s, image in zip(sections, images)]
     return TEMPLATES.get_template("board_pack.html").render(
         title=TITLE, figures_for=subtitle(sections[0].card.result), as_of=as_of, made=f"{date.today():%-d %B %Y}",
-        part_year=partial, kpis=kpis, sections=shown, small_numbers=SMALL_NUMBERS,
+        part_year=partial, kpis=kpis, headline_note=headline_note, sections=shown, small_numbers=SMALL_NUMBERS,
         definitions=[(p.name, p.definition) for p in PAGES.values() if p.definition],
         sources=list(dict.fromkeys(s.card.source for s in sections)))
 
@@ -106,7 +109,9 @@ def _cell(value, percent: bool = False) -> dict:
         return {"text": f"{value:.0%}" if percent else number(value), "number": True}
     if value == config.SUPPRESSED_MARK:
         return {"text": value, "number": True}
-    return {"text": code_words(value), "number": False}
+    # Codes (REFERRAL_ORDER, pre_court) become words; text already in words (a sentence) stays as written,
+    # so a withheld "c" inside it is not made a capital.
+    return {"text": value if " " in value else code_words(value), "number": False}
 
 
 def number(value: float) -> str:

@@ -139,25 +139,30 @@ def _self_contained(figure: dict) -> dict:
 
 
 def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
-    """One sheet per table of the page as shown (withheld cells c), and a Notes sheet first."""
+    """One sheet per table of the page as shown (withheld cells c): its headline figures and each card's
+    table, and a Notes sheet first."""
+    sheets: dict[str, pd.DataFrame] = {}
     if spec.kpis:
-        kpis = headline_figures(context, spec, filters)
-        sheets = {"headline figures": pd.DataFrame(
-            [(k.title, k.value, k.change, k.standing, k.note) for k in kpis],
-            columns=["measure", "latest", "change", "compared with others", "covers"])}
-        whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
-        cohort = whole.description.partition(", ")[2] or "every service and child"
-        about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "
-                                 "chosen does not apply to headline figures).")]
-        definitions = [(p.name, p.definition) for p in PAGES.values() if p.definition]
-    else:
+        sheets["headline figures"] = pd.DataFrame(
+            [(k.title, k.value, k.detail, k.change, "; ".join(words for words, _ in k.also), "; ".join(k.facts),
+              k.quality, k.standing, k.note) for k in headline_figures(context, spec, filters)],
+            columns=["measure", "latest", "out of", "change", "also", "read with it", "not recorded",
+                     "compared with others", "covers"])
+    if spec.cards:
         cards = render_page(context, spec, filters, settings)
-        sheets = {card.spec.id: card.table() for card in cards}
+        sheets.update({card.spec.id: card.table() for card in cards})
         about = [("Figures for", subtitle(cards[0].result))] + [
             (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
         about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
         about += [(f"Note ({card.spec.id})", note) for card in cards for note in card.notes]
         definitions = [(spec.name, spec.definition)]
+    else:
+        whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
+        cohort = whole.description.partition(", ")[2] or "every service and child"
+        note = spec.headline_note(context, filters) if spec.headline_note else ""
+        about = [("Figures for", f"{cohort}: each headline figure's year or cohort is in its 'covers' column. "
+                                 f"{note}".strip())]
+        definitions = [(p.name, p.definition) for p in PAGES.values() if p.definition]
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = [("Part year", f"{context.part_year} runs only to {as_of}.")] if context.part_year else []
     notes = [("Dashboard", SERVICE_NAME), *about, ("Data as at", as_of), *partial,

@@ -278,6 +278,10 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
     by_quarter = by_quarter or (f.by_quarter and "by_quarter" in applies)
     first, last = financial_year_of(start), financial_year_of(end)
     if by_quarter:
+        if not (f.period or f.date_from) and options.get("as_of"):
+            # Every quarter in the data: none that has not begun by the latest extract's date (the default
+            # period runs to the end of its financial year, and "to 2025-26 Q4" would claim a year of data).
+            end = min(end, max(options["as_of"].values()))
         periods = tuple((y, q) for y in range(first, last + 1) for q in (1, 2, 3, 4)
                         if _quarter_overlaps(y, q, start, end))
     else:

@@ -26,7 +26,7 @@ from .db import DatabaseUnavailable
 from .downloads import page_downloads
 from .edge import guarded, read_address, request_context
 from .figures import sparkline
-from .filters import InvalidFilter, parse_query
+from .filters import InvalidFilter, parse_query, query_string
 from .views import PAGES, Context, PageSetting, PageSpec, headline_figures, render_page
 from .views.texts import SERVICE_NAME, SMALL_NUMBERS
 
@@ -62,14 +62,15 @@ def layout(spec: PageSpec, **query):
     except (DatabaseUnavailable, AttributeError):
         settings = {}
     body = [html.H1(spec.heading), html.P(spec.lead, className="lead"), page_downloads(spec.key)]
+    # Headline figures first: the page's settings and explainer are about the charts below them.
+    if spec.kpis:
+        body.append(html.Div(id=ids.headline_figures(spec.key), **{"aria-live": "polite"}))
     if spec.settings:
         with suppress(DatabaseUnavailable, AttributeError):
             body.append(dbc.Row([_setting_control(s, context.options, settings.get(s.key, ""), settings)
                                  for s in spec.settings], className="mb-3 page-settings"))
     if spec.explainer:
         body.append(dbc.Alert(spec.explainer, color="light", className="plain-words"))
-    if spec.kpis:
-        body.append(html.Div(id=ids.KPIS, **{"aria-live": "polite"}))
     return html.Div(body + sections(spec))
 
 
@@ -96,21 +97,25 @@ def card_contents(context: Context, spec: PageSpec, filters, settings) -> tuple:
 
 
 def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
-    """The page's headline figures as cards, and a note when a chosen period does not apply to them."""
-    cards = [kpi_card(k.title, k.value, k.change, k.verdict, note=k.note, standing=k.standing,
-                      trend=sparkline(k.trend, k.trend.index) if k.trend is not None else None)
+    """The page's headline figures as cards, each linking to the page it comes from (with the filters), the
+    date the data is as at, and the page's note when they do not show the period exactly as chosen."""
+    query = query_string(parse_query(search))
+    cards = [kpi_card(k, trend=sparkline(k.trend, k.trend.index, k.scale) if k.trend is not None and len(k.trend)
+                      else None,
+                      href=PAGES[k.page].path + query if k.page else None,
+                      link_text=f"See {PAGES[k.page].name.lower()}" if k.page else "")
              for k in headline_figures(context, spec, filters)]
-    period_chosen = {"period", "by_quarter"} & set(parse_query(search))
-    note = [dbc.Alert("The overview always shows the latest full year against the year before: the period "
-                      "you chose is used on the other pages.", color="light")] if period_chosen else []
-    return note + [dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
+    said = spec.headline_note(context, filters) if spec.headline_note else ""
+    note = [dbc.Alert(said, color="light")] if said else []
+    as_of = html.P(f"Data as at {context.as_of:%-d %B %Y}.", className="data-as-at")
+    return [as_of, *note, dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:
     """The page's one callback: the address in, every card (and headline figure) out."""
     outputs = [o for card in spec.cards for o in card_outputs(card.id)]
     if spec.kpis:
-        outputs.append(Output(ids.KPIS, "children"))
+        outputs.append(Output(ids.headline_figures(spec.key), "children"))
 
     def errors(message):
         return (*[v for _ in spec.cards for v in card_error(message)],

@@ -26,7 +26,7 @@ from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import words
-from . import compare
+from . import compare, kpis
 from .theme import (
     GREY,
     HIGHLIGHT,
@@ -423,13 +423,15 @@ def remand_outcomes(table: pd.DataFrame, *, row: str = "period", withheld: bool 
     return figure(traces, layout)
 
 
-def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
-    """A small trend for a KPI card."""
+def sparkline(values: pd.Series, labels: pd.Series | pd.Index, scale: tuple[float, float] | None = None) -> go.Figure:
+    """A small trend for a KPI card; ``scale`` fixes its axis (0 to 100 for a share, so a wobble of a point or
+    two stays a wobble: with no axis shown, a range fitted to the values would draw it as a cliff)."""
     return figure([{"type": "scatter", "x": _array(labels), "y": _array(values), "mode": "lines+markers",
                     "line": {"color": OKABE_ITO[0], "width": 2},
                     "hovertemplate": "%{x}: %{y:,.1f}<extra></extra>"}],
                   {"template": PLAIN, "height": 70, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
-                   "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
+                   "xaxis": {"visible": False}, "showlegend": False,
+                   "yaxis": {"visible": False, **({"range": list(scale)} if scale else {})}})
 
 PROVISIONAL_NOTE = "Hollow markers on a dotted line: cohorts still being followed, figures so far."
 INTERVAL_NOTE = "Bars: the range the true rate probably lies in (95% interval)."
@@ -611,6 +613,14 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
     if isinstance(chart, charts.Tracker):
         return tracker_bars(table, withheld=any_withheld(result, "binary_rate_so_far",
                                                          "previous_binary_rate_same_point"))
+    if isinstance(chart, charts.Panels):
+        return kpis.panels(table, chart.panels, withheld=any_withheld(result, "rate"))
+    if isinstance(chart, charts.PathwaySteps):
+        return kpis.pathway_steps(table, chart.groups, withheld=any_withheld(result, "count", "base"))
+    if isinstance(chart, charts.NotRecorded):
+        return kpis.not_recorded(table, chart.labels, withheld=any_withheld(result, "percent_not_recorded"))
+    if isinstance(chart, charts.AttendanceGrid):
+        return kpis.attendance_grid(table, chart.partners)
     raise TypeError(f"no figure for {chart!r}")
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
-from ..filters import GROUP_FILTERS, PERIOD_FILTERS, Resolved, period_label
+from ..filters import GROUP_FILTERS, PERIOD_FILTERS, Resolved, parse_period, period_label
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,29 @@ def period_columns(resolved: Resolved, year: str, quarter: str) -> str:
     return f"{year} AS fy, " + (f"{quarter} AS quarter" if resolved.by_quarter else "CAST(NULL AS INTEGER) AS quarter")
 
 
+def year_of(day: str) -> str:
+    """SQL, read alike by DuckDB and PostgreSQL: the year the financial year of ``day`` starts in."""
+    return f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) - CASE WHEN EXTRACT(MONTH FROM {day}) < 4 THEN 1 ELSE 0 END)"
+
+
+def quarter_of(day: str) -> str:
+    """SQL for the quarter of the financial year ``day`` falls in (Q1 April-June ... Q4 January-March)."""
+    return f"(CAST(FLOOR(CAST(EXTRACT(MONTH FROM {day}) + 8 AS INTEGER) % 12 / 3) AS INTEGER) + 1)"
+
+
+def age_on(born: str, day: str) -> str:
+    """SQL for the age in completed years on ``day`` (the birthday counts as the new age)."""
+    part = lambda what, d: f"CAST(EXTRACT({what} FROM {d}) AS INTEGER)"
+    return (f"({part('YEAR', day)} - {part('YEAR', born)} - CASE WHEN {part('MONTH', day)} < {part('MONTH', born)} "
+            f"OR ({part('MONTH', day)} = {part('MONTH', born)} AND {part('DAY', day)} < {part('DAY', born)}) "
+            "THEN 1 ELSE 0 END)")
+
+
+def age_band(age: str) -> str:
+    """SQL for the age band of an age; ages outside 10-17 are in no band."""
+    return f"CASE WHEN {age} BETWEEN 10 AND 14 THEN '10-14' WHEN {age} BETWEEN 15 AND 17 THEN '15-17' END"
+
+
 def label_periods(frame: pd.DataFrame) -> pd.Series:
     """'2021-22' or '2021-22 Q4' from the fy and quarter columns of aggregated rows (each label
     made once: a curve has a row per day)."""
@@ -135,6 +158,23 @@ def period_frame(resolved: Resolved) -> pd.DataFrame:
     frame["period"] = label_periods(frame)
     frame["period_order"] = range(len(frame))
     return frame[["period", "period_order"]]
+
+
+def begun_periods(resolved: Resolved, options: dict) -> pd.DataFrame:
+    """The periods asked for that have begun by the latest extract's date, as ``fy`` and ``quarter`` (0 for
+    a whole year): a quarter still to come has no figures, rather than figures of 0."""
+    last = max(options["as_of"].values(), default=resolved.end)
+    begun = [(fy, q or 0) for fy, q in resolved.periods
+             if (date(fy, 4, 1) if not q else parse_period(f"{period_label(fy)} Q{q}")[0]) <= last]
+    return pd.DataFrame(begun, columns=["fy", "quarter"], dtype="int64")
+
+
+def not_in_extract(without: Sequence[str], asked: Sequence[str]) -> str:
+    """'Not in this extract', or 'Not in the extract of A and B' when only some services asked lack a file."""
+    if len(without) == len(asked):
+        return "Not in this extract"
+    names = without[0] if len(without) == 1 else ", ".join(without[:-1]) + " and " + without[-1]
+    return f"Not in the extract of {names}"
 
 
 def rate(numerator: pd.Series, denominator: pd.Series, per: float) -> pd.Series:

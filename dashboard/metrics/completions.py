@@ -8,7 +8,7 @@ from .. import config
 from ..disclosure import Dimension
 from ..filters import Resolved
 from . import lattice
-from .common import Measure, Source, label_periods, period_columns, period_frame, rate, where
+from .common import Measure, Source, label_periods, period_columns, period_frame, quarter_of, rate, where, year_of
 from .disposals import DISPOSALS
 
 COLUMNS = ["period", "tier", "ended", "completed", "percent_completed"]
@@ -16,10 +16,6 @@ COLUMNS = ["period", "tier", "ended", "completed", "percent_completed"]
 PROGRAMME_ENDS = Source("programme", {"yjs": "p.yjs", "locality": "coalesce(p.locality, c.locality)",
                                       "sex": "c.sex", "ethnicity_group": "c.ethnicity_group",
                                       "disposal_type": "p.disposal_type", "programme": "p.programme_name"})
-#: The financial year and quarter of the end date, in SQL both DuckDB and PostgreSQL read.
-END_YEAR = ("CAST(EXTRACT(YEAR FROM p.end_date) AS INTEGER)"
-            " - CASE WHEN EXTRACT(MONTH FROM p.end_date) < 4 THEN 1 ELSE 0 END")
-END_QUARTER = "CAST(FLOOR(CAST(EXTRACT(MONTH FROM p.end_date) + 8 AS INTEGER) % 12 / 3) AS INTEGER) + 1"
 
 
 def _ended(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
@@ -27,7 +23,8 @@ def _ended(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     can work out (ended minus completed): a small one is withheld through the completed count."""
     clause, params = where(resolved, "p.end_date", PROGRAMME_ENDS)
     return f"""
-        SELECT {END_YEAR} AS fy, {END_QUARTER} AS quarter, p.yjs AS yjs, p.tier AS tier, p.disposal_type AS disposal,
+        SELECT {year_of('p.end_date')} AS fy, {quarter_of('p.end_date')} AS quarter, p.yjs AS yjs, p.tier AS tier,
+               p.disposal_type AS disposal,
                {PROGRAMME_ENDS.columns(PROGRAMME_ENDS.group_filters())}, 1 AS ended,
                CASE WHEN p.completed THEN 1 ELSE 0 END AS completed,
                CASE WHEN p.completed THEN 0 ELSE 1 END AS not_completed
@@ -47,7 +44,7 @@ def completions(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd
     ``completed`` counts as not completed: the share is of every programme that ended)."""
     clause, params = where(resolved, "p.end_date", PROGRAMME_ENDS)
     counts = db.query(f"""
-        SELECT {period_columns(resolved, END_YEAR, END_QUARTER)}, p.tier, count(*) AS ended,
+        SELECT {period_columns(resolved, year_of('p.end_date'), quarter_of('p.end_date'))}, p.tier, count(*) AS ended,
                sum(CASE WHEN p.completed THEN 1 ELSE 0 END) AS completed
         FROM programme p JOIN child c ON c.yjs = p.yjs AND c.child_id = p.child_id
         WHERE {clause}

@@ -133,3 +133,16 @@ def population_grid(smallest: float, largest: float, points: int = 120) -> np.nd
     """Populations spaced evenly on a log scale from ``smallest`` to ``largest``: where a funnel's limits are
     drawn (they bend most at small populations)."""
     return np.geomspace(max(smallest, 1.0), max(largest, smallest, 1.0), points)
+
+
+def proportions_differ(count: float, base: float, other_count: float, other_base: float,
+                       level: float = LEVEL) -> bool | None:
+    """Whether two shares (count / base) differ by more than chance would at ``level``: the pooled two-sample
+    test of proportions (a z-test, as YJB and DfE comparisons of two periods use). None without two bases."""
+    if not (base and other_base) or base <= 0 or other_base <= 0:
+        return None
+    pooled = (count + other_count) / (base + other_base)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / base + 1 / other_base))
+    if spread == 0:
+        return count / base != other_count / other_base
+    return abs(count / base - other_count / other_base) / spread > NormalDist().inv_cdf(1 - (1 - level) / 2)

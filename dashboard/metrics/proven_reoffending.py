@@ -27,6 +27,7 @@ from .common import (
     whole_months,
 )
 from .intervals import compared_with, difference_interval
+from .population import ALL_SERVICES
 from .sources import PROVEN_COHORT
 
 COLUMNS = ["cohort", "yjs", "index_tier", "children", "reoffenders", "reoffences", "binary_rate", "frequency_rate",
@@ -38,7 +39,6 @@ TRACKER_COLUMNS = ["cohort", "yjs", "children", "months_followed", "months_to_go
 #: Index tiers in the order of the disposals' seriousness; ``All`` is the whole cohort.
 INDEX_TIERS = ("Pre-court", "First-tier", "Community", "Custody")
 ALL_TIERS = "All"
-ALL_SERVICES = "All services"
 #: How many reoffences a reoffender had: 1 to 4, and 5 or more.
 REOFFENCE_BANDS = ("1", "2", "3", "4", "5+")
 FOLLOW_UP_MONTHS, PROVEN_WITHIN_MONTHS = 12, 18

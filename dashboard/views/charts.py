@@ -192,6 +192,42 @@ class Tracker:
     """Each open cohort's binary rate so far beside the last complete cohort's at the same point."""
 
 
+@dataclass(frozen=True)
+class Panels:
+    """Small charts of a long table's figures across periods (kpis: a row per period, kpi and measure).
+
+    ``panels``: (title, unit, lines), each line (kpi, measure, label). ``unit`` is '%' (a share, drawn on
+    0 to 100, so a quarter's wobble is not drawn as a cliff) or the words of a rate ('per 10,000')."""
+
+    panels: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...]
+
+
+@dataclass(frozen=True)
+class PathwaySteps:
+    """Each step of a pathway for the latest period (a need found, help offered, taken up), a bar per step
+    with its share of the step before: ``groups`` are (title, steps), each step (kpi, measure, 'count' or
+    'base', label)."""
+
+    groups: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...]
+
+
+@dataclass(frozen=True)
+class NotRecorded:
+    """The share of each figure's base with its answer not recorded, for the latest period, a bar each
+    (``labels``: (kpi, measure) -> words)."""
+
+    labels: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class AttendanceGrid:
+    """Board attendance: partners down, the latest periods across, each cell how many meetings the partner
+    came to (``partners``: code -> words)."""
+
+    partners: tuple[tuple[str, str], ...]
+
+
 ComparisonChart = Benchmarks | RankedAreas | RankedRegions | Funnel | IndicatorMap | AreaTrend
+KpiChart = Panels | PathwaySteps | NotRecorded | AttendanceGrid
 ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
-    SurvivalCurve | RemandOutcomes | ComparisonChart | CohortLines | ReoffenceCounts | Tracker
+    SurvivalCurve | RemandOutcomes | ComparisonChart | CohortLines | ReoffenceCounts | Tracker | KpiChart

@@ -1,4 +1,4 @@
-"""Overview: the board's headline figures, their change on last year and their trend."""
+"""Overview: the board's headline figures for a financial year, their change on the year before and their trend."""
 
 from __future__ import annotations
 
@@ -7,64 +7,98 @@ from dataclasses import replace
 import pandas as pd
 
 from ..config import YOUTH_DETENTION
-from ..filters import period_label
+from ..filters import financial_year_of, parse_period, period_label
+from ..metrics.kpis import reasons
 from .custody import not_followed_by_custody
-from .disproportionality import STAGE_WORDS, significant_gaps
-from .readings import change_in_words, shown_value
+from .readings import change_from, change_in_words, shown_value
 from .render import Kpi
 from .reoffending import live_so_far, whole_cohorts
 from .spec import KpiSpec, PageSpec
 from .standing import standing
+from .texts import words
 
 
 def _whole_years(filters):
-    """The overview compares the latest full year with the one before, whatever period is chosen."""
+    """Every year of the measure: the card picks its year and the one before, and draws the years to it."""
     return replace(filters, period=None, by_quarter=False)
 
 
-def _years(context) -> tuple[str, str, list[str]]:
+def _years(context, filters) -> tuple[str, str, list[str]]:
+    """The year the figures are for (``shown_year``), the year before it and the full years up to it."""
+    shown = shown_year(context, filters)
+    full = [period_label(y) for y in context.options["years"] if y <= shown]
+    return period_label(shown), period_label(shown - 1), full
+
+
+def shown_year(context, filters) -> int:
+    """The financial year the headline figures are for: the chosen period's (a quarter's year: the figures
+    compare whole years), else the latest full year. A year not over yet is never compared with a full
+    one: the latest full year is shown instead (``period_note`` says so)."""
     latest = context.options["latest_complete_year"]
-    full = [period_label(y) for y in context.options["years"] if y <= latest]
-    return period_label(latest), period_label(latest - 1), full
+    if not filters.period:
+        return latest
+    return min(financial_year_of(parse_period(filters.period)[0]), latest)
+
+
+def period_note(context, filters) -> str:
+    """Said above the figures when they do not show the period exactly as chosen."""
+    if not filters.period:
+        return ""
+    shown = period_label(shown_year(context, filters))
+    if financial_year_of(parse_period(filters.period)[0]) > context.options["latest_complete_year"]:
+        return (f"{filters.period.partition(' ')[0]} is not over yet, so it is not compared with a full year: the "
+                f"headline figures are for the latest full year, {shown}.")
+    if " Q" in filters.period:
+        return f"The headline figures compare whole years: {filters.period} is shown as the year {shown}."
+    return ""
+
+
+def covers(result, when: str) -> str:
+    """What a figure covers, said on its card: the year or cohort, the children chosen (or all of them) and
+    any filter chosen that it does not use."""
+    chosen = result.description.partition(", ")[2]
+    said = f"{when}. Covers {chosen or 'every service you can see, all children'}."
+    if result.ignored:
+        said += f" Not used here: {', '.join(words(f) for f in result.ignored)}."
+    return said
 
 
 def first_time_entrants(context, filters) -> Kpi:
-    this, last, full = _years(context)
-    fte = context.measure("fte", _whole_years(filters), combine=True).table.set_index("period")["rate_per_100000"]
-    fte = fte.reindex(full)
+    this, last, full = _years(context, filters)
+    result = context.measure("fte", _whole_years(filters), combine=True)
+    fte = result.table.set_index("period")["rate_per_100000"].reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
                *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
-               note=f"{this}, children aged 10 to 17", trend=fte.dropna(),
-               standing=standing(context, filters, "fte_rate_per_100000").text)
+               note=covers(result, f"{this}, per 100,000 children of those ages in the population"),
+               trend=fte.dropna(), standing=standing(context, filters, "fte_rate_per_100000").text)
 
 
 def reoffending(context, filters) -> Kpi:
-    """Proven reoffending by the national method: the latest complete cohort against the one before, with
-    the most advanced live cohort's figure so far beside it."""
+    """Proven reoffending by the national method: the latest complete cohort up to the year shown against the
+    one before, with the most advanced live cohort's figure so far beside it."""
+    this = period_label(shown_year(context, filters))
     result = context.measure("proven-reoffending", _whole_years(filters), combine=True)
     whole = whole_cohorts(result).set_index("cohort")
     rates = whole.loc[whole["complete"].astype(bool) & whole["children"].fillna(1).gt(0), "binary_rate"] / 100
+    rates = rates[rates.index <= this]
     latest = rates.index[-1] if len(rates) else None
     dates = context.options["as_of"]
     live = live_so_far(result, dates.get(filters.yjs) or min(dates.values()))
+    when = (f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend within 12 "
+            "months" + (f" ({this}'s children are still being followed)" if latest != this else "")
+            if latest else "No cohort followed for the full 18 months yet")
     return Kpi("Proven reoffending", shown_value(rates.get(latest), "{:.1%}"),
                *change_in_words(rates.get(latest), rates.iloc[-2] if len(rates) > 1 else None, True, "points"),
-               note=(f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend "
-                     f"within 12 months" if latest else "No cohort followed for the full 18 months yet") +
-                    (f". Live: {live}." if live else "."),
+               note=covers(result, when) + (f" Live: {live}." if live else ""),
                trend=rates.dropna() * 100)
-
-
-def _tiers(context, filters, full) -> pd.DataFrame:
-    tiers = context.measure("disposals", _whole_years(filters), breakdown="tier").table
-    return tiers.pivot(index="period", columns="tier", values="count")
 
 
 def custody(context, filters) -> Kpi:
     """Children sentenced to custody per 1,000 aged 10 to 17, with the remands to youth detention and the
     share of those ended not followed by custody (the YJB's "use of custody and remands")."""
-    this, last, full = _years(context)
-    sentenced = context.measure("use-of-custody", _whole_years(filters), combine=True).table.set_index("period")
+    this, last, full = _years(context, filters)
+    result = context.measure("use-of-custody", _whole_years(filters), combine=True)
+    sentenced = result.table.set_index("period")
     rates = sentenced["rate_per_1000"].reindex(full)
     said = [f"{this}: {shown_value(sentenced['children'].get(this), '{:,.0f}')} children sentenced to custody"]
     remands = context.measure("remands", _whole_years(filters), combine=True).table
@@ -77,42 +111,52 @@ def custody(context, filters) -> Kpi:
                     f"custody: {shown_value(share.get(this), '{:.0%}')} of those ended")
     return Kpi("Custody and remands", shown_value(rates.get(this), "{:.2f} per 1,000"),
                *change_in_words(rates.get(this), rates.get(last), lower_is_better=True),
-               note="; ".join(said), trend=rates.dropna())
+               note=covers(result, "; ".join(said)), trend=rates.dropna())
 
 
-def diversion(context, filters) -> Kpi:
-    this, last, full = _years(context)
-    tiers = _tiers(context, filters, full)
-    formal = tiers.drop(columns=["Prevention"], errors="ignore")
-    share = (tiers.get("Diversion") / formal.sum(axis=1, min_count=len(formal.columns), skipna=False)).reindex(full)
-    return Kpi("Diversion", shown_value(share.get(this), "{:.0%} of outcomes"),
-               *change_in_words(share.get(this), share.get(last), False, "points"),
-               note=f"Community resolutions and Outcome 22 among all outcomes, {this}", trend=share.dropna() * 100)
-
-
-def disproportionality(context, filters) -> Kpi:
-    this, _, _ = _years(context)
-    found = significant_gaps(context.measure("disproportionality", replace(_whole_years(filters), period=this)))
-    if found.empty:
-        return Kpi("Disproportionality", "No significant gap", "No group was significantly over-represented "
-                   "at any stage.", "same", note=f"{this}, by ethnic group against White children")
-    top = found.iloc[0]
-    return Kpi("Disproportionality", f"{top['rri']:.1f} times",
-               f"{top['group']} children were {top['rri']:.1f} times as likely as White children to reach "
-               f"{STAGE_WORDS[top['stage']]} (significant).", "worse",
-               note=f"{this}. {len(found)} significant gap(s) in all: see Disproportionality.")
+def _at_the_end(kpi: str, title: str, what: str):
+    """A KPI's share suitable at the end of orders (ETE, accommodation): the latest full year against the
+    year before, for every service the viewer sees together, with what was not recorded."""
+    def figure(context, filters) -> Kpi:
+        this, last, full = _years(context, filters)
+        asked = _whole_years(filters)
+        result = context.measure("kpis", asked, combine=True)
+        table = result.table
+        rows = table[(table["kpi"] == kpi) & (table["measure"] == "suitable_at_end")].set_index("period")
+        if rows.empty:
+            said = reasons(context.db, asked, context.viewer.scope).get(kpi, "Nothing to show for these filters.")
+            return Kpi(title, "Not in this extract", said, "same", note="")
+        # (count, base, rate), or (not recorded, base, percent): the last three columns either way.
+        get = lambda period, source=rows: (tuple(None if pd.isna(v) else float(v) for v in source.loc[period].iloc[-3:])
+                                           if period in source.index else (None, None, None))
+        now = get(this)
+        change, verdict = change_from(now, get(last), last)
+        recording = context.measure("kpi-recording", asked, combine=True).table
+        empty = recording[(recording["kpi"] == kpi) & (recording["measure"] == "suitable_at_end")].set_index("period")
+        missing = get(this, empty)
+        count = lambda v: "c" if v is None else f"{v:,.0f}"
+        return Kpi(title, shown_value(now[2], "{:.0f}%"), change, verdict,
+                   note=covers(result, f"{this}, children whose intervention or order ended in the year"),
+                   trend=rows["rate"].reindex(full).astype("float64").dropna(), scale=(0, 100),
+                   detail=f"{count(now[0])} of {count(now[1])} children",
+                   quality=f"Not recorded: {count(missing[0])} of {count(missing[1])} children had no {what} "
+                           "recorded at the end." if missing[1] is not None or missing[0] is not None else "")
+    figure.__name__ = f"{kpi}_at_the_end"
+    return figure
 
 
 PAGE = PageSpec(
     key="overview", path="/", name="Overview", heading="Overview", order=0,
-    lead="The partnership's key figures for the latest full financial year, compared with the year before. "
-         "Each card says whether the change is better or worse.",
+    lead="The partnership's key figures for a financial year (the latest full one unless you choose another), "
+         "compared with the year before. Each card says whether the change is better or worse, and what it covers.",
     definition="",
+    headline_note=period_note,
     kpis=(
         KpiSpec(first_time_entrants, "first-time-entrants"),
         KpiSpec(reoffending, "reoffending"),
         KpiSpec(custody, "custody"),
-        KpiSpec(diversion, "disposals"),
-        KpiSpec(disproportionality, "disproportionality"),
+        KpiSpec(_at_the_end("ete", "Education, training or employment at the end of orders",
+                            "education, training or employment"), "kpis"),
+        KpiSpec(_at_the_end("accommodation", "Suitable accommodation at the end of orders", "accommodation"), "kpis"),
     ),
 )

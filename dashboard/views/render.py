@@ -7,7 +7,7 @@ the request (a page callback, a download, the board pack, the command line, a te
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -149,9 +149,25 @@ def render_page(context: Context, page: PageSpec, filters: Filters, settings: Ma
     return [render_card(context, page, spec, filters, settings) for spec in page.cards]
 
 
+def rows_holding(**values: tuple[str, ...]) -> Callable[[Card], MeasureResult]:
+    """A CardSpec.rows keeping the rows whose columns hold the values given (``kpi=("ete",)``): one measure
+    so fills several cards (each KPI's), all from one result and one suppression."""
+
+    def part(card: Card) -> MeasureResult:
+        table = card.result.table
+        keep = pd.Series(True, index=table.index)
+        for column, kept in values.items():
+            keep &= table[column].isin(kept)
+        return only(card.result, keep)
+
+    return part
+
+
 @dataclass
 class Kpi:
-    """A headline figure: value, change on last year in words, and whether that is better or worse."""
+    """A headline figure: value, change in words, and whether that is better or worse; with, where the
+    figure has them, its numerator and denominator, more comparisons, facts beside it and what was not
+    recorded."""
 
     title: str
     value: str
@@ -161,11 +177,23 @@ class Kpi:
     trend: pd.Series | None = field(default=None, repr=False)
     #: Where the service stands against England, its region and similar areas (views.standing), in words.
     standing: str = ""
+    #: The count behind the figure: "41 of 48 children".
+    detail: str = ""
+    #: Further comparisons, (words, verdict): the same quarter a year before.
+    also: tuple[tuple[str, str], ...] = ()
+    #: Figures read with it: the start against the end, each step of a pathway.
+    facts: tuple[str, ...] = ()
+    #: What was not recorded: "7 of 48 had no accommodation recorded at the end".
+    quality: str = ""
+    #: The page it comes from (its card links there), from the KpiSpec.
+    page: str | None = None
+    #: The trend's axis, when it is not to fit the values: (0, 100) for a share.
+    scale: tuple[float, float] | None = None
 
 
 def headline_figures(context: Context, page: PageSpec, filters: Filters) -> list[Kpi]:
-    """The page's headline figures (the overview's)."""
-    return [kpi.compute(context, filters) for kpi in page.kpis]
+    """The page's headline figures, each with the page its KpiSpec names."""
+    return [replace(kpi.compute(context, filters), page=kpi.page) for kpi in page.kpis]
 
 
 def shown_table(result: MeasureResult, columns=None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,8 +16,8 @@ from dashboard.metrics import compute, filter_options
 
 from .conftest import ROOT, open_page
 
-PAGES = ["/", "/first-time-entrants", "/disposals", "/referrals", "/disproportionality", "/reoffending",
-         "/custody-and-remand", "/compare-areas", "/about"]
+PAGES = ["/", "/first-time-entrants", "/key-performance-indicators", "/disposals", "/referrals",
+         "/disproportionality", "/reoffending", "/custody-and-remand", "/compare-areas", "/about"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -32,6 +33,9 @@ def test_each_page_renders_with_data_and_no_error(page, app_url, path):
         assert page.locator(".chart-card .card-subtitle").first.inner_text().strip()
     if path == "/":
         assert page.locator(".kpi-card").count() == 5
+    if path == "/key-performance-indicators":
+        # The YJB's ten KPIs, each with what was not recorded.
+        assert page.locator(".kpi-card").count() == page.locator(".kpi-card .kpi-quality").count() == 10
     assert errors == []
 
 
@@ -96,7 +100,7 @@ def test_table_toggle_and_csv_download_give_what_is_shown(page, app_url):
     rows = _grid_rows(page, "disposals")
     with page.expect_download() as download:
         page.locator("#card-disposals button", has_text="Download CSV").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     downloaded = list(csv.DictReader(io.StringIO(text)))
     assert list(downloaded[0]) == ["period", "disposal_type", "tier", "count"]
     assert [(r["disposal_type"], r["count"]) for r in downloaded] == [(r["disposal_type"], r["count"]) for r in rows]
@@ -126,3 +130,16 @@ def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_the_overview_follows_the_period_and_says_what_each_card_covers(page, app_url, demo_db):
+    """Issue 13, item 5: a chosen year is the year shown; each card names its year and children."""
+    latest = filter_options(Database.open(demo_db))["latest_complete_year"]
+    year = f"{latest - 2}-{(latest - 1) % 100:02d}"
+    open_page(page, app_url + f"/?period={year}&sex=female")
+    page.wait_for_selector(".kpi-card")
+    assert page.locator(".data-as-at").inner_text().startswith("Data as at ")
+    notes = page.locator(".kpi-card .kpi-note").all_inner_texts()
+    assert len(notes) == 5 and all("girls" in note for note in notes), notes
+    assert page.locator(".kpi-card .kpi-note").first.inner_text().startswith(f"{year}, ")
+    assert "Custody and remands" in page.locator(".kpi-card").nth(2).inner_text()

@@ -12,7 +12,14 @@ import pytest
 
 from dashboard import figures
 from dashboard.figures import compare
-from dashboard.figures.theme import ETHNICITY_COLOURS, GRAPH_CONFIG, SEX_COLOURS, TIER_COLOURS, WITHHELD_NOTE
+from dashboard.figures.theme import (
+    ETHNICITY_COLOURS,
+    GRAPH_CONFIG,
+    MAP_COLOURS,
+    SEX_COLOURS,
+    TIER_COLOURS,
+    WITHHELD_NOTE,
+)
 from dashboard.static import PARTIAL_PLOTLY, PARTIAL_PLOTLY_TRACES
 
 
@@ -442,7 +449,85 @@ def _every_figure():
             figures.tracker_bars(pd.DataFrame({"cohort": ["2023-24"], "months_followed": [7],
                                                "previous_cohort": ["2022-23"], "binary_rate_so_far": [20.0],
                                                "previous_binary_rate_same_point": [22.0], "reading": ["similar"]})),
+            *_kpi_figures(),
             figures.sparkline(fte["rate"], fte["period"])]
+
+
+def _kpi_rows(rows: list[tuple]) -> pd.DataFrame:
+    """kpis rows (period, kpi, measure, count, base, rate), one service combined; None: withheld."""
+    frame = pd.DataFrame(rows, columns=["period", "kpi", "measure", "count", "base", "rate"])
+    frame.insert(1, "yjs", "All services")
+    return frame.astype({"count": "Int64", "base": "Int64", "rate": "float64"})
+
+
+KPI_ROWS = _kpi_rows([
+    ("2024-25 Q4", "accommodation", "suitable_at_end", 30, 40, 75.0),
+    ("2024-25 Q4", "accommodation", "suitable_at_start", 24, 40, 60.0),
+    ("2025-26 Q1", "accommodation", "suitable_at_end", 34, 40, 85.0),
+    ("2025-26 Q1", "accommodation", "suitable_at_start", None, 40, None),
+    ("2025-26 Q1", "mental_health", "need", 20, 80, 25.0),
+    ("2025-26 Q1", "mental_health", "offered", 15, 20, 75.0),
+    ("2025-26 Q1", "mental_health", "attending", None, 20, None),
+    ("2025-26 Q1", "serious_violence", "children", 6, 60000, 1.0),
+])
+BOARD = pd.DataFrame({"period": ["2025-26 Q1"] * 3, "yjs": ["Northvale"] * 3,
+                      "partner": ["POLICE", "HEALTH", "OTHER"], "meetings": [1, 1, 0], "attended": [1, 0, 0],
+                      "senior": [1, 0, 0], "attended_percent": [100.0, 0.0, np.nan]})
+
+
+def _kpi_figures():
+    from dashboard.views import kpis
+    recording = pd.DataFrame({"period": ["2025-26 Q1"] * 2, "yjs": ["All services"] * 2,
+                              "kpi": ["accommodation", "serious_violence"], "measure": ["suitable_at_end", "children"],
+                              "not_recorded": pd.array([7, None], dtype="Int64"), "base": pd.array([40, 12], "Int64"),
+                              "percent_not_recorded": [17.5, np.nan]})
+    return [figures.kpis.panels(KPI_ROWS, kpis.TRENDS.panels, withheld=True),
+            figures.kpis.panels(KPI_ROWS, kpis.START_END.panels),
+            figures.kpis.pathway_steps(KPI_ROWS, kpis.NEEDS.groups, withheld=True),
+            figures.kpis.not_recorded(recording, kpis.RECORDING.labels, withheld=True),
+            figures.kpis.attendance_grid(BOARD, kpis.PARTNERS)]
+
+
+def test_kpi_panels_draw_shares_on_0_to_100_and_rates_from_0_with_the_latest_in_the_title():
+    from dashboard.views.kpis import TRENDS
+    figure = figures.kpis.panels(KPI_ROWS, TRENDS.panels)
+    assert figure.layout.yaxis.range == (0, 100)                            # a share, never a fitted axis
+    serious = next(i for i, (title, *_) in enumerate(TRENDS.panels, start=1) if title == "Serious violence")
+    assert figure.layout[f"yaxis{serious}"].rangemode == "tozero"
+    titles = [_plain(a.text) for a in figure.layout.annotations]
+    assert "Accommodation at the end 85% in 2025-26 Q1" in titles
+    assert "Serious violence 1.0 per 10,000 in 2025-26 Q1" in titles
+    assert "Education or work at the end no figure shown" in titles        # no rows: said, not drawn as 0
+
+
+def test_start_and_end_are_two_lines_told_apart_by_style_and_a_withheld_quarter_is_a_gap():
+    from dashboard.views.kpis import START_END
+    figure = figures.kpis.panels(KPI_ROWS, START_END.panels)
+    start, end = figure.data[:2]
+    assert (start.name, end.name) == ("At the start", "At the end")
+    assert start.line.dash != end.line.dash and start.line.color != end.line.color
+    assert list(start.y[:1]) == [60.0] and np.isnan(start.y[1])             # withheld: not drawn, not 0
+
+
+def test_a_pathway_says_each_step_and_its_share_and_a_withheld_step_says_c():
+    from dashboard.views.kpis import NEEDS
+    figure = figures.kpis.pathway_steps(KPI_ROWS, NEEDS.groups)
+    mental = figure.data[0]
+    assert list(mental.y) == ["Screened: a need identified", "Offered help", "Attending"]
+    assert list(mental.text[:2]) == ["20 (25% of the children)", "15 (75% of those with a need)"]
+    assert np.isnan(mental.x[2]) and mental.text[2] == "c (withheld)"
+    assert any(a.text == "c (withheld)" and a.y == "Attending" for a in figure.layout.annotations)
+    # Substance misuse has no rows: no bar is drawn for it, and nothing is 0.
+    assert all(np.isnan(v) for v in figure.data[1].x)
+    assert figure.layout.xaxis.range == figure.layout.xaxis2.range         # one scale for both
+
+
+def test_the_board_grid_says_came_absent_or_no_meeting_darker_for_more():
+    from dashboard.views.kpis import PARTNERS
+    trace = figures.kpis.attendance_grid(BOARD, PARTNERS).data[0]
+    assert list(trace.text) == ["came", "absent", "no meeting"] and list(trace.y) == ["Police", "Health", "Other"]
+    shades = list(trace.marker.color)
+    assert shades[0] > shades[1] and trace.marker.colorscale[0][1].lower() == MAP_COLOURS[0][1].lower()
 
 
 def test_every_builder_draws_only_trace_types_the_partial_plotly_bundle_has():

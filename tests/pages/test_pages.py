@@ -8,6 +8,7 @@ import dash
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, callback_request
+from dashboard.components.ids import headline_figures
 from dashboard.views import PAGES
 
 
@@ -65,11 +66,11 @@ def test_the_csv_download_returns_only_what_the_browser_sent(app):
     assert download_csv(1, "rows", None, "x") is None
 
 
-def test_the_overview_keeps_to_the_latest_year_when_a_period_is_chosen(app, client):
-    key = next(k for k in app.callback_map if k.startswith("page-kpis"))
+def test_the_overview_shows_the_year_chosen(app, client):
+    key = next(k for k in app.callback_map if k.startswith(headline_figures("overview")))
     body = _post(client, key, [{"id": "url", "property": "search", "value": "?period=2021-22"}]).get_data(as_text=True)
-    assert "The overview always shows the latest full year" in body
-    assert "per 100,000" in body and "First-time entrants" in body
+    assert "2021-22, per 100,000 children" in body and "First-time entrants" in body
+    assert "2024-25, per 100,000" not in body
 
 
 def test_every_callback_names_components_the_pages_have(app, client, context):
