@@ -8,7 +8,8 @@ builders draw nothing else). The views are collected once per role, then attacke
 - the same cell is shown with one value everywhere, or withheld everywhere;
 - complement across filter values: all children minus every other group of a filter;
 - type against tier headline: a tier's total minus its other disposal types (each also shown on its
-  own by ?disposal_type=), and the custody page's custodial sentences minus their types;
+  own by ?disposal_type=), and the custody page's custodial sentences minus their types; remands to
+  youth detention minus their other outcomes;
 - quarter against year: a year minus its other quarters;
 - curve arithmetic: a day's reoffences from consecutive numbers at risk less those censored, or from
   the fall in survival;
@@ -48,10 +49,14 @@ VIEWS = [
      ["children_at_risk", "children_offended", "offences"]),
     ("custody", "use-of-custody", {}, ["yjs"], ["custodial_sentences", "children"],
      ["custodial_sentences", "children", "rate_per_1000"]),
+    ("remands", "remands", {}, ["yjs", "remand_type"], ["remands", "children"], ["remands", "children"]),
+    ("remand outcomes", "remand-outcomes", {}, ["yjs", "result"], ["remands"], ["remands", "percent"]),
 ]
+#: Views by financial year only (a quarter or quarters are refused).
+YEARLY = ("remand outcomes",)
 #: Views whose cells add up over quarters and over the groups of a filter.
 ADDITIVE = ("fte", "fte combined", "disposals", "tiers", "referrals by age", "referrals by area", "completions",
-            "custody")
+            "custody", "remands", "remand outcomes")
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +126,8 @@ def _seen(demo, scope: Scope, groups: dict) -> tuple[Seen, Seen, Seen]:
     choices = [(None, None)] + ([(g, v) for g, values in groups.items() for v in values] if scope.drill_down else [])
     for label, metric, settings, keys, counts, columns in VIEWS:
         for period, by_quarter in _periods(options):
+            if label in YEARLY and (by_quarter or (period and " Q" in period)):
+                continue
             for group, value in choices:
                 filters = Filters(period=period, by_quarter=by_quarter, **({group: value} if group else {}))
                 raw = compute(demo, metric, filters, scope=scope, suppressed=False, **settings)
@@ -224,6 +231,21 @@ def _custody_types(seen: Seen) -> list:
         _, _, _, *rest = key
         found += _recovered(seen, key, [("custody", "disposal_type", t, *rest) for t in types])
     return found
+
+
+def _remand_results(seen: Seen) -> list:
+    """The remands to youth detention on the remands table minus the other results of their outcomes."""
+    found = []
+    for key in [k for k in seen.shown if k[0] == "remands" and k[5] == config.YOUTH_DETENTION and k[-1] == "remands"]:
+        _, group, value, when, yjs, _, _ = key
+        found += _recovered(seen, key, [("remand outcomes", group, value, when, yjs, result, "remands")
+                                        for result in config.REMAND_RESULTS])
+    return found
+
+
+def test_remands_less_their_outcomes_recover_nothing(role):
+    _, _, _, seen, _, _ = role
+    assert _remand_results(seen) == []
 
 
 def test_the_custody_headline_less_its_types_recovers_nothing(role):
