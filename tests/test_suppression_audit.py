@@ -51,9 +51,15 @@ VIEWS = [
      ["custodial_sentences", "children", "rate_per_1000"]),
     ("remands", "remands", {}, ["yjs", "remand_type"], ["remands", "children"], ["remands", "children"]),
     ("remand outcomes", "remand-outcomes", {}, ["yjs", "result"], ["remands"], ["remands", "percent"]),
+    ("proven", "proven-reoffending", {}, ["yjs", "index_tier"], ["children", "reoffenders"],
+     ["children", "reoffenders", "binary_rate"]),
+    ("proven bands", "proven-reoffending-counts", {}, ["yjs", "reoffences"], ["reoffenders"], ["reoffenders"]),
 ]
 #: Views by financial year only (a quarter or quarters are refused).
 YEARLY = ("remand outcomes",)
+#: Views whose cells add up over the groups of a filter but not over quarters (a child is in the cohort
+#: of each quarter and of the year).
+COHORTS = ("proven", "proven bands")
 #: Views whose cells add up over quarters and over the groups of a filter.
 ADDITIVE = ("fte", "fte combined", "disposals", "tiers", "referrals by age", "referrals by area", "completions",
             "custody", "remands", "remand outcomes")
@@ -185,7 +191,7 @@ def _small_rest(seen: Seen, parent, parts) -> list:
 def _complements(seen: Seen, groups: dict) -> list:
     """All children minus every other group of a filter, for every cell of every additive view."""
     found = []
-    for key in [k for k in seen.shown if k[1] is None and k[0] in ADDITIVE]:
+    for key in [k for k in seen.shown if k[1] is None and k[0] in (*ADDITIVE, *COHORTS)]:
         view, _, _, *rest = key
         for group, values in groups.items():
             parts = [(view, group, v, *rest) for v in values]
@@ -241,6 +247,24 @@ def _remand_results(seen: Seen) -> list:
         found += _recovered(seen, key, [("remand outcomes", group, value, when, yjs, result, "remands")
                                         for result in config.REMAND_RESULTS])
     return found
+
+
+def _proven_lines(seen: Seen) -> list:
+    """A proven reoffending cohort less its other index tiers, and its reoffenders less their other bands."""
+    found = []
+    for key in [k for k in seen.shown if k[0] == "proven" and k[5] == "All"]:
+        view, group, value, when, yjs, _, column = key
+        found += _recovered(seen, key, [(view, group, value, when, yjs, tier, column)
+                                        for tier in ("Pre-court", "First-tier", "Community", "Custody")])
+        if column == "reoffenders":
+            found += _recovered(seen, key, [("proven bands", group, value, when, yjs, band, "reoffenders")
+                                            for band in ("1", "2", "3", "4", "5+")])
+    return found
+
+
+def test_a_proven_cohort_less_its_tiers_or_bands_recovers_nothing(role):
+    _, _, _, seen, _, _ = role
+    assert _proven_lines(seen) == []
 
 
 def test_remands_less_their_outcomes_recover_nothing(role):
