@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -21,21 +22,22 @@ def test_the_workbook_and_a_chart_image_download_as_valid_files(page, app_url, d
     with page.expect_download(timeout=90_000) as download:     # generous: CI machines are often busy
         page.get_by_role("button", name="Download workbook (XLSX)").click()
     assert download.value.suggested_filename.endswith(".xlsx")
-    book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert book.sheetnames == ["Notes", "fte-rate", "fte-count", "fte-compared"]
     assert service in dict(book["Notes"].iter_rows(values_only=True))["Figures for"]
     with page.expect_download(timeout=90_000) as download:
         page.locator("#card-fte-count button", has_text="Download SVG").click()
     assert download.value.suggested_filename == "first-time-entrants-count.svg"
-    assert b"<svg" in open(download.value.path(), "rb").read(300)
+    assert b"<svg" in Path(download.value.path()).read_bytes()[:300]
 
 
 def test_the_board_pack_is_made_in_the_background_with_progress(page, app_url):
     open_page(page, app_url + "/")
     with page.expect_download(timeout=120_000) as download:
         page.get_by_role("button", name="Download board pack (PDF)").click()
-        page.wait_for_function("() => document.querySelector('#board-pack-progress').innerText.startsWith('Board pack')")
-    assert open(download.value.path(), "rb").read(5) == b"%PDF-"
+        page.wait_for_function(
+            "() => document.querySelector('#board-pack-progress').innerText.startsWith('Board pack')")
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
     assert download.value.suggested_filename.startswith("board-pack-")
     page.wait_for_function("() => document.querySelector('#board-pack-progress').innerText === 'Board pack ready.'")
     assert page.get_by_role("button", name="Download board pack (PDF)").is_enabled()
