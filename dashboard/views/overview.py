@@ -63,12 +63,20 @@ def covers(result, when: str) -> str:
     return said
 
 
+def _counts(table: pd.DataFrame, count: str, base: str, this, last) -> tuple:
+    """(count, base) for ``this`` period and ``last`` (rows indexed by period): for the chance test."""
+    return tuple(table.at[period, column] if period in table.index else None
+                 for period in (this, last) for column in (count, base))
+
+
 def first_time_entrants(context, filters) -> Kpi:
     this, last, full = _years(context, filters)
     result = context.measure("fte", _whole_years(filters), combine=True)
-    fte = result.table.set_index("period")["rate_per_100000"].reindex(full)
+    table = result.table.set_index("period")
+    fte = table["rate_per_100000"].reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
-               *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
+               *change_in_words(fte.get(this), fte.get(last), lower_is_better=True, since=last,
+                                counts=_counts(table, "fte", "population_10_17", this, last)),
                note=covers(result, f"{this}, per 100,000 children of those ages in the population"),
                trend=fte.dropna(), standing=standing(context, filters, "fte_rate_per_100000").text)
 
@@ -82,13 +90,15 @@ def reoffending(context, filters) -> Kpi:
     rates = whole.loc[whole["complete"].astype(bool) & whole["children"].fillna(1).gt(0), "binary_rate"] / 100
     rates = rates[rates.index <= this]
     latest = rates.index[-1] if len(rates) else None
+    before = rates.index[-2] if len(rates) > 1 else None
     dates = context.options["as_of"]
     live = live_so_far(result, dates.get(filters.yjs) or min(dates.values()))
     when = (f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend within 12 "
             "months" + (f" ({this}'s children are still being followed)" if latest != this else "")
             if latest else "No cohort followed for the full 18 months yet")
     return Kpi("Proven reoffending", shown_value(rates.get(latest), "{:.1%}"),
-               *change_in_words(rates.get(latest), rates.iloc[-2] if len(rates) > 1 else None, True, "points"),
+               *change_in_words(rates.get(latest), rates.get(before), True, "points", since=f"the {before} cohort",
+                                counts=_counts(whole, "reoffenders", "children", latest, before)),
                note=covers(result, when) + (f" Live: {live}." if live else ""),
                trend=rates.dropna() * 100)
 
@@ -110,7 +120,8 @@ def custody(context, filters) -> Kpi:
         said.append(f"remands to youth detention: {shown_value(detention.get(this), '{:,.0f}')}; not followed by "
                     f"custody: {shown_value(share.get(this), '{:.0%}')} of those ended")
     return Kpi("Custody and remands", shown_value(rates.get(this), "{:.2f} per 1,000"),
-               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True),
+               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True, since=last,
+                                counts=_counts(sentenced, "children", "population_10_17", this, last)),
                note=covers(result, "; ".join(said)), trend=rates.dropna())
 
 

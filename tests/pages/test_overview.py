@@ -83,3 +83,23 @@ def test_the_page_says_the_date_its_data_is_as_at(app, client):
         as_text=True)
     assert "Data as at 30 June 2025." in body and "shown as the year 2021-22" in body
 
+
+
+@pytest.mark.parametrize(("args", "counts", "expected"), [
+    # 30 of 100 against 20 of 100: z = 0.1 / sqrt(0.25 * 0.75 * 0.02) = 1.63, under 1.96
+    ((0.30, 0.20, True, "points"), (30, 100, 20, 100),
+     ("10.0 percentage points up on the 2021-22 cohort: could be chance.", "same")),
+    # 60 of 200 against 20 of 200: z = 0.2 / sqrt(0.2 * 0.8 * 0.01) = 5
+    ((0.30, 0.10, True, "points"), (60, 200, 20, 200),
+     ("20.0 percentage points up on the 2021-22 cohort: worse.", "worse")),
+    # 150 against 100 per 100,000 of 100,000 children: z = 0.0005 / 0.000158 = 3.16
+    ((150, 100, True), (150, 100_000, 100, 100_000), ("Up 50% on the 2021-22 cohort: worse.", "worse")),
+    # 15 against 10 per 100,000 of 100,000 children: z = 1.0, so it could be chance
+    ((15, 10, True), (15, 100_000, 10, 100_000), ("Up 50% on the 2021-22 cohort: could be chance.", "same")),
+    # a count withheld: no test, the change read as it is
+    ((15, 10, True), (None, 100_000, 10, 100_000), ("Up 50% on the 2021-22 cohort: worse.", "worse")),
+    ((9, 10, False), None, ("Down 10% on the 2021-22 cohort: worse.", "worse")),
+])
+def test_a_change_chance_could_explain_is_said_to_be_so(args, counts, expected):
+    from dashboard.views.readings import change_in_words
+    assert change_in_words(*args, since="the 2021-22 cohort", counts=counts) == expected
