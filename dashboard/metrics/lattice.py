@@ -128,6 +128,8 @@ def withheld(db, cells: Cells, resolved: Resolved, options: dict, table: pd.Data
     if not resolved.suppressed or table.empty:
         return mask
     protected, found = located(db, cells, resolved, options, table, period=period, locate=locate)
+    if protected.cells.empty:
+        return mask                                             # nothing counted: every cell is a zero
     for column, counts in shows.items():
         hidden = protected.mask[list(counts)].to_numpy().any(axis=1)
         mask[column] = np.where(found >= 0, hidden[np.maximum(found, 0)], False)
