@@ -29,8 +29,6 @@ from .sources import REMANDS
 REMAND_COLUMNS = ["period", "yjs", "remand_type", "remands", "children"]
 OUTCOME_COLUMNS = ["period", "yjs", "result", "remands", "percent"]
 BY_GROUP_COLUMNS = ["period", "yjs", "group", "result", "remands", "percent"]
-#: The characteristics the outcomes are split by (each is also a filter).
-SPLITS = tuple(GROUPS)
 #: The ended results add up to ENDED (any shown share gives that total away), ENDED and the open ones to
 #: every remand to youth detention (shown by ``remands``).
 ENDED = "ended"
