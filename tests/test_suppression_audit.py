@@ -21,7 +21,7 @@ import pytest
 from dashboard.access import Scope
 from dashboard.ingest import build_demo
 from dashboard.db import Database
-from dashboard.filters import Filters, period_label
+from dashboard.filters import Filters, has_begun, period_label
 from dashboard.metrics import compute, filter_options
 
 HIDDEN = "c"
@@ -45,8 +45,10 @@ def published(tmp_path_factory):
     db = Database.open(path)
     options = filter_options(db)
     board = Scope((options["yjs"][0],), drill_down=False)
-    years = [period_label(y) for y in options["years"][-3:]]
-    periods = [None, *years, *[f"{y} Q{q}" for y in years for q in (1, 2, 3, 4)]]
+    years = options["years"][-3:]
+    taken = options["as_of"][options["yjs"][0]]
+    periods = [None, *map(period_label, years),
+               *[period_label(y, q) for y in years for q in (1, 2, 3, 4) if has_begun(y, q, taken)]]
     cells: dict = defaultdict(set)
     true_small = 0
     for label, metric, settings, keys, columns in VIEWS:

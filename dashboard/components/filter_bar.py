@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from .. import config
-from ..filters import period_label
+from ..filters import has_begun, period_label
 from . import ids
 
 #: The value of every "All ..." choice (an empty value would show as a blank select).
@@ -30,9 +30,11 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
     """Controls filled from the data's own values (``metrics.filter_options``, limited to what the
     viewer may see); without ``drill_down`` (board members) the group-of-children filters are hidden."""
     periods = []
+    taken = max(options["as_of"].values(), default=None)
     for year in reversed(options["years"]):
         periods.append((period_label(year), period_label(year)))
-        periods += [(period_label(year, q), f"{period_label(year)} quarter {q}") for q in (1, 2, 3, 4)]
+        periods += [(period_label(year, q), f"{period_label(year)} quarter {q}") for q in (1, 2, 3, 4)
+                    if taken and has_begun(year, q, taken)]
     return html.Section([
         html.H2("Filters", className="visually-hidden"),
         dbc.Row([

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import config, suppression
 from ..filters import Resolved
-from .common import Measure, Quarters, Source, label_periods, period_columns, period_frame, rate, where
+from .common import Coverage, Measure, Quarters, Source, label_periods, period_columns, period_frame, rate, where
 
 COLUMNS = ["period", "tier", "ended", "completed", "percent_completed"]
 #: Programmes by their end (the record table: it has ``completed``), with the child's sex and group.
@@ -49,4 +49,5 @@ def completions(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd
 MEASURES = [Measure(
     "completions", tuple(COLUMNS), completions, PROGRAMME_ENDS.applies(),
     quarters=Quarters("period", ("tier",), ("ended", "completed", "percent_completed")),
-    summary="programmes ended and the share completed, by tier", order=8)]
+    summary="programmes ended and the share completed, by tier", order=8,
+    coverage=Coverage("programme", ("ended", "completed", "percent_completed")))]

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import config, suppression
 from ..filters import Resolved
-from .common import Measure, Quarters, label_periods, period_columns, period_frame, where
+from .common import Coverage, Measure, Quarters, label_periods, period_columns, period_frame, where
 from .sources import PROGRAMME_STARTS
 
 COLUMNS = ["period", "disposal_type", "tier", "count"]
@@ -42,4 +42,4 @@ def disposals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.D
 MEASURES = [Measure(
     "disposals", tuple(COLUMNS), disposals, PROGRAMME_STARTS.applies(), frozenset({"breakdown"}),
     quarters=Quarters("period", ("disposal_type", "tier"), ("count",), ("tier",)),
-    summary="programmes started, by disposal type and tier", order=2)]
+    summary="programmes started, by disposal type and tier", order=2, coverage=Coverage("programme", ("count",)))]

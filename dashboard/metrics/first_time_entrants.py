@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import suppression
 from ..filters import Resolved
-from .common import Measure, Quarters, label_periods, period_columns, period_frame, rate, where
+from .common import Coverage, Measure, Quarters, label_periods, period_columns, period_frame, rate, where
 from .population import population_10_17
 from .sources import FIRST_TIME_ENTRY
 
@@ -47,4 +47,5 @@ def first_time_entrants(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
 MEASURES = [Measure(
     "fte", tuple(COLUMNS), first_time_entrants, FIRST_TIME_ENTRY.applies(), frozenset({"combine"}),
     quarters=Quarters("period", ("yjs",), ("fte", "fte_knife_or_weapon", "rate_per_100000")),
-    summary="first-time entrants per 100,000 children aged 10-17", order=1)]
+    summary="first-time entrants per 100,000 children aged 10-17", order=1,
+    coverage=Coverage("outcome", ("fte", "fte_knife_or_weapon", "rate_per_100000")))]

@@ -110,7 +110,7 @@ def test_a_link_with_filters_that_cannot_be_shown_says_so_and_falls_back_to_the_
     page.wait_for_url(lambda url: "?" not in url)
     open_page(page, page.url)
     assert page.input_value("#filter-yjs") == "all"
-    assert page.locator("#card-fte-rate .card-subtitle").inner_text().startswith("2014-15 to")
+    assert page.locator("#card-fte-rate .card-subtitle").inner_text().startswith("2015-16 to")
 
 
 AXE = ROOT / ".test-tools" / "node_modules" / "axe-core" / "axe.min.js"
