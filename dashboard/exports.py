@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from . import config
 from .ingest.public import BOUNDARIES
 from .views import PAGES, Context, PageSpec, headline_figures, render_page, subtitle
-from .views.texts import SERVICE_NAME, SMALL_NUMBERS, spreadsheet_safe
+from .views.texts import SERVICE_NAME, SMALL_NUMBERS, heading, spreadsheet_safe
 
 #: Chart images: A4 text width at print resolution, or a slide.
 IMAGE_WIDTH = 1000
@@ -75,7 +75,7 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
     if spec.kpis:
         kpis = headline_figures(context, spec, filters)
         sheets = {"headline figures": pd.DataFrame(
-            [(k.title, k.value, k.change, k.note) for k in kpis], columns=["measure", "latest", "change", "covers"])}
+            [(k.title, k.value, k.change, k.note) for k in kpis], columns=["Measure", "Latest", "Change", "Covers"])}
         whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
         cohort = whole.description.partition(", ")[2] or "every service and child"
         about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "
@@ -83,7 +83,8 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
         definitions = [(p.name, p.definition) for p in PAGES.values() if p.definition]
     else:
         cards = render_page(context, spec, filters, settings)
-        sheets = {card.spec.id: card.table() for card in cards}
+        sheets = {card.spec.id: card.table().rename(columns=lambda c, card=card: heading(c, card.result.metric))
+                  for card in cards}
         about = [("Figures for", subtitle(cards[0].result))] + [
             (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
         about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
@@ -113,7 +114,7 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]]) -> b
     for name, table in sheets.items():
         title = _sheet_name(name, used)
         sheet = book.create_sheet(title)
-        sheet.append([c.replace("_", " ") for c in table.columns])
+        sheet.append([spreadsheet_safe(str(c)) for c in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.itertuples(index=False, name=None):

@@ -18,9 +18,8 @@ from dash import MATCH, Dash, Input, Output, State, dcc, html
 
 from ..figures.theme import GRAPH_CONFIG, empty_figure
 from ..views import Card, CardSpec, subtitle
-from ..views.texts import spreadsheet_safe, words
+from ..views.texts import heading, spreadsheet_safe
 from .ids import card
-
 
 
 def chart_card(spec: CardSpec, *, extra_controls=None) -> dbc.Card:
@@ -83,7 +82,7 @@ def card_values(rendered: Card, figure) -> tuple:
         return (empty_figure(), subtitle(result), rendered.spec.empty,
                 dbc.Alert(rendered.spec.empty, color="light"), True, [], [], None, rendered.source)
     # No type inference: a withheld "c" must read as c, not "Invalid Number".
-    column_defs = [{"field": c, "headerName": words(c).capitalize(), "cellDataType": False} for c in table.columns]
+    column_defs = [{"field": c, "headerName": heading(c, result.metric), "cellDataType": False} for c in table.columns]
     return (figure, subtitle(result), rendered.caption, None, False, table.to_dict("records"), column_defs,
             rendered.filename, rendered.source)
 
@@ -109,8 +108,10 @@ def download_csv(clicks, rows, columns, filename):
     it sent."""
     if not clicks or not isinstance(rows, list) or not rows or not isinstance(columns, list):
         return None
-    fields = [c.get("field") for c in columns if isinstance(c, dict)]
-    frame = pd.DataFrame(rows).reindex(columns=fields).map(spreadsheet_safe)
+    columns = [c for c in columns if isinstance(c, dict) and isinstance(c.get("field"), str)]
+    frame = pd.DataFrame(rows).reindex(columns=[c["field"] for c in columns]).map(spreadsheet_safe)
+    # Headed as on screen; text, so a heading sent back like a formula is neutralised too.
+    frame.columns = [spreadsheet_safe(str(c.get("headerName") or c["field"])) for c in columns]
     # CRLF rows (RFC 4180), so a cell holding a carriage return is quoted: unquoted, a spreadsheet would
     # start a new row there, and the text after it could be read as a formula.
     return dcc.send_data_frame(frame.to_csv, safe_filename(str(filename or "data")), index=False,

@@ -22,9 +22,21 @@ from ..config import BOUNDARIES_URL
 from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
-from ..views.texts import words
-from .theme import (GREY, HIGHLIGHT, MAP_COLOURS, OKABE_ITO, PART_YEAR_PATTERN, PLAIN, REFERENCE_WORDS, TIER_COLOURS,
-                    base_layout, colour_for, figure, group_words)
+from ..views.texts import STAGE_NAMES, WINDOW_WORDS, words
+from .theme import (
+    GREY,
+    HIGHLIGHT,
+    MAP_COLOURS,
+    OKABE_ITO,
+    PART_YEAR_PATTERN,
+    PLAIN,
+    REFERENCE_WORDS,
+    TIER_COLOURS,
+    base_layout,
+    colour_for,
+    figure,
+    group_words,
+)
 
 PERCENT = ".0%"
 PART_YEAR = "part year"
@@ -246,7 +258,7 @@ def _words(name) -> str:
 
 
 def _stage_label(stage: str) -> str:
-    return {"pre_court": "Pre-court", "population": "Population"}.get(stage, _label(stage))
+    return STAGE_NAMES.get(stage, _label(stage))
 
 
 def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
@@ -257,9 +269,6 @@ def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
                 withheld=withheld, barmode="group")
 
 
-#: The programme-reoffending windows in words.
-WINDOWS = {"pre": "12 months before", "during": "During", "0-3m": "0 to 3 months after",
-           "3-6m": "3 to 6 months after", "6-9m": "6 to 9 months after", "9-12m": "9 to 12 months after"}
 
 
 def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_year: str | None = None) -> go.Figure:
@@ -272,7 +281,7 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
     for index, cohort in enumerate(cohorts):
         rows = by_cohort[cohort]
         at_risk = ["c" if pd.isna(n) else f"{int(n):,}" for n in rows["children_at_risk"]]
-        windows = [WINDOWS.get(w, _label(w)) for w in rows["window"]]
+        windows = [WINDOW_WORDS.get(w, _label(w)) for w in rows["window"]]
         name = f"{cohort} ({PART_YEAR})" if cohort == part_year else str(cohort)
         traces.append({
             "type": "bar", "x": [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(windows, at_risk)],

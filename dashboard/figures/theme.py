@@ -11,7 +11,7 @@ import textwrap
 
 import plotly.graph_objects as go
 
-from ..views.texts import WITHHELD_NOTE
+from ..views.texts import GROUP_WORDS, WITHHELD_NOTE
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 GREY = "#6F777B"
@@ -24,9 +24,6 @@ SEX_COLOURS = {"male": "#0072B2", "female": "#E69F00", "unknown": GREY}
 AGE_BAND_COLOURS = {"10-14": "#009E73", "15-17": "#CC79A7"}
 TIER_COLOURS = {"Prevention": "#56B4E9", "Diversion": "#009E73", "Pre-court": "#E69F00",
                 "First-tier": "#0072B2", "Community": "#CC79A7", "Custody": "#D55E00"}
-#: Groups as a chart names them: the data's codes are never shown.
-GROUP_WORDS = {"male": "Boys", "female": "Girls", "unknown": "Sex not recorded", "10-14": "Aged 10 to 14",
-               "15-17": "Aged 15 to 17", "Unknown": "Ethnic group not recorded"}
 #: A reference group as the end of "compared with ...".
 REFERENCE_WORDS = {"male": "boys", "female": "girls", "10-14": "children aged 10 to 14",
                    "15-17": "children aged 15 to 17"}
