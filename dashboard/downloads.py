@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,8 @@ from .web import session_user
 log = logging.getLogger(__name__)
 XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
 PACK, PACK_PROGRESS, PACK_DOWNLOAD = "board-pack", "board-pack-progress", "board-pack-download"
+#: A progress line of ``python -m dashboard board-pack`` on stderr.
+PROGRESS_LINE = re.compile(r"^\[\d\d:\d\d:\d\d\] (.*)")
 #: Seconds a board pack may take before the job gives up.
 PACK_TIMEOUT = 300
 
@@ -110,13 +113,19 @@ def _run_board_pack(arguments: list[str], set_progress) -> bytes | None:
         target = Path(folder) / "board-pack.pdf"
         job = subprocess.Popen([sys.executable, "-m", "dashboard", "board-pack", *arguments, "-o", str(target)],
                                cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        said = []
-        for line in job.stderr:       # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
-            said.append(line.split("] ", 1)[-1].strip())
-            set_progress([f"Board pack: {said[-1]}..."])
+        said, other = [], []
+        for line in job.stderr:
+            progress = PROGRESS_LINE.match(line)
+            if progress:              # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
+                said.append(progress.group(1).strip())
+                set_progress([f"Board pack: {said[-1]}..."])
+            elif line.startswith("error: "):
+                said.append(line.strip())
+            else:                     # anything else (a traceback) is for the log, never the page
+                other.append(line.rstrip())
         if job.wait(timeout=PACK_TIMEOUT) == 0 and target.exists():
             return target.read_bytes()
-    log.error("board pack failed: %s", " | ".join(said[-5:]))
+    log.error("board pack failed: %s", " | ".join([*said[-5:], *other[-20:]]))
     message = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
     set_progress([f"No board pack: these filters cannot be shown: {message}." if message else
                   "The board pack could not be made. The error has been logged."])

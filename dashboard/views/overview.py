@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from .. import config
 from ..filters import period_label
 from .disproportionality import STAGE_WORDS, significant_gaps
 from .readings import change_in_words, shown_value
@@ -46,8 +47,11 @@ def reoffending(context, filters) -> Kpi:
 
 
 def _tiers(context, filters, full) -> pd.DataFrame:
+    """Programmes started by tier and year. The measure lists only the tiers that occur, so a tier the
+    filters leave out (a disposal type of another tier) has none: 0, not a missing column."""
     tiers = context.measure("disposals", _whole_years(filters), breakdown="tier").table
-    return tiers.pivot(index="period", columns="tier", values="count")
+    return tiers.pivot(index="period", columns="tier", values="count").reindex(columns=list(config.TIERS),
+                                                                             fill_value=0)
 
 
 def custody(context, filters) -> Kpi:

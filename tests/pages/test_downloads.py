@@ -91,13 +91,14 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert len(rows) == len(expected.table)
     withheld_seen = False
     for row, want, hidden in zip(rows, expected.table.itertuples(), expected.withheld.itertuples()):
-        assert row["period"] == want.period and row["yjs"] == service
-        for column in ("fte", "fte_knife_or_weapon", "rate_per_100000"):
+        assert row["Period"] == want.period and row["Youth Justice Service"] == service
+        for column, heading in (("fte", "First-time entrants"), ("fte_knife_or_weapon", "Knife or weapon offence"),
+                                ("rate_per_100000", "Per 100,000 aged 10 to 17")):
             if getattr(hidden, column):
-                assert row[column.replace("_", " ")] == "c"
+                assert row[heading] == "c"
                 withheld_seen = True
             else:
-                assert row[column.replace("_", " ")] == pytest.approx(round(getattr(want, column), 3))
+                assert row[heading] == pytest.approx(round(getattr(want, column), 3))
     assert withheld_seen, "the demo data should withhold some knife or weapon counts for one service"
     notes = dict(r for r in book["Notes"].iter_rows(values_only=True))
     assert notes["Figures for"] == expected.description
@@ -110,10 +111,33 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
     book = workbook(context, "disproportionality", Filters(period="2023-24"), by="sex", base="previous")
     expected = compute(db, "disproportionality", Filters(period="2023-24"), scope=EVERYONE.scope, by="sex",
                        base="previous")
-    assert [r["group"] for r in _sheet(book, "dp-rri")] == expected.table["group"].tolist()
+    # Groups in words, headed in words, as on screen.
+    in_words = {"male": "Boys", "female": "Girls", "unknown": "Sex not recorded"}
+    assert [r["Group"] for r in _sheet(book, "dp-rri")] == [in_words[g] for g in expected.table["group"]]
+    assert {r["Significant"] for r in _sheet(book, "dp-rri")} <= {"Yes", "No", "c", None}
     for page, settings in [("disposals", {"view": "raw"}), ("disproportionality", {"by": "postcode"})]:
         with pytest.raises(InvalidFilter):
             workbook(context, page, Filters(), **settings)
     overview = workbook(context, "overview", Filters(sex="female", period="2022-23"))
-    assert [r["measure"] for r in _sheet(overview, "headline figures")][0] == "First-time entrants"
+    assert _sheet(overview, "headline figures")[0]["Measure"] == "First-time entrants"
     assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
+
+
+def test_a_board_pack_that_fails_shows_a_plain_message_never_the_error(monkeypatch):
+    """A fault in the pack's process (a traceback on its stderr) goes to the log; the page says only that
+    it could not be made (issue 13: users were shown "TypeError: unsupported operand type(s)...")."""
+    from dashboard import downloads
+
+    class Failed:
+        stderr = iter(["[12:00:01] Working out the figures\n", "Traceback (most recent call last):\n",
+                       "  File \"dashboard/views/overview.py\", line 70, in diversion\n",
+                       "TypeError: unsupported operand type(s) for /: 'NoneType' and 'int'\n"])
+
+        def wait(self, timeout):
+            return 1
+
+    monkeypatch.setattr(downloads.subprocess, "Popen", lambda *args, **kwargs: Failed())
+    shown = []
+    assert downloads._run_board_pack([], lambda lines: shown.extend(lines)) is None
+    assert shown == ["Board pack: Working out the figures...",
+                     "The board pack could not be made. The error has been logged."]
