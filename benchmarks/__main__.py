@@ -28,15 +28,15 @@ from datetime import date
 from pathlib import Path
 
 from dashboard.access import EVERYONE
-from dashboard.ingest import build_demo
 from dashboard.components.ids import KPIS
 from dashboard.db import Database, DuckDBDatabase, Results, Snapshot
 from dashboard.filters import Filters, MeasureSettings, from_text, parse_query, resolve
+from dashboard.ingest import build_demo
 from dashboard.metrics import MEASURES, compute, filter_options
 from dashboard.settings import Settings
 from dashboard.views import PAGES, Context, headline_figures, render_page
 
-from .dash_requests import CALLBACK_PATH, browser_session, callback_request, serve
+from .dash_requests import CALLBACK_PATH, browser_session, page_request, serve
 from .pandas_baseline import PandasMeasures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ class TimedDuckDB(DuckDBDatabase):
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def filters_for(search: str) -> Filters:
@@ -96,7 +96,7 @@ def callback_posts(get) -> dict[str, list[bytes]]:
     bodies = {}
     for page, marker in page_markers().items():
         key = next(k for k in keys if marker in k)
-        bodies[page] = [json.dumps(callback_request(key, [{"id": "url", "property": "search", "value": search}]))
+        bodies[page] = [json.dumps(page_request(key, search))
                         .encode() for search in SEARCHES]
     return bodies
 

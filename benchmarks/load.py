@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from .__main__ import SEARCHES, WORK, page_markers, percentile
-from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request, serve
+from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, page_request, serve
 
 #: No run sends more than this many requests, whatever its length.
 MAX_REQUESTS = 100_000
@@ -35,10 +35,10 @@ def simulated_user(url: str, session, keys: dict[str, str], deadline: float, see
     pick = random.Random(seed)
     while time.perf_counter() < deadline and len(out) + len(errors) < MAX_REQUESTS:
         page = pick.choice(list(keys))
-        inputs = [{"id": "url", "property": "search", "value": pick.choice(SEARCHES)}]
         started = time.perf_counter()
         try:
-            response = session.post(url + CALLBACK_PATH, json=callback_request(keys[page], inputs), timeout=60)
+            response = session.post(url + CALLBACK_PATH, json=page_request(keys[page], pick.choice(SEARCHES)),
+                                    timeout=60)
             ok = response.status_code == 200 and '"response"' in response.text
         except OSError as exc:
             ok, response = False, exc

@@ -9,6 +9,7 @@ request's database snapshot and viewer).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from functools import partial
 
@@ -52,13 +53,12 @@ def layout(spec: PageSpec, **query):
         settings = spec.read_settings(values, context.options)
     except (InvalidFilter, DatabaseUnavailable, AttributeError):
         settings = {}
-    body = [html.H1(spec.heading), html.P(spec.lead, className="lead"), page_downloads(spec.key)]
+    body = [html.Div([html.H1(spec.heading), page_downloads(spec.key)], className="page-heading"),
+            html.P(spec.lead, className="lead")]
     if spec.settings:
-        try:
+        with contextlib.suppress(DatabaseUnavailable, AttributeError):
             body.append(dbc.Row([_setting_control(s, context.options, settings.get(s.key, ""))
                                  for s in spec.settings], className="mb-3 page-settings"))
-        except (DatabaseUnavailable, AttributeError):
-            pass
     if spec.explainer:
         body.append(dbc.Alert(spec.explainer, color="light", className="plain-words"))
     if spec.kpis:
@@ -67,11 +67,12 @@ def layout(spec: PageSpec, **query):
     return html.Div(body)
 
 
-def card_contents(context: Context, spec: PageSpec, filters, settings) -> tuple:
-    """Every card of the page, filled: the outputs of ``card_outputs`` for each card, in order."""
+def card_contents(context: Context, spec: PageSpec, filters, settings, narrow: bool = False) -> tuple:
+    """Every card of the page, filled: the outputs of ``card_outputs`` for each card, in order; the
+    charts laid out for a phone when ``narrow``."""
     values = []
     for card in render_page(context, spec, filters, settings):
-        values += card_values(card, figures.draw_card(card))
+        values += card_values(card, figures.draw_card(card, narrow=narrow))
     return tuple(values)
 
 
@@ -83,7 +84,7 @@ def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
     period_chosen = {"period", "by_quarter"} & set(parse_query(search))
     note = [dbc.Alert("The overview always shows the latest full year against the year before: the period "
                       "you chose is used on the other pages.", color="light")] if period_chosen else []
-    return note + [dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
+    return note + [dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className="kpi-col") for c in cards], className="g-2 mb-3")]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:
@@ -97,16 +98,18 @@ def _register_callback(app: Dash, spec: PageSpec) -> None:
                 *([dbc.Alert(message, color="warning")] if spec.kpis else []))
 
     @guarded(errors)
-    def update(search):
+    def update(search, screen=None):
         context = request_context()
         filters, settings = read_address(spec, search, context)
-        values = card_contents(context, spec, filters, settings)
+        values = card_contents(context, spec, filters, settings, narrow=screen == ids.NARROW)
         if spec.kpis:
             values += (headline_cards(context, spec, filters, search),)
         return values if len(outputs) > 1 else values[0]
 
     update.__name__ = f"update_{spec.key.replace('-', '_')}"
-    app.callback(*outputs, Input(ids.URL, "search"))(update)
+    # The screen's width class is an input, so the first drawing already fits it (Dash runs the shell's
+    # callback setting it first); a request without it (the load test, a script) gets wide charts.
+    app.callback(*outputs, Input(ids.URL, "search"), Input(ids.SCREEN, "data"))(update)
 
 
 def about(**_query):

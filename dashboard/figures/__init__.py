@@ -13,6 +13,7 @@ compact typed arrays: building and sending a chart takes about a millisecond.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ from .theme import (
     GREY,
     HIGHLIGHT,
     MAP_COLOURS,
+    NARROW_NOTE_WIDTH,
+    NOTE_WIDTH,
     OKABE_ITO,
     PART_YEAR_PATTERN,
     PLAIN,
@@ -35,6 +38,7 @@ from .theme import (
     base_layout,
     colour_for,
     figure,
+    for_narrow_screen,
     group_words,
 )
 
@@ -157,7 +161,7 @@ def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: boo
 
 def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_title: str, x_title: str = "",
          withheld: bool = False, horizontal: bool = False, highlight: str | None = None,
-         barmode: str = "stack", part_year: str | None = None) -> go.Figure:
+         barmode: str = "stack", part_year: str | None = None, note_width: int = NOTE_WIDTH) -> go.Figure:
     """Simple bars, optionally split by ``colour`` (stacked, or side by side with barmode='group');
     ``highlight`` picks out one bar (a selected YJS). Split by period, the latest MOST_CURVES periods
     are drawn (the table has them all) and the part year is hatched."""
@@ -183,7 +187,8 @@ def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_ti
                                         f"%{{{value}:,.1f}}<extra>{label if colour else ''}</extra>"})
     if horizontal:
         longest = max((len(str(v)) for v in table[x]), default=10)
-        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes, margin={"l": 20 + 7 * longest, "t": 20},
+        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes, note_width=note_width,
+                             margin={"l": 20 + 7 * longest, "t": 20},
                              yaxis={"autorange": "reversed", "automargin": True})
     else:
         layout = base_layout(x_title=x_title, y_title=y_title, withheld=withheld, notes=notes)
@@ -271,9 +276,11 @@ def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
 
 
 
-def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_year: str | None = None) -> go.Figure:
+def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_year: str | None = None,
+                        narrow: bool = False) -> go.Figure:
     """Share offending in each window, a bar per cohort (the latest MOST_CURVES: more cannot be told
-    apart), children at risk under each label when there is one cohort; the part year's cohort hatched."""
+    apart), children at risk under each label when there is one cohort; the part year's cohort hatched.
+    ``narrow`` (a phone): the bars lie down, so each window's name is written out on one line."""
     cohorts, notes = _latest(list(dict.fromkeys(table["cohort"])), "years")
     one_cohort = len(cohorts) == 1
     by_cohort = dict(tuple(table.groupby("cohort", sort=False)))
@@ -283,15 +290,22 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
         at_risk = ["c" if pd.isna(n) else f"{int(n):,}" for n in rows["children_at_risk"]]
         windows = [WINDOW_WORDS.get(w, _label(w)) for w in rows["window"]]
         name = f"{cohort} ({PART_YEAR})" if cohort == part_year else str(cohort)
+        labels, rates = [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(windows, at_risk)], rows["rate"]
+        along, value = ("y", "x") if narrow else ("x", "y")
         traces.append({
-            "type": "bar", "x": [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(windows, at_risk)],
-            "y": _array(rows["rate"]), "name": name,
+            "type": "bar", along: labels, value: _array(rates), "name": name, "orientation": "h" if narrow else "v",
             "marker": {"color": OKABE_ITO[index], "pattern": _hatched([cohort] * len(rows), part_year)},
             "customdata": at_risk,
-            "hovertemplate": f"{name}, %{{x}}: %{{y:.0%}} offended (%{{customdata}} at risk)<extra></extra>"})
+            "hovertemplate": f"{name}, %{{{along}}}: %{{{value}:.0%}} offended (%{{customdata}} at risk)"
+                             "<extra></extra>"})
+    share = {"tickformat": PERCENT, "rangemode": "tozero"}
+    if narrow:
+        return figure(traces, base_layout(x_title="Children who offended", withheld=withheld, barmode="group",
+                                          notes=notes, note_width=NARROW_NOTE_WIDTH, showlegend=True, xaxis=share,
+                                          yaxis={"autorange": "reversed"},
+                                          height=160 + len(WINDOW_WORDS) * (8 + 11 * len(cohorts))))
     return figure(traces, base_layout(y_title="Children who offended", withheld=withheld, barmode="group",
-                                      notes=notes, showlegend=True,
-                                      yaxis={"tickformat": PERCENT, "rangemode": "tozero"}))
+                                      notes=notes, showlegend=True, yaxis=share))
 
 
 RISK_DAYS = (0, 91, 182, 273, 365)
@@ -325,16 +339,19 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
              "line": {"color": colour, "width": 3, "dash": DASHES[index % len(DASHES)], "shape": "hv"},
              "hovertemplate": f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"}]
         lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in RISK_DAYS))
-    text = "<br>".join(["Children still followed up at 0, 3, 6, 9 and 12 months", *lines, *notes])
-    plot_height, below = 380, 110 + 18 * (len(lines) + len(notes))
+    # Lines of at most 44 characters, as under every chart, so a phone shows them whole.
+    heading = textwrap.wrap("Children still followed up at 0, 3, 6, 9 and 12 months", 44)
+    notes = [part for note in notes for part in textwrap.wrap(note, 44)]
+    text = "<br>".join([*heading, *lines, *notes])
+    plot_height, below = 380, 92 + 18 * (len(heading) + len(lines) + len(notes))
     note = {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": -70 / plot_height, "showarrow": False,
             "xanchor": "left", "yanchor": "top", "align": "left", "font": {"size": 13}}
     return figure(traces, base_layout(
-        x_title="Time since the programme ended", y_title="Reoffended", annotations=[note],
+        x_title="Months since the programme ended", y_title="Reoffended", annotations=[note],
         yaxis={"tickformat": PERCENT, "rangemode": "tozero"},
-        xaxis={"tickvals": list(RISK_DAYS), "ticktext": ["0", "3 months", "6 months", "9 months", "12 months"],
+        xaxis={"tickvals": list(RISK_DAYS), "ticktext": ["0", "3", "6", "9", "12"],
                "range": [0, 370], "automargin": False},
-        height=plot_height + below + 40, margin={"b": below, "t": 40}))
+        height=plot_height + below + 40, margin={"b": below, "t": 40, "r": 40}))
 
 
 def _at_risk(rows: pd.DataFrame, day: int) -> str:
@@ -376,25 +393,31 @@ def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
     return figure([{"type": "scatter", "x": _array(labels), "y": _array(values), "mode": "lines+markers",
                     "line": {"color": OKABE_ITO[0], "width": 2},
                     "hovertemplate": "%{x}: %{y:,.1f}<extra></extra>"}],
-                  {"template": PLAIN, "height": 70, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
+                  {"template": PLAIN, "height": 40, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
                    "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
 
 
-def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None) -> go.Figure:
+def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None,
+          narrow: bool = False) -> go.Figure:
     data = table.assign(**{c: table[c].map(words).str.lower() for c in chart.as_words})
     if chart.ranked:
         data = data.sort_values(chart.y, ascending=False)
+    sideways = chart.sideways_when_narrow and narrow and not chart.horizontal
     drawn = bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
-                 withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode,
-                 part_year=part_year)
+                 withheld=withheld, horizontal=chart.horizontal or sideways, highlight=chart.highlight,
+                 barmode=chart.barmode, part_year=part_year, note_width=NARROW_NOTE_WIDTH if sideways else NOTE_WIDTH)
     if chart.row_height:
         drawn.update_layout(height=max(400, chart.row_height * len(data)))
+    elif sideways:      # room for each name's bars: one per series side by side, or one stacked
+        bars_each = len(drawn.data) if chart.barmode == "group" else 1
+        drawn.update_layout(height=max(400, 160 + data[chart.x].nunique() * (8 + 11 * bars_each)))
     return drawn
 
 
-def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
+def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -> go.Figure:
     """The figure for a card's chart spec and measure result; ``part_year`` is drawn apart on charts
-    across periods."""
+    across periods; ``narrow``: a chart whose bars lie down on a phone (the reoffending windows, and
+    Bars.sideways_when_narrow) does."""
     table = result.table
     if isinstance(chart, charts.Lines):
         return trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
@@ -407,13 +430,13 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return stacked_disposals(chart.tiers.table, share=chart.share, withheld=any_withheld(chart.tiers, "count"),
                                  part_year=part_year)
     if isinstance(chart, charts.Bars):
-        return _bars(chart, table, any_withheld(result, chart.y), part_year)
+        return _bars(chart, table, any_withheld(result, chart.y), part_year, narrow)
     if isinstance(chart, charts.RelativeRates):
         return relative_rates(table, reference=result.settings.reference, withheld=any_withheld(result, "rri"))
     if isinstance(chart, charts.StageRates):
         return stage_rates(table, withheld=any_withheld(result, "rate_per_1000"))
     if isinstance(chart, charts.ReoffendingWindows):
-        return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year)
+        return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year, narrow=narrow)
     if isinstance(chart, charts.SurvivalCurve):
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
     if isinstance(chart, charts.AreaMap):
@@ -421,6 +444,9 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
     raise TypeError(f"no figure for {chart!r}")
 
 
-def draw_card(card) -> go.Figure:
-    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts."""
-    return draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None)
+def draw_card(card, *, narrow: bool = False) -> go.Figure:
+    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts; laid
+    out for a phone when ``narrow``."""
+    drawn = draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None,
+                 narrow=narrow)
+    return for_narrow_screen(drawn) if narrow else drawn

@@ -90,12 +90,18 @@ def merged(base: dict, extra: dict) -> dict:
     return out
 
 
+#: Characters in a line of the notes under a chart: short enough for a phone; under bars lying down on a
+#: phone (their names take half the width) shorter still.
+NOTE_WIDTH, NARROW_NOTE_WIDTH = 44, 28
+
+
 def base_layout(*, x_title: str = "", y_title: str = "", withheld: bool = False, notes: list[str] = (),
-                **extra) -> dict:
+                note_width: int = NOTE_WIDTH, **extra) -> dict:
     """Plain, large type for a projector. The withheld note (when any value is not shown) and ``notes``
     are written in small grey lines under the x axis's title, where the axis keeps room for them
     whatever its labels take, short enough for a phone. ``extra`` (a chart's own layout) is merged over it."""
-    lines = [part for line in [*([WITHHELD_NOTE] if withheld else []), *notes] for part in textwrap.wrap(line, 44)]
+    lines = [part for line in [*([WITHHELD_NOTE] if withheld else []), *notes]
+             for part in textwrap.wrap(line, note_width)]
     small = "<br>".join(f'<span style="font-size:13px;color:{GREY}">{line}</span>' for line in lines)
     # Margins that usually fit the labels, title, notes and a legend row already: automargin then only
     # steps in for long labels, and each extra step is a second drawing of the chart (20-40 ms).
@@ -112,6 +118,27 @@ def base_layout(*, x_title: str = "", y_title: str = "", withheld: bool = False,
     return merged(layout, extra)
 
 
-def empty_figure() -> go.Figure:
-    return figure([], {"template": PLAIN, "xaxis": {"visible": False}, "yaxis": {"visible": False},
-                       "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 460})
+#: Type on a phone: the plot needs the width more than the labels need size.
+NARROW_FONT = 13
+
+
+def for_narrow_screen(drawn: go.Figure) -> go.Figure:
+    """The figure laid out for a phone held upright (about 350 pixels for the whole chart): smaller type
+    and a narrower left margin (the axis makes room for its labels), so the plot keeps the width; the
+    part year's label on one line, since a phone's axis labels are turned on their side and a second
+    line would print over the next label; and the plot made taller by what the legend's extra rows
+    take (a legend wraps to several rows there)."""
+    layout = drawn.layout
+    if layout.geo.fitbounds:        # the map: only shorter, the country fits the width
+        return drawn.update_layout(height=420)
+    entries = sum(1 for trace in drawn.data if trace.showlegend is not False and trace.name)
+    margin = layout.margin
+    drawn.update_layout(font={"size": NARROW_FONT}, legend={"font": {"size": NARROW_FONT}},
+                        hoverlabel={"font": {"size": NARROW_FONT}},
+                        margin={"l": min(margin.l or 80, 44)},
+                        height=(layout.height or 460) + 22 * max(0, (entries + 1) // 2 - 1))
+    for axis in ("xaxis", "yaxis"):
+        alias = layout[axis].labelalias
+        if alias:
+            drawn.update_layout({axis: {"labelalias": {k: v.replace("<br>", " ") for k, v in alias.items()}}})
+    return drawn

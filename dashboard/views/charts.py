@@ -61,6 +61,8 @@ class Bars:
     as_words: tuple[str, ...] = ()
     #: Height grows with the rows (a long ranking), in pixels per row.
     row_height: int | None = None
+    #: The bars lie down on a phone, so every name along ``x`` (an area) is written out whole.
+    sideways_when_narrow: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,14 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import figures
-from dashboard.figures.theme import (ETHNICITY_COLOURS, GRAPH_CONFIG, MAP_COLOURS, SEX_COLOURS, TIER_COLOURS,
-                                     WITHHELD_NOTE)
+from dashboard.figures.theme import (
+    ETHNICITY_COLOURS,
+    GRAPH_CONFIG,
+    MAP_COLOURS,
+    SEX_COLOURS,
+    TIER_COLOURS,
+    WITHHELD_NOTE,
+)
 from dashboard.static import PARTIAL_PLOTLY, PARTIAL_PLOTLY_TRACES
 
 
@@ -288,6 +294,50 @@ def test_survival_curve_shows_numbers_at_risk_under_it():
     note = figure.layout.annotations[-1].text
     # still followed up on day 0, 91, 182, 273 and 365: at risk on the first row on or after each
     assert "2021-22: 50 | 40 | 35 | 35 | 35" in note
+    # Every line short enough for a phone, and the months written once, in the axis title.
+    assert all(len(_plain(line)) <= 44 for line in note.split("<br>"))
+    assert list(figure.layout.xaxis.ticktext) == ["0", "3", "6", "9", "12"]
+    assert figure.layout.xaxis.title.text == "Months since the programme ended"
+
+
+def test_a_phone_gets_smaller_type_one_line_axis_labels_and_room_for_the_legend():
+    """Issue 13, item 9: disposals on a phone squeezed the plot and printed labels over each other."""
+    table = pd.DataFrame({"period": [f"20{y}-{y + 1}" for y in range(15, 26)] * 6, "disposal_type": ["All"] * 66,
+                          "tier": [t for t in TIER_COLOURS for _ in range(11)], "count": list(range(66))})
+    wide = figures.stacked_disposals(table, part_year="2025-26")
+    phone = figures.for_narrow_screen(figures.stacked_disposals(table, part_year="2025-26"))
+    assert wide.layout.font.size == 15 and phone.layout.font.size == 13 and phone.layout.legend.font.size == 13
+    # Six tiers wrap to three rows of two on a phone: two rows more than one, 22 pixels each.
+    assert phone.layout.height == wide.layout.height + 44
+    assert phone.layout.margin.l == 44 and phone.layout.xaxis.automargin is not False
+    assert wide.layout.xaxis.labelalias == {"2025-26": "2025-26<br>part year"}
+    assert phone.layout.xaxis.labelalias == {"2025-26": "2025-26 part year"}
+
+
+def test_on_a_phone_bars_that_name_areas_lie_down_with_every_name_written_out():
+    from dashboard.views.charts import Bars
+    table = pd.DataFrame({"period": ["2024-25"] * 3, "locality": ["Lower Valley", "Kingsmere South", "Coast"],
+                          "count": [12, 30, 7]})
+    result = type("Result", (), {"table": table, "withheld": table.assign(count=False, period=False,
+                                                                           locality=False)})()
+    chart = Bars(x="locality", y="count", colour="period", y_title="Referrals", barmode="group",
+                 sideways_when_narrow=True)
+    wide, phone = figures.draw(chart, result), figures.draw(chart, result, narrow=True)
+    assert wide.data[0].orientation == "v" and list(wide.data[0].x) == ["Lower Valley", "Kingsmere South", "Coast"]
+    assert phone.data[0].orientation == "h" and list(phone.data[0].y) == ["Lower Valley", "Kingsmere South", "Coast"]
+    assert phone.layout.yaxis.automargin is True and phone.layout.height == 400     # 160 + 3 areas x 19, at least 400
+
+
+def test_reoffending_windows_lie_down_on_a_phone():
+    table = pd.DataFrame({"cohort": ["2023-24"] * 2 + ["2024-25"] * 2, "window": ["pre", "0-3m"] * 2,
+                          "children_at_risk": pd.array([40, 30] * 2, dtype="Int64"), "rate": [0.25, 0.1] * 2})
+    phone = figures.reoffending_windows(table, narrow=True, withheld=True)
+    assert [t.orientation for t in phone.data] == ["h", "h"]
+    assert list(phone.data[0].y) == ["12 months before", "0 to 3 months after"]
+    assert phone.layout.xaxis.tickformat == ".0%" and phone.layout.yaxis.autorange == "reversed"
+    # The notes share the width with the windows' names: shorter lines.
+    lines = [_plain(line) for line in phone.layout.xaxis.title.text.split("<br>")[1:]]
+    assert lines and all(len(line) <= 28 for line in lines)
 
 
 #: A code, a Python or JSON value, or a raw column name: never in what a chart says.
@@ -346,6 +396,8 @@ def _every_figure():
             figures.relative_rates(rri, reference="White", withheld=True), figures.stage_rates(rri),
             figures.relative_rates(by_sex, reference="female"), figures.stage_rates(by_sex),
             figures.reoffending_windows(windows, withheld=True), figures.survival_curve(curve, withheld=True),
+            figures.reoffending_windows(windows, withheld=True, narrow=True),
+            figures.for_narrow_screen(figures.stacked_disposals(disposals, part_year="2022-23")),
             figures.area_map(fte.assign(rate_per_1000=fte["rate"], children=fte["fte"]).head(1), areas, "x.json",
                              highlight="A"),
             figures.sparkline(fte["rate"], fte["period"])]
