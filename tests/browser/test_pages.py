@@ -98,8 +98,13 @@ def test_table_toggle_and_csv_download_give_what_is_shown(page, app_url):
         page.locator("#card-disposals button", has_text="Download CSV").click()
     text = open(download.value.path(), encoding="utf-8").read()
     downloaded = list(csv.DictReader(io.StringIO(text)))
-    assert list(downloaded[0]) == ["period", "disposal_type", "tier", "count"]
-    assert [(r["disposal_type"], r["count"]) for r in downloaded] == [(r["disposal_type"], r["count"]) for r in rows]
+    # Headed in words, as on screen (issue 13, item 10), the codes written out as the table writes them.
+    assert list(downloaded[0]) == ["Period", "Disposal", "Tier", "Programmes started"]
+    headers = page.locator("#card-disposals .ag-header-cell-text").all_inner_texts()
+    assert headers == ["Period", "Disposal", "Tier", "Programmes started"]
+    assert [(r["Disposal"], r["Programmes started"]) for r in downloaded] == [
+        (r["disposal_type"], r["count"]) for r in rows]
+    assert not any("_" in r["Disposal"] for r in downloaded)
     assert download.value.suggested_filename == "disposals.csv"
 
 
