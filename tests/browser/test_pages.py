@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -39,6 +40,7 @@ def _grid_rows(page, card: str) -> list[dict]:
     """The table view of a card, as the reader sees it (once every column of every row is drawn)."""
     page.wait_for_function(f"""() => {{
         const grid = document.querySelector('#card-{card} .ag-root');
+        if (!grid) return false;        // built once the table is opened
         const columns = grid.querySelectorAll('.ag-header-cell').length;
         const rows = grid.querySelectorAll('.ag-center-cols-container .ag-row');
         return rows.length > 0 && [...rows].every(r => r.querySelectorAll('.ag-cell').length === columns);
@@ -96,7 +98,7 @@ def test_table_toggle_and_csv_download_give_what_is_shown(page, app_url):
     rows = _grid_rows(page, "disposals")
     with page.expect_download() as download:
         page.locator("#card-disposals button", has_text="Download CSV").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     downloaded = list(csv.DictReader(io.StringIO(text)))
     # Headed in words, as on screen (issue 13, item 10), the codes written out as the table writes them.
     assert list(downloaded[0]) == ["Period", "Disposal", "Tier", "Programmes started"]
@@ -131,3 +133,19 @@ def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_only_periods_with_data_are_offered_and_none_shows_nothing_as_0(page, app_url, demo_db):
+    """Issue 13, item 3: 2014-15 (before the extract's first record) showed 0 first-time entrants, and
+    quarters after the extract was taken showed "0 per 100,000"."""
+    options = filter_options(Database.open(demo_db))
+    as_of = max(options["as_of"].values())
+    open_page(page, app_url + "/first-time-entrants")
+    offered = page.eval_on_selector_all("#filter-period option", "options => options.map(o => o.value)")
+    first = min(options["years"])
+    assert f"{first - 1}-{str(first)[2:]}" not in offered and f"{first}-{str(first + 1)[2:]}" in offered
+    # The demo is taken on 30 June 2025: its first quarter of 2025-26 is offered, the next one is not.
+    assert as_of.isoformat() == "2025-06-30" and "2025-26 Q1" in offered and "2025-26 Q2" not in offered
+    page.locator("#card-fte-count button", has_text="Show table").click()
+    rows = _grid_rows(page, "fte-count")
+    assert rows[0]["period"] == f"{first}-{str(first + 1)[2:]}" and all(r["fte"] != "0" for r in rows)
