@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from dashboard.access import EVERYONE
-from dashboard.components.ids import KPIS
+from dashboard.components import ids
 from dashboard.db import Database, DuckDBDatabase, Results, Snapshot
 from dashboard.filters import Filters, MeasureSettings, from_text, parse_query, resolve
 from dashboard.ingest import build_demo
@@ -49,8 +49,8 @@ PANDAS_MEASURES = ("fte", "disposals", "programme-reoffending")
 
 def page_markers() -> dict[str, str]:
     """Every page of the registry (views.PAGES), by name, and a component its one callback writes."""
-    return {spec.name: (f"caption-{spec.cards[0].id}.children" if spec.cards else f"{KPIS}.children")
-            for spec in PAGES.values()}
+    return {spec.name: (f"caption-{spec.cards[0].id}.children" if spec.cards
+                        else f"{ids.headline_figures(spec.key)}.children") for spec in PAGES.values()}
 
 
 class TimedDuckDB(DuckDBDatabase):

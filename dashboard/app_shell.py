@@ -184,29 +184,78 @@ def check_link(context: Context, values: dict, path: str | None) -> dict[str, st
 
 def sync_filters_and_url(search, settings_values, control_values, setting_ids, path):
     """Controls -> URL when a control changed; URL -> controls on load and back/forward. A link the
-    viewer cannot be shown is replaced by the default view, saying why."""
+    viewer cannot be shown is replaced by the default view, saying why.
+
+    A page setting whose choices hang on another (PageSetting.depends_on) leaves the address when that one
+    changes, and its control goes back to its default with the choices that now apply, in the same answer
+    (Dash does not run a callback again for the address it has just written)."""
     triggered = ctx.triggered_id
+    keys = [i["key"] for i in setting_ids]
+    unchanged = [no_update] * len(setting_ids)
+    context = Context(flask.g.db, request_viewer())
     if triggered in CONTROLS or (isinstance(triggered, dict) and triggered.get("type") == ids.PAGE_SETTING):
         try:
             kept = parse_query(search, QUERY_KEYS)
         except InvalidFilter:
             kept = {}
         chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, control_values)},
-                  **{i["key"]: _as_query(v) for i, v in zip(setting_ids, settings_values)}}
+                  **{key: _as_query(v) for key, v in zip(keys, settings_values)}}
+        spec = page_at(path)
+        reset = _resets(context, spec, triggered, kept, chosen)
+        for key in reset:
+            chosen.pop(key, None)
         new = query_string(chosen, QUERY_KEYS)
-        return (new if new != (search or "") else no_update), None, [no_update] * len(setting_ids), \
-            *[no_update] * len(CONTROLS)
+        values, options = unchanged, unchanged
+        if reset:
+            try:
+                shown = spec.read_settings({k: v for k, v in chosen.items() if v}, context.options)
+                values, options = _setting_controls(context, path, keys, shown, only=reset)
+            except (InvalidFilter, DatabaseUnavailable):
+                pass            # the page's callback says what is wrong with the address
+        # The address as it is when nothing changed (a page's controls arriving with a link's settings): the
+        # page's own callback waits on this one's answer, and would never run on no_update.
+        return new, None, values, options, *[no_update] * len(CONTROLS)
     try:
         chosen = parse_query(search, QUERY_KEYS)
-        shown = check_link(Context(flask.g.db, request_viewer()), chosen, path)
+        shown = check_link(context, chosen, path)
     except InvalidFilter as exc:
         problem = dbc.Alert(f"This link's filters cannot be shown ({exc}), so the page shows all the data "
                             "you can see instead.", color="warning")
-        return "", problem, [ANY] * len(setting_ids), *[_as_field(field, None) for field in ids.FILTER_FIELDS]
+        values, options = _setting_controls(context, path, keys, {})
+        return "", problem, values, options, *[_as_field(field, None) for field in ids.FILTER_FIELDS]
     except DatabaseUnavailable:
-        return no_update, None, [no_update] * len(setting_ids), *[no_update] * len(CONTROLS)
-    return (no_update, None, [_as_control(shown.get(i["key"])) for i in setting_ids],
-            *[_as_field(field, chosen.get(field)) for field in ids.FILTER_FIELDS])
+        return no_update, None, unchanged, unchanged, *[no_update] * len(CONTROLS)
+    values, options = _setting_controls(context, path, keys, shown)
+    return (no_update, None, values, options, *[_as_field(field, chosen.get(field)) for field in ids.FILTER_FIELDS])
+
+
+def _resets(context: Context, spec, triggered, kept: dict, chosen: dict) -> set[str]:
+    """The settings to put back to their defaults: those hanging on the page setting that fired, if its value
+    really differs from the address's (a page's controls arriving with the address's values change nothing)."""
+    if spec is None or not isinstance(triggered, dict):
+        return set()
+    key = triggered.get("key")
+    try:
+        before = spec.read_settings(kept, context.options).get(key)
+    except (InvalidFilter, DatabaseUnavailable):
+        before = None
+    return spec.resets(key) if (chosen.get(key) or "") != (before or "") else set()
+
+
+def _setting_controls(context: Context, path, keys: list[str], shown: dict[str, str],
+                      only: set[str] | None = None) -> tuple[list, list]:
+    """The value of each page-setting control (those in ``only``, when given) for the settings ``shown`` (the
+    defaults when empty), and the choices of those whose choices hang on other settings (no_update for the rest)."""
+    spec = page_at(path)
+    if spec is None:
+        return [no_update] * len(keys), [no_update] * len(keys)
+    shown = shown or spec.read_settings({}, context.options)
+    settings = {s.key: s for s in spec.settings}
+    wanted = [key in settings and (only is None or key in only) for key in keys]
+    values = [_as_control(shown.get(key)) if want else no_update for key, want in zip(keys, wanted)]
+    options = [pages.setting_choices(settings[key], context.options, shown)
+               if want and settings[key].depends_on else no_update for key, want in zip(keys, wanted)]
+    return values, options
 
 
 def _as_query(value) -> str | None:
@@ -255,7 +304,7 @@ def _register_sync(app: Dash) -> None:
                             State(ids.SCREEN, "data"))
 
     @app.callback(Output(ids.URL, "search"), Output(ids.LINK_PROBLEM, "children"), Output(setting, "value"),
-                  *[Output(c, "value") for c in CONTROLS],
+                  Output(setting, "options"), *[Output(c, "value") for c in CONTROLS],
                   Input(ids.URL, "search"), Input(setting, "value"), *[Input(c, "value") for c in CONTROLS],
                   State(setting, "id"), State(ids.URL, "pathname"))
     def sync(search, settings_values, *rest):

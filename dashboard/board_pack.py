@@ -43,8 +43,7 @@ def build(context: Context, filters: Filters, progress=None) -> bytes:
     """The pack as PDF bytes. ``progress(text)`` hears how far it has got (for the page's progress line)."""
     say = progress or (lambda text: None)
     say("Working out the figures")
-    overview = next(p for p in PAGES.values() if p.kpis)
-    kpis, sections = headline_figures(context, overview, filters), sections_for(context, filters)
+    kpis, sections = headline_figures(context, PAGES["overview"], filters), sections_for(context, filters)
     images = static_images([figures.draw_card(s.card) for s in sections], "svg",
                            progress=lambda done, total: say(f"Drawing chart {done} of {total}"))
     say("Printing the PDF")
@@ -100,7 +99,9 @@ def _cell(value, percent: bool = False) -> dict:
         return {"text": f"{value:.0%}" if percent else number(value), "number": True}
     if value == config.SUPPRESSED_MARK:
         return {"text": value, "number": True}
-    return {"text": code_words(value), "number": False}
+    # Codes (REFERRAL_ORDER, pre_court) become words; text already in words (a sentence) stays as written,
+    # so a withheld "c" inside it is not made a capital.
+    return {"text": value if " " in value else code_words(value), "number": False}
 
 
 def number(value: float) -> str:

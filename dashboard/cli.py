@@ -27,6 +27,8 @@ from .filters import FIELDS, flag
 from .settings import Settings
 from .storage import is_server_url
 
+#: The measures' settings ``export`` takes as flags (--indicator for compare-areas).
+SETTING_FLAGS = ("region", "level", "by", "base", "reference", "indicator")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(MEASURES))
     _period_and_cohort(export)
-    for name in ("region", "level", "by", "base", "reference"):
+    for name in SETTING_FLAGS:
         export.add_argument(f"--{name}", dest=name)
     export.add_argument("--unsuppressed", action="store_true", help="raw numbers, no small-number suppression")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -238,9 +240,6 @@ def _row_changes(summary) -> list[str]:
     return lines
 
 
-SETTING_FLAGS = ("region", "level", "by", "base", "reference")
-
-
 def run_export(args) -> int:
     from .access import EVERYONE
     from .db import DatabaseUnavailable
@@ -325,7 +324,8 @@ def run_users(args) -> int:
     try:
         if args.action == "list":
             for user in accounts.list_users(_open(args)):
-                sees = ", ".join([*user.services, *([f"region {user.region}"] if user.region else [])]) or "every service"
+                region = [f"region {user.region}"] if user.region else []
+                sees = ", ".join([*user.services, *region]) or "every service"
                 print(f"{user.username}\t{user.role}\t{sees}")
             return 0
         if args.action == "remove":

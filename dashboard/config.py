@@ -19,7 +19,7 @@ BOUNDARIES_URL = "/data/boundaries.geojson"
 
 #: The database's tables: raise when their columns change. A database built by another version is
 #: refused by the app with a plain message (and the demo one rebuilt).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 #: Counts from 1 to SUPPRESSION_MAX are withheld (shown as ``c``, exported as null).
 SUPPRESSION_MAX = 4
@@ -75,13 +75,19 @@ REMAND_TYPES = (
     "REMAND_TO_LOCAL_AUTHORITY", "REMAND_TO_YOUTH_DETENTION",
 )
 BOARD_PARTNERS = ("POLICE", "PROBATION", "HEALTH", "CHILDRENS_SOCIAL_CARE", "EDUCATION", "OTHER")
+#: The remand the remand-outcomes measure and the disproportionality stage `remand` follow.
+YOUTH_DETENTION = "REMAND_TO_YOUTH_DETENTION"
+#: How a remand's case ended (indicators.md, remand-outcomes), and the results that are an end.
+REMAND_RESULTS = ("custodial_sentence", "non_custodial_sentence", "no_conviction", "open")
+ENDED_RESULTS = REMAND_RESULTS[:3]
 
 #: Stages of the disproportionality funnel and the stage each is compared with under --base previous.
-STAGES = ("population", "offence", "diversion", "pre_court", "court", "custody")
+STAGES = ("population", "offence", "diversion", "pre_court", "remand", "court", "custody")
 PREVIOUS_STAGE = {
     "offence": "population",
     "diversion": "offence",
     "pre_court": "offence",
+    "remand": "offence",
     "court": "offence",
     "custody": "court",
 }

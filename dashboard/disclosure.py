@@ -272,7 +272,8 @@ def from_grouping_sets(frame: pd.DataFrame, dimensions: Sequence[Dimension]) -> 
 
 def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequence[str], *,
             fixed: Sequence[str] = (), dependants: Mapping[str, Sequence[str]] | None = None,
-            eligible: pd.Series | None = None, already: pd.DataFrame | None = None) -> pd.DataFrame:
+            eligible: pd.Series | None = None, already: pd.DataFrame | None = None,
+            prefer: pd.Series | None = None) -> pd.DataFrame:
     """A mask the shape of ``cells`` (True = withheld), the same for every view of the lattice.
 
     counts: columns of counts of children or events. Each is protected on its own: a count of 1 to
@@ -289,6 +290,9 @@ def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequen
     already: cells withheld before (a bool frame with some of ``counts``, by label), kept withheld:
         a larger lattice (the analysts' crossed filters) protected on top of the web's mask shows no
         cell the web withholds.
+    prefer: cells to choose first as second cells (by label), where a line has one: those no view shows
+        by itself (a complement such as "unsuitable", which a reader could only work out), so withholding
+        them costs the reader nothing. Among them, and then among the rest, the usual order holds.
     The result does not depend on the order of the rows. A line that cannot be protected (every
     other cell ineligible) is left as it is; ``lines`` lets an audit find it.
     """
@@ -300,6 +304,7 @@ def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequen
     rows = lattice.rows
     allowed = np.ones(len(cells), dtype=bool) if eligible is None else \
         eligible.loc[cells.index].to_numpy(dtype=bool)[rows]
+    first = np.zeros(len(cells), dtype=bool) if prefer is None else prefer.loc[cells.index].to_numpy(dtype=bool)[rows]
     mask = pd.DataFrame(False, index=cells.index, columns=cells.columns)
     settled: dict[str, np.ndarray] = {}
     for column in _in_dependency_order(counts, dependants):
@@ -312,7 +317,7 @@ def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequen
         for source, built in dependants.items():
             if column in built and source in settled:
                 hidden |= settled[source]
-        hidden = _settle(lattice, values, allowed, hidden)
+        hidden = _settle(lattice, values, allowed, hidden, first)
         settled[column] = _close(lattice, values, allowed, hidden)
     for column, hidden in settled.items():
         for target in [column, *dependants.get(column, ())]:
@@ -333,12 +338,14 @@ def _in_dependency_order(counts: Sequence[str], dependants: Mapping[str, Sequenc
     return ordered
 
 
-def _settle(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+def _settle(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray,
+            first: np.ndarray | None = None) -> np.ndarray:
     """Secondary suppression to a fixed point, on cells in canonical order.
 
     Only lines touched by a newly withheld cell are looked at again: a line's count of withheld
     cells is kept per dimension and updated as cells are withheld."""
     hidden = hidden.copy()
+    first = np.zeros(len(values), dtype=bool) if first is None else first
     up, children, kids = lattice.up, lattice.children, lattice.kids
     withheld_kids = [np.bincount(u[c[hidden[c]]], minlength=len(values)) for u, c in zip(up, children)]
     pending = [[_touched(u, k, np.flatnonzero(hidden))] for u, k in zip(up, kids)]
@@ -349,7 +356,7 @@ def _settle(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: 
             need = touched[(withheld_kids[d][touched] + hidden[touched] == 1) & (kids[d][touched] > 0)]
             if not need.size:
                 continue
-            picked = _second_cells(u, children[d], need, values, allowed, hidden)
+            picked = _second_cells(u, children[d], need, values, allowed, hidden, first)
             if not picked.size:
                 continue
             hidden[picked] = True
@@ -367,9 +374,10 @@ def _touched(up: np.ndarray, kids: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 
 def _second_cells(up: np.ndarray, children: np.ndarray, need: np.ndarray, values: np.ndarray,
-                  allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+                  allowed: np.ndarray, hidden: np.ndarray, first: np.ndarray) -> np.ndarray:
     """For each line in ``need`` (given by its parent), the cell to withhold next: its smallest shown
-    non-zero child, else its parent, else its first zero child; the first in canonical order on a tie."""
+    non-zero child, else its parent, else its first zero child, cells in ``first`` before the others at
+    each step; the first in canonical order on a tie."""
     in_need = np.zeros(len(values), dtype=bool)
     in_need[need] = True
     kids = children[in_need[up[children]]]
@@ -377,7 +385,8 @@ def _second_cells(up: np.ndarray, children: np.ndarray, need: np.ndarray, values
     parents = need[allowed[need] & ~hidden[need]]
     cell = np.concatenate([kids, parents])
     line = np.concatenate([up[kids], parents])
-    rank = np.concatenate([np.where(values[kids] > 0, 0, 2), np.ones(len(parents), dtype=np.int64)])
+    rank = np.concatenate([np.where(values[kids] > 0, 0, 4), np.full(len(parents), 2, dtype=np.int64)])
+    rank = rank + ~first[cell]
     order = np.lexsort((cell, values[cell], rank, line))
     line = line[order]
     first = np.flatnonzero(np.r_[True, line[1:] != line[:-1]]) if len(line) else np.zeros(0, dtype=np.int64)
@@ -448,10 +457,14 @@ def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray
     whatever else is in the lattice (another year, say)."""
     safe = np.zeros(n, dtype=bool)
     order = np.argsort(group, kind="stable")
+    by_column = matrix.tocsc()          # once: slicing columns out of the row-wise matrix per group is slow
     for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1):
         columns = cells[members]
-        block = matrix[:, columns].tocsr()
+        block = by_column[:, columns].tocsr()
         block = block[np.diff(block.indptr) > 0]
+        if _moves_together(block):
+            safe[columns] = True
+            continue
         random = np.random.default_rng(0)
         covered = np.zeros(len(columns), dtype=bool)
         while not covered.all():
@@ -463,6 +476,38 @@ def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray
             covered |= new
         safe[columns[covered]] = True
     return safe
+
+
+def _moves_together(block: sparse.csr_matrix) -> bool:
+    """Whether a group's withheld cells form one pattern by themselves, found without a linear programme:
+    when every line through them holds exactly two, each line ties its two (a parent and its child move
+    together, two children against each other), and moving every cell by 1 in the directions the ties
+    give keeps every sum, unless the ties contradict each other round a loop. Most groups are so: a
+    complement and the figure withheld with it."""
+    if not block.shape[0] or (np.diff(block.indptr) != 2).any():
+        return False
+    rows = block.tocoo()
+    order = np.lexsort((rows.col, rows.row))
+    ends, signs = rows.col[order].reshape(-1, 2), rows.data[order].reshape(-1, 2)
+    tie = -signs[:, 0] * signs[:, 1]                   # x[second] = tie * x[first]
+    n = block.shape[1]
+    graph = sparse.coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
+    if connected_components(graph, directed=False)[0] != 1:
+        return False
+    direction = np.zeros(n)
+    direction[0] = 1
+    neighbours = [[] for _ in range(n)]
+    for (a, b), t in zip(ends.tolist(), tie.tolist()):
+        neighbours[a].append((b, t))
+        neighbours[b].append((a, t))
+    waiting = [0]
+    while waiting:
+        cell = waiting.pop()
+        for other, t in neighbours[cell]:
+            if direction[other] == 0:
+                direction[other] = t * direction[cell]
+                waiting.append(other)
+    return bool(np.all(direction[ends[:, 1]] == tie * direction[ends[:, 0]]))
 
 
 def _cheapest_pattern(matrix: sparse.csr_matrix, lines_of: sparse.csr_matrix, cell: int, values: np.ndarray,

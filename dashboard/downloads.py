@@ -2,44 +2,37 @@
 
 Everything is rebuilt on the server from the address (filters and the page's settings, checked as the
 page checks them) through the views registry, so a forged request gets at most what the screen would
-show for valid values. The board pack takes seconds, so it runs as a background job with progress.
+show for valid values. Chart images and board packs are made away from the request workers, within
+limits per account and in all (dashboard/jobs.py): an image by this worker's image process, the board
+pack as a job the page polls each second, which only the account that started it can collect.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
 import re
-import subprocess
-import sys
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import dash_bootstrap_components as dbc
-import diskcache
-from dash import ALL, MATCH, Dash, DiskcacheManager, Input, Output, State, callback_context, ctx, dcc, html
+import flask
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from . import figures
 from .components.chart_card import safe_filename
 from .components.ids import URL, card
-from .config import PROJECT_ROOT
-from .edge import guarded, page_at, read_address, request_context
-from .exports import page_workbook, static_images, titled
+from .edge import guarded, page_at, read_address, request_context, request_owner
+from .exports import IMAGE_WIDTH, page_workbook, titled
 from .filters import InvalidFilter, from_text, parse_query, to_flags
+from .jobs import Busy, Work
 from .settings import Settings
 from .views import page as page_called
 from .views import render_card, subtitle
-from .web import session_user
 
-log = logging.getLogger(__name__)
 XLSX, XLSX_DOWNLOAD = "page-xlsx", "page-xlsx-download"
 PACK, PACK_PROGRESS, PACK_DOWNLOAD = "board-pack", "board-pack-progress", "board-pack-download"
-#: A progress line of ``python -m dashboard board-pack`` on stderr.
-PROGRESS_LINE = re.compile(r"^\[\d\d:\d\d:\d\d\] (.*)")
-#: Seconds a board pack may take before the job gives up.
-PACK_TIMEOUT = 300
+#: The board pack job the page started (its key), and the timer that asks how it is going.
+PACK_JOB, PACK_POLL = "board-pack-job", "board-pack-poll"
+POLL_MILLISECONDS = 1000
+WORK = "dashboard-work"
 
 
 def page_downloads(page: str) -> html.Div:
@@ -51,6 +44,7 @@ def page_downloads(page: str) -> html.Div:
                    n_clicks=0, title="A4 pack of every page's main chart for the current filters"),
         html.Span(id=PACK_PROGRESS, role="status", className="small"),
         dcc.Download(id=XLSX_DOWNLOAD), dcc.Download(id=PACK_DOWNLOAD),
+        dcc.Store(id=PACK_JOB), dcc.Interval(id=PACK_POLL, interval=POLL_MILLISECONDS, disabled=True),
     ], className="page-downloads mb-3")
 
 
@@ -65,88 +59,66 @@ def download_workbook(clicks, search):
 
 
 def download_image(png, svg, search, path):
-    """The card's chart drawn again on the server for the same address, as PNG or SVG."""
+    """The card's chart drawn again on the server for the same address, as PNG or SVG, by the image
+    process; a plain message beside the buttons when a limit says no (before any work is done)."""
     spec = page_at(path)
     if not isinstance(ctx.triggered_id, dict) or spec is None:
-        return None
+        return None, None
     fmt = ctx.triggered_id["type"].removeprefix("card-")
-    context = request_context()
-    filters, settings = read_address(spec, search, context)
-    rendered = render_card(context, spec, spec.card(ctx.triggered_id.get("card")), filters, settings)
-    if rendered.empty:
-        return None
-    image, = static_images([titled(figures.draw_card(rendered), rendered.title, subtitle(rendered.result))], fmt,
-                           scale=2 if fmt == "png" else 1)
-    return dcc.send_bytes(image, safe_filename(rendered.filename, fmt))
-
-
-def download_board_pack(set_progress, clicks, search):
-    """The board pack for the filters in the URL, made in a background job that reports its progress.
-
-    The job runs ``python -m dashboard board-pack`` (what a scheduled pack runs) in a new process: a process
-    forked from a web worker must not reuse the worker's database connection or Chromium."""
-    if not clicks:
-        return None
+    images = _work().images
     try:
-        # The job runs after its request: the pack shows what the signed-in account may see.
-        user = session_user(callback_context.cookies)
-        arguments = to_flags(from_text(parse_query(search))) + ([f"--as-user={user}"] if user else [])
-    except InvalidFilter as exc:
-        set_progress([f"No board pack: these filters cannot be shown: {exc}."])
-        return None
-    set_progress(["Board pack: starting (it takes about ten seconds)..."])
-    try:
-        pdf = _run_board_pack(arguments, set_progress)
-    except (OSError, subprocess.SubprocessError):
-        log.exception("board pack failed for %r", search)
-        set_progress(["The board pack could not be made. The error has been logged."])
-        return None
-    if pdf is None:
-        return None
-    set_progress(["Board pack ready."])
-    return dcc.send_bytes(pdf, safe_filename(f"board-pack-{date.today()}", "pdf"))
+        with images.turn(request_owner()):
+            context = request_context()
+            filters, settings = read_address(spec, search, context)
+            rendered = render_card(context, spec, spec.card(ctx.triggered_id.get("card")), filters, settings)
+            if rendered.empty:
+                return None, None
+            figure = titled(figures.draw_card(rendered), rendered.title, subtitle(rendered.result))
+            image = images.draw(figure.to_json(), fmt, width=IMAGE_WIDTH, scale=2 if fmt == "png" else 1)
+    except Busy as exc:
+        return None, str(exc)
+    return dcc.send_bytes(image, safe_filename(rendered.filename, fmt)), ""
 
 
-def _run_board_pack(arguments: list[str], set_progress) -> bytes | None:
-    """``python -m dashboard board-pack`` in a new process, its progress lines passed on; None if it failed."""
-    with tempfile.TemporaryDirectory(prefix="yjs-pack-") as folder:
-        target = Path(folder) / "board-pack.pdf"
-        job = subprocess.Popen([sys.executable, "-m", "dashboard", "board-pack", *arguments, "-o", str(target)],
-                               cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        said, other = [], []
-        for line in job.stderr:
-            progress = PROGRESS_LINE.match(line)
-            if progress:              # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
-                said.append(progress.group(1).strip())
-                set_progress([f"Board pack: {said[-1]}..."])
-            elif line.startswith("error: "):
-                said.append(line.strip())
-            else:                     # anything else (a traceback) is for the log, never the page
-                other.append(line.rstrip())
-        if job.wait(timeout=PACK_TIMEOUT) == 0 and target.exists():
-            return target.read_bytes()
-    log.error("board pack failed: %s", " | ".join([*said[-5:], *other[-20:]]))
-    message = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
-    set_progress([f"No board pack: these filters cannot be shown: {message}." if message else
-                  "The board pack could not be made. The error has been logged."])
-    return None
+def board_pack(clicks, polls, search, key):
+    """A click starts the board pack for the address's filters; then, each second, the page asks how it
+    is going, and gets the PDF once it is made. Outputs: the download, the job's key, the timer off,
+    the progress line, the button off while a pack is being made."""
+    packs, owner = _work().packs, request_owner()
+    if ctx.triggered_id == PACK:
+        try:
+            started = packs.start(owner, to_flags(from_text(parse_query(search))))
+        except InvalidFilter as exc:
+            return None, None, True, f"No board pack: these filters cannot be shown: {exc}.", False
+        except Busy as exc:
+            return None, None, True, str(exc), False
+        return None, started.key, False, started.message, True
+    state = packs.poll(owner, key) if isinstance(key, str) and re.fullmatch(r"[0-9a-f]{64}", key) else None
+    if state is None:
+        return None, None, True, "This board pack is no longer available. Please ask for it again.", False
+    if state.running:
+        return no_update, no_update, no_update, state.message, no_update
+    if state.pdf is None:
+        return None, None, True, state.message, False
+    return dcc.send_bytes(state.pdf, safe_filename(f"board-pack-{date.today()}", "pdf")), None, True, \
+        state.message, False
 
 
-def jobs_folder(settings: Settings) -> str:
-    """Where background jobs keep their state: shared by the workers of one app, and kept apart from other
-    apps on the machine (a job's key hashes the callback and its inputs, not the database)."""
-    return str(settings.jobs_dir or os.path.join(
-        tempfile.gettempdir(), "yjs-dashboard-jobs-" + hashlib.sha1(settings.db.encode()).hexdigest()[:12]))
+def _work() -> Work:
+    """The image process and the pack jobs of the app handling this request."""
+    return flask.current_app.extensions[WORK]
 
 
 def register(app: Dash, settings: Settings) -> None:
     """The download callbacks, for every page and card."""
+    app.server.extensions[WORK] = Work.for_settings(settings)
     app.callback(Output(XLSX_DOWNLOAD, "data"), Input({"type": XLSX, "page": ALL}, "n_clicks"), State(URL, "search"),
                  prevent_initial_call=True)(guarded(lambda message: None)(download_workbook))
-    app.callback(Output(card("image", MATCH), "data"), Input(card("png", MATCH), "n_clicks"),
-                 Input(card("svg", MATCH), "n_clicks"), State(URL, "search"), State(URL, "pathname"),
-                 prevent_initial_call=True)(guarded(lambda message: None)(download_image))
-    jobs = DiskcacheManager(diskcache.Cache(jobs_folder(settings)))
-    app.callback(Output(PACK_DOWNLOAD, "data"), Input(PACK, "n_clicks"), State(URL, "search"), background=True,
-                 manager=jobs, progress=[Output(PACK_PROGRESS, "children")],
-                 running=[(Output(PACK, "disabled"), True, False)], prevent_initial_call=True)(download_board_pack)
+    app.callback(Output(card("image", MATCH), "data"), Output(card("image-status", MATCH), "children"),
+                 Input(card("png", MATCH), "n_clicks"), Input(card("svg", MATCH), "n_clicks"), State(URL, "search"),
+                 State(URL, "pathname"),
+                 prevent_initial_call=True)(guarded(lambda message: (None, message))(download_image))
+    app.callback(Output(PACK_DOWNLOAD, "data"), Output(PACK_JOB, "data"), Output(PACK_POLL, "disabled"),
+                 Output(PACK_PROGRESS, "children"), Output(PACK, "disabled"), Input(PACK, "n_clicks"),
+                 Input(PACK_POLL, "n_intervals"), State(URL, "search"), State(PACK_JOB, "data"),
+                 prevent_initial_call=True)(guarded(lambda message: (None, None, True, message, False))(board_pack))

@@ -11,9 +11,10 @@ import logging
 
 import flask
 
-from .access import AccessDenied
+from .access import DEMO_VISITOR, NOBODY, AccessDenied
 from .db import DatabaseUnavailable
 from .filters import FIELDS, InvalidFilter, from_text, parse_query
+from .jobs import Owner
 from .views import PAGES, Context, PageSpec
 from .web import UNAVAILABLE, refuse, request_viewer
 
@@ -23,6 +24,15 @@ log = logging.getLogger(__name__)
 def request_context() -> Context:
     """This request's database snapshot and viewer (web.py resolved both once, as the request came in)."""
     return Context(flask.g.db, request_viewer())
+
+
+def request_owner() -> Owner:
+    """Whom this request's image or board pack belongs to: the signed-in account and what it may see (on
+    the open demo, everyone on this computer is one visitor)."""
+    viewer = request_viewer()
+    if viewer is NOBODY:
+        raise AccessDenied("nobody is signed in")
+    return Owner("demo" if viewer is DEMO_VISITOR else f"account:{viewer.name}", viewer.scope)
 
 
 def page_at(path) -> PageSpec | None:

@@ -134,6 +134,7 @@ class MeasureSettings:
                                                       # 'All'); disposals: 'tier' for tier totals
     region: str | None = None           # areas
     level: str = "yjs"                  # areas: yjs | region | national
+    indicator: str | None = None        # compare-areas: a published measure (default: the first published)
 
     def chosen(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
@@ -256,6 +257,10 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
         f = replace(f, yjs=pick("yjs", f.yjs, options["published_yjs"], "YJS"))
         s = replace(s, region=pick("region", s.region, options["regions"]),
                     level=pick("level", s.level, ("yjs", "region", "national")))
+        if "indicator" in takes:
+            published_measures = tuple(options["indicator_periods"])
+            s = replace(s, indicator=pick("indicator", s.indicator or next(iter(published_measures), None),
+                                          published_measures, "measure"))
         years = options["published_years"]
     else:
         f = replace(
@@ -285,6 +290,10 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
     by_quarter = by_quarter or (f.by_quarter and "by_quarter" in applies)
     first, last = financial_year_of(start), financial_year_of(end)
     if by_quarter:
+        if not (f.period or f.date_from) and options.get("as_of"):
+            # Every quarter in the data: none that has not begun by the latest extract's date (the default
+            # period runs to the end of its financial year, and "to 2025-26 Q4" would claim a year of data).
+            end = min(end, max(options["as_of"].values()))
         periods = tuple((y, q) for y in range(first, last + 1) for q in (1, 2, 3, 4)
                         if _quarter_overlaps(y, q, start, end) and (taken is None or has_begun(y, q, taken)))
     else:

@@ -9,8 +9,8 @@ request's database snapshot and viewer).
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from contextlib import suppress
 from functools import partial
 
 import dash
@@ -26,7 +26,7 @@ from .db import DatabaseUnavailable
 from .downloads import page_downloads
 from .edge import guarded, read_address, request_context
 from .figures import sparkline
-from .filters import InvalidFilter, parse_query
+from .filters import InvalidFilter, parse_query, query_string
 from .views import PAGES, Context, PageSetting, PageSpec, headline_figures, render_page
 from .views.texts import SERVICE_NAME, SMALL_NUMBERS
 
@@ -35,9 +35,14 @@ NOT_FOUND = "not_found_404"
 ABOUT = "about"
 
 
-def _setting_control(setting: PageSetting, options: dict, value: str):
+def setting_choices(setting: PageSetting, options: dict, chosen: dict) -> list[dict]:
+    """A setting's choices as its control lists them (the '' choice as ANY: an empty value shows blank)."""
+    return [{"label": label, "value": choice or ANY} for choice, label in setting.choices_for(options, chosen)]
+
+
+def _setting_control(setting: PageSetting, options: dict, value: str, chosen: dict):
     control_id = ids.page_setting(setting.key)
-    choices = [{"label": label, "value": choice or ANY} for choice, label in setting.choices_for(options)]
+    choices = setting_choices(setting, options, chosen)
     if setting.control == "radio":
         control = dbc.RadioItems(id=control_id, options=choices, value=value or ANY, inline=True)
     else:
@@ -50,21 +55,38 @@ def layout(spec: PageSpec, **query):
     context = request_context()
     try:
         values = {k: v for k, v in query.items() if isinstance(v, str)}
-        settings = spec.read_settings(values, context.options)
-    except (InvalidFilter, DatabaseUnavailable, AttributeError):
+        try:
+            settings = spec.read_settings(values, context.options)
+        except InvalidFilter:       # the sync callback says why and goes to the default view
+            settings = spec.read_settings({}, context.options)
+    except (DatabaseUnavailable, AttributeError):
         settings = {}
     body = [html.Div([html.H1(spec.heading), page_downloads(spec.key)], className="page-heading"),
             html.P(spec.lead, className="lead")]
+    # Headline figures first: the page's settings and explainer are about the charts below them.
+    if spec.kpis:
+        body.append(html.Div(id=ids.headline_figures(spec.key), **{"aria-live": "polite"}))
     if spec.settings:
-        with contextlib.suppress(DatabaseUnavailable, AttributeError):
-            body.append(dbc.Row([_setting_control(s, context.options, settings.get(s.key, ""))
+        with suppress(DatabaseUnavailable, AttributeError):
+            body.append(dbc.Row([_setting_control(s, context.options, settings.get(s.key, ""), settings)
                                  for s in spec.settings], className="mb-3 page-settings"))
     if spec.explainer:
         body.append(dbc.Alert(spec.explainer, color="light", className="plain-words"))
-    if spec.kpis:
-        body.append(html.Div(id=ids.KPIS, **{"aria-live": "polite"}))
-    body += [chart_card(card) for card in spec.cards]
-    return html.Div(body)
+    return html.Div(body + sections(spec))
+
+
+def sections(spec: PageSpec) -> list:
+    """The page's cards in their sections (a heading and a sentence where a card starts one), cards of
+    less than the whole width side by side on a wide screen."""
+    parts, row = [], []
+    for card in spec.cards:
+        if card.section:
+            parts += [dbc.Row(row)] if row else []
+            heading, lead = card.section
+            parts += [html.H2(heading, className="h3 mt-4 page-section"), html.P(lead)]
+            row = []
+        row.append(dbc.Col(chart_card(card), lg=card.width))
+    return parts + ([dbc.Row(row)] if row else [])
 
 
 def card_contents(context: Context, spec: PageSpec, filters, settings, narrow: bool = False) -> tuple:
@@ -77,13 +99,16 @@ def card_contents(context: Context, spec: PageSpec, filters, settings, narrow: b
 
 
 def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
-    """The page's headline figures as cards, and a note when a chosen period does not apply to them."""
-    cards = [kpi_card(k.title, k.value, k.change, k.verdict, note=k.note,
-                      trend=sparkline(k.trend, k.trend.index) if k.trend is not None else None)
+    """The page's headline figures as cards, each linking to the page it comes from (with the filters), and
+    the page's note when a chosen period does not apply to them."""
+    query = query_string(parse_query(search))
+    cards = [kpi_card(k, trend=sparkline(k.trend, k.trend.index, k.scale) if k.trend is not None and len(k.trend)
+                      else None,
+                      href=PAGES[k.page].path + query if k.page else None,
+                      link_text=f"See {PAGES[k.page].name.lower()}" if k.page else "")
              for k in headline_figures(context, spec, filters)]
     period_chosen = {"period", "by_quarter"} & set(parse_query(search))
-    note = [dbc.Alert("The overview always shows the latest full year against the year before: the period "
-                      "you chose is used on the other pages.", color="light")] if period_chosen else []
+    note = [dbc.Alert(spec.headline_note, color="light")] if period_chosen and spec.headline_note else []
     return note + [dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className="kpi-col") for c in cards], className="g-2 mb-3")]
 
 
@@ -91,7 +116,7 @@ def _register_callback(app: Dash, spec: PageSpec) -> None:
     """The page's one callback: the address in, every card (and headline figure) out."""
     outputs = [o for card in spec.cards for o in card_outputs(card.id)]
     if spec.kpis:
-        outputs.append(Output(ids.KPIS, "children"))
+        outputs.append(Output(ids.headline_figures(spec.key), "children"))
 
     def errors(message):
         return (*[v for _ in spec.cards for v in card_error(message)],
@@ -137,6 +162,10 @@ CREDITS = """
 - Your service's figures: the case management extract it loaded (see the dates above).
 - Source: Youth Justice Board for England and Wales, Youth Justice Statistics. Contains public sector
   information licensed under the Open Government Licence v3.0.
+- Comparisons with other areas: Department for Education, Local Authority Interactive Tool (first-time
+  entrants, reoffending, children cautioned or sentenced 2024-25) and children's services statistical
+  neighbours (2025); Trafford Data Lab (children cautioned or sentenced, 2014-15 to 2024-25, from the Youth
+  Justice Board's and ONS figures). Open Government Licence v3.0.
 - Population: Office for National Statistics mid-year estimates.
 - Boundaries: Source: Office for National Statistics licensed under the Open Government Licence v.3.0.
   Contains OS data © Crown copyright and database right 2019.

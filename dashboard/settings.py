@@ -29,8 +29,14 @@ class Settings(BaseSettings):
     #: The demonstration database is open without sign-in from this computer. Turn off behind a reverse
     #: proxy on the same machine (every request would then come from loopback).
     open_demo: bool = True
-    #: Background jobs' state (the board pack): a folder shared by the workers of one app.
+    #: Where downloads made away from the request workers (chart images, board packs) keep their locks and
+    #: files: a folder of this user's own, shared by the workers of one app (default: one per database in
+    #: the temporary folder). See dashboard/jobs.py.
     jobs_dir: Path | None = None
+    #: Chart images drawn at once, across every worker of the app (each keeps a core busy).
+    image_renders: int = 1
+    #: Board packs made at once, across every worker of the app (each keeps a core busy for seconds).
+    pack_jobs: int = 2
     #: Measure results kept per worker (a few KB to a few hundred KB each).
     results_kept: int = 256
     #: DuckDB's buffer cache per worker (the file's pages also stay in the OS cache, shared by workers).

@@ -36,11 +36,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import flask
-from dash import Dash, get_app
+from dash import Dash
 from flask import g, redirect, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
-from itsdangerous import BadSignature
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from . import accounts, config, sessions
@@ -166,29 +165,14 @@ def viewer_of(session_data, remote_addr: str | None, db, open_demo: bool = True)
     return None
 
 
-def session_user(cookies: dict) -> str | None:
-    """The account whose live session a request's signed session cookie names, for work done after the
-    request (the board pack's background job, which has the app but perhaps no app context)."""
-    server = flask.current_app if flask.has_app_context() else get_app().server
-    raw = cookies.get(server.config["SESSION_COOKIE_NAME"])
-    try:
-        data = server.session_interface.get_signing_serializer(server).loads(
-            raw, max_age=int(server.permanent_session_lifetime.total_seconds())) if raw else {}
-    except BadSignature:
-        return None
-    signed_in = _store().find(data.get("sid"))
-    return signed_in.username if signed_in else None
-
-
 def _store() -> sessions.Store:
     """The sessions and sign-in counts shared by every worker serving this database."""
     return sessions.store_for(_location())
 
 
 def _location() -> str:
-    """The database this app serves (the background job has the app but perhaps no app context)."""
-    server = flask.current_app if flask.has_app_context() else get_app().server
-    return server.extensions["dashboard"].db.location
+    """The database this app serves."""
+    return served().db.location
 
 
 def _is_loopback(address: str | None) -> bool:

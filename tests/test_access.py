@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Each measure with the settings a page uses, and the columns that name a service (if any).
 MEASURES = [("fte", {}), ("disposals", {}), ("referrals", {"period": "2023-24"}),
             ("disproportionality", {"period": "2023-24"}), ("programme-reoffending", {"period": "2022-23"}),
-            ("reoffending-curve", {"period": "2022-23"})]
+            ("reoffending-curve", {"period": "2022-23"}), ("kpis", {"period": "2023-24", "by_quarter": True}),
+            ("kpi-recording", {"period": "2023-24"}), ("board-attendance", {"period": "2023-24"})]
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,8 @@ def test_first_time_entrants_match_the_measure_with_withheld_cells_as_c(pack):
 def test_the_reading_says_how_first_time_entrants_changed_on_last_year(pack):
     text, db, service = pack
     latest = filter_options(db)["latest_complete_year"]
-    by_year = compute(db, "fte", Filters(yjs=service), combine=True, scope=EVERYONE.scope).table.set_index("period")["fte"]
+    by_year = compute(db, "fte", Filters(yjs=service), combine=True,
+                      scope=EVERYONE.scope).table.set_index("period")["fte"]
     now, before = by_year[period_label(latest)], by_year[period_label(latest - 1)]
     change = round((now - before) / before * 100)
     numbers = f"({now:,.0f} in {period_label(latest)}, {before:,.0f} in {period_label(latest - 1)})"
@@ -113,6 +114,22 @@ def test_disposals_match_the_measure(pack):
         assert _has_row(text, name, *cells), (kind, cells)
         checked += 1
     assert checked >= 5
+
+
+def test_the_pack_has_the_scorecard_of_every_kpi_as_the_page_says_it(pack):
+    from dashboard.views import PAGES, Context, headline_figures
+    text, db, service = pack
+    flat = _flat(text)
+    assert "Key performance indicators Each indicator over time" in flat
+    with db.snapshot() as snap:
+        tiles = headline_figures(Context(snap, EVERYONE), PAGES["kpis"], Filters(yjs=service))
+    latest = tiles[0].detail.rsplit(", ", 1)[1]
+    assert f"In {latest}, against the quarter before:" in flat
+    for tile in tiles:
+        # The row's first line: the title's first word, the figure, and its count ("179 of 257").
+        first, value, count = tile.title.split()[0].strip(","), tile.value.split()[0], " ".join(tile.detail.split()[:3])
+        pattern = rf"^\s*{re.escape(first)}\b.*\s{re.escape(value)}\s+{re.escape(count)}"
+        assert re.search(pattern, text, flags=re.MULTILINE), tile.title
 
 
 def test_significant_disproportionality_is_named(pack):

@@ -48,6 +48,21 @@ def test_export_csv_and_json_agree(db):
     assert float(as_csv[0]["rate_per_100000"]) == pytest.approx(as_json[0]["rate_per_100000"])
 
 
+def test_export_kpis_and_board_attendance_print_the_specs_columns_and_say_what_is_not_in_the_extract(db):
+    kpis = run("export", "kpis", "--period", "2021-22", "--db", db)
+    assert kpis.returncode == 0, kpis.stderr
+    lines = kpis.stdout.splitlines()
+    assert lines[0] == "period,yjs,kpi,measure,count,base,rate"
+    # This extract has no assessments, victims or seriousness scores and no programme ended: out-of-court
+    # outcomes alone, with nothing to count (0 of 0, no rate); never a 0 for what is not there.
+    assert lines[1:] == ["2021-22,Testshire,out_of_court,completed,0,0,"]
+    assert "note: Not in this extract: there is no assessments file (assessments.csv)" in kpis.stderr
+    board = run("export", "board-attendance", "--period", "2021-22", "--db", db)
+    assert board.stdout.splitlines() == ["period,yjs,partner,meetings,attended,senior,attended_percent"]
+    assert "no board meetings file (board_meetings.csv)" in board.stderr
+    assert run("export", "board-attendance", "--sex", "female", "--db", db).returncode == 2   # not about children
+
+
 def test_suppressed_cells_are_null_unless_unsuppressed(db):
     boys = json.loads(run("export", "fte", "--sex", "male", "--period", "2021-22", "--format", "json",
                           "--db", db).stdout)
@@ -119,7 +134,7 @@ def test_ingest_and_export_through_a_postgresql_url(new_postgres_database, db, t
     loaded = run("ingest", folder, "--db", url)
     assert loaded.returncode == 0 and "postgresql+psycopg://postgres@" in loaded.stdout
     assert not any(p.name.startswith("postgresql") for p in ROOT.iterdir())   # never taken for a file path
-    for metric in ("fte", "disproportionality", "areas"):
+    for metric in ("fte", "disproportionality", "areas", "kpis", "kpi-recording", "board-attendance"):
         on_postgres = run("export", metric, "--format", "json", "--db", url)
         on_duckdb = run("export", metric, "--format", "json", "--db", db)
         assert on_postgres.returncode == 0, on_postgres.stderr

@@ -215,6 +215,37 @@ def test_a_small_complement_forces_a_second_withheld_cell():
     assert not protect(without, [ethnicity], ["n"])["n"].any()           # the leak the complement closes
 
 
+def test_cells_no_view_shows_are_preferred_as_second_cells():
+    # 20 children: suitable 6, unsuitable 13, not recorded 1. The 1 is withheld and its line needs one more.
+    # By size that is suitable (6), the figure a board reads; "unsuitable" is shown nowhere (a reader could
+    # only work it out), so when preferred it goes instead, and suitable stays.
+    answer = Dimension("answer")
+    cells = cube({("suitable",): 6, ("unsuitable",): 13, ("not recorded",): 1}, [answer])
+    assert labelled(cells, protect(cells, [answer], ["n"])["n"], "answer") == {("not recorded",), ("suitable",)}
+    preferred = protect(cells, [answer], ["n"], prefer=cells["answer"] == "unsuitable")["n"]
+    assert labelled(cells, preferred, "answer") == {("not recorded",), ("unsuitable",)}
+    assert lone_withheld(cells, preferred, attacker_lines(cells, [answer])) == []
+
+
+@pytest.mark.parametrize("lines, together", [
+    ([[-1, -1]], True),                       # two children of one line move against each other
+    ([[1, -1]], True),                        # a parent and its child move together
+    ([[-1, -1, 0], [0, -1, -1]], True),       # a chain of ties: x = -y, y = -z
+    ([[-1, -1, 0], [0, -1, -1], [-1, 0, -1]], False),   # round a loop the ties contradict each other
+    ([[-1, -1, -1]], False),                  # a line holding three: left to the linear programme
+    ([[-1, -1, 0], [0, 0, 1]], False),        # a line holding one: no pattern at all
+])
+def test_groups_whose_lines_each_tie_two_cells_need_no_linear_programme(lines, together):
+    from scipy import sparse
+
+    from dashboard.disclosure import _moves_together
+    block = sparse.csr_matrix(np.array(lines, dtype=float))
+    assert _moves_together(block) is together
+    if together:     # the pattern it stands for: the linear programme finds every cell moving by 1
+        found = linprog(-np.ones(block.shape[1]), A_eq=block, b_eq=np.zeros(block.shape[0]), bounds=(-1, 1))
+        assert np.allclose(np.abs(found.x), 1)
+
+
 def test_a_zero_is_withheld_only_when_nothing_else_can_go():
     # A = 3, B = 0, and the total (3) may not be withheld: the only other cell of the line is the zero.
     area = Dimension("area")
@@ -339,7 +370,7 @@ def web_lattice(records: pd.DataFrame, breakdown: list[str], filters: list[str])
             frames.append(frame[[*breakdown, *filters, "n"]])
     cells = pd.concat(frames, ignore_index=True)
     return cells.loc[~cells.drop(columns="n").astype(str).duplicated()].reset_index(drop=True).astype(
-        {c: object for c in [*breakdown, *filters]})
+        dict.fromkeys([*breakdown, *filters], object))
 
 
 def differencing_attack(cells: pd.DataFrame, hidden: pd.Series, dimensions: list[Dimension]) -> dict:

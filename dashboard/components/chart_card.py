@@ -49,6 +49,7 @@ def chart_card(spec: CardSpec) -> dbc.Card:
                     html.Div(id=card("graph", card_id), className="chart-graph"),
                     html.Figcaption(id=caption_id(card_id), className="visually-hidden"),
                 ], id=card("figure", card_id), className="chart-figure"),
+                html.Ul(id=card("notes", card_id), className="card-notes"),
             ]), type="default", delay_show=300),
             html.Div(id=table_id, hidden=True, className="chart-table-holder"),
             dcc.Store(id=card("rows", card_id)),
@@ -62,13 +63,15 @@ def chart_card(spec: CardSpec) -> dbc.Card:
             *[dbc.Button(f"Download {kind.upper()}", id=card(kind, card_id), color="secondary", outline=True,
                          size="sm", className="me-2", n_clicks=0, title=f"Download this chart's {described}")
               for kind, described in (("csv", "table as CSV"), ("png", "image as PNG"), ("svg", "image as SVG"))],
+            html.Span(id=card("image-status", card_id), role="status", className="small"),
             html.Small(id=card("source", card_id), className="card-source d-block mt-2"),
         ]),
     ], className="chart-card mb-4", id=f"card-{card_id}")
 
 
 CARD_PARTS = (("graph", "children"), ("subtitle", "children"), ("caption", "children"), ("status", "children"),
-              ("figure", "hidden"), ("rows", "data"), ("filename", "data"), ("source", "children"))
+              ("figure", "hidden"), ("rows", "data"), ("filename", "data"), ("source", "children"),
+              ("notes", "children"))
 
 
 def card_outputs(card_id: str) -> list[Output]:
@@ -86,19 +89,20 @@ def card_values(rendered: Card, figure) -> tuple:
     """Everything a card shows, in ``card_outputs`` order, from a rendered card and its figure."""
     result = rendered.result
     table = rendered.table()
+    notes = [html.Li(note) for note in rendered.notes]
     if table.empty:
-        return (None, subtitle(result), rendered.spec.empty, dbc.Alert(rendered.spec.empty, color="light"), True,
-                None, None, rendered.source)
+        return (None, subtitle(result), rendered.empty_message, dbc.Alert(rendered.empty_message, color="light"),
+                True, None, None, rendered.source, notes)
     # No type inference: a withheld "c" must read as c, not "Invalid Number".
     columns = [{"field": c, "headerName": heading(c, result.metric), "cellDataType": False} for c in table.columns]
     graph = dcc.Graph(figure=figure, config=GRAPH_CONFIG)
     return (graph, subtitle(result), rendered.caption, None, False,
-            {"rows": table.to_dict("records"), "columns": columns}, rendered.filename, rendered.source)
+            {"rows": table.to_dict("records"), "columns": columns}, rendered.filename, rendered.source, notes)
 
 
 def card_error(message: str) -> tuple:
     """A plain message and no data (bad filters, forged values, database trouble)."""
-    return (None, "", message, dbc.Alert(message, color="warning"), True, None, None, "")
+    return (None, "", message, dbc.Alert(message, color="warning"), True, None, None, "", [])
 
 
 def safe_filename(text: str, extension: str = "csv") -> str:

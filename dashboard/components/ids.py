@@ -7,7 +7,6 @@ from ..filters import FIELDS
 URL = "url"
 LINK_PROBLEM = "link-problem"
 NAV_LINK = "nav-link"
-KPIS = "page-kpis"
 #: The filter bar's controls: one per filter, in the address's order.
 FILTER_FIELDS = FIELDS
 PAGE_SETTING = "page-setting"
@@ -34,3 +33,8 @@ def page_setting(key) -> dict:
 def dom_id(component_id: dict) -> str:
     """The id a pattern-matching component has in the page, as Dash writes it (for a label's ``for``)."""
     return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+
+
+def headline_figures(page: str) -> str:
+    """A page's headline figures (each page its own: one output belongs to one callback)."""
+    return f"headline-figures-{page}"

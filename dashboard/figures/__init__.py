@@ -20,14 +20,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import BOUNDARIES_URL
+from ..metrics.intervals import percent_interval
+from ..metrics.proven_reoffending import ALL_TIERS
 from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
 from ..views.texts import STAGE_NAMES, WINDOW_WORDS, words
+from . import compare, kpis
 from .theme import (
     GREY,
     HIGHLIGHT,
-    MAP_COLOURS,
     NARROW_NOTE_WIDTH,
     NOTE_WIDTH,
     OKABE_ITO,
@@ -37,6 +39,7 @@ from .theme import (
     TIER_COLOURS,
     base_layout,
     colour_for,
+    empty_figure,
     figure,
     for_narrow_screen,
     group_words,
@@ -362,39 +365,183 @@ def _at_risk(rows: pd.DataFrame, day: int) -> str:
     return "c" if pd.isna(later[0]) else f"{int(later[0]):,}"
 
 
-def area_map(table: pd.DataFrame, areas: pd.DataFrame, geojson: dict | str, *,
-             highlight: str | None = None) -> go.Figure:
-    """Rate per 1,000 drawn on every authority a service covers (services spanning several
-    authorities colour all of them with the service's one rate, and say so on hover); higher rates
-    darker. ``geojson`` may be the boundaries themselves or the URL the browser fetches them from."""
-    data = areas.merge(table[["yjs", "rate_per_1000", "children"]], on="yjs", how="inner")
-    covers = data.groupby("yjs")["ctyua_name"].transform(lambda names: ", ".join(names))
-    traces = [{"type": "choropleth", "geojson": geojson, "locations": _array(data["ctyua_code"]),
-               "featureidkey": "properties.CTYUA19CD", "z": _array(data["rate_per_1000"]),
-               "colorscale": MAP_COLOURS, "reversescale": False,
-               "marker": {"line": {"color": GREY, "width": 0.4}},
-               "colorbar": {"title": {"text": "Children cautioned<br>or sentenced per<br>1,000 aged 10 to 17"}},
-               "customdata": [[yjs, names] for yjs, names in zip(data["yjs"], covers)],
-               "hovertemplate": "%{customdata[0]}: %{z:.1f} per 1,000<br>covers %{customdata[1]}<extra></extra>"}]
-    if highlight is not None and (data["yjs"] == highlight).any():
-        mine = data[data["yjs"] == highlight]
-        traces.append({"type": "choropleth", "geojson": geojson, "locations": _array(mine["ctyua_code"]),
-                       "z": [1] * len(mine), "featureidkey": "properties.CTYUA19CD", "showscale": False,
-                       "hoverinfo": "skip", "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-                       "marker": {"line": {"color": HIGHLIGHT, "width": 3}}})
-    # No template given: plotly's default one, as this map has always had. Zoom in and out by the map's
-    # own buttons (theme.GRAPH_CONFIG), not by dragging.
-    return figure(traces, {"geo": {"fitbounds": "locations", "visible": False}, "dragmode": False,
-                           "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 560, "font": {"size": 15}})
+#: The remand results in words, with their colours: custody in the custody tier's colour.
+REMAND_RESULTS = {"custodial_sentence": ("Custodial sentence", TIER_COLOURS["Custody"]),
+                  "non_custodial_sentence": ("Non-custodial sentence", OKABE_ITO[0]),
+                  "no_conviction": ("No conviction", OKABE_ITO[2])}
 
 
-def sparkline(values: pd.Series, labels: pd.Series | pd.Index) -> go.Figure:
-    """A small trend for a KPI card."""
+#: The share not followed by custody whose split is withheld: the rest of a bar whose custodial share is shown.
+REST_WITHHELD = "Not custody, split withheld"
+
+
+def remand_outcomes(table: pd.DataFrame, *, row: str = "period", withheld: bool = False,
+                    part_year: str | None = None) -> go.Figure:
+    """A bar per ``row`` (periods, or groups) of the remand-outcomes measure: the ended remands split into
+    the share of each result, so the share not followed by custody reads off the bar; the cases still
+    open are named beside each label. Where the custodial share is shown but the rest's split is withheld,
+    the rest is drawn whole, grey and crossed (it is 100% less the shares shown); a row with no case
+    ended has no bar and says so."""
+    rows = list(dict.fromkeys(table[row]))
+    by_row = table.set_index([row, "result"])
+
+    def value(name, result, column):
+        found = by_row[column].get((name, result))
+        return None if found is None or pd.isna(found) else float(found)
+
+    def label(name) -> str:
+        shown = group_words(str(name)) if row == "group" else str(name)
+        still_open = value(name, "open", "remands")
+        ended = [value(name, result, "remands") for result in REMAND_RESULTS]
+        none_ended = "no case ended, " if all(count == 0 for count in ended) else ""
+        return (f"{shown}{' (' + PART_YEAR + ')' if name == part_year else ''}<br><span style='font-size:13px'>"
+                f"{none_ended}{'c' if still_open is None else f'{still_open:,.0f}'} still open</span>")
+
+    labels = [label(name) for name in rows]
+    shares = {result: [value(name, result, "percent") for name in rows] for result in REMAND_RESULTS}
+    rest = [1 - sum(shares[r][i] for r in REMAND_RESULTS if shares[r][i] is not None) / 100
+            if shares["custodial_sentence"][i] is not None and None in (shares[r][i] for r in REMAND_RESULTS)
+            else None for i in range(len(rows))]
+    pattern = _hatched(rows, part_year) if row == "period" else {}
+    # Each segment starts where the shown ones before it end (bases of our own: plotly's stacking starts a
+    # segment at 0 after a withheld, null one), so a withheld share is a gap, never drawn as 0.
+    start = [0.0] * len(rows)
+    traces = []
+    for result, (name, colour) in REMAND_RESULTS.items():
+        counts = [value(r, result, "remands") for r in rows]
+        width = [np.nan if v is None else v / 100 for v in shares[result]]
+        traces.append({
+            "type": "bar", "orientation": "h", "y": labels, "name": name, "base": list(start),
+            "x": _array(pd.Series(width, dtype="float64")),
+            "marker": {"color": colour, "line": {"color": "white", "width": 1}, "pattern": pattern},
+            "customdata": ["c" if c is None else f"{c:,.0f}" for c in counts],
+            "hovertemplate": f"{name}: %{{x:.0%}} of those ended (%{{customdata}})<extra></extra>"})
+        start = [s if np.isnan(w) else s + w for s, w in zip(start, width)]
+    if any(r is not None for r in rest):
+        traces.append({
+            "type": "bar", "orientation": "h", "y": labels, "name": REST_WITHHELD, "base": list(start),
+            "x": _array(pd.Series([np.nan if r is None else r for r in rest], dtype="float64")),
+            "marker": {"color": GREY, "line": {"color": "white", "width": 1},
+                       "pattern": {"shape": "x", "fillmode": "overlay", "fgcolor": "white", "solidity": 0.3}},
+            "hovertemplate": f"{REST_WITHHELD}: %{{x:.0%}} of those ended<extra></extra>"})
+    layout = base_layout(x_title="Share of the remands to youth detention that ended", withheld=withheld,
+                         barmode="overlay", showlegend=True, legend={"traceorder": "normal"},
+                         xaxis={"tickformat": PERCENT, "range": [0, 1]},
+                         yaxis={"autorange": "reversed", "automargin": True, "categoryorder": "array",
+                                "categoryarray": labels},
+                         height=max(300, 150 + 44 * len(rows)), margin={"l": 150})
+    return figure(traces, layout)
+
+
+def sparkline(values: pd.Series, labels: pd.Series | pd.Index, scale: tuple[float, float] | None = None) -> go.Figure:
+    """A small trend for a KPI card; ``scale`` fixes its axis (0 to 100 for a share, so a wobble of a point or
+    two stays a wobble: with no axis shown, a range fitted to the values would draw it as a cliff)."""
     return figure([{"type": "scatter", "x": _array(labels), "y": _array(values), "mode": "lines+markers",
                     "line": {"color": OKABE_ITO[0], "width": 2},
                     "hovertemplate": "%{x}: %{y:,.1f}<extra></extra>"}],
                   {"template": PLAIN, "height": 40, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
-                   "xaxis": {"visible": False}, "yaxis": {"visible": False}, "showlegend": False})
+                   "xaxis": {"visible": False}, "showlegend": False,
+                   "yaxis": {"visible": False, **({"range": list(scale)} if scale else {})}})
+
+PROVISIONAL_NOTE = "Hollow markers on a dotted line: cohorts still being followed, figures so far."
+INTERVAL_NOTE = "Bars: the range the true rate probably lies in (95% interval)."
+
+
+def cohort_lines(series: list[tuple[str, pd.Series, pd.Series | None, pd.Series | None]], *, complete: pd.Series,
+                 progress: dict[str, str], y_title: str, hover: str = "%{y:.1f}", withheld: bool = False,
+                 labels: dict[str, str] | None = None, notes: list[str] = ()) -> go.Figure:
+    """Lines across cohorts, one per ``series`` (label, values by cohort, interval low and high by cohort
+    or None). Complete cohorts (``complete``: cohort -> bool, in order) are solid with filled markers; open
+    ones are hollow markers on a dotted line joined to the last complete cohort, saying on hover how far
+    each has been followed (``progress``) and under their axis label in short (``labels``, else the same
+    words). A withheld value is a gap."""
+    cohorts = list(complete.index)
+    done = [c for c in cohorts if complete[c]]
+    open_ = [c for c in cohorts if not complete[c]]
+    traces = []
+    for index, (label, values, low, high) in enumerate(series):
+        colour, symbol = OKABE_ITO[index % len(OKABE_ITO)], index % 8
+        values = values.reindex(cohorts).astype("float64")
+        errors = lambda part: _error_bars(values, low, high, part, colour)  # noqa: B023 (used in this loop only)
+        traces.append({"type": "scatter", "x": done, "y": _array(values.reindex(done)), "name": label,
+                       "legendgroup": label, "mode": "lines+markers", "connectgaps": False,
+                       "line": {"color": colour, "width": 3}, "marker": {"size": 9, "symbol": symbol, "color": colour},
+                       "hovertemplate": f"{label}<br>%{{x}}: {hover}<extra></extra>", **errors(done)})
+        if not open_:
+            continue
+        shown = values.reindex(done).dropna()
+        if len(shown) and shown.index[-1] == done[-1] and pd.notna(values[open_[0]]):
+            traces.append({"type": "scatter", "x": [done[-1], open_[0]], "y": [float(shown.iloc[-1]),
+                                                                            float(values[open_[0]])],
+                           "mode": "lines", "line": {"color": colour, "width": 2, "dash": "dot"},
+                           "legendgroup": label, "showlegend": False, "hoverinfo": "skip"})
+        traces.append({"type": "scatter", "x": open_, "y": _array(values.reindex(open_)), "name": f"{label}, so far",
+                       "legendgroup": label, "showlegend": False, "mode": "lines+markers", "connectgaps": False,
+                       "line": {"color": colour, "width": 2, "dash": "dot"},
+                       "marker": {"size": 11, "symbol": "circle-open", "color": colour, "line": {"width": 2.5}},
+                       "customdata": [progress.get(c, "") for c in open_],
+                       "hovertemplate": f"{label}<br>%{{x}} (%{{customdata}}): {hover}<extra></extra>",
+                       **errors(open_)})
+    notes = ([PROVISIONAL_NOTE] if open_ else []) + ([INTERVAL_NOTE] if any(s[2] is not None for s in series) else []) \
+        + list(notes)
+    short = {**progress, **(labels or {})}
+    aliases = {c: f"{c}<br>{short[c]}" for c in open_ if short.get(c)}
+    return figure(traces, base_layout(y_title=y_title, withheld=withheld, notes=notes, showlegend=len(series) > 1,
+                                      yaxis={"rangemode": "tozero"},
+                                      xaxis={"categoryorder": "array", "categoryarray": cohorts,
+                                             **({"labelalias": aliases} if aliases else {})}))
+
+
+def _error_bars(values: pd.Series, low: pd.Series | None, high: pd.Series | None, part: list, colour: str) -> dict:
+    """A trace's error bars from interval limits, for the cohorts in ``part``; none without limits."""
+    if low is None or high is None:
+        return {}
+    return {"error_y": {"type": "data", "symmetric": False, "thickness": 1.5, "width": 4, "color": colour,
+                        "array": _array(high.reindex(part) - values.reindex(part)),
+                        "arrayminus": _array(values.reindex(part) - low.reindex(part))}}
+
+
+#: The number of proven reoffences a reoffender had, in words.
+REOFFENCE_WORDS = {"1": "1", "2": "2", "3": "3", "4": "4", "5+": "5 or more"}
+
+
+def reoffence_counts(table: pd.DataFrame, *, cohort: str | None, share: str | None = None,
+                     withheld: bool = False) -> go.Figure:
+    """One cohort's reoffenders by how many proven reoffences each had; ``share`` (words on the 5 or more
+    group's share of all reoffences) under the chart."""
+    rows = table[table["cohort"] == cohort]
+    labels = [REOFFENCE_WORDS.get(str(r), str(r)) for r in rows["reoffences"]]
+    colours = [HIGHLIGHT if r == "5+" else OKABE_ITO[0] for r in rows["reoffences"]]
+    traces = [{"type": "bar", "x": labels, "y": _array(rows["reoffenders"]), "name": str(cohort),
+               "marker": {"color": colours},
+               "hovertemplate": f"{cohort}: %{{y:,}} reoffenders had %{{x}} proven reoffences<extra></extra>"}]
+    return figure(traces, base_layout(x_title=f"Proven reoffences each reoffender had, {cohort}",
+                                      y_title="Reoffenders", withheld=withheld, notes=[share] if share else [],
+                                      showlegend=False, xaxis={"type": "category"}))
+
+
+def tracker_bars(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
+    """Each open cohort followed for at least a month: its binary rate so far and the last complete
+    cohort's at the same point, side by side, with the reading (higher, lower, similar) on hover."""
+    rows = table[table["months_followed"].fillna(0) > 0]
+    verdicts = {"higher": "higher: worse so far", "lower": "lower: better so far",
+                "similar": "similar: could be chance"}
+    at = [f"{c}<br>first {int(m)} of 12 months" + (f"<br>{verdicts[r]}" if r in verdicts else "")
+          for c, m, r in zip(rows["cohort"], rows["months_followed"], rows["reading"])]
+    readings = [{"higher": "higher than", "lower": "lower than", "similar": "similar to"}.get(r, "not compared with")
+                if isinstance(r, str) else "not compared with" for r in rows["reading"]]
+    previous = ["the last complete cohort" if not isinstance(p, str) else p for p in rows["previous_cohort"]]
+    traces = [
+        {"type": "bar", "x": at, "y": _array(rows["binary_rate_so_far"]), "name": "This cohort so far",
+         "marker": {"color": OKABE_ITO[0]}, "texttemplate": "%{y:.1f}%", "textposition": "outside",
+         "customdata": [[r, p] for r, p in zip(readings, previous)],
+         "hovertemplate": "%{x}: %{y:.1f}% reoffended, %{customdata[0]} %{customdata[1]}<extra></extra>"},
+        {"type": "bar", "x": at, "y": _array(rows["previous_binary_rate_same_point"]),
+         "name": "Last complete cohort at the same point", "marker": {"color": OKABE_ITO[1]},
+         "texttemplate": "%{y:.1f}%", "textposition": "outside",
+         "customdata": previous, "hovertemplate": "%{customdata}, same point: %{y:.1f}%<extra></extra>"}]
+    return figure(traces, base_layout(y_title="Reoffended so far (%)", withheld=withheld, barmode="group",
+                                      showlegend=True, yaxis={"rangemode": "tozero"}, margin={"b": 150}))
 
 
 def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None,
@@ -406,12 +553,42 @@ def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: st
     drawn = bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
                  withheld=withheld, horizontal=chart.horizontal or sideways, highlight=chart.highlight,
                  barmode=chart.barmode, part_year=part_year, note_width=NARROW_NOTE_WIDTH if sideways else NOTE_WIDTH)
-    if chart.row_height:
-        drawn.update_layout(height=max(400, chart.row_height * len(data)))
-    elif sideways:      # room for each name's bars: one per series side by side, or one stacked
+    if sideways:      # room for each name's bars: one per series side by side, or one stacked
         bars_each = len(drawn.data) if chart.barmode == "group" else 1
         drawn.update_layout(height=max(400, 160 + data[chart.x].nunique() * (8 + 11 * bars_each)))
     return drawn
+
+
+def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
+    """proven-reoffending's rows drawn: the cohort's whole (index tier All) per column, or one line per tier."""
+    table = result.table
+    # Cohorts before the records start (no children) and those still forming are not drawn.
+    children = table[table["index_tier"] == ALL_TIERS].set_index("cohort")["children"]
+    empty = set(children.index[children.eq(0).fillna(False).astype(bool)]) | set(chart.forming)
+    table = table[~table["cohort"].isin(empty)]
+    whole = table[table["index_tier"] == ALL_TIERS].set_index("cohort")
+    if chart.by_tier:
+        tiers = table[table["index_tier"] != ALL_TIERS]
+        series = [(tier, rows.set_index("cohort")[chart.by_tier], None, None)
+                  for tier, rows in tiers.groupby("index_tier", sort=False)]
+        columns = [chart.by_tier]
+    else:
+        series, columns = [], [c for c, _ in chart.columns]
+        for column, label in chart.columns:
+            low = high = None
+            if chart.interval:
+                limits = [percent_interval(*(None if pd.isna(v) else float(v) for v in pair))
+                          for pair in zip(whole["reoffenders"], whole["children"])]
+                low = pd.Series([lim[0] if lim else np.nan for lim in limits], index=whole.index)
+                high = pd.Series([lim[1] if lim else np.nan for lim in limits], index=whole.index)
+            series.append((label, whole[column], low, high))
+    hover = "%{y:.1f}%" if columns == ["binary_rate"] else "%{y:.2f}"
+    forming = [c for c in chart.forming if c in children.index]
+    return cohort_lines(series, complete=whole["complete"].astype(bool),
+                        progress={c: words for c, words, _ in chart.progress},
+                        labels={c: short for c, _, short in chart.progress}, y_title=chart.y_title, hover=hover,
+                        withheld=any_withheld(result, *columns),
+                        notes=[f"Not drawn, still forming: {', '.join(forming)} (in the table)."] if forming else [])
 
 
 def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -> go.Figure:
@@ -420,8 +597,9 @@ def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -
     Bars.sideways_when_narrow) does."""
     table = result.table
     if isinstance(chart, charts.Lines):
-        return trend_lines(table, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
-                           withheld=any_withheld(result, chart.y), part_year=part_year)
+        named = table.assign(**{chart.series: table[chart.series].replace(dict(chart.names))}) if chart.names else table
+        return trend_lines(named, x=chart.x, y=chart.y, series=chart.series, y_title=chart.y_title,
+                           withheld=any_withheld(result, chart.y), hover=chart.hover, part_year=part_year)
     if isinstance(chart, charts.GroupedBars):
         columns = [c for c, _ in chart.bars]
         return grouped_bars(table, x=chart.x, bars=dict(chart.bars), y_title=chart.y_title,
@@ -439,14 +617,58 @@ def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -
         return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year, narrow=narrow)
     if isinstance(chart, charts.SurvivalCurve):
         return survival_curve(table, withheld=any_withheld(result, "reoffended"))
-    if isinstance(chart, charts.AreaMap):
-        return area_map(table, chart.areas, BOUNDARIES_URL, highlight=chart.highlight)
+    if isinstance(chart, charts.RemandOutcomes):
+        return remand_outcomes(table, row=chart.row, withheld=any_withheld(result, "percent"), part_year=part_year)
+    if isinstance(chart, charts.ComparisonChart):
+        return _comparison(chart, result)
+    if isinstance(chart, charts.CohortLines):
+        return _cohort_lines(chart, result)
+    if isinstance(chart, charts.ReoffenceCounts):
+        shown = (table["cohort"] == chart.cohort).to_numpy()
+        return reoffence_counts(table, cohort=chart.cohort, share=chart.share,
+                                withheld=bool(result.withheld.loc[shown, "reoffenders"].any()))
+    if isinstance(chart, charts.Tracker):
+        return tracker_bars(table, withheld=any_withheld(result, "binary_rate_so_far",
+                                                         "previous_binary_rate_same_point"))
+    if isinstance(chart, charts.Panels):
+        return kpis.panels(table, chart.panels, withheld=any_withheld(result, "rate"))
+    if isinstance(chart, charts.PathwaySteps):
+        return kpis.pathway_steps(table, chart.groups, withheld=any_withheld(result, "count", "base"))
+    if isinstance(chart, charts.NotRecorded):
+        return kpis.not_recorded(table, chart.labels, withheld=any_withheld(result, "percent_not_recorded"))
+    if isinstance(chart, charts.AttendanceGrid):
+        return kpis.attendance_grid(table, chart.partners)
     raise TypeError(f"no figure for {chart!r}")
+
+
+def _comparison(chart, result) -> go.Figure:
+    """The figures comparing areas (figures/compare.py)."""
+    table, withheld = result.table, any_withheld(result, "value")
+    if isinstance(chart, charts.Benchmarks):
+        return compare.benchmark_dots(table, x_title=chart.x_title, number=chart.number,
+                                      neighbours_of=chart.neighbours_of, withheld=withheld)
+    if isinstance(chart, charts.RankedAreas):
+        return compare.ranked_areas(table, x_title=chart.x_title, number=chart.number, highlight=chart.highlight,
+                                    region=chart.region, withheld=withheld)
+    if isinstance(chart, charts.RankedRegions):
+        return compare.region_dots(table, x_title=chart.x_title, number=chart.number, region=chart.region,
+                                   withheld=withheld)
+    if isinstance(chart, charts.Funnel):
+        return compare.funnel_plot(table, chart.limits, per=chart.per, reference=chart.reference,
+                                   y_title=chart.y_title, number=chart.number, highlight=chart.highlight,
+                                   region=chart.region)
+    if isinstance(chart, charts.IndicatorMap):
+        return compare.indicator_map(table, chart.areas, BOUNDARIES_URL, unit=chart.unit, number=chart.number,
+                                     highlight=chart.highlight)
+    return compare.area_trend(table, y_title=chart.y_title, number=chart.number, highlight=chart.highlight,
+                              region=chart.region)
 
 
 def draw_card(card, *, narrow: bool = False) -> go.Figure:
     """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts; laid
-    out for a phone when ``narrow``."""
+    out for a phone when ``narrow``; a card with nothing to show (or that could not be asked) has an empty one."""
+    if card.empty:
+        return empty_figure()
     drawn = draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None,
                  narrow=narrow)
     return for_narrow_screen(drawn) if narrow else drawn

@@ -118,6 +118,12 @@ def base_layout(*, x_title: str = "", y_title: str = "", withheld: bool = False,
     return merged(layout, extra)
 
 
+def empty_figure() -> go.Figure:
+    """A chart with nothing in it (a pack's or an image's card with nothing to show)."""
+    return figure([], {"template": PLAIN, "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                       "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 460})
+
+
 #: Type on a phone: the plot needs the width more than the labels need size.
 NARROW_FONT = 13
 

@@ -2,7 +2,8 @@
 
 Everything a page would otherwise recompute on every click is worked out here, once per load: each
 child's first-time entry, the children at each disproportionality stage, each programme's follow-up
-windows and time to reoffend, and the financial year, quarter, age and age band of every event.
+windows and time to reoffend, each child's proven reoffending cohorts, and the financial year,
+quarter, age and age band of every event.
 The measures (dashboard/metrics) then only filter and count, in SQL both DuckDB and PostgreSQL read.
 
 Input: the ``stage_*`` views from extract.py. Output: ``new_<table>`` for every table in TABLES.
@@ -12,7 +13,7 @@ the database as it is written (materialising them first cost a third of an inges
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -21,7 +22,7 @@ from .. import config
 #: Tables written for each load, replaced per YJS; every one has a ``yjs`` column.
 TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
           "assessment", "remand", "victim", "board_meeting",
-          "first_time_entry", "stage_event", "programme_fact")
+          "first_time_entry", "stage_event", "programme_fact", "proven_cohort", "remand_fact")
 
 #: The tables holding the extract's own rows (the rest are worked out from them), with their file.
 RECORD_TABLES = {"child": "children.csv", "offence": "offences.csv", "outcome": "outcomes.csv",
@@ -89,7 +90,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files:
         FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)
         LEFT JOIN service_info s USING (yjs)""",
                 {"as_of": as_of, "description": description,
-                 "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+                 "loaded_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
                  **{flag: name in files for flag, name in OPTIONAL_FILES.items()}})
     con.execute("""
         CREATE TEMP TABLE new_offence AS
@@ -118,6 +119,8 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files:
     _first_time_entries(con)
     _stage_events(con)
     _programme_facts(con)
+    _proven_cohorts(con)
+    _remand_facts(con)
 
 
 def _kpi_records(con: duckdb.DuckDBPyConnection) -> None:
@@ -169,7 +172,8 @@ def _first_time_entries(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
-    """One row per offence or outcome that puts a child at a disproportionality stage."""
+    """One row per offence, outcome or remand to youth detention that puts a child at a
+    disproportionality stage."""
     age = _age("c.date_of_birth", "e.event_date")
     con.execute(f"""
         CREATE TEMP VIEW new_stage_event AS
@@ -179,6 +183,9 @@ def _stage_events(con: duckdb.DuckDBPyConnection) -> None:
             UNION ALL
             SELECT o.child_id, s.stage, o.outcome_date, o.outcome_type
             FROM new_outcome o JOIN tier_stage s USING (tier)
+            UNION ALL
+            SELECT child_id, 'remand', remand_date, CAST(NULL AS VARCHAR)
+            FROM new_remand WHERE remand_type = '{config.YOUTH_DETENTION}'
         )
         SELECT c.yjs, e.child_id, e.stage, e.event_date,
                {_financial_year("e.event_date")} AS fy, {_quarter("e.event_date")} AS quarter,
@@ -255,3 +262,102 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN first_after_end w USING (programme_id)
     ) f
     WINDOW {", ".join(in_start_order)}""")
+
+
+#: Index events on the same day: the most serious disposal is the index (a release from custody first).
+INDEX_SERIOUSNESS = ("Custody", "Community", "First-tier", "Pre-court")
+
+
+def _proven_cohorts(con: duckdb.DuckDBPyConnection) -> None:
+    """Each child's place in each proven reoffending cohort (indicators.md), year and quarter alike.
+
+    Index events: a Pre-court, First-tier or Community outcome on its date, or a release from custody
+    on its release_date, the child aged 10-17 that day. In each financial year (``by_quarter`` false)
+    and each quarter (true) the child's earliest index event is their index date I (the most serious
+    on the day, then by id). A proven reoffence is an offence dated in (I, I + 12 months] with an
+    outcome of any tier but Diversion, linked by offence_id, dated on or before I + 18 months; each
+    offence counts once. ``reoffences`` counts them to the extract's date; ``first_known_month`` is
+    the smallest N (1 to 18) by which one of them was both committed and proven (on or before
+    I + N months), so "reoffended within the first N months" is ``first_known_month <= N``: the live
+    tracker's like-for-like comparison, with no per-click work."""
+    age = _age("c.date_of_birth", "e.index_date")
+    serious = " ".join(f"WHEN '{tier}' THEN {rank}" for rank, tier in enumerate(INDEX_SERIOUSNESS))
+    non_custodial = ", ".join(f"'{t}'" for t in INDEX_SERIOUSNESS[1:])
+    months = "CAST(12 * (year(r.known_on) - year(r.index_date)) + month(r.known_on) - month(r.index_date) AS INTEGER)"
+    con.execute(f"""
+        CREATE TEMP TABLE proven_index AS
+        WITH events AS (
+            SELECT child_id, outcome_date AS index_date, tier AS index_tier, outcome_type AS disposal_type,
+                   outcome_id AS event_id
+            FROM new_outcome WHERE tier IN ({non_custodial})
+            UNION ALL
+            SELECT child_id, release_date, 'Custody', disposal_type, programme_id
+            FROM new_programme WHERE release_date IS NOT NULL
+        ), aged AS (
+            SELECT c.yjs, e.*, CASE e.index_tier {serious} END AS seriousness, {age} AS age_at_index,
+                   {_financial_year("e.index_date")} AS fy, {_quarter("e.index_date")} AS quarter,
+                   c.sex, c.ethnicity_group, c.locality
+            FROM events e JOIN new_child c USING (child_id)
+            WHERE {age} BETWEEN 10 AND 17
+        ), ranked AS (
+            SELECT *, false AS by_quarter,
+                   row_number() OVER (PARTITION BY yjs, child_id, fy ORDER BY index_date, seriousness, event_id) AS nth
+            FROM aged
+            UNION ALL
+            SELECT *, true, row_number() OVER (PARTITION BY yjs, child_id, fy, quarter
+                                               ORDER BY index_date, seriousness, event_id)
+            FROM aged
+        )
+        SELECT yjs, child_id, by_quarter, fy, quarter, index_date, index_tier, disposal_type, age_at_index,
+               {_age_band("age_at_index")} AS age_band, sex, ethnicity_group, locality
+        FROM ranked WHERE nth = 1""")
+    con.execute(f"""
+        CREATE TEMP VIEW new_proven_cohort AS
+        WITH proven AS (
+            SELECT offence_id, min(outcome_date) AS proven_on FROM new_outcome
+            WHERE tier <> 'Diversion' AND offence_id IS NOT NULL GROUP BY offence_id
+        ), reoffence AS (
+            SELECT k.yjs, k.child_id, k.by_quarter, k.fy, k.quarter, k.index_date,
+                   greatest(f.offence_date, p.proven_on) AS known_on
+            FROM proven_index k
+            JOIN new_offence f ON f.child_id = k.child_id
+            JOIN proven p ON p.offence_id = f.offence_id
+            WHERE f.offence_date > k.index_date AND f.offence_date <= {_months_after("k.index_date", 12)}
+              AND p.proven_on <= {_months_after("k.index_date", 18)}
+        ), known AS (
+            SELECT r.*, {months} + CASE WHEN CAST(r.index_date + to_months({months}) AS DATE) < r.known_on
+                                        THEN 1 ELSE 0 END AS known_month
+            FROM reoffence r
+        ), per_child AS (
+            SELECT yjs, child_id, by_quarter, fy, quarter, count(*) AS reoffences,
+                   CAST(min(known_month) AS INTEGER) AS first_known_month
+            FROM known GROUP BY ALL
+        )
+        SELECT k.*, x.as_of, coalesce(r.reoffences, 0) AS reoffences, r.first_known_month
+        FROM proven_index k
+        JOIN new_extract_info x ON x.yjs = k.yjs
+        LEFT JOIN per_child r ON r.yjs = k.yjs AND r.child_id = k.child_id AND r.by_quarter = k.by_quarter
+                             AND r.fy = k.fy AND r.quarter = k.quarter""")
+
+
+def _remand_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Every remand with its child's characteristics, its date's year, quarter, age and band, and how
+    its case ended (indicators.md, remand-outcomes): the outcome it names decides (Custody, another
+    substantive outcome, or Diversion: no conviction); with none, an end date means no conviction and
+    no end date a case still open."""
+    age = _age("c.date_of_birth", "r.remand_date")
+    non_custodial = ", ".join(f"'{t}'" for t in config.SUBSTANTIVE_TIERS if t != "Custody")
+    custodial, non_custodial_sentence, no_conviction, still_open = config.REMAND_RESULTS
+    con.execute(f"""
+        CREATE TEMP VIEW new_remand_fact AS
+        SELECT r.yjs, r.child_id, r.remand_id, r.remand_type, r.remand_date,
+               {_financial_year("r.remand_date")} AS fy, {_quarter("r.remand_date")} AS quarter,
+               {age} AS age, {_age_band(age)} AS age_band, c.sex, c.ethnicity_group, c.locality,
+               r.end_date, r.outcome_id, o.outcome_type, o.tier,
+               CASE WHEN o.tier = 'Custody' THEN '{custodial}'
+                    WHEN o.tier IN ({non_custodial}) THEN '{non_custodial_sentence}'
+                    WHEN o.tier = 'Diversion' OR r.end_date IS NOT NULL THEN '{no_conviction}'
+                    ELSE '{still_open}' END AS result
+        FROM new_remand r
+        JOIN new_child c USING (child_id)
+        LEFT JOIN new_outcome o ON o.outcome_id = r.outcome_id""")

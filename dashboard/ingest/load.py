@@ -23,9 +23,9 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -37,9 +37,10 @@ from .public import PUBLIC_TABLES, load_public_tables
 
 #: Columns the measures filter on, indexed on PostgreSQL (DuckDB needs none: it scans columns).
 INDEXES = {"first_time_entry": "outcome_date", "stage_event": "event_date", "programme_fact": "start_date",
+           "proven_cohort": "index_date",
            "extract_info": "yjs", "outcome": "outcome_date", "programme": "end_date",
            "assessment": "programme_id", "remand": "remand_date", "victim": "contact_date",
-           "board_meeting": "meeting_date"}
+           "board_meeting": "meeting_date", "remand_fact": "remand_date"}
 POSTGRES_TYPES = {"VARCHAR": "text", "DATE": "date", "BIGINT": "bigint", "INTEGER": "integer",
                   "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DOUBLE": "double precision",
                   "HUGEINT": "numeric"}
@@ -198,9 +199,9 @@ def _plain_failure(exc: Exception, limits: IngestLimits) -> str | None:
         # DuckDB's own words, without its prefixes (the copy it names as invalidated is thrown away).
         detail = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
         detail = re.sub(r"^(?:[A-Za-z ]+ Error: |Failed to commit: )+", "", detail.rpartition("Original error: ")[2])
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(w in text for w in DISK_FULL):
+    if (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or any(w in text for w in DISK_FULL):
         return f"could not write the database: the disk is full ({detail})"
-    if isinstance(exc, OSError) and exc.errno == errno.EFBIG or any(w in text for w in TOO_LARGE):
+    if (isinstance(exc, OSError) and exc.errno == errno.EFBIG) or any(w in text for w in TOO_LARGE):
         return f"could not write the database: the file would be larger than this system allows ({detail})"
     if isinstance(exc, duckdb.Error) and any(w in text for w in NO_MEMORY):
         return (f"the extract needs more memory than ingest may use ({limits.memory_limit}): set "
@@ -267,7 +268,8 @@ def _copy_to_postgres(cur, con: duckdb.DuckDBPyConnection, source: str, table: s
     path = os.path.join(folder, f"{table}.csv")
     con.execute(f"COPY {source} TO '{path}' (FORMAT csv, HEADER false)")
     columns = [row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()]
-    with open(path, "rb") as handle, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+    with open(path, "rb") as handle, \
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
         while chunk := handle.read(1 << 20):
             copy.write(chunk)
     os.unlink(path)
@@ -277,7 +279,7 @@ def _write_postgres(staged: StagedExtract, url: str, plan: _Plan, summary: LoadS
     import psycopg
     con = staged.con
     with tempfile.TemporaryDirectory(prefix="yjs-ingest-", dir=staged.temp_folder) as folder, \
-            psycopg.connect(postgres_dsn(url)) as pg:
+            psycopg.connect(postgres_dsn(url)) as pg:  # noqa: SIM117 (one transaction, the cursor inside it)
         with pg.cursor() as cur:
             # One load at a time: a second ingest waits here rather than interleaving with this one.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('yjs-dashboard-ingest'))")

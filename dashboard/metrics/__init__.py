@@ -16,7 +16,9 @@ import pandas as pd
 from .. import suppression
 from ..access import Scope
 from ..filters import Filters, InvalidFilter, covered_years, describe, first_case_record, measure_settings, resolve
+from .benchmarks import INDICATORS
 from .common import RECORD_STARTS, Measure, MeasureResult, no_data
+from .compare_areas import counted_periods, published_sources
 
 
 def _discover() -> dict[str, Measure]:
@@ -52,6 +54,7 @@ def _filter_options(db) -> dict:
     programmes = db.query("""SELECT DISTINCT yjs, programme_name FROM programme
                              WHERE programme_name IS NOT NULL ORDER BY yjs, programme_name""")
     published = db.query("SELECT DISTINCT period, yjs, region FROM published_children ORDER BY period, yjs")
+    indicators = db.query("SELECT DISTINCT measure, period FROM published_indicator ORDER BY measure, period")
     starts = db.query("SELECT min(start_date) AS first, max(start_date) AS last FROM programme_fact").iloc[0]
     as_of = {r.yjs: pd.Timestamp(r.as_of).date() for r in services.itertuples()}
     years, latest_complete = covered_years(first_case_record(first_record, as_of), max(as_of.values(), default=None))
@@ -68,6 +71,9 @@ def _filter_options(db) -> dict:
         "published_yjs": sorted(published["yjs"].unique().tolist()),
         "regions": sorted(published["region"].unique().tolist()),
         "published_years": sorted({int(p[:4]) for p in published["period"]}),
+        #: Each published comparator (benchmarks.INDICATORS, in that order) and its periods, oldest first.
+        "indicator_periods": {m: indicators.loc[indicators["measure"] == m, "period"].tolist()
+                              for m in INDICATORS if (indicators["measure"] == m).any()},
         "programme_starts": tuple(None if pd.isna(d) else pd.Timestamp(d).date() for d in starts),
     }
 
@@ -156,8 +162,10 @@ __all__ = [
     "Measure",
     "MeasureResult",
     "compute",
+    "counted_periods",
     "filter_options",
     "measure",
+    "published_sources",
     "service_areas",
     "validate",
 ]

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import config, suppression
 from ..filters import Filters, InvalidFilter, Resolved
 from .common import Measure
-from .intervals import compared_with, rate_interval
+from .intervals import compared_with, published_rate_interval
 
 COLUMNS = ["measure", "period", "area_type", "area", "value", "count", "population", "ci_low", "ci_high",
            "compared_with_england"]
@@ -43,8 +43,11 @@ TYPES = {"rank": "int64", "value": "float64", "count": "Int64", "population": "I
 ORDER = {"service": 0, "published_service": 1, "region": 2, "england": 3, "england_and_wales": 3,
          "neighbour": 4, "neighbour_average": 5}
 
-_PUBLISHED = f"""
-    WITH figures AS (
+#: Common table expressions every comparison starts from: ``usable``, the published figures of one source
+#: per measure and period (a source of every area before one of a few, so bases are never mixed), with
+#: its ``preference``; ``single_service``, each service of one authority, which stands for it.
+USABLE = f"""
+    figures AS (
         SELECT *, CASE WHEN source IN ({', '.join(f"'{s}'" for s in PARTIAL_SOURCES)}) THEN 2 ELSE 1 END AS preference
         FROM published_indicator
     ), usable AS (
@@ -54,7 +57,10 @@ _PUBLISHED = f"""
     ), single_service AS (   -- a service of one authority stands for it in a source by service (the YJB's)
         SELECT yjs, min(area_code) AS area_code FROM service_authority
         WHERE geography = 'current' GROUP BY yjs HAVING count(*) = 1
-    ), neighbours AS (
+    )"""
+
+_PUBLISHED = f"""
+    WITH {USABLE}, neighbours AS (
         SELECT rank, neighbour_code, neighbour_name FROM statistical_neighbour
         WHERE area_code = :authority
           AND neighbour_code NOT IN (SELECT area_code FROM service_authority
@@ -209,7 +215,7 @@ def _with_intervals(rows: pd.DataFrame) -> pd.DataFrame:
     """95% limits (exact Poisson) where a rate has a count, and each row against the national figure of
     its measure and period."""
     table = rows.copy()
-    limits = [_rate_limits(v, c, p, per) for v, c, p, per in
+    limits = [published_rate_interval(v, c, p, per) for v, c, p, per in
               zip(table["value"], table["count"], table["population"], table["measure"].map(INDICATORS))]
     table["ci_low"] = [lim[0] if lim else None for lim in limits]
     table["ci_high"] = [lim[1] if lim else None for lim in limits]
@@ -224,20 +230,9 @@ def _with_intervals(rows: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _rate_limits(value, count, population, per) -> tuple[float, float] | None:
-    """A rate's limits from its count: the count's exact limits scaled by value / count, so a published
-    (rounded) rate sits inside its own interval whatever population its publisher divided by. A count
-    of 0 needs the population for its upper limit."""
-    if not per or pd.isna(value) or pd.isna(count):
-        return None
-    if count == 0:
-        return None if pd.isna(population) else rate_interval(0, float(population), per)
-    low, high = rate_interval(float(count), 1, 1)
-    return low * value / count, high * value / count
-
-
-def notes(db, filters: Filters, scope) -> list[str]:
-    """What a reader needs beside the figures of ``benchmarks`` for these filters, in plain words."""
+def notes(db, filters: Filters, scope, measures: tuple[str, ...] | None = None) -> list[str]:
+    """What a reader needs beside the figures of ``benchmarks`` for these filters, in plain words; those about
+    the service, then those about ``measures`` (default: every one)."""
     from . import filter_options, validate
     yjs = _one_service(validate(db, "benchmarks", filters, scope=scope), filter_options(db))
     published, region = comparison(db, yjs)
@@ -262,20 +257,25 @@ def notes(db, filters: Filters, scope) -> list[str]:
                              {"code": authority})
             said.append(f"Its statistical neighbours (DfE) are those of {name}, its largest authority; any of its own "
                         "authorities among them are left out.")
-    said += [
-        "England's first-time entrant rate is worked out from its nine regions' rates, weighted by their "
-        "populations aged 10-17: LAIT's own England figures are wrongly scaled and are not used.",
-        "Reoffending is published by LAIT for children aged 10-14 and 15-17 separately, without the number "
-        "of children, so the two are not added together, have no confidence interval and have no England "
-        "figure.",
-        "Children cautioned or sentenced are per 1,000 in the YJB's tables (to 2021-22) and per 10,000 from "
-        "LAIT (2024-25) and Trafford Data Lab (earlier years, 11 areas and England): the two rates are shown "
-        "apart, never converted.",
-        "First-time entrants are by calendar year (2024 is January to December 2024); the rest by financial "
-        "year (2024-25 is April 2024 to March 2025). The service's own figures are shown for whole years its "
-        "extract covers.",
-    ]
-    return said
+    return said + [note for prefixes, note in MEASURE_NOTES
+                   if measures is None or any(m.startswith(prefixes) for m in measures)]
+
+
+#: The notes that hold for every service, with the measures (by name or prefix) each is about.
+MEASURE_NOTES = (
+    (("fte_",), "England's first-time entrant rate is worked out from its nine regions' rates, weighted by their "
+                "populations aged 10-17: LAIT's own England figures are wrongly scaled and are not used."),
+    (("reoffending_",), "Reoffending is published by LAIT for children aged 10-14 and 15-17 separately, without the "
+                        "number of children, so the two are not added together, have no confidence interval and have "
+                        "no England figure."),
+    (("cautioned_or_sentenced_",), "Children cautioned or sentenced are per 1,000 in the YJB's tables (to 2021-22) "
+                                   "and per 10,000 from LAIT (2024-25) and Trafford Data Lab (earlier years, 11 areas "
+                                   "and England): the two rates are shown apart, never converted."),
+    (("fte_", "reoffending_", "cautioned_or_sentenced_"),
+     "First-time entrants are by calendar year (2024 is January to December 2024); the rest by financial year "
+     "(2024-25 is April 2024 to March 2025). The service's own figures are shown for whole years its extract "
+     "covers."),
+)
 
 
 def _listed(names: list[str]) -> str:

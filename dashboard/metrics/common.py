@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import calendar
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -93,7 +95,8 @@ class Measure:
     summary: str = field(default="", compare=False)
     #: Where the measure is listed (the specs' order; the command line's list of metrics follows it).
     order: int = 100
-    #: Plain words a reader needs beside the figures: (db, filters, scope) -> list of sentences.
+    #: Plain words a reader needs beside the figures: (db, filters, scope, **about) -> list of sentences, where
+    #: ``about`` narrows them (benchmarks: ``measures``, the indicators shown).
     notes: Callable[..., list[str]] | None = field(default=None, compare=False)
     #: Where its figures are no data rather than 0 (periods before its records start or after as_of).
     coverage: Coverage | None = None
@@ -126,6 +129,29 @@ def filter_conditions(resolved: Resolved, columns: Mapping[str, str]) -> tuple[l
 def period_columns(resolved: Resolved, year: str, quarter: str) -> str:
     """SELECT list items naming each row's financial year and, by quarter, its quarter."""
     return f"{year} AS fy, " + (f"{quarter} AS quarter" if resolved.by_quarter else "CAST(NULL AS INTEGER) AS quarter")
+
+
+def year_of(day: str) -> str:
+    """SQL, read alike by DuckDB and PostgreSQL: the year the financial year of ``day`` starts in."""
+    return f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) - CASE WHEN EXTRACT(MONTH FROM {day}) < 4 THEN 1 ELSE 0 END)"
+
+
+def quarter_of(day: str) -> str:
+    """SQL for the quarter of the financial year ``day`` falls in (Q1 April-June ... Q4 January-March)."""
+    return f"(CAST(FLOOR(CAST(EXTRACT(MONTH FROM {day}) + 8 AS INTEGER) % 12 / 3) AS INTEGER) + 1)"
+
+
+def age_on(born: str, day: str) -> str:
+    """SQL for the age in completed years on ``day`` (the birthday counts as the new age)."""
+    part = lambda what, d: f"CAST(EXTRACT({what} FROM {d}) AS INTEGER)"
+    return (f"({part('YEAR', day)} - {part('YEAR', born)} - CASE WHEN {part('MONTH', day)} < {part('MONTH', born)} "
+            f"OR ({part('MONTH', day)} = {part('MONTH', born)} AND {part('DAY', day)} < {part('DAY', born)}) "
+            "THEN 1 ELSE 0 END)")
+
+
+def age_band(age: str) -> str:
+    """SQL for the age band of an age; ages outside 10-17 are in no band."""
+    return f"CASE WHEN {age} BETWEEN 10 AND 14 THEN '10-14' WHEN {age} BETWEEN 15 AND 17 THEN '15-17' END"
 
 
 def label_periods(frame: pd.DataFrame) -> pd.Series:
@@ -174,8 +200,40 @@ def no_data(table: pd.DataFrame, mask: pd.DataFrame, resolved: Resolved, options
     return suppression.apply(table, empty), mask & ~empty
 
 
+def begun_periods(resolved: Resolved, options: dict) -> pd.DataFrame:
+    """The periods asked for that have begun by the latest extract's date, as ``fy`` and ``quarter`` (0 for
+    a whole year): a quarter still to come has no figures, rather than figures of 0."""
+    last = max(options["as_of"].values(), default=resolved.end)
+    begun = [(fy, q or 0) for fy, q in resolved.periods
+             if (date(fy, 4, 1) if not q else parse_period(f"{period_label(fy)} Q{q}")[0]) <= last]
+    return pd.DataFrame(begun, columns=["fy", "quarter"], dtype="int64")
+
+
+def not_in_extract(without: Sequence[str], asked: Sequence[str]) -> str:
+    """'Not in this extract', or 'Not in the extract of A and B' when only some services asked lack a file."""
+    if len(without) == len(asked):
+        return "Not in this extract"
+    names = without[0] if len(without) == 1 else ", ".join(without[:-1]) + " and " + without[-1]
+    return f"Not in the extract of {names}"
+
+
 def rate(numerator: pd.Series, denominator: pd.Series, per: float) -> pd.Series:
     """numerator / denominator * per; null where the denominator is missing or zero."""
     denominator = denominator.astype("float64")
     result = numerator.astype("float64") / denominator.where(denominator > 0) * per
     return result.astype("float64")
+
+
+def months_after(day: date, months: int) -> date:
+    """Calendar months added with end-of-month clamping (31 Jan + 1 month = 28/29 Feb), as the SQL does."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def whole_months(start: date, end: date) -> int:
+    """The most whole months from ``start`` that end on or before ``end`` (0 when none)."""
+    months = 12 * (end.year - start.year) + end.month - start.month
+    while months > 0 and months_after(start, months) > end:
+        months -= 1
+    return max(months, 0)

@@ -6,16 +6,25 @@ import pandas as pd
 
 from .. import config, suppression
 from ..filters import Resolved
-from .common import Coverage, Measure, Quarters, Source, label_periods, period_columns, period_frame, rate, where
+from .common import (
+    Coverage,
+    Measure,
+    Quarters,
+    Source,
+    label_periods,
+    period_columns,
+    period_frame,
+    quarter_of,
+    rate,
+    where,
+    year_of,
+)
 
 COLUMNS = ["period", "tier", "ended", "completed", "percent_completed"]
 #: Programmes by their end (the record table: it has ``completed``), with the child's sex and group.
 PROGRAMME_ENDS = Source("programme", {"yjs": "p.yjs", "locality": "coalesce(p.locality, c.locality)",
                                       "sex": "c.sex", "ethnicity_group": "c.ethnicity_group",
                                       "disposal_type": "p.disposal_type", "programme": "p.programme_name"})
-#: The financial year and quarter of the end date, in SQL both DuckDB and PostgreSQL read.
-END_YEAR = "CAST(EXTRACT(YEAR FROM p.end_date) AS INTEGER) - CASE WHEN EXTRACT(MONTH FROM p.end_date) < 4 THEN 1 ELSE 0 END"
-END_QUARTER = "CAST(FLOOR(CAST(EXTRACT(MONTH FROM p.end_date) + 8 AS INTEGER) % 12 / 3) AS INTEGER) + 1"
 
 
 def completions(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -23,7 +32,7 @@ def completions(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd
     ``completed`` counts as not completed: the share is of every programme that ended)."""
     clause, params = where(resolved, "p.end_date", PROGRAMME_ENDS)
     counts = db.query(f"""
-        SELECT {period_columns(resolved, END_YEAR, END_QUARTER)}, p.tier, count(*) AS ended,
+        SELECT {period_columns(resolved, year_of('p.end_date'), quarter_of('p.end_date'))}, p.tier, count(*) AS ended,
                sum(CASE WHEN p.completed THEN 1 ELSE 0 END) AS completed
         FROM programme p JOIN child c ON c.yjs = p.yjs AND c.child_id = p.child_id
         WHERE {clause}

@@ -13,6 +13,7 @@ from .. import config, suppression
 from ..filters import GROUPS, Resolved
 from .common import Measure, rate, where
 from .population import population_10_17
+from .remands import covered, notes_for, remand_stage_left_out
 from .sources import STAGE_EVENT
 
 COLUMNS = ["stage", "group", "count", "base", "rate_per_1000", "rri", "ci_low", "ci_high", "significant"]
@@ -48,13 +49,12 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     groups = list(GROUPS[f.by])
     counts = _stage_counts(db, resolved).set_index(["stage", "grp"])["count"]
     population = _population(db, resolved)
+    # Remands are an optional file: the stage is shown only when every service chosen has it, never as 0.
+    stages = [s for s in config.STAGES if s != "remand" or not covered(db, resolved, options)[1]]
     rows = []
-    for stage in config.STAGES:
+    for stage in stages:
         for group in groups:
-            if stage == "population":
-                count = population.get(group, np.nan)
-            else:
-                count = counts.get((stage, group), 0)
+            count = population.get(group, np.nan) if stage == "population" else counts.get((stage, group), 0)
             rows.append({"stage": stage, "group": group, "count": count})
     table = pd.DataFrame(rows)
     table["count"] = table["count"].astype("Int64")
@@ -105,4 +105,5 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
 MEASURES = [Measure(
     "disproportionality", tuple(COLUMNS), disproportionality, STAGE_EVENT.applies() - {"by_quarter"},
     frozenset({"by", "base", "reference"}), default_period="latest",
-    summary="children at each stage by group, rates and relative rate index", order=4)]
+    summary="children at each stage by group, rates and relative rate index", order=4,
+    notes=notes_for("disproportionality", remand_stage_left_out))]

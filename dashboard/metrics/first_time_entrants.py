@@ -6,37 +6,22 @@ import pandas as pd
 
 from .. import suppression
 from ..filters import Resolved
-from .common import Coverage, Measure, Quarters, label_periods, period_columns, period_frame, rate, where
-from .population import population_10_17
+from .common import Coverage, Measure, Quarters, label_periods, period_columns, rate, where
+from .population import by_service
 from .sources import FIRST_TIME_ENTRY
 
-ALL_SERVICES = "All services"
 COLUMNS = ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
 
 
 def first_time_entrants(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     clause, params = where(resolved, "outcome_date", FIRST_TIME_ENTRY)
-    combine = resolved.settings.combine and not resolved.filters.yjs
-    service = f"'{ALL_SERVICES}'" if combine else "yjs"
     counts = db.query(f"""
-        SELECT {period_columns(resolved, 'fy', 'quarter')}, {service} AS yjs, count(*) AS fte,
+        SELECT {period_columns(resolved, 'fy', 'quarter')}, yjs, count(*) AS fte,
                sum(CASE WHEN knife_or_weapon THEN 1 ELSE 0 END) AS fte_knife_or_weapon
         FROM first_time_entry WHERE {clause}
         GROUP BY 1, 2, 3""", params)
     counts["period"] = label_periods(counts)
-    population = population_10_17(db, resolved)
-    services = [resolved.filters.yjs] if resolved.filters.yjs else options["yjs"]
-    if combine:
-        services = [ALL_SERVICES]
-        population = population.assign(yjs=ALL_SERVICES).groupby(["yjs", "year"], as_index=False)["population"].sum()
-    periods = period_frame(resolved)
-    periods["year"] = [fy for fy, _ in resolved.periods]
-    grid = periods.merge(pd.DataFrame({"yjs": services}), how="cross")
-    table = (grid.merge(counts[["period", "yjs", "fte", "fte_knife_or_weapon"]], on=["period", "yjs"], how="left")
-                 .merge(population.rename(columns={"population": "population_10_17"}), on=["yjs", "year"], how="left")
-                 .sort_values(["period_order", "yjs"]).reset_index(drop=True))
-    table[["fte", "fte_knife_or_weapon"]] = table[["fte", "fte_knife_or_weapon"]].fillna(0).astype("int64")
-    table["population_10_17"] = table["population_10_17"].astype("Int64")
+    table = by_service(db, resolved, options, counts, ["fte", "fte_knife_or_weapon"])
     table["rate_per_100000"] = rate(table["fte"], table["population_10_17"], 100_000)
     table = table[COLUMNS]
     mask = suppression.withhold(table, ["fte", "fte_knife_or_weapon"], margins=[["period"]],

@@ -18,7 +18,14 @@ PROGRAMME_STARTS = Source("programme_fact", {**_CHILD, "age_band": "age_band_at_
 #: Programmes by their referral: age band on the day of referral.
 PROGRAMME_REFERRALS = Source("programme_fact", {**_CHILD, "age_band": AGE_BAND_AT_REFERRAL,
                                                 "disposal_type": "disposal_type", "programme": "programme_name"})
-#: Offences and outcomes putting a child at a disproportionality stage: age band at the event.
+#: Offences, outcomes and remands putting a child at a disproportionality stage: age band at the event.
 STAGE_EVENT = Source("stage_event", {**_CHILD, "age_band": "age_band"})
+#: Custodial sentences (the stage events of stage custody): age band on the day of sentence.
+CUSTODIAL_SENTENCES = Source("stage_event", {**_CHILD, "age_band": "age_band", "disposal_type": "disposal_type"})
+#: Bail and remand decisions: age band on the remand date.
+REMANDS = Source("remand_fact", {**_CHILD, "age_band": "age_band"})
 #: The 10-17 population (ONS mid-year estimates, from the extract's population.csv).
 POPULATION = Source("population", {**_CHILD, "age_band": AGE_BAND_OF_AGE})
+#: Each child's proven reoffending cohorts: the child's locality, age band at the index date, disposal type of
+#: the index event (the outcome's type, or the custodial sentence released from).
+PROVEN_COHORT = Source("proven_cohort", {**_CHILD, "age_band": "age_band", "disposal_type": "disposal_type"})

@@ -14,7 +14,7 @@ EXPLAINED = ("The relative rate index (RRI) divides a group's rate by the refere
              "below 1, so the difference is unlikely to be chance. A large ratio on a few children is usually "
              "not significant: read it with care.")
 STAGE_WORDS = {"pre_court": "a pre-court outcome", "court": "a court outcome", "custody": "custody",
-               "offence": "an offence", "diversion": "diversion"}
+               "offence": "an offence", "diversion": "diversion", "remand": "a remand to youth detention"}
 EMPTY = "No children at these stages in this period for this cohort."
 
 
@@ -49,6 +49,11 @@ def gaps_reading(result) -> str:
     return f"In {period}, {gaps} against {reference} children: {listed}. Other differences could be chance."
 
 
+def _notes(card) -> list[str]:
+    """The measure's notes (the remand stage, where a service has no remands file)."""
+    return card.context.notes("disproportionality", card.filters)
+
+
 def _pack_table(cards, context) -> pd.DataFrame:
     card = cards["dp-rri"]
     table = card.result.table
@@ -58,8 +63,8 @@ def _pack_table(cards, context) -> pd.DataFrame:
 PAGE = PageSpec(
     key="disproportionality", path="/disproportionality", name="Disproportionality", heading="Disproportionality",
     order=4,
-    lead="Children at each stage (offence, diversion, pre-court, court, custody) by group, and how their rates "
-         "compare.",
+    lead="Children at each stage (offence, diversion, pre-court, remand to youth detention, court, custody) by "
+         "group, and how their rates compare.",
     definition=EXPLAINED, explainer=EXPLAINED,
     settings=(
         PageSetting("by", "Compare by", (("ethnicity_group", "Ethnic group (against White children)"),
@@ -71,13 +76,14 @@ PAGE = PageSpec(
     cards=(
         CardSpec("dp-rri", "How much more or less likely each group is, at each stage", "disproportionality",
                  RelativeRates(), _caption, settings=lambda page: {"by": page["by"], "base": page["base"]},
-                 empty=EMPTY, filename="disproportionality"),
+                 notes=_notes, empty=EMPTY, filename="disproportionality"),
         CardSpec("dp-rates", "Children per 1,000 at each stage, by group", "disproportionality", StageRates(),
                  lambda card: "Bar chart of children per 1,000 at each stage by group.",
                  settings=lambda page: {"by": page["by"], "base": page["base"]},
-                 columns=("stage", "group", "count", "base", "rate_per_1000"), empty=EMPTY, filename="stage-rates"),
+                 columns=("stage", "group", "count", "base", "rate_per_1000"), notes=_notes, empty=EMPTY,
+                 filename="stage-rates"),
     ),
     pack=PackSection("dp-rri", lambda cards, context: gaps_reading(cards["dp-rri"].result), _pack_table,
-                     note=f"Groups whose figures are withheld at a stage (fewer than {SHOWN_FROM} children) are left out; the "
-                          "workbook on the Disproportionality page has every row."),
+                     note=f"Groups whose figures are withheld at a stage (fewer than {SHOWN_FROM} children) are left "
+                          "out; the workbook on the Disproportionality page has every row."),
 )

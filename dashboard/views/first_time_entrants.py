@@ -1,12 +1,22 @@
-"""First-time entrants: children entering the youth justice system, count and rate per 100,000."""
+"""First-time entrants: children entering the youth justice system, count and rate per 100,000, and how
+the service compares with England, its region and its statistical neighbours."""
 
 from __future__ import annotations
 
-from .charts import GroupedBars, Lines
+from ..filters import Filters
+from ..metrics.benchmarks import comparison
+from .charts import Benchmarks, GroupedBars, Lines
+from .indicators import INDICATORS
 from .readings import by_period, recent, year_on_year
+from .render import only
 from .spec import CardSpec, PackSection, PageSpec
+from .standing import CHOOSE_ONE, compared_service, latest_compared, standing
+from .texts import COMPARATORS_SOURCE
 
 EMPTY = "No first-time entrants in this period for this cohort."
+FTE = "fte_rate_per_100000"
+COMPARED_COLUMNS = ("period", "area_type", "area", "value", "count", "population", "ci_low", "ci_high",
+                    "compared_with_england")
 
 
 def _rate_caption(card) -> str:
@@ -24,6 +34,29 @@ def _reading(cards, context) -> str:
         year_on_year(by_period(counts, "fte"), "First-time entrants", "{:,.0f}", context.part_year),
         year_on_year(by_period(counts, "rate_per_100000"), "The rate per 100,000 children aged 10 to 17", "{:,.0f}",
                      context.part_year)])
+
+
+def _compared(card):
+    """The benchmarks rows of the latest calendar year with a first-time entrant rate of the service's own."""
+    service = compared_service(card.context, card.filters)
+    table = card.result.table
+    period = latest_compared(table, FTE, service)
+    keep = (table["measure"] == FTE) & (table["period"] == period)
+    return only(card.result, keep, f"{INDICATORS[FTE].period(period)}, {service}" if period else service)
+
+
+def _compared_chart(card) -> Benchmarks:
+    service = compared_service(card.context, card.filters)
+    published = comparison(card.context.db, service)[0]
+    return Benchmarks(x_title=INDICATORS[FTE].unit.capitalize(), number=INDICATORS[FTE].number,
+                      neighbours_of=published if published not in (None, service) else None)
+
+
+def _compared_caption(card) -> str:
+    said = standing(card.context, Filters(yjs=compared_service(card.context, card.filters)), FTE)
+    return (f"Dot chart of first-time entrants per 100,000, {said.period}: the service, its region and its "
+            f"statistical neighbours, lowest first, with 95% intervals where there are counts; England is the "
+            f"dashed line. {said.text}")
 
 
 PAGE = PageSpec(
@@ -44,6 +77,15 @@ PAGE = PageSpec(
                              y_title="Children"),
                  lambda card: "Bar chart of first-time entrants by year; the table gives the numbers.",
                  settings={"combine": True}, empty=EMPTY, filename="first-time-entrants-count"),
+        CardSpec("fte-compared", "How the service compares: first-time entrants per 100,000, with England, its "
+                 "region and its statistical neighbours", "benchmarks", _compared_chart, _compared_caption,
+                 rows=_compared, columns=COMPARED_COLUMNS, filename="first-time-entrants-compared",
+                 empty="No published first-time entrant figures to compare this service with.",
+                 notes=lambda card: card.context.notes("benchmarks", Filters(
+                     yjs=compared_service(card.context, card.filters)), measures=(FTE,)),
+                 unavailable=lambda filters, context: None if compared_service(context, filters) else CHOOSE_ONE,
+                 source=lambda card: f"{COMPARATORS_SOURCE} The service's own figures: "
+                                     f"{card.context.source('extract').removeprefix('Source: ')}"),
     ),
     pack=PackSection(
         "fte-rate", _reading,

@@ -6,12 +6,15 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .. import config
+from ..config import YOUTH_DETENTION
 from ..filters import period_label
-from .disproportionality import STAGE_WORDS, significant_gaps
-from .readings import change_in_words, shown_value
+from ..metrics.kpis import reasons
+from .custody import not_followed_by_custody
+from .readings import change_from, change_in_words, shown_value
 from .render import Kpi
+from .reoffending import live_so_far, whole_cohorts
 from .spec import KpiSpec, PageSpec
+from .standing import standing
 
 
 def _whole_years(filters):
@@ -31,58 +34,75 @@ def first_time_entrants(context, filters) -> Kpi:
     fte = fte.reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
                *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
-               note=f"{this}, children aged 10 to 17", trend=fte.dropna())
+               note=f"{this}, children aged 10 to 17", trend=fte.dropna(),
+               standing=standing(context, filters, "fte_rate_per_100000").text)
 
 
 def reoffending(context, filters) -> Kpi:
-    latest = context.options["latest_complete_year"]
-    last = period_label(latest - 1)
-    curve = context.measure("reoffending-curve", _whole_years(filters)).table
-    within_year = (curve[curve["day"] <= 365].groupby("cohort")["reoffended"].last()
-                   .reindex([period_label(y) for y in context.options["years"] if y <= latest - 1]))
-    return Kpi("Reoffended within 12 months", shown_value(within_year.get(last), "{:.0%}"),
-               *change_in_words(within_year.get(last), within_year.get(period_label(latest - 2)), True, "points"),
-               note=f"Children whose programme started in {last}; any recorded offence",
-               trend=within_year.dropna() * 100)
-
-
-def _tiers(context, filters, full) -> pd.DataFrame:
-    """Programmes started by tier and year. The measure lists only the tiers that occur, so a tier the
-    filters leave out (a disposal type of another tier) has none: 0, not a missing column."""
-    tiers = context.measure("disposals", _whole_years(filters), breakdown="tier").table
-    return tiers.pivot(index="period", columns="tier", values="count").reindex(columns=list(config.TIERS),
-                                                                             fill_value=0)
+    """Proven reoffending by the national method: the latest complete cohort against the one before, with
+    the most advanced live cohort's figure so far beside it."""
+    result = context.measure("proven-reoffending", _whole_years(filters), combine=True)
+    whole = whole_cohorts(result).set_index("cohort")
+    rates = whole.loc[whole["complete"].astype(bool) & whole["children"].fillna(1).gt(0), "binary_rate"] / 100
+    latest = rates.index[-1] if len(rates) else None
+    dates = context.options["as_of"]
+    live = live_so_far(result, dates.get(filters.yjs) or min(dates.values()))
+    return Kpi("Proven reoffending", shown_value(rates.get(latest), "{:.1%}"),
+               *change_in_words(rates.get(latest), rates.iloc[-2] if len(rates) > 1 else None, True, "points"),
+               note=(f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend "
+                     f"within 12 months" if latest else "No cohort followed for the full 18 months yet") +
+                    (f". Live: {live}." if live else "."),
+               trend=rates.dropna() * 100)
 
 
 def custody(context, filters) -> Kpi:
+    """Children sentenced to custody per 1,000 aged 10 to 17, with the remands to youth detention and the
+    share of those ended not followed by custody (the YJB's "use of custody and remands")."""
     this, last, full = _years(context)
-    counts = _tiers(context, filters, full).get("Custody", pd.Series(dtype="float64")).reindex(full)
-    return Kpi("Custody", shown_value(counts.get(this), "{:,.0f} programmes"),
-               *change_in_words(counts.get(this), counts.get(last), lower_is_better=True),
-               note=f"Custodial sentences started, {this}", trend=counts.dropna())
+    sentenced = context.measure("use-of-custody", _whole_years(filters), combine=True).table.set_index("period")
+    rates = sentenced["rate_per_1000"].reindex(full)
+    said = [f"{this}: {shown_value(sentenced['children'].get(this), '{:,.0f}')} children sentenced to custody"]
+    remands = context.measure("remands", _whole_years(filters), combine=True).table
+    if remands.empty:
+        said.append("remands are not in this extract")
+    else:
+        detention = remands[remands["remand_type"] == YOUTH_DETENTION].set_index("period")["remands"]
+        share = not_followed_by_custody(context.measure("remand-outcomes", _whole_years(filters), combine=True))
+        said.append(f"remands to youth detention: {shown_value(detention.get(this), '{:,.0f}')}; not followed by "
+                    f"custody: {shown_value(share.get(this), '{:.0%}')} of those ended")
+    return Kpi("Custody and remands", shown_value(rates.get(this), "{:.2f} per 1,000"),
+               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True),
+               note="; ".join(said), trend=rates.dropna())
 
 
-def diversion(context, filters) -> Kpi:
-    this, last, full = _years(context)
-    tiers = _tiers(context, filters, full)
-    formal = tiers.drop(columns=["Prevention"], errors="ignore")
-    share = (tiers.get("Diversion") / formal.sum(axis=1, min_count=len(formal.columns), skipna=False)).reindex(full)
-    return Kpi("Diversion", shown_value(share.get(this), "{:.0%} of outcomes"),
-               *change_in_words(share.get(this), share.get(last), False, "points"),
-               note=f"Community resolutions and Outcome 22 among all outcomes, {this}", trend=share.dropna() * 100)
-
-
-def disproportionality(context, filters) -> Kpi:
-    this, _, _ = _years(context)
-    found = significant_gaps(context.measure("disproportionality", replace(_whole_years(filters), period=this)))
-    if found.empty:
-        return Kpi("Disproportionality", "No significant gap", "No group was significantly over-represented "
-                   "at any stage.", "same", note=f"{this}, by ethnic group against White children")
-    top = found.iloc[0]
-    return Kpi("Disproportionality", f"{top['rri']:.1f} times",
-               f"{top['group']} children were {top['rri']:.1f} times as likely as White children to reach "
-               f"{STAGE_WORDS[top['stage']]} (significant).", "worse",
-               note=f"{this}. {len(found)} significant gap(s) in all: see Disproportionality.")
+def _at_the_end(kpi: str, title: str, what: str):
+    """A KPI's share suitable at the end of orders (ETE, accommodation): the latest full year against the
+    year before, for every service the viewer sees together, with what was not recorded."""
+    def figure(context, filters) -> Kpi:
+        this, last, full = _years(context)
+        asked = _whole_years(filters)
+        table = context.measure("kpis", asked, combine=True).table
+        rows = table[(table["kpi"] == kpi) & (table["measure"] == "suitable_at_end")].set_index("period")
+        if rows.empty:
+            said = reasons(context.db, asked, context.viewer.scope).get(kpi, "Nothing to show for these filters.")
+            return Kpi(title, "Not in this extract", said, "same", note="")
+        # (count, base, rate), or (not recorded, base, percent): the last three columns either way.
+        get = lambda period, source=rows: (tuple(None if pd.isna(v) else float(v) for v in source.loc[period].iloc[-3:])
+                                           if period in source.index else (None, None, None))
+        now = get(this)
+        change, verdict = change_from(now, get(last), last)
+        recording = context.measure("kpi-recording", asked, combine=True).table
+        empty = recording[(recording["kpi"] == kpi) & (recording["measure"] == "suitable_at_end")].set_index("period")
+        missing = get(this, empty)
+        count = lambda v: "c" if v is None else f"{v:,.0f}"
+        return Kpi(title, shown_value(now[2], "{:.0f}%"), change, verdict,
+                   note=f"{this}, children whose intervention or order ended in the year",
+                   trend=rows["rate"].reindex(full).astype("float64").dropna(), scale=(0, 100),
+                   detail=f"{count(now[0])} of {count(now[1])} children",
+                   quality=f"Not recorded: {count(missing[0])} of {count(missing[1])} children had no {what} "
+                           "recorded at the end." if missing[1] is not None or missing[0] is not None else "")
+    figure.__name__ = f"{kpi}_at_the_end"
+    return figure
 
 
 PAGE = PageSpec(
@@ -90,11 +110,14 @@ PAGE = PageSpec(
     lead="The partnership's key figures for the latest full financial year, compared with the year before. "
          "Each card says whether the change is better or worse.",
     definition="",
+    headline_note="The overview always shows the latest full year against the year before: the period you chose "
+                  "is used on the other pages.",
     kpis=(
         KpiSpec(first_time_entrants, "first-time-entrants"),
         KpiSpec(reoffending, "reoffending"),
-        KpiSpec(custody, "disposals"),
-        KpiSpec(diversion, "disposals"),
-        KpiSpec(disproportionality, "disproportionality"),
+        KpiSpec(custody, "custody"),
+        KpiSpec(_at_the_end("ete", "Education, training or employment at the end of orders",
+                            "education, training or employment"), "kpis"),
+        KpiSpec(_at_the_end("accommodation", "Suitable accommodation at the end of orders", "accommodation"), "kpis"),
     ),
 )

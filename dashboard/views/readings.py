@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import config
+from ..metrics.intervals import proportions_differ
 from .texts import code_words
 
 #: Tables in the board pack show the latest periods only; the chart and the workbook have them all.
@@ -103,3 +104,29 @@ def change_in_words(now, before, lower_is_better: bool, unit: str = "%") -> tupl
 def shown_value(value, pattern: str) -> str:
     """A headline value, or 'c (withheld)'."""
     return f"{config.SUPPRESSED_MARK} (withheld)" if value is None or pd.isna(value) else pattern.format(value)
+
+
+def change_from(now: tuple, before: tuple, period: str, *, unit: str = "%", higher_is: str | None = "better",
+                ) -> tuple[str, str]:
+    """Plain words on a figure against another period's, and whether that is better, worse or neither
+    ('same'): "Up 4 percentage points from 66% in 2024-25 Q4: better." ``now`` and ``before`` are (count,
+    base, rate), withheld parts None. A change that could be chance (the two-proportion test) is said to be
+    so, not better or worse: a quarter's few children move a share a long way. ``higher_is``: 'better',
+    'worse' or None (a measure of need: neither)."""
+    if now[2] is None or before[2] is None:
+        return f"No comparison with {period}: a figure is withheld or has nothing to count.", "same"
+    shown = f"{before[2]:.0f}%" if unit == "%" else f"{before[2]:,.1f} {unit}"
+    difference = now[2] - before[2]
+    if abs(difference) < (0.5 if unit == "%" else 0.05):
+        return f"About the same as {period} ({shown}).", "same"
+    rise = difference > 0
+    said = (f"{'Up' if rise else 'Down'} {abs(difference):.0f} percentage point{'s' * (round(abs(difference)) != 1)} "
+            f"from {shown} in {period}") if unit == "%" else f"{'Up' if rise else 'Down'} from {shown} in {period}"
+    real = None if None in (now[0], now[1], before[0], before[1]) else \
+        proportions_differ(now[0], now[1], before[0], before[1])
+    if real is False:
+        return f"{said}: could be chance.", "same"
+    if higher_is is None:
+        return f"{said}.", "same"
+    better = rise == (higher_is == "better")
+    return f"{said}: {'better' if better else 'worse'}.", "better" if better else "worse"

@@ -6,7 +6,7 @@ A page module in dashboard/views declares ``PAGE = PageSpec(...)``; dashboard/vi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..filters import InvalidFilter, pick
@@ -29,19 +29,29 @@ class PageSetting:
     everything: str | None = None
     #: How the control looks: a drop-down ("select") or a row of radio buttons ("radio").
     control: str = "select"
+    #: Earlier settings this one's choices hang on (the compare-areas year on the measure chosen): its
+    #: ``choices`` and ``default`` functions then take (options, those settings' values), and it goes
+    #: back to its default when one of them changes.
+    depends_on: tuple[str, ...] = ()
 
-    def choices_for(self, options: dict) -> tuple[tuple[str, str], ...]:
-        found = self.choices(options) if callable(self.choices) else self.choices
+    def _given(self, value, options: dict, chosen: Mapping[str, str]):
+        if not callable(value):
+            return value
+        return value(options, {k: chosen.get(k, "") for k in self.depends_on}) if self.depends_on else value(options)
+
+    def choices_for(self, options: dict, chosen: Mapping[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+        found = self._given(self.choices, options, chosen or {})
         return ((("", self.everything),) if self.everything else ()) + tuple(found)
 
-    def default_for(self, options: dict) -> str:
-        return self.default(options) if callable(self.default) else self.default
+    def default_for(self, options: dict, chosen: Mapping[str, str] | None = None) -> str:
+        return self._given(self.default, options, chosen or {})
 
-    def read(self, value: str | None, options: dict) -> str:
-        """The value from the address, checked against the choices (InvalidFilter otherwise)."""
+    def read(self, value: str | None, options: dict, chosen: Mapping[str, str] | None = None) -> str:
+        """The value from the address, checked against the choices (InvalidFilter otherwise); ``chosen``
+        holds the settings read before it."""
         if value in (None, ""):
-            return self.default_for(options)
-        valid = [v for v, _ in self.choices_for(options) if v]
+            return self.default_for(options, chosen)
+        valid = [v for v, _ in self.choices_for(options, chosen) if v]
         return pick(self.key, value, valid, self.label.lower())
 
 
@@ -62,11 +72,26 @@ class CardSpec:
     filters: Callable | None = None
     #: The table's columns (default: all of the measure's).
     columns: tuple[str, ...] | None = None
-    empty: str = "Nothing to show for these filters."
+    #: What the card says when it has no rows: text, or a function of the rendered card.
+    empty: str | Callable[..., str] = "Nothing to show for these filters."
     #: The download's file name (without extension): text, or a function of the page's settings.
     filename: str | Callable[[Mapping[str, str]], str] = ""
-    #: 'extract' (the service's own data, with its date), or the source line itself (published tables).
-    source: str = "extract"
+    #: 'extract' (the service's own data, with its date), or the source line itself (published tables):
+    #: text, or a function of the rendered card.
+    source: str | Callable[..., str] = "extract"
+    #: The part of the measure's result the card shows, chart, table and downloads alike (e.g. one year of
+    #: it): a function of the rendered card giving a MeasureResult (``render.only``).
+    rows: Callable | None = None
+    #: Plain words shown under the chart, in the workbook and the pack (what the figures can and cannot
+    #: say): a function of the rendered card giving sentences.
+    notes: Callable[..., Sequence[str]] | None = None
+    #: Why the measure cannot be asked for these filters (a comparison of one service when several are
+    #: chosen): a function of (filters, context) giving the reason the card shows instead, or None.
+    unavailable: Callable | None = None
+    #: A section of the page starts at this card: its heading and a sentence under it.
+    section: tuple[str, str] | None = None
+    #: Twelfths of a wide screen the card takes (12: the whole width; two of 6 sit side by side).
+    width: int = 12
 
     def measure_settings(self, page_settings: Mapping[str, str]) -> dict:
         return dict(self.settings(page_settings) if callable(self.settings) else self.settings)
@@ -120,6 +145,8 @@ class PageSpec:
     explainer: str = ""
     #: The filter bar's choices apply (False: the page shows published tables only).
     uses_filters: bool = True
+    #: Said above the headline figures when a period is chosen that they do not follow (the overview's).
+    headline_note: str = ""
 
     def card(self, card_id: str) -> CardSpec:
         for card in self.cards:
@@ -127,6 +154,24 @@ class PageSpec:
                 return card
         raise InvalidFilter("that chart is not on this page")
 
+    def __post_init__(self):
+        for number, setting in enumerate(self.settings):
+            earlier = {s.key for s in self.settings[:number]}
+            if not set(setting.depends_on) <= earlier:
+                raise ValueError(f"{self.key}: setting {setting.key} depends on a setting not read before it")
+
     def read_settings(self, values: Mapping[str, str], options: dict) -> dict[str, str]:
-        """The page's settings from the address's values, each checked against its choices."""
-        return {s.key: s.read(values.get(s.key), options) for s in self.settings}
+        """The page's settings from the address's values, each checked against its choices (in order, so
+        a setting's choices can hang on those before it)."""
+        chosen: dict[str, str] = {}
+        for setting in self.settings:
+            chosen[setting.key] = setting.read(values.get(setting.key), options, chosen)
+        return chosen
+
+    def resets(self, changed: str) -> set[str]:
+        """The settings that go back to their defaults when ``changed`` changes: those hanging on it, and on them."""
+        reset: set[str] = set()
+        for setting in self.settings:
+            if set(setting.depends_on) & (reset | {changed}):
+                reset.add(setting.key)
+        return reset

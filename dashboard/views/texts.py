@@ -18,6 +18,10 @@ EXTRACT_SOURCE = ("Source: the service's case management extract, as at {as_of}.
 PUBLISHED_SOURCE = ("Source: Youth Justice Board for England and Wales, Youth Justice Statistics; ONS population "
                     "estimates. Contains public sector information licensed under the Open Government Licence v3.0.")
 BOUNDARIES_CREDIT = "Boundaries: ONS, OS data © Crown copyright 2019."
+COMPARATORS_SOURCE = ("Source: Department for Education, Local Authority Interactive Tool and statistical neighbours; "
+                      "Youth Justice Board for England and Wales, Youth Justice Statistics; Office for National "
+                      "Statistics population estimates; Trafford Data Lab. Contains public sector information "
+                      "licensed under the Open Government Licence v3.0.")
 SERVICE_NAME = "Youth justice partnership dashboard"
 
 
@@ -38,7 +42,7 @@ GROUP_WORDS = {"male": "Boys", "female": "Girls", "unknown": "Sex not recorded",
                "15-17": "Aged 15 to 17", "Unknown": "Ethnic group not recorded"}
 #: The disproportionality stages, as a chart's axis or a table names them.
 STAGE_NAMES = {"population": "Population", "offence": "Offence", "diversion": "Diversion", "pre_court": "Pre-court",
-               "court": "Court", "custody": "Custody"}
+               "court": "Court", "custody": "Custody", "remand": "Youth detention remand"}
 #: The programme-reoffending windows in words.
 WINDOW_WORDS = {"pre": "12 months before", "during": "During", "0-3m": "0 to 3 months after",
                 "3-6m": "3 to 6 months after", "6-9m": "6 to 9 months after", "9-12m": "9 to 12 months after"}
@@ -59,6 +63,8 @@ HEADINGS = {
     "children": "Children cautioned or sentenced", "ended": "Programmes ended", "completed": "Completed",
     "percent_completed": "Completed (%)", "measure": "Measure", "area_type": "Compared with", "area": "Area",
     "value": "Value", "population": "Population", "compared_with_england": "Compared with England",
+    "binary_rate": "Reoffended (%)", "frequency_rate": "Reoffences per child",
+    "reoffences_per_reoffender": "Reoffences per reoffender",
 }
 #: What a measure's ``count`` counts.
 COUNT_HEADINGS = {"disposals": "Programmes started", "referrals": "Referrals", "disproportionality": "Children"}

@@ -27,27 +27,26 @@ def demo_db(tmp_path_factory):
 
 
 @contextmanager
-def running_app(location: str, workers: int = 2):
+def running_app(location: str, workers: int = 2, env: dict[str, str] | None = None):
     """gunicorn serving the app against ``location`` (benchmarks.dash_requests.serve: a socket the OS
-    chose, handed to gunicorn open); yields its URL."""
-    log = tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log", delete=False)
-    try:
-        server, url = serve(location, workers, stderr=log)
-    except RuntimeError:
-        pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
-    try:
-        yield url
-    except Exception as exc:
-        # Say what the server logged: a browser timeout alone does not say why.
-        raise AssertionError(f"{exc}\n--- app log ---\n{Path(log.name).read_text()[-3000:]}") from exc
-    finally:
-        server.terminate()
+    chose, handed to gunicorn open; ``env``: more DASHBOARD_* settings); yields its URL."""
+    with tempfile.NamedTemporaryFile("w+", prefix="yjs-app-", suffix=".log") as log:
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:       # a worker still finishing a background job
-            server.kill()
-            server.wait(timeout=10)
-        Path(log.name).unlink(missing_ok=True)
+            server, url = serve(location, workers, stderr=log, env=env)
+        except RuntimeError:
+            pytest.fail("the app did not start: " + Path(log.name).read_text()[-2000:])
+        try:
+            yield url
+        except Exception as exc:
+            # Say what the server logged: a browser timeout alone does not say why.
+            raise AssertionError(f"{exc}\n--- app log ---\n{Path(log.name).read_text()[-3000:]}") from exc
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:       # a worker still finishing a request
+                server.kill()
+                server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ def test_the_workbook_and_a_chart_image_download_as_valid_files(page, app_url, d
         page.get_by_role("button", name="Download workbook (XLSX)").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
-    assert book.sheetnames == ["Notes", "fte-rate", "fte-count"]
+    assert book.sheetnames == ["Notes", "fte-rate", "fte-count", "fte-compared"]
     assert service in dict(book["Notes"].iter_rows(values_only=True))["Figures for"]
     with page.expect_download(timeout=90_000) as download:
         page.locator("#card-fte-count button", has_text="Download SVG").click()

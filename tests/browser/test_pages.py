@@ -16,8 +16,8 @@ from dashboard.metrics import compute, filter_options
 
 from .conftest import ROOT, open_page
 
-PAGES = ["/", "/first-time-entrants", "/disposals", "/referrals", "/disproportionality", "/reoffending",
-         "/compare-areas", "/about"]
+PAGES = ["/", "/first-time-entrants", "/key-performance-indicators", "/disposals", "/referrals",
+         "/disproportionality", "/reoffending", "/custody-and-remand", "/compare-areas", "/about"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -33,6 +33,9 @@ def test_each_page_renders_with_data_and_no_error(page, app_url, path):
         assert page.locator(".chart-card .card-subtitle").first.inner_text().strip()
     if path == "/":
         assert page.locator(".kpi-card").count() == 5
+    if path == "/key-performance-indicators":
+        # The YJB's ten KPIs, each with what was not recorded.
+        assert page.locator(".kpi-card").count() == page.locator(".kpi-card .kpi-quality").count() == 10
     assert errors == []
 
 

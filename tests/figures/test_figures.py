@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import figures
+from dashboard.figures import compare
 from dashboard.figures.theme import (
     ETHNICITY_COLOURS,
     GRAPH_CONFIG,
@@ -254,37 +255,6 @@ def test_reoffending_windows_show_the_latest_cohorts_in_words():
     assert "the table has every one" in _plain(figure.layout.xaxis.title.text)
 
 
-def test_area_map_colours_every_authority_a_service_covers():
-    geojson = {"type": "FeatureCollection", "features": []}
-    areas = pd.DataFrame({"yjs": ["South Tees", "South Tees"], "ctyua_code": ["E06000002", "E06000003"],
-                          "ctyua_name": ["Middlesbrough", "Redcar and Cleveland"]})
-    table = pd.DataFrame({"yjs": ["South Tees"], "rate_per_1000": [4.2], "children": [120]})
-    figure = figures.area_map(table, areas, geojson, highlight="South Tees")
-    assert list(figure.data[0].locations) == ["E06000002", "E06000003"]
-    assert list(figure.data[0].z) == [4.2, 4.2]
-    assert figure.data[0].customdata[0][1] == "Middlesbrough, Redcar and Cleveland"
-    assert len(figure.data) == 2                  # the highlight outline
-
-
-def _lightness(colour: str) -> float:
-    """Relative luminance (WCAG) of '#rrggbb'."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def test_the_map_shades_higher_rates_darker_and_names_its_unit():
-    areas = pd.DataFrame({"yjs": ["A", "B"], "ctyua_code": ["E1", "E2"], "ctyua_name": ["a", "b"]})
-    table = pd.DataFrame({"yjs": ["A", "B"], "rate_per_1000": [1.5, 6.0], "children": [10, 40]})
-    trace = figures.area_map(table, areas, "x.json").data[0]
-    scale = [colour for _, colour in trace.colorscale]
-    assert trace.reversescale is not True
-    assert [_lightness(c) for c in scale] == sorted((_lightness(c) for c in scale), reverse=True)
-    assert _lightness(scale[0]) < 0.9                       # the lowest rate still stands out from the page
-    assert "per<br>1,000 aged 10 to 17" in trace.colorbar.title.text
-    assert [c for _, c in MAP_COLOURS] == scale
-
-
 def test_survival_curve_shows_numbers_at_risk_under_it():
     table = pd.DataFrame({"cohort": ["2021-22"] * 3, "day": [0, 100, 365], "at_risk": [50, 40, 35],
                           "events": [0, 5, 0], "censored": [10, 0, 35], "survival": [1.0, 0.875, 0.875],
@@ -363,6 +333,119 @@ def test_charts_cannot_be_dragged_into_a_zoom():
         assert figure.layout.dragmode is False
 
 
+def _proven(binary=(30.0, 25.0, 20.0), complete=(True, True, False)) -> pd.DataFrame:
+    """proven-reoffending's whole-cohort rows (and a tier's) for three cohorts, the last still open."""
+    cohorts = ["2021-22", "2022-23", "2023-24"]
+    whole = pd.DataFrame({"cohort": cohorts, "yjs": "All services", "index_tier": "All",
+                          "children": pd.array([100, 80, 60], dtype="Int64"),
+                          "reoffenders": pd.array([30, 20, 12], dtype="Int64"), "reoffences": [40, 30, 15],
+                          "binary_rate": list(binary), "frequency_rate": [0.4, 0.375, 0.25],
+                          "reoffences_per_reoffender": [1.33, 1.5, 1.25], "complete": list(complete)})
+    tier = whole.assign(index_tier="Custody", binary_rate=[50.0, np.nan, 40.0])
+    return pd.concat([whole, tier], ignore_index=True)
+
+
+def _result(table, metric="proven-reoffending"):
+    from dashboard.metrics import MeasureResult
+    return MeasureResult(metric, table, pd.DataFrame(table.isna(), index=table.index, columns=table.columns), "")
+
+
+def test_cohort_lines_draw_complete_cohorts_solid_and_open_ones_provisional():
+    from dashboard.views.charts import CohortLines
+    chart = CohortLines(columns=(("binary_rate", "Proven reoffending"),), y_title="%", interval=True,
+                        progress=(("2023-24", "tracking: 7 of 12 months so far", "7 of 12 months"),))
+    figure = figures.draw(chart, _result(_proven()))
+    solid, bridge, provisional = figure.data
+    assert list(solid.x) == ["2021-22", "2022-23"] and list(solid.y) == [30.0, 25.0]
+    assert solid.line.dash is None and provisional.line.dash == "dot" and bridge.line.dash == "dot"
+    assert list(bridge.x) == ["2022-23", "2023-24"] and provisional.marker.symbol == "circle-open"
+    # Wilson 95% limits of 30 of 100: 21.90% to 39.59%.
+    assert solid.error_y.array[0] == pytest.approx(39.59 - 30, abs=0.01)
+    assert solid.error_y.arrayminus[0] == pytest.approx(30 - 21.90, abs=0.01)
+    assert figure.layout.xaxis.labelalias["2023-24"] == "2023-24<br>7 of 12 months"
+    assert list(provisional.customdata) == ["tracking: 7 of 12 months so far"]
+    assert "still being followed" in _plain(figure.layout.xaxis.title.text)
+
+
+def test_cohorts_with_no_children_or_still_forming_are_not_drawn():
+    from dashboard.views.charts import CohortLines
+    table = _proven()
+    table.loc[0, "children"] = 0
+    figure = figures.draw(CohortLines(columns=(("binary_rate", "Rate"),), forming=("2023-24",)), _result(table))
+    assert [list(t.x) for t in figure.data] == [["2022-23"]]
+    assert "still forming: 2023-24" in _plain(figure.layout.xaxis.title.text)
+
+
+def test_cohort_lines_by_tier_leave_a_withheld_cohort_as_a_gap():
+    from dashboard.views.charts import CohortLines
+    figure = figures.draw(CohortLines(by_tier="binary_rate", y_title="%"), _result(_proven()))
+    assert [t.name for t in figure.data if t.showlegend is not False] == ["Custody"]
+    assert figure.data[0].y[0] == 50.0 and np.isnan(figure.data[0].y[1])
+    assert len(figure.data) == 2          # no bridge from a withheld cohort
+
+
+def test_with_every_cohort_complete_nothing_is_drawn_as_provisional():
+    figure = figures.cohort_lines([("Rate", pd.Series([30.0, 20.0], index=["a", "b"]), None, None)],
+                                  complete=pd.Series([True, True], index=["a", "b"]), progress={}, y_title="%")
+    assert len(figure.data) == 1 and "followed" not in _plain(figure.layout.xaxis.title.text or "")
+
+
+def test_reoffence_counts_show_one_cohort_and_pick_out_five_or_more():
+    table = pd.DataFrame({"cohort": ["2022-23"] * 5 + ["2023-24"] * 5, "yjs": "A",
+                          "reoffences": ["1", "2", "3", "4", "5+"] * 2, "reoffenders": [50, 20, 9, 6, 5] * 2})
+    figure = figures.reoffence_counts(table, cohort="2022-23", share="5 or more: 30% of reoffences")
+    bars = figure.data[0]
+    assert list(bars.x) == ["1", "2", "3", "4", "5 or more"] and list(bars.y) == [50, 20, 9, 6, 5]
+    assert bars.marker.color[-1] != bars.marker.color[0]
+    assert "30% of reoffences" in _plain(figure.layout.xaxis.title.text)
+    assert figure.layout.xaxis.type == "category"          # "1" to "4" are not numbers on an axis
+
+
+def test_the_tracker_sets_each_open_cohort_beside_the_last_complete_one():
+    table = pd.DataFrame({"cohort": ["2023-24", "2024-25"], "months_followed": [12, 0],
+                          "previous_cohort": ["2022-23", "2022-23"], "binary_rate_so_far": [28.0, np.nan],
+                          "previous_binary_rate_same_point": [23.0, np.nan], "reading": ["higher", None]})
+    this, last = figures.tracker_bars(table).data
+    # A cohort still forming is not drawn; the reading is said under the cohort, not only by colour.
+    assert list(this.x) == ["2023-24<br>first 12 of 12 months<br>higher: worse so far"]
+    assert list(this.y) == [28.0] and list(last.y) == [23.0]
+    assert this.customdata[0][0] == "higher than"
+
+
+def _remand_outcomes() -> pd.DataFrame:
+    """remand-outcomes for two years: 2021-22 all shown; 2022-23 with two shares withheld."""
+    return pd.DataFrame({"period": ["2021-22"] * 4 + ["2022-23"] * 4,
+                         "result": ["custodial_sentence", "non_custodial_sentence", "no_conviction", "open"] * 2,
+                         "remands": pd.array([10, 6, 4, 0, 9, None, None, None], dtype="Int64"),
+                         "percent": [50.0, 30.0, 20.0, np.nan, 60.0, np.nan, np.nan, np.nan]})
+
+
+def test_remand_outcomes_split_the_ended_cases_and_name_those_still_open():
+    figure = figures.remand_outcomes(_remand_outcomes(), withheld=True, part_year="2022-23")
+    custodial, other, none, rest = figure.data
+    assert [t.name for t in figure.data] == ["Custodial sentence", "Non-custodial sentence", "No conviction",
+                                             "Not custody, split withheld"]
+    assert list(custodial.x) == [0.5, 0.6] and other.x[0] == 0.3 and np.isnan(other.x[1]) and np.isnan(none.x[1])
+    # 2022-23: 60% custodial shown, the rest's split withheld: the 40% not followed by custody is drawn whole.
+    assert np.isnan(rest.x[0]) and rest.x[1] == pytest.approx(0.4)
+    labels = [_plain(label) for label in custodial.y]
+    assert labels == ["2021-22 0 still open", "2022-23 (part year) c still open"]
+    assert list(custodial.customdata) == ["10", "9"] and other.customdata[1] == "c"
+    assert custodial.marker.pattern.shape[1] == "/" and custodial.marker.pattern.shape[0] == ""
+    assert WITHHELD_NOTE.split(":")[0] in _plain(figure.layout.xaxis.title.text)
+
+
+def test_remand_outcomes_by_group_name_the_groups_in_words_and_say_where_none_ended():
+    table = _remand_outcomes().assign(group=["Black"] * 4 + ["male"] * 4)
+    labels = [_plain(label) for label in figures.remand_outcomes(table, row="group").data[0].y]
+    assert labels == ["Black 0 still open", "Boys c still open"]
+    none = pd.DataFrame({"period": ["2014-15"] * 4, "result": _remand_outcomes()["result"][:4],
+                         "remands": pd.array([0, 0, 0, 3], dtype="Int64"), "percent": [np.nan] * 4})
+    figure = figures.remand_outcomes(none)
+    assert [_plain(label) for label in figure.data[0].y] == ["2014-15 no case ended, 3 still open"]
+    assert len(figure.data) == 3 and all(np.isnan(t.x[0]) for t in figure.data)
+
+
 def _every_figure():
     """One figure from every builder, withheld cells and a part year included."""
     fte = pd.DataFrame({"period": ["2021-22", "2022-23"] * 2, "yjs": ["A", "A", "B", "B"],
@@ -384,7 +467,9 @@ def _every_figure():
                           "censored": [10, 0], "survival": [1.0, 0.875], "reoffended": [0.0, 0.125],
                           "ci_low": [0.0, 0.05], "ci_high": [0.0, 0.25]})
     areas = pd.DataFrame({"yjs": ["A"], "ctyua_code": ["E06000002"], "ctyua_name": ["Middlesbrough"]})
-    return [figures.trend_lines(fte, x="period", y="rate", series="yjs", y_title="rate", withheld=True,
+    return [figures.remand_outcomes(_remand_outcomes(), withheld=True, part_year="2022-23"),
+            figures.remand_outcomes(_remand_outcomes().assign(group=["White"] * 4 + ["female"] * 4), row="group"),
+            figures.trend_lines(fte, x="period", y="rate", series="yjs", y_title="rate", withheld=True,
                                 part_year="2022-23"),
             figures.grouped_bars(fte, x="period", bars={"fte": "First-time entrants", "rate": "Rate"}, y_title="n",
                                  part_year="2022-23"),
@@ -398,9 +483,97 @@ def _every_figure():
             figures.reoffending_windows(windows, withheld=True), figures.survival_curve(curve, withheld=True),
             figures.reoffending_windows(windows, withheld=True, narrow=True),
             figures.for_narrow_screen(figures.stacked_disposals(disposals, part_year="2022-23")),
-            figures.area_map(fte.assign(rate_per_1000=fte["rate"], children=fte["fte"]).head(1), areas, "x.json",
-                             highlight="A"),
+            compare.indicator_map(fte.assign(area=fte["yjs"], value=fte["rate"]).head(1), areas, "x.json",
+                                  unit="per 1,000", number="{:.1f}", highlight="A"),
+            figures.cohort_lines([("Proven reoffending", _proven()["binary_rate"].head(3).set_axis(
+                ["2021-22", "2022-23", "2023-24"]), None, None)],
+                complete=pd.Series([True, True, False], index=["2021-22", "2022-23", "2023-24"]),
+                progress={"2023-24": "tracking: 7 of 12 months so far"}, y_title="Children who reoffended (%)"),
+            figures.reoffence_counts(pd.DataFrame({"cohort": ["2022-23"] * 2, "reoffences": ["1", "5+"],
+                                                   "reoffenders": pd.array([9, None], dtype="Int64")}),
+                                     cohort="2022-23", withheld=True),
+            figures.tracker_bars(pd.DataFrame({"cohort": ["2023-24"], "months_followed": [7],
+                                               "previous_cohort": ["2022-23"], "binary_rate_so_far": [20.0],
+                                               "previous_binary_rate_same_point": [22.0], "reading": ["similar"]})),
+            *_kpi_figures(),
             figures.sparkline(fte["rate"], fte["period"])]
+
+
+def _kpi_rows(rows: list[tuple]) -> pd.DataFrame:
+    """kpis rows (period, kpi, measure, count, base, rate), one service combined; None: withheld."""
+    frame = pd.DataFrame(rows, columns=["period", "kpi", "measure", "count", "base", "rate"])
+    frame.insert(1, "yjs", "All services")
+    return frame.astype({"count": "Int64", "base": "Int64", "rate": "float64"})
+
+
+KPI_ROWS = _kpi_rows([
+    ("2024-25 Q4", "accommodation", "suitable_at_end", 30, 40, 75.0),
+    ("2024-25 Q4", "accommodation", "suitable_at_start", 24, 40, 60.0),
+    ("2025-26 Q1", "accommodation", "suitable_at_end", 34, 40, 85.0),
+    ("2025-26 Q1", "accommodation", "suitable_at_start", None, 40, None),
+    ("2025-26 Q1", "mental_health", "need", 20, 80, 25.0),
+    ("2025-26 Q1", "mental_health", "offered", 15, 20, 75.0),
+    ("2025-26 Q1", "mental_health", "attending", None, 20, None),
+    ("2025-26 Q1", "serious_violence", "children", 6, 60000, 1.0),
+])
+BOARD = pd.DataFrame({"period": ["2025-26 Q1"] * 3, "yjs": ["Northvale"] * 3,
+                      "partner": ["POLICE", "HEALTH", "OTHER"], "meetings": [1, 1, 0], "attended": [1, 0, 0],
+                      "senior": [1, 0, 0], "attended_percent": [100.0, 0.0, np.nan]})
+
+
+def _kpi_figures():
+    from dashboard.views import kpis
+    recording = pd.DataFrame({"period": ["2025-26 Q1"] * 2, "yjs": ["All services"] * 2,
+                              "kpi": ["accommodation", "serious_violence"], "measure": ["suitable_at_end", "children"],
+                              "not_recorded": pd.array([7, None], dtype="Int64"), "base": pd.array([40, 12], "Int64"),
+                              "percent_not_recorded": [17.5, np.nan]})
+    return [figures.kpis.panels(KPI_ROWS, kpis.TRENDS.panels, withheld=True),
+            figures.kpis.panels(KPI_ROWS, kpis.START_END.panels),
+            figures.kpis.pathway_steps(KPI_ROWS, kpis.NEEDS.groups, withheld=True),
+            figures.kpis.not_recorded(recording, kpis.RECORDING.labels, withheld=True),
+            figures.kpis.attendance_grid(BOARD, kpis.PARTNERS)]
+
+
+def test_kpi_panels_draw_shares_on_0_to_100_and_rates_from_0_with_the_latest_in_the_title():
+    from dashboard.views.kpis import TRENDS
+    figure = figures.kpis.panels(KPI_ROWS, TRENDS.panels)
+    assert figure.layout.yaxis.range == (0, 100)                            # a share, never a fitted axis
+    serious = next(i for i, (title, *_) in enumerate(TRENDS.panels, start=1) if title == "Serious violence")
+    assert figure.layout[f"yaxis{serious}"].rangemode == "tozero"
+    titles = [_plain(a.text) for a in figure.layout.annotations]
+    assert "Accommodation at the end 85% in 2025-26 Q1" in titles
+    assert "Serious violence 1.0 per 10,000 in 2025-26 Q1" in titles
+    assert "Education or work at the end no figure shown" in titles        # no rows: said, not drawn as 0
+
+
+def test_start_and_end_are_two_lines_told_apart_by_style_and_a_withheld_quarter_is_a_gap():
+    from dashboard.views.kpis import START_END
+    figure = figures.kpis.panels(KPI_ROWS, START_END.panels)
+    start, end = figure.data[:2]
+    assert (start.name, end.name) == ("At the start", "At the end")
+    assert start.line.dash != end.line.dash and start.line.color != end.line.color
+    assert list(start.y[:1]) == [60.0] and np.isnan(start.y[1])             # withheld: not drawn, not 0
+
+
+def test_a_pathway_says_each_step_and_its_share_and_a_withheld_step_says_c():
+    from dashboard.views.kpis import NEEDS
+    figure = figures.kpis.pathway_steps(KPI_ROWS, NEEDS.groups)
+    mental = figure.data[0]
+    assert list(mental.y) == ["Screened: a need identified", "Offered help", "Attending"]
+    assert list(mental.text[:2]) == ["20 (25% of the children)", "15 (75% of those with a need)"]
+    assert np.isnan(mental.x[2]) and mental.text[2] == "c (withheld)"
+    assert any(a.text == "c (withheld)" and a.y == "Attending" for a in figure.layout.annotations)
+    # Substance misuse has no rows: no bar is drawn for it, and nothing is 0.
+    assert all(np.isnan(v) for v in figure.data[1].x)
+    assert figure.layout.xaxis.range == figure.layout.xaxis2.range         # one scale for both
+
+
+def test_the_board_grid_says_came_absent_or_no_meeting_darker_for_more():
+    from dashboard.views.kpis import PARTNERS
+    trace = figures.kpis.attendance_grid(BOARD, PARTNERS).data[0]
+    assert list(trace.text) == ["came", "absent", "no meeting"] and list(trace.y) == ["Police", "Health", "Other"]
+    shades = list(trace.marker.color)
+    assert shades[0] > shades[1] and trace.marker.colorscale[0][1].lower() == MAP_COLOURS[0][1].lower()
 
 
 def test_every_builder_draws_only_trace_types_the_partial_plotly_bundle_has():

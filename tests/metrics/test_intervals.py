@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy.stats import chi2
 
-from dashboard.metrics.intervals import compared_with, percent_interval, rate_interval
+from dashboard.metrics.intervals import compared_with, difference_interval, percent_interval, rate_interval
 
 #: Exact (Garwood) 95% limits for a Poisson count, as tabulated (e.g. PHE's technical guide to
 #: confidence intervals; Ulm 1990): count -> (lower, upper).
@@ -98,3 +98,17 @@ def test_no_percentage_interval_on_a_base_of_0_or_an_impossible_count():
 ])
 def test_compared_with(low, high, reference, expected):
     assert compared_with(low, high, reference) == expected
+
+
+@pytest.mark.parametrize("counts,expected", [
+    ((56, 70, 48, 80), (20.0, 5.24, 33.39)),     # Newcombe (1998), Table II, examples (a), (b), (d): method 10
+    ((9, 10, 3, 10), (60.0, 17.05, 80.90)),
+    ((5, 56, 0, 29), (8.93, -3.81, 19.26)),
+])
+def test_difference_of_two_percentages_as_newcombe_publishes(counts, expected):
+    assert difference_interval(*counts) == pytest.approx(expected, abs=0.01)
+
+
+def test_no_difference_interval_without_both_percentages():
+    assert difference_interval(3, 10, 0, 0) is None
+    assert difference_interval(None, 10, 3, 10) is None

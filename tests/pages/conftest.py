@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
-from dashboard import create_app
+from dashboard import accounts, create_app
 from dashboard.db import Database
+from dashboard.metrics import filter_options
 from dashboard.settings import Settings
 
 from ..demo import build_small_demo
@@ -24,6 +26,24 @@ def db(demo_path):
 @pytest.fixture(scope="session")
 def app(demo_path, tmp_path_factory):
     return create_app(Settings(db=str(demo_path), secret_file=tmp_path_factory.mktemp("secret") / "key"))
+
+
+#: The password of every account on the 'real' database.
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def real_db(demo_path, tmp_path_factory):
+    """A 'real' (non-demo) copy of the demo database with three accounts."""
+    path = tmp_path_factory.mktemp("real") / "real.duckdb"
+    path.write_bytes(demo_path.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE schema_info SET demo = false")     # only the demo build marks a database open
+    services = filter_options(Database.open(path))["yjs"]
+    accounts.add_user(str(path), "manager1", PASSWORD, "manager", (services[0],))
+    accounts.add_user(str(path), "board1", PASSWORD, "board", (services[0],))
+    accounts.add_user(str(path), "admin1", PASSWORD, "admin")
+    return {"path": path, "mine": services[0], "other": services[1]}
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ import json
 import openpyxl
 import pytest
 
+from benchmarks.dash_requests import image_request as image_body
 from dashboard.access import EVERYONE
+from dashboard.components.ids import card as card_part
+from dashboard.components.ids import dom_id
 from dashboard.exports import page_workbook
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute, filter_options
@@ -22,29 +25,25 @@ def service(db):
     return filter_options(db)["yjs"][0]
 
 
-def _image_request(app, client, kind: str, search: str, path: str, card: str = "fte-rate"):
-    """Click a card's PNG or SVG button, as the browser (or an attacker) sends it; the download or None
-    (a request no page makes gets a 400 and nothing)."""
+def image_request(app, client, kind: str, search: str, path: str, card: str = "fte-rate"):
+    """Click a card's PNG or SVG button, as the browser (or an attacker) sends it: (the download or None,
+    the message beside the buttons); (None, None) for a request no page makes (it gets a 400 and nothing)."""
     key = next(k for k in app.callback_map if "card-image" in k)
-    ids = {k: {"card": card, "type": f"card-{k}"} for k in ("png", "svg")}
-    body = {"output": key, "outputs": {"id": {"card": card, "type": "card-image"}, "property": "data"},
-            "inputs": [{"id": ids[k], "property": "n_clicks", "value": int(k == kind)} for k in ("png", "svg")],
-            "state": [{"id": "url", "property": "search", "value": search},
-                      {"id": "url", "property": "pathname", "value": path}],
-            "changedPropIds": [json.dumps(ids[kind], sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
-    response = client.post("/_dash-update-component", json=body)
+    response = client.post("/_dash-update-component", json=image_body(key, card, kind, search, path))
     if response.status_code == 400:
         assert set(response.get_json()) == {"message"}
-        return None
+        return None, None
     assert response.status_code in (200, 204)
     sent = json.loads(response.get_data(as_text=True) or "{}").get("response", {})
-    return next(iter(sent.values()), {}).get("data")
+    image, status = (sent.get(dom_id(card_part(part, card)), {}) for part in ("image", "image-status"))
+    return image.get("data"), status.get("children")
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("kind, magic", [("png", b"\x89PNG"), ("svg", b"<svg")])
 def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, service, kind, magic):
-    sent = _image_request(app, client, kind, f"?yjs={service}", "/first-time-entrants")
+    sent, said = image_request(app, client, kind, f"?yjs={service}", "/first-time-entrants")
+    assert said == ""
     assert sent["filename"] == f"first-time-entrants-rate.{kind}"
     content = base64.b64decode(sent["content"])
     assert magic in content[:200]
@@ -55,8 +54,9 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, serv
 
 @pytest.mark.browser
 def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client):
-    sent = _image_request(app, client, "png", "?year=2021-22", "/compare-areas", card="areas-map")
-    assert sent["filename"] == "areas-map-2021-22.png"
+    sent, _ = image_request(app, client, "png", "?indicator=cautioned_or_sentenced_per_1000&year=2021-22",
+                            "/compare-areas", card="areas-map")
+    assert sent["filename"] == "areas-map-cautioned-or-sentenced-per-1000-2021-22.png"
     assert base64.b64decode(sent["content"])[:4] == b"\x89PNG"
 
 
@@ -69,7 +69,7 @@ def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client
     ("", ["not", "a", "path"], "fte-rate"),
 ])
 def test_a_forged_image_request_gets_nothing(app, client, search, path, card):
-    assert _image_request(app, client, "png", search, path, card) is None
+    assert image_request(app, client, "png", search, path, card)[0] is None
 
 
 def _sheet(book, name) -> list[dict]:
@@ -85,7 +85,7 @@ def workbook(context, page: str, filters: Filters, **settings):
 
 def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, db, service):
     book = workbook(context, "first-time-entrants", Filters(yjs=service))
-    assert book.sheetnames == ["Notes", "fte-rate", "fte-count"]
+    assert book.sheetnames == ["Notes", "fte-rate", "fte-count", "fte-compared"]
     expected = compute(db, "fte", Filters(yjs=service), scope=EVERYONE.scope)
     rows = _sheet(book, "fte-rate")
     assert len(rows) == len(expected.table)
@@ -105,6 +105,11 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert notes["Data as at"] == f"{max(filter_options(db)['as_of'].values()):%-d %B %Y}"
     assert "1 to 4 are withheld" in notes["Small numbers"]
     assert "case management extract" in notes["Source"]
+    compared = _sheet(book, "fte-compared")
+    assert {r["area type"] for r in compared} >= {"service", "england"}
+    assert all(r["period"] == compared[0]["period"] for r in compared)      # one calendar year
+    said = [text for label, text in book["Notes"].iter_rows(values_only=True) if label == "Note (fte-compared)"]
+    assert any(text.startswith("England's first-time entrant rate is worked out") for text in said)
 
 
 def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context, db):
@@ -119,25 +124,31 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
         with pytest.raises(InvalidFilter):
             workbook(context, page, Filters(), **settings)
     overview = workbook(context, "overview", Filters(sex="female", period="2022-23"))
-    assert _sheet(overview, "headline figures")[0]["Measure"] == "First-time entrants"
+    headline = _sheet(overview, "headline figures")
+    assert headline[0]["Measure"] == "First-time entrants"
+    # several services and none chosen: the comparison asks for one
+    assert headline[0]["Compared with others"].startswith("Choose one service")
     assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
 
 
-def test_a_board_pack_that_fails_shows_a_plain_message_never_the_error(monkeypatch):
+def test_a_board_pack_that_fails_shows_a_plain_message_never_the_error(tmp_path, monkeypatch):
     """A fault in the pack's process (a traceback on its stderr) goes to the log; the page says only that
     it could not be made (issue 13: users were shown "TypeError: unsupported operand type(s)...")."""
-    from dashboard import downloads
+    from dashboard import jobs
 
     class Failed:
         stderr = iter(["[12:00:01] Working out the figures\n", "Traceback (most recent call last):\n",
                        "  File \"dashboard/views/overview.py\", line 70, in diversion\n",
                        "TypeError: unsupported operand type(s) for /: 'NoneType' and 'int'\n"])
 
-        def wait(self, timeout):
+        def wait(self, timeout=None):
             return 1
 
-    monkeypatch.setattr(downloads.subprocess, "Popen", lambda *args, **kwargs: Failed())
-    shown = []
-    assert downloads._run_board_pack([], lambda lines: shown.extend(lines)) is None
-    assert shown == ["Board pack: Working out the figures...",
-                     "The board pack could not be made. The error has been logged."]
+    slot = tmp_path / "pack-x"
+    slot.mkdir()
+    seen = []
+    real_write = jobs._write_json
+    monkeypatch.setattr(jobs, "_write_json", lambda path, value: (seen.append(value), real_write(path, value)))
+    jobs.Packs(tmp_path, "demo.duckdb", 1)._watch(slot, Failed())
+    assert [v.get("message") for v in seen[:-1]] == ["Working out the figures"]
+    assert seen[-1]["failed"] == jobs.PACK_FAILED and "TypeError" not in json.dumps(seen)

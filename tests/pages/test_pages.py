@@ -8,6 +8,7 @@ import dash
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, page_request
+from dashboard.components.ids import headline_figures
 from dashboard.views import PAGES
 
 
@@ -81,7 +82,7 @@ def _fte_request_on(app, client, search, screen):
 
 
 def test_the_overview_keeps_to_the_latest_year_when_a_period_is_chosen(app, client):
-    key = next(k for k in app.callback_map if k.startswith("page-kpis"))
+    key = next(k for k in app.callback_map if k.startswith(headline_figures("overview")))
     body = _post(client, key, "?period=2021-22").get_data(as_text=True)
     assert "The overview always shows the latest full year" in body
     assert "per 100,000" in body and "First-time entrants" in body

@@ -1,8 +1,9 @@
 """Sign-in, sessions, CSRF, the sign-in limit and redirects, through Flask's test client (no browser),
 and against gunicorn with 4 workers for what must hold across workers (the limit, revocation).
 
-A copy of the demo database relabelled as a real extract stands in for live data: sign-in is then
-required, and the accounts below see one service (manager, board) or everything (admin).
+A copy of the demo database relabelled as a real extract stands in for live data (``real_db``, in
+conftest.py): sign-in is then required, and its accounts see one service (manager, board) or
+everything (admin).
 """
 
 from __future__ import annotations
@@ -16,35 +17,18 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import duckdb
 import pytest
 import requests
 from flask.testing import FlaskClient
 
 from benchmarks.dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, page_request
 from dashboard import accounts, create_app, sessions
-from dashboard.db import Database
-from dashboard.metrics import filter_options
 from dashboard.settings import Settings
 
 from ..browser.conftest import ROOT, running_app
+from .conftest import PASSWORD
 
-PASSWORD = "a long enough password"
 NEW_PASSWORD = "another long enough password"
-
-
-@pytest.fixture(scope="module")
-def real_db(demo_path, tmp_path_factory):
-    """A 'real' (non-demo) copy of the demo database with three accounts."""
-    path = tmp_path_factory.mktemp("real") / "real.duckdb"
-    path.write_bytes(demo_path.read_bytes())
-    with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE schema_info SET demo = false")     # only the demo build marks a database open
-    services = filter_options(Database.open(path))["yjs"]
-    accounts.add_user(str(path), "manager1", PASSWORD, "manager", (services[0],))
-    accounts.add_user(str(path), "board1", PASSWORD, "board", (services[0],))
-    accounts.add_user(str(path), "admin1", PASSWORD, "admin")
-    return {"path": path, "mine": services[0], "other": services[1]}
 
 
 @pytest.fixture(scope="module")
@@ -315,19 +299,6 @@ def test_a_session_ends_eight_hours_after_signing_in(app, real_db, clock):
     assert fte(app, client, "").status_code == 200
     clock.now += 120
     assert fte(app, client, "").status_code == 401
-
-
-def test_the_board_pack_job_knows_the_account_from_a_live_session_only(app, real_db):
-    from dashboard.web import session_user
-    client = signed_in(app, "manager1")
-    cookie = client.get_cookie("yjs_session").value
-    with app.server.app_context():
-        assert session_user({"yjs_session": cookie}) == "manager1"
-        assert session_user({"yjs_session": cookie[:-4] + "AAAA"}) is None       # tampered
-        assert session_user({}) is None
-    client.post("/sign-out", data={"csrf_token": client.get_cookie("_csrf_token").value})
-    with app.server.app_context():
-        assert session_user({"yjs_session": cookie}) is None                      # signed out
 
 
 # -- Against gunicorn with 4 workers -----------------------------------------------------------------

@@ -1,0 +1,558 @@
+"""kpis: the YJB's key performance indicators (indicators.md); kpi-recording: how much of what each one
+counts was not recorded.
+
+KPIs 1 to 7 count the *ending cohort* of a period: every child with a programme ending in it, their
+*ending* being the one with the latest end date (ties: the greatest programme_id, compared byte by byte
+on both databases), and what its START and END assessments record. Serious violence counts children
+with a serious offence proven in the period, per 10,000 aged 10 to 17; victims, those first contacted
+in it. The cohort filters pick children by their ending (disposal, programme, area, age on the end
+date), so they apply to KPIs 1 to 7; serious violence and victims take those about the child alone.
+
+Every count a reader could see or work out is a cell of a lattice (dashboard/disclosure.py): each base,
+each figure and its complements (unsuitable, no, not recorded), so a base minus its shown parts never
+gives back a withheld count. Each service's cells are protected on their own, period by period, so a
+service's figures are the same whoever looks and whichever period is chosen; the services combined
+("All services") are protected on top without changing any service's cells.
+
+A KPI whose file is not in a service's extract has no rows for that service; ``notes`` say why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import config
+from ..filters import Filters, Resolved
+from .common import (
+    Measure,
+    Source,
+    age_band,
+    age_on,
+    begun_periods,
+    filter_conditions,
+    label_periods,
+    not_in_extract,
+    period_columns,
+    quarter_of,
+    year_of,
+)
+from .population import ALL_SERVICES, population_10_17
+
+COLUMNS = ["period", "yjs", "kpi", "measure", "count", "base", "rate"]
+RECORDING_COLUMNS = ["period", "yjs", "kpi", "measure", "not_recorded", "base", "percent_not_recorded"]
+#: The KPIs in the spec's order, and the extract file each needs (beyond the required ones).
+KPIS = ("accommodation", "ete", "send", "mental_health", "substance_misuse", "wider_services", "out_of_court",
+        "serious_violence", "victims")
+ASSESSED = ("accommodation", "ete", "send", "mental_health", "substance_misuse", "wider_services")
+#: Endings out of court (the spec's list): diversion and cautions.
+OUT_OF_COURT = ("COMMUNITY_RESOLUTION", "OUTCOME_22", "YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION")
+SERIOUS_CATEGORIES = ("Violence against the person", "Robbery", "Drug offences")
+SERIOUS_FROM = 5
+WIDER_SERVICES = ("looked_after", "child_in_need", "child_protection_plan", "early_help")
+#: Filters that pick a child's programme: they have no meaning for serious violence or victims.
+PROGRAMME_FILTERS = ("disposal_type", "programme")
+
+#: The ending of each child (alias e), with what the filters read.
+ENDING = Source("programme", {"yjs": "e.yjs", "locality": "e.locality", "sex": "e.sex",
+                              "ethnicity_group": "e.ethnicity_group", "age_band": "e.age_band",
+                              "disposal_type": "e.disposal_type", "programme": "e.programme_name"})
+#: Offences (f) of children (c): their area, and their age on the offence date.
+OFFENDING_CHILD = {"yjs": "f.yjs", "locality": "c.locality", "sex": "c.sex", "ethnicity_group": "c.ethnicity_group",
+                   "age_band": age_band(age_on("c.date_of_birth", "f.offence_date"))}
+
+YES, NO, NOT_RECORDED = "yes", "no", "not recorded"
+SUITABLE, UNSUITABLE = "suitable", "unsuitable"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A count of the lattice: where it sits (dimension -> value; the others are their margin, ALL) and
+    the SQL condition a row meets to be counted in it (aliases of the query it belongs to; every value
+    in it a bound parameter)."""
+
+    at: tuple[tuple[str, str], ...]
+    condition: str
+
+    @property
+    def key(self) -> str:
+        return "&".join(f"{d}={v}" for d, v in self.at)
+
+
+def _is(column: str) -> dict[str, str]:
+    """A recorded-or-not boolean: yes, no, not recorded."""
+    return {YES: f"{column} IS TRUE", NO: f"{column} IS FALSE", NOT_RECORDED: f"{column} IS NULL"}
+
+
+def _suitable(column: str) -> dict[str, str]:
+    return {SUITABLE: f"{column} = :suitable", UNSUITABLE: f"{column} = :unsuitable", NOT_RECORDED: f"{column} IS NULL"}
+
+
+def _split(dimension: str, answers: dict[str, str], within: Cell | None = None) -> list[Cell]:
+    """A cell for each answer, inside ``within`` (a cell of another dimension) or of the whole base."""
+    at, condition = (within.at, within.condition + " AND ") if within else ((), "")
+    return [Cell((*at, (dimension, value)), f"{condition}{test}") for value, test in answers.items()]
+
+
+def _children_cells() -> tuple[list[Cell], dict[str, dict[str, str]]]:
+    """The children lattice of the ending cohort (aliases: e the ending, st its START, en its END), and the
+    hierarchies of its dimensions (value -> the value it adds up to)."""
+    cells = [Cell((), "1 = 1")]
+    for field in ("accommodation", "ete"):
+        cells += _split(f"{field}_end", _suitable(f"en.{field}")) + _split(f"{field}_start", _suitable(f"st.{field}"))
+    both = "en.ete_hours_offered IS NOT NULL AND en.ete_hours_attended IS NOT NULL"
+    cells += _split("ete_hours", {"recorded": both, NOT_RECORDED: f"NOT ({both})"})
+    send = _split("send", _is("en.send"))
+    cells += send + [Cell((("send", f"yes, plan {v}" if v != NOT_RECORDED else "yes, plan not recorded"),),
+                          f"{send[0].condition} AND {test}") for v, test in _is("en.send_plan").items()]
+    for need, field in (("mental_health", "mental_health"), ("substance_misuse", "substance")):
+        needs = _split(f"{need}_need", _is(f"en.{field}_need"))
+        cells += needs
+        for step in ("offered", "attending"):
+            cells += _split(f"{need}_{step}", _is(f"en.{field}_{step}"), within=needs[0])
+    for flag in WIDER_SERVICES:
+        cells += _split(flag, _is(f"st.{flag}"))
+    ooc = "e.disposal_type IN (" + ", ".join(f":ooc_{i}" for i in range(len(OUT_OF_COURT))) + ")"
+    cells += [Cell((("out_of_court", "out of court"),), ooc), Cell((("out_of_court", "other"),), f"NOT ({ooc})")]
+    cells += [Cell((("out_of_court", f"completed: {v}"),), f"{ooc} AND {test}")
+              for v, test in _is("e.completed").items()]
+    hierarchies = {"send": {f"yes, plan {v}": YES for v in (YES, NO, NOT_RECORDED)},
+                   "out_of_court": {f"completed: {v}": "out of court" for v in (YES, NO, NOT_RECORDED)}}
+    return cells, hierarchies
+
+
+CHILDREN_CELLS, CHILDREN_HIERARCHIES = _children_cells()
+#: Victims (v) first contacted in the period: consent, then restorative justice offered, then taken part.
+VICTIM_CELLS = [Cell((), "1 = 1"),
+                *_split("victim", {f"consent {k}": t for k, t in _is("v.consented").items()}),
+                *[Cell((("victim", f"offered {k}"),), f"v.consented IS TRUE AND {t}")
+                  for k, t in _is("v.rj_offered").items()],
+                *[Cell((("victim", f"took part {k}"),), f"v.consented IS TRUE AND v.rj_offered IS TRUE AND {t}")
+                  for k, t in _is("v.rj_participated").items()]]
+VICTIM_HIERARCHY = {**{f"offered {k}": f"consent {YES}" for k in (YES, NO, NOT_RECORDED)},
+                    **{f"took part {k}": f"offered {YES}" for k in (YES, NO, NOT_RECORDED)}}
+#: Offences of the serious violence categories proven in the period, with a seriousness score or not.
+OFFENCE_CELLS = [Cell((), "1 = 1"), Cell((("seriousness", "scored"),), "f.seriousness IS NOT NULL"),
+                 Cell((("seriousness", NOT_RECORDED),), "f.seriousness IS NULL")]
+
+
+def _key(*at: tuple[str, str]) -> str:
+    return Cell(at, "").key
+
+
+def _rows() -> list[tuple[str, str, str, str, str]]:
+    """The spec's rows: (kpi, measure, lattice, count cell, base cell); and for kpi-recording each row's
+    not-recorded cell is found by ``_not_recorded``."""
+    rows = []
+    for kpi in ("accommodation", "ete"):
+        rows += [(kpi, "suitable_at_end", "children", _key((f"{kpi}_end", SUITABLE)), ""),
+                 (kpi, "suitable_at_start", "children", _key((f"{kpi}_start", SUITABLE)), ""),
+                 (kpi, "not_recorded_at_end", "children", _key((f"{kpi}_end", NOT_RECORDED)), "")]
+    rows.append(("ete", "hours_attended_percent", "hours", "attended", "offered"))
+    rows += [("send", "identified", "children", _key(("send", YES)), ""),
+             ("send", "with_plan", "children", _key(("send", "yes, plan yes")), _key(("send", YES)))]
+    for kpi in ("mental_health", "substance_misuse"):
+        need = (f"{kpi}_need", YES)
+        rows += [(kpi, "need", "children", _key(need), ""),
+                 (kpi, "offered", "children", _key(need, (f"{kpi}_offered", YES)), _key(need)),
+                 (kpi, "attending", "children", _key(need, (f"{kpi}_attending", YES)), _key(need))]
+    rows += [("wider_services", flag, "children", _key((flag, YES)), "") for flag in WIDER_SERVICES]
+    rows.append(("out_of_court", "completed", "children", _key(("out_of_court", "completed: yes")),
+                 _key(("out_of_court", "out of court"))))
+    rows.append(("serious_violence", "children", "serious", "", "population"))
+    rows += [("victims", "consented", "victims", _key(("victim", "consent yes")), ""),
+             ("victims", "rj_offered", "victims", _key(("victim", "offered yes")), _key(("victim", "consent yes"))),
+             ("victims", "rj_participated", "victims", _key(("victim", "took part yes")),
+              _key(("victim", "offered yes")))]
+    return rows
+
+
+ROWS = _rows()
+
+
+def _not_recorded(kpi: str, measure: str, lattice: str, count: str, base: str) -> tuple[str, str, str] | None:
+    """kpi-recording's (lattice, not-recorded cell, base cell) for a kpis row: how many of the row's base
+    had the answer it counts left empty; None for the not_recorded rows themselves."""
+    if measure.startswith("not_recorded"):
+        return None
+    if lattice == "hours":
+        return "children", _key(("ete_hours", NOT_RECORDED)), ""
+    if lattice == "serious":
+        return "offences", _key(("seriousness", NOT_RECORDED)), ""
+    dimension, value = count.split("&")[-1].split("=")
+    empty = {"yes, plan yes": "yes, plan not recorded", "completed: yes": "completed: not recorded",
+             "consent yes": "consent not recorded", "offered yes": "offered not recorded",
+             "took part yes": "took part not recorded"}.get(value, NOT_RECORDED)
+    within = count.split("&")[:-1]
+    return lattice, "&".join([*within, f"{dimension}={empty}"]), base
+
+
+RECORDING_ROWS = [(kpi, measure, *found) for kpi, measure, *rest in ROWS
+                  if (found := _not_recorded(kpi, measure, *rest)) is not None]
+#: Each lattice's cells that some row of kpis or kpi-recording shows (the rest are complements).
+SHOWN = {lattice: frozenset(cell for spec in [*ROWS, *RECORDING_ROWS] if spec[2] == lattice for cell in spec[3:])
+         for lattice in ("children", "victims", "offences")}
+
+
+# --- Queries --------------------------------------------------------------------------------------------------
+
+def _services(resolved: Resolved, options: dict) -> list[str]:
+    return [resolved.filters.yjs] if resolved.filters.yjs else list(options["yjs"])
+
+
+def _sums(cells: Sequence[Cell]) -> str:
+    return ", ".join(f"sum(CASE WHEN {cell.condition} THEN 1 ELSE 0 END) AS c{i}" for i, cell in enumerate(cells))
+
+
+#: The values the children cells' conditions name (bound, as every value is).
+ENDING_VALUES = {"suitable": "SUITABLE", "unsuitable": "UNSUITABLE", "start_point": "START", "end_point": "END",
+                 **{f"ooc_{i}": t for i, t in enumerate(OUT_OF_COURT)}}
+SERIOUS_VALUES = {**{f"category_{i}": c for i, c in enumerate(SERIOUS_CATEGORIES)},
+                  **{f"tier_{i}": t for i, t in enumerate(config.SUBSTANTIVE_TIERS)}}
+
+
+def _endings(db, resolved: Resolved) -> pd.DataFrame:
+    """Per period and service, every children cell's count over the ending cohort, and the END hours
+    offered and attended where both are recorded."""
+    services, params = filter_conditions(resolved, {"yjs": "p.yjs"})
+    cohort, more = filter_conditions(resolved, {k: v for k, v in ENDING.filters.items() if k != "yjs"})
+    params.update(**more, **ENDING_VALUES, start=resolved.start, end=resolved.end)
+    both = "en.ete_hours_offered IS NOT NULL AND en.ete_hours_attended IS NOT NULL"
+    return db.query(f"""
+        WITH ended AS (
+            SELECT p.yjs, p.child_id, p.programme_id, p.disposal_type, p.programme_name, p.completed, p.end_date,
+                   coalesce(p.locality, c.locality) AS locality, c.sex, c.ethnicity_group,
+                   {age_band(age_on('c.date_of_birth', 'p.end_date'))} AS age_band,
+                   {period_columns(resolved, year_of('p.end_date'), quarter_of('p.end_date'))}
+            FROM programme p JOIN child c ON c.yjs = p.yjs AND c.child_id = p.child_id
+            WHERE {' AND '.join(['p.end_date BETWEEN :start AND :end', *services])}
+        ), ranked AS (
+            SELECT ended.*, row_number() OVER (PARTITION BY yjs, child_id, fy, quarter
+                                               ORDER BY end_date DESC, programme_id COLLATE "C" DESC) AS nth
+            FROM ended
+        )
+        SELECT e.fy, e.quarter, e.yjs, {_sums(CHILDREN_CELLS)},
+               sum(CASE WHEN {both} THEN en.ete_hours_offered ELSE 0 END) AS hours_offered,
+               sum(CASE WHEN {both} THEN en.ete_hours_attended ELSE 0 END) AS hours_attended
+        FROM ranked e
+        LEFT JOIN assessment st ON st.yjs = e.yjs AND st.programme_id = e.programme_id AND st.point = :start_point
+        LEFT JOIN assessment en ON en.yjs = e.yjs AND en.programme_id = e.programme_id AND en.point = :end_point
+        WHERE {' AND '.join(['e.nth = 1', *cohort])}
+        GROUP BY e.fy, e.quarter, e.yjs""", params)
+
+
+def _offending(db, resolved: Resolved) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Serious violence: distinct children, and the offences of its categories by whether they have a
+    seriousness score, per period (of the outcome) and service."""
+    conditions, params = filter_conditions(resolved, OFFENDING_CHILD)
+    params.update(**SERIOUS_VALUES, start=resolved.start, end=resolved.end)
+    categories = ", ".join(f":category_{i}" for i in range(len(SERIOUS_CATEGORIES)))
+    tiers = ", ".join(f":tier_{i}" for i in range(len(config.SUBSTANTIVE_TIERS)))
+    proven = f"""
+        FROM offence f JOIN child c ON c.yjs = f.yjs AND c.child_id = f.child_id
+        JOIN (SELECT DISTINCT yjs, offence_id, {period_columns(resolved, year_of('outcome_date'),
+                                                               quarter_of('outcome_date'))}
+              FROM outcome WHERE outcome_date BETWEEN :start AND :end AND tier IN ({tiers})) o
+          ON o.yjs = f.yjs AND o.offence_id = f.offence_id
+        WHERE {' AND '.join([f'f.category IN ({categories})', *conditions])}"""
+    children = db.query(f"""SELECT o.fy, o.quarter, f.yjs, count(DISTINCT f.child_id) AS c0 {proven}
+                            AND f.seriousness >= :serious_from GROUP BY o.fy, o.quarter, f.yjs""",
+                        {**params, "serious_from": SERIOUS_FROM})
+    offences = db.query(f"""SELECT o.fy, o.quarter, f.yjs, {_sums(OFFENCE_CELLS)} {proven}
+                            GROUP BY o.fy, o.quarter, f.yjs""", params)
+    return children, offences
+
+
+def _victims(db, resolved: Resolved) -> pd.DataFrame:
+    conditions, params = filter_conditions(resolved, {**OFFENDING_CHILD, "yjs": "v.yjs"})
+    params.update(start=resolved.start, end=resolved.end)
+    return db.query(f"""
+        SELECT {period_columns(resolved, year_of('v.contact_date'), quarter_of('v.contact_date'))}, v.yjs,
+               {_sums(VICTIM_CELLS)}
+        FROM victim v JOIN offence f ON f.yjs = v.yjs AND f.offence_id = v.offence_id
+        JOIN child c ON c.yjs = v.yjs AND c.child_id = v.child_id
+        WHERE {' AND '.join(['v.contact_date BETWEEN :start AND :end', *conditions])}
+        GROUP BY 1, 2, 3""", params)
+
+
+def _available(db, services: list[str]) -> dict[str, list[str]]:
+    """For each KPI, the services whose extract holds what it needs, in ``services``' order: assessments.csv,
+    victims.csv, or (serious violence) a seriousness score on any offence."""
+    if not services:
+        return {kpi: [] for kpi in KPIS}
+    names = {f"service_{i}": s for i, s in enumerate(services)}
+    listed = ", ".join(":" + n for n in names)
+    flags = db.query(f"SELECT yjs, has_assessments, has_victims FROM extract_info WHERE yjs IN ({listed})", names)
+    scored = set(db.query(f"""SELECT DISTINCT yjs FROM offence WHERE seriousness IS NOT NULL
+                              AND yjs IN ({listed})""", names)["yjs"])
+    assessed = set(flags.loc[flags["has_assessments"].fillna(False).astype(bool), "yjs"])
+    victims = set(flags.loc[flags["has_victims"].fillna(False).astype(bool), "yjs"])
+    return {**{kpi: [s for s in services if s in assessed] for kpi in ASSESSED}, "out_of_court": list(services),
+            "serious_violence": [s for s in services if s in scored], "victims": [s for s in services if s in victims]}
+
+
+def _excluded(filters: Filters) -> list[str]:
+    """KPIs a chosen filter cannot apply to (a programme filter to serious violence and victims)."""
+    return ["serious_violence", "victims"] if any(getattr(filters, f) for f in PROGRAMME_FILTERS) else []
+
+
+# --- Protection -----------------------------------------------------------------------------------------------
+
+class _Level:
+    """The combined cells of the services whose extract has a file, when some have it and some do not."""
+
+    def __repr__(self) -> str:
+        return "services with the file"
+
+
+WITH_FILE = _Level()
+
+
+def _grid(counts: pd.DataFrame, periods: pd.DataFrame, services: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Counts for every period and service (0 where the query found nothing), quarter 0 for a year."""
+    grid = periods.merge(pd.DataFrame({"yjs": pd.Series(list(services), dtype="object")}), how="cross")
+    counts = counts.assign(fy=counts["fy"].astype("int64"),
+                           quarter=pd.to_numeric(counts["quarter"]).fillna(0).astype("int64"))
+    found = grid.merge(counts, on=["fy", "quarter", "yjs"], how="left")
+    found[list(columns)] = found[list(columns)].apply(pd.to_numeric).fillna(0).astype("int64")
+    return found
+
+
+def _lattice(counts: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame:
+    """Long cells from a query's wide counts (c0, c1, ... per cell): fy, quarter, yjs, ``cell`` (its key),
+    one column per dimension (ALL where summed over) and ``n``."""
+    from ..disclosure import ALL
+    dimensions = list(dict.fromkeys(d for cell in cells for d, _ in cell.at))
+    parts = []
+    for i, cell in enumerate(cells):
+        placed = dict(cell.at)
+        parts.append(counts[["fy", "quarter", "yjs"]].assign(
+            cell=cell.key, n=counts[f"c{i}"], **{d: placed.get(d, ALL) for d in dimensions}))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.astype(dict.fromkeys(dimensions, object))
+
+
+def _withhold(frame: pd.DataFrame, axes: list, counts: list[str], fixed: list[str], eligible: pd.Series | None,
+              already: pd.DataFrame | None, shown: frozenset[str]) -> pd.DataFrame:
+    """disclosure.protect, choosing second cells among those no row shows (the complements "unsuitable",
+    "no"...) first: withholding one of them costs the reader nothing."""
+    from ..disclosure import protect
+    return protect(frame, axes, counts, fixed=fixed, eligible=eligible, already=already,
+                   prefer=~frame["cell"].isin(shown))
+
+
+def _protected(frame: pd.DataFrame, hierarchies: dict, counts: Sequence[str], combine: bool, shown: frozenset[str],
+               with_file: Sequence[str] | None = None, primary: pd.Series | None = None) -> pd.DataFrame:
+    """``frame`` with ``withheld_<count>`` columns: each service's cells protected on their own (``primary``:
+    cells withheld from the start; ``shown``: the cells some row shows). With ``combine``, the services'
+    sums too (yjs ALL, over the cells every service has; and WITH_FILE over ``with_file``, when only some
+    services have the file), protected on top: the services' own cells stay as they were."""
+    from ..disclosure import ALL, Dimension
+    counts = list(counts)
+    dimensions = [c for c in frame.columns if c not in ("fy", "quarter", "yjs", "cell", *counts)]
+    axes = [Dimension(d, hierarchies.get(d, {})) for d in dimensions]
+    if frame.empty:
+        return frame.assign(**{f"withheld_{c}": pd.Series(dtype=bool) for c in counts})
+    already = None if primary is None else pd.DataFrame({c: primary.to_numpy() for c in counts}, index=frame.index)
+    mask = _withhold(frame, axes, counts, ["fy", "quarter", "yjs"], None, already, shown)
+    frame = frame.assign(**{f"withheld_{c}": mask[c].to_numpy() for c in counts})
+    if not combine:
+        return frame
+    services = list(dict.fromkeys(frame["yjs"]))
+    levels = {ALL: services}
+    if with_file is not None and 0 < len(with_file) < len(services):
+        levels[WITH_FILE] = list(with_file)
+    parts = [frame]
+    for level, members in levels.items():
+        own = frame[frame["yjs"].isin(members)]
+        if level is ALL:
+            having = own.groupby("cell")["yjs"].nunique()
+            own = own[own["cell"].isin(having.index[having == len(members)])]
+        summed = own.groupby(["fy", "quarter", "cell"], sort=False).agg(
+            {**dict.fromkeys(counts, "sum"), **dict.fromkeys(dimensions, "first")}).reset_index()
+        parts.append(summed.assign(yjs=[level] * len(summed), **{f"withheld_{c}": False for c in counts}))
+    every = pd.concat(parts, ignore_index=True).astype(dict.fromkeys([*dimensions, "yjs"], object))
+    joint = _withhold(every, [Dimension("yjs", dict.fromkeys(levels.get(WITH_FILE, ()), WITH_FILE)), *axes],
+                      counts, ["fy", "quarter"], ~every["yjs"].isin(services),
+                      every[[f"withheld_{c}" for c in counts]].set_axis(counts, axis=1), shown)
+    return every.assign(**{f"withheld_{c}": joint[c].to_numpy() for c in counts})
+
+
+def _cells(db, resolved: Resolved, options: dict) -> dict:
+    """Every lattice of the KPIs for these filters, protected, with what the rows need to be made. Worked
+    out once per database version and filters; kpis and kpi-recording read the same cells."""
+    return db.remember(("kpi-cells", resolved), lambda: _work_out(db, resolved, options))
+
+
+def _work_out(db, resolved: Resolved, options: dict) -> dict:
+    services = _services(resolved, options)
+    periods = begun_periods(resolved, options)
+    available = _available(db, services)
+    excluded = _excluded(resolved.filters)
+    combine = bool(resolved.settings.combine and not resolved.filters.yjs)
+    assessed = available["accommodation"]
+    sums = [f"c{i}" for i in range(len(CHILDREN_CELLS))]
+    endings = _grid(_endings(db, resolved), periods, services, [*sums, "hours_offered", "hours_attended"])
+    children = _lattice(endings, CHILDREN_CELLS)
+    question = ~children["cell"].isin(["", *(c.key for c in CHILDREN_CELLS if c.at[:1] and
+                                            c.at[0][0] == "out_of_court")])
+    children = children[~question | children["yjs"].isin(assessed)].reset_index(drop=True)
+    lattices = {"children": _protected(children, CHILDREN_HIERARCHIES, ["n"], combine, SHOWN["children"],
+                                       assessed)}
+    recorded = CHILDREN_CELLS.index(next(c for c in CHILDREN_CELLS if c.key == _key(("ete_hours", "recorded"))))
+    hours = endings[endings["yjs"].isin(assessed)].reset_index(drop=True)
+    hours = hours[["fy", "quarter", "yjs"]].assign(cell="hours", attended=hours["hours_attended"],
+                                                   offered=hours["hours_offered"])
+    # The hours of one to four children are theirs: withheld, however many hours they add up to.
+    few = endings.loc[endings["yjs"].isin(assessed), f"c{recorded}"].between(1, config.SUPPRESSION_MAX)
+    lattices["hours"] = _protected(hours, {}, ["attended", "offered"], combine, frozenset({"hours"}),
+                                   primary=few.reset_index(drop=True))
+    population = pd.DataFrame(columns=["yjs", "year", "population"])
+    if "serious_violence" not in excluded and available["serious_violence"]:
+        scored = available["serious_violence"]
+        serious, offences = _offending(db, resolved)
+        lattices["serious"] = _protected(_lattice(_grid(serious, periods, scored, ["c0"]), [Cell((), "")]), {},
+                                         ["n"], combine, frozenset({""}))
+        lattices["offences"] = _protected(
+            _lattice(_grid(offences, periods, scored, [f"c{i}" for i in range(len(OFFENCE_CELLS))]), OFFENCE_CELLS),
+            {}, ["n"], combine, SHOWN["offences"])
+        population = population_10_17(db, resolved)
+    if "victims" not in excluded and available["victims"]:
+        counted = _grid(_victims(db, resolved), periods, available["victims"],
+                        [f"c{i}" for i in range(len(VICTIM_CELLS))])
+        lattices["victims"] = _protected(_lattice(counted, VICTIM_CELLS), {"victim": VICTIM_HIERARCHY}, ["n"],
+                                         combine, SHOWN["victims"])
+    return {"lattices": {name: _lookup(frame) for name, frame in lattices.items()},
+            "available": available, "excluded": excluded, "periods": periods, "combine": combine, "services": services,
+            "population": {(r.yjs, int(r.year)): int(r.population) for r in population.itertuples()}}
+
+
+# --- The rows -------------------------------------------------------------------------------------------------
+
+def _lookup(frame: pd.DataFrame) -> dict:
+    """(fy, quarter, yjs, cell) -> {count column: (value, withheld)}: rows are made a cell at a time."""
+    counts = [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
+    keys = zip(*(frame[c].tolist() for c in ("fy", "quarter", "yjs", "cell")))
+    values = zip(*(zip(frame[c].tolist(), frame[f"withheld_{c}"].tolist()) for c in counts))
+    return {key: dict(zip(counts, found)) for key, found in zip(keys, values)}
+
+
+def _cell(cells: dict, lattice: str, at: tuple, column: str = "n") -> tuple[int, bool]:
+    value, withheld = cells["lattices"][lattice][at][column]
+    return int(value), bool(withheld)
+
+
+def _population(cells: dict, fy: int, service, members: Sequence[str]) -> int | None:
+    """The 10-17 population of a service (or the services combined, when every one of them has one)."""
+    found = [cells["population"].get((s, fy)) for s in ([service] if isinstance(service, str) else members)]
+    return None if not found or None in found else sum(found)
+
+
+def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: list[str], per_row) -> tuple:
+    """The rows of ``specs`` for every period and service (or the services combined), in order, and their mask."""
+    from ..disclosure import ALL
+    rows, hidden = [], []
+    periods = cells["periods"].copy()
+    periods["period"] = label_periods(periods)
+    services = [ALL] if cells["combine"] else cells["services"]
+    for period in periods.itertuples():
+        for service in services:
+            for spec in specs:
+                kpi = spec[0]
+                members = cells["available"][kpi]
+                if kpi in cells["excluded"] or not members or (service is not ALL and service not in members):
+                    continue
+                level = service
+                if service is ALL and spec[2] == "children" and kpi in ASSESSED and \
+                        len(members) < len(cells["services"]):
+                    level = WITH_FILE
+                values, withheld = per_row(cells, (period.fy, period.quarter, level), spec, members)
+                rows.append([period.period, ALL_SERVICES if service is ALL else service, kpi, spec[1], *values])
+                hidden.append([False] * 4 + withheld)
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.astype({columns[4]: "Int64", columns[5]: "Int64", columns[6]: "float64"})
+    return table, pd.DataFrame(hidden, columns=columns, dtype=bool)
+
+
+def _kpi_row(cells: dict, where: tuple, spec: tuple, members: Sequence[str]) -> tuple[list, list]:
+    """count, base and rate of one kpis row, and which are withheld (the rate with either)."""
+    _, _, lattice, count_cell, base_cell = spec
+    if lattice == "hours":
+        (count, a), (base, b) = (_cell(cells, "hours", (*where, "hours"), c) for c in ("attended", "offered"))
+        count_hidden = base_hidden = a or b
+        per = 100
+    elif lattice == "serious":
+        count, count_hidden = _cell(cells, "serious", (*where, ""))
+        base, base_hidden, per = _population(cells, where[0], where[2], members), False, 10_000
+    else:
+        count, count_hidden = _cell(cells, lattice, (*where, count_cell))
+        base, base_hidden = _cell(cells, lattice, (*where, base_cell))
+        per = 100
+    value = None if not base else count / base * per
+    return [count, base, value], [count_hidden, base_hidden, count_hidden or base_hidden]
+
+
+def _recording_row(cells: dict, where: tuple, spec: tuple, members: Sequence[str]) -> tuple[list, list]:
+    _, _, lattice, empty_cell, base_cell = spec
+    empty, empty_hidden = _cell(cells, lattice, (*where, empty_cell))
+    base, base_hidden = _cell(cells, lattice, (*where, base_cell))
+    return [empty, base, empty / base * 100 if base else None], [empty_hidden, base_hidden,
+                                                                 empty_hidden or base_hidden]
+
+
+def kpis(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return _table(_cells(db, resolved, options), resolved, ROWS, COLUMNS, _kpi_row)
+
+
+def kpi_recording(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For each kpis figure, how many of its base had the answer it counts not recorded (for serious
+    violence: the offences of its categories without a seriousness score; for ETE hours: the children
+    without both hours)."""
+    return _table(_cells(db, resolved, options), resolved, RECORDING_ROWS, RECORDING_COLUMNS, _recording_row)
+
+
+# --- Why a KPI has no figures ---------------------------------------------------------------------------------
+
+KPI_WORDS = {"accommodation": "accommodation", "ete": "education, training and employment", "send": "SEND",
+             "mental_health": "mental health", "substance_misuse": "substance misuse",
+             "wider_services": "wider services", "out_of_court": "out-of-court outcomes",
+             "serious_violence": "serious violence", "victims": "victims"}
+
+
+def reasons(db, filters: Filters, scope) -> dict[str, str]:
+    """Why a KPI has no figures, or none for some of the services asked, in plain words: {kpi: sentence}.
+    A KPI that is not here has figures for every service asked."""
+    from ..access import scoped_options
+    from . import filter_options, validate
+    resolved = validate(db, "kpis", filters, scope=scope)
+    services = _services(resolved, scoped_options(filter_options(db), scope.services))
+    available = _available(db, services)
+    found = {}
+    for kpi in _excluded(resolved.filters):
+        found[kpi] = (f"{KPI_WORDS[kpi].capitalize()} is not about a child's programme, so it is not shown when "
+                      "a disposal or programme is chosen.")
+    files = dict.fromkeys(ASSESSED, "no assessments file (assessments.csv)") | {
+        "victims": "no victims file (victims.csv)",
+        "serious_violence": "no seriousness score on any offence (the seriousness column of offences.csv)"}
+    for kpi, missing in files.items():
+        without = [s for s in services if s not in available[kpi]]
+        if kpi in found or not without:
+            continue
+        found[kpi] = f"{not_in_extract(without, services)}: there is {missing}, so {KPI_WORDS[kpi]} " + (
+            "cannot be shown." if len(without) == len(services) else "has no figures for them.")
+    return found
+
+
+def notes(db, filters: Filters, scope) -> list[str]:
+    return list(dict.fromkeys(reasons(db, filters, scope).values()))
+
+
+FILTERS = ENDING.applies()
+MEASURES = [
+    Measure("kpis", tuple(COLUMNS), kpis, FILTERS, frozenset({"combine"}), notes=notes, order=14,
+            summary="the YJB's key performance indicators: each figure with its count and base"),
+    Measure("kpi-recording", tuple(RECORDING_COLUMNS), kpi_recording, FILTERS, frozenset({"combine"}), notes=notes,
+            order=15, summary="for each key performance indicator, how much of its base was not recorded"),
+]

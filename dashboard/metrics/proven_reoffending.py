@@ -1,0 +1,220 @@
+"""proven-reoffending and proven-reoffending-counts (indicators.md), and the live tracker.
+
+The YJB/MoJ measure: children cautioned, given a non-custodial conviction or released from custody in
+a period, followed for 12 months, with 6 more for the reoffence to be proven. Each child's cohorts,
+index date and proven reoffences were worked out at ingest (ingest/derive.py: ``proven_cohort``), so
+here we only count. A cohort is complete once its period end + 18 months is on or before the
+extract's date; before then its figures are the live tracker's, "so far".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from .. import suppression
+from ..filters import PERIOD_FILTERS, Resolved, parse_period
+from .common import (
+    Measure,
+    Quarters,
+    filter_conditions,
+    label_periods,
+    months_after,
+    period_columns,
+    rate,
+    where,
+    whole_months,
+)
+from .intervals import compared_with, difference_interval
+from .population import ALL_SERVICES
+from .sources import PROVEN_COHORT
+
+COLUMNS = ["cohort", "yjs", "index_tier", "children", "reoffenders", "reoffences", "binary_rate", "frequency_rate",
+           "reoffences_per_reoffender", "complete"]
+COUNT_COLUMNS = ["cohort", "yjs", "reoffences", "reoffenders"]
+TRACKER_COLUMNS = ["cohort", "yjs", "children", "months_followed", "months_to_go", "complete_on", "previous_cohort",
+                   "reoffenders_so_far", "binary_rate_so_far", "previous_children", "previous_reoffenders_same_point",
+                   "previous_binary_rate_same_point", "difference", "difference_low", "difference_high", "reading"]
+#: Index tiers in the order of the disposals' seriousness; ``All`` is the whole cohort.
+INDEX_TIERS = ("Pre-court", "First-tier", "Community", "Custody")
+ALL_TIERS = "All"
+#: How many reoffences a reoffender had: 1 to 4, and 5 or more.
+REOFFENCE_BANDS = ("1", "2", "3", "4", "5+")
+FOLLOW_UP_MONTHS, PROVEN_WITHIN_MONTHS = 12, 18
+#: Cohorts are financial years or quarters only: a free date range (--from/--to) is no cohort.
+FILTERS = PROVEN_COHORT.applies() - (set(PERIOD_FILTERS) - {"period", "by_quarter"})
+
+
+def complete_on(cohort: str) -> date:
+    """The day a cohort's figures are final: its period's end + 18 months."""
+    return months_after(parse_period(cohort)[1], PROVEN_WITHIN_MONTHS)
+
+
+def months_followed(cohort: str, as_of: date) -> int:
+    """Months every child of the cohort has been followed by ``as_of`` (0 to 12): from the period's end."""
+    return min(whole_months(parse_period(cohort)[1], as_of), FOLLOW_UP_MONTHS)
+
+
+def _services(resolved: Resolved, options: dict) -> dict[str, date]:
+    """Each row's service and its extract date (all services as one, at the earliest date, when combined)."""
+    services = [resolved.filters.yjs] if resolved.filters.yjs else options["yjs"]
+    as_of = {s: options["as_of"][s] for s in services}
+    if _combined(resolved) and as_of:
+        return {ALL_SERVICES: min(as_of.values())}
+    return as_of
+
+
+def _combined(resolved: Resolved) -> bool:
+    return resolved.settings.combine and not resolved.filters.yjs
+
+
+def _counts(db, resolved: Resolved, group: str, *, whole_period: bool = True) -> pd.DataFrame:
+    """Children in each cohort and service, split by ``group`` (SQL from our own constants), with
+    their periods labelled. ``whole_period`` False: every cohort of the kind, whatever the period."""
+    if whole_period:
+        clause, params = where(resolved, "index_date", PROVEN_COHORT)
+    else:
+        conditions, params = filter_conditions(resolved, PROVEN_COHORT.filters)
+        clause = " AND ".join(["1 = 1", *conditions])
+    service = f"'{ALL_SERVICES}'" if _combined(resolved) else "yjs"
+    counts = db.query(f"""
+        SELECT {period_columns(resolved, 'fy', 'quarter')}, {service} AS yjs, {group}, count(*) AS children,
+               sum(CASE WHEN reoffences > 0 THEN 1 ELSE 0 END) AS reoffenders, sum(reoffences) AS reoffences
+        FROM proven_cohort WHERE by_quarter = :by_quarter AND {clause}
+        GROUP BY 1, 2, 3, 4""", {**params, "by_quarter": resolved.by_quarter})
+    counts["cohort"] = label_periods(counts)
+    for column in ("children", "reoffenders", "reoffences"):
+        counts[column] = counts[column].astype("int64")
+    return counts.drop(columns=["fy", "quarter"])
+
+
+def _grid(resolved: Resolved, options: dict, column: str | None = None, values=()) -> pd.DataFrame:
+    """Every cohort of the period that has begun by its service's extract date, for every service (and
+    value of ``column``), in order: a cohort with no children still shows 0."""
+    rows = [(label, order, service, as_of) for order, label in enumerate(resolved.labels())
+            for service, as_of in _services(resolved, options).items() if parse_period(label)[0] <= as_of]
+    grid = pd.DataFrame(rows, columns=["cohort", "order", "yjs", "as_of"])
+    return grid.merge(pd.DataFrame({column: pd.Series(values, dtype="object")}), how="cross") if column else grid
+
+
+def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counts = _counts(db, resolved, "index_tier")
+    whole = counts.groupby(["cohort", "yjs"], as_index=False)[["children", "reoffenders", "reoffences"]].sum()
+    counts = pd.concat([counts, whole.assign(index_tier=ALL_TIERS)], ignore_index=True)
+    table = _grid(resolved, options, "index_tier", [*INDEX_TIERS, ALL_TIERS]).merge(
+        counts, on=["cohort", "yjs", "index_tier"], how="left")
+    table = table.sort_values(["order", "yjs"], kind="stable").reset_index(drop=True)
+    for column in ("children", "reoffenders", "reoffences"):
+        table[column] = table[column].fillna(0).astype("int64")
+    table["binary_rate"] = rate(table["reoffenders"], table["children"], 100)
+    table["frequency_rate"] = rate(table["reoffences"], table["children"], 1)
+    table["reoffences_per_reoffender"] = rate(table["reoffences"], table["reoffenders"], 1)
+    table["complete"] = [complete_on(c) <= as_of for c, as_of in zip(table["cohort"], table["as_of"])]
+    # The tiers add up to the cohort (its All row): no tier may be the only one withheld. Children who
+    # did not reoffend are a count a reader can work out, withheld through the reoffenders it follows from.
+    table["part"] = table["index_tier"] != ALL_TIERS
+    table["not_reoffended"] = table["children"] - table["reoffenders"]
+    rates = ["binary_rate", "reoffences_per_reoffender"]
+    mask = suppression.withhold(
+        table, ["children", "reoffenders", "reoffences", "not_reoffended"], margins=[["cohort", "yjs", "part"]],
+        dependents={"children": ["reoffenders", "reoffences", *rates, "frequency_rate"],
+                    "not_reoffended": ["reoffenders", *rates],
+                    "reoffenders": rates, "reoffences": ["frequency_rate", "reoffences_per_reoffender"]})
+    return table[COLUMNS], mask[COLUMNS]
+
+
+def proven_reoffending_counts(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How many reoffenders had 1, 2, 3, 4 and 5 or more proven reoffences, per cohort and service."""
+    band = "CASE WHEN reoffences >= 5 THEN '5+' ELSE CAST(reoffences AS VARCHAR) END AS band"
+    counts = _counts(db, resolved, band)
+    counts = counts[counts["band"] != "0"].rename(columns={"reoffences": "total", "band": "reoffences"})
+    table = _grid(resolved, options, "reoffences", REOFFENCE_BANDS).merge(
+        counts[["cohort", "yjs", "reoffences", "children"]], on=["cohort", "yjs", "reoffences"], how="left")
+    table = table.sort_values(["order", "yjs"], kind="stable").reset_index(drop=True)
+    table["reoffenders"] = table["children"].fillna(0).astype("int64")
+    # The bands add up to the cohort's reoffenders, which proven-reoffending shows.
+    mask = suppression.withhold(table, ["reoffenders"], margins=[["cohort", "yjs"]])
+    return table[COUNT_COLUMNS], mask[COUNT_COLUMNS]
+
+
+def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each open cohort of the period so far, against the latest complete cohort at the same point.
+
+    Like for like: "reoffended within the first N months" for both cohorts is a reoffence committed
+    and proven on or before the child's index date + N months, N being the months every child of the
+    open cohort has been followed (ingest's ``first_known_month``)."""
+    by_child = _counts(db, resolved, "first_known_month", whole_period=False)
+    rows = []
+    for (cohort, service), found in by_child.groupby(["cohort", "yjs"], sort=False):
+        months = found["first_known_month"]
+        rows.append({"cohort": cohort, "yjs": service, "children": int(found["children"].sum()),
+                     "to_date": int(found.loc[months.notna(), "children"].sum()),
+                     "within": [int(found.loc[months <= n, "children"].sum()) for n in range(FOLLOW_UP_MONTHS + 1)]})
+    cohorts = pd.DataFrame(rows, columns=["cohort", "yjs", "children", "to_date", "within"])
+    found = {(r.cohort, r.yjs): r for r in cohorts.itertuples()}
+    out = []
+    for row in _grid(resolved, options).itertuples():
+        if complete_on(row.cohort) <= row.as_of:
+            continue
+        this = found.get((row.cohort, row.yjs))
+        months = months_followed(row.cohort, row.as_of)
+        done = [r for r in cohorts.itertuples() if r.yjs == row.yjs and complete_on(r.cohort) <= row.as_of]
+        previous = max(done, key=lambda r: parse_period(r.cohort)[0]) if done else None
+        children = this.children if this else 0
+        line = {"cohort": row.cohort, "yjs": row.yjs, "children": children, "months_followed": months,
+                "months_to_go": FOLLOW_UP_MONTHS - months, "complete_on": complete_on(row.cohort),
+                "previous_cohort": previous.cohort if previous else None,
+                "later": (this.to_date - this.within[months]) if this and months else None}
+        if months and this and previous:
+            line.update(reoffenders_so_far=this.within[months], previous_children=previous.children,
+                        previous_reoffenders_same_point=previous.within[months],
+                        previous_later=previous.to_date - previous.within[months])
+        out.append(line)
+    table = pd.DataFrame(out, columns=[*TRACKER_COLUMNS, "later", "previous_later"])
+    for column in ("children", "months_followed", "months_to_go", "reoffenders_so_far", "previous_children",
+                   "previous_reoffenders_same_point", "later", "previous_later"):
+        table[column] = table[column].astype("Int64")
+    table["binary_rate_so_far"] = rate(table["reoffenders_so_far"], table["children"], 100)
+    table["previous_binary_rate_same_point"] = rate(table["previous_reoffenders_same_point"],
+                                                    table["previous_children"], 100)
+    differences = [difference_interval(*(None if pd.isna(v) else float(v) for v in values)) for values in
+                   zip(table["reoffenders_so_far"], table["children"], table["previous_reoffenders_same_point"],
+                       table["previous_children"])]
+    for index, name in enumerate(("difference", "difference_low", "difference_high")):
+        table[name] = pd.Series([d[index] if d else None for d in differences], index=table.index, dtype="float64")
+    table["reading"] = pd.Series([compared_with(low, high, 0.0) if pd.notna(low) else None
+                                  for low, high in zip(table["difference_low"], table["difference_high"])],
+                                 index=table.index, dtype="object")
+    table["complete_on"] = table["complete_on"].astype("object")
+    # Who has not reoffended so far, and who reoffended only after the point compared (against the
+    # figures proven-reoffending shows), are counts a reader can work out: withheld with what they follow from.
+    table["not_so_far"] = table["children"] - table["reoffenders_so_far"]
+    table["previous_not"] = table["previous_children"] - table["previous_reoffenders_same_point"]
+    compared = ["difference", "difference_low", "difference_high", "reading"]
+    this_cohort = ["reoffenders_so_far", "binary_rate_so_far", *compared]
+    previous_cohort = ["previous_reoffenders_same_point", "previous_binary_rate_same_point", *compared]
+    mask = suppression.withhold(
+        table, ["children", "reoffenders_so_far", "not_so_far", "later", "previous_children",
+                "previous_reoffenders_same_point", "previous_not", "previous_later"],
+        dependents={"children": this_cohort, "reoffenders_so_far": this_cohort, "not_so_far": this_cohort,
+                    "later": this_cohort, "previous_children": previous_cohort,
+                    "previous_reoffenders_same_point": previous_cohort, "previous_not": previous_cohort,
+                    "previous_later": previous_cohort})
+    return table[TRACKER_COLUMNS], mask[TRACKER_COLUMNS]
+
+
+_SETTINGS = frozenset({"combine"})
+MEASURES = [
+    Measure("proven-reoffending", tuple(COLUMNS), proven_reoffending, FILTERS, _SETTINGS,
+            quarters=Quarters("cohort", ("yjs", "index_tier"),
+                              ("children", "reoffenders", "reoffences", "binary_rate", "frequency_rate",
+                               "reoffences_per_reoffender"), additive=False),
+            summary="proven reoffending by the national method: binary and frequency rates by cohort", order=9),
+    Measure("proven-reoffending-counts", tuple(COUNT_COLUMNS), proven_reoffending_counts, FILTERS, _SETTINGS,
+            quarters=Quarters("cohort", ("yjs", "reoffences"), ("reoffenders",), additive=False),
+            summary="reoffenders by how many proven reoffences they had (1, 2, 3, 4, 5 or more)", order=10),
+    Measure("reoffending-tracker", tuple(TRACKER_COLUMNS), reoffending_tracker, FILTERS, _SETTINGS,
+            summary="the live tracker: each open cohort so far against the last complete one at the same point",
+            order=11),
+]
