@@ -98,6 +98,10 @@ def card_contents(context: Context, spec: PageSpec, filters, settings, narrow: b
     return tuple(values)
 
 
+#: Headline figures up to this many share one row on a wide screen.
+FIVE_ACROSS = 5
+
+
 def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
     """The page's headline figures as cards, each linking to the page it comes from (with the filters), and
     the page's note when a chosen period does not apply to them."""
@@ -109,7 +113,9 @@ def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
              for k in headline_figures(context, spec, filters)]
     period_chosen = {"period", "by_quarter"} & set(parse_query(search))
     note = [dbc.Alert(spec.headline_note, color="light")] if period_chosen and spec.headline_note else []
-    return note + [dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className="kpi-col") for c in cards], className="g-2 mb-3")]
+    # Up to five in one row on a laptop (the overview's, on the first screen); more (the scorecard) in threes.
+    across = "kpi-col" if len(cards) <= FIVE_ACROSS else ""
+    return note + [dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className=across) for c in cards], className="g-2 mb-3")]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:

@@ -61,7 +61,7 @@ HEADINGS = {
     "at_risk": "Still followed up", "events": "Reoffended", "censored": "Follow-up ended",
     "survival": "Not reoffended (share)", "reoffended": "Reoffended (share)",
     "children": "Children cautioned or sentenced", "ended": "Programmes ended", "completed": "Completed",
-    "percent_completed": "Completed (%)", "measure": "Measure", "area_type": "Compared with", "area": "Area",
+    "percent_completed": "Completed (%)", "measure": "Measure", "area_type": "Kind of area", "area": "Area",
     "value": "Value", "population": "Population", "compared_with_england": "Compared with England",
     "binary_rate": "Reoffended (%)", "frequency_rate": "Reoffences per child",
     "reoffences_per_reoffender": "Reoffences per reoffender",

@@ -106,8 +106,8 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert "1 to 4 are withheld" in notes["Small numbers"]
     assert "case management extract" in notes["Source"]
     compared = _sheet(book, "fte-compared")
-    assert {r["area type"] for r in compared} >= {"service", "england"}
-    assert all(r["period"] == compared[0]["period"] for r in compared)      # one calendar year
+    assert {r["Kind of area"] for r in compared} >= {"service", "england"}
+    assert all(r["Period"] == compared[0]["Period"] for r in compared)      # one calendar year
     said = [text for label, text in book["Notes"].iter_rows(values_only=True) if label == "Note (fte-compared)"]
     assert any(text.startswith("England's first-time entrant rate is worked out") for text in said)
 
