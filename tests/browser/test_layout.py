@@ -37,14 +37,16 @@ def _overlap(a: dict, b: dict) -> bool:
 
 @pytest.mark.parametrize("size", [LAPTOP, TABLET])
 def test_the_overviews_headline_figures_are_on_the_first_screen(sized, app_url, size):
+    """Each figure and its change on last year (what a meeting reads; the notes under them may run on)."""
     tab = open_page(sized(size), app_url + "/")
-    cards = _boxes(tab, ".kpi-card")
-    assert len(cards) == 5
-    if size == LAPTOP:      # all five, and the filters in one row (they took 315 px)
-        assert max(c["bottom"] for c in cards) <= size[1]
-        assert _boxes(tab, ".filter-bar")[0]["bottom"] - _boxes(tab, ".filter-bar")[0]["top"] < 100
+    figures = _boxes(tab, ".kpi-card .kpi-change")
+    assert len(figures) == 5 and len(_boxes(tab, ".kpi-card .kpi-value")) == 5
+    if size == LAPTOP:      # all five, the page's links in one row and the filters in one (they took 315 px)
+        assert max(f["bottom"] for f in figures) <= size[1]
+        bar, links = _boxes(tab, ".filter-bar")[0], _boxes(tab, ".site-nav .nav-link")
+        assert bar["bottom"] - bar["top"] < 100 and len({round(link["top"]) for link in links}) == 1
     else:                   # a tablet: the first row of three, the filters folded
-        assert sorted(c["bottom"] for c in cards)[2] <= size[1]
+        assert sorted(f["bottom"] for f in figures)[2] <= size[1]
 
 
 def test_on_a_phone_the_filters_fold_behind_one_button_that_counts_them(sized, app_url):
