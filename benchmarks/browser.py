@@ -184,6 +184,8 @@ def measure(url: str, pages: list[str], changes: int, with_lighthouse: bool) -> 
         try:
             probe = browser.new_page()
             probe.goto(url + "/first-time-entrants")
+            # The filter bar is laid out by Dash's renderer, after the page's load event.
+            probe.wait_for_function(f"() => document.querySelectorAll('{SERVICE} option').length > 1")
             services = [v for v in probe.eval_on_selector_all(f"{SERVICE} option", "os => os.map(o => o.value)") if v]
             probe.close()
             services = services[1:] + services[:1]          # each service in turn, then all of them

@@ -49,7 +49,7 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
                     className="btn filter-toggle", **{"aria-expanded": "false", "aria-controls": ids.FILTER_CONTROLS}),
         html.Div(dbc.Row([
             _select("period", "Period", periods, "All years"),
-            _select("yjs", "Service", [(y, y) for y in options["yjs"]], "All"),
+            _select("yjs", "Service", [(y, y) for y in options["yjs"]], "All services"),
             _select("locality", "Area", [(loc, loc) for loc in options["all_localities"]], "All areas", drill_down),
             _select("sex", "Sex", SEXES, "All", drill_down),
             _select("ethnicity_group", "Ethnic group", [(g, g) for g in config.ETHNICITY_GROUPS], "All", drill_down),
@@ -68,7 +68,8 @@ TOGGLE_FILTERS = """function (clicks, search, expanded) {
     const fields = FIELDS;
     const query = new URLSearchParams(search || "");
     const chosen = fields.filter(f => query.get(f)).length;
-    const clicked = dash_clientside.callback_context.triggered_id === "TOGGLE";
+    // Clicked, even when the address changed in the same round (Dash then names only one trigger).
+    const clicked = dash_clientside.callback_context.triggered.some(t => t.prop_id === "TOGGLE.n_clicks");
     const open = clicked ? expanded !== "true" : expanded === "true";
     return ["Filters (" + (chosen || "none") + " chosen)", open ? "true" : "false",
             "filter-controls" + (open ? " open" : "")];

@@ -314,10 +314,11 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
 RISK_DAYS = (0, 91, 182, 273, 365)
 
 
-def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
+def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool = False) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
     numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
-    three months are drawn only when nothing else is chosen."""
+    three months are drawn only when nothing else is chosen. ``narrow`` (a phone): the words under it
+    in lines of 44 characters at most, as under every chart, so a phone shows them whole."""
     traces, lines, notes = [], [], ["c = fewer than 5 children: withheld and not plotted"] if withheld else []
     followed = table[(table["day"] >= 91) & (table["at_risk"] > 0)]["cohort"].unique()
     cohorts = [c for c in dict.fromkeys(table["cohort"]) if c in followed] or list(dict.fromkeys(table["cohort"]))
@@ -342,9 +343,10 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
              "line": {"color": colour, "width": 3, "dash": DASHES[index % len(DASHES)], "shape": "hv"},
              "hovertemplate": f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"}]
         lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in RISK_DAYS))
-    # Lines of at most 44 characters, as under every chart, so a phone shows them whole.
-    heading = textwrap.wrap("Children still followed up at 0, 3, 6, 9 and 12 months", 44)
-    notes = [part for note in notes for part in textwrap.wrap(note, 44)]
+    heading = ["Children still followed up at 0, 3, 6, 9 and 12 months"]
+    if narrow:
+        heading, notes = ([short for line in part for short in textwrap.wrap(line, NOTE_WIDTH)]
+                          for part in (heading, notes))
     text = "<br>".join([*heading, *lines, *notes])
     plot_height, below = 380, 92 + 18 * (len(heading) + len(lines) + len(notes))
     note = {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": -70 / plot_height, "showarrow": False,
@@ -616,7 +618,7 @@ def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -
     if isinstance(chart, charts.ReoffendingWindows):
         return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year, narrow=narrow)
     if isinstance(chart, charts.SurvivalCurve):
-        return survival_curve(table, withheld=any_withheld(result, "reoffended"))
+        return survival_curve(table, withheld=any_withheld(result, "reoffended"), narrow=narrow)
     if isinstance(chart, charts.RemandOutcomes):
         return remand_outcomes(table, row=chart.row, withheld=any_withheld(result, "percent"), part_year=part_year)
     if isinstance(chart, charts.ComparisonChart):

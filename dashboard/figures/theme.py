@@ -146,5 +146,22 @@ def for_narrow_screen(drawn: go.Figure) -> go.Figure:
     for axis in ("xaxis", "yaxis"):
         alias = layout[axis].labelalias
         if alias:
-            drawn.update_layout({axis: {"labelalias": {k: v.replace("<br>", " ") for k, v in alias.items()}}})
+            drawn.update_layout({axis: {"labelalias": {k: _one_line(v) for k, v in alias.items()}}})
+    title = layout.xaxis.title.text
+    if title:                       # the axis title itself wrapped to the phone's width (the notes already are)
+        first, _, rest = title.partition("<br>")
+        drawn.update_layout(xaxis={"title": {"text": "<br>".join([*textwrap.wrap(first, NARROW_TITLE_WIDTH),
+                                                                 *([rest] if rest else [])])}})
     return drawn
+
+
+#: Characters in a line of an axis title on a phone, and in an axis label turned on its side there.
+NARROW_TITLE_WIDTH, NARROW_LABEL_WIDTH = 36, 18
+
+
+def _one_line(label: str) -> str:
+    """An axis label of two lines on one, when short enough ("2025-26 part year"); else its first line
+    only (a cohort "proving to Sep 2025": on its side it would take most of the plot's height; the chart's
+    notes and its hover say so)."""
+    joined = label.replace("<br>", " ")
+    return joined if len(joined) <= NARROW_LABEL_WIDTH else label.split("<br>")[0]

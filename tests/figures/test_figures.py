@@ -264,8 +264,10 @@ def test_survival_curve_shows_numbers_at_risk_under_it():
     note = figure.layout.annotations[-1].text
     # still followed up on day 0, 91, 182, 273 and 365: at risk on the first row on or after each
     assert "2021-22: 50 | 40 | 35 | 35 | 35" in note
-    # Every line short enough for a phone, and the months written once, in the axis title.
-    assert all(len(_plain(line)) <= 44 for line in note.split("<br>"))
+    # On a phone every line short enough for it; the months written once, in the axis title.
+    phone = figures.survival_curve(table, withheld=True, narrow=True).layout.annotations[-1].text
+    assert all(len(_plain(line)) <= 44 for line in phone.split("<br>"))
+    assert "Children still followed up at 0, 3, 6, 9 and 12 months" in note
     assert list(figure.layout.xaxis.ticktext) == ["0", "3", "6", "9", "12"]
     assert figure.layout.xaxis.title.text == "Months since the programme ended"
 
@@ -586,3 +588,17 @@ def test_every_builder_makes_a_figure_plotly_accepts_in_full():
     """Builders skip plotly's validation on the hot path; here every property is checked."""
     for figure in _every_figure():
         go.Figure(figure.to_dict())          # raises on any property plotly does not know or accept
+
+
+def test_a_phone_keeps_a_long_cohort_label_to_its_year_and_wraps_a_long_axis_title():
+    """A cohort 'proving to Sep 2025' on one line, turned on its side, left a 64 px plot on a phone."""
+    cohorts = ["2021-22", "2022-23", "2023-24"]
+    lines = figures.cohort_lines([("Proven reoffending", pd.Series([30.0, 28.0, 25.0], index=cohorts), None, None)],
+                                 complete=pd.Series([True, True, False], index=cohorts),
+                                 progress={"2023-24": "proving to Sep 2025"}, y_title="Children who reoffended (%)")
+    assert lines.layout.xaxis.labelalias == {"2023-24": "2023-24<br>proving to Sep 2025"}
+    assert figures.for_narrow_screen(lines).layout.xaxis.labelalias == {"2023-24": "2023-24"}
+    counts = figures.reoffence_counts(pd.DataFrame({"cohort": ["2022-23"] * 2, "reoffences": ["1", "5+"],
+                                                    "reoffenders": [9, 3]}), cohort="2022-23")
+    title = figures.for_narrow_screen(counts).layout.xaxis.title.text.split("<br>")
+    assert title[:2] == ["Proven reoffences each reoffender", "had, 2022-23"]       # 36 characters at most
