@@ -25,8 +25,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from .db import Database
-from .storage import duckdb_copy, is_server_url, postgres_dsn
 from .sessions import end_sessions_of
+from .storage import duckdb_copy, is_server_url, postgres_dsn
 
 ROLES = ("board", "manager", "regional", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")

@@ -47,7 +47,9 @@ def build(context: Context, filters: Filters, progress=None) -> bytes:
     images = static_images([figures.draw_card(s.card) for s in sections], "svg",
                            progress=lambda done, total: say(f"Drawing chart {done} of {total}"))
     say("Printing the PDF")
-    return print_pdf(compose(context, kpis, sections, images))
+    overview = PAGES["overview"]
+    note = overview.headline_note(context, filters) if overview.headline_note else ""
+    return print_pdf(compose(context, kpis, sections, images, note))
 
 
 def sections_for(context: Context, filters: Filters) -> list[Section]:
@@ -64,7 +66,7 @@ def sections_for(context: Context, filters: Filters) -> list[Section]:
     return sections
 
 
-def compose(context: Context, kpis, sections: list[Section], images: list[bytes]) -> str:
+def compose(context: Context, kpis, sections: list[Section], images: list[bytes], headline_note: str = "") -> str:
     """The pack as one HTML document with print CSS: A4, numbered pages, a chart per page."""
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = context.part_year
@@ -77,7 +79,7 @@ def compose(context: Context, kpis, sections: list[Section], images: list[bytes]
              for s, image in zip(sections, images)]
     return TEMPLATES.get_template("board_pack.html").render(
         title=TITLE, figures_for=subtitle(sections[0].card.result), as_of=as_of, made=f"{date.today():%-d %B %Y}",
-        part_year=partial, kpis=kpis, sections=shown, small_numbers=SMALL_NUMBERS,
+        part_year=partial, kpis=kpis, headline_note=headline_note, sections=shown, small_numbers=SMALL_NUMBERS,
         definitions=[(p.name, p.definition) for p in PAGES.values() if p.definition],
         sources=list(dict.fromkeys(s.card.source for s in sections)))
 

@@ -160,8 +160,9 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
     else:
         whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
         cohort = whole.description.partition(", ")[2] or "every service and child"
-        about = [("Figures for", f"{cohort}: the latest full financial year against the year before (the period "
-                                 "chosen does not apply to headline figures).")]
+        note = spec.headline_note(context, filters) if spec.headline_note else ""
+        about = [("Figures for", f"{cohort}: each headline figure's year or cohort is in its 'covers' column. "
+                                 f"{note}".strip())]
         definitions = [(p.name, p.definition) for p in PAGES.values() if p.definition]
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = [("Part year", f"{context.part_year} runs only to {as_of}.")] if context.part_year else []

@@ -103,19 +103,21 @@ FIVE_ACROSS = 5
 
 
 def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
-    """The page's headline figures as cards, each linking to the page it comes from (with the filters), and
-    the page's note when a chosen period does not apply to them."""
+    """The page's headline figures as cards, each linking to the page it comes from (with the filters), the
+    date the data is as at, and the page's note when they do not show the period exactly as chosen."""
     query = query_string(parse_query(search))
     cards = [kpi_card(k, trend=sparkline(k.trend, k.trend.index, k.scale) if k.trend is not None and len(k.trend)
                       else None,
                       href=PAGES[k.page].path + query if k.page else None,
                       link_text=f"See {PAGES[k.page].name.lower()}" if k.page else "")
              for k in headline_figures(context, spec, filters)]
-    period_chosen = {"period", "by_quarter"} & set(parse_query(search))
-    note = [dbc.Alert(spec.headline_note, color="light")] if period_chosen and spec.headline_note else []
+    said = spec.headline_note(context, filters) if spec.headline_note else ""
+    note = [dbc.Alert(said, color="light")] if said else []
+    as_of = html.P(f"Data as at {context.as_of:%-d %B %Y}.", className="data-as-at")
     # Up to five in one row on a laptop (the overview's, on the first screen); more (the scorecard) in threes.
     across = "kpi-col" if len(cards) <= FIVE_ACROSS else ""
-    return note + [dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className=across) for c in cards], className="g-2 mb-3")]
+    return [as_of, *note, dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className=across) for c in cards],
+                                  className="g-2 mb-3")]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:

@@ -7,5 +7,17 @@ from .load import DatabaseOutOfDate, LoadRefused, LoadSummary, ingest
 #: Every way ingest declines to load, each with a plain message; the database is unchanged after any.
 REFUSALS = (ExtractRejected, LoadRefused, DatabaseOutOfDate, IngestFailed)
 
-__all__ = ["DEMO_CHILDREN", "DEMO_SEED", "DatabaseOutOfDate", "ExtractRejected", "IngestFailed", "IngestLimits",
-           "LoadRefused", "LoadSummary", "Problem", "REFUSALS", "build_demo", "ingest"]
+__all__ = [
+           "DEMO_CHILDREN",
+           "DEMO_SEED",
+           "REFUSALS",
+           "DatabaseOutOfDate",
+           "ExtractRejected",
+           "IngestFailed",
+           "IngestLimits",
+           "LoadRefused",
+           "LoadSummary",
+           "Problem",
+           "build_demo",
+           "ingest",
+]

@@ -19,17 +19,29 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import duckdb
 
-from . import public
-from .spec import (AGE_AT_EVENT, BOOLEAN_WORDS, CHILDREN, EARLIEST_DATE, EXTRACT_FILES, EXTRACT_JSON, FILES,
-                   FREE_TEXT_LENGTH, POPULATION, Column, ExtractFile)
 from .. import config
+from . import public
+from .spec import (
+    AGE_AT_EVENT,
+    BOOLEAN_WORDS,
+    CHILDREN,
+    EARLIEST_DATE,
+    EXTRACT_FILES,
+    EXTRACT_JSON,
+    FILES,
+    FREE_TEXT_LENGTH,
+    POPULATION,
+    Column,
+    ExtractFile,
+)
 
 Progress = Callable[[str], None]
 
@@ -56,7 +68,7 @@ class IngestLimits:
     max_file_bytes: int = 5 * 1024 ** 3
 
     @classmethod
-    def from_settings(cls, settings) -> "IngestLimits":
+    def from_settings(cls, settings) -> IngestLimits:
         """``DASHBOARD_INGEST_MEMORY`` (e.g. 4GB), ``DASHBOARD_INGEST_TEMP_DIR``, ``DASHBOARD_INGEST_MAX_FILE_MB``,
         as read by dashboard.settings."""
         return cls(memory_limit=settings.ingest_memory,
@@ -303,8 +315,8 @@ class Stager:
                 raise ValueError
             self.as_of = date.fromisoformat(as_of)
         except ValueError:
-            self.problems.append(Problem(EXTRACT_JSON, 1, "as_of",
-                                         f"{as_of!r} is not a date (YYYY-MM-DD)" if as_of else "required value is missing"))
+            self.problems.append(Problem(EXTRACT_JSON, 1, "as_of", f"{as_of!r} is not a date (YYYY-MM-DD)"
+                                         if as_of else "required value is missing"))
         description = meta.get("description", "")
         self.description = description if isinstance(description, str) else str(description)
         if len(self.description) > FREE_TEXT_LENGTH:
@@ -687,7 +699,7 @@ class Stager:
             own = published.get(yjs.lower())
             self.service_info[yjs] = (own[1], own[0]) if own else (None, None)
         for yjs, entry in self.services_block.items():
-            def problem(message: str) -> None:
+            def problem(message: str, yjs: str = yjs) -> None:
                 self.problems.append(Problem(EXTRACT_JSON, 1, "services", f"{_quoted(yjs)}: {message}"))
             if yjs not in services:
                 problem(f"is not a service of this extract; its services: {', '.join(sorted(services)) or 'none'}")

@@ -65,17 +65,16 @@ LAIT_COLUMNS = {
     "area_code": "VARCHAR", "dfe_la_number": "VARCHAR", "area_name": "VARCHAR", "dfe_region": "VARCHAR",
     "value": "DOUBLE", "value_raw": "VARCHAR", "flag": "VARCHAR",
 }
-AUTHORITY_COLUMNS = {name: "VARCHAR" for name in (
-    "new_la_code", "la_name", "date_of_operation", "date_of_termination", "parent_geography_code",
-    "entity_code", "entity_description", "status", "old_la_code")}
+AUTHORITY_COLUMNS = dict.fromkeys(("new_la_code", "la_name", "date_of_operation", "date_of_termination",
+                                   "parent_geography_code", "entity_code", "entity_description", "status",
+                                   "old_la_code"), "VARCHAR")
 NEIGHBOUR_COLUMNS = {
     "dfe_la_number": "VARCHAR", "area_code": "VARCHAR", "area_name": "VARCHAR", "dfe_region": "VARCHAR",
     "rank": "INTEGER", "neighbour_dfe_la_number": "VARCHAR", "neighbour_area_code": "VARCHAR",
     "neighbour_name": "VARCHAR", "closeness": "VARCHAR",
 }
-DISTRICT_COLUMNS = {name: "VARCHAR" for name in (
-    "lad_code", "lad_name", "lad_type", "utla_code", "utla_name", "utla_type", "dfe_old_la_code", "region_code",
-    "region_name", "country")}
+DISTRICT_COLUMNS = dict.fromkeys(("lad_code", "lad_name", "lad_type", "utla_code", "utla_name", "utla_type",
+                                  "dfe_old_la_code", "region_code", "region_name", "country"), "VARCHAR")
 TRAFFORD_COLUMNS = {
     "area_code": "VARCHAR", "area_name": "VARCHAR", "area_type": "VARCHAR", "period": "VARCHAR",
     "indicator": "VARCHAR", "measure": "VARCHAR", "unit": "VARCHAR", "value": "BIGINT",

@@ -1,4 +1,4 @@
-"""Overview: the board's headline figures, their change on last year and their trend."""
+"""Overview: the board's headline figures for a financial year, their change on the year before and their trend."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 
 from ..config import YOUTH_DETENTION
-from ..filters import period_label
+from ..filters import financial_year_of, parse_period, period_label
 from ..metrics.kpis import reasons
 from .custody import not_followed_by_custody
 from .readings import change_from, change_in_words, shown_value
@@ -15,51 +15,100 @@ from .render import Kpi
 from .reoffending import live_so_far, whole_cohorts
 from .spec import KpiSpec, PageSpec
 from .standing import standing
+from .texts import words
 
 
 def _whole_years(filters):
-    """The overview compares the latest full year with the one before, whatever period is chosen."""
+    """Every year of the measure: the card picks its year and the one before, and draws the years to it."""
     return replace(filters, period=None, by_quarter=False)
 
 
-def _years(context) -> tuple[str, str, list[str]]:
+def _years(context, filters) -> tuple[str, str, list[str]]:
+    """The year the figures are for (``shown_year``), the year before it and the full years up to it."""
+    shown = shown_year(context, filters)
+    full = [period_label(y) for y in context.options["years"] if y <= shown]
+    return period_label(shown), period_label(shown - 1), full
+
+
+def shown_year(context, filters) -> int:
+    """The financial year the headline figures are for: the chosen period's (a quarter's year: the figures
+    compare whole years), else the latest full year. A year not over yet is never compared with a full
+    one: the latest full year is shown instead (``period_note`` says so)."""
     latest = context.options["latest_complete_year"]
-    full = [period_label(y) for y in context.options["years"] if y <= latest]
-    return period_label(latest), period_label(latest - 1), full
+    if not filters.period:
+        return latest
+    return min(financial_year_of(parse_period(filters.period)[0]), latest)
+
+
+def period_note(context, filters) -> str:
+    """Said above the figures when they do not show the period exactly as chosen."""
+    if not filters.period:
+        return ""
+    shown = period_label(shown_year(context, filters))
+    if financial_year_of(parse_period(filters.period)[0]) > context.options["latest_complete_year"]:
+        return (f"{filters.period.partition(' ')[0]} is not over yet, so it is not compared with a full year: the "
+                f"headline figures are for the latest full year, {shown}.")
+    if " Q" in filters.period:
+        return f"The headline figures compare whole years: {filters.period} is shown as the year {shown}."
+    return ""
+
+
+def covers(result, when: str) -> str:
+    """What a figure covers, said on its card: the year or cohort, the children chosen (or all of them) and
+    any filter chosen that it does not use."""
+    chosen = result.description.partition(", ")[2]
+    said = f"{when}. Covers {chosen or 'every service you can see, all children'}."
+    if result.ignored:
+        said += f" Not used here: {', '.join(words(f) for f in result.ignored)}."
+    return said
+
+
+def _counts(table: pd.DataFrame, count: str, base: str, this, last) -> tuple:
+    """(count, base) for ``this`` period and ``last`` (rows indexed by period): for the chance test."""
+    return tuple(table.at[period, column] if period in table.index else None
+                 for period in (this, last) for column in (count, base))
 
 
 def first_time_entrants(context, filters) -> Kpi:
-    this, last, full = _years(context)
-    fte = context.measure("fte", _whole_years(filters), combine=True).table.set_index("period")["rate_per_100000"]
-    fte = fte.reindex(full)
+    this, last, full = _years(context, filters)
+    result = context.measure("fte", _whole_years(filters), combine=True)
+    table = result.table.set_index("period")
+    fte = table["rate_per_100000"].reindex(full)
     return Kpi("First-time entrants", shown_value(fte.get(this), "{:,.0f} per 100,000"),
-               *change_in_words(fte.get(this), fte.get(last), lower_is_better=True),
-               note=f"{this}, children aged 10 to 17", trend=fte.dropna(),
-               standing=standing(context, filters, "fte_rate_per_100000").text)
+               *change_in_words(fte.get(this), fte.get(last), lower_is_better=True, since=last,
+                                counts=_counts(table, "fte", "population_10_17", this, last)),
+               note=covers(result, f"{this}, per 100,000 children of those ages in the population"),
+               trend=fte.dropna(), standing=standing(context, filters, "fte_rate_per_100000").text)
 
 
 def reoffending(context, filters) -> Kpi:
-    """Proven reoffending by the national method: the latest complete cohort against the one before, with
-    the most advanced live cohort's figure so far beside it."""
+    """Proven reoffending by the national method: the latest complete cohort up to the year shown against the
+    one before, with the most advanced live cohort's figure so far beside it."""
+    this = period_label(shown_year(context, filters))
     result = context.measure("proven-reoffending", _whole_years(filters), combine=True)
     whole = whole_cohorts(result).set_index("cohort")
     rates = whole.loc[whole["complete"].astype(bool) & whole["children"].fillna(1).gt(0), "binary_rate"] / 100
+    rates = rates[rates.index <= this]
     latest = rates.index[-1] if len(rates) else None
+    before = rates.index[-2] if len(rates) > 1 else None
     dates = context.options["as_of"]
     live = live_so_far(result, dates.get(filters.yjs) or min(dates.values()))
+    when = (f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend within 12 "
+            "months" + (f" ({this}'s children are still being followed)" if latest != this else "")
+            if latest else "No cohort followed for the full 18 months yet")
     return Kpi("Proven reoffending", shown_value(rates.get(latest), "{:.1%}"),
-               *change_in_words(rates.get(latest), rates.iloc[-2] if len(rates) > 1 else None, True, "points"),
-               note=(f"Children cautioned, sentenced or released from custody in {latest}, proven to reoffend "
-                     f"within 12 months" if latest else "No cohort followed for the full 18 months yet") +
-                    (f". Live: {live}." if live else "."),
+               *change_in_words(rates.get(latest), rates.get(before), True, "points", since=f"the {before} cohort",
+                                counts=_counts(whole, "reoffenders", "children", latest, before)),
+               note=covers(result, when) + (f" Live: {live}." if live else ""),
                trend=rates.dropna() * 100)
 
 
 def custody(context, filters) -> Kpi:
     """Children sentenced to custody per 1,000 aged 10 to 17, with the remands to youth detention and the
     share of those ended not followed by custody (the YJB's "use of custody and remands")."""
-    this, last, full = _years(context)
-    sentenced = context.measure("use-of-custody", _whole_years(filters), combine=True).table.set_index("period")
+    this, last, full = _years(context, filters)
+    result = context.measure("use-of-custody", _whole_years(filters), combine=True)
+    sentenced = result.table.set_index("period")
     rates = sentenced["rate_per_1000"].reindex(full)
     said = [f"{this}: {shown_value(sentenced['children'].get(this), '{:,.0f}')} children sentenced to custody"]
     remands = context.measure("remands", _whole_years(filters), combine=True).table
@@ -71,17 +120,19 @@ def custody(context, filters) -> Kpi:
         said.append(f"remands to youth detention: {shown_value(detention.get(this), '{:,.0f}')}; not followed by "
                     f"custody: {shown_value(share.get(this), '{:.0%}')} of those ended")
     return Kpi("Custody and remands", shown_value(rates.get(this), "{:.2f} per 1,000"),
-               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True),
-               note="; ".join(said), trend=rates.dropna())
+               *change_in_words(rates.get(this), rates.get(last), lower_is_better=True, since=last,
+                                counts=_counts(sentenced, "children", "population_10_17", this, last)),
+               note=covers(result, "; ".join(said)), trend=rates.dropna())
 
 
 def _at_the_end(kpi: str, title: str, what: str):
     """A KPI's share suitable at the end of orders (ETE, accommodation): the latest full year against the
     year before, for every service the viewer sees together, with what was not recorded."""
     def figure(context, filters) -> Kpi:
-        this, last, full = _years(context)
+        this, last, full = _years(context, filters)
         asked = _whole_years(filters)
-        table = context.measure("kpis", asked, combine=True).table
+        result = context.measure("kpis", asked, combine=True)
+        table = result.table
         rows = table[(table["kpi"] == kpi) & (table["measure"] == "suitable_at_end")].set_index("period")
         if rows.empty:
             said = reasons(context.db, asked, context.viewer.scope).get(kpi, "Nothing to show for these filters.")
@@ -96,7 +147,7 @@ def _at_the_end(kpi: str, title: str, what: str):
         missing = get(this, empty)
         count = lambda v: "c" if v is None else f"{v:,.0f}"
         return Kpi(title, shown_value(now[2], "{:.0f}%"), change, verdict,
-                   note=f"{this}, children whose intervention or order ended in the year",
+                   note=covers(result, f"{this}, children whose intervention or order ended in the year"),
                    trend=rows["rate"].reindex(full).astype("float64").dropna(), scale=(0, 100),
                    detail=f"{count(now[0])} of {count(now[1])} children",
                    quality=f"Not recorded: {count(missing[0])} of {count(missing[1])} children had no {what} "
@@ -107,11 +158,10 @@ def _at_the_end(kpi: str, title: str, what: str):
 
 PAGE = PageSpec(
     key="overview", path="/", name="Overview", heading="Overview", order=0,
-    lead="The partnership's key figures for the latest full financial year, compared with the year before. "
-         "Each card says whether the change is better or worse.",
+    lead="The partnership's key figures for a financial year (the latest full one unless you choose another), "
+         "compared with the year before. Each card says whether the change is better or worse, and what it covers.",
     definition="",
-    headline_note="The overview always shows the latest full year against the year before: the period you chose "
-                  "is used on the other pages.",
+    headline_note=period_note,
     kpis=(
         KpiSpec(first_time_entrants, "first-time-entrants"),
         KpiSpec(reoffending, "reoffending"),

@@ -85,18 +85,25 @@ def pivot(table: pd.DataFrame, rows: str, value: str) -> pd.DataFrame:
     return wide[~wide.eq(0).all(axis=1)].where(wide.notna(), "").reset_index()
 
 
-def change_in_words(now, before, lower_is_better: bool, unit: str = "%") -> tuple[str, str]:
-    """Plain words on a headline figure's change on last year, and whether it is better or worse."""
+def change_in_words(now, before, lower_is_better: bool, unit: str = "%", *, since: str = "last year",
+                    counts: tuple | None = None) -> tuple[str, str]:
+    """Plain words on a headline figure's change on ``since`` (the year or cohort before), and whether it is
+    better or worse. ``counts``: (count, base, count before, base before) when the figure is a share or a
+    rate of children; a change the two-proportion test puts down to chance is said to be so, not better or
+    worse (a board should not read a year's wobble as a trend)."""
     if now is None or before is None or pd.isna(now) or pd.isna(before) or before == 0:
-        return "No comparison with last year (figures withheld or missing).", "same"
+        return f"No comparison with {since} (figures withheld or missing).", "same"
     if unit == "points":
         diff = (now - before) * 100
-        said = f"{abs(diff):.1f} percentage points {'up' if diff > 0 else 'down'} on last year"
+        said = f"{abs(diff):.1f} percentage points {'up' if diff > 0 else 'down'} on {since}"
     else:
         diff = (now - before) / before * 100
-        said = f"{'Up' if diff > 0 else 'Down'} {abs(diff):.0f}% on last year"
+        said = f"{'Up' if diff > 0 else 'Down'} {abs(diff):.0f}% on {since}"
     if abs(diff) < 0.5:
-        return "About the same as last year.", "same"
+        return f"About the same as {since}.", "same"
+    known = counts is not None and not any(v is None or pd.isna(v) for v in counts)
+    if known and proportions_differ(*(float(v) for v in counts)) is False:
+        return f"{said}: could be chance.", "same"
     better = (diff < 0) == lower_is_better
     return f"{said}: {'better' if better else 'worse'}.", "better" if better else "worse"
 

@@ -145,8 +145,9 @@ class PageSpec:
     explainer: str = ""
     #: The filter bar's choices apply (False: the page shows published tables only).
     uses_filters: bool = True
-    #: Said above the headline figures when a period is chosen that they do not follow (the overview's).
-    headline_note: str = ""
+    #: Said above the headline figures when they do not show the period exactly as chosen (the overview
+    #: compares whole years): a function of (context, filters) giving the words, or '' for none.
+    headline_note: Callable[..., str] | None = None
 
     def card(self, card_id: str) -> CardSpec:
         for card in self.cards:

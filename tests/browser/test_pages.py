@@ -152,3 +152,16 @@ def test_only_periods_with_data_are_offered_and_none_shows_nothing_as_0(page, ap
     page.locator("#card-fte-count button", has_text="Show table").click()
     rows = _grid_rows(page, "fte-count")
     assert rows[0]["period"] == f"{first}-{str(first + 1)[2:]}" and all(r["fte"] != "0" for r in rows)
+
+
+def test_the_overview_follows_the_period_and_says_what_each_card_covers(page, app_url, demo_db):
+    """Issue 13, item 5: a chosen year is the year shown; each card names its year and children."""
+    latest = filter_options(Database.open(demo_db))["latest_complete_year"]
+    year = f"{latest - 2}-{(latest - 1) % 100:02d}"
+    open_page(page, app_url + f"/?period={year}&sex=female")
+    page.wait_for_selector(".kpi-card")
+    assert page.locator(".data-as-at").inner_text().startswith("Data as at ")
+    notes = page.locator(".kpi-card .kpi-note").all_inner_texts()
+    assert len(notes) == 5 and all("girls" in note for note in notes), notes
+    assert page.locator(".kpi-card .kpi-note").first.inner_text().startswith(f"{year}, ")
+    assert "Custody and remands" in page.locator(".kpi-card").nth(2).inner_text()

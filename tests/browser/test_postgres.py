@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dashboard.access import EVERYONE
-from dashboard.ingest import build_demo
 from dashboard.db import Database
 from dashboard.filters import Filters
+from dashboard.ingest import build_demo
 from dashboard.metrics import compute
 
 from .conftest import open_page, running_app

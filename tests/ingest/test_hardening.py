@@ -141,7 +141,8 @@ def test_a_limit_set_wrongly_is_a_plain_message(live_db, tmp_path, setting, valu
 
 def test_a_setting_that_is_not_a_number_is_refused_before_anything_is_read(live_db, tmp_path):
     before = sha256(live_db)
-    result = run_cli(write_base(tmp_path / "extract"), live_db, env={**os.environ, "DASHBOARD_INGEST_MAX_FILE_MB": "5GB"})
+    result = run_cli(write_base(tmp_path / "extract"), live_db,
+                     env={**os.environ, "DASHBOARD_INGEST_MAX_FILE_MB": "5GB"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "error: DASHBOARD_INGEST_MAX_FILE_MB is '5GB': give a whole number of megabytes" in result.stderr
     assert sha256(live_db) == before

@@ -5,6 +5,7 @@ manifest, and the demo mark that only the demo build writes."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -14,15 +15,27 @@ import pytest
 
 from dashboard.access import is_demo
 from dashboard.app_shell import _outdated_demo
-from dashboard.ingest import build_demo
 from dashboard.db import Database
-from dashboard.storage import postgres_dsn
-from dashboard.ingest import LoadRefused, ingest
+from dashboard.ingest import LoadRefused, build_demo, ingest
 from dashboard.ingest.load import POSTGRES_TYPES
+from dashboard.storage import postgres_dsn
 
 from ..extracts import child, write_extract
-from .corpus import (AS_OF, BASE_ROWS, add_row, base_tables, cell, manifest, remove, row_counts, run_cli, set_json,
-                     sha256, stray_copies, write_base)
+from .corpus import (
+    AS_OF,
+    BASE_ROWS,
+    add_row,
+    base_tables,
+    cell,
+    manifest,
+    remove,
+    row_counts,
+    run_cli,
+    set_json,
+    sha256,
+    stray_copies,
+    write_base,
+)
 
 NEW_TABLES = ("assessment", "remand", "victim", "board_meeting")
 
@@ -182,7 +195,7 @@ def test_a_file_left_out_is_a_fall_to_nothing(live_db, tmp_path):
     folder = write_base(tmp_path / "extract")
     remove("victims.csv")(folder)
     before = sha256(live_db)
-    with pytest.raises(LoadRefused, match="Alpha: victims.csv falls from 2 to 0 rows"):
+    with pytest.raises(LoadRefused, match=re.escape("Alpha: victims.csv falls from 2 to 0 rows")):
         ingest(folder, live_db)
     assert sha256(live_db) == before
 
@@ -191,7 +204,7 @@ def test_a_fall_within_a_fifth_and_new_services_load(live_db, tmp_path):
     tables = base_tables()
     tables["population"] = tables["population"][:7]                 # Beta: 4 -> 3 rows is -25%: too much
     folder = write_extract(tmp_path / "refused", AS_OF, **tables)
-    with pytest.raises(LoadRefused, match="Beta: population.csv falls from 4 to 3 rows"):
+    with pytest.raises(LoadRefused, match=re.escape("Beta: population.csv falls from 4 to 3 rows")):
         ingest(folder, live_db)
     tables = base_tables()
     more = [dict(yjs=yjs, year=2021, age=age, sex="male", ethnicity_group="Black", population=7)
@@ -266,7 +279,7 @@ def test_a_fall_is_refused_on_postgresql_too(new_postgres_database, tmp_path):
     url = new_postgres_database()
     ingest(write_base(tmp_path / "extract"), url)
     _without_c2(tmp_path / "smaller")
-    with pytest.raises(LoadRefused, match="Alpha: children.csv falls from 2 to 1 rows"):
+    with pytest.raises(LoadRefused, match=re.escape("Alpha: children.csv falls from 2 to 1 rows")):
         ingest(tmp_path / "smaller", url)
     with psycopg.connect(postgres_dsn(url)) as pg, pg.cursor() as cur:
         cur.execute("SELECT count(*) FROM child")

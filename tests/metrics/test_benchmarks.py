@@ -302,7 +302,7 @@ def test_a_manager_benchmarks_their_own_service_only(build_database):
                                                        child("b", "2009-01-01", yjs="Trafford")],
                         programmes=referral("a") + referral("b"))
     manager = Scope(("Leicester City",))
-    with pytest.raises(InvalidFilter, match="unknown YJS 'Trafford'; valid choices: Leicester City$"):
+    with pytest.raises(InvalidFilter, match=r"unknown YJS 'Trafford'; valid choices: Leicester City$"):
         compute(db, "benchmarks", Filters(yjs="Trafford"), scope=manager)
     mine = compute(db, "benchmarks", Filters(), scope=manager).table      # their one service, unasked
     assert set(mine.loc[mine["area_type"] == "published_service", "area"]) == {"Leicester City"}

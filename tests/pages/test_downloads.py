@@ -128,7 +128,8 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
     assert headline[0]["Measure"] == "First-time entrants"
     # several services and none chosen: the comparison asks for one
     assert headline[0]["Compared with others"].startswith("Choose one service")
-    assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: the latest full")
+    assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: each headline")
+    assert headline[0]["Covers"].startswith("2022-23, ") and "girls" in headline[0]["Covers"]
 
 
 def test_a_board_pack_that_fails_shows_a_plain_message_never_the_error(tmp_path, monkeypatch):

@@ -81,11 +81,11 @@ def _fte_request_on(app, client, search, screen):
     return _post(client, _fte_output(app), search, screen)
 
 
-def test_the_overview_keeps_to_the_latest_year_when_a_period_is_chosen(app, client):
+def test_the_overview_shows_the_year_chosen(app, client):
     key = next(k for k in app.callback_map if k.startswith(headline_figures("overview")))
     body = _post(client, key, "?period=2021-22").get_data(as_text=True)
-    assert "The overview always shows the latest full year" in body
-    assert "per 100,000" in body and "First-time entrants" in body
+    assert "2021-22, per 100,000 children" in body and "First-time entrants" in body
+    assert "2024-25, per 100,000" not in body
 
 
 def test_every_callback_names_components_the_pages_have(app, client, context):
