@@ -124,8 +124,9 @@ def empty_figure() -> go.Figure:
                        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "height": 460})
 
 
-#: Type on a phone: the plot needs the width more than the labels need size.
-NARROW_FONT = 13
+#: Type on a phone: the plot needs the width more than the labels need size; the least height its plot
+#: keeps, in pixels, below the legend and above the axis labels and notes.
+NARROW_FONT, NARROW_PLOT = 13, 260
 
 
 def for_narrow_screen(drawn: go.Figure) -> go.Figure:
@@ -139,10 +140,12 @@ def for_narrow_screen(drawn: go.Figure) -> go.Figure:
         return drawn.update_layout(height=420)
     entries = sum(1 for trace in drawn.data if trace.showlegend is not False and trace.name)
     margin = layout.margin
+    legend_rows = 22 * max(0, (entries + 1) // 2 - 1)
+    # Room for the plot itself whatever the notes under it take (they wrap to more lines on a phone).
+    height = max((layout.height or 460) + legend_rows, (margin.t or 0) + (margin.b or 0) + legend_rows + NARROW_PLOT)
     drawn.update_layout(font={"size": NARROW_FONT}, legend={"font": {"size": NARROW_FONT}},
                         hoverlabel={"font": {"size": NARROW_FONT}},
-                        margin={"l": min(margin.l or 80, 44)},
-                        height=(layout.height or 460) + 22 * max(0, (entries + 1) // 2 - 1))
+                        margin={"l": min(margin.l or 80, 44)}, height=height)
     for axis in ("xaxis", "yaxis"):
         alias = layout[axis].labelalias
         if alias:

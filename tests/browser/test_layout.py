@@ -52,7 +52,8 @@ def test_the_overviews_headline_figures_are_on_the_first_screen(sized, app_url, 
 def test_on_a_phone_the_filters_fold_behind_one_button_that_counts_them(sized, app_url):
     tab = open_page(sized(PHONE), app_url + "/disposals?period=2023-24&sex=female")
     button = tab.locator("#filter-toggle")
-    assert button.inner_text() == "Filters (2 chosen)" and button.get_attribute("aria-expanded") == "false"
+    tab.wait_for_function("() => document.querySelector('#filter-toggle').textContent === 'Filters (2 chosen)'")
+    assert button.get_attribute("aria-expanded") == "false"
     assert not tab.locator("#filter-period").is_visible()
     button.click()
     assert tab.locator("#filter-period").is_visible() and button.get_attribute("aria-expanded") == "true"
@@ -60,6 +61,7 @@ def test_on_a_phone_the_filters_fold_behind_one_button_that_counts_them(sized, a
     tab.wait_for_url("**age_band=15-17*")
     tab.wait_for_function("() => document.querySelector('#filter-toggle').textContent === 'Filters (3 chosen)'")
     button.click()
+    tab.wait_for_function("() => document.querySelector('#filter-toggle').getAttribute('aria-expanded') === 'false'")
     assert not tab.locator("#filter-period").is_visible()
 
 

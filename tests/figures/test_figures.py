@@ -597,7 +597,9 @@ def test_a_phone_keeps_a_long_cohort_label_to_its_year_and_wraps_a_long_axis_tit
                                  complete=pd.Series([True, True, False], index=cohorts),
                                  progress={"2023-24": "proving to Sep 2025"}, y_title="Children who reoffended (%)")
     assert lines.layout.xaxis.labelalias == {"2023-24": "2023-24<br>proving to Sep 2025"}
-    assert figures.for_narrow_screen(lines).layout.xaxis.labelalias == {"2023-24": "2023-24"}
+    phone = figures.for_narrow_screen(lines).layout
+    assert phone.xaxis.labelalias == {"2023-24": "2023-24"}
+    assert phone.height - phone.margin.t - phone.margin.b >= 260          # the plot keeps its height
     counts = figures.reoffence_counts(pd.DataFrame({"cohort": ["2022-23"] * 2, "reoffences": ["1", "5+"],
                                                     "reoffenders": [9, 3]}), cohort="2022-23")
     title = figures.for_narrow_screen(counts).layout.xaxis.title.text.split("<br>")
