@@ -59,7 +59,7 @@ MOBILE = (390, 844)
 #: Dash is waiting for nothing; the About page has no charts and is done when its heading is there.
 ALL_DRAWN = """() => {
     if (document.querySelector('[data-dash-is-loading="true"]') || !document.querySelector('main h1')) return false;
-    if (!document.querySelector('.chart-card, .kpi-card')) return !document.querySelector('#overview-kpis');
+    if (!document.querySelector('.chart-card, .kpi-card')) return !document.querySelector('[id^="headline-figures-"]');
     const graphs = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent !== null);
     return graphs.length > 0
         && graphs.every(g => g._fullData && g._fullData.length > 0 && g.querySelector('.main-svg'));
