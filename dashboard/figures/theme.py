@@ -151,15 +151,15 @@ def for_narrow_screen(drawn: go.Figure) -> go.Figure:
         if alias:
             drawn.update_layout({axis: {"labelalias": {k: _one_line(v) for k, v in alias.items()}}})
     title = layout.xaxis.title.text
-    if title:                       # the axis title itself wrapped to the phone's width (the notes already are)
-        first, _, rest = title.partition("<br>")
+    first, _, rest = (title or "").partition("<br>")
+    if first and "<" not in first:  # the axis title itself wrapped to the phone's width (the notes already are)
         drawn.update_layout(xaxis={"title": {"text": "<br>".join([*textwrap.wrap(first, NARROW_TITLE_WIDTH),
                                                                  *([rest] if rest else [])])}})
     return drawn
 
 
 #: Characters in a line of an axis title on a phone, and in an axis label turned on its side there.
-NARROW_TITLE_WIDTH, NARROW_LABEL_WIDTH = 36, 18
+NARROW_TITLE_WIDTH, NARROW_LABEL_WIDTH = 28, 18
 
 
 def _one_line(label: str) -> str:

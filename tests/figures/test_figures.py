@@ -603,4 +603,8 @@ def test_a_phone_keeps_a_long_cohort_label_to_its_year_and_wraps_a_long_axis_tit
     counts = figures.reoffence_counts(pd.DataFrame({"cohort": ["2022-23"] * 2, "reoffences": ["1", "5+"],
                                                     "reoffenders": [9, 3]}), cohort="2022-23")
     title = figures.for_narrow_screen(counts).layout.xaxis.title.text.split("<br>")
-    assert title[:2] == ["Proven reoffences each reoffender", "had, 2022-23"]       # 36 characters at most
+    assert title[:2] == ["Proven reoffences each", "reoffender had, 2022-23"]       # 28 characters at most
+    # A chart with no axis title of its own: its notes (marked up) are left whole, never cut mid-tag.
+    notes_only = figures.base_layout(withheld=True)["xaxis"]["title"]["text"]
+    drawn = figures.for_narrow_screen(go.Figure(layout=figures.base_layout(withheld=True)))
+    assert drawn.layout.xaxis.title.text == notes_only
