@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from dashboard.access import Scope
-from dashboard.ingest import build_demo
 from dashboard.db import Database
 from dashboard.filters import Filters, has_begun, period_label
+from dashboard.ingest import build_demo
 from dashboard.metrics import compute, filter_options
 
 HIDDEN = "c"
