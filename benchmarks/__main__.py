@@ -36,7 +36,7 @@ from dashboard.metrics import MEASURES, compute, filter_options
 from dashboard.settings import Settings
 from dashboard.views import PAGES, Context, headline_figures, render_page
 
-from .dash_requests import CALLBACK_PATH, browser_session, callback_request, serve
+from .dash_requests import CALLBACK_PATH, browser_session, page_request, serve
 from .pandas_baseline import PandasMeasures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def callback_posts(get) -> dict[str, list[bytes]]:
     bodies = {}
     for page, marker in page_markers().items():
         key = next(k for k in keys if marker in k)
-        bodies[page] = [json.dumps(callback_request(key, [{"id": "url", "property": "search", "value": search}]))
+        bodies[page] = [json.dumps(page_request(key, search))
                         .encode() for search in SEARCHES]
     return bodies
 

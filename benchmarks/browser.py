@@ -59,7 +59,7 @@ MOBILE = (390, 844)
 #: Dash is waiting for nothing; the About page has no charts and is done when its heading is there.
 ALL_DRAWN = """() => {
     if (document.querySelector('[data-dash-is-loading="true"]') || !document.querySelector('main h1')) return false;
-    if (!document.querySelector('.chart-card, .kpi-card')) return !document.querySelector('#overview-kpis');
+    if (!document.querySelector('.chart-card, .kpi-card')) return !document.querySelector('[id^="headline-figures-"]');
     const graphs = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent !== null);
     return graphs.length > 0
         && graphs.every(g => g._fullData && g._fullData.length > 0 && g.querySelector('.main-svg'));
@@ -184,6 +184,8 @@ def measure(url: str, pages: list[str], changes: int, with_lighthouse: bool) -> 
         try:
             probe = browser.new_page()
             probe.goto(url + "/first-time-entrants")
+            # The filter bar is laid out by Dash's renderer, after the page's load event.
+            probe.wait_for_function(f"() => document.querySelectorAll('{SERVICE} option').length > 1")
             services = [v for v in probe.eval_on_selector_all(f"{SERVICE} option", "os => os.map(o => o.value)") if v]
             probe.close()
             services = services[1:] + services[:1]          # each service in turn, then all of them

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from dashboard.web import CALLBACK_PATH, SIGN_IN
 
-__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request", "image_request", "serve"]
+__all__ = ["CALLBACK_PATH", "CannotSignIn", "browser_session", "callback_request", "image_request", "page_request",
+           "serve"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,6 +58,13 @@ def callback_request(key: str, inputs: list[dict]) -> dict:
         specs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
     return {"output": key, "outputs": specs if key.startswith("..") else specs[0], "inputs": inputs, "state": [],
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+
+
+def page_request(key: str, search, screen: str | None = None) -> dict:
+    """The body of a page's own callback (the address and the screen's width class in, every card out),
+    as the renderer sends it: ``screen`` is None until the browser has said, else "narrow" or "wide"."""
+    return callback_request(key, [{"id": "url", "property": "search", "value": search},
+                                  {"id": "screen", "property": "data", "value": screen}])
 
 
 def image_request(key: str, card: str, kind: str, search: str, path: str) -> dict:

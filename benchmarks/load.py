@@ -41,7 +41,7 @@ from pathlib import Path
 from dashboard.jobs import BUSY, IMAGE_STILL_BEING_MADE
 
 from .__main__ import ROOT, SEARCHES, WORK, page_markers, percentile
-from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request, image_request, serve
+from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, image_request, page_request, serve
 
 #: No run sends more than this many requests, whatever its length.
 MAX_REQUESTS = 100_000
@@ -56,10 +56,6 @@ def callback_keys(url: str, session) -> dict[str, str]:
     dependencies = session.get(url + "/_dash-dependencies", timeout=60).json()
     return {page: next(d["output"] for d in dependencies if marker in d["output"])
             for page, marker in page_markers().items()}
-
-
-def page_request(key: str, search: str) -> dict:
-    return callback_request(key, [{"id": "url", "property": "search", "value": search}])
 
 
 def simulated_user(url: str, session, keys: dict[str, str], stop: threading.Event, seed: int, out: list,

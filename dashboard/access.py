@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .accounts import User
-from .filters import GROUP_FILTERS, Filters, InvalidFilter
+from .filters import GROUP_FILTERS, Filters, InvalidFilter, covered_years, first_case_record
 
 
 class AccessDenied(InvalidFilter):
@@ -49,7 +49,11 @@ def scoped_options(options: dict, services: tuple[str, ...] | None) -> dict:
         return options
     keep = [s for s in options["yjs"] if s in services]
     localities = {s: options["localities"].get(s, []) for s in keep}
-    return {**options, "yjs": keep, "as_of": {s: options["as_of"][s] for s in keep},
+    as_of = {s: options["as_of"][s] for s in keep}
+    # Only the years these services' extracts cover are offered.
+    years, latest_complete = covered_years(first_case_record(options["first_record"], as_of),
+                                           max(as_of.values(), default=None))
+    return {**options, "yjs": keep, "as_of": as_of, "years": years, "latest_complete_year": latest_complete,
             "localities": localities,
             "all_localities": sorted({loc for s in keep for loc in localities[s]}),
             "programmes": sorted({p for s in keep for p in options["programmes_by_yjs"].get(s, [])})}

@@ -24,13 +24,14 @@ from . import config, downloads, pages
 from .access import ALL_SYNTHETIC, DEMO_VISITOR, NOBODY, is_demo
 from .components import chart_card, ids
 from .components.filter_bar import ANY, filter_bar
+from .components.filter_bar import register as filter_bar_callbacks
 from .db import Database, DatabaseUnavailable
 from .edge import page_at
 from .filters import FIELDS, GROUP_FILTERS, InvalidFilter, from_text, one_group, parse_query, query_string
 from .ingest.public import BOUNDARIES
 from .metrics import validate
 from .settings import Settings
-from .static import speed_up
+from .static import PLOTLY_URL, speed_up
 from .storage import is_server_url
 from .views import PAGES, Context, setting_keys
 from .views.texts import SERVICE_NAME
@@ -38,11 +39,13 @@ from .web import SIGN_OUT, request_viewer, secure
 
 log = logging.getLogger(__name__)
 
+#: The page every address serves. plotly.js is fetched from the start (Dash would ask for it only once
+#: the first chart arrives, after the page's callback), so it is ready when the figures are.
 INDEX = """<!DOCTYPE html>
 <html lang="en">
-<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}</head>
+<head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}<link rel="preload" href="PLOTLY" as="script"></head>
 <body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
-</html>"""
+</html>""".replace("PLOTLY", PLOTLY_URL)
 
 
 def ensure_database(location: str) -> None:
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     pages.register(app)
     downloads.register(app, settings)
     chart_card.register(app)
+    filter_bar_callbacks(app)
     _register_sync(app)
     app.layout = shell
     secure(app, settings, db)
@@ -135,6 +139,7 @@ def shell():
     return html.Div([
         html.A("Skip to main content", href="#main", className="skip-link"),
         dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.SCREEN),
         html.Header(dbc.Container([
             html.Div([html.P(SERVICE_NAME, className="service-name mb-1 me-auto"), _account(viewer)],
                      className="d-flex flex-wrap align-items-center"),
@@ -144,7 +149,7 @@ def shell():
             filters,
             html.Div(id=ids.LINK_PROBLEM, role="alert"),
             html.Main(dash.page_container, id="main", tabIndex="-1", **{"aria-live": "polite"}),
-        ], fluid=True, className="pt-3"),
+        ], fluid=True, className="pt-2"),
         html.Footer(dbc.Container([
             html.P(["Youth Justice Board published data: Open Government Licence v3.0. ",
                     dcc.Link("About the data", href="/about")], className="mb-0"),
@@ -292,8 +297,25 @@ def carry_filters(search, links):
     return [link["path"] + query for link in links]
 
 
+#: Below this width (Bootstrap's "small") charts are laid out for a phone.
+NARROW_BELOW = 576
+#: The screen's width class, set once the page opens and again only when it crosses NARROW_BELOW
+#: (a phone turned on its side), so the charts are redrawn only then.
+SCREEN_CLASS = """function (_path, known) {
+    const query = window.matchMedia("(max-width: BELOWpx)");
+    const now = () => query.matches ? "NARROW" : "wide";
+    if (!window.__screenWatched) {
+        window.__screenWatched = true;
+        query.addEventListener("change", () => dash_clientside.set_props("SCREEN", {data: now()}));
+    }
+    return known === now() ? dash_clientside.no_update : now();
+}""".replace("BELOW", str(NARROW_BELOW - 1)).replace("NARROW", ids.NARROW).replace("SCREEN", ids.SCREEN)
+
+
 def _register_sync(app: Dash) -> None:
     setting = ids.page_setting(ALL)
+    app.clientside_callback(SCREEN_CLASS, Output(ids.SCREEN, "data"), Input(ids.URL, "pathname"),
+                            State(ids.SCREEN, "data"))
 
     @app.callback(Output(ids.URL, "search"), Output(ids.LINK_PROBLEM, "children"), Output(setting, "value"),
                   Output(setting, "options"), *[Output(c, "value") for c in CONTROLS],

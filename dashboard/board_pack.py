@@ -21,18 +21,11 @@ from . import config, figures
 from .exports import static_images
 from .filters import Filters
 from .views import PAGES, Card, Context, headline_figures, render_page, subtitle
-from .views.readings import code_words
-from .views.texts import SMALL_NUMBERS
+from .views.texts import SMALL_NUMBERS, code_words, heading
 
 CHROMIUM = "/usr/bin/chromium"
 TITLE = "Youth justice partnership: board pack"
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
-#: Column headings in words (others: underscores become spaces).
-HEADINGS = {"fte": "First-time entrants", "fte_knife_or_weapon": "Knife or weapon", "rri": "RRI",
-            "population_10_17": "Children aged 10-17", "rate_per_100000": "Per 100,000", "rate_per_1000": "Per 1,000",
-            "ci_low": "95% interval from", "ci_high": "to", "day": "Days followed", "at_risk": "Still followed up",
-            "disposal_type": "Disposal", "count": "Children", "base": "Out of", "binary_rate": "Reoffended (%)",
-            "frequency_rate": "Reoffences per child", "reoffences_per_reoffender": "Per reoffender"}
 
 
 @dataclass
@@ -79,8 +72,7 @@ def compose(context: Context, kpis, sections: list[Section], images: list[bytes]
     partial = context.part_year
     shown = [{"title": s.title, "card": s.card, "reading": s.reading, "note": s.note,
               "figures_for": subtitle(s.card.result), "svg": _svg(image) if len(s.table) else "",
-              "headings": [_label(HEADINGS.get(c, str(c).replace("_", " ").capitalize()), partial)
-                           for c in s.table.columns],
+              "headings": [_label(heading(c, s.card.result.metric), partial) for c in s.table.columns],
               "rows": [[_cell(_label(v, partial) if isinstance(v, str) else v, column in s.percent)
                         for column, v in zip(s.table.columns, row)]
                        for row in s.table.itertuples(index=False, name=None)]}

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from . import config
 from .ingest.public import BOUNDARIES
 from .views import PAGES, Context, PageSpec, headline_figures, render_page, subtitle
-from .views.texts import SERVICE_NAME, SMALL_NUMBERS, spreadsheet_safe
+from .views.texts import SERVICE_NAME, SMALL_NUMBERS, heading, spreadsheet_safe
 
 #: Chart images: A4 text width at print resolution, or a slide.
 IMAGE_WIDTH = 1000
@@ -146,11 +146,12 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
         sheets["headline figures"] = pd.DataFrame(
             [(k.title, k.value, k.detail, k.change, "; ".join(words for words, _ in k.also), "; ".join(k.facts),
               k.quality, k.standing, k.note) for k in headline_figures(context, spec, filters)],
-            columns=["measure", "latest", "out of", "change", "also", "read with it", "not recorded",
-                     "compared with others", "covers"])
+            columns=["Measure", "Latest", "Out of", "Change", "Also", "Read with it", "Not recorded",
+                     "Compared with others", "Covers"])
     if spec.cards:
         cards = render_page(context, spec, filters, settings)
-        sheets.update({card.spec.id: card.table() for card in cards})
+        sheets.update({card.spec.id: card.table().rename(columns=lambda c, card=card: heading(c, card.result.metric))
+                       for card in cards})
         about = [("Figures for", subtitle(cards[0].result))] + [
             (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
         about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
@@ -188,7 +189,7 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]]) -> b
     for name, table in sheets.items():
         title = _sheet_name(name, used)
         sheet = book.create_sheet(title)
-        sheet.append([c.replace("_", " ") for c in table.columns])
+        sheet.append([spreadsheet_safe(str(c)) for c in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.itertuples(index=False, name=None):

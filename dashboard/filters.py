@@ -176,6 +176,29 @@ def financial_year_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def covered_years(first: date | None, as_of: date | None) -> tuple[list[int], int | None]:
+    """The financial years from the one holding ``first`` (the first case record) to the one holding
+    ``as_of``, and the latest of them that is complete (as_of on its 31 March or later)."""
+    if first is None or as_of is None:
+        return [], None
+    last = financial_year_of(as_of)
+    latest_complete = last if (as_of.month, as_of.day) == (3, 31) else last - 1
+    return list(range(financial_year_of(first), last + 1)), latest_complete
+
+
+def first_case_record(first_record: Mapping[str, Mapping[str, date]], as_of: Mapping[str, date]) -> date | None:
+    """The earliest case record (``first_record``: record table -> service -> first date) of the services
+    ``as_of`` names: where the years their extracts cover start."""
+    return min((day for dates in first_record.values() for yjs, day in dates.items() if yjs in as_of), default=None)
+
+
+def has_begun(year: int, quarter: int | None, as_of: date) -> bool:
+    """Whether the period starts on or before ``as_of``: a quarter after the extract was taken has no
+    data, so it is neither offered nor shown."""
+    start = date(year, 4, 1) if quarter is None else parse_period(period_label(year, quarter))[0]
+    return start <= as_of
+
+
 def parse_period(text: str) -> tuple[date, date, bool]:
     """'2021-22' -> 1 Apr 2021..31 Mar 2022; '2021-22 Q4' -> 1 Jan..31 Mar 2022 (by quarter)."""
     text = text.strip()
@@ -275,6 +298,10 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
     start, end, by_quarter = _period_dates(f, years, options.get("latest_complete_year"), default_period)
     if published and by_quarter:
         raise InvalidFilter("the published tables are by financial year only; choose a year like 2021-22")
+    # The extract's last day: a quarter starting after it has no data, so it is not a period at all.
+    taken = None if published else _taken(f.yjs, options)
+    if taken and f.period and start > taken:
+        raise InvalidFilter(f"period '{f.period}' starts after the data, which runs to {taken:%-d %B %Y}")
     by_quarter = by_quarter or (f.by_quarter and "by_quarter" in applies)
     first, last = financial_year_of(start), financial_year_of(end)
     if by_quarter:
@@ -283,10 +310,16 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
             # period runs to the end of its financial year, and "to 2025-26 Q4" would claim a year of data).
             end = min(end, max(options["as_of"].values()))
         periods = tuple((y, q) for y in range(first, last + 1) for q in (1, 2, 3, 4)
-                        if _quarter_overlaps(y, q, start, end))
+                        if _quarter_overlaps(y, q, start, end) and (taken is None or has_begun(y, q, taken)))
     else:
         periods = tuple((y, None) for y in range(first, last + 1))
     return Resolved(f, s, start, end, by_quarter, periods, ignored, services)
+
+
+def _taken(yjs: str | None, options: dict) -> date | None:
+    """The as-of date of the chosen service's extract, else the latest of those the options hold."""
+    dates = options.get("as_of") or {}
+    return dates.get(yjs) if yjs else max(dates.values(), default=None)
 
 
 def _quarter_overlaps(year: int, quarter: int, start: date, end: date) -> bool:

@@ -70,6 +70,8 @@ IMAGE_STILL_BEING_MADE = "Your last image is still being made. Ask for the next 
 IMAGE_TOO_SLOW = "This chart took too long to draw as an image. The error has been logged."
 IMAGE_FAILED = "This chart could not be drawn as an image. The error has been logged."
 PACK_FAILED = "The board pack could not be made. The error has been logged."
+#: A progress line of ``python -m dashboard board-pack`` on stderr.
+PROGRESS_LINE = re.compile(r"^\[\d\d:\d\d:\d\d\] (.*)")
 
 
 class Busy(RuntimeError):
@@ -321,11 +323,17 @@ class Packs:
         """Pass the job's progress lines on, end it past PACK_SECONDS, and say how it ended."""
         timer = threading.Timer(PACK_SECONDS, _kill, [process])
         timer.start()
-        said = []
+        said, other = [], []
         try:
-            for line in process.stderr:       # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
-                said.append(line.split("] ", 1)[-1].strip())
-                _write_json(slot / STATE, {"running": True, "message": said[-1]})
+            for line in process.stderr:
+                progress = PROGRESS_LINE.match(line)
+                if progress:                  # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
+                    said.append(progress.group(1).strip())
+                    _write_json(slot / STATE, {"running": True, "message": said[-1]})
+                elif line.startswith("error: "):
+                    said.append(line.strip())
+                else:                         # anything else (a traceback) is for the log, never the page
+                    other.append(line.rstrip())
             code = process.wait()
         except FileNotFoundError:             # its folder removed (expired): nobody is waiting for it
             _kill(process)
@@ -336,7 +344,7 @@ class Packs:
         if code == 0 and (slot / PDF).exists():
             state = {"running": False, "ended": time.time()}
         else:
-            log.error("board pack failed (exit %s): %s", code, " | ".join(said[-5:]))
+            log.error("board pack failed (exit %s): %s", code, " | ".join([*said[-5:], *other[-20:]]))
             problem = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
             message = f"No board pack: these filters cannot be shown: {problem}." if problem else PACK_FAILED
             state = {"running": False, "failed": message, "ended": time.time()}

@@ -61,7 +61,8 @@ def layout(spec: PageSpec, **query):
             settings = spec.read_settings({}, context.options)
     except (DatabaseUnavailable, AttributeError):
         settings = {}
-    body = [html.H1(spec.heading), html.P(spec.lead, className="lead"), page_downloads(spec.key)]
+    body = [html.Div([html.H1(spec.heading), page_downloads(spec.key)], className="page-heading"),
+            html.P(spec.lead, className="lead")]
     # Headline figures first: the page's settings and explainer are about the charts below them.
     if spec.kpis:
         body.append(html.Div(id=ids.headline_figures(spec.key), **{"aria-live": "polite"}))
@@ -88,12 +89,17 @@ def sections(spec: PageSpec) -> list:
     return parts + ([dbc.Row(row)] if row else [])
 
 
-def card_contents(context: Context, spec: PageSpec, filters, settings) -> tuple:
-    """Every card of the page, filled: the outputs of ``card_outputs`` for each card, in order."""
+def card_contents(context: Context, spec: PageSpec, filters, settings, narrow: bool = False) -> tuple:
+    """Every card of the page, filled: the outputs of ``card_outputs`` for each card, in order; the
+    charts laid out for a phone when ``narrow``."""
     values = []
     for card in render_page(context, spec, filters, settings):
-        values += card_values(card, figures.draw_card(card))
+        values += card_values(card, figures.draw_card(card, narrow=narrow))
     return tuple(values)
+
+
+#: Headline figures up to this many share one row on a wide screen.
+FIVE_ACROSS = 5
 
 
 def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
@@ -108,7 +114,10 @@ def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
     said = spec.headline_note(context, filters) if spec.headline_note else ""
     note = [dbc.Alert(said, color="light")] if said else []
     as_of = html.P(f"Data as at {context.as_of:%-d %B %Y}.", className="data-as-at")
-    return [as_of, *note, dbc.Row([dbc.Col(c, xs=12, md=6, xl=4, className="mb-3") for c in cards])]
+    # Up to five in one row on a laptop (the overview's, on the first screen); more (the scorecard) in threes.
+    across = "kpi-col" if len(cards) <= FIVE_ACROSS else ""
+    return [as_of, *note, dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className=across) for c in cards],
+                                  className="g-2 mb-3")]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:
@@ -122,16 +131,18 @@ def _register_callback(app: Dash, spec: PageSpec) -> None:
                 *([dbc.Alert(message, color="warning")] if spec.kpis else []))
 
     @guarded(errors)
-    def update(search):
+    def update(search, screen=None):
         context = request_context()
         filters, settings = read_address(spec, search, context)
-        values = card_contents(context, spec, filters, settings)
+        values = card_contents(context, spec, filters, settings, narrow=screen == ids.NARROW)
         if spec.kpis:
             values += (headline_cards(context, spec, filters, search),)
         return values if len(outputs) > 1 else values[0]
 
     update.__name__ = f"update_{spec.key.replace('-', '_')}"
-    app.callback(*outputs, Input(ids.URL, "search"))(update)
+    # The screen's width class is an input, so the first drawing already fits it (Dash runs the shell's
+    # callback setting it first); a request without it (the load test, a script) gets wide charts.
+    app.callback(*outputs, Input(ids.URL, "search"), Input(ids.SCREEN, "data"))(update)
 
 
 def about(**_query):

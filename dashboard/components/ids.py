@@ -10,6 +10,10 @@ NAV_LINK = "nav-link"
 #: The filter bar's controls: one per filter, in the address's order.
 FILTER_FIELDS = FIELDS
 PAGE_SETTING = "page-setting"
+#: The filter bar's button on a narrow screen, and the controls it shows and hides.
+FILTER_TOGGLE, FILTER_CONTROLS = "filter-toggle", "filter-controls"
+#: The screen's width class, set in the browser: NARROW (a phone held upright) or "wide".
+SCREEN, NARROW = "screen", "narrow"
 
 
 def filter_control(field: str) -> str:

@@ -13,6 +13,7 @@ compact typed arrays: building and sending a chart takes about a millisecond.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -25,11 +26,13 @@ from ..metrics.proven_reoffending import ALL_TIERS
 from ..views import charts
 from ..views.charts import MOST_CURVES
 from ..views.render import withheld as any_withheld
-from ..views.texts import words
+from ..views.texts import STAGE_NAMES, WINDOW_WORDS, words
 from . import compare, kpis
 from .theme import (
     GREY,
     HIGHLIGHT,
+    NARROW_NOTE_WIDTH,
+    NOTE_WIDTH,
     OKABE_ITO,
     PART_YEAR_PATTERN,
     PLAIN,
@@ -39,6 +42,7 @@ from .theme import (
     colour_for,
     empty_figure,
     figure,
+    for_narrow_screen,
     group_words,
 )
 
@@ -161,7 +165,7 @@ def stacked_disposals(table: pd.DataFrame, *, share: bool = False, withheld: boo
 
 def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_title: str, x_title: str = "",
          withheld: bool = False, horizontal: bool = False, highlight: str | None = None,
-         barmode: str = "stack", part_year: str | None = None) -> go.Figure:
+         barmode: str = "stack", part_year: str | None = None, note_width: int = NOTE_WIDTH) -> go.Figure:
     """Simple bars, optionally split by ``colour`` (stacked, or side by side with barmode='group');
     ``highlight`` picks out one bar (a selected YJS). Split by period, the latest MOST_CURVES periods
     are drawn (the table has them all) and the part year is hatched."""
@@ -187,7 +191,8 @@ def bars(table: pd.DataFrame, *, x: str, y: str, colour: str | None = None, y_ti
                                         f"%{{{value}:,.1f}}<extra>{label if colour else ''}</extra>"})
     if horizontal:
         longest = max((len(str(v)) for v in table[x]), default=10)
-        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes, margin={"l": 20 + 7 * longest, "t": 20},
+        layout = base_layout(x_title=y_title, withheld=withheld, notes=notes, note_width=note_width,
+                             margin={"l": 20 + 7 * longest, "t": 20},
                              yaxis={"autorange": "reversed", "automargin": True})
     else:
         layout = base_layout(x_title=x_title, y_title=y_title, withheld=withheld, notes=notes)
@@ -262,8 +267,7 @@ def _words(name) -> str:
 
 
 def _stage_label(stage: str) -> str:
-    return {"pre_court": "Pre-court", "population": "Population", "remand": "Youth detention remand"}.get(
-        stage, _label(stage))
+    return STAGE_NAMES.get(stage, _label(stage))
 
 
 def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
@@ -274,14 +278,13 @@ def stage_rates(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
                 withheld=withheld, barmode="group")
 
 
-#: The programme-reoffending windows in words.
-WINDOWS = {"pre": "12 months before", "during": "During", "0-3m": "0 to 3 months after",
-           "3-6m": "3 to 6 months after", "6-9m": "6 to 9 months after", "9-12m": "9 to 12 months after"}
 
 
-def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_year: str | None = None) -> go.Figure:
+def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_year: str | None = None,
+                        narrow: bool = False) -> go.Figure:
     """Share offending in each window, a bar per cohort (the latest MOST_CURVES: more cannot be told
-    apart), children at risk under each label when there is one cohort; the part year's cohort hatched."""
+    apart), children at risk under each label when there is one cohort; the part year's cohort hatched.
+    ``narrow`` (a phone): the bars lie down, so each window's name is written out on one line."""
     cohorts, notes = _latest(list(dict.fromkeys(table["cohort"])), "years")
     one_cohort = len(cohorts) == 1
     by_cohort = dict(tuple(table.groupby("cohort", sort=False)))
@@ -289,25 +292,33 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
     for index, cohort in enumerate(cohorts):
         rows = by_cohort[cohort]
         at_risk = ["c" if pd.isna(n) else f"{int(n):,}" for n in rows["children_at_risk"]]
-        windows = [WINDOWS.get(w, _label(w)) for w in rows["window"]]
+        windows = [WINDOW_WORDS.get(w, _label(w)) for w in rows["window"]]
         name = f"{cohort} ({PART_YEAR})" if cohort == part_year else str(cohort)
+        labels, rates = [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(windows, at_risk)], rows["rate"]
+        along, value = ("y", "x") if narrow else ("x", "y")
         traces.append({
-            "type": "bar", "x": [f"{w}<br>({n} at risk)" if one_cohort else w for w, n in zip(windows, at_risk)],
-            "y": _array(rows["rate"]), "name": name,
+            "type": "bar", along: labels, value: _array(rates), "name": name, "orientation": "h" if narrow else "v",
             "marker": {"color": OKABE_ITO[index], "pattern": _hatched([cohort] * len(rows), part_year)},
             "customdata": at_risk,
-            "hovertemplate": f"{name}, %{{x}}: %{{y:.0%}} offended (%{{customdata}} at risk)<extra></extra>"})
+            "hovertemplate": f"{name}, %{{{along}}}: %{{{value}:.0%}} offended (%{{customdata}} at risk)"
+                             "<extra></extra>"})
+    share = {"tickformat": PERCENT, "rangemode": "tozero"}
+    if narrow:
+        return figure(traces, base_layout(x_title="Children who offended", withheld=withheld, barmode="group",
+                                          notes=notes, note_width=NARROW_NOTE_WIDTH, showlegend=True, xaxis=share,
+                                          yaxis={"autorange": "reversed"},
+                                          height=160 + len(WINDOW_WORDS) * (8 + 11 * len(cohorts))))
     return figure(traces, base_layout(y_title="Children who offended", withheld=withheld, barmode="group",
-                                      notes=notes, showlegend=True,
-                                      yaxis={"tickformat": PERCENT, "rangemode": "tozero"}))
+                                      notes=notes, showlegend=True, yaxis=share))
 
 
-def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
+def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool = False) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
     numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
     three months are drawn only when nothing else is chosen. Only what the table shows is drawn: the
     steps of 5 or more children (disclosure.protect_curve), carried across the days between, and the
-    rounded numbers still followed up, "c" where withheld."""
+    rounded numbers still followed up, "c" where withheld. ``narrow`` (a phone): the words under it in
+    lines of 44 characters at most, as under every chart, so a phone shows them whole."""
     traces, lines = [], []
     notes = ["Steps of at least 5 children; c = withheld so no small number can be worked out"] if withheld else []
     followed = table[table["day"] >= 91]["cohort"].unique()      # a row that late: someone was followed up
@@ -335,16 +346,20 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
              "line": {"color": colour, "width": 3, "dash": DASHES[index % len(DASHES)], "shape": "hv"},
              "hovertemplate": f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"}]
         lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in AT_RISK_DAYS))
-    text = "<br>".join(["Children still followed up at 0, 3, 6, 9 and 12 months", *lines, *notes])
-    plot_height, below = 380, 110 + 18 * (len(lines) + len(notes))
+    heading = ["Children still followed up at 0, 3, 6, 9 and 12 months"]
+    if narrow:
+        heading, notes = ([short for line in part for short in textwrap.wrap(line, NOTE_WIDTH)]
+                          for part in (heading, notes))
+    text = "<br>".join([*heading, *lines, *notes])
+    plot_height, below = 380, 92 + 18 * (len(heading) + len(lines) + len(notes))
     note = {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": -70 / plot_height, "showarrow": False,
             "xanchor": "left", "yanchor": "top", "align": "left", "font": {"size": 13}}
     return figure(traces, base_layout(
-        x_title="Time since the programme ended", y_title="Reoffended", annotations=[note],
+        x_title="Months since the programme ended", y_title="Reoffended", annotations=[note],
         yaxis={"tickformat": PERCENT, "rangemode": "tozero"},
-        xaxis={"tickvals": list(AT_RISK_DAYS), "ticktext": ["0", "3 months", "6 months", "9 months", "12 months"],
+        xaxis={"tickvals": list(AT_RISK_DAYS), "ticktext": ["0", "3", "6", "9", "12"],
                "range": [0, 370], "automargin": False},
-        height=plot_height + below + 40, margin={"b": below, "t": 40}))
+        height=plot_height + below + 40, margin={"b": below, "t": 40, "r": 40}))
 
 
 def _at_risk(rows: pd.DataFrame, day: int) -> str:
@@ -429,7 +444,7 @@ def sparkline(values: pd.Series, labels: pd.Series | pd.Index, scale: tuple[floa
     return figure([{"type": "scatter", "x": _array(labels), "y": _array(values), "mode": "lines+markers",
                     "line": {"color": OKABE_ITO[0], "width": 2},
                     "hovertemplate": "%{x}: %{y:,.1f}<extra></extra>"}],
-                  {"template": PLAIN, "height": 70, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
+                  {"template": PLAIN, "height": 40, "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
                    "xaxis": {"visible": False}, "showlegend": False,
                    "yaxis": {"visible": False, **({"range": list(scale)} if scale else {})}})
 
@@ -534,13 +549,19 @@ def tracker_bars(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
                                       showlegend=True, yaxis={"rangemode": "tozero"}, margin={"b": 150}))
 
 
-def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None) -> go.Figure:
+def _bars(chart: charts.Bars, table: pd.DataFrame, withheld: bool, part_year: str | None,
+          narrow: bool = False) -> go.Figure:
     data = table.assign(**{c: table[c].map(words).str.lower() for c in chart.as_words})
     if chart.ranked:
         data = data.sort_values(chart.y, ascending=False)
-    return bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
-                withheld=withheld, horizontal=chart.horizontal, highlight=chart.highlight, barmode=chart.barmode,
-                part_year=part_year)
+    sideways = chart.sideways_when_narrow and narrow and not chart.horizontal
+    drawn = bars(data, x=chart.x, y=chart.y, colour=chart.colour, y_title=chart.y_title, x_title=chart.x_title,
+                 withheld=withheld, horizontal=chart.horizontal or sideways, highlight=chart.highlight,
+                 barmode=chart.barmode, part_year=part_year, note_width=NARROW_NOTE_WIDTH if sideways else NOTE_WIDTH)
+    if sideways:      # room for each name's bars: one per series side by side, or one stacked
+        bars_each = len(drawn.data) if chart.barmode == "group" else 1
+        drawn.update_layout(height=max(400, 160 + data[chart.x].nunique() * (8 + 11 * bars_each)))
+    return drawn
 
 
 def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
@@ -575,9 +596,10 @@ def _cohort_lines(chart: charts.CohortLines, result) -> go.Figure:
                         notes=[f"Not drawn, still forming: {', '.join(forming)} (in the table)."] if forming else [])
 
 
-def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
+def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -> go.Figure:
     """The figure for a card's chart spec and measure result; ``part_year`` is drawn apart on charts
-    across periods."""
+    across periods; ``narrow``: a chart whose bars lie down on a phone (the reoffending windows, and
+    Bars.sideways_when_narrow) does."""
     table = result.table
     if isinstance(chart, charts.Lines):
         named = table.assign(**{chart.series: table[chart.series].replace(dict(chart.names))}) if chart.names else table
@@ -591,15 +613,15 @@ def draw(chart, result, *, part_year: str | None = None) -> go.Figure:
         return stacked_disposals(chart.tiers.table, share=chart.share, withheld=any_withheld(chart.tiers, "count"),
                                  part_year=part_year)
     if isinstance(chart, charts.Bars):
-        return _bars(chart, table, any_withheld(result, chart.y), part_year)
+        return _bars(chart, table, any_withheld(result, chart.y), part_year, narrow)
     if isinstance(chart, charts.RelativeRates):
         return relative_rates(table, reference=result.settings.reference, withheld=any_withheld(result, "rri"))
     if isinstance(chart, charts.StageRates):
         return stage_rates(table, withheld=any_withheld(result, "rate_per_1000"))
     if isinstance(chart, charts.ReoffendingWindows):
-        return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year)
+        return reoffending_windows(table, withheld=any_withheld(result, "rate"), part_year=part_year, narrow=narrow)
     if isinstance(chart, charts.SurvivalCurve):
-        return survival_curve(table, withheld=any_withheld(result, "reoffended"))
+        return survival_curve(table, withheld=any_withheld(result, "reoffended"), narrow=narrow)
     if isinstance(chart, charts.RemandOutcomes):
         return remand_outcomes(table, row=chart.row, withheld=any_withheld(result, "percent"), part_year=part_year)
     if isinstance(chart, charts.ComparisonChart):
@@ -647,9 +669,11 @@ def _comparison(chart, result) -> go.Figure:
                               region=chart.region)
 
 
-def draw_card(card) -> go.Figure:
-    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts; a card with
-    nothing to show (or that could not be asked) has an empty one."""
+def draw_card(card, *, narrow: bool = False) -> go.Figure:
+    """A rendered card's figure (views.Card): the part year is drawn apart on the extract's charts; laid
+    out for a phone when ``narrow``; a card with nothing to show (or that could not be asked) has an empty one."""
     if card.empty:
         return empty_figure()
-    return draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None)
+    drawn = draw(card.chart, card.result, part_year=card.context.part_year if card.spec.source == "extract" else None,
+                 narrow=narrow)
+    return for_narrow_screen(drawn) if narrow else drawn

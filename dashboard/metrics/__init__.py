@@ -10,15 +10,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import replace
-from datetime import date
 
 import pandas as pd
 
 from .. import suppression
 from ..access import Scope
-from ..filters import Filters, InvalidFilter, describe, financial_year_of, measure_settings, resolve
+from ..filters import Filters, InvalidFilter, covered_years, describe, first_case_record, measure_settings, resolve
 from .benchmarks import INDICATORS
-from .common import Measure, MeasureResult
+from .common import RECORD_STARTS, Measure, MeasureResult, no_data
 from .compare_areas import counted_periods, published_sources
 
 
@@ -49,24 +48,20 @@ def _filter_options(db) -> dict:
             SELECT yjs, locality FROM child UNION SELECT yjs, locality FROM programme
             UNION SELECT yjs, locality FROM population) l
         WHERE locality IS NOT NULL ORDER BY yjs, locality""")
-    first = db.scalar("""SELECT min(d) FROM (SELECT min(offence_date) AS d FROM offence
-                         UNION ALL SELECT min(outcome_date) FROM outcome
-                         UNION ALL SELECT min(referral_date) FROM programme) m""")
+    first_record = {records: {r.yjs: pd.Timestamp(r.first).date() for r in db.query(
+        f"SELECT yjs, min({column}) AS first FROM {records} GROUP BY yjs ORDER BY yjs").itertuples()}
+        for records, column in RECORD_STARTS.items()}
     programmes = db.query("""SELECT DISTINCT yjs, programme_name FROM programme
                              WHERE programme_name IS NOT NULL ORDER BY yjs, programme_name""")
     published = db.query("SELECT DISTINCT period, yjs, region FROM published_children ORDER BY period, yjs")
     indicators = db.query("SELECT DISTINCT measure, period FROM published_indicator ORDER BY measure, period")
     starts = db.query("SELECT min(start_date) AS first, max(start_date) AS last FROM programme_fact").iloc[0]
-    years: list[int] = []
-    latest_complete = None
-    if not services.empty and first is not None:
-        last_as_of: date = pd.Timestamp(services["as_of"].max()).date()
-        last = financial_year_of(last_as_of)
-        years = list(range(financial_year_of(pd.Timestamp(first).date()), last + 1))
-        latest_complete = last if (last_as_of.month, last_as_of.day) == (3, 31) else last - 1
+    as_of = {r.yjs: pd.Timestamp(r.as_of).date() for r in services.itertuples()}
+    years, latest_complete = covered_years(first_case_record(first_record, as_of), max(as_of.values(), default=None))
     return {
         "yjs": services["yjs"].tolist(),
-        "as_of": {r.yjs: pd.Timestamp(r.as_of).date() for r in services.itertuples()},
+        "as_of": as_of,
+        "first_record": first_record,
         "localities": {y: g["locality"].tolist() for y, g in localities.groupby("yjs")},
         "all_localities": sorted(localities["locality"].unique().tolist()),
         "programmes": sorted(programmes["programme_name"].unique().tolist()),
@@ -156,6 +151,8 @@ def _compute(db, found: Measure, filters: Filters, settings, options: dict, scop
         mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=nesting.period,
                                          keys=list(nesting.keys), cells=list(nesting.cells),
                                          totals=list(nesting.totals))
+    if found.coverage:
+        table, mask = no_data(table, mask, resolved, options, found.coverage)
     return MeasureResult(found.name, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored,
                          resolved.settings)
 

@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 
+from .. import suppression
 from ..filters import GROUP_FILTERS, PERIOD_FILTERS, Resolved, parse_period, period_label
 
 
@@ -66,6 +67,22 @@ class Quarters:
     additive: bool = True
 
 
+#: The record tables whose first date, per service, starts what the extract covers: its case records.
+#: (Offences before them are those cases' history, the 12 months before a programme, not every offence.)
+RECORD_STARTS = {"outcome": "outcome_date", "programme": "referral_date"}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a measure's rows cover: from the first record of ``records`` (a RECORD_STARTS table) of each
+    service to its extract's as_of date. Outside it ``cells`` are no data (null), not 0: inside it a
+    period with nothing in it is a true 0."""
+
+    records: str
+    cells: tuple[str, ...]
+    period: str = "period"
+
+
 @dataclass(frozen=True)
 class Measure:
     """One measure of the spec (an ``export`` metric): its columns, what it honours, and how to run it.
@@ -89,6 +106,8 @@ class Measure:
     #: Plain words a reader needs beside the figures: (db, filters, scope, **about) -> list of sentences, where
     #: ``about`` narrows them (benchmarks: ``measures``, the indicators shown).
     notes: Callable[..., list[str]] | None = field(default=None, compare=False)
+    #: Where its figures are no data rather than 0 (periods before its records start or after as_of).
+    coverage: Coverage | None = None
 
 
 def where(resolved: Resolved, date_column: str, source: Source) -> tuple[str, dict]:
@@ -158,6 +177,35 @@ def period_frame(resolved: Resolved) -> pd.DataFrame:
     frame["period"] = label_periods(frame)
     frame["period_order"] = range(len(frame))
     return frame[["period", "period_order"]]
+
+
+def no_data(table: pd.DataFrame, mask: pd.DataFrame, resolved: Resolved, options: dict,
+            coverage: Coverage) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table with the coverage's cells null (and not withheld) in rows the extract does not cover.
+    A row of one service: by that service's first record and as_of date (a service with no such record
+    covers nothing). A row of several (every service together, or a table without a yjs column): only
+    where every one of them with such records covers it, since a total missing some services' records
+    for part of the years would read as a rise or a fall; a service with none at all adds nothing to
+    any year, so it does not hold the others back."""
+    if table.empty:
+        return table, mask
+    first, as_of = options["first_record"][coverage.records], options["as_of"]
+    together = [resolved.filters.yjs] if resolved.filters.yjs else list(resolved.services or options["yjs"])
+    together = [yjs for yjs in together if yjs in first] or [None]
+    spans = {label: parse_period(label)[:2] for label in set(table[coverage.period])}
+
+    def covered(period: str, services) -> bool:
+        start, end = spans[period]
+        return all(yjs in first and first[yjs] <= end and start <= as_of[yjs] for yjs in services)
+
+    rows = table["yjs"] if "yjs" in table.columns else pd.Series(None, index=table.index, dtype=object)
+    outside = [not covered(period, [yjs] if yjs in as_of else together)
+               for period, yjs in zip(table[coverage.period], rows)]
+    if not any(outside):
+        return table, mask
+    empty = pd.DataFrame(False, index=table.index, columns=table.columns)
+    empty.loc[outside, list(coverage.cells)] = True
+    return suppression.apply(table, empty), mask & ~empty
 
 
 def begun_periods(resolved: Resolved, options: dict) -> pd.DataFrame:

@@ -8,7 +8,18 @@ from .. import config
 from ..disclosure import Dimension
 from ..filters import Resolved
 from . import lattice
-from .common import Measure, Source, label_periods, period_columns, period_frame, quarter_of, rate, where, year_of
+from .common import (
+    Coverage,
+    Measure,
+    Source,
+    label_periods,
+    period_columns,
+    period_frame,
+    quarter_of,
+    rate,
+    where,
+    year_of,
+)
 from .disposals import DISPOSALS
 
 COLUMNS = ["period", "tier", "ended", "completed", "percent_completed"]
@@ -65,4 +76,5 @@ def completions(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd
 
 MEASURES = [Measure(
     "completions", tuple(COLUMNS), completions, PROGRAMME_ENDS.applies(),
-    summary="programmes ended and the share completed, by tier", order=8)]
+    summary="programmes ended and the share completed, by tier", order=8,
+    coverage=Coverage("programme", ("ended", "completed", "percent_completed")))]

@@ -8,7 +8,7 @@ from .. import config
 from ..disclosure import Dimension
 from ..filters import Resolved
 from . import lattice
-from .common import Measure, label_periods, period_columns, period_frame, where
+from .common import Coverage, Measure, label_periods, period_columns, period_frame, where
 from .sources import PROGRAMME_STARTS
 
 COLUMNS = ["period", "disposal_type", "tier", "count"]
@@ -62,4 +62,4 @@ def disposals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.D
 
 MEASURES = [Measure(
     "disposals", tuple(COLUMNS), disposals, PROGRAMME_STARTS.applies(), frozenset({"breakdown"}),
-    summary="programmes started, by disposal type and tier", order=2)]
+    summary="programmes started, by disposal type and tier", order=2, coverage=Coverage("programme", ("count",)))]

@@ -7,7 +7,7 @@ import pandas as pd
 from ..disclosure import ALL, Dimension
 from ..filters import Resolved
 from . import lattice
-from .common import Measure, label_periods, period_columns, rate, where
+from .common import Coverage, Measure, label_periods, period_columns, rate, where
 from .population import by_service, combined
 from .sources import FIRST_TIME_ENTRY
 
@@ -52,4 +52,5 @@ def first_time_entrants(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
 
 MEASURES = [Measure(
     "fte", tuple(COLUMNS), first_time_entrants, FIRST_TIME_ENTRY.applies(), frozenset({"combine"}),
-    summary="first-time entrants per 100,000 children aged 10-17", order=1)]
+    summary="first-time entrants per 100,000 children aged 10-17", order=1,
+    coverage=Coverage("outcome", ("fte", "fte_knife_or_weapon", "rate_per_100000")))]

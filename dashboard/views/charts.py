@@ -62,6 +62,8 @@ class Bars:
     ranked: bool = False
     #: Columns whose codes are shown as words (e.g. referral sources).
     as_words: tuple[str, ...] = ()
+    #: The bars lie down on a phone, so every name along ``x`` (an area) is written out whole.
+    sideways_when_narrow: bool = False
 
 
 @dataclass(frozen=True)

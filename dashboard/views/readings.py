@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import config
 from ..metrics.intervals import proportions_differ
+from .texts import code_words
 
 #: Tables in the board pack show the latest periods only; the chart and the workbook have them all.
 TABLE_PERIODS = 5
@@ -67,13 +68,6 @@ def by_group(result, group: str, part_year: str | None, most: int = 6) -> str:
             (f" (the {most} largest; the table has every one)" if len(both) > most else "") + "." +
             (f" Too few to compare (withheld): {', '.join(withheld)}." if withheld and len(withheld) <= most else
              f" {len(withheld)} too few to compare (withheld)." if withheld else ""))
-
-
-def code_words(code) -> str:
-    """A code as words: COMMUNITY_RESOLUTION -> Community resolution, pre_court -> Pre-court."""
-    text = "pre-court" if code == "pre_court" else str(code)
-    text = text.replace("_", " ").lower() if text.isupper() or "_" in text else text
-    return text[:1].upper() + text[1:]
 
 
 def recent(table: pd.DataFrame, column: str = "period") -> pd.DataFrame:

@@ -19,7 +19,7 @@ from ..access import Viewer, scoped_options
 from ..filters import Filters, period_label
 from ..metrics import MeasureResult, compute, filter_options, measure
 from .spec import CardSpec, PageSpec
-from .texts import EXTRACT_SOURCE, words
+from .texts import EXTRACT_SOURCE, VALUE_WORDS, words
 
 
 class Context:
@@ -197,12 +197,16 @@ def headline_figures(context: Context, page: PageSpec, filters: Filters) -> list
 
 
 def shown_table(result: MeasureResult, columns=None) -> pd.DataFrame:
-    """The result's table as people read it: withheld cells as c, rates rounded."""
+    """The result's table as people read it: codes and yes/no in words, withheld cells as c, rates rounded.
+    The columns keep the measure's names (``texts.heading`` gives each its words)."""
     columns = list(columns or result.table.columns)
     shown = result.table[columns].astype(object).where(result.table[columns].notna(), "")
     for column in columns:
-        if pd.api.types.is_float_dtype(result.table[column]):
-            shown[column] = result.table[column].round(3).astype(object).where(result.table[column].notna(), "")
+        values = result.table[column]
+        if column in VALUE_WORDS:
+            shown[column] = values.map(VALUE_WORDS[column], na_action="ignore").astype(object).where(values.notna(), "")
+        elif pd.api.types.is_float_dtype(values):
+            shown[column] = values.round(3).astype(object).where(values.notna(), "")
         shown.loc[result.withheld[column], column] = config.SUPPRESSED_MARK
     return shown
 

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from benchmarks.dash_requests import CALLBACK_PATH, browser_session, callback_request
+from benchmarks.dash_requests import CALLBACK_PATH, browser_session, page_request
 from benchmarks.load import (
     describe,
     describe_hammering,
@@ -34,7 +34,7 @@ from .conftest import ROOT, running_app
 
 SEARCH = "?period=2023-24"
 PASSWORD = "a long enough password"
-FTE_COUNT_GRID = '{"card":"fte-count","type":"card-grid"}'
+FTE_COUNT_ROWS = '{"card":"fte-count","type":"card-rows"}'
 
 
 def expected_counts(path) -> list:
@@ -56,12 +56,11 @@ class Reader:
 
     def ask(self):
         """(status, counts shown or None, the plain message if any)."""
-        response = self.session.post(self.url + CALLBACK_PATH, timeout=60, json=callback_request(
-            self.key, [{"id": "url", "property": "search", "value": SEARCH}]))
+        response = self.session.post(self.url + CALLBACK_PATH, timeout=60, json=page_request(self.key, SEARCH))
         body = response.json()
         if response.status_code != 200:
             return response.status_code, None, body["message"]
-        rows = body["response"][FTE_COUNT_GRID]["rowData"]
+        rows = (body["response"][FTE_COUNT_ROWS]["data"] or {}).get("rows")
         status = str(body["response"]["caption-fte-count"]["children"])
         counts = [None if r["fte"] == "c" else int(r["fte"]) for r in rows] if rows else None
         return 200, counts, None if rows else status

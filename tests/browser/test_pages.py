@@ -43,6 +43,7 @@ def _grid_rows(page, card: str) -> list[dict]:
     """The table view of a card, as the reader sees it (once every column of every row is drawn)."""
     page.wait_for_function(f"""() => {{
         const grid = document.querySelector('#card-{card} .ag-root');
+        if (!grid) return false;        // built once the table is opened
         const columns = grid.querySelectorAll('.ag-header-cell').length;
         const rows = grid.querySelectorAll('.ag-center-cols-container .ag-row');
         return rows.length > 0 && [...rows].every(r => r.querySelectorAll('.ag-cell').length === columns);
@@ -102,8 +103,13 @@ def test_table_toggle_and_csv_download_give_what_is_shown(page, app_url):
         page.locator("#card-disposals button", has_text="Download CSV").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     downloaded = list(csv.DictReader(io.StringIO(text)))
-    assert list(downloaded[0]) == ["period", "disposal_type", "tier", "count"]
-    assert [(r["disposal_type"], r["count"]) for r in downloaded] == [(r["disposal_type"], r["count"]) for r in rows]
+    # Headed in words, as on screen (issue 13, item 10), the codes written out as the table writes them.
+    assert list(downloaded[0]) == ["Period", "Disposal", "Tier", "Programmes started"]
+    headers = page.locator("#card-disposals .ag-header-cell-text").all_inner_texts()
+    assert headers == ["Period", "Disposal", "Tier", "Programmes started"]
+    assert [(r["Disposal"], r["Programmes started"]) for r in downloaded] == [
+        (r["disposal_type"], r["count"]) for r in rows]
+    assert not any("_" in r["Disposal"] for r in downloaded)
     assert download.value.suggested_filename == "disposals.csv"
 
 
@@ -114,7 +120,7 @@ def test_a_link_with_filters_that_cannot_be_shown_says_so_and_falls_back_to_the_
     page.wait_for_url(lambda url: "?" not in url)
     open_page(page, page.url)
     assert page.input_value("#filter-yjs") == "all"
-    assert page.locator("#card-fte-rate .card-subtitle").inner_text().startswith("2014-15 to")
+    assert page.locator("#card-fte-rate .card-subtitle").inner_text().startswith("2015-16 to")
 
 
 AXE = ROOT / ".test-tools" / "node_modules" / "axe-core" / "axe.min.js"
@@ -130,6 +136,22 @@ def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_only_periods_with_data_are_offered_and_none_shows_nothing_as_0(page, app_url, demo_db):
+    """Issue 13, item 3: 2014-15 (before the extract's first record) showed 0 first-time entrants, and
+    quarters after the extract was taken showed "0 per 100,000"."""
+    options = filter_options(Database.open(demo_db))
+    as_of = max(options["as_of"].values())
+    open_page(page, app_url + "/first-time-entrants")
+    offered = page.eval_on_selector_all("#filter-period option", "options => options.map(o => o.value)")
+    first = min(options["years"])
+    assert f"{first - 1}-{str(first)[2:]}" not in offered and f"{first}-{str(first + 1)[2:]}" in offered
+    # The demo is taken on 30 June 2025: its first quarter of 2025-26 is offered, the next one is not.
+    assert as_of.isoformat() == "2025-06-30" and "2025-26 Q1" in offered and "2025-26 Q2" not in offered
+    page.locator("#card-fte-count button", has_text="Show table").click()
+    rows = _grid_rows(page, "fte-count")
+    assert rows[0]["period"] == f"{first}-{str(first + 1)[2:]}" and all(r["fte"] != "0" for r in rows)
 
 
 def test_the_overview_follows_the_period_and_says_what_each_card_covers(page, app_url, demo_db):

@@ -264,6 +264,52 @@ def test_survival_curve_shows_numbers_at_risk_under_it():
     note = figure.layout.annotations[-1].text
     # still followed up on day 0, 91, 182, 273 and 365: at risk on the first row on or after each
     assert "2021-22: 50 | 40 | 35 | 35 | 35" in note
+    # On a phone every line short enough for it; the months written once, in the axis title.
+    phone = figures.survival_curve(table, withheld=True, narrow=True).layout.annotations[-1].text
+    assert all(len(_plain(line)) <= 44 for line in phone.split("<br>"))
+    assert "Children still followed up at 0, 3, 6, 9 and 12 months" in note
+    assert list(figure.layout.xaxis.ticktext) == ["0", "3", "6", "9", "12"]
+    assert figure.layout.xaxis.title.text == "Months since the programme ended"
+
+
+def test_a_phone_gets_smaller_type_one_line_axis_labels_and_room_for_the_legend():
+    """Issue 13, item 9: disposals on a phone squeezed the plot and printed labels over each other."""
+    table = pd.DataFrame({"period": [f"20{y}-{y + 1}" for y in range(15, 26)] * 6, "disposal_type": ["All"] * 66,
+                          "tier": [t for t in TIER_COLOURS for _ in range(11)], "count": list(range(66))})
+    wide = figures.stacked_disposals(table, part_year="2025-26")
+    phone = figures.for_narrow_screen(figures.stacked_disposals(table, part_year="2025-26"))
+    assert wide.layout.font.size == 15 and phone.layout.font.size == 13 and phone.layout.legend.font.size == 13
+    # Six tiers wrap to three rows of two on a phone: two rows more than one, 22 pixels each.
+    assert phone.layout.height == wide.layout.height + 44
+    assert phone.layout.margin.l == 44 and phone.layout.xaxis.automargin is not False
+    assert wide.layout.xaxis.labelalias == {"2025-26": "2025-26<br>part year"}
+    assert phone.layout.xaxis.labelalias == {"2025-26": "2025-26 part year"}
+
+
+def test_on_a_phone_bars_that_name_areas_lie_down_with_every_name_written_out():
+    from dashboard.views.charts import Bars
+    table = pd.DataFrame({"period": ["2024-25"] * 3, "locality": ["Lower Valley", "Kingsmere South", "Coast"],
+                          "count": [12, 30, 7]})
+    result = type("Result", (), {"table": table, "withheld": table.assign(count=False, period=False,
+                                                                           locality=False)})()
+    chart = Bars(x="locality", y="count", colour="period", y_title="Referrals", barmode="group",
+                 sideways_when_narrow=True)
+    wide, phone = figures.draw(chart, result), figures.draw(chart, result, narrow=True)
+    assert wide.data[0].orientation == "v" and list(wide.data[0].x) == ["Lower Valley", "Kingsmere South", "Coast"]
+    assert phone.data[0].orientation == "h" and list(phone.data[0].y) == ["Lower Valley", "Kingsmere South", "Coast"]
+    assert phone.layout.yaxis.automargin is True and phone.layout.height == 400     # 160 + 3 areas x 19, at least 400
+
+
+def test_reoffending_windows_lie_down_on_a_phone():
+    table = pd.DataFrame({"cohort": ["2023-24"] * 2 + ["2024-25"] * 2, "window": ["pre", "0-3m"] * 2,
+                          "children_at_risk": pd.array([40, 30] * 2, dtype="Int64"), "rate": [0.25, 0.1] * 2})
+    phone = figures.reoffending_windows(table, narrow=True, withheld=True)
+    assert [t.orientation for t in phone.data] == ["h", "h"]
+    assert list(phone.data[0].y) == ["12 months before", "0 to 3 months after"]
+    assert phone.layout.xaxis.tickformat == ".0%" and phone.layout.yaxis.autorange == "reversed"
+    # The notes share the width with the windows' names: shorter lines.
+    lines = [_plain(line) for line in phone.layout.xaxis.title.text.split("<br>")[1:]]
+    assert lines and all(len(line) <= 28 for line in lines)
 
 
 #: A code, a Python or JSON value, or a raw column name: never in what a chart says.
@@ -437,6 +483,8 @@ def _every_figure():
             figures.relative_rates(rri, reference="White", withheld=True), figures.stage_rates(rri),
             figures.relative_rates(by_sex, reference="female"), figures.stage_rates(by_sex),
             figures.reoffending_windows(windows, withheld=True), figures.survival_curve(curve, withheld=True),
+            figures.reoffending_windows(windows, withheld=True, narrow=True),
+            figures.for_narrow_screen(figures.stacked_disposals(disposals, part_year="2022-23")),
             compare.indicator_map(fte.assign(area=fte["yjs"], value=fte["rate"]).head(1), areas, "x.json",
                                   unit="per 1,000", number="{:.1f}", highlight="A"),
             figures.cohort_lines([("Proven reoffending", _proven()["binary_rate"].head(3).set_axis(
@@ -540,3 +588,23 @@ def test_every_builder_makes_a_figure_plotly_accepts_in_full():
     """Builders skip plotly's validation on the hot path; here every property is checked."""
     for figure in _every_figure():
         go.Figure(figure.to_dict())          # raises on any property plotly does not know or accept
+
+
+def test_a_phone_keeps_a_long_cohort_label_to_its_year_and_wraps_a_long_axis_title():
+    """A cohort 'proving to Sep 2025' on one line, turned on its side, left a 64 px plot on a phone."""
+    cohorts = ["2021-22", "2022-23", "2023-24"]
+    lines = figures.cohort_lines([("Proven reoffending", pd.Series([30.0, 28.0, 25.0], index=cohorts), None, None)],
+                                 complete=pd.Series([True, True, False], index=cohorts),
+                                 progress={"2023-24": "proving to Sep 2025"}, y_title="Children who reoffended (%)")
+    assert lines.layout.xaxis.labelalias == {"2023-24": "2023-24<br>proving to Sep 2025"}
+    phone = figures.for_narrow_screen(lines).layout
+    assert phone.xaxis.labelalias == {"2023-24": "2023-24"}
+    assert phone.height - phone.margin.t - phone.margin.b >= 260          # the plot keeps its height
+    counts = figures.reoffence_counts(pd.DataFrame({"cohort": ["2022-23"] * 2, "reoffences": ["1", "5+"],
+                                                    "reoffenders": [9, 3]}), cohort="2022-23")
+    title = figures.for_narrow_screen(counts).layout.xaxis.title.text.split("<br>")
+    assert title[:2] == ["Proven reoffences each", "reoffender had, 2022-23"]       # 28 characters at most
+    # A chart with no axis title of its own: its notes (marked up) are left whole, never cut mid-tag.
+    notes_only = figures.base_layout(withheld=True)["xaxis"]["title"]["text"]
+    drawn = figures.for_narrow_screen(go.Figure(layout=figures.base_layout(withheld=True)))
+    assert drawn.layout.xaxis.title.text == notes_only

@@ -91,13 +91,14 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert len(rows) == len(expected.table)
     withheld_seen = False
     for row, want, hidden in zip(rows, expected.table.itertuples(), expected.withheld.itertuples()):
-        assert row["period"] == want.period and row["yjs"] == service
-        for column in ("fte", "fte_knife_or_weapon", "rate_per_100000"):
+        assert row["Period"] == want.period and row["Youth Justice Service"] == service
+        for column, heading in (("fte", "First-time entrants"), ("fte_knife_or_weapon", "Knife or weapon offence"),
+                                ("rate_per_100000", "Per 100,000 aged 10 to 17")):
             if getattr(hidden, column):
-                assert row[column.replace("_", " ")] == "c"
+                assert row[heading] == "c"
                 withheld_seen = True
             else:
-                assert row[column.replace("_", " ")] == pytest.approx(round(getattr(want, column), 3))
+                assert row[heading] == pytest.approx(round(getattr(want, column), 3))
     assert withheld_seen, "the demo data should withhold some knife or weapon counts for one service"
     notes = dict(r for r in book["Notes"].iter_rows(values_only=True))
     assert notes["Figures for"] == expected.description
@@ -105,8 +106,8 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert "1 to 4 are withheld" in notes["Small numbers"]
     assert "case management extract" in notes["Source"]
     compared = _sheet(book, "fte-compared")
-    assert {r["area type"] for r in compared} >= {"service", "england"}
-    assert all(r["period"] == compared[0]["period"] for r in compared)      # one calendar year
+    assert {r["Kind of area"] for r in compared} >= {"service", "england"}
+    assert all(r["Period"] == compared[0]["Period"] for r in compared)      # one calendar year
     said = [text for label, text in book["Notes"].iter_rows(values_only=True) if label == "Note (fte-compared)"]
     assert any(text.startswith("England's first-time entrant rate is worked out") for text in said)
 
@@ -115,14 +116,40 @@ def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context,
     book = workbook(context, "disproportionality", Filters(period="2023-24"), by="sex", base="previous")
     expected = compute(db, "disproportionality", Filters(period="2023-24"), scope=EVERYONE.scope, by="sex",
                        base="previous")
-    assert [r["group"] for r in _sheet(book, "dp-rri")] == expected.table["group"].tolist()
+    # Groups in words, headed in words, as on screen.
+    in_words = {"male": "Boys", "female": "Girls", "unknown": "Sex not recorded"}
+    assert [r["Group"] for r in _sheet(book, "dp-rri")] == [in_words[g] for g in expected.table["group"]]
+    assert {r["Significant"] for r in _sheet(book, "dp-rri")} <= {"Yes", "No", "c", None}
     for page, settings in [("disposals", {"view": "raw"}), ("disproportionality", {"by": "postcode"})]:
         with pytest.raises(InvalidFilter):
             workbook(context, page, Filters(), **settings)
     overview = workbook(context, "overview", Filters(sex="female", period="2022-23"))
     headline = _sheet(overview, "headline figures")
-    assert headline[0]["measure"] == "First-time entrants"
+    assert headline[0]["Measure"] == "First-time entrants"
     # several services and none chosen: the comparison asks for one
-    assert headline[0]["compared with others"].startswith("Choose one service")
+    assert headline[0]["Compared with others"].startswith("Choose one service")
     assert dict(overview["Notes"].iter_rows(values_only=True))["Figures for"].startswith("girls: each headline")
-    assert headline[0]["covers"].startswith("2022-23, ") and "girls" in headline[0]["covers"]
+    assert headline[0]["Covers"].startswith("2022-23, ") and "girls" in headline[0]["Covers"]
+
+
+def test_a_board_pack_that_fails_shows_a_plain_message_never_the_error(tmp_path, monkeypatch):
+    """A fault in the pack's process (a traceback on its stderr) goes to the log; the page says only that
+    it could not be made (issue 13: users were shown "TypeError: unsupported operand type(s)...")."""
+    from dashboard import jobs
+
+    class Failed:
+        stderr = iter(["[12:00:01] Working out the figures\n", "Traceback (most recent call last):\n",
+                       "  File \"dashboard/views/overview.py\", line 70, in diversion\n",
+                       "TypeError: unsupported operand type(s) for /: 'NoneType' and 'int'\n"])
+
+        def wait(self, timeout=None):
+            return 1
+
+    slot = tmp_path / "pack-x"
+    slot.mkdir()
+    seen = []
+    real_write = jobs._write_json
+    monkeypatch.setattr(jobs, "_write_json", lambda path, value: (seen.append(value), real_write(path, value)))
+    jobs.Packs(tmp_path, "demo.duckdb", 1)._watch(slot, Failed())
+    assert [v.get("message") for v in seen[:-1]] == ["Working out the figures"]
+    assert seen[-1]["failed"] == jobs.PACK_FAILED and "TypeError" not in json.dumps(seen)

@@ -79,8 +79,7 @@ def test_the_page_says_the_date_its_data_is_as_at(app, client):
 
     from .test_pages import _post
     key = next(k for k in app.callback_map if k.startswith(output_id("overview")))
-    body = _post(client, key, [{"id": "url", "property": "search", "value": "?period=2021-22 Q3"}]).get_data(
-        as_text=True)
+    body = _post(client, key, "?period=2021-22 Q3").get_data(as_text=True)
     assert "Data as at 30 June 2025." in body and "shown as the year 2021-22" in body
 
 

@@ -7,7 +7,7 @@ import json
 import dash
 import pytest
 
-from benchmarks.dash_requests import CALLBACK_PATH, callback_request
+from benchmarks.dash_requests import CALLBACK_PATH, page_request
 from dashboard.components.ids import headline_figures
 from dashboard.views import PAGES
 
@@ -19,9 +19,9 @@ def test_layout_renders_with_no_arguments_and_with_unknown_query_keys(app, conte
     assert page["layout"](period="2023-24", nonsense="x", by=["a", "list"]) is not None
 
 
-def _post(client, output: str, inputs: list[dict]):
-    """POST one callback request, as the browser (or an attacker) would."""
-    return client.post(CALLBACK_PATH, json=callback_request(output, inputs))
+def _post(client, output: str, search, screen=None):
+    """POST one page callback request, as the browser (or an attacker) would."""
+    return client.post(CALLBACK_PATH, json=page_request(output, search, screen))
 
 
 def _fte_output(app) -> str:
@@ -29,14 +29,14 @@ def _fte_output(app) -> str:
 
 
 def _fte_request(app, client, search):
-    return _post(client, _fte_output(app), [{"id": "url", "property": "search", "value": search}])
+    return _post(client, _fte_output(app), search)
 
 
 def test_the_page_callback_answers_with_data(app, client):
     response = _fte_request(app, client, "?period=2023-24")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert '"rowData"' in body and "2023-24" in body
+    assert '"rows"' in body and "2023-24" in body
 
 
 @pytest.mark.parametrize("search", [
@@ -54,21 +54,36 @@ def test_a_forged_request_gets_a_400_with_a_plain_message_and_no_data(app, clien
     assert response.status_code == 400
     body = response.get_json()
     assert set(body) == {"message"} and body["message"].startswith("These filters cannot be shown")
-    assert "Traceback" not in body["message"] and "rowData" not in response.get_data(as_text=True)
+    assert "Traceback" not in body["message"] and '"rows"' not in response.get_data(as_text=True)
 
 
 def test_the_csv_download_returns_only_what_the_browser_sent(app):
     from dashboard.components.chart_card import download_csv
-    sent = [{"period": "2023-24", "count": "c"}]
-    result = download_csv(1, sent, [{"field": "period"}, {"field": "count"}], "../../etc/passwd")
+    sent = {"rows": [{"period": "2023-24", "count": "c"}],
+            "columns": [{"field": "period", "headerName": "Period"}, {"field": "count", "headerName": "Children"}]}
+    result = download_csv(1, sent, "../../etc/passwd")
     assert result["filename"] == "etc-passwd.csv"
-    assert result["content"].splitlines() == ["period,count", "2023-24,c"]
-    assert download_csv(1, "rows", None, "x") is None
+    assert result["content"].splitlines() == ["Period,Children", "2023-24,c"]
+    assert download_csv(1, {"rows": "rows", "columns": None}, "x") is None and download_csv(1, "rows", "x") is None
+
+
+def test_a_narrow_screen_gets_charts_laid_out_for_a_phone(app, client):
+    """The screen's width class comes with the address: a phone's charts have smaller type and one-line
+    axis labels; anything but "narrow" is a wide screen."""
+    def fonts(screen):
+        body = json.loads(_fte_request_on(app, client, "", screen).get_data(as_text=True))["response"]
+        graph = body['{"card":"fte-rate","type":"card-graph"}']["children"]
+        return graph["props"]["figure"]["layout"]["font"]["size"]
+    assert fonts("narrow") == 13 and fonts("wide") == 15 and fonts(None) == 15 and fonts("<script>") == 15
+
+
+def _fte_request_on(app, client, search, screen):
+    return _post(client, _fte_output(app), search, screen)
 
 
 def test_the_overview_shows_the_year_chosen(app, client):
     key = next(k for k in app.callback_map if k.startswith(headline_figures("overview")))
-    body = _post(client, key, [{"id": "url", "property": "search", "value": "?period=2021-22"}]).get_data(as_text=True)
+    body = _post(client, key, "?period=2021-22").get_data(as_text=True)
     assert "2021-22, per 100,000 children" in body and "First-time entrants" in body
     assert "2024-25, per 100,000" not in body
 

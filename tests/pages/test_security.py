@@ -21,7 +21,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from benchmarks.dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, callback_request
+from benchmarks.dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, page_request
 from dashboard import accounts, create_app, sessions
 from dashboard.settings import Settings
 
@@ -104,8 +104,7 @@ def fte_key(app) -> str:
 
 
 def fte(app, client, search):
-    return client.post(CALLBACK_PATH, json=callback_request(fte_key(app), [{"id": "url", "property": "search",
-                                                                            "value": search}]))
+    return client.post(CALLBACK_PATH, json=page_request(fte_key(app), search))
 
 
 def session_id(app, client) -> str:
@@ -121,7 +120,7 @@ def test_real_data_needs_sign_in_for_pages_and_data(app, real_db):
     assert page.status_code == 302 and page.headers["Location"] == "/sign-in?next=/disposals%3Fperiod%3D2023-24"
     assert client.get("/_dash-layout").status_code == 401
     forged = fte(app, client, "")
-    assert forged.status_code == 401 and "rowData" not in forged.get_data(as_text=True)
+    assert forged.status_code == 401 and '"rows"' not in forged.get_data(as_text=True)
 
 
 def test_signing_in_sets_a_safe_cookie_and_goes_where_the_user_was_going(app, real_db):
@@ -256,7 +255,7 @@ def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(app, real_db
     assert client.post("/sign-out", data={"csrf_token": token}).headers["Location"] == "/sign-in?signed-out"
     assert client.get("/").status_code == 302
     replayed = fte(app, thief, "")
-    assert replayed.status_code == 401 and "rowData" not in replayed.get_data(as_text=True)
+    assert replayed.status_code == 401 and '"rows"' not in replayed.get_data(as_text=True)
     assert thief.get("/").status_code == 302
 
 
@@ -316,7 +315,7 @@ def sign_in_form(url) -> tuple[requests.Session, str]:
 
 
 def data_codes(app, url, session, times=8) -> list[int]:
-    body = callback_request(fte_key(app), [{"id": "url", "property": "search", "value": ""}])
+    body = page_request(fte_key(app), "")
     return [session.post(url + CALLBACK_PATH, json=body, timeout=60).status_code for _ in range(times)]
 
 

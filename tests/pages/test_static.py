@@ -12,7 +12,7 @@ import dash
 import pytest
 from plotly.offline import get_plotlyjs_version
 
-from benchmarks.dash_requests import CALLBACK_PATH, callback_request
+from benchmarks.dash_requests import CALLBACK_PATH, page_request
 from dashboard.static import IMMUTABLE, PARTIAL_PLOTLY, PLOTLY_URL, REVALIDATE, speed_up
 
 BROTLI = {"Accept-Encoding": "gzip, deflate, br"}
@@ -76,8 +76,7 @@ def test_the_page_and_dash_answers_are_compressed_and_never_stored(fast, browser
     assert page.headers["Content-Encoding"] == "br" and page.headers["Cache-Control"] == "no-store"
     assert b"<html" in brotli.decompress(page.data)
     key = next(k for k in fast.callback_map if "caption-disposals.children" in k)
-    answer = browser.post(CALLBACK_PATH, headers=BROTLI, json=callback_request(key, [
-        {"id": "url", "property": "search", "value": "?view=count"}]))
+    answer = browser.post(CALLBACK_PATH, headers=BROTLI, json=page_request(key, "?view=count"))
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     assert answer.headers["Content-Encoding"] == "br" and b'"response"' in brotli.decompress(answer.data)
     boundaries = browser.get("/data/boundaries.geojson", headers=BROTLI)
