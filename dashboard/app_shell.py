@@ -27,7 +27,7 @@ from .components.filter_bar import ANY, filter_bar
 from .components.filter_bar import register as filter_bar_callbacks
 from .db import Database, DatabaseUnavailable
 from .edge import page_at
-from .filters import FIELDS, InvalidFilter, from_text, parse_query, query_string
+from .filters import FIELDS, GROUP_FILTERS, InvalidFilter, from_text, one_group, parse_query, query_string
 from .ingest.public import BOUNDARIES
 from .metrics import validate
 from .settings import Settings
@@ -177,7 +177,7 @@ QUERY_KEYS = (*FIELDS, *setting_keys())
 def check_link(context: Context, values: dict, path: str | None) -> dict[str, str]:
     """The page's settings from a link, once the viewer can be shown its filters and settings: raises
     InvalidFilter (or AccessDenied) otherwise. The checks the measures make, run once for the page."""
-    validate(context.db, "referrals", from_text(values), scope=context.viewer.scope)   # it takes every filter
+    validate(context.db, "referrals", one_group(from_text(values)), scope=context.viewer.scope)  # takes every filter
     spec = page_at(path)
     return spec.read_settings(values, context.options) if spec else {}
 
@@ -200,6 +200,7 @@ def sync_filters_and_url(search, settings_values, control_values, setting_ids, p
             kept = {}
         chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, control_values)},
                   **{key: _as_query(v) for key, v in zip(keys, settings_values)}}
+        replaced = _one_group_kept(chosen, triggered)
         spec = page_at(path)
         reset = _resets(context, spec, triggered, kept, chosen)
         for key in reset:
@@ -214,7 +215,8 @@ def sync_filters_and_url(search, settings_values, control_values, setting_ids, p
                 pass            # the page's callback says what is wrong with the address
         # The address as it is when nothing changed (a page's controls arriving with a link's settings): the
         # page's own callback waits on this one's answer, and would never run on no_update.
-        return new, None, values, options, *[no_update] * len(CONTROLS)
+        return new, None, values, options, \
+            *[ANY if field in replaced else no_update for field in ids.FILTER_FIELDS]
     try:
         chosen = parse_query(search, QUERY_KEYS)
         shown = check_link(context, chosen, path)
@@ -256,6 +258,18 @@ def _setting_controls(context: Context, path, keys: list[str], shown: dict[str, 
     options = [pages.setting_choices(settings[key], context.options, shown)
                if want and settings[key].depends_on else no_update for key, want in zip(keys, wanted)]
     return values, options
+
+
+def _one_group_kept(chosen: dict, triggered) -> set[str]:
+    """One group of children at a time: a group filter just chosen replaces any other (cleared in
+    ``chosen``); the fields cleared, for their controls."""
+    field = next((f for f, c in zip(ids.FILTER_FIELDS, CONTROLS) if c == triggered), None)
+    if field not in GROUP_FILTERS or not chosen.get(field):
+        return set()
+    replaced = {f for f in GROUP_FILTERS if f != field and chosen.get(f)}
+    for other in replaced:
+        chosen[other] = None
+    return replaced
 
 
 def _as_query(value) -> str | None:

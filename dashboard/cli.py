@@ -356,12 +356,18 @@ def run_board_pack(args) -> int:
     """The pack for the filters given, as the dashboard makes it, as everyone or one account sees it."""
     from . import board_pack
     from .db import DatabaseUnavailable
-    from .filters import InvalidFilter
+    from .filters import InvalidFilter, one_group
     from .views import Context
     if args.date_from or args.date_to:
         return _refused(InvalidFilter("the board pack is by financial year or quarter, as on the dashboard: "
                                       "use --period"))
     filters = _filters(args)
+    if args.as_user:
+        # A pack made for an account shows what the dashboard would show it: one group at a time.
+        try:
+            one_group(filters)
+        except InvalidFilter as exc:
+            return _refused(exc)
     db = _open(args)
     try:
         with db.snapshot() as snap:

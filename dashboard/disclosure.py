@@ -233,6 +233,13 @@ def grouping_sets(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[st
     group in ``crossed`` (see ``crossings``), every choice of one level or the margin for each of its
     dimensions, with the ``fixed`` columns always. Column names are checked to be plain identifiers
     (they come from the measure's own constants)."""
+    return grouping_clause(grouping_set_list(dimensions, crossed, fixed))
+
+
+def grouping_set_list(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[str]],
+                      fixed: Sequence[str] = ()) -> list[tuple[str, ...]]:
+    """The grouping sets of ``grouping_sets``, each a tuple of columns, checked the same way (to
+    split them over several queries: DuckDB holds a table per set, so hundreds at once need memory)."""
     by_name = {d.name: d for d in dimensions}
     unknown = {name for group in crossed for name in group} - set(by_name)
     if unknown:
@@ -245,6 +252,11 @@ def grouping_sets(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[st
         options = [[(), *((level,) for level in by_name[name].levels)] for name in group]
         for choice in itertools.product(*options):
             sets[(*fixed, *itertools.chain.from_iterable(choice))] = None
+    return list(sets)
+
+
+def grouping_clause(sets: Sequence[Sequence[str]]) -> str:
+    """``GROUPING SETS ((a, b), (a), ...)`` from sets of ``grouping_set_list``."""
     return "GROUPING SETS (" + ", ".join(f"({', '.join(s)})" for s in sets) + ")"
 
 
@@ -401,6 +413,28 @@ _TOLERANCE = 1e-6
 #: for a pattern): its linear programmes grow faster than the group. Larger groups (an administrator's
 #: view of every service) keep the single-line rule only: docs/disclosure-control.md.
 CLOSING_LIMIT = 5_000
+#: The work closing may do for one count of one lattice: the cells of its linear programmes, summed,
+#: each programme counting PROGRAMME_WORK more, spent in a fixed order (so a lattice is always withheld
+#: alike). A page's first view waits for it (a programme of 1,000 cells takes about 20 ms, the smallest
+#: about 2). Cells left unchecked when it runs out keep the single-line rule only
+#: (docs/disclosure-control.md).
+CLOSING_WORK = 40_000
+PROGRAMME_WORK = 100
+
+
+class _Budget:
+    """What is left of CLOSING_WORK."""
+
+    def __init__(self, work: int):
+        self.left = work
+
+    def spend(self, cells: int) -> bool:
+        """A programme of ``cells`` more, if it fits in what is left."""
+        if cells + PROGRAMME_WORK > self.left:
+            self.left = 0
+            return False
+        self.left -= cells + PROGRAMME_WORK
+        return True
 
 
 def _close(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray:
@@ -421,12 +455,15 @@ def _close(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: n
     if not cells.size:
         return hidden
     matrix = lattice.matrix
-    safe = _in_patterns(matrix, cells, group, len(values))
+    budget = _Budget(CLOSING_WORK)
+    safe = _in_patterns(matrix, cells, group, len(values), budget)
     hidden = hidden.copy()
     for cell in cells[~safe[cells]]:
+        if budget.left <= 0:
+            break
         if safe[cell]:
             continue
-        pattern = _cheapest_pattern(matrix, lattice.lines_of, cell, values, allowed, hidden)
+        pattern = _cheapest_pattern(matrix, lattice.lines_of, cell, values, allowed, hidden, budget)
         if pattern is not None:
             hidden[np.flatnonzero(pattern)] = True
             safe |= np.abs(pattern) >= 0.5 - _TOLERANCE
@@ -450,7 +487,8 @@ def _groups(lattice: _Lattice, cells: np.ndarray) -> np.ndarray:
     return np.unique(group[:len(cells)], return_inverse=True)[1]
 
 
-def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray, n: int,
+                 budget: _Budget) -> np.ndarray:
     """Which withheld ``cells`` are already in a pattern of withheld cells: for each group, linear
     programmes maximising a random weighting of its cells not yet in a pattern, until one finds no
     more. The weights are drawn afresh for each group (a fixed seed), so a group gets the same answer
@@ -467,7 +505,7 @@ def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray
             continue
         random = np.random.default_rng(0)
         covered = np.zeros(len(columns), dtype=bool)
-        while not covered.all():
+        while not covered.all() and budget.spend(len(columns)):
             weights = np.where(covered, 0.0, random.uniform(1, 2, len(columns)))
             found = linprog(-weights, A_eq=block, b_eq=np.zeros(block.shape[0]), bounds=(-1, 1), method="highs")
             new = (np.abs(found.x) >= 0.5 - _TOLERANCE) & ~covered
@@ -511,7 +549,7 @@ def _moves_together(block: sparse.csr_matrix) -> bool:
 
 
 def _cheapest_pattern(matrix: sparse.csr_matrix, lines_of: sparse.csr_matrix, cell: int, values: np.ndarray,
-                      allowed: np.ndarray, hidden: np.ndarray) -> np.ndarray | None:
+                      allowed: np.ndarray, hidden: np.ndarray, budget: _Budget) -> np.ndarray | None:
     """The pattern moving ``cell`` by 1 that costs least: every other cell moves by at most 1, only
     withheld cells (free) and shown non-zero cells that may be withheld (cost: their count) move, and
     every line's sum stays the same. Looked for among the cells two lines away, then one line further
@@ -532,6 +570,8 @@ def _cheapest_pattern(matrix: sparse.csr_matrix, lines_of: sparse.csr_matrix, ce
         block = block[np.diff(block.indptr) > 0]
         cost = np.where(hidden[columns], 0.0, values[columns])
         bounds = np.column_stack([np.zeros(2 * len(columns)), np.ones(2 * len(columns))])
+        if not budget.spend(len(columns)):
+            return None
         at = np.searchsorted(columns, cell)
         bounds[at], bounds[len(columns) + at] = (1, 1), (0, 0)
         found = linprog(np.r_[cost, cost], A_eq=sparse.hstack([block, -block]), b_eq=np.zeros(block.shape[0]),

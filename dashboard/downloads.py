@@ -21,7 +21,7 @@ from .components.chart_card import safe_filename
 from .components.ids import URL, card
 from .edge import guarded, page_at, read_address, request_context, request_owner
 from .exports import IMAGE_WIDTH, page_workbook, titled
-from .filters import InvalidFilter, from_text, parse_query, to_flags
+from .filters import InvalidFilter, from_text, one_group, parse_query, to_flags
 from .jobs import Busy, Work
 from .settings import Settings
 from .views import page as page_called
@@ -87,7 +87,7 @@ def board_pack(clicks, polls, search, key):
     packs, owner = _work().packs, request_owner()
     if ctx.triggered_id == PACK:
         try:
-            started = packs.start(owner, to_flags(from_text(parse_query(search))))
+            started = packs.start(owner, to_flags(one_group(from_text(parse_query(search)))))
         except InvalidFilter as exc:
             return None, None, True, f"No board pack: these filters cannot be shown: {exc}.", False
         except Busy as exc:

@@ -13,7 +13,7 @@ import flask
 
 from .access import DEMO_VISITOR, NOBODY, AccessDenied
 from .db import DatabaseUnavailable
-from .filters import FIELDS, InvalidFilter, from_text, parse_query
+from .filters import FIELDS, InvalidFilter, from_text, one_group, parse_query
 from .jobs import Owner
 from .views import PAGES, Context, PageSpec
 from .web import UNAVAILABLE, refuse, request_viewer
@@ -43,7 +43,7 @@ def page_at(path) -> PageSpec | None:
 def read_address(spec: PageSpec, search, context: Context):
     """The filters and the page's settings from the address, checked (InvalidFilter otherwise)."""
     values = parse_query(search, (*FIELDS, *(s.key for s in spec.settings)))
-    filters = from_text(values) if spec.uses_filters else from_text({})
+    filters = one_group(from_text(values)) if spec.uses_filters else from_text({})
     return filters, spec.read_settings(values, context.options)
 
 

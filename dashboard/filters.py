@@ -79,6 +79,17 @@ def from_text(values: Mapping[str, str]) -> Filters:
     return Filters(**chosen)
 
 
+def one_group(filters: Filters) -> Filters:
+    """``filters`` if they choose at most one group of children; InvalidFilter otherwise. The web shows
+    one group filter at a time, so every cell it shows is protected in one lattice
+    (docs/disclosure-control.md); the analysts' command line may combine them."""
+    chosen = [name.replace("_", " ") for name in GROUP_FILTERS if getattr(filters, name)]
+    if len(chosen) > 1:
+        raise InvalidFilter(f"choose one group of children at a time (area, sex, ethnic group, age, disposal or "
+                            f"programme), not {' and '.join(chosen)}")
+    return filters
+
+
 def to_text(filters: Filters) -> dict[str, str]:
     """The address's values for ``filters`` (only those chosen), in FIELDS order."""
     out = {}
@@ -236,6 +247,10 @@ class Resolved:
     ignored: tuple[str, ...]
     #: The services the viewer may see (None: every one); a measure limits its rows to them.
     services: tuple[str, ...] | None = None
+    #: Whether the viewer may choose groups of children (the cells their lattice holds: metrics/lattice.py).
+    drill_down: bool = True
+    #: False for the analysts' unsuppressed figures: a measure then need not work out what to withhold.
+    suppressed: bool = True
 
     def labels(self) -> list[str]:
         return [period_label(y, q) for y, q in self.periods]

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     pack_jobs: int = 2
     #: Measure results kept per worker (a few KB to a few hundred KB each).
     results_kept: int = 256
+    #: A viewer's first request for a database version starts working out every page's first view in the
+    #: background (the protected lattices are the slow part of a first view): see web.py.
+    warm: bool = True
     #: DuckDB's buffer cache per worker (the file's pages also stay in the OS cache, shared by workers).
     duckdb_memory: str = "128MB"
     #: PostgreSQL connections per worker.

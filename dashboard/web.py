@@ -30,7 +30,8 @@ import logging
 import math
 import os
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -42,7 +43,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
-from . import accounts, config, sessions
+from . import accounts, config, sessions, views
 from .access import DEMO_VISITOR, NOBODY, Viewer, is_demo, viewer_for
 from .db import Database, DatabaseUnavailable
 from .settings import Settings
@@ -62,10 +63,32 @@ UNAVAILABLE = "The data cannot be read at the moment. Please try again in a minu
 
 @dataclass(frozen=True)
 class Served:
-    """What one app serves: its settings and its database (kept on the app, not in a module)."""
+    """What one app serves: its settings and its database (kept on the app, not in a module), and which
+    viewers' first views it has started working out, per database version."""
 
     settings: Settings
     db: Database
+    warmed: set = field(default_factory=set)
+    warming: threading.Lock = field(default_factory=threading.Lock)
+
+    def warm(self, viewer: Viewer, version) -> threading.Thread | None:
+        """Work out every page's first view for ``viewer`` in the background, once per scope and database
+        version, so their lattices are ready when they click (a manager's first views take seconds)."""
+        key = (version, viewer.scope)
+        with self.warming:
+            if not self.settings.warm or key in self.warmed:
+                return None
+            self.warmed.add(key)
+        thread = threading.Thread(target=self._warm, args=(viewer,), name="warm", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self, viewer: Viewer) -> None:
+        try:
+            with self.db.snapshot() as snap:
+                views.warm(views.Context(snap, viewer))
+        except Exception:           # a page that cannot be shown now says so when asked; never a crash here
+            log.exception("working out first views in the background failed")
 
 
 def served() -> Served:
@@ -196,6 +219,7 @@ def _admit():
         log.error("database unavailable: %s", exc)
         return _message_response(503, UNAVAILABLE)
     if g.viewer is not None:
+        app.warm(g.viewer, g.db.version)
         return None
     if session.get("sid"):
         session.clear()

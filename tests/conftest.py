@@ -13,6 +13,9 @@ from .extracts import write_extract
 from .postgres import postgres_bin, postgres_server
 
 BACKENDS = ("duckdb", "postgresql")
+# No app of the tests works out first views in the background (web.Served.warm) unless it asks to: the
+# threads would take the cores the other tests need. tests/pages/test_warm.py asks.
+os.environ.setdefault("DASHBOARD_WARM", "0")
 #: Fixtures that start Chromium or serve the app: a test using one is a browser test.
 BROWSER_FIXTURES = {"browser", "page", "app_url", "served", "pack"}
 

@@ -36,7 +36,9 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
     viewer may see); without ``drill_down`` (board members) the group-of-children filters are hidden.
 
     One row on a laptop, so a page's figures start near the top; on a tablet or a phone the controls fold
-    away behind one button that says how many filters are chosen (``register`` keeps it up to date)."""
+    away behind one button that says how many filters are chosen (``register`` keeps it up to date).
+
+    One group filter is chosen at a time (app_shell replaces the first with the second), as the note says."""
     periods = []
     taken = max(options["as_of"].values(), default=None)
     for year in reversed(options["years"]):
@@ -47,7 +49,7 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
         html.H2("Filters", className="visually-hidden"),
         html.Button("Filters", id=ids.FILTER_TOGGLE, type="button", n_clicks=0,
                     className="btn filter-toggle", **{"aria-expanded": "false", "aria-controls": ids.FILTER_CONTROLS}),
-        html.Div(dbc.Row([
+        html.Div([dbc.Row([
             _select("period", "Period", periods, "All years"),
             _select("yjs", "Service", [(y, y) for y in options["yjs"]], "All services"),
             _select("locality", "Area", [(loc, loc) for loc in options["all_localities"]], "All areas", drill_down),
@@ -55,10 +57,14 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
             _select("ethnicity_group", "Ethnic group", [(g, g) for g in config.ETHNICITY_GROUPS], "All", drill_down),
             _select("age_band", "Age", [(b, f"{b} years") for b in config.AGE_BANDS], "All ages", drill_down),
             _select("disposal_type", "Disposal", [(d, _readable(d)) for d in config.DISPOSAL_TYPES], "All", drill_down),
-            _select("programme", "Programme", [(p, p) for p in options["programmes"]], "All", drill_down),
+            _select("programme", "Programme", [(p, p) for p in options["programmes"]], "All programmes", drill_down),
             dbc.Col(dbc.Checkbox(id=ids.filter_control("by_quarter"), label="Show quarters", value=False),
                     xs=12, xl="auto", className="filter-field filter-quarters"),
-        ], className="g-2"), id=ids.FILTER_CONTROLS, className="filter-controls"),
+        ], className="g-2"),
+            html.P("Choose one group of children at a time (area, sex, ethnic group, age, disposal or programme): "
+                   "choosing another replaces it. This keeps small numbers from being worked out.",
+                   className="filter-note mb-0 mt-1") if drill_down else None,
+        ], id=ids.FILTER_CONTROLS, className="filter-controls"),
     ], className="filter-bar", **{"aria-label": "Filters"})
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import BOUNDARIES_URL
+from ..disclosure import AT_RISK_DAYS
 from ..metrics.intervals import percent_interval
 from ..metrics.proven_reoffending import ALL_TIERS
 from ..views import charts
@@ -311,16 +312,16 @@ def reoffending_windows(table: pd.DataFrame, *, withheld: bool = False, part_yea
                                       notes=notes, showlegend=True, yaxis=share))
 
 
-RISK_DAYS = (0, 91, 182, 273, 365)
-
-
 def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool = False) -> go.Figure:
     """Kaplan-Meier: share reoffended by days since the programme ended, with its 95% band and the
     numbers still followed up at 0, 3, 6, 9 and 12 months underneath. Years followed for less than
-    three months are drawn only when nothing else is chosen. ``narrow`` (a phone): the words under it
-    in lines of 44 characters at most, as under every chart, so a phone shows them whole."""
-    traces, lines, notes = [], [], ["c = fewer than 5 children: withheld and not plotted"] if withheld else []
-    followed = table[(table["day"] >= 91) & (table["at_risk"] > 0)]["cohort"].unique()
+    three months are drawn only when nothing else is chosen. Only what the table shows is drawn: the
+    steps of 5 or more children (disclosure.protect_curve), carried across the days between, and the
+    rounded numbers still followed up, "c" where withheld. ``narrow`` (a phone): the words under it in
+    lines of 44 characters at most, as under every chart, so a phone shows them whole."""
+    traces, lines = [], []
+    notes = ["Steps of at least 5 children; c = withheld so no small number can be worked out"] if withheld else []
+    followed = table[table["day"] >= 91]["cohort"].unique()      # a row that late: someone was followed up
     cohorts = [c for c in dict.fromkeys(table["cohort"]) if c in followed] or list(dict.fromkeys(table["cohort"]))
     if len(cohorts) > MOST_CURVES or len(cohorts) < table["cohort"].nunique():
         cohorts = cohorts[-MOST_CURVES:]
@@ -329,6 +330,8 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool 
     for index, cohort in enumerate(cohorts):
         rows = by_cohort[cohort]
         drawn = rows[rows["reoffended"].notna()]
+        if drawn.empty or drawn["day"].iat[0] != 0:                  # the curve starts from none reoffended
+            drawn = pd.concat([rows.iloc[:1].assign(day=0, reoffended=0.0, ci_low=0.0, ci_high=0.0), drawn])
         colour = OKABE_ITO[index % len(OKABE_ITO)]
         band = "rgba({}, {}, {}, 0.18)".format(*(int(colour[i:i + 2], 16) for i in (1, 3, 5)))
         day = _array(drawn["day"])
@@ -342,7 +345,7 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool 
              "showlegend": True,
              "line": {"color": colour, "width": 3, "dash": DASHES[index % len(DASHES)], "shape": "hv"},
              "hovertemplate": f"{cohort}, day %{{x}}: %{{y:.1%}} reoffended<extra></extra>"}]
-        lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in RISK_DAYS))
+        lines.append(f"{cohort}: " + " | ".join(_at_risk(rows, d) for d in AT_RISK_DAYS))
     heading = ["Children still followed up at 0, 3, 6, 9 and 12 months"]
     if narrow:
         heading, notes = ([short for line in part for short in textwrap.wrap(line, NOTE_WIDTH)]
@@ -354,7 +357,7 @@ def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool 
     return figure(traces, base_layout(
         x_title="Months since the programme ended", y_title="Reoffended", annotations=[note],
         yaxis={"tickformat": PERCENT, "rangemode": "tozero"},
-        xaxis={"tickvals": list(RISK_DAYS), "ticktext": ["0", "3", "6", "9", "12"],
+        xaxis={"tickvals": list(AT_RISK_DAYS), "ticktext": ["0", "3", "6", "9", "12"],
                "range": [0, 370], "automargin": False},
         height=plot_height + below + 40, margin={"b": below, "t": 40, "r": 40}))
 

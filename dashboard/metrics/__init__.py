@@ -132,6 +132,7 @@ def _compute(db, found: Measure, filters: Filters, settings, options: dict, scop
     services = None if found.published else scope.services
     resolved = resolve(filters, found.filters, options, settings=settings, takes=found.settings,
                        published=found.published, default_period=found.default_period, services=services)
+    resolved = replace(resolved, drill_down=scope.drill_down, suppressed=suppressed)
     one_quarter = bool(filters.period) and " Q" in filters.period
     nesting = found.quarters
     again = dict(scope=scope, **resolved.settings.chosen())

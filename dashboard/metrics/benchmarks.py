@@ -15,7 +15,8 @@ from datetime import date
 import pandas as pd
 
 from .. import config, suppression
-from ..filters import Filters, InvalidFilter, Resolved
+from ..filters import Filters, InvalidFilter, Resolved, period_label
+from . import first_time_entrants, lattice
 from .common import Measure
 from .intervals import compared_with, published_rate_interval
 
@@ -114,7 +115,27 @@ def benchmarks(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.
     table["population"] = table["population"].astype("Int64")
     mask = suppression.withhold(table, ["count"], eligible=table["area_type"] == "service",
                                 dependents={"count": ["value", "ci_low", "ci_high", "compared_with_england"]})
+    hidden = _calendar_years_withheld(db, resolved, options, yjs, table)
+    for column in ("count", "value", "ci_low", "ci_high", "compared_with_england"):
+        mask[column] |= hidden
     return table, mask
+
+
+def _calendar_years_withheld(db, resolved: Resolved, options: dict, yjs: str, table: pd.DataFrame) -> pd.Series:
+    """The service's first-time entrants in a calendar year are four quarters the first-time entrants page
+    shows (January to March, the last quarter of one financial year, and the first three of the next):
+    withheld where any of them is, so the year cannot be taken apart into them."""
+    own = (table["area_type"] == "service") & (table["measure"] == "fte_rate_per_100000")
+    hidden = pd.Series(False, index=table.index)
+    if not resolved.suppressed or not own.any():
+        return hidden
+    years = [int(p) for p in table.loc[own, "period"]]
+    quarters = pd.DataFrame([(year, f"{period_label(year - 1, 4) if q == 4 else period_label(year, q)}")
+                             for year in years for q in (4, 1, 2, 3)], columns=["year", "period"]).assign(yjs=yjs)
+    shown = lattice.withheld(db, first_time_entrants.CELLS, resolved, options, quarters, shows={"fte": ("fte",)})
+    any_hidden = quarters.assign(hidden=shown["fte"]).groupby("year")["hidden"].any()
+    hidden[own] = [bool(any_hidden.get(int(p), False)) for p in table.loc[own, "period"]]
+    return hidden
 
 
 def _one_service(resolved: Resolved, options: dict) -> str:

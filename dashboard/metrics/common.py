@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 
 from .. import suppression
-from ..filters import PERIOD_FILTERS, Resolved, parse_period, period_label
+from ..filters import GROUP_FILTERS, PERIOD_FILTERS, Resolved, parse_period, period_label
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,14 @@ class Source:
 
     table: str
     filters: Mapping[str, str]
+
+    def columns(self, names) -> str:
+        """SELECT items naming each of ``names`` (filters) by its column here: ``sex AS sex, ...``."""
+        return ", ".join(f"{self.filters[name]} AS {name}" for name in names)
+
+    def group_filters(self) -> tuple[str, ...]:
+        """The group filters (not the service) this table answers, for a measure's lattice."""
+        return tuple(name for name in GROUP_FILTERS if name in self.filters)
 
     def applies(self, *extra: str) -> frozenset[str]:
         """The filters a measure reading this table honours: its own columns, the period, ``extra``."""

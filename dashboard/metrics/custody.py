@@ -4,13 +4,40 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import suppression
+from ..disclosure import ALL, Dimension
 from ..filters import Resolved
-from .common import Measure, Quarters, label_periods, period_columns, rate, where
-from .population import by_service
+from . import lattice
+from .common import Measure, label_periods, period_columns, rate, where
+from .population import by_service, combined
 from .sources import CUSTODIAL_SENTENCES
 
 COLUMNS = ["period", "yjs", "custodial_sentences", "children", "population_10_17", "rate_per_1000"]
+#: The children's filters that follow a sentence, not the child: a child may have sentences of two
+#: disposal types, or in both age bands, within a period.
+BY_SENTENCE = ("age_band", "disposal_type")
+
+
+def _sentences(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """One row per custodial sentence, for the lattice: sentences add up over quarters, services,
+    disposal types and every group of children."""
+    clause, params = where(resolved, "event_date", CUSTODIAL_SENTENCES)
+    return f"""
+        SELECT fy, quarter, yjs, {CUSTODIAL_SENTENCES.columns(CUSTODIAL_SENTENCES.group_filters())}, 1 AS sentences
+        FROM stage_event WHERE stage = 'custody' AND {clause}""", params
+
+
+def _children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """Children sentenced in each quarter and year, for the lattice (``lattice.children``)."""
+    clause, params = where(resolved, "event_date", CUSTODIAL_SENTENCES)
+    return lattice.children(CUSTODIAL_SENTENCES, "stage_event", "event_date", f"stage = 'custody' AND {clause}",
+                            params, ranked=ranked)
+
+
+SENTENCES = lattice.Cells(rows=_sentences, counts=("sentences",), dimensions=(Dimension("quarter"), Dimension("yjs")),
+                          filters=CUSTODIAL_SENTENCES.group_filters())
+CHILDREN = lattice.Cells(
+    rows=_children, counts=("children",), dimensions=(Dimension("yjs"),), fixed=("fy", "quarter"),
+    filters=tuple(f for f in CUSTODIAL_SENTENCES.group_filters() if f not in BY_SENTENCE), apart=BY_SENTENCE)
 
 
 def use_of_custody(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -26,15 +53,22 @@ def use_of_custody(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame,
     table = by_service(db, resolved, options, counts, ["custodial_sentences", "children"])
     table["rate_per_1000"] = rate(table["children"], table["population_10_17"], 1000)
     table = table[COLUMNS]
-    # The services' rows add up to all of them together (the overview's figure), so no period may hold
-    # one withheld service; a child's sentences are at least one, so a small count of sentences withholds
-    # the children too.
-    mask = suppression.withhold(table, ["custodial_sentences", "children"], margins=[["period"]],
-                                dependents={"custodial_sentences": ["children"], "children": ["rate_per_1000"]})
+
+    def services(rows: pd.DataFrame) -> pd.DataFrame:
+        """All services as one row is every service's cell."""
+        return pd.DataFrame({"yjs": ALL}, index=rows.index) if combined(resolved) else rows[[]]
+
+    mask = lattice.withheld(db, SENTENCES, resolved, options, table,
+                            shows={"custodial_sentences": ("sentences",)}, locate=services)
+    # A child's sentences are at least one, so a withheld count of sentences withholds the children too.
+    mask |= lattice.withheld(db, CHILDREN, resolved, options, table,
+                             shows={"children": ("children",), "rate_per_1000": ("children",)},
+                             locate=lambda rows: services(rows).join(lattice.whole_years(rows)))
+    mask["children"] |= mask["custodial_sentences"]
+    mask["rate_per_1000"] |= mask["children"]
     return table, mask
 
 
 MEASURES = [Measure(
     "use-of-custody", tuple(COLUMNS), use_of_custody, CUSTODIAL_SENTENCES.applies(), frozenset({"combine"}),
-    quarters=Quarters("period", ("yjs",), ("custodial_sentences", "children", "rate_per_1000")),
     summary="custodial sentences, and children sentenced to custody per 1,000 aged 10-17", order=9)]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import config, suppression
+from .. import config
+from ..disclosure import Dimension
 from ..filters import GROUPS, Resolved
+from . import lattice
 from .common import Measure, rate, where
 from .population import population_10_17
 from .remands import covered, notes_for, remand_stage_left_out
@@ -33,6 +35,28 @@ def _stage_counts(db, resolved: Resolved) -> pd.DataFrame:
         )
         SELECT stage, grp, count(*) AS count FROM firsts WHERE nth = 1 AND grp IS NOT NULL
         GROUP BY 1, 2""", params)
+
+
+def _stage_children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """One row per child and stage, at the child's first event at the stage in the period (within an
+    age band when ``ranked`` by it, as the page counts them when a band is chosen), for the lattice."""
+    clause, params = where(resolved, "event_date", STAGE_EVENT)
+    group = STAGE_EVENT.filters[resolved.settings.by]
+    by = "".join(f", {STAGE_EVENT.filters[name]}" for name in ranked)
+    return f"""
+        SELECT stage, grp, yjs, {', '.join(STAGE_EVENT.group_filters())}, 1 AS count FROM (
+            SELECT stage, {group} AS grp, yjs, {STAGE_EVENT.columns(STAGE_EVENT.group_filters())},
+                   row_number() OVER (PARTITION BY yjs, child_id, stage{by} ORDER BY event_date) AS nth
+            FROM stage_event WHERE {clause}) firsts
+        WHERE nth = 1 AND grp IS NOT NULL""", params
+
+
+#: A child has one sex, ethnic group and area, but may be in both age bands within a period (a birthday):
+#: the children of each band are protected apart, never as parts of a total.
+CELLS = lattice.Cells(
+    rows=_stage_children, counts=("count",), dimensions=(Dimension("grp"), Dimension("yjs")),
+    filters=tuple(f for f in STAGE_EVENT.group_filters() if f != "age_band"), apart=("age_band",),
+    fixed=("stage",), per_period=True, settings=("by",))
 
 
 def _population(db, resolved: Resolved) -> pd.Series:
@@ -58,8 +82,8 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
             rows.append({"stage": stage, "group": group, "count": count})
     table = pd.DataFrame(rows)
     table["count"] = table["count"].astype("Int64")
-    children = table["stage"] != "population"
-    mask = suppression.withhold(table, ["count"], margins=[["stage"]], eligible=children)
+    mask = lattice.withheld(db, CELLS, resolved, options, table, shows={"count": ("count",)}, period=None,
+                            locate=lambda rows: rows[["group"]].rename(columns={"group": "grp"}))
 
     # The base is the group's population, or its count at the stage before (withheld with it).
     if f.base == "population":

@@ -14,10 +14,11 @@ from datetime import date
 import pandas as pd
 
 from .. import suppression
+from ..disclosure import ALL, Dimension
 from ..filters import PERIOD_FILTERS, Resolved, parse_period
+from . import lattice
 from .common import (
     Measure,
-    Quarters,
     filter_conditions,
     label_periods,
     months_after,
@@ -98,6 +99,45 @@ def _grid(resolved: Resolved, options: dict, column: str | None = None, values=(
     return grid.merge(pd.DataFrame({column: pd.Series(values, dtype="object")}), how="cross") if column else grid
 
 
+#: A cohort's children by how many proven reoffences they had: the bands add up to the reoffenders,
+#: the reoffenders and those who did not reoffend ("0") to the cohort.
+REOFFENDED = "reoffended"
+BANDS = Dimension("band", dict.fromkeys(REOFFENCE_BANDS, REOFFENDED), ("reoffended", "band"))
+
+
+def _cohorts(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """One row per child and cohort, for the lattice: a year's cohort is its own (quarter WHOLE_YEAR),
+    not its quarters' (a child can be in two). Children add up over services, index tiers, bands of
+    reoffences and every group (each of the child's cohorts has one index event)."""
+    clause, params = where(resolved, "index_date", PROVEN_COHORT)
+    return f"""
+        SELECT fy, CASE WHEN by_quarter THEN quarter ELSE {lattice.WHOLE_YEAR} END AS quarter, yjs, index_tier,
+               CASE WHEN reoffences >= 5 THEN '5+' ELSE CAST(reoffences AS VARCHAR) END AS band,
+               CASE WHEN reoffences > 0 THEN '{REOFFENDED}' ELSE '0' END AS reoffended,
+               {PROVEN_COHORT.columns(PROVEN_COHORT.group_filters())}, 1 AS children, reoffences
+        FROM proven_cohort WHERE {clause}""", params
+
+
+CELLS = lattice.Cells(
+    rows=_cohorts, counts=("children", "reoffences"),
+    dimensions=(Dimension("yjs"), Dimension("index_tier"), BANDS), fixed=("fy", "quarter"),
+    filters=PROVEN_COHORT.group_filters(), dependants={"children": ("reoffences",)})
+
+
+def _cells(resolved: Resolved, rows: pd.DataFrame, band) -> pd.DataFrame:
+    """``locate`` for the lattice: the cohort's own cell, all services as one, the cohort's index tier
+    (All: every one), children of ``band`` (a column of ``rows``, REOFFENDED or ALL)."""
+    at = lattice.whole_years(rows, "cohort")
+    if _combined(resolved):
+        at["yjs"] = ALL
+    if "index_tier" in rows:
+        at["index_tier"] = rows["index_tier"].map(lambda tier: ALL if tier == ALL_TIERS else tier)
+    else:
+        at["index_tier"] = ALL
+    at["band"] = rows[band] if isinstance(band, str) and band in rows else band
+    return at
+
+
 def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = _counts(db, resolved, "index_tier")
     whole = counts.groupby(["cohort", "yjs"], as_index=False)[["children", "reoffenders", "reoffences"]].sum()
@@ -111,16 +151,18 @@ def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     table["frequency_rate"] = rate(table["reoffences"], table["children"], 1)
     table["reoffences_per_reoffender"] = rate(table["reoffences"], table["reoffenders"], 1)
     table["complete"] = [complete_on(c) <= as_of for c, as_of in zip(table["cohort"], table["as_of"])]
-    # The tiers add up to the cohort (its All row): no tier may be the only one withheld. Children who
-    # did not reoffend are a count a reader can work out, withheld through the reoffenders it follows from.
-    table["part"] = table["index_tier"] != ALL_TIERS
-    table["not_reoffended"] = table["children"] - table["reoffenders"]
-    rates = ["binary_rate", "reoffences_per_reoffender"]
-    mask = suppression.withhold(
-        table, ["children", "reoffenders", "reoffences", "not_reoffended"], margins=[["cohort", "yjs", "part"]],
-        dependents={"children": ["reoffenders", "reoffences", *rates, "frequency_rate"],
-                    "not_reoffended": ["reoffenders", *rates],
-                    "reoffenders": rates, "reoffences": ["frequency_rate", "reoffences_per_reoffender"]})
+    # The tiers add up to the cohort (its All row), the reoffenders and those who did not reoffend to the
+    # cohort too: one lattice holds them all (so the 1 who did not reoffend withholds the 19 who did).
+    everyone = lattice.withheld(db, CELLS, resolved, options, table, period="cohort",
+                                shows={"children": ("children",), "reoffences": ("reoffences",)},
+                                locate=lambda rows: _cells(resolved, rows, ALL))
+    reoffended = lattice.withheld(db, CELLS, resolved, options, table, period="cohort",
+                                  shows={"reoffenders": ("children",)},
+                                  locate=lambda rows: _cells(resolved, rows, REOFFENDED))
+    mask = everyone | reoffended
+    mask["binary_rate"] = mask["children"] | mask["reoffenders"]
+    mask["frequency_rate"] = mask["children"] | mask["reoffences"]
+    mask["reoffences_per_reoffender"] = mask["reoffenders"] | mask["reoffences"]
     return table[COLUMNS], mask[COLUMNS]
 
 
@@ -133,8 +175,9 @@ def proven_reoffending_counts(db, resolved: Resolved, options: dict) -> tuple[pd
         counts[["cohort", "yjs", "reoffences", "children"]], on=["cohort", "yjs", "reoffences"], how="left")
     table = table.sort_values(["order", "yjs"], kind="stable").reset_index(drop=True)
     table["reoffenders"] = table["children"].fillna(0).astype("int64")
-    # The bands add up to the cohort's reoffenders, which proven-reoffending shows.
-    mask = suppression.withhold(table, ["reoffenders"], margins=[["cohort", "yjs"]])
+    # The bands add up to the cohort's reoffenders, which proven-reoffending shows: cells of its lattice.
+    mask = lattice.withheld(db, CELLS, resolved, options, table, period="cohort", shows={"reoffenders": ("children",)},
+                            locate=lambda rows: _cells(resolved, rows, "reoffences"))
     return table[COUNT_COLUMNS], mask[COUNT_COLUMNS]
 
 
@@ -201,18 +244,30 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
                     "later": this_cohort, "previous_children": previous_cohort,
                     "previous_reoffenders_same_point": previous_cohort, "previous_not": previous_cohort,
                     "previous_later": previous_cohort})
+    # A cohort's children are shown by proven-reoffending too: withheld wherever its lattice withholds them.
+    for cohort, children, built in (("cohort", "children", this_cohort),
+                                    ("previous_cohort", "previous_children", previous_cohort)):
+        hidden = _children_withheld(db, resolved, options, table[[cohort, "yjs"]].rename(columns={cohort: "cohort"}))
+        mask.loc[hidden, [children, *built]] = True
     return table[TRACKER_COLUMNS], mask[TRACKER_COLUMNS]
+
+
+def _children_withheld(db, resolved: Resolved, options: dict, cohorts: pd.DataFrame) -> pd.Series:
+    """Whether each row's cohort (and service) has its children withheld in proven-reoffending's lattice."""
+    hidden = pd.Series(False, index=cohorts.index)
+    known = cohorts["cohort"].notna()
+    if resolved.suppressed and known.any():
+        found = lattice.withheld(db, CELLS, resolved, options, cohorts[known], period="cohort",
+                                 shows={"children": ("children",)}, locate=lambda rows: _cells(resolved, rows, ALL))
+        hidden[known] = found["children"].to_numpy()
+    return hidden
 
 
 _SETTINGS = frozenset({"combine"})
 MEASURES = [
     Measure("proven-reoffending", tuple(COLUMNS), proven_reoffending, FILTERS, _SETTINGS,
-            quarters=Quarters("cohort", ("yjs", "index_tier"),
-                              ("children", "reoffenders", "reoffences", "binary_rate", "frequency_rate",
-                               "reoffences_per_reoffender"), additive=False),
             summary="proven reoffending by the national method: binary and frequency rates by cohort", order=9),
     Measure("proven-reoffending-counts", tuple(COUNT_COLUMNS), proven_reoffending_counts, FILTERS, _SETTINGS,
-            quarters=Quarters("cohort", ("yjs", "reoffences"), ("reoffenders",), additive=False),
             summary="reoffenders by how many proven reoffences they had (1, 2, 3, 4, 5 or more)", order=10),
     Measure("reoffending-tracker", tuple(TRACKER_COLUMNS), reoffending_tracker, FILTERS, _SETTINGS,
             summary="the live tracker: each open cohort so far against the last complete one at the same point",

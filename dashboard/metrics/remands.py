@@ -4,11 +4,10 @@ youth detention ended (indicators.md).
 ``remand-outcomes`` splits the remands to youth detention of a period by how the case ended, and the
 page splits them again by ethnic group, sex and age band (``remand-outcomes-by-group``). Those figures
 add up in many directions: the four results to the service's remands to youth detention (shown by
-``remands``), the three ended results to the ended total (which any shown share gives away), services
-to all of them, groups to everyone. So the remands to youth detention of one
-set of filters are protected as one lattice (dashboard/disclosure.py): each of those views shows cells
-of the same mask, and none can be taken from another. The other remand types add up to no total
-anyone sees and are withheld table by table, as the other measures are.
+``remands``), the three ended results to the ended total (which any shown share gives away), types to
+every remand, quarters to their year, services to all of them, groups to everyone. So every remand
+figure a viewer can see is a cell of one lattice (``REMANDS_CELLS``, metrics/lattice.py), protected
+once: a split by group is the cells of that group filter, and none can be taken from another.
 
 A service whose extract has no remands.csv has no rows here: its figures are "not in this extract"
 (``notes``), never 0.
@@ -16,32 +15,66 @@ A service whose extract has no remands.csv has no rows here: its figures are "no
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import replace
-
 import pandas as pd
 
-from .. import config, suppression
+from .. import config
 from ..access import scoped_options
-from ..disclosure import ALL, Dimension, protect
+from ..disclosure import ALL, Dimension
 from ..filters import GROUPS, Filters, InvalidFilter, Resolved
-from .common import Measure, Quarters, label_periods, period_columns, period_frame, rate, where
+from . import lattice
+from .common import Measure, label_periods, period_columns, period_frame, rate, where
 from .population import ALL_SERVICES, combined
 from .sources import REMANDS
 
 REMAND_COLUMNS = ["period", "yjs", "remand_type", "remands", "children"]
 OUTCOME_COLUMNS = ["period", "yjs", "result", "remands", "percent"]
 BY_GROUP_COLUMNS = ["period", "yjs", "group", "result", "remands", "percent"]
-#: The characteristics the outcomes are split by (each is also a filter).
-SPLITS = tuple(GROUPS)
 #: The ended results add up to ENDED (any shown share gives that total away), ENDED and the open ones to
 #: every remand to youth detention (shown by ``remands``).
 ENDED = "ended"
-RESULT = Dimension("result", dict.fromkeys(config.ENDED_RESULTS, ENDED))
-#: The lattice of the outcomes: services add up to all of them, results as RESULT; with a split, groups
-#: to everyone (the group dimension). Years never add up (fixed): outcomes are by financial year.
-DIMENSIONS = (Dimension("yjs"), RESULT)
-GROUP = Dimension("group")
+RESULT = Dimension("result", dict.fromkeys(config.ENDED_RESULTS, ENDED), ("ended_or_not", "result"))
+#: The result of a remand of another type (only remands to youth detention are followed to an outcome).
+NO_RESULT = "not followed"
+
+
+def _remands(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """One row per remand, for the lattice: remands add up over quarters, services, types, results (the
+    ended ones to ENDED first) and every group of children (a remand has one age band, on its date)."""
+    clause, params = where(resolved, "remand_date", REMANDS)
+    ended = {f"ended_{i}": result for i, result in enumerate(config.ENDED_RESULTS)}
+    return f"""
+        SELECT fy, quarter, yjs, remand_type, {', '.join(REMANDS.group_filters())}, followed AS result,
+               CASE WHEN followed IN ({', '.join(':' + name for name in ended)}) THEN :ended ELSE followed END
+                   AS ended_or_not, 1 AS remands
+        FROM (SELECT fy, quarter, yjs, remand_type, {REMANDS.columns(REMANDS.group_filters())},
+                     CASE WHEN remand_type = :detention THEN result ELSE :none END AS followed
+              FROM remand_fact WHERE {clause}) remands""", {
+        **params, **ended, "ended": ENDED, "detention": config.YOUTH_DETENTION, "none": NO_RESULT}
+
+
+def _children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """Children remanded in each quarter and year, by type, for the lattice (``lattice.children``)."""
+    clause, params = where(resolved, "remand_date", REMANDS)
+    return lattice.children(REMANDS, "remand_fact", "remand_date", clause, params, by=("remand_type",),
+                            ranked=ranked)
+
+
+def _not_ended(cells: pd.DataFrame) -> pd.Series:
+    """The ended total is taken as shown (a share and its count give it away): never withheld, so a share
+    is withheld only with its count. A small open count then withholds every remand's total instead."""
+    return ~cells["result"].map(lambda v: v == ENDED)
+
+
+#: Every remand figure: by type and quarter (``remands``), and by result within the year (the outcomes).
+REMANDS_CELLS = lattice.Cells(
+    rows=_remands, counts=("remands",),
+    dimensions=(Dimension("quarter"), Dimension("yjs"), Dimension("remand_type"), RESULT),
+    views=(("quarter", "yjs", "remand_type"), ("yjs", "remand_type", "result")), filters=REMANDS.group_filters(),
+    eligible=_not_ended)
+#: The children remanded, by type: they add up over services and the child's own groups only.
+CHILDREN = lattice.Cells(
+    rows=_children, counts=("children",), dimensions=(Dimension("yjs"),), fixed=("fy", "quarter", "remand_type"),
+    filters=tuple(f for f in REMANDS.group_filters() if f != "age_band"), apart=("age_band",))
 
 
 # -- Which services have remands at all ------------------------------------------------------------
@@ -124,28 +157,19 @@ def remands(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.Dat
                        on=["period", "yjs", "remand_type"], how="left")
     table[["remands", "children"]] = table[["remands", "children"]].fillna(0).astype("int64")
     table = table[REMAND_COLUMNS]
-    detention = (table["remand_type"] == config.YOUTH_DETENTION).to_numpy()
-    hidden = pd.Series(False, index=table.index)
-    # By quarter, a quarter is withheld with its year (Quarters), whose remands to youth detention are
-    # withheld as the remand-outcomes lattice withholds its totals.
-    lattice = outcome_lattice(db, resolved) if detention.any() and not resolved.by_quarter else pd.DataFrame()
-    if not lattice.empty:
-        totals = _cells(lattice, resolved, result=ALL)
-        found = table[detention][["period", "yjs"]].merge(totals, on=["period", "yjs"], how="left")["hidden"]
-        hidden[detention] = found.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    # Services add up to all of them together (shown on the page). A child has at least one remand, so the
-    # children of a withheld count are withheld too: shown, they would bound it from below.
-    mask = pd.DataFrame(False, index=table.index, columns=table.columns)
-    mask["remands"] = _withhold(table, "remands", hidden)
-    mask["children"] = _withhold(table, "children", mask["remands"])
+
+    def services(rows: pd.DataFrame) -> pd.DataFrame:
+        """All services as one row is every service's cell."""
+        return pd.DataFrame({"yjs": ALL}, index=rows.index) if combined(resolved) else rows[[]]
+
+    mask = lattice.withheld(db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)},
+                            locate=services)
+    # A child has at least one remand, so the children of a withheld count are withheld too: shown, they
+    # would bound it from below.
+    mask |= lattice.withheld(db, CHILDREN, resolved, options, table, shows={"children": ("children",)},
+                             locate=lambda rows: services(rows).join(lattice.whole_years(rows)))
+    mask["children"] |= mask["remands"]
     return table, mask
-
-
-def _withhold(table: pd.DataFrame, column: str, already: pd.Series) -> pd.Series:
-    """``column`` withheld by the usual rule with the services of a period and type as a margin, the cells
-    in ``already`` withheld from the start (given as a small count, which any withheld count may be)."""
-    given = table.assign(**{column: table[column].where(~already, 1)})
-    return suppression.withhold(given, [column], margins=[["period", "remand_type"]])[column]
 
 
 def _services(resolved: Resolved, having: list[str]) -> list[str]:
@@ -159,85 +183,6 @@ def _grid(resolved: Resolved, services: list[str], column: str, values) -> pd.Da
     """Every period, service and value of ``column``, in order, so a period with none shows 0."""
     grid = period_frame(resolved).merge(pd.DataFrame({"yjs": pd.Series(services, dtype="object")}), how="cross")
     return grid.merge(pd.DataFrame({column: pd.Series(list(values), dtype="object")}), how="cross")
-
-
-# -- The lattice of remands to youth detention ----------------------------------------------------
-
-def outcome_lattice(db, resolved: Resolved, split: str | None = None) -> pd.DataFrame:
-    """Every cell of the remands to youth detention that a view of these filters can show in its years
-    (each service and all of them, each result, the ended and every remand; with ``split``, each group
-    of it and everyone), with ``hidden``: withheld. Worked out once per filters, split and database
-    version; a year's cells are the same alone or with other years."""
-    cohort = replace(resolved.filters, period=None, by_quarter=False)
-    key = ("remand-outcome lattice", cohort, resolved.services, resolved.start, resolved.end, split)
-    with db.snapshot() as snap:
-        return snap.remember(key, lambda: _outcome_lattice(snap, resolved, split))
-
-
-def _outcome_lattice(db, resolved: Resolved, split: str | None) -> pd.DataFrame:
-    """The lattice, protected. A split's lattice holds everyone's cells too, withheld exactly as in the
-    lattice without it (which the page shows beside it): those shown there are shown here, so only the
-    groups' own cells are withheld to protect them, and the groups never give away a total withheld there."""
-    clause, params = where(resolved, "remand_date", REMANDS)
-    group = f", {REMANDS.filters[split]} AS grp" if split else ""
-    finest = db.query(f"""
-        SELECT fy, yjs, result{group}, count(*) AS remands
-        FROM remand_fact WHERE remand_type = :detention AND {clause}
-        GROUP BY fy, yjs, result{', grp' if split else ''}""", {**params, "detention": config.YOUTH_DETENTION})
-    dimensions = (*DIMENSIONS, GROUP) if split else DIMENSIONS
-    cells = _every_cell(finest.rename(columns={"grp": "group"}), dimensions)
-    if cells.empty:
-        return cells.assign(hidden=pd.Series(dtype=bool))
-    # The ended total is taken as shown (a share and its count give it away): never withheld, so a share
-    # is withheld only with its count. A small open count then withholds every remand's total instead.
-    ended = cells["result"].map(lambda v: v == ENDED)
-    if not split:
-        cells["hidden"] = protect(cells, dimensions, ["remands"], fixed=["fy"], eligible=~ended)["remands"]
-        return cells
-    everyone = cells["group"].map(lambda v: v is ALL)
-    alone = outcome_lattice(db, resolved)[["fy", *(d.name for d in DIMENSIONS), "hidden"]]
-    withheld = cells.merge(alone, on=["fy", *(d.name for d in DIMENSIONS)], how="left")["hidden"]
-    withheld = withheld.where(everyone.to_numpy(), False).fillna(False).astype(bool).set_axis(cells.index)
-    cells["hidden"] = protect(cells, dimensions, ["remands"], fixed=["fy"], eligible=~ended & (~everyone | withheld),
-                              already=withheld.to_frame("remands"))["remands"]
-    return cells
-
-
-def _every_cell(finest: pd.DataFrame, dimensions) -> pd.DataFrame:
-    """The lattice from its finest cells: for every dimension each value or its margin (ALL), and for the
-    result the ended total too. Summed here rather than by GROUPING SETS, which DuckDB holds in memory a
-    set at a time (those of a split overran a worker's 128 MB)."""
-    names = [d.name for d in dimensions]
-    ended = finest[finest["result"].isin(config.ENDED_RESULTS)].assign(result=ENDED)
-    parts = []
-    for levels in itertools.product(*[("each", "ended", "all") if n == "result" else ("each", "all") for n in names]):
-        keys = ["fy", *(n for n, level in zip(names, levels) if level != "all")]
-        rows = ended if "ended" in levels else finest
-        part = rows.groupby(keys, dropna=False, sort=False, as_index=False)["remands"].sum()
-        parts.append(part.assign(**{n: ALL for n in names if n not in keys}))
-    cells = pd.concat(parts, ignore_index=True)
-    return cells.astype(dict.fromkeys(names, object))[["fy", *names, "remands"]]
-
-
-def _cells(lattice: pd.DataFrame, resolved: Resolved, *, result=None, split: bool = False) -> pd.DataFrame:
-    """The lattice's cells one view shows: its services (each, or all as one), ``result`` (a value or
-    ALL; None: each result) and, ``split``, each group (else everyone); with ``period`` and ``yjs`` in
-    the measures' words."""
-    def each(column):
-        return lattice[column].map(lambda v: v is not ALL)
-
-    def margin(column):
-        return lattice[column].map(lambda v: v is ALL)
-
-    keep = margin("yjs") if combined(resolved) else each("yjs")
-    keep &= each("result") if result is None else lattice["result"].map(lambda v: v is result if result is ALL
-                                                                           else v == result)
-    if "group" in lattice:
-        keep &= each("group") if split else margin("group")
-    cells = lattice[keep].assign(quarter=None)
-    cells["period"] = label_periods(cells)
-    cells["yjs"] = cells["yjs"].map(lambda v: ALL_SERVICES if v is ALL else v)
-    return cells
 
 
 # -- remand-outcomes -------------------------------------------------------------------------------
@@ -254,25 +199,39 @@ def _outcomes(db, resolved: Resolved, options: dict, split: str | None) -> tuple
     if split:
         grid = grid.merge(pd.DataFrame({"group": pd.Series(GROUPS[split], dtype="object")}), how="cross")
         grid = grid[["period", "period_order", "yjs", "group", "result"]]
-    lattice = outcome_lattice(db, resolved, split) if having else pd.DataFrame()
-    if lattice.empty:
-        table = grid.assign(remands=0, ended=0, hidden=False)
-    else:
-        results = _cells(lattice, resolved, split=bool(split))[[*keys, "result", "remands", "hidden"]]
-        ended = _cells(lattice, resolved, result=ENDED, split=bool(split))[[*keys, "remands"]]
-        table = (grid.merge(results, on=[*keys, "result"], how="left")
-                     .merge(ended.rename(columns={"remands": "ended"}), on=keys, how="left"))
-        table[["remands", "ended"]] = table[["remands", "ended"]].fillna(0)
-        table["hidden"] = table["hidden"].astype("boolean").fillna(False).astype(bool)
-    table["remands"] = table["remands"].astype("int64")
+    clause, params = where(resolved, "remand_date", REMANDS)
+    group = f"{REMANDS.filters[split]} AS grp, " if split else ""
+    counts = db.query(f"""
+        SELECT fy, yjs, {group}result, count(*) AS remands
+        FROM remand_fact WHERE remand_type = :detention AND {clause}
+        GROUP BY fy, yjs, {'grp, ' if split else ''}result""", {**params, "detention": config.YOUTH_DETENTION})
+    counts = counts.rename(columns={"grp": "group"}).assign(quarter=None)
+    counts["period"] = label_periods(counts)
+    if combined(resolved):
+        counts = counts.assign(yjs=ALL_SERVICES).groupby([*keys, "result"], as_index=False)["remands"].sum()
+    table = grid.merge(counts[[*keys, "result", "remands"]], on=[*keys, "result"], how="left")
+    table["remands"] = table["remands"].fillna(0).astype("int64")
     is_ended = table["result"].isin(config.ENDED_RESULTS)
-    table["percent"] = rate(table["remands"], table["ended"], 100).where(is_ended)
+    ended = table[is_ended].groupby(keys, as_index=False)["remands"].sum().rename(columns={"remands": "ended"})
+    table = table.merge(ended, on=keys, how="left")
+    table["percent"] = rate(table["remands"], table["ended"], 100).where(is_ended.to_numpy())
     columns = BY_GROUP_COLUMNS if split else OUTCOME_COLUMNS
-    mask = pd.DataFrame(False, index=table.index, columns=columns)
-    mask["remands"] = table["hidden"].to_numpy()
-    # The ended total is never withheld (see _outcome_lattice): a share goes with its count.
-    mask["percent"] = (table["hidden"] & is_ended).to_numpy()
-    return table[columns].reset_index(drop=True), mask.reset_index(drop=True)
+    table = table[columns].reset_index(drop=True)
+
+    def cells(rows: pd.DataFrame) -> pd.DataFrame:
+        """Each row's cell: the remands to youth detention, of its group (the split's filter)."""
+        at = pd.DataFrame({"remand_type": config.YOUTH_DETENTION}, index=rows.index)
+        if combined(resolved):
+            at["yjs"] = ALL
+        if split:
+            at[split] = rows["group"]
+        return at
+
+    mask = lattice.withheld(db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)},
+                            locate=cells)
+    # The ended total is never withheld (``_not_ended``): a share goes with its count.
+    mask["percent"] = mask["remands"] & table["result"].isin(config.ENDED_RESULTS)
+    return table, mask
 
 
 def remand_outcomes(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -285,7 +244,6 @@ def remand_outcomes_by_group(db, resolved: Resolved, options: dict) -> tuple[pd.
 
 MEASURES = [
     Measure("remands", tuple(REMAND_COLUMNS), remands, REMANDS.applies(), frozenset({"combine"}),
-            quarters=Quarters("period", ("yjs", "remand_type"), ("remands", "children")),
             summary="bail and remand decisions, by type", order=10,
             notes=_notes("remands")),
     Measure("remand-outcomes", tuple(OUTCOME_COLUMNS), remand_outcomes, REMANDS.applies() - {"by_quarter"},

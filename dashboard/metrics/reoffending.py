@@ -6,16 +6,19 @@ its windows and follow-up were worked out at ingest (ingest/derive.py), so here 
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from .. import config, suppression
+from .. import config, disclosure
+from ..disclosure import Dimension
 from ..filters import Resolved, financial_year_of
 from ..ingest.derive import MARKED_BY
-from .common import Measure, Quarters, label_periods, period_columns, where
+from . import lattice
+from .common import Measure, label_periods, period_columns, where
 from .sources import PROGRAMME_STARTS
 
 WINDOW_COLUMNS = ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
@@ -69,6 +72,40 @@ def _marked_first(resolved: Resolved, options: dict) -> str | None:
     return None
 
 
+def _cohort_windows(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
+    """One row per child of the cohort and window, for the lattice: each child's earliest programme
+    in the period, or with ``ranked``, their earliest of each value of those filters (as the page's
+    cohort is when one is chosen). The children at risk who did not offend are counted too: a reader
+    could take the children who offended from those at risk."""
+    clause, params = where(resolved, "start_date", PROGRAMME_STARTS)
+    by = "".join(f", {PROGRAMME_STARTS.filters[name]}" for name in ranked)
+    filters = PROGRAMME_STARTS.columns(PROGRAMME_STARTS.group_filters())
+    windows = " UNION ALL ".join(
+        f"""SELECT start_fy AS fy, start_quarter AS quarter, yjs, {', '.join(PROGRAMME_STARTS.group_filters())},
+                   '{w}' AS follow_up, CASE WHEN {risk} THEN 1 ELSE 0 END AS children_at_risk,
+                   CASE WHEN {risk} AND {offences} > 0 THEN 1 ELSE 0 END AS children_offended,
+                   CASE WHEN {risk} AND {offences} > 0 THEN 0 WHEN {risk} THEN 1 ELSE 0 END AS children_not_offended
+            FROM cohort""" for w, (risk, offences) in WINDOW_SQL.items())
+    return f"""
+        WITH ranked AS (
+            SELECT start_fy, start_quarter, yjs, {filters}, {', '.join(o for _, o in WINDOW_SQL.values())},
+                   {', '.join(dict.fromkeys(r for r, _ in WINDOW_SQL.values() if r != '1 = 1'))},
+                   row_number() OVER (PARTITION BY yjs, child_id{by} ORDER BY start_date, programme_id) AS nth
+            FROM programme_fact WHERE {clause}
+        ), cohort AS (SELECT * FROM ranked WHERE nth = 1)
+        {windows}""", params
+
+
+#: A child's sex and ethnic group never change which programme is their first; the filters on the
+#: programme do (a child's first programme of each disposal type): their cohorts are protected apart.
+WINDOW_CELLS = lattice.Cells(
+    rows=_cohort_windows, counts=("children_at_risk", "children_offended", "children_not_offended"),
+    dimensions=(Dimension("quarter"), Dimension("yjs")), filters=tuple(sorted(CHILD_FILTERS - {"yjs"})),
+    apart=tuple(f for f in PROGRAMME_STARTS.group_filters() if f not in CHILD_FILTERS), fixed=("fy", "follow_up"),
+    dependants={"children_at_risk": ("children_offended", "children_not_offended"),
+                "children_not_offended": ("children_offended",)}, per_period=True)
+
+
 def programme_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort, params = _cohort_sql(resolved, options)
     sums = ",\n".join(
@@ -93,10 +130,11 @@ def programme_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.Dat
     at_risk = table["children_at_risk"].astype("float64")
     table["rate"] = (table["children_offended"] / at_risk.where(at_risk > 0)).astype("float64")
     table = table[WINDOW_COLUMNS]
-    mask = suppression.withhold(table, ["children_at_risk", "children_offended"],
-                                dependents={"children_at_risk": ["children_offended", "offences", "rate"],
-                                            "children_offended": ["offences", "rate"]})
-    return table, mask
+    offended = ("children_offended",)
+    return table, lattice.withheld(db, WINDOW_CELLS, resolved, options, table, period="cohort",
+                                   locate=lambda rows: rows[["window"]].rename(columns={"window": "follow_up"}),
+                                   shows={"children_at_risk": ("children_at_risk",), "children_offended": offended,
+                                          "offences": offended, "rate": offended})
 
 
 def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
@@ -139,7 +177,7 @@ def reoffending_curve(db, resolved: Resolved, options: dict) -> tuple[pd.DataFra
     # Rows come ordered by cohort then day: each cohort is one run of rows.
     starts = [0, *np.flatnonzero(labels[1:] != labels[:-1]) + 1, len(labels)] if len(labels) else [0]
     curves = []
-    for first, stop in zip(starts, starts[1:]):
+    for first, stop in itertools.pairwise(starts):
         day, events, censored = (columns[name][first:stop] for name in ("day", "events", "censored"))
         if not (day == 0).any():
             day, events, censored = (np.concatenate([[0], values]) for values in (day, events, censored))
@@ -151,16 +189,13 @@ def reoffending_curve(db, resolved: Resolved, options: dict) -> tuple[pd.DataFra
         table[column] = table[column].astype("int64")
     for column in ("survival", "reoffended", "ci_low", "ci_high"):
         table[column] = table[column].astype("float64")
-    mask = suppression.withhold(table, ["at_risk", "events", "censored"],
-                                dependents={"at_risk": ["events", "censored", "survival", "reoffended",
-                                                        "ci_low", "ci_high"]})
-    return table, mask
+    if not resolved.suppressed:
+        return table, pd.DataFrame(False, index=table.index, columns=table.columns)
+    return disclosure.protect_curve(table)
 
 
 MEASURES = [
     Measure("programme-reoffending", tuple(WINDOW_COLUMNS), programme_reoffending, PROGRAMME_STARTS.applies(),
-            quarters=Quarters("cohort", ("window",), ("children_at_risk", "children_offended", "offences", "rate"),
-                              additive=False),
             summary="offending before, during and after each child's first programme", order=5),
     Measure("reoffending-curve", tuple(CURVE_COLUMNS), reoffending_curve, PROGRAMME_STARTS.applies(),
             summary="time to reoffend after a programme ends (Kaplan-Meier)", order=6),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ..filters import InvalidFilter
+from ..filters import Filters, InvalidFilter
 from .render import Card, Context, Kpi, headline_figures, render_card, render_page, shown_table, subtitle
 from .spec import CardSpec, KpiSpec, PackSection, PageSetting, PageSpec
 
@@ -38,10 +38,20 @@ def page(key) -> PageSpec:
     return PAGES[key]
 
 
+def warm(context: Context) -> None:
+    """Every page's first view (its headline figures and cards, default settings) for the context's viewer:
+    the protected lattices behind them, worked out once per viewer and database version, are then ready
+    for every later view of theirs."""
+    for spec in PAGES.values():
+        settings = spec.read_settings({}, context.options)
+        headline_figures(context, spec, Filters())
+        render_page(context, spec, Filters(), settings)
+
+
 def setting_keys() -> tuple[str, ...]:
     """Every page setting's key: the address holds them beside the filters."""
     return tuple(dict.fromkeys(s.key for p in PAGES.values() for s in p.settings))
 
 
 __all__ = ["PAGES", "Card", "CardSpec", "Context", "Kpi", "KpiSpec", "PackSection", "PageSetting", "PageSpec",
-           "headline_figures", "page", "render_card", "render_page", "setting_keys", "shown_table", "subtitle"]
+           "headline_figures", "page", "render_card", "render_page", "setting_keys", "shown_table", "subtitle", "warm"]

@@ -199,7 +199,7 @@ def _tracker_caption(card) -> str:
 
 
 def within_a_year(result) -> pd.DataFrame:
-    """Each cohort's last shown point of the curve within 365 days."""
+    """Each cohort's last shown point of the curve within 365 days (a step: disclosure.protect_curve)."""
     table = result.table
     return table[table["day"] <= 365].dropna(subset=["reoffended"]).groupby("cohort").tail(1)
 

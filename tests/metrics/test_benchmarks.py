@@ -114,7 +114,7 @@ def test_leicesters_ten_neighbours_region_and_england_for_2024(leicester):
 
 
 def test_the_services_own_first_time_entrants_by_calendar_year_with_an_exact_interval(leicester):
-    table = benchmark(leicester, yjs="Leicester City").table
+    table = benchmark(leicester, suppressed=False, yjs="Leicester City").table
     own = one(table, FTE, "2024", "service")
     # c3 (1 January), c4 (caution after a community resolution), c5 to c9: 7 over mid-2024's 39,360
     assert (own["area"], own["count"], own["population"]) == ("Leicester City", 7, 39360)
@@ -138,6 +138,18 @@ def test_a_small_count_of_the_service_is_withheld_with_everything_built_on_it(le
     unsuppressed = benchmark(leicester, suppressed=False, yjs="Leicester City").table
     assert one(unsuppressed, FTE, "2023", "service")["count"] == 3
     assert not withheld[table["area_type"] != "service"].any(axis=None)   # published figures are open data
+
+
+def test_a_calendar_year_is_withheld_when_one_of_its_quarters_is_withheld_on_the_fte_page(leicester):
+    """2024's 7 entries are 2 in January to March (c3, c4: 2023-24 Q4, withheld on the first-time entrants
+    page) and 5 in April to June (c5 to c9: 2024-25 Q1, shown): 7 - 5 - 0 - 0 would give the 2 back."""
+    quarters = compute(leicester, "fte", Filters(by_quarter=True), scope=EVERYONE.scope).table.set_index("period")
+    assert pd.isna(quarters.loc["2023-24 Q4", "fte"]) and quarters.loc["2024-25 Q1", "fte"] == 5
+    result = benchmark(leicester, yjs="Leicester City")
+    table = result.table
+    own = (table["measure"] == FTE) & (table["period"] == "2024") & (table["area_type"] == "service")
+    assert result.withheld.loc[own, ["count", "value", "ci_low", "ci_high", "compared_with_england"]].all(axis=None)
+    assert result.table.loc[own, "count"].isna().all()
 
 
 def test_children_cautioned_or_sentenced_by_financial_year_per_10000(leicester):

@@ -3,12 +3,14 @@ the remand stage must say "not in this extract", never 0). Unsuppressed unless t
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 from dashboard.access import EVERYONE
 from dashboard.filters import Filters
-from dashboard.metrics import compute, measure
+from dashboard.metrics import compute, custody, filter_options, lattice, measure, validate
 
 from ..extracts import child, population_rows
 
@@ -110,6 +112,22 @@ def test_small_counts_are_withheld_with_the_rate_and_a_second_service(db):
     assert withheld.loc["Otherton"].loc[["custodial_sentences", "children", "rate_per_1000"]].all()
     assert withheld.loc["Testshire", "custodial_sentences"]
     assert shown.loc["Testshire", "population_10_17"] == 960                # populations are not withheld
+
+
+@pytest.mark.parametrize("filters, children", [
+    (Filters(period="2021-22", yjs="Testshire"), [4]),                  # c1 (twice), c2, c5, c6
+    (Filters(period="2021-22", yjs="Testshire", by_quarter=True), [2, 2, 1, 0]),
+    (Filters(period="2021-22", yjs="Testshire", disposal_type="DETENTION_AND_TRAINING_ORDER"), [2]),  # c1, c5
+])
+def test_the_childrens_lattice_holds_each_year_and_quarter_as_the_table_counts_it(db, filters, children):
+    """A year's children are the year's own cell (4), not its quarters' sum (5): the mask is looked up
+    in cells counted as the table counts them."""
+    resolved = dataclasses.replace(validate(db, "use-of-custody", filters, scope=EVERYONE.scope), suppressed=True)
+    table = compute(db, "use-of-custody", filters, scope=EVERYONE.scope, suppressed=False).table
+    protected, found = lattice.located(db, custody.CHILDREN, resolved, filter_options(db), table,
+                                       locate=lattice.whole_years)
+    counted = protected.cells["children"].to_numpy()
+    assert [int(counted[i]) if i >= 0 else 0 for i in found] == children == table["children"].tolist()
 
 
 def test_without_a_remands_file_remands_are_not_in_this_extract_never_0(db):

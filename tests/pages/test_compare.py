@@ -11,7 +11,7 @@ from dash import no_update
 from scipy.stats import chi2
 
 from dashboard import app_shell, figures
-from dashboard.access import EVERYONE
+from dashboard.access import EVERYONE, Scope, Viewer
 from dashboard.db import Database
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.ingest import ingest, public
@@ -97,7 +97,9 @@ def test_the_benchmark_card_names_the_other_services_neighbours_and_shows_why(co
 
 
 def test_a_welsh_service_is_read_against_england_only_and_says_why(compared):
-    said = standing(compared, Filters(yjs="Dyffryn"), FTE)
+    # As Dyffryn's manager sees it: in everyone's lattice Smallshire's 3 take one of the services' 6 with them.
+    manager = Context(compared.db, Viewer("manager", "manager", Scope(("Dyffryn",))))
+    said = standing(manager, Filters(yjs="Dyffryn"), FTE)
     assert said.text == f"Dyffryn, 2024 (calendar year): 62 per 100,000: lower than England ({england_fte():.0f})."
     page = PAGES["first-time-entrants"]
     card = render_card(compared, page, page.card("fte-compared"), Filters(yjs="Dyffryn"), {})

@@ -116,3 +116,28 @@ def test_an_address_no_page_has_is_a_404_with_the_site_around_it(app, client):
     assert client.get("/disposals").status_code == 200 and client.get("/about").status_code == 200
     page = dash.page_registry["not_found_404"]["layout"]()
     assert "There is no page at this address." in str(page) and "href='/'" in str(page)
+
+
+def test_two_groups_of_children_in_one_request_are_refused(app, client):
+    """The web shows one group filter at a time (every cell it shows is protected in one lattice)."""
+    response = _fte_request(app, client, "?period=2023-24&sex=female&ethnicity_group=Black")
+    assert response.status_code == 400
+    assert "choose one group of children at a time" in response.get_json()["message"]
+    assert "rowData" not in response.get_data(as_text=True)
+
+
+def test_choosing_a_second_group_of_children_replaces_the_first(app):
+    from dashboard.app_shell import _one_group_kept
+    from dashboard.components import ids
+    chosen = {"period": "2023-24", "sex": "female", "ethnicity_group": "Black"}
+    assert _one_group_kept(chosen, ids.filter_control("ethnicity_group")) == {"sex"}
+    assert chosen == {"period": "2023-24", "sex": None, "ethnicity_group": "Black"}
+    unchanged = {"period": "2023-24", "sex": "female"}
+    assert _one_group_kept(unchanged, ids.filter_control("period")) == set() and unchanged["sex"] == "female"
+
+
+def test_the_filter_bar_says_one_group_at_a_time(app, context):
+    from dashboard.components.filter_bar import filter_bar
+    assert "one group of children at a time" in json.dumps(filter_bar(context.options).to_plotly_json(), default=str)
+    assert "one group of children at a time" not in json.dumps(filter_bar(context.options, drill_down=False)
+                                                               .to_plotly_json(), default=str)
