@@ -40,7 +40,9 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
 
     One group filter is chosen at a time (app_shell replaces the first with the second), as the note says.
     One row on a laptop, so a page's figures start near the top; on a tablet or a phone the controls fold
-    away behind one button that says how many filters are chosen (``register`` keeps it up to date)."""
+    away behind one button that says how many filters are chosen (``register`` keeps it up to date).
+
+    One group filter is chosen at a time (app_shell replaces the first with the second), as the note says."""
     periods = []
     taken = max(options["as_of"].values(), default=None)
     for year in reversed(options["years"]):
@@ -60,13 +62,14 @@ def filter_bar(options: dict, drill_down: bool = True) -> html.Section:
                 _select("ethnicity_group", "Ethnic group", ETHNIC_GROUPS, "All", drill_down),
                 _select("age_band", "Age", AGE_BANDS, "All ages", drill_down),
                 _select("disposal_type", "Disposal", DISPOSALS, "All", drill_down),
-                _select("programme", "Programme", [(p, p) for p in options["programmes"]], "All", drill_down),
+                _select("programme", "Programme", [(p, p) for p in options["programmes"]], "All programmes",
+                        drill_down),
                 dbc.Col(dbc.Checkbox(id=ids.filter_control("by_quarter"), label="Show quarters", value=False),
                         xs=12, xl="auto", className="filter-field filter-quarters"),
             ], className="g-2"),
             html.P("Choose one group of children at a time (area, sex, ethnic group, age, disposal or programme): "
                    "choosing another replaces it. This keeps small numbers from being worked out.",
-                   className="filter-note mb-1") if drill_down else None,
+                   className="filter-note mb-0 mt-1") if drill_down else None,
         ], id=ids.FILTER_CONTROLS, className="filter-controls"),
     ], className="filter-bar", **{"aria-label": "Filters"})
 
