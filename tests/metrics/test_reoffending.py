@@ -81,7 +81,8 @@ def test_windows_by_hand(db):
 
 
 def test_window_rate_and_columns(db):
-    table = compute(db, "programme-reoffending", Filters(period="2020-21"), suppressed=False, scope=EVERYONE.scope).table
+    table = compute(db, "programme-reoffending", Filters(period="2020-21"), suppressed=False,
+                    scope=EVERYONE.scope).table
     assert list(table.columns) == ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
     assert table["window"].tolist() == ["pre", "during", "0-3m", "3-6m", "6-9m", "9-12m"]
     assert table.loc[table["window"] == "0-3m", "rate"].item() == pytest.approx(0.5)
