@@ -49,12 +49,15 @@ class DatabaseUnavailable(RuntimeError):
 class Results:
     """A bounded least-recently-used cache of one database version's results, shared by threads.
 
-    A measure's result is a few KB to a few hundred KB; ``kept`` of them are held."""
+    A measure's result is a few KB to a few hundred KB; ``kept`` of them are held. A key being worked
+    out by one thread is waited for by the others asking for it (the background first views and a
+    viewer's click need the same lattices), never worked out twice at once."""
 
     def __init__(self, kept: int):
         self.kept = kept
         self._lock = threading.Lock()
         self._values: OrderedDict = OrderedDict()
+        self._pending: dict = {}
 
     def remember(self, key, compute):
         try:
@@ -62,16 +65,26 @@ class Results:
         except TypeError:
             log.warning("not caching an unhashable key: %r", key)
             return compute()
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = compute()          # outside the lock: other threads' different views run meanwhile
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.kept:
-                self._values.popitem(last=False)
-        return value
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+                pending = self._pending.get(key)
+                if pending is None:
+                    self._pending[key] = threading.Event()
+                    break
+            pending.wait()         # another thread's result, or its failure: then try again
+        try:
+            value = compute()      # outside the lock: other threads' different views run meanwhile
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.kept:
+                    self._values.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key).set()
 
 
 class Snapshot:

@@ -65,3 +65,38 @@ def test_a_key_that_cannot_be_hashed_is_computed_every_time_rather_than_failing(
         with db.snapshot() as snap:
             assert snap.remember(("measure", {"set of services"}), lambda: calls.append(1) or len(calls)) == len(calls)
     assert len(calls) == 2
+
+
+def test_a_result_being_worked_out_is_waited_for_not_worked_out_again():
+    """The background first views and a click asking for the same lattice at once: one works it out."""
+    import threading
+    import time
+
+    from dashboard.db import Results
+    results, calls, started, release = Results(8), [], threading.Event(), threading.Event()
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return "lattice"
+
+    answers = []
+    first = threading.Thread(target=lambda: answers.append(results.remember("key", slow)))
+    first.start()
+    started.wait(10)
+    second = threading.Thread(target=lambda: answers.append(results.remember("key", slow)))
+    second.start()
+    time.sleep(0.2)                          # the second is now waiting on the first (no signal to wait for)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert answers == ["lattice", "lattice"] and calls == [1]
+
+
+def test_a_failed_result_is_worked_out_again_by_the_next_asker():
+    from dashboard.db import Results
+    results = Results(8)
+    with pytest.raises(ZeroDivisionError):
+        results.remember("key", lambda: 1 / 0)
+    assert results.remember("key", lambda: "second try") == "second try"
