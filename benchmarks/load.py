@@ -59,12 +59,13 @@ def callback_keys(url: str, session) -> dict[str, str]:
 
 
 def simulated_user(url: str, session, keys: dict[str, str], stop: threading.Event, seed: int, out: list,
-                   errors: list, check=None) -> None:
-    """One person clicking (in their own browser ``session``): a random page and filter each time, until
-    ``stop``. ``check(page, search, answer)`` may find a problem with an answer (then it is an error)."""
+                   errors: list, check=None, searches: list[str] = SEARCHES) -> None:
+    """One person clicking (in their own browser ``session``): a random page and filter (of ``searches``)
+    each time, until ``stop``. ``check(page, search, answer)`` may find a problem with an answer (then it
+    is an error)."""
     pick = random.Random(seed)
     while not stop.is_set() and len(out) + len(errors) < MAX_REQUESTS:
-        page, search = pick.choice(list(keys)), pick.choice(SEARCHES)
+        page, search = pick.choice(list(keys)), pick.choice(searches)
         started = time.perf_counter()
         try:
             response = session.post(url + CALLBACK_PATH, json=page_request(keys[page], search), timeout=60)
@@ -112,26 +113,30 @@ def run_load(url: str, users: int, seconds: float, account: tuple[str, str] | No
             "p95": percentile(times, 0.95), "max": max(times)}
 
 
-def with_accounts(source: Path, target: Path, names: list[str]) -> dict[str, tuple[str, str]]:
-    """A copy of ``source`` at ``target`` with an admin account (random password) for each of ``names``:
-    served with DASHBOARD_OPEN_DEMO=0, each simulated person signs in as an account of their own (on the
-    open demo everyone on this computer is one visitor)."""
+def with_accounts(source: Path, target: Path, names: list[str],
+                  roles: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> dict[str, tuple[str, str]]:
+    """A copy of ``source`` at ``target`` with an account (random password) for each of ``names``: an
+    admin, or the (role, services) ``roles`` gives it. Served with DASHBOARD_OPEN_DEMO=0, each simulated
+    person signs in as an account of their own (on the open demo everyone on this computer is one visitor)."""
     from dashboard import accounts
     shutil.copyfile(source, target)
     logins = {}
     for name in names:
         logins[name] = (name, secrets.token_urlsafe(16))
-        accounts.add_user(str(target), name, logins[name][1], "admin")
+        role, services = (roles or {}).get(name, ("admin", ()))
+        accounts.add_user(str(target), name, logins[name][1], role, services)
     return logins
 
 
-def clicks(url: str, account: tuple[str, str] | None, seconds: float) -> tuple[list[float], list]:
-    """One person clicking through the pages for ``seconds``: their answers' times (ms) and their errors."""
+def clicks(url: str, account: tuple[str, str] | None, seconds: float,
+           searches: list[str] = SEARCHES) -> tuple[list[float], list]:
+    """One person clicking through the pages for ``seconds`` (with the filters of ``searches``): their
+    answers' times (ms) and their errors."""
     session = browser_session(url, account)
     answers, errors, stop = [], [], threading.Event()
     timer = threading.Timer(seconds, stop.set)
     timer.start()
-    simulated_user(url, session, callback_keys(url, session), stop, 7, answers, errors)
+    simulated_user(url, session, callback_keys(url, session), stop, 7, answers, errors, searches=searches)
     return [ms for _, ms, _ in answers], errors
 
 
@@ -164,11 +169,11 @@ def keep_exporting(url: str, signed_in, stop: threading.Event, seed: int, out: l
 
 
 def hammer_images(url: str, bystander: tuple[str, str] | None, hammerers: list, at_once: int,
-                  seconds: float, pause: float = 1.0) -> dict:
+                  seconds: float, pause: float = 1.0, searches: list[str] = SEARCHES) -> dict:
     """A bystander clicking through the pages for ``seconds`` alone, then for ``seconds`` while each of
     ``hammerers`` (accounts, or None for the open demo's visitor) keeps ``at_once`` PNG exports going,
     each asked again at once when answered with an image, ``pause`` seconds after a refusal."""
-    calm, calm_errors = clicks(url, bystander, seconds)
+    calm, calm_errors = clicks(url, bystander, seconds, searches)
     stop, exports = threading.Event(), []
     signed_in = [browser_session(url, account) for account in hammerers]      # each once, many tabs
     threads = [threading.Thread(target=keep_exporting, args=(url, session, stop, seed, exports, pause))
@@ -176,7 +181,7 @@ def hammer_images(url: str, bystander: tuple[str, str] | None, hammerers: list, 
     for thread in threads:
         thread.start()
     try:
-        busy, busy_errors = clicks(url, bystander, seconds)
+        busy, busy_errors = clicks(url, bystander, seconds, searches)
     finally:
         stop.set()
         for thread in threads:

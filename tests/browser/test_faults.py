@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, browser_session, page_request
 from benchmarks.load import (
+    clicks,
     describe,
     describe_hammering,
     describe_ingests,
@@ -182,11 +183,18 @@ def test_a_short_load_run_has_no_errors(live):
 def test_one_user_hammering_image_exports_leaves_everyone_else_their_clicks(demo_db, tmp_path):
     """Issue 12, item 6: 16 PNG exports at once by one user made a bystander's click take 69 s. Now each
     account draws one image at a time (the others are refused at once, and asked again a second later, as
-    someone clicking would), the app one at a time in all, away from the request workers."""
-    logins = with_accounts(demo_db, tmp_path / "accounts.duckdb", ["bystander", "hammerer"])
-    with running_app(str(tmp_path / "accounts.duckdb"), workers=4,
-                     env={"DASHBOARD_OPEN_DEMO": "0", "DASHBOARD_JOBS_DIR": str(tmp_path / "jobs")}) as url:
-        result = hammer_images(url, logins["bystander"], [logins["hammerer"]], at_once=16, seconds=12)
+    someone clicking would), the app one at a time in all, away from the request workers. The bystander is
+    the manager of one service going from page to page; their pages' first views are worked out before
+    (in the background, web.Served.warm, and by a first round of clicks), so what is measured is what the
+    exports take from them, not the first views' own work (docs/performance.md)."""
+    logins = with_accounts(demo_db, tmp_path / "accounts.duckdb", ["bystander", "hammerer"],
+                           roles={"bystander": ("manager", ("Northvale",))})
+    with running_app(str(tmp_path / "accounts.duckdb"), workers=1,
+                     env={"DASHBOARD_OPEN_DEMO": "0", "DASHBOARD_JOBS_DIR": str(tmp_path / "jobs"),
+                          "DASHBOARD_WARM": "1"}) as url:
+        clicks(url, logins["bystander"], 20, searches=[""])
+        result = hammer_images(url, logins["bystander"], [logins["hammerer"]], at_once=16, seconds=12,
+                               searches=[""])
     print(describe_hammering(result))
     assert result["errors"] == [] and result["export_errors"] == []
     assert result["busy_p95"] < 1000, describe_hammering(result)

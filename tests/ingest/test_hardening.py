@@ -80,7 +80,7 @@ def test_too_little_memory_is_a_plain_message(live_db, tmp_path):
 def test_within_a_small_memory_limit_ingest_spills_to_its_temporary_folder_and_removes_it(bigger_extract, tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
-    summary = ingest(bigger_extract, tmp_path / "db.duckdb", limits=IngestLimits(memory_limit="48MB",
+    summary = ingest(bigger_extract, tmp_path / "db.duckdb", limits=IngestLimits(memory_limit="96MB",
                                                                                  temp_directory=str(spill)))
     assert summary.rows["child"] == 3000
     assert list(spill.iterdir()) == []
