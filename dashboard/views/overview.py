@@ -35,9 +35,12 @@ def shown_year(context, filters) -> int:
     compare whole years), else the latest full year. A year not over yet is never compared with a full
     one: the latest full year is shown instead (``period_note`` says so)."""
     latest = context.options["latest_complete_year"]
-    if not filters.period:
-        return latest
-    return min(financial_year_of(parse_period(filters.period)[0]), latest)
+    return min(_chosen_year(filters), latest) if filters.period else latest
+
+
+def _chosen_year(filters) -> int:
+    """The financial year the chosen period starts in (a quarter's year)."""
+    return financial_year_of(parse_period(filters.period)[0])
 
 
 def period_note(context, filters) -> str:
@@ -45,7 +48,7 @@ def period_note(context, filters) -> str:
     if not filters.period:
         return ""
     shown = period_label(shown_year(context, filters))
-    if financial_year_of(parse_period(filters.period)[0]) > context.options["latest_complete_year"]:
+    if _chosen_year(filters) > context.options["latest_complete_year"]:
         return (f"{filters.period.partition(' ')[0]} is not over yet, so it is not compared with a full year: the "
                 f"headline figures are for the latest full year, {shown}.")
     if " Q" in filters.period:
