@@ -31,6 +31,8 @@ from dashboard.disclosure import (
 )
 from dashboard.metrics.reoffending import CURVE_COLUMNS, kaplan_meier
 
+from .attacker import feasible_range
+
 ROW, COL = Dimension("row"), Dimension("col")
 
 
@@ -113,14 +115,7 @@ def ranges(cells: pd.DataFrame, hidden: pd.Series, found: dict, column: str = "n
                 known -= sign * cells.at[m, column]
         rows.append(row)
         rhs.append(known)
-    out = {}
-    for label in unknown:
-        target = np.zeros(len(unknown))
-        target[at[label]] = 1
-        low = linprog(target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
-        high = linprog(-target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
-        out[label] = (low.fun, -high.fun if high.status == 0 else np.inf)     # 3: no upper bound
-    return out
+    return feasible_range(rows, rhs, unknown, at)
 
 
 def labelled(cells: pd.DataFrame, mask: pd.Series, *columns) -> set:

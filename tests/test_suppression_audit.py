@@ -25,7 +25,6 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linprog
 
 from dashboard import config, suppression
 from dashboard.access import Scope
@@ -33,6 +32,8 @@ from dashboard.db import Database
 from dashboard.filters import Filters, period_label
 from dashboard.ingest import build_demo
 from dashboard.metrics import compute, filter_options
+
+from .attacker import feasible_range
 
 HIDDEN = "c"
 #: (label, metric, page settings, row keys, counts, cells shown): the tables the pages show.
@@ -391,14 +392,7 @@ def _ranges(seen: Seen, lines: list[tuple]) -> dict:
         if row.any():
             rows.append(row)
             rhs.append(known)
-    out = {}
-    for key in unknown:
-        target = np.zeros(len(unknown))
-        target[at[key]] = 1
-        low = linprog(target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
-        high = linprog(-target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
-        out[key] = (low.fun, -high.fun if high.status == 0 else np.inf)
-    return out
+    return feasible_range(rows, rhs, unknown, at)
 
 
 def _lines(groups: dict, year: str, service: str) -> list[tuple]:
