@@ -42,15 +42,26 @@ from .pandas_baseline import PandasMeasures
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
 #: Filters a board member might click through (each page's callback gets a different one each request).
-SEARCHES = ["", "?period=2023-24", "?sex=female", "?period=2022-23&ethnicity_group=Black", "?age_band=15-17",
-            "?yjs=Northvale", "?period=2021-22&yjs=Kingsmere&sex=male"]
+SEARCHES = [
+    "",
+    "?period=2023-24",
+    "?sex=female",
+    "?period=2022-23&ethnicity_group=Black",
+    "?age_band=15-17",
+    "?yjs=Northvale",
+    "?period=2021-22&yjs=Kingsmere&sex=male",
+]
 PANDAS_MEASURES = ("fte", "disposals", "programme-reoffending")
 
 
 def page_markers() -> dict[str, str]:
     """Every page of the registry (views.PAGES), by name, and a component its one callback writes."""
-    return {spec.name: (f"caption-{spec.cards[0].id}.children" if spec.cards
-                        else f"{ids.headline_figures(spec.key)}.children") for spec in PAGES.values()}
+    return {
+        spec.name: (
+            f"caption-{spec.cards[0].id}.children" if spec.cards else f"{ids.headline_figures(spec.key)}.children"
+        )
+        for spec in PAGES.values()
+    }
 
 
 class TimedDuckDB(DuckDBDatabase):
@@ -62,12 +73,14 @@ class TimedDuckDB(DuckDBDatabase):
     @contextmanager
     def snapshot(self):
         with super().snapshot() as snap:
+
             def timed(sql, params):
                 started = time.perf_counter()
                 try:
                     return snap.query(sql, params)
                 finally:
                     self.spent += time.perf_counter() - started
+
             yield Snapshot(timed, Results(0), snap.version)
 
 
@@ -96,8 +109,7 @@ def callback_posts(get) -> dict[str, list[bytes]]:
     bodies = {}
     for page, marker in page_markers().items():
         key = next(k for k in keys if marker in k)
-        bodies[page] = [json.dumps(page_request(key, search))
-                        .encode() for search in SEARCHES]
+        bodies[page] = [json.dumps(page_request(key, search)).encode() for search in SEARCHES]
     return bodies
 
 
@@ -106,10 +118,11 @@ def raw_sql(db_path: Path, requests: int) -> dict[str, tuple[float, float]]:
     callback, the app in-process on an uncached database (the SQL the app actually runs, nothing
     else), over the same filter sets as the requests."""
     from dashboard import create_app
+
     db = TimedDuckDB(db_path)
     filter_options(db)
     client = create_app(Settings(db=str(db_path)), db=db).server.test_client()
-    client.get("/")                                    # the session and CSRF cookies, as a browser has
+    client.get("/")  # the session and CSRF cookies, as a browser has
     client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
     posts = callback_posts(lambda path: client.get(path).data)
     results = {}
@@ -139,8 +152,7 @@ def versus_pandas(db_path: Path, requests: int) -> dict:
             started = time.perf_counter()
             compute(db, metric, f, scope=EVERYONE.scope)
             ours.append((time.perf_counter() - started) * 1000)
-            resolved = resolve(f, MEASURES[metric].filters, options, settings=MeasureSettings(),
-                               default_period="all")
+            resolved = resolve(f, MEASURES[metric].filters, options, settings=MeasureSettings(), default_period="all")
             started = time.perf_counter()
             baseline.run(metric, resolved)
             theirs.append((time.perf_counter() - started) * 1000)
@@ -164,11 +176,15 @@ def end_to_end(url: str, requests: int) -> dict:
         times = []
         for i in range(requests):
             started = time.perf_counter()
-            session.post(url + CALLBACK_PATH, data=bodies[i % len(bodies)], timeout=60,
-                         headers={"Content-Type": "application/json"}).raise_for_status()
+            session.post(
+                url + CALLBACK_PATH,
+                data=bodies[i % len(bodies)],
+                timeout=60,
+                headers={"Content-Type": "application/json"},
+            ).raise_for_status()
             times.append((time.perf_counter() - started) * 1000)
         # The first pass over the filter sets is new to every worker: no cached result can help it.
-        results[page] = (percentile(times, 0.5), percentile(times, 0.95), max(times[:len(bodies)]))
+        results[page] = (percentile(times, 0.5), percentile(times, 0.95), max(times[: len(bodies)]))
     return results
 
 
@@ -196,13 +212,20 @@ def served(location: str, requests: int) -> dict:
 def measure_size(size: int, requests: int) -> dict:
     print(f"== {size:,} children", flush=True)
     db, rows_per_second, rows = build(size)
-    return {"size": size, "rows": rows, "ingest_rows_per_s": rows_per_second, **served(str(db), requests),
-            "raw": raw_sql(db, requests), **versus_pandas(db, requests)}
+    return {
+        "size": size,
+        "rows": rows,
+        "ingest_rows_per_s": rows_per_second,
+        **served(str(db), requests),
+        "raw": raw_sql(db, requests),
+        **versus_pandas(db, requests),
+    }
 
 
 def measure_postgres(size: int, requests: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from tests.postgres import postgres_server
+
     with postgres_server() as new_database:
         url = new_database()
         summary = build_demo(url, children=size, progress=lambda message: None)
@@ -235,66 +258,102 @@ def targets(runs: list[dict]) -> list[tuple[str, str, bool]]:
     checks = []
     for page, (_, p95, _) in large["end_to_end"].items():
         raw = large["raw"][page][1]
-        checks.append((f"{page}: p95 <= 1.5x raw p95 and <= 150 ms", f"{p95:.0f} ms, {p95 / raw:.1f}x raw",
-                       p95 <= 1.5 * raw and p95 <= 150))
+        checks.append(
+            (
+                f"{page}: p95 <= 1.5x raw p95 and <= 150 ms",
+                f"{p95:.0f} ms, {p95 / raw:.1f}x raw",
+                p95 <= 1.5 * raw and p95 <= 150,
+            )
+        )
     for metric, (ours, theirs) in large["pandas"].items():
         checks.append((f"{metric}: >= 10x faster than pandas", f"{theirs / ours:.1f}x", theirs >= 10 * ours))
     if len(runs) > 1:
         worst = growth(runs[-2], large)
-        checks.append((f"{large['size'] / runs[-2]['size']:.0f}x the data: p95 grows at most 3x", f"{worst:.1f}x",
-                       worst <= 3))
-        checks.append(("memory per worker < 400 MB, not growing with data",
-                       f"{runs[-2]['memory_mb']:.0f} -> {large['memory_mb']:.0f} MB", large["memory_mb"] < 400))
-    checks.append(("ingest + validation >= 500,000 rows/s", f"{large['ingest_rows_per_s']:,.0f} rows/s",
-                   large["ingest_rows_per_s"] >= 500_000))
+        checks.append(
+            (f"{large['size'] / runs[-2]['size']:.0f}x the data: p95 grows at most 3x", f"{worst:.1f}x", worst <= 3)
+        )
+        checks.append(
+            (
+                "memory per worker < 400 MB, not growing with data",
+                f"{runs[-2]['memory_mb']:.0f} -> {large['memory_mb']:.0f} MB",
+                large["memory_mb"] < 400,
+            )
+        )
+    checks.append(
+        (
+            "ingest + validation >= 500,000 rows/s",
+            f"{large['ingest_rows_per_s']:,.0f} rows/s",
+            large["ingest_rows_per_s"] >= 500_000,
+        )
+    )
     checks.append(("cold start < 3 s", f"{large['cold_start_s']:.1f} s", large["cold_start_s"] < 3))
     return [(f"{t} ({large['size']:,} children)", m, ok) for t, m, ok in checks]
 
 
 def report(runs: list[dict], postgres: dict | None) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines = [f"# Performance\n\nMeasured by `python -m benchmarks` on {date.today()} ({machine}). Synthetic "
-             "extracts (five fictional services); gunicorn with 2 workers x 4 threads on loopback. "
-             "The ratios are the claim; absolute times are context.\n",
-             "## End to end against the floor (ms)\n",
-             f"{len(SEARCHES)} filter sets, cycled over the requests; \"first view\" is the slowest of the first "
-             f"pass, which no worker has seen before (no cached result can help it).\n",
-             "| children | page | raw SQL median | raw SQL p95 | HTTP p50 | HTTP p95 | p95 / raw median | "
-             "p95 / raw p95 | first view (max) |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Performance\n\nMeasured by `python -m benchmarks` on {date.today()} ({machine}). Synthetic "
+        "extracts (five fictional services); gunicorn with 2 workers x 4 threads on loopback. "
+        "The ratios are the claim; absolute times are context.\n",
+        "## End to end against the floor (ms)\n",
+        f'{len(SEARCHES)} filter sets, cycled over the requests; "first view" is the slowest of the first '
+        f"pass, which no worker has seen before (no cached result can help it).\n",
+        "| children | page | raw SQL median | raw SQL p95 | HTTP p50 | HTTP p95 | p95 / raw median | "
+        "p95 / raw p95 | first view (max) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for run in runs:
         for page, (p50, p95, first) in run["end_to_end"].items():
             median, raw = run["raw"][page]
-            lines.append(f"| {run['size']:,} | {page} | {median:.0f} | {raw:.0f} | {p50:.0f} | {p95:.0f} | "
-                         f"{p95 / median:.1f}x | {p95 / raw:.1f}x | {first:.0f} |")
-    lines += ["\n## DuckDB measures against pandas in memory (ms per request, median)\n",
-              "| children | measure | ours (SQL + suppression) | pandas | pandas / ours | pandas load (s) |",
-              "|---:|---|---:|---:|---:|---:|"]
+            lines.append(
+                f"| {run['size']:,} | {page} | {median:.0f} | {raw:.0f} | {p50:.0f} | {p95:.0f} | "
+                f"{p95 / median:.1f}x | {p95 / raw:.1f}x | {first:.0f} |"
+            )
+    lines += [
+        "\n## DuckDB measures against pandas in memory (ms per request, median)\n",
+        "| children | measure | ours (SQL + suppression) | pandas | pandas / ours | pandas load (s) |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
     for run in runs:
         for metric, (ours, theirs) in run["pandas"].items():
-            lines.append(f"| {run['size']:,} | {metric} | {ours:.0f} | {theirs:.0f} | {theirs / ours:.1f}x | "
-                         f"{run['pandas_load_s']:.1f} |")
-    lines += ["\n## Load, start and memory\n",
-              "| children | rows in extract | ingest + validation (rows/s) | cold start to first page (s) | "
-              "resident memory per worker (MB) |", "|---:|---:|---:|---:|---:|"]
+            lines.append(
+                f"| {run['size']:,} | {metric} | {ours:.0f} | {theirs:.0f} | {theirs / ours:.1f}x | "
+                f"{run['pandas_load_s']:.1f} |"
+            )
+    lines += [
+        "\n## Load, start and memory\n",
+        "| children | rows in extract | ingest + validation (rows/s) | cold start to first page (s) | "
+        "resident memory per worker (MB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for run in runs:
-        lines.append(f"| {run['size']:,} | {run['rows']:,} | {run['ingest_rows_per_s']:,.0f} | "
-                     f"{run['cold_start_s']:.1f} | {run['memory_mb']:.0f} |")
+        lines.append(
+            f"| {run['size']:,} | {run['rows']:,} | {run['ingest_rows_per_s']:,.0f} | "
+            f"{run['cold_start_s']:.1f} | {run['memory_mb']:.0f} |"
+        )
     if len(runs) > 1:
         small, large = runs[-2], runs[-1]
         factor = large["size"] / small["size"]
-        lines.append(f"\nFrom {small['size']:,} to {large['size']:,} children ({factor:.0f}x the data) the "
-                     f"page whose p95 grew most grew {growth(small, large):.1f}x; memory per worker went from "
-                     f"{small['memory_mb']:.0f} to {large['memory_mb']:.0f} MB.")
+        lines.append(
+            f"\nFrom {small['size']:,} to {large['size']:,} children ({factor:.0f}x the data) the "
+            f"page whose p95 grew most grew {growth(small, large):.1f}x; memory per worker went from "
+            f"{small['memory_mb']:.0f} to {large['memory_mb']:.0f} MB."
+        )
     lines += ["\n## Targets\n", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {target} | {measured} | {'yes' if met else '**no**'} |" for target, measured, met in targets(runs)]
     if postgres:
-        lines += [f"\n## PostgreSQL ({postgres['size']:,} children)\n",
-                  "| page | measures in-process (median) | HTTP p50 | HTTP p95 |", "|---|---:|---:|---:|"]
+        lines += [
+            f"\n## PostgreSQL ({postgres['size']:,} children)\n",
+            "| page | measures in-process (median) | HTTP p50 | HTTP p95 |",
+            "|---|---:|---:|---:|",
+        ]
         for page, (p50, p95, _) in postgres["end_to_end"].items():
             lines.append(f"| {page} | {postgres['compute'][page]:.0f} | {p50:.0f} | {p95:.0f} |")
-        lines.append(f"\nIngest {postgres['ingest_rows_per_s']:,.0f} rows/s; cold start "
-                     f"{postgres['cold_start_s']:.1f} s; resident memory per worker {postgres['memory_mb']:.0f} MB.")
+        lines.append(
+            f"\nIngest {postgres['ingest_rows_per_s']:,.0f} rows/s; cold start "
+            f"{postgres['cold_start_s']:.1f} s; resident memory per worker {postgres['memory_mb']:.0f} MB."
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -45,13 +45,21 @@ TOOLS = ROOT / ".test-tools" / "node_modules"
 LIGHTHOUSE = TOOLS / "lighthouse" / "cli" / "index.js"
 AXE = TOOLS / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 #: Every page of the registry, and the About page.
 PAGES = [page.path for page in VIEW_PAGES.values()] + ["/about"]
 #: The control a filter change sets on each page, and the values it cycles through ("all" is "All services").
-CHANGES = {"/compare-areas": ("""[id='{"key":"year","type":"page-setting"}']""",
-                              ["2020-21", "2019-20", "2018-19", "2021-22"])}
+CHANGES = {
+    "/compare-areas": ("""[id='{"key":"year","type":"page-setting"}']""", ["2020-21", "2019-20", "2018-19", "2021-22"])
+}
 SERVICE = "#filter-yjs"
 MOBILE = (390, 844)
 
@@ -99,18 +107,27 @@ def first_and_repeat_view(browser, url: str, viewport: tuple[int, int]) -> dict:
         network.send("Network.enable")
         sent, unpacked, requests = {}, {}, set()
         network.on("Network.requestWillBeSent", lambda e: requests.add(e["requestId"]))
-        network.on("Network.dataReceived", lambda e: unpacked.__setitem__(
-            e["requestId"], unpacked.get(e["requestId"], 0) + e["dataLength"]))
+        network.on(
+            "Network.dataReceived",
+            lambda e: unpacked.__setitem__(e["requestId"], unpacked.get(e["requestId"], 0) + e["dataLength"]),
+        )
         network.on("Network.loadingFinished", lambda e: sent.__setitem__(e["requestId"], e["encodedDataLength"]))
         views = []
         for _ in range(2):
             sent.clear(), unpacked.clear(), requests.clear()
             page.goto(url, wait_until="commit")
-            drawn = page.wait_for_function(f"() => ({ALL_DRAWN})() && performance.now()", timeout=60_000,
-                                           polling="raf").json_value()
+            drawn = page.wait_for_function(
+                f"() => ({ALL_DRAWN})() && performance.now()", timeout=60_000, polling="raf"
+            ).json_value()
             page.wait_for_load_state("networkidle")
-            views.append({"drawn_ms": round(drawn), "requests": len(requests), "bytes": sum(sent.values()),
-                          "unpacked_bytes": sum(unpacked.values())})
+            views.append(
+                {
+                    "drawn_ms": round(drawn),
+                    "requests": len(requests),
+                    "bytes": sum(sent.values()),
+                    "unpacked_bytes": sum(unpacked.values()),
+                }
+            )
         return {"first": views[0], "repeat": views[1]}
     finally:
         context.close()
@@ -144,10 +161,13 @@ def accessibility(browser, url: str) -> list[str]:
         page = context.new_page()
         page.goto(url)
         page.wait_for_function(ALL_DRAWN, timeout=60_000)
-        page.evaluate(AXE.read_text())      # evaluated by the tool, so the app's CSP need not allow it
+        page.evaluate(AXE.read_text())  # evaluated by the tool, so the app's CSP need not allow it
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
-                if v["impact"] in ("serious", "critical")]
+        return [
+            f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
     finally:
         context.close()
 
@@ -156,28 +176,47 @@ def lighthouse(url: str, form_factor: str) -> dict:
     """One Lighthouse run (performance and accessibility) in Debian's Chromium."""
     with tempfile.TemporaryDirectory(prefix="yjs-lighthouse-") as folder:
         out = Path(folder) / "report.json"
-        command = ["node", str(LIGHTHOUSE), url, "--output=json", f"--output-path={out}", "--quiet",
-                   "--only-categories=performance,accessibility",
-                   f"--chrome-flags=--headless=new {' '.join(CHROMIUM_ARGS)}"]
+        command = [
+            "node",
+            str(LIGHTHOUSE),
+            url,
+            "--output=json",
+            f"--output-path={out}",
+            "--quiet",
+            "--only-categories=performance,accessibility",
+            f"--chrome-flags=--headless=new {' '.join(CHROMIUM_ARGS)}",
+        ]
         if form_factor == "desktop":
             command.append("--preset=desktop")
-        subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM}, check=True, timeout=300,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(
+            command,
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
+            check=True,
+            timeout=300,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         report = json.loads(out.read_text())
     audits = report["audits"]
 
     def value(audit: str) -> float:
         return round(audits[audit].get("numericValue") or 0, 3)
 
-    return {"performance": round(100 * (report["categories"]["performance"]["score"] or 0)),
-            "accessibility": round(100 * (report["categories"]["accessibility"]["score"] or 0)),
-            "fcp_ms": value("first-contentful-paint"), "lcp_ms": value("largest-contentful-paint"),
-            "tbt_ms": value("total-blocking-time"), "cls": value("cumulative-layout-shift"),
-            "speed_index_ms": value("speed-index"), "bytes": value("total-byte-weight")}
+    return {
+        "performance": round(100 * (report["categories"]["performance"]["score"] or 0)),
+        "accessibility": round(100 * (report["categories"]["accessibility"]["score"] or 0)),
+        "fcp_ms": value("first-contentful-paint"),
+        "lcp_ms": value("largest-contentful-paint"),
+        "tbt_ms": value("total-blocking-time"),
+        "cls": value("cumulative-layout-shift"),
+        "speed_index_ms": value("speed-index"),
+        "bytes": value("total-byte-weight"),
+    }
 
 
 def measure(url: str, pages: list[str], changes: int, with_lighthouse: bool) -> dict:
     from playwright.sync_api import sync_playwright
+
     results = {"url": url, "measured": time.strftime("%Y-%m-%d %H:%M"), "pages": {}}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -188,12 +227,14 @@ def measure(url: str, pages: list[str], changes: int, with_lighthouse: bool) -> 
             probe.wait_for_function(f"() => document.querySelectorAll('{SERVICE} option').length > 1")
             services = [v for v in probe.eval_on_selector_all(f"{SERVICE} option", "os => os.map(o => o.value)") if v]
             probe.close()
-            services = services[1:] + services[:1]          # each service in turn, then all of them
+            services = services[1:] + services[:1]  # each service in turn, then all of them
             for path in pages:
                 print(f"  {path}", flush=True)
-                row = {"desktop": first_and_repeat_view(browser, url + path, (1350, 940)),
-                       "phone": first_and_repeat_view(browser, url + path, MOBILE)["first"],
-                       "axe_serious": accessibility(browser, url + path)}
+                row = {
+                    "desktop": first_and_repeat_view(browser, url + path, (1350, 940)),
+                    "phone": first_and_repeat_view(browser, url + path, MOBILE)["first"],
+                    "axe_serious": accessibility(browser, url + path),
+                }
                 if path != "/about":
                     row["filter_change_ms"] = filter_changes(browser, url + path, path, services, changes)
                 results["pages"][path] = row
@@ -209,6 +250,7 @@ def measure(url: str, pages: list[str], changes: int, with_lighthouse: bool) -> 
 
 def table(after: dict, before: dict | None = None) -> str:
     """Markdown: one row per page; with ``before``, each cell reads 'before -> after'."""
+
     def cell(path: str, get) -> str:
         now = get(after["pages"][path])
         if before is None or path not in before["pages"]:
@@ -221,15 +263,28 @@ def table(after: dict, before: dict | None = None) -> str:
     columns = [
         ("Lighthouse desktop", score("lighthouse_desktop", "performance")),
         ("Lighthouse mobile", score("lighthouse_mobile", "performance")),
-        ("accessibility (desktop / mobile)", lambda r: "/".join(
-            str(r[k]["accessibility"]) for k in ("lighthouse_desktop", "lighthouse_mobile") if k in r) or "-"),
-        ("first view MB over the wire (unpacked)", lambda r: f"{r['desktop']['first']['bytes'] / 1e6:.2f} "
-                                                              f"({r['desktop']['first']['unpacked_bytes'] / 1e6:.1f})"),
+        (
+            "accessibility (desktop / mobile)",
+            lambda r: (
+                "/".join(str(r[k]["accessibility"]) for k in ("lighthouse_desktop", "lighthouse_mobile") if k in r)
+                or "-"
+            ),
+        ),
+        (
+            "first view MB over the wire (unpacked)",
+            lambda r: (
+                f"{r['desktop']['first']['bytes'] / 1e6:.2f} ({r['desktop']['first']['unpacked_bytes'] / 1e6:.1f})"
+            ),
+        ),
         ("repeat view MB", lambda r: f"{r['desktop']['repeat']['bytes'] / 1e6:.2f}"),
-        ("navigation to every chart drawn, s (phone size)", lambda r: f"{r['desktop']['first']['drawn_ms'] / 1000:.2f} "
-                                                                     f"({r['phone']['drawn_ms'] / 1000:.2f})"),
-        ("filter change to redrawn, median ms", lambda r: f"{statistics.median(r['filter_change_ms']):.0f}"
-                                                          if r.get("filter_change_ms") else "-"),
+        (
+            "navigation to every chart drawn, s (phone size)",
+            lambda r: f"{r['desktop']['first']['drawn_ms'] / 1000:.2f} ({r['phone']['drawn_ms'] / 1000:.2f})",
+        ),
+        (
+            "filter change to redrawn, median ms",
+            lambda r: f"{statistics.median(r['filter_change_ms']):.0f}" if r.get("filter_change_ms") else "-",
+        ),
         ("axe serious", lambda r: str(len(r["axe_serious"]))),
     ]
     lines = ["| page | " + " | ".join(name for name, _ in columns) + " |", "|---" + "|---:" * len(columns) + "|"]
@@ -249,9 +304,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     missing = [str(p) for p in (AXE, *([] if args.no_lighthouse else [LIGHTHOUSE])) if not p.exists()]
     if missing or not shutil.which(CHROMIUM):
-        print("Missing: " + ", ".join(missing or [CHROMIUM]) + ". Install the tools with: npm install --prefix "
-              ".test-tools -E lighthouse@12.2.3 axe-core@4.14.1 (and Chromium with apt-get install chromium).",
-              file=sys.stderr)
+        print(
+            "Missing: " + ", ".join(missing or [CHROMIUM]) + ". Install the tools with: npm install --prefix "
+            ".test-tools -E lighthouse@12.2.3 axe-core@4.14.1 (and Chromium with apt-get install chromium).",
+            file=sys.stderr,
+        )
         return 2
     server = None
     url = args.url

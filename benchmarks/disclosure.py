@@ -39,8 +39,14 @@ DISPOSAL_SHARES = np.r_[np.full(8, 0.09), np.full(8, 0.035)]
 #: Children per area and year: a few large areas, many small ones.
 MEDIAN_CHILDREN = 120
 
-DIMENSIONS = [Dimension("quarter"), Dimension("area"), Dimension("sex"), Dimension("ethnicity"),
-              Dimension("age", BANDS), Dimension("disposal", DISPOSALS)]
+DIMENSIONS = [
+    Dimension("quarter"),
+    Dimension("area"),
+    Dimension("sex"),
+    Dimension("ethnicity"),
+    Dimension("age", BANDS),
+    Dimension("disposal", DISPOSALS),
+]
 BREAKDOWN = ("quarter", "area")
 FILTERS = ("sex", "ethnicity", "age", "disposal")
 
@@ -53,10 +59,15 @@ def children(areas: int, seed: int) -> dict[str, np.ndarray]:
     area = np.repeat(np.tile(np.arange(areas), YEARS), per_area.ravel())
     n = len(year)
     disposal = rng.choice(len(DISPOSALS), n, p=DISPOSAL_SHARES / DISPOSAL_SHARES.sum())
-    return {"year": year, "quarter": rng.integers(1, 5, n), "area": area,
-            "sex": rng.choice(len(SEXES), n, p=SEX_SHARES),
-            "ethnicity": rng.choice(len(ETHNIC_GROUPS), n, p=ETHNIC_SHARES),
-            "age": rng.choice(AGES, n), "disposal": disposal}
+    return {
+        "year": year,
+        "quarter": rng.integers(1, 5, n),
+        "area": area,
+        "sex": rng.choice(len(SEXES), n, p=SEX_SHARES),
+        "ethnicity": rng.choice(len(ETHNIC_GROUPS), n, p=ETHNIC_SHARES),
+        "age": rng.choice(AGES, n),
+        "disposal": disposal,
+    }
 
 
 def lattice(areas: int, seed: int = 1) -> pd.DataFrame:
@@ -69,11 +80,18 @@ def lattice(areas: int, seed: int = 1) -> pd.DataFrame:
         "area": [(rows["area"], areas, names)],
         "sex": [(rows["sex"], len(SEXES), SEXES)],
         "ethnicity": [(rows["ethnicity"], len(ETHNIC_GROUPS), ETHNIC_GROUPS)],
-        "age": [((rows["age"] >= 15).astype(np.int64), 2, np.array(["10-14", "15-17"], dtype=object)),
-                (rows["age"], 18, np.arange(18, dtype=object))],
-        "disposal": [(np.array([int(t[-1]) - 1 for t in tiers])[rows["disposal"]], 5,
-                      np.array(sorted(set(tiers)), dtype=object)),
-                     (rows["disposal"], len(DISPOSALS), np.array(list(DISPOSALS), dtype=object))],
+        "age": [
+            ((rows["age"] >= 15).astype(np.int64), 2, np.array(["10-14", "15-17"], dtype=object)),
+            (rows["age"], 18, np.arange(18, dtype=object)),
+        ],
+        "disposal": [
+            (
+                np.array([int(t[-1]) - 1 for t in tiers])[rows["disposal"]],
+                5,
+                np.array(sorted(set(tiers)), dtype=object),
+            ),
+            (rows["disposal"], len(DISPOSALS), np.array(list(DISPOSALS), dtype=object)),
+        ],
     }
     frames, seen = [], set()
     for group in ([*BREAKDOWN, f] for f in FILTERS):
@@ -93,9 +111,18 @@ def lattice(areas: int, seed: int = 1) -> pd.DataFrame:
                 frame[d] = levels[d][c - 1][2][found % span]
                 found = found // span
             frame["year"] = found
-            frames.append(pd.DataFrame({"year": frame["year"],
-                                        **{d: frame.get(d, np.full(len(count), ALL, dtype=object)) for d in
-                                           [dim.name for dim in DIMENSIONS]}, "n": frame["n"]}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "year": frame["year"],
+                        **{
+                            d: frame.get(d, np.full(len(count), ALL, dtype=object))
+                            for d in [dim.name for dim in DIMENSIONS]
+                        },
+                        "n": frame["n"],
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -127,8 +154,12 @@ def measure(size: int, repeat: int) -> dict:
     closed = _close(index, values, allowed, settled)
     group = _groups(index, np.flatnonzero(settled & (values > 0)))
     return {
-        "cells": len(cells), "primary": small.mean(), "single-line": settled.mean(), "withheld": closed.mean(),
-        "closed": int(closed.sum() - settled.sum()), "largest group": int(np.bincount(group).max()),
+        "cells": len(cells),
+        "primary": small.mean(),
+        "single-line": settled.mean(),
+        "withheld": closed.mean(),
+        "closed": int(closed.sum() - settled.sum()),
+        "largest group": int(np.bincount(group).max()),
         "too large": int((np.bincount(group)[group] > CLOSING_LIMIT).sum()),
         "index": timed(lambda: _index(cells, DIMENSIONS, ["year"]), repeat),
         "settle": timed(lambda: _settle(index, values, allowed, small[index.rows]), repeat),
@@ -139,16 +170,34 @@ def measure(size: int, repeat: int) -> dict:
 
 def report(results: list[dict]) -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    header = ["cells", "primary", "withheld after the single-line rule", "withheld in the end", "added by closing",
-              "largest group", "in groups too large to close", "index (s)", "single-line rule (s)", "closing (s)",
-              "protect (s)"]
-    lines = [(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, load average "
-              f"{load} at the end (other work on the machine slows every figure), median of the runs."), "",
-             "| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
+    header = [
+        "cells",
+        "primary",
+        "withheld after the single-line rule",
+        "withheld in the end",
+        "added by closing",
+        "largest group",
+        "in groups too large to close",
+        "index (s)",
+        "single-line rule (s)",
+        "closing (s)",
+        "protect (s)",
+    ]
+    lines = [
+        (
+            f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, load average "
+            f"{load} at the end (other work on the machine slows every figure), median of the runs."
+        ),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---:|" * len(header),
+    ]
     for r in results:
-        lines.append(f"| {r['cells']:,} | {r['primary']:.1%} | {r['single-line']:.1%} | {r['withheld']:.1%} "
-                     f"| {r['closed']:,} | {r['largest group']:,} | {r['too large']:,} | {r['index']:.3f} "
-                     f"| {r['settle']:.3f} | {r['close']:.3f} | {r['protect']:.3f} |")
+        lines.append(
+            f"| {r['cells']:,} | {r['primary']:.1%} | {r['single-line']:.1%} | {r['withheld']:.1%} "
+            f"| {r['closed']:,} | {r['largest group']:,} | {r['too large']:,} | {r['index']:.3f} "
+            f"| {r['settle']:.3f} | {r['close']:.3f} | {r['protect']:.3f} |"
+        )
     return "\n".join(lines)
 
 

@@ -54,12 +54,23 @@ REFUSALS = (BUSY, IMAGE_STILL_BEING_MADE)
 def callback_keys(url: str, session) -> dict[str, str]:
     """Each page's main callback, by page name, as the app at ``url`` names it."""
     dependencies = session.get(url + "/_dash-dependencies", timeout=60).json()
-    return {page: next(d["output"] for d in dependencies if marker in d["output"])
-            for page, marker in page_markers().items()}
+    return {
+        page: next(d["output"] for d in dependencies if marker in d["output"])
+        for page, marker in page_markers().items()
+    }
 
 
-def simulated_user(url: str, session, keys: dict[str, str], stop: threading.Event, seed: int, out: list,
-                   errors: list, check=None, searches: list[str] = SEARCHES) -> None:
+def simulated_user(
+    url: str,
+    session,
+    keys: dict[str, str],
+    stop: threading.Event,
+    seed: int,
+    out: list,
+    errors: list,
+    check=None,
+    searches: list[str] = SEARCHES,
+) -> None:
     """One person clicking (in their own browser ``session``): a random page and filter (of ``searches``)
     each time, until ``stop``. ``check(page, search, answer)`` may find a problem with an answer (then it
     is an error)."""
@@ -82,8 +93,9 @@ def simulated_user(url: str, session, keys: dict[str, str], stop: threading.Even
             errors.append((page, elapsed, problem))
 
 
-def run_load(url: str, users: int, seconds: float, account: tuple[str, str] | None = None, check=None,
-             alongside=None) -> dict:
+def run_load(
+    url: str, users: int, seconds: float, account: tuple[str, str] | None = None, check=None, alongside=None
+) -> dict:
     """Run ``users`` simulated users for ``seconds`` (each signed in as ``account`` if the database asks
     for sign-in), and ``alongside()`` meanwhile, if given, for as long as it takes; the answers' count,
     errors and latencies. ``check``: see ``simulated_user``."""
@@ -94,8 +106,10 @@ def run_load(url: str, users: int, seconds: float, account: tuple[str, str] | No
     errors: list = []
     stop = threading.Event()
     started = time.perf_counter()
-    threads = [threading.Thread(target=simulated_user, args=(url, session, keys, stop, seed, answers, errors, check))
-               for seed, session in enumerate(sessions)]
+    threads = [
+        threading.Thread(target=simulated_user, args=(url, session, keys, stop, seed, answers, errors, check))
+        for seed, session in enumerate(sessions)
+    ]
     for thread in threads:
         thread.start()
     try:
@@ -108,17 +122,26 @@ def run_load(url: str, users: int, seconds: float, account: tuple[str, str] | No
             thread.join()
     took = time.perf_counter() - started
     times = [ms for _, ms, _ in answers] or [float("nan")]
-    return {"users": users, "seconds": took, "requests": len(answers) + len(errors), "errors": errors,
-            "per_second": (len(answers) + len(errors)) / took, "p50": percentile(times, 0.5),
-            "p95": percentile(times, 0.95), "max": max(times)}
+    return {
+        "users": users,
+        "seconds": took,
+        "requests": len(answers) + len(errors),
+        "errors": errors,
+        "per_second": (len(answers) + len(errors)) / took,
+        "p50": percentile(times, 0.5),
+        "p95": percentile(times, 0.95),
+        "max": max(times),
+    }
 
 
-def with_accounts(source: Path, target: Path, names: list[str],
-                  roles: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> dict[str, tuple[str, str]]:
+def with_accounts(
+    source: Path, target: Path, names: list[str], roles: dict[str, tuple[str, tuple[str, ...]]] | None = None
+) -> dict[str, tuple[str, str]]:
     """A copy of ``source`` at ``target`` with an account (random password) for each of ``names``: an
     admin, or the (role, services) ``roles`` gives it. Served with DASHBOARD_OPEN_DEMO=0, each simulated
     person signs in as an account of their own (on the open demo everyone on this computer is one visitor)."""
     from dashboard import accounts
+
     shutil.copyfile(source, target)
     logins = {}
     for name in names:
@@ -128,8 +151,9 @@ def with_accounts(source: Path, target: Path, names: list[str],
     return logins
 
 
-def clicks(url: str, account: tuple[str, str] | None, seconds: float,
-           searches: list[str] = SEARCHES) -> tuple[list[float], list]:
+def clicks(
+    url: str, account: tuple[str, str] | None, seconds: float, searches: list[str] = SEARCHES
+) -> tuple[list[float], list]:
     """One person clicking through the pages for ``seconds`` (with the filters of ``searches``): their
     answers' times (ms) and their errors."""
     session = browser_session(url, account)
@@ -145,22 +169,28 @@ def keep_exporting(url: str, signed_in, stop: threading.Event, seed: int, out: l
     until ``stop``, with a browser holding the cookies of ``signed_in``: (ms, outcome) in ``out``, the
     outcome 'drawn', 'refused' (over a limit: no image) or what went wrong (a message, an HTTP status)."""
     import requests
+
     session = requests.Session()
     session.cookies.update(signed_in.cookies)
     session.headers.update(signed_in.headers)
-    key = next(d["output"] for d in session.get(url + "/_dash-dependencies", timeout=60).json()
-               if "card-image" in d["output"])
+    key = next(
+        d["output"] for d in session.get(url + "/_dash-dependencies", timeout=60).json() if "card-image" in d["output"]
+    )
     pick = random.Random(seed)
     while not stop.is_set():
         started = time.perf_counter()
         try:
-            response = session.post(url + CALLBACK_PATH, timeout=120, json=image_request(
-                key, IMAGE_CARD, "png", pick.choice(SEARCHES), IMAGE_PAGE))
+            response = session.post(
+                url + CALLBACK_PATH,
+                timeout=120,
+                json=image_request(key, IMAGE_CARD, "png", pick.choice(SEARCHES), IMAGE_PAGE),
+            )
             sent = response.json().get("response", {}) if response.status_code == 200 else {}
             image = next((v["data"] for k, v in sent.items() if '"card-image"' in k), None)
             status = next((v["children"] for k, v in sent.items() if "card-image-status" in k), None)
-            outcome = "drawn" if image else "refused" if status in REFUSALS else \
-                status or f"HTTP {response.status_code}"
+            outcome = (
+                "drawn" if image else "refused" if status in REFUSALS else status or f"HTTP {response.status_code}"
+            )
         except OSError as exc:
             outcome = type(exc).__name__
         out.append(((time.perf_counter() - started) * 1000, outcome))
@@ -168,16 +198,25 @@ def keep_exporting(url: str, signed_in, stop: threading.Event, seed: int, out: l
             stop.wait(pause)
 
 
-def hammer_images(url: str, bystander: tuple[str, str] | None, hammerers: list, at_once: int,
-                  seconds: float, pause: float = 1.0, searches: list[str] = SEARCHES) -> dict:
+def hammer_images(
+    url: str,
+    bystander: tuple[str, str] | None,
+    hammerers: list,
+    at_once: int,
+    seconds: float,
+    pause: float = 1.0,
+    searches: list[str] = SEARCHES,
+) -> dict:
     """A bystander clicking through the pages for ``seconds`` alone, then for ``seconds`` while each of
     ``hammerers`` (accounts, or None for the open demo's visitor) keeps ``at_once`` PNG exports going,
     each asked again at once when answered with an image, ``pause`` seconds after a refusal."""
     calm, calm_errors = clicks(url, bystander, seconds, searches)
     stop, exports = threading.Event(), []
-    signed_in = [browser_session(url, account) for account in hammerers]      # each once, many tabs
-    threads = [threading.Thread(target=keep_exporting, args=(url, session, stop, seed, exports, pause))
-               for seed, session in enumerate(session for session in signed_in for _ in range(at_once))]
+    signed_in = [browser_session(url, account) for account in hammerers]  # each once, many tabs
+    threads = [
+        threading.Thread(target=keep_exporting, args=(url, session, stop, seed, exports, pause))
+        for seed, session in enumerate(session for session in signed_in for _ in range(at_once))
+    ]
     for thread in threads:
         thread.start()
     try:
@@ -188,23 +227,37 @@ def hammer_images(url: str, bystander: tuple[str, str] | None, hammerers: list, 
             thread.join()
     drawn = [ms for ms, outcome in exports if outcome == "drawn"]
     refused = [ms for ms, outcome in exports if outcome == "refused"]
-    return {"hammerers": len(hammerers), "at_once": at_once, "seconds": seconds, "pause": pause,
-            "calm_p50": percentile(calm, 0.5), "calm_p95": percentile(calm, 0.95), "calm_clicks": len(calm),
-            "busy_p50": percentile(busy, 0.5), "busy_p95": percentile(busy, 0.95), "busy_max": max(busy),
-            "busy_clicks": len(busy), "errors": calm_errors + busy_errors,
-            "drawn": len(drawn), "drawn_p50": percentile(drawn or [float("nan")], 0.5),
-            "drawn_p95": percentile(drawn or [float("nan")], 0.95), "refused": len(refused),
-            "refused_p95": percentile(refused or [float("nan")], 0.95),
-            "export_errors": [outcome for _, outcome in exports if outcome not in ("drawn", "refused")]}
+    return {
+        "hammerers": len(hammerers),
+        "at_once": at_once,
+        "seconds": seconds,
+        "pause": pause,
+        "calm_p50": percentile(calm, 0.5),
+        "calm_p95": percentile(calm, 0.95),
+        "calm_clicks": len(calm),
+        "busy_p50": percentile(busy, 0.5),
+        "busy_p95": percentile(busy, 0.95),
+        "busy_max": max(busy),
+        "busy_clicks": len(busy),
+        "errors": calm_errors + busy_errors,
+        "drawn": len(drawn),
+        "drawn_p50": percentile(drawn or [float("nan")], 0.5),
+        "drawn_p95": percentile(drawn or [float("nan")], 0.95),
+        "refused": len(refused),
+        "refused_p95": percentile(refused or [float("nan")], 0.95),
+        "export_errors": [outcome for _, outcome in exports if outcome not in ("drawn", "refused")],
+    }
 
 
 def describe_hammering(result: dict) -> str:
-    return (f"{result['hammerers']} account(s) x {result['at_once']} PNG exports at once, {result['seconds']:.0f} s: "
-            f"bystander p50 {result['busy_p50']:.0f} ms, p95 {result['busy_p95']:.0f} ms, max "
-            f"{result['busy_max']:.0f} ms over {result['busy_clicks']} clicks (alone: p50 {result['calm_p50']:.0f} ms, "
-            f"p95 {result['calm_p95']:.0f} ms), {len(result['errors'])} errors; images drawn {result['drawn']} "
-            f"(p50 {result['drawn_p50']:.0f} ms, p95 {result['drawn_p95']:.0f} ms), refused {result['refused']} "
-            f"(p95 {result['refused_p95']:.0f} ms), export errors {len(result['export_errors'])}")
+    return (
+        f"{result['hammerers']} account(s) x {result['at_once']} PNG exports at once, {result['seconds']:.0f} s: "
+        f"bystander p50 {result['busy_p50']:.0f} ms, p95 {result['busy_p95']:.0f} ms, max "
+        f"{result['busy_max']:.0f} ms over {result['busy_clicks']} clicks (alone: p50 {result['calm_p50']:.0f} ms, "
+        f"p95 {result['calm_p95']:.0f} ms), {len(result['errors'])} errors; images drawn {result['drawn']} "
+        f"(p50 {result['drawn_p50']:.0f} ms, p95 {result['drawn_p95']:.0f} ms), refused {result['refused']} "
+        f"(p95 {result['refused_p95']:.0f} ms), export errors {len(result['export_errors'])}"
+    )
 
 
 def two_extracts(children: int, work: Path = WORK) -> dict:
@@ -212,6 +265,7 @@ def two_extracts(children: int, work: Path = WORK) -> dict:
     one of each extract, both with an admin account, and the live one (a copy of the first) to load into."""
     from dashboard.ingest import DEMO_SEED, ingest
     from dashboard.synth import generate_extract
+
     work.mkdir(exist_ok=True)
     extracts, databases = [], [work / "extract-a.duckdb", work / "extract-b.duckdb"]
     for seed in (DEMO_SEED, DEMO_SEED + 1):
@@ -240,8 +294,9 @@ def answers_on(location: Path, account: tuple[str, str], workers: int = 1) -> di
         answers = {}
         for page, key in keys.items():
             for search in SEARCHES:
-                twice = [session.post(url + CALLBACK_PATH, json=page_request(key, search), timeout=120)
-                         for _ in range(2)]
+                twice = [
+                    session.post(url + CALLBACK_PATH, json=page_request(key, search), timeout=120) for _ in range(2)
+                ]
                 for response in twice:
                     response.raise_for_status()
                 first, second = (response.json()["response"] for response in twice)
@@ -271,8 +326,10 @@ class OneVersion:
             self.seen["either" if len(fits) > 1 else fits[0] if fits else "neither"] += 1
         if fits:
             return None
-        cards = {card: [name for name, version in zip("ab", versions) if version.get(card) == shown]
-                 for card, shown in answer.items()}
+        cards = {
+            card: [name for name, version in zip("ab", versions) if version.get(card) == shown]
+            for card, shown in answer.items()
+        }
         if all(cards.values()):
             return "mixed answer: " + ", ".join(f"{card} of {'/'.join(names)}" for card, names in cards.items())
         return "wrong answer: " + ", ".join(card for card, names in cards.items() if not names) + " of neither"
@@ -285,14 +342,27 @@ def ingest_in_turn(live: Path, extracts: list[Path], times: int, log: list, gap:
         started = time.perf_counter()
         # --accept-drop: the two extracts differ on purpose, and a small file of one can have a fifth
         # fewer rows than the other's.
-        done = subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(extracts[(turn + 1) % 2]), "--db",
-                               str(live), "--accept-drop"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dashboard",
+                "ingest",
+                str(extracts[(turn + 1) % 2]),
+                "--db",
+                str(live),
+                "--accept-drop",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         log.append((time.perf_counter() - started, done.returncode, done.stderr.strip()[-300:]))
         time.sleep(gap)
 
 
-def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, children: int,
-                      work: Path = WORK) -> dict:
+def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, children: int, work: Path = WORK) -> dict:
     """``users`` clicking for at least ``seconds`` while the live file is loaded ``ingests`` times, the two
     extracts in turn; every answer checked to be one extract's (see the module's docstring)."""
     made = two_extracts(children, work)
@@ -301,37 +371,55 @@ def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, ch
     log: list = []
     server, url = serve(str(made["live"]), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"})
     try:
-        result = run_load(url, users, seconds, made["account"], check=check,
-                          alongside=lambda: ingest_in_turn(made["live"], made["extracts"], ingests, log))
+        result = run_load(
+            url,
+            users,
+            seconds,
+            made["account"],
+            check=check,
+            alongside=lambda: ingest_in_turn(made["live"], made["extracts"], ingests, log),
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
     mixed = [e for e in result["errors"] if str(e[2]).startswith("mixed")]
     wrong = [e for e in result["errors"] if str(e[2]).startswith("wrong")]
-    return {**result, "ingests": log, "failed_ingests": [entry for entry in log if entry[1] != 0],
-            "differ": differ, "views": len(check.expected[0]), "seen": dict(check.seen), "mixed": mixed,
-            "wrong": wrong}
+    return {
+        **result,
+        "ingests": log,
+        "failed_ingests": [entry for entry in log if entry[1] != 0],
+        "differ": differ,
+        "views": len(check.expected[0]),
+        "seen": dict(check.seen),
+        "mixed": mixed,
+        "wrong": wrong,
+    }
 
 
 def describe_ingests(result: dict) -> str:
     seconds = [entry[0] for entry in result["ingests"]]
     seen = result["seen"]
-    return (f"{describe(result)}; {len(seconds)} ingests ({min(seconds):.0f}-{max(seconds):.0f} s each, "
-            f"{len(result['failed_ingests'])} failed); {result['differ']} of {result['views']} views differ "
-            f"between the extracts; answers of the first {seen.get('a', 0):,}, of the second {seen.get('b', 0):,}, "
-            f"the same in both {seen.get('either', 0):,}; {len(result['mixed'])} mixed, {len(result['wrong'])} wrong")
+    return (
+        f"{describe(result)}; {len(seconds)} ingests ({min(seconds):.0f}-{max(seconds):.0f} s each, "
+        f"{len(result['failed_ingests'])} failed); {result['differ']} of {result['views']} views differ "
+        f"between the extracts; answers of the first {seen.get('a', 0):,}, of the second {seen.get('b', 0):,}, "
+        f"the same in both {seen.get('either', 0):,}; {len(result['mixed'])} mixed, {len(result['wrong'])} wrong"
+    )
 
 
 def describe(result: dict) -> str:
-    return (f"{result['users']} users, {result['seconds']:.0f} s: {result['requests']:,} requests "
-            f"({result['per_second']:.1f}/s), {len(result['errors'])} errors; "
-            f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, max {result['max']:.0f} ms")
+    return (
+        f"{result['users']} users, {result['seconds']:.0f} s: {result['requests']:,} requests "
+        f"({result['per_second']:.1f}/s), {len(result['errors'])} errors; "
+        f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, max {result['max']:.0f} ms"
+    )
 
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     import getpass
+
     return getpass.getpass("Password: ")
 
 
@@ -343,11 +431,18 @@ def main(argv=None) -> int:
     parser.add_argument("--db", type=Path, help="a dashboard database (default: build a demo one in .bench/)")
     parser.add_argument("--user", help="the account to sign in as, where the database asks for sign-in")
     parser.add_argument("--password-stdin", action="store_true", help="read its password from standard input")
-    parser.add_argument("--ingests", type=int, help="load the live database this many times meanwhile, two "
-                                                     "extracts in turn, and check no answer mixes them")
+    parser.add_argument(
+        "--ingests",
+        type=int,
+        help="load the live database this many times meanwhile, two extracts in turn, and check no answer mixes them",
+    )
     parser.add_argument("--children", type=int, default=30_000, help="children in each extract (--ingests)")
-    parser.add_argument("--hammer-images", type=int, metavar="N",
-                        help="a bystander's clicks while accounts each keep N PNG exports going")
+    parser.add_argument(
+        "--hammer-images",
+        type=int,
+        metavar="N",
+        help="a bystander's clicks while accounts each keep N PNG exports going",
+    )
     parser.add_argument("--hammerers", type=int, default=1, help="accounts hammering (--hammer-images)")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds before asking again after a refusal")
     args = parser.parse_args(argv)
@@ -364,6 +459,7 @@ def main(argv=None) -> int:
     location = args.db
     if location is None:
         from dashboard.app_shell import ensure_database
+
         location = WORK / "load-demo.duckdb"
         WORK.mkdir(exist_ok=True)
         ensure_database(str(location))
@@ -392,8 +488,9 @@ def hammering(demo: Path, args) -> int:
     logins = with_accounts(demo, WORK / "hammer.duckdb", names)
     server, url = serve(str(WORK / "hammer.duckdb"), workers=args.workers, env={"DASHBOARD_OPEN_DEMO": "0"})
     try:
-        result = hammer_images(url, logins["bystander"], [logins[n] for n in names[1:]], args.hammer_images,
-                               args.seconds, args.pause)
+        result = hammer_images(
+            url, logins["bystander"], [logins[n] for n in names[1:]], args.hammer_images, args.seconds, args.pause
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

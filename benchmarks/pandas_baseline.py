@@ -51,13 +51,20 @@ class PandasMeasures:
                 rows = rows[rows[name] == getattr(resolved.filters, name)]
         cohort = rows.sort_values(["start_date", "programme_id"]).drop_duplicates(["yjs", "child_id"])
         out = {}
-        for window, (risk, offences) in {"pre": (None, "offences_pre"), "0-3m": ("at_risk_0_3", "offences_0_3"),
-                                         "3-6m": ("at_risk_3_6", "offences_3_6")}.items():
+        for window, (risk, offences) in {
+            "pre": (None, "offences_pre"),
+            "0-3m": ("at_risk_0_3", "offences_0_3"),
+            "3-6m": ("at_risk_3_6", "offences_3_6"),
+        }.items():
             at_risk = cohort if risk is None else cohort[cohort[risk]]
-            out[window] = at_risk.groupby("start_fy").agg(children_at_risk=("child_id", "size"),
-                                                          children_offended=(offences, lambda s: (s > 0).sum()))
+            out[window] = at_risk.groupby("start_fy").agg(
+                children_at_risk=("child_id", "size"), children_offended=(offences, lambda s: (s > 0).sum())
+            )
         return pd.concat(out, names=["window"]).reset_index()
 
     def run(self, metric: str, resolved: Resolved) -> pd.DataFrame:
-        return {"fte": self.first_time_entrants, "disposals": self.disposals,
-                "programme-reoffending": self.programme_reoffending}[metric](resolved)
+        return {
+            "fte": self.first_time_entrants,
+            "disposals": self.disposals,
+            "programme-reoffending": self.programme_reoffending,
+        }[metric](resolved)

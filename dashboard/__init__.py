@@ -10,4 +10,5 @@ from __future__ import annotations
 
 def create_app(settings=None, db=None):
     from .app_shell import create_app as build
+
     return build(settings, db)

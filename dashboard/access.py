@@ -51,12 +51,19 @@ def scoped_options(options: dict, services: tuple[str, ...] | None) -> dict:
     localities = {s: options["localities"].get(s, []) for s in keep}
     as_of = {s: options["as_of"][s] for s in keep}
     # Only the years these services' extracts cover are offered.
-    years, latest_complete = covered_years(first_case_record(options["first_record"], as_of),
-                                           max(as_of.values(), default=None))
-    return {**options, "yjs": keep, "as_of": as_of, "years": years, "latest_complete_year": latest_complete,
-            "localities": localities,
-            "all_localities": sorted({loc for s in keep for loc in localities[s]}),
-            "programmes": sorted({p for s in keep for p in options["programmes_by_yjs"].get(s, [])})}
+    years, latest_complete = covered_years(
+        first_case_record(options["first_record"], as_of), max(as_of.values(), default=None)
+    )
+    return {
+        **options,
+        "yjs": keep,
+        "as_of": as_of,
+        "years": years,
+        "latest_complete_year": latest_complete,
+        "localities": localities,
+        "all_localities": sorted({loc for s in keep for loc in localities[s]}),
+        "programmes": sorted({p for s in keep for p in options["programmes_by_yjs"].get(s, [])}),
+    }
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,11 @@ def viewer_for(user: User, db) -> Viewer:
         return Viewer(user.username, user.role, Scope())
     services = set(user.services)
     if user.region:
-        services |= set(db.query("SELECT DISTINCT yjs FROM published_children WHERE region = :region",
-                                 {"region": user.region})["yjs"])
+        services |= set(
+            db.query("SELECT DISTINCT yjs FROM published_children WHERE region = :region", {"region": user.region})[
+                "yjs"
+            ]
+        )
     return Viewer(user.username, user.role, Scope(tuple(sorted(services)), drill_down=user.role != "board"))
 
 

@@ -32,9 +32,11 @@ ROLES = ("board", "manager", "regional", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 MIN_PASSWORD_LENGTH = 12
 TABLE = "dashboard_user"
-SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} (username VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL, "
-          "role VARCHAR NOT NULL, services VARCHAR NOT NULL, region VARCHAR, "
-          "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)")
+SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (username VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL, "
+    "role VARCHAR NOT NULL, services VARCHAR NOT NULL, region VARCHAR, "
+    "created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)"
+)
 _hasher = PasswordHasher()
 
 
@@ -79,15 +81,21 @@ def check_new_user(username: str, password: str, role: str, services: tuple[str,
         raise AccountError("an admin account sees every service: give no --yjs or --region")
 
 
-def add_user(location: str, username: str, password: str, role: str, services: tuple[str, ...] = (),
-             region: str | None = None) -> User:
+def add_user(
+    location: str, username: str, password: str, role: str, services: tuple[str, ...] = (), region: str | None = None
+) -> User:
     """Add (or replace, with a new password) one account. Replacing ends the user's open sessions."""
     check_new_user(username, password, role, services, region)
     user = User(username, role, tuple(services), region or None, _hasher.hash(password))
     row = [user.username, user.password_hash, user.role, json.dumps(list(user.services)), user.region]
-    _write(location, [f"DELETE FROM {TABLE} WHERE username = ?",
-                      f"INSERT INTO {TABLE} (username, password_hash, role, services, region) VALUES (?, ?, ?, ?, ?)"],
-           [[username], row])
+    _write(
+        location,
+        [
+            f"DELETE FROM {TABLE} WHERE username = ?",
+            f"INSERT INTO {TABLE} (username, password_hash, role, services, region) VALUES (?, ?, ?, ?, ?)",
+        ],
+        [[username], row],
+    )
     end_sessions_of(location, username)
     return user
 
@@ -109,8 +117,10 @@ def list_users(db: Database) -> list[User]:
 def find_user(db: Database, username: str) -> User | None:
     if not isinstance(username, str) or not USERNAME.match(username) or not has_accounts_table(db):
         return None
-    rows = db.query(f"SELECT username, role, services, region, password_hash FROM {TABLE} WHERE username = :name",
-                    {"name": username})
+    rows = db.query(
+        f"SELECT username, role, services, region, password_hash FROM {TABLE} WHERE username = :name",
+        {"name": username},
+    )
     if rows.empty:
         return None
     r = rows.iloc[0]
@@ -136,6 +146,7 @@ def _write(location: str, statements: list[str], params: list[list]) -> None:
     (the running app holds the live file open read-only)."""
     if is_server_url(location):
         import psycopg
+
         with psycopg.connect(postgres_dsn(location)) as pg, pg.cursor() as cur:
             cur.execute(SCHEMA.replace("VARCHAR", "text"))
             for sql, values in zip(statements, params):

@@ -57,8 +57,12 @@ def ensure_database(location: str) -> None:
     if path.exists() and not _outdated_demo(path):
         return
     from .ingest import build_demo
-    log.warning("%s at %s: building the demo database (synthetic data)",
-                "An older demo database" if path.exists() else "No database", location)
+
+    log.warning(
+        "%s at %s: building the demo database (synthetic data)",
+        "An older demo database" if path.exists() else "No database",
+        location,
+    )
     fresh = path.with_name(f"{path.name}.demo-{os.getpid()}")
     build_demo(fresh)
     os.replace(fresh, path)
@@ -86,8 +90,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # suppress_callback_exceptions: Dash builds its layout check on a worker's first request without a
     # lock, so a second thread could serve a page with half a check and the browser log false errors.
     # The page tests check every callback's components instead.
-    app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(config.PROJECT_ROOT / "assets"),
-               title=SERVICE_NAME, update_title=None, serve_locally=True, suppress_callback_exceptions=True)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(config.PROJECT_ROOT / "assets"),
+        title=SERVICE_NAME,
+        update_title=None,
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+    )
     app.index_string = INDEX
     pages.register(app)
     downloads.register(app, settings)
@@ -109,10 +121,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def not_found_status(response):
         """Dash answers any address with its page (whose router then shows "page not found"): an address
         no page has is a 404 all the same, so links checkers and browsers know."""
-        if flask.request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html" \
-                and flask.request.path not in pages_at and not flask.request.path.startswith(("/sign-", "/_")):
+        if (
+            flask.request.method == "GET"
+            and response.status_code == 200
+            and response.mimetype == "text/html"
+            and flask.request.path not in pages_at
+            and not flask.request.path.startswith(("/sign-", "/_"))
+        ):
             response.status_code = 404
         return response
+
     return app
 
 
@@ -121,40 +139,91 @@ def shell():
     viewer = request_viewer()
     banner = filters = None
     try:
-        if flask.g.get("db") is not None:        # none while Dash sets itself up, outside any request
+        if flask.g.get("db") is not None:  # none while Dash sets itself up, outside any request
             context = Context(flask.g.db, viewer)
-            banner = dbc.Alert([html.Strong("Demonstration data. "),
-                                "Every service, place and child here is fictional.",
-                                " Open without sign-in on this computer only." if viewer is DEMO_VISITOR else ""],
-                               color="info", className="demo-banner mb-0 rounded-0") if is_demo(context.db) else None
+            banner = (
+                dbc.Alert(
+                    [
+                        html.Strong("Demonstration data. "),
+                        "Every service, place and child here is fictional.",
+                        " Open without sign-in on this computer only." if viewer is DEMO_VISITOR else "",
+                    ],
+                    color="info",
+                    className="demo-banner mb-0 rounded-0",
+                )
+                if is_demo(context.db)
+                else None
+            )
             filters = filter_bar(context.options, drill_down=viewer.scope.drill_down)
     except DatabaseUnavailable as exc:
         log.error("database unavailable: %s", exc)
-        banner, filters = dbc.Alert("The data cannot be read at the moment. Please try again shortly.",
-                                    color="danger", className="mb-0 rounded-0"), None
-    nav = dbc.Nav([dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
-                               id={"type": ids.NAV_LINK, "path": page["relative_path"]})
-                   for page in dash.page_registry.values() if page["module"] != pages.NOT_FOUND],
-                  pills=True, className="site-nav")
-    return html.Div([
-        html.A("Skip to main content", href="#main", className="skip-link"),
-        dcc.Location(id=ids.URL, refresh=False),
-        dcc.Store(id=ids.SCREEN),
-        html.Header(dbc.Container([
-            html.Div([html.P(SERVICE_NAME, className="service-name mb-1 me-auto"), _account(viewer)],
-                     className="d-flex flex-wrap align-items-center"),
-            nav], fluid=True), className="site-header"),
-        banner,
-        dbc.Container([
-            filters,
-            html.Div(id=ids.LINK_PROBLEM, role="alert"),
-            html.Main(dash.page_container, id="main", tabIndex="-1", **{"aria-live": "polite"}),
-        ], fluid=True, className="pt-2"),
-        html.Footer(dbc.Container([
-            html.P(["Youth Justice Board published data: Open Government Licence v3.0. ",
-                    dcc.Link("About the data", href="/about")], className="mb-0"),
-        ], fluid=True), className="site-footer"),
-    ])
+        banner, filters = (
+            dbc.Alert(
+                "The data cannot be read at the moment. Please try again shortly.",
+                color="danger",
+                className="mb-0 rounded-0",
+            ),
+            None,
+        )
+    nav = dbc.Nav(
+        [
+            dbc.NavLink(
+                page["name"],
+                href=page["relative_path"],
+                active="exact",
+                id={"type": ids.NAV_LINK, "path": page["relative_path"]},
+            )
+            for page in dash.page_registry.values()
+            if page["module"] != pages.NOT_FOUND
+        ],
+        pills=True,
+        className="site-nav",
+    )
+    return html.Div(
+        [
+            html.A("Skip to main content", href="#main", className="skip-link"),
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.SCREEN),
+            html.Header(
+                dbc.Container(
+                    [
+                        html.Div(
+                            [html.P(SERVICE_NAME, className="service-name mb-1 me-auto"), _account(viewer)],
+                            className="d-flex flex-wrap align-items-center",
+                        ),
+                        nav,
+                    ],
+                    fluid=True,
+                ),
+                className="site-header",
+            ),
+            banner,
+            dbc.Container(
+                [
+                    filters,
+                    html.Div(id=ids.LINK_PROBLEM, role="alert"),
+                    html.Main(dash.page_container, id="main", tabIndex="-1", **{"aria-live": "polite"}),
+                ],
+                fluid=True,
+                className="pt-2",
+            ),
+            html.Footer(
+                dbc.Container(
+                    [
+                        html.P(
+                            [
+                                "Youth Justice Board published data: Open Government Licence v3.0. ",
+                                dcc.Link("About the data", href="/about"),
+                            ],
+                            className="mb-0",
+                        ),
+                    ],
+                    fluid=True,
+                ),
+                className="site-footer",
+            ),
+        ]
+    )
 
 
 def _account(viewer):
@@ -162,11 +231,17 @@ def _account(viewer):
     if viewer in (DEMO_VISITOR, NOBODY):
         return None
     from flask_wtf.csrf import generate_csrf
-    return html.Form([
-        html.Span(f"Signed in as {viewer.name} ({viewer.role})", className="me-2"),
-        dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-        html.Button("Sign out", type="submit", className="btn btn-sm btn-light"),
-    ], action=SIGN_OUT, method="post", className="account mb-1")
+
+    return html.Form(
+        [
+            html.Span(f"Signed in as {viewer.name} ({viewer.role})", className="me-2"),
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button("Sign out", type="submit", className="btn btn-sm btn-light"),
+        ],
+        action=SIGN_OUT,
+        method="post",
+        className="account mb-1",
+    )
 
 
 CONTROLS = [ids.filter_control(f) for f in ids.FILTER_FIELDS]
@@ -198,8 +273,11 @@ def sync_filters_and_url(search, settings_values, control_values, setting_ids, p
             kept = parse_query(search, QUERY_KEYS)
         except InvalidFilter:
             kept = {}
-        chosen = {**kept, **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, control_values)},
-                  **{key: _as_query(v) for key, v in zip(keys, settings_values)}}
+        chosen = {
+            **kept,
+            **{f: _as_query(v) for f, v in zip(ids.FILTER_FIELDS, control_values)},
+            **{key: _as_query(v) for key, v in zip(keys, settings_values)},
+        }
         replaced = _one_group_kept(chosen, triggered)
         spec = page_at(path)
         reset = _resets(context, spec, triggered, kept, chosen)
@@ -212,17 +290,18 @@ def sync_filters_and_url(search, settings_values, control_values, setting_ids, p
                 shown = spec.read_settings({k: v for k, v in chosen.items() if v}, context.options)
                 values, options = _setting_controls(context, path, keys, shown, only=reset)
             except (InvalidFilter, DatabaseUnavailable):
-                pass            # the page's callback says what is wrong with the address
+                pass  # the page's callback says what is wrong with the address
         # The address as it is when nothing changed (a page's controls arriving with a link's settings): the
         # page's own callback waits on this one's answer, and would never run on no_update.
-        return new, None, values, options, \
-            *[ANY if field in replaced else no_update for field in ids.FILTER_FIELDS]
+        return new, None, values, options, *[ANY if field in replaced else no_update for field in ids.FILTER_FIELDS]
     try:
         chosen = parse_query(search, QUERY_KEYS)
         shown = check_link(context, chosen, path)
     except InvalidFilter as exc:
-        problem = dbc.Alert(f"This link's filters cannot be shown ({exc}), so the page shows all the data "
-                            "you can see instead.", color="warning")
+        problem = dbc.Alert(
+            f"This link's filters cannot be shown ({exc}), so the page shows all the data you can see instead.",
+            color="warning",
+        )
         values, options = _setting_controls(context, path, keys, {})
         return "", problem, values, options, *[_as_field(field, None) for field in ids.FILTER_FIELDS]
     except DatabaseUnavailable:
@@ -244,8 +323,9 @@ def _resets(context: Context, spec, triggered, kept: dict, chosen: dict) -> set[
     return spec.resets(key) if (chosen.get(key) or "") != (before or "") else set()
 
 
-def _setting_controls(context: Context, path, keys: list[str], shown: dict[str, str],
-                      only: set[str] | None = None) -> tuple[list, list]:
+def _setting_controls(
+    context: Context, path, keys: list[str], shown: dict[str, str], only: set[str] | None = None
+) -> tuple[list, list]:
     """The value of each page-setting control (those in ``only``, when given) for the settings ``shown`` (the
     defaults when empty), and the choices of those whose choices hang on other settings (no_update for the rest)."""
     spec = page_at(path)
@@ -255,8 +335,10 @@ def _setting_controls(context: Context, path, keys: list[str], shown: dict[str, 
     settings = {s.key: s for s in spec.settings}
     wanted = [key in settings and (only is None or key in only) for key in keys]
     values = [_as_control(shown.get(key)) if want else no_update for key, want in zip(keys, wanted)]
-    options = [pages.setting_choices(settings[key], context.options, shown)
-               if want and settings[key].depends_on else no_update for key, want in zip(keys, wanted)]
+    options = [
+        pages.setting_choices(settings[key], context.options, shown) if want and settings[key].depends_on else no_update
+        for key, want in zip(keys, wanted)
+    ]
     return values, options
 
 
@@ -301,7 +383,8 @@ def carry_filters(search, links):
 NARROW_BELOW = 576
 #: The screen's width class, set once the page opens and again only when it crosses NARROW_BELOW
 #: (a phone turned on its side), so the charts are redrawn only then.
-SCREEN_CLASS = """function (_path, known) {
+SCREEN_CLASS = (
+    """function (_path, known) {
     const query = window.matchMedia("(max-width: BELOWpx)");
     const now = () => query.matches ? "NARROW" : "wide";
     if (!window.__screenWatched) {
@@ -309,24 +392,39 @@ SCREEN_CLASS = """function (_path, known) {
         query.addEventListener("change", () => dash_clientside.set_props("SCREEN", {data: now()}));
     }
     return known === now() ? dash_clientside.no_update : now();
-}""".replace("BELOW", str(NARROW_BELOW - 1)).replace("NARROW", ids.NARROW).replace("SCREEN", ids.SCREEN)
+}""".replace("BELOW", str(NARROW_BELOW - 1))
+    .replace("NARROW", ids.NARROW)
+    .replace("SCREEN", ids.SCREEN)
+)
 
 
 def _register_sync(app: Dash) -> None:
     setting = ids.page_setting(ALL)
-    app.clientside_callback(SCREEN_CLASS, Output(ids.SCREEN, "data"), Input(ids.URL, "pathname"),
-                            State(ids.SCREEN, "data"))
+    app.clientside_callback(
+        SCREEN_CLASS, Output(ids.SCREEN, "data"), Input(ids.URL, "pathname"), State(ids.SCREEN, "data")
+    )
 
-    @app.callback(Output(ids.URL, "search"), Output(ids.LINK_PROBLEM, "children"), Output(setting, "value"),
-                  Output(setting, "options"), *[Output(c, "value") for c in CONTROLS],
-                  Input(ids.URL, "search"), Input(setting, "value"), *[Input(c, "value") for c in CONTROLS],
-                  State(setting, "id"), State(ids.URL, "pathname"))
+    @app.callback(
+        Output(ids.URL, "search"),
+        Output(ids.LINK_PROBLEM, "children"),
+        Output(setting, "value"),
+        Output(setting, "options"),
+        *[Output(c, "value") for c in CONTROLS],
+        Input(ids.URL, "search"),
+        Input(setting, "value"),
+        *[Input(c, "value") for c in CONTROLS],
+        State(setting, "id"),
+        State(ids.URL, "pathname"),
+    )
     def sync(search, settings_values, *rest):
         *control_values, setting_ids, path = rest
         return sync_filters_and_url(search, settings_values or [], control_values, setting_ids or [], path)
 
-    app.callback(Output({"type": ids.NAV_LINK, "path": ALL}, "href"), Input(ids.URL, "search"),
-                 State({"type": ids.NAV_LINK, "path": ALL}, "id"))(carry_filters)
+    app.callback(
+        Output({"type": ids.NAV_LINK, "path": ALL}, "href"),
+        Input(ids.URL, "search"),
+        State({"type": ids.NAV_LINK, "path": ALL}, "id"),
+    )(carry_filters)
 
 
 __all__ = ["PAGES", "create_app", "shell"]

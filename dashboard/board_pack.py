@@ -44,8 +44,11 @@ def build(context: Context, filters: Filters, progress=None) -> bytes:
     say = progress or (lambda text: None)
     say("Working out the figures")
     kpis, sections = headline_figures(context, PAGES["overview"], filters), sections_for(context, filters)
-    images = static_images([figures.draw_card(s.card) for s in sections], "svg",
-                           progress=lambda done, total: say(f"Drawing chart {done} of {total}"))
+    images = static_images(
+        [figures.draw_card(s.card) for s in sections],
+        "svg",
+        progress=lambda done, total: say(f"Drawing chart {done} of {total}"),
+    )
     say("Printing the PDF")
     overview = PAGES["overview"]
     note = overview.headline_note(context, filters) if overview.headline_note else ""
@@ -61,8 +64,16 @@ def sections_for(context: Context, filters: Filters) -> list[Section]:
         settings = page.read_settings({}, context.options)
         cards = {card.spec.id: card for card in render_page(context, page, filters, settings)}
         pack = page.pack
-        sections.append(Section(pack.title or page.name, pack.reading(cards, context), cards[pack.card],
-                                pack.table(cards, context), pack.note, pack.percent))
+        sections.append(
+            Section(
+                pack.title or page.name,
+                pack.reading(cards, context),
+                cards[pack.card],
+                pack.table(cards, context),
+                pack.note,
+                pack.percent,
+            )
+        )
     return sections
 
 
@@ -70,24 +81,44 @@ def compose(context: Context, kpis, sections: list[Section], images: list[bytes]
     """The pack as one HTML document with print CSS: A4, numbered pages, a chart per page."""
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = context.part_year
-    shown = [{"title": s.title, "card": s.card, "reading": s.reading, "note": s.note,
-              "figures_for": subtitle(s.card.result), "svg": _svg(image) if len(s.table) else "",
-              "headings": [_label(heading(c, s.card.result.metric), partial) for c in s.table.columns],
-              "rows": [[_cell(_label(v, partial) if isinstance(v, str) else v, column in s.percent)
-                        for column, v in zip(s.table.columns, row)]
-                       for row in s.table.itertuples(index=False, name=None)]}
-             for s, image in zip(sections, images)]
+    shown = [
+        {
+            "title": s.title,
+            "card": s.card,
+            "reading": s.reading,
+            "note": s.note,
+            "figures_for": subtitle(s.card.result),
+            "svg": _svg(image) if len(s.table) else "",
+            "headings": [_label(heading(c, s.card.result.metric), partial) for c in s.table.columns],
+            "rows": [
+                [
+                    _cell(_label(v, partial) if isinstance(v, str) else v, column in s.percent)
+                    for column, v in zip(s.table.columns, row)
+                ]
+                for row in s.table.itertuples(index=False, name=None)
+            ],
+        }
+        for s, image in zip(sections, images)
+    ]
     return TEMPLATES.get_template("board_pack.html").render(
-        title=TITLE, figures_for=subtitle(sections[0].card.result), as_of=as_of, made=f"{date.today():%-d %B %Y}",
-        part_year=partial, kpis=kpis, headline_note=headline_note, sections=shown, small_numbers=SMALL_NUMBERS,
+        title=TITLE,
+        figures_for=subtitle(sections[0].card.result),
+        as_of=as_of,
+        made=f"{date.today():%-d %B %Y}",
+        part_year=partial,
+        kpis=kpis,
+        headline_note=headline_note,
+        sections=shown,
+        small_numbers=SMALL_NUMBERS,
         definitions=[(p.name, p.definition) for p in PAGES.values() if p.definition],
-        sources=list(dict.fromkeys(s.card.source for s in sections)))
+        sources=list(dict.fromkeys(s.card.source for s in sections)),
+    )
 
 
 def _svg(image: bytes) -> str:
     """kaleido's SVG, sized by the page (it keeps its viewBox, so it scales without losing sharpness)."""
     text = image.decode("utf-8")
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _label(text: str, part_year: str | None) -> str:
@@ -118,8 +149,22 @@ def print_pdf(document: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="yjs-pack-") as folder:
         source, target = Path(folder) / "pack.html", Path(folder) / "pack.pdf"
         source.write_text(document, encoding="utf-8")
-        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--no-first-run", "--no-pdf-header-footer",
-                        f"--user-data-dir={folder}/profile", f"--print-to-pdf={target}", source.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--no-pdf-header-footer",
+                f"--user-data-dir={folder}/profile",
+                f"--print-to-pdf={target}",
+                source.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return target.read_bytes()

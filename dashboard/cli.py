@@ -56,11 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .ingest import DEMO_CHILDREN
     from .metrics import MEASURES
+
     ingest = commands.add_parser("ingest", help="validate an extract folder and load it")
     ingest.add_argument("folder", type=Path)
     ingest.add_argument("--db", help="database file (default: $DASHBOARD_DB or data/dashboard.duckdb)")
-    ingest.add_argument("--accept-drop", action="store_true",
-                        help="load even if a file has far fewer rows than the service's last load")
+    ingest.add_argument(
+        "--accept-drop", action="store_true", help="load even if a file has far fewer rows than the service's last load"
+    )
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(MEASURES))
@@ -98,8 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     pack = commands.add_parser("board-pack", help="write the board pack PDF for the filters (for scheduled packs)")
     _period_and_cohort(pack)
     pack.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf")
-    pack.add_argument("--as-user", metavar="NAME", help="the pack exactly as this account sees it "
-                      "(default: everything, as for any analyst holding the database)")
+    pack.add_argument(
+        "--as-user",
+        metavar="NAME",
+        help="the pack exactly as this account sees it (default: everything, as for any analyst holding the database)",
+    )
     pack.add_argument("--db")
     return parser
 
@@ -113,8 +118,11 @@ def _period_and_cohort(parser) -> None:
         if field == "by_quarter":
             parser.add_argument("--by-quarter", action="store_true")
         else:
-            parser.add_argument(flag(field), dest=field,
-                                help="financial year 2021-22 or quarter '2021-22 Q4'" if field == "period" else None)
+            parser.add_argument(
+                flag(field),
+                dest=field,
+                help="financial year 2021-22 or quarter '2021-22 Q4'" if field == "period" else None,
+            )
 
 
 def _filters(args):
@@ -122,6 +130,7 @@ def _filters(args):
     from dataclasses import replace
 
     from .filters import from_text
+
     chosen = from_text({f: getattr(args, f) for f in FIELDS if isinstance(getattr(args, f), str)})
     return replace(chosen, by_quarter=bool(args.by_quarter), date_from=args.date_from, date_to=args.date_to)
 
@@ -133,13 +142,20 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsWrong as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return {"ingest": run_ingest, "export": run_export, "synth": run_synth, "demo": run_demo,
-            "users": run_users, "board-pack": run_board_pack}[args.command](args)
+    return {
+        "ingest": run_ingest,
+        "export": run_export,
+        "synth": run_synth,
+        "demo": run_demo,
+        "users": run_users,
+        "board-pack": run_board_pack,
+    }[args.command](args)
 
 
 def _refused(error: Exception) -> int:
     """Say why on stderr; exit 1 when the database cannot be used, 2 for a wrong value."""
     from .db import DatabaseUnavailable
+
     print(f"error: {error}", file=sys.stderr)
     return 1 if isinstance(error, DatabaseUnavailable) else 2
 
@@ -149,6 +165,7 @@ def _shown(location: str) -> str:
     if not is_server_url(location):
         return location
     from sqlalchemy.engine import make_url
+
     return make_url(location).render_as_string(hide_password=True)
 
 
@@ -156,6 +173,7 @@ def _settings(args) -> Settings:
     """The settings (every DASHBOARD_* variable), with ``--db`` where given; a variable set wrongly is a
     plain message."""
     from pydantic import ValidationError
+
     try:
         return Settings().with_db(getattr(args, "db", None))
     except ValidationError as exc:
@@ -165,10 +183,12 @@ def _settings(args) -> Settings:
 def _wrong_setting(error: dict) -> str:
     """'DASHBOARD_INGEST_MAX_FILE_MB is '5GB': give a whole number of megabytes' from pydantic's error."""
     name = "DASHBOARD_" + "_".join(map(str, error["loc"])).upper()
-    hint = {"int_parsing": "give a whole number", "bool_parsing": "give true or false"}.get(error["type"],
-                                                                                        error["msg"].lower())
-    return f"{name} is {error['input']!r}: {hint}" + (" of megabytes" if name.endswith("_MB") and
-                                                       error["type"] == "int_parsing" else "")
+    hint = {"int_parsing": "give a whole number", "bool_parsing": "give true or false"}.get(
+        error["type"], error["msg"].lower()
+    )
+    return f"{name} is {error['input']!r}: {hint}" + (
+        " of megabytes" if name.endswith("_MB") and error["type"] == "int_parsing" else ""
+    )
 
 
 class SettingsWrong(ValueError):
@@ -182,15 +202,22 @@ def _location(args) -> str:
 
 def _open(args):
     from .db import Database
+
     return Database.from_settings(_settings(args))
 
 
 def run_ingest(args) -> int:
     from .ingest import REFUSALS, IngestLimits, ingest
+
     location = _location(args)
     try:
-        summary = ingest(args.folder, location, _progress, accept_drop=args.accept_drop,
-                         limits=IngestLimits.from_settings(_settings(args)))
+        summary = ingest(
+            args.folder,
+            location,
+            _progress,
+            accept_drop=args.accept_drop,
+            limits=IngestLimits.from_settings(_settings(args)),
+        )
     except REFUSALS as exc:
         return _load_refused(exc)
     rate = summary.rows_read / summary.seconds if summary.seconds else 0
@@ -205,8 +232,9 @@ def run_ingest(args) -> int:
 def _load_refused(exc: Exception) -> int:
     """Say why a load was refused (an extract's problems on stdout, the verdict on stderr); exit code 1."""
     from .ingest import ExtractRejected, LoadRefused
+
     if isinstance(exc, ExtractRejected):
-        shown = exc.problems[:config.MAX_REPORTED_PROBLEMS]
+        shown = exc.problems[: config.MAX_REPORTED_PROBLEMS]
         for problem in shown:
             print(problem)
         if len(exc.problems) > len(shown):
@@ -224,6 +252,7 @@ def _load_refused(exc: Exception) -> int:
 def _row_changes(summary) -> list[str]:
     """One line per record file: its rows, and against the rows its services had before."""
     from .ingest.derive import RECORD_TABLES
+
     lines = []
     for table, file in RECORD_TABLES.items():
         rows, before = summary.rows[table], summary.before.get(table)
@@ -245,14 +274,16 @@ def run_export(args) -> int:
     from .db import DatabaseUnavailable
     from .filters import InvalidFilter
     from .metrics import MEASURES, compute
+
     if args.metric not in MEASURES:
         print(f"error: unknown metric '{args.metric}'; valid choices: {', '.join(MEASURES)}", file=sys.stderr)
         return 2
     found = MEASURES[args.metric]
     filters = _filters(args)
     settings = {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k) is not None}
-    not_applying = [k for k in filters.chosen() if k not in found.filters] + \
-        [k for k in settings if k not in found.settings]
+    not_applying = [k for k in filters.chosen() if k not in found.filters] + [
+        k for k in settings if k not in found.settings
+    ]
     if not_applying:
         flags = ", ".join("--" + k.replace("_", "-").replace("date-", "") for k in not_applying)
         print(f"error: {flags} does not apply to {args.metric}", file=sys.stderr)
@@ -274,6 +305,7 @@ def _plain(value):
         return None
     try:
         import pandas as pd
+
         if pd.isna(value):
             return None
     except (TypeError, ValueError):
@@ -298,6 +330,7 @@ def write_table(table, fmt: str, out) -> None:
 
 def run_synth(args) -> int:
     from .synth import generate_extract
+
     if args.children < 1:
         print("error: --children must be at least 1", file=sys.stderr)
         return 2
@@ -308,6 +341,7 @@ def run_synth(args) -> int:
 
 def run_demo(args) -> int:
     from .ingest import REFUSALS, build_demo
+
     location = _location(args)
     try:
         build_demo(location, args.children, _progress)
@@ -320,6 +354,7 @@ def run_demo(args) -> int:
 def run_users(args) -> int:
     from . import accounts
     from .db import DatabaseUnavailable
+
     location = _location(args)
     try:
         if args.action == "list":
@@ -345,9 +380,11 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     import getpass
+
     first = getpass.getpass("Password: ")
     if getpass.getpass("Password again: ") != first:
         from .accounts import AccountError
+
         raise AccountError("the two passwords differ")
     return first
 
@@ -358,9 +395,11 @@ def run_board_pack(args) -> int:
     from .db import DatabaseUnavailable
     from .filters import InvalidFilter, one_group
     from .views import Context
+
     if args.date_from or args.date_to:
-        return _refused(InvalidFilter("the board pack is by financial year or quarter, as on the dashboard: "
-                                      "use --period"))
+        return _refused(
+            InvalidFilter("the board pack is by financial year or quarter, as on the dashboard: use --period")
+        )
     filters = _filters(args)
     if args.as_user:
         # A pack made for an account shows what the dashboard would show it: one group at a time.
@@ -377,8 +416,11 @@ def run_board_pack(args) -> int:
     args.output.write_bytes(pdf)
     seen_by = f", as {args.as_user} sees it," if args.as_user else ""
     from .filters import query_string, to_text
-    print(f"Board pack for {query_string(to_text(filters)) or 'all the data'}{seen_by} written to {args.output} "
-          f"({len(pdf) // 1024:,} KB).")
+
+    print(
+        f"Board pack for {query_string(to_text(filters)) or 'all the data'}{seen_by} written to {args.output} "
+        f"({len(pdf) // 1024:,} KB)."
+    )
     return 0
 
 
@@ -388,6 +430,7 @@ def _pack_viewer(username: str | None, db):
     from .access import EVERYONE, viewer_for
     from .accounts import find_user
     from .filters import InvalidFilter
+
     if not username:
         return EVERYONE
     user = find_user(db, username)

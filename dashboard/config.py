@@ -62,7 +62,14 @@ DISPOSAL_TIERS = {"PREVENTION": "Prevention", **OUTCOME_TIERS}
 DISPOSAL_TYPES = tuple(DISPOSAL_TIERS)
 
 REFERRAL_SOURCES = (
-    "POLICE", "OUT_OF_COURT_PANEL", "COURT", "SCHOOL", "SOCIAL_CARE", "FAMILY", "HEALTH", "OTHER",
+    "POLICE",
+    "OUT_OF_COURT_PANEL",
+    "COURT",
+    "SCHOOL",
+    "SOCIAL_CARE",
+    "FAMILY",
+    "HEALTH",
+    "OTHER",
 )
 #: Disposal types of tier Custody: the only programmes that may have a release_date.
 CUSTODIAL_TYPES = tuple(t for t, tier in DISPOSAL_TIERS.items() if tier == "Custody")
@@ -71,8 +78,12 @@ CUSTODIAL_TYPES = tuple(t for t, tier in DISPOSAL_TIERS.items() if tier == "Cust
 ASSESSMENT_POINTS = ("START", "END")
 SUITABILITY = ("SUITABLE", "UNSUITABLE")
 REMAND_TYPES = (
-    "UNCONDITIONAL_BAIL", "CONDITIONAL_BAIL", "BAIL_SUPERVISION_AND_SUPPORT", "ISS_BAIL",
-    "REMAND_TO_LOCAL_AUTHORITY", "REMAND_TO_YOUTH_DETENTION",
+    "UNCONDITIONAL_BAIL",
+    "CONDITIONAL_BAIL",
+    "BAIL_SUPERVISION_AND_SUPPORT",
+    "ISS_BAIL",
+    "REMAND_TO_LOCAL_AUTHORITY",
+    "REMAND_TO_YOUTH_DETENTION",
 )
 BOARD_PARTNERS = ("POLICE", "PROBATION", "HEALTH", "CHILDRENS_SOCIAL_CARE", "EDUCATION", "OTHER")
 #: The remand the remand-outcomes measure and the disproportionality stage `remand` follow.

@@ -74,9 +74,9 @@ class Results:
                 if pending is None:
                     self._pending[key] = threading.Event()
                     break
-            pending.wait()         # another thread's result, or its failure: then try again
+            pending.wait()  # another thread's result, or its failure: then try again
         try:
-            value = compute()      # outside the lock: other threads' different views run meanwhile
+            value = compute()  # outside the lock: other threads' different views run meanwhile
             with self._lock:
                 self._values[key] = value
                 while len(self._values) > self.kept:
@@ -118,8 +118,9 @@ class Database:
     location: str
 
     @staticmethod
-    def open(location: str | os.PathLike, *, results_kept: int = 256, duckdb_memory: str = "128MB",
-             pool_size: int = 4) -> Database:
+    def open(
+        location: str | os.PathLike, *, results_kept: int = 256, duckdb_memory: str = "128MB", pool_size: int = 4
+    ) -> Database:
         """The database at ``location``: a DuckDB file path or a PostgreSQL URL."""
         where = str(location)
         if is_server_url(where):
@@ -128,8 +129,12 @@ class Database:
 
     @staticmethod
     def from_settings(settings) -> Database:
-        return Database.open(settings.db, results_kept=settings.results_kept,
-                             duckdb_memory=settings.duckdb_memory, pool_size=settings.db_pool_size)
+        return Database.open(
+            settings.db,
+            results_kept=settings.results_kept,
+            duckdb_memory=settings.duckdb_memory,
+            pool_size=settings.db_pool_size,
+        )
 
     def snapshot(self):
         """A context manager giving one ``Snapshot`` of the current version."""
@@ -167,9 +172,11 @@ class _OpenFile:
             raise DatabaseUnavailable(f"The database at {path} cannot be read: {exc}") from exc
         if found != config.SCHEMA_VERSION:
             self.con.close()
-            raise DatabaseUnavailable(f"The database at {path} was built by another version of the dashboard: "
-                                      "build it again with `python -m dashboard demo` or ingest the extract "
-                                      "into a new database")
+            raise DatabaseUnavailable(
+                f"The database at {path} was built by another version of the dashboard: "
+                "build it again with `python -m dashboard demo` or ingest the extract "
+                "into a new database"
+            )
 
 
 class DuckDBDatabase(Database):
@@ -187,8 +194,10 @@ class DuckDBDatabase(Database):
         try:
             st = self.path.stat()
         except FileNotFoundError as exc:
-            raise DatabaseUnavailable(f"No database at {self.path}. Build one with "
-                                      "`python -m dashboard demo` or `python -m dashboard ingest DIR`.") from exc
+            raise DatabaseUnavailable(
+                f"No database at {self.path}. Build one with "
+                "`python -m dashboard demo` or `python -m dashboard ingest DIR`."
+            ) from exc
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _open_current(self) -> _OpenFile:
@@ -237,12 +246,14 @@ class DuckDBDatabase(Database):
 class PostgresDatabase(Database):
     def __init__(self, url: str, *, results_kept: int = 256, pool_size: int = 4):
         from sqlalchemy import create_engine
+
         self.location = url
         self._results_kept = results_kept
         self._versions: OrderedDict[object, Results] = OrderedDict()
         self._lock = threading.Lock()
-        self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                                    pool_recycle=1800)
+        self.engine = create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        )
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -251,7 +262,7 @@ class PostgresDatabase(Database):
         with self._lock:
             if version not in self._versions:
                 self._versions[version] = Results(self._results_kept)
-                while len(self._versions) > 2:         # the version being replaced, and the new one
+                while len(self._versions) > 2:  # the version being replaced, and the new one
                     self._versions.popitem(last=False)
             return self._versions[version]
 
@@ -264,14 +275,20 @@ class PostgresDatabase(Database):
                 result = conn.execute(text(sql), params)
                 return _plain_numbers(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
             except exc.ProgrammingError as error:
-                raise DatabaseUnavailable("The PostgreSQL database has no dashboard tables: load an extract "
-                                          "with `python -m dashboard ingest DIR --db URL`") from error
+                raise DatabaseUnavailable(
+                    "The PostgreSQL database has no dashboard tables: load an extract "
+                    "with `python -m dashboard ingest DIR --db URL`"
+                ) from error
+
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with conn.begin():
-                    version = tuple(run("SELECT max(loaded_at) AS loaded, count(*) AS services FROM extract_info",
-                                        {}).iloc[0].tolist())
+                    version = tuple(
+                        run("SELECT max(loaded_at) AS loaded, count(*) AS services FROM extract_info", {})
+                        .iloc[0]
+                        .tolist()
+                    )
                     yield Snapshot(run, self._results(version), version)
         except exc.OperationalError as error:
             raise DatabaseUnavailable(f"The PostgreSQL database cannot be reached: {error.orig}") from error
@@ -287,6 +304,7 @@ def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
         if not values.empty and isinstance(values.iloc[0], decimal.Decimal):
             as_float = frame[column].astype("float64")
             whole = as_float.dropna()
-            frame[column] = as_float.astype("int64") if (whole == whole.round()).all() and \
-                len(whole) == len(as_float) else as_float
+            frame[column] = (
+                as_float.astype("int64") if (whole == whole.round()).all() and len(whole) == len(as_float) else as_float
+            )
     return frame

@@ -95,10 +95,11 @@ class Dimension:
 
 # --- The lattice: cells in a canonical order, and each cell's parent along each dimension ----------
 
+
 @dataclass(frozen=True)
 class _Lattice:
-    rows: np.ndarray                 # canonical position -> row position in ``cells``
-    up: tuple[np.ndarray, ...]       # per dimension: each cell's parent (canonical position) or -1
+    rows: np.ndarray  # canonical position -> row position in ``cells``
+    up: tuple[np.ndarray, ...]  # per dimension: each cell's parent (canonical position) or -1
 
     @functools.cached_property
     def children(self) -> tuple[np.ndarray, ...]:
@@ -122,8 +123,10 @@ class _Lattice:
             lines_before += len(parents)
         if not rows:
             return sparse.csr_matrix((0, len(self.rows)))
-        return sparse.csr_matrix((np.concatenate(signs), (np.concatenate(rows), np.concatenate(columns))),
-                                 shape=(lines_before, len(self.rows)))
+        return sparse.csr_matrix(
+            (np.concatenate(signs), (np.concatenate(rows), np.concatenate(columns))),
+            shape=(lines_before, len(self.rows)),
+        )
 
     @functools.cached_property
     def lines_of(self) -> sparse.csr_matrix:
@@ -198,8 +201,9 @@ def _parent_codes(dimension: Dimension, values: list) -> np.ndarray:
     or for a parent that is not in the column (that line has no parent cell, so no constraint)."""
     index = {v: i for i, v in enumerate(values) if v is not ALL}
     margin = next((i for i, v in enumerate(values) if v is ALL), -1)
-    codes = [-1 if v is ALL else margin if dimension.parent(v) is ALL else index.get(dimension.parent(v), -1)
-             for v in values]
+    codes = [
+        -1 if v is ALL else margin if dimension.parent(v) is ALL else index.get(dimension.parent(v), -1) for v in values
+    ]
     return np.array(codes or [-1], dtype=np.int64)
 
 
@@ -211,13 +215,20 @@ def lines(cells: pd.DataFrame, dimensions: Sequence[Dimension], fixed: Sequence[
     parts = []
     for dimension, up in zip(dimensions, lattice.up):
         child = np.flatnonzero(up >= 0)
-        parts.append(pd.DataFrame({"dimension": dimension.name,
-                                   "parent": cells.index[lattice.rows[up[child]]],
-                                   "child": cells.index[lattice.rows[child]]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "dimension": dimension.name,
+                    "parent": cells.index[lattice.rows[up[child]]],
+                    "child": cells.index[lattice.rows[child]],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["dimension", "parent", "child"])
 
 
 # --- Getting a lattice from SQL ---------------------------------------------------------------------
+
 
 def crossings(breakdown: Sequence[str], filters: Sequence[str], combined: Sequence[str] = ()) -> list[tuple[str, ...]]:
     """The groups of dimensions whose cells a viewer can form: on the web, the page's breakdown with
@@ -236,8 +247,9 @@ def grouping_sets(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[st
     return grouping_clause(grouping_set_list(dimensions, crossed, fixed))
 
 
-def grouping_set_list(dimensions: Sequence[Dimension], crossed: Sequence[Sequence[str]],
-                      fixed: Sequence[str] = ()) -> list[tuple[str, ...]]:
+def grouping_set_list(
+    dimensions: Sequence[Dimension], crossed: Sequence[Sequence[str]], fixed: Sequence[str] = ()
+) -> list[tuple[str, ...]]:
     """The grouping sets of ``grouping_sets``, each a tuple of columns, checked the same way (to
     split them over several queries: DuckDB holds a table per set, so hundreds at once need memory)."""
     by_name = {d.name: d for d in dimensions}
@@ -282,10 +294,18 @@ def from_grouping_sets(frame: pd.DataFrame, dimensions: Sequence[Dimension]) -> 
 
 # --- Withholding ------------------------------------------------------------------------------------
 
-def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequence[str], *,
-            fixed: Sequence[str] = (), dependants: Mapping[str, Sequence[str]] | None = None,
-            eligible: pd.Series | None = None, already: pd.DataFrame | None = None,
-            prefer: pd.Series | None = None) -> pd.DataFrame:
+
+def protect(
+    cells: pd.DataFrame,
+    dimensions: Sequence[Dimension],
+    counts: Sequence[str],
+    *,
+    fixed: Sequence[str] = (),
+    dependants: Mapping[str, Sequence[str]] | None = None,
+    eligible: pd.Series | None = None,
+    already: pd.DataFrame | None = None,
+    prefer: pd.Series | None = None,
+) -> pd.DataFrame:
     """A mask the shape of ``cells`` (True = withheld), the same for every view of the lattice.
 
     counts: columns of counts of children or events. Each is protected on its own: a count of 1 to
@@ -314,8 +334,9 @@ def protect(cells: pd.DataFrame, dimensions: Sequence[Dimension], counts: Sequen
         raise ValueError(f"the lattice has no column {', '.join(sorted(missing))}")
     lattice = _index(cells, dimensions, fixed)
     rows = lattice.rows
-    allowed = np.ones(len(cells), dtype=bool) if eligible is None else \
-        eligible.loc[cells.index].to_numpy(dtype=bool)[rows]
+    allowed = (
+        np.ones(len(cells), dtype=bool) if eligible is None else eligible.loc[cells.index].to_numpy(dtype=bool)[rows]
+    )
     first = np.zeros(len(cells), dtype=bool) if prefer is None else prefer.loc[cells.index].to_numpy(dtype=bool)[rows]
     mask = pd.DataFrame(False, index=cells.index, columns=cells.columns)
     settled: dict[str, np.ndarray] = {}
@@ -350,8 +371,9 @@ def _in_dependency_order(counts: Sequence[str], dependants: Mapping[str, Sequenc
     return ordered
 
 
-def _settle(lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray,
-            first: np.ndarray | None = None) -> np.ndarray:
+def _settle(
+    lattice: _Lattice, values: np.ndarray, allowed: np.ndarray, hidden: np.ndarray, first: np.ndarray | None = None
+) -> np.ndarray:
     """Secondary suppression to a fixed point, on cells in canonical order.
 
     Only lines touched by a newly withheld cell are looked at again: a line's count of withheld
@@ -385,8 +407,15 @@ def _touched(up: np.ndarray, kids: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return np.concatenate([parents[parents >= 0], cells[kids[cells] > 0]])
 
 
-def _second_cells(up: np.ndarray, children: np.ndarray, need: np.ndarray, values: np.ndarray,
-                  allowed: np.ndarray, hidden: np.ndarray, first: np.ndarray) -> np.ndarray:
+def _second_cells(
+    up: np.ndarray,
+    children: np.ndarray,
+    need: np.ndarray,
+    values: np.ndarray,
+    allowed: np.ndarray,
+    hidden: np.ndarray,
+    first: np.ndarray,
+) -> np.ndarray:
     """For each line in ``need`` (given by its parent), the cell to withhold next: its smallest shown
     non-zero child, else its parent, else its first zero child, cells in ``first`` before the others at
     each step; the first in canonical order on a tie."""
@@ -484,18 +513,19 @@ def _groups(lattice: _Lattice, cells: np.ndarray) -> np.ndarray:
     size = len(cells) + len(names)
     graph = sparse.coo_matrix((np.ones(len(ends)), (ends, line + len(cells))), shape=(size, size))
     _, group = connected_components(graph, directed=False)
-    return np.unique(group[:len(cells)], return_inverse=True)[1]
+    return np.unique(group[: len(cells)], return_inverse=True)[1]
 
 
-def _in_patterns(matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray, n: int,
-                 budget: _Budget) -> np.ndarray:
+def _in_patterns(
+    matrix: sparse.csr_matrix, cells: np.ndarray, group: np.ndarray, n: int, budget: _Budget
+) -> np.ndarray:
     """Which withheld ``cells`` are already in a pattern of withheld cells: for each group, linear
     programmes maximising a random weighting of its cells not yet in a pattern, until one finds no
     more. The weights are drawn afresh for each group (a fixed seed), so a group gets the same answer
     whatever else is in the lattice (another year, say)."""
     safe = np.zeros(n, dtype=bool)
     order = np.argsort(group, kind="stable")
-    by_column = matrix.tocsc()          # once: slicing columns out of the row-wise matrix per group is slow
+    by_column = matrix.tocsc()  # once: slicing columns out of the row-wise matrix per group is slow
     for members in np.split(order, np.flatnonzero(np.diff(group[order])) + 1):
         columns = cells[members]
         block = by_column[:, columns].tocsr()
@@ -527,7 +557,7 @@ def _moves_together(block: sparse.csr_matrix) -> bool:
     rows = block.tocoo()
     order = np.lexsort((rows.col, rows.row))
     ends, signs = rows.col[order].reshape(-1, 2), rows.data[order].reshape(-1, 2)
-    tie = -signs[:, 0] * signs[:, 1]                   # x[second] = tie * x[first]
+    tie = -signs[:, 0] * signs[:, 1]  # x[second] = tie * x[first]
     n = block.shape[1]
     graph = sparse.coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n))
     if connected_components(graph, directed=False)[0] != 1:
@@ -548,8 +578,15 @@ def _moves_together(block: sparse.csr_matrix) -> bool:
     return bool(np.all(direction[ends[:, 1]] == tie * direction[ends[:, 0]]))
 
 
-def _cheapest_pattern(matrix: sparse.csr_matrix, lines_of: sparse.csr_matrix, cell: int, values: np.ndarray,
-                      allowed: np.ndarray, hidden: np.ndarray, budget: _Budget) -> np.ndarray | None:
+def _cheapest_pattern(
+    matrix: sparse.csr_matrix,
+    lines_of: sparse.csr_matrix,
+    cell: int,
+    values: np.ndarray,
+    allowed: np.ndarray,
+    hidden: np.ndarray,
+    budget: _Budget,
+) -> np.ndarray | None:
     """The pattern moving ``cell`` by 1 that costs least: every other cell moves by at most 1, only
     withheld cells (free) and shown non-zero cells that may be withheld (cost: their count) move, and
     every line's sum stays the same. Looked for among the cells two lines away, then one line further
@@ -574,10 +611,15 @@ def _cheapest_pattern(matrix: sparse.csr_matrix, lines_of: sparse.csr_matrix, ce
             return None
         at = np.searchsorted(columns, cell)
         bounds[at], bounds[len(columns) + at] = (1, 1), (0, 0)
-        found = linprog(np.r_[cost, cost], A_eq=sparse.hstack([block, -block]), b_eq=np.zeros(block.shape[0]),
-                        bounds=bounds, method="highs")
+        found = linprog(
+            np.r_[cost, cost],
+            A_eq=sparse.hstack([block, -block]),
+            b_eq=np.zeros(block.shape[0]),
+            bounds=bounds,
+            method="highs",
+        )
         if found.status == 0:
-            change = found.x[:len(columns)] - found.x[len(columns):]
+            change = found.x[: len(columns)] - found.x[len(columns) :]
             keep = np.abs(change) > _TOLERANCE
             pattern = np.zeros(len(values))
             pattern[columns[keep]] = change[keep]
@@ -664,14 +706,16 @@ def _at_risk_rows(rows: pd.DataFrame, steps: np.ndarray, span_events: np.ndarray
     chosen = sorted({int(np.searchsorted(day, d)) for d in AT_RISK_DAYS} - {len(day)})
     chosen = [i for i in chosen if at_risk[i] > SUPPRESSION_MAX]
     quiet_day_0 = rows["events"].iat[0] == 0
-    while (pair := _exact_drop(len(day), steps, span_events, quiet_day_0, chosen,
-                               _rounded(at_risk[chosen]))) is not None:
+    while (
+        pair := _exact_drop(len(day), steps, span_events, quiet_day_0, chosen, _rounded(at_risk[chosen]))
+    ) is not None:
         chosen.remove(pair[1] if pair[1] < len(day) else pair[0])
     return chosen
 
 
-def _exact_drop(n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0: bool, chosen: list[int],
-                rounded: np.ndarray) -> tuple[int, int] | None:
+def _exact_drop(
+    n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0: bool, chosen: list[int], rounded: np.ndarray
+) -> tuple[int, int] | None:
     """The first pair of rows with a shown number at risk between which a reader can tell exactly
     how many children left follow-up (the second being ``n`` for the end of the curve, when a shown
     number at risk is exact), or None.
@@ -682,7 +726,7 @@ def _exact_drop(n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0:
     event on day 0 when its survival is shown as 1; each shown number at risk to within rounding."""
     x, e = np.arange(n), np.arange(n, 2 * n)
     upper, upper_bound, equal, equal_value = [], [], [], []
-    for row in range(n):                                          # e <= x
+    for row in range(n):  # e <= x
         upper.append({e[row]: 1, x[row]: -1})
         upper_bound.append(0)
     start = 0
@@ -695,7 +739,7 @@ def _exact_drop(n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0:
     upper.append({e[t]: 1 for t in range(start, n)})
     upper_bound.append(STEP_EVENTS - 1)
     if quiet_day_0:
-        equal.append({e[0]: 1})                                   # day 0 shown with survival 1
+        equal.append({e[0]: 1})  # day 0 shown with survival 1
         equal_value.append(0)
     half = AT_RISK_BASE // 2
     for row, value in zip(chosen, rounded):
@@ -703,14 +747,16 @@ def _exact_drop(n: int, steps: np.ndarray, span_events: np.ndarray, quiet_day_0:
         upper += [left, {k: -v for k, v in left.items()}]
         upper_bound += [value + half, -(value - half)]
     a_ub, a_eq = _rows(upper, 2 * n), _rows(equal, 2 * n)
-    bounds = [(0, None)] + [(1, None)] * (n - 1) + [(0, None)] * n      # day 0's row is there anyway
+    bounds = [(0, None)] + [(1, None)] * (n - 1) + [(0, None)] * n  # day 0's row is there anyway
     for first, second in itertools.combinations([*chosen, n], 2):
         objective = np.zeros(2 * n)
         objective[x[first:second]] = 1
-        low = linprog(objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds,
-                      method="highs")
-        high = linprog(-objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds,
-                       method="highs")
+        low = linprog(
+            objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds, method="highs"
+        )
+        high = linprog(
+            -objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds, method="highs"
+        )
         if math.ceil(low.fun - _TOLERANCE) >= math.floor(-high.fun + _TOLERANCE):
             return first, second
     return None

@@ -37,15 +37,36 @@ WORK = "dashboard-work"
 
 def page_downloads(page: str) -> html.Div:
     """The page's own downloads: its workbook, and the board pack for the current filters."""
-    return html.Div([
-        dbc.Button("Download workbook (XLSX)", id={"type": XLSX, "page": page}, color="secondary", outline=True,
-                   size="sm", className="me-2", n_clicks=0, title="Every table on this page, with notes"),
-        dbc.Button("Download board pack (PDF)", id=PACK, color="secondary", outline=True, size="sm", className="me-2",
-                   n_clicks=0, title="A4 pack of every page's main chart for the current filters"),
-        html.Span(id=PACK_PROGRESS, role="status", className="small"),
-        dcc.Download(id=XLSX_DOWNLOAD), dcc.Download(id=PACK_DOWNLOAD),
-        dcc.Store(id=PACK_JOB), dcc.Interval(id=PACK_POLL, interval=POLL_MILLISECONDS, disabled=True),
-    ], className="page-downloads mb-3")
+    return html.Div(
+        [
+            dbc.Button(
+                "Download workbook (XLSX)",
+                id={"type": XLSX, "page": page},
+                color="secondary",
+                outline=True,
+                size="sm",
+                className="me-2",
+                n_clicks=0,
+                title="Every table on this page, with notes",
+            ),
+            dbc.Button(
+                "Download board pack (PDF)",
+                id=PACK,
+                color="secondary",
+                outline=True,
+                size="sm",
+                className="me-2",
+                n_clicks=0,
+                title="A4 pack of every page's main chart for the current filters",
+            ),
+            html.Span(id=PACK_PROGRESS, role="status", className="small"),
+            dcc.Download(id=XLSX_DOWNLOAD),
+            dcc.Download(id=PACK_DOWNLOAD),
+            dcc.Store(id=PACK_JOB),
+            dcc.Interval(id=PACK_POLL, interval=POLL_MILLISECONDS, disabled=True),
+        ],
+        className="page-downloads mb-3",
+    )
 
 
 def download_workbook(clicks, search):
@@ -100,8 +121,13 @@ def board_pack(clicks, polls, search, key):
         return no_update, no_update, no_update, state.message, no_update
     if state.pdf is None:
         return None, None, True, state.message, False
-    return dcc.send_bytes(state.pdf, safe_filename(f"board-pack-{date.today()}", "pdf")), None, True, \
-        state.message, False
+    return (
+        dcc.send_bytes(state.pdf, safe_filename(f"board-pack-{date.today()}", "pdf")),
+        None,
+        True,
+        state.message,
+        False,
+    )
 
 
 def _work() -> Work:
@@ -112,13 +138,30 @@ def _work() -> Work:
 def register(app: Dash, settings: Settings) -> None:
     """The download callbacks, for every page and card."""
     app.server.extensions[WORK] = Work.for_settings(settings)
-    app.callback(Output(XLSX_DOWNLOAD, "data"), Input({"type": XLSX, "page": ALL}, "n_clicks"), State(URL, "search"),
-                 prevent_initial_call=True)(guarded(lambda message: None)(download_workbook))
-    app.callback(Output(card("image", MATCH), "data"), Output(card("image-status", MATCH), "children"),
-                 Input(card("png", MATCH), "n_clicks"), Input(card("svg", MATCH), "n_clicks"), State(URL, "search"),
-                 State(URL, "pathname"),
-                 prevent_initial_call=True)(guarded(lambda message: (None, message))(download_image))
-    app.callback(Output(PACK_DOWNLOAD, "data"), Output(PACK_JOB, "data"), Output(PACK_POLL, "disabled"),
-                 Output(PACK_PROGRESS, "children"), Output(PACK, "disabled"), Input(PACK, "n_clicks"),
-                 Input(PACK_POLL, "n_intervals"), State(URL, "search"), State(PACK_JOB, "data"),
-                 prevent_initial_call=True)(guarded(lambda message: (None, None, True, message, False))(board_pack))
+    app.callback(
+        Output(XLSX_DOWNLOAD, "data"),
+        Input({"type": XLSX, "page": ALL}, "n_clicks"),
+        State(URL, "search"),
+        prevent_initial_call=True,
+    )(guarded(lambda message: None)(download_workbook))
+    app.callback(
+        Output(card("image", MATCH), "data"),
+        Output(card("image-status", MATCH), "children"),
+        Input(card("png", MATCH), "n_clicks"),
+        Input(card("svg", MATCH), "n_clicks"),
+        State(URL, "search"),
+        State(URL, "pathname"),
+        prevent_initial_call=True,
+    )(guarded(lambda message: (None, message))(download_image))
+    app.callback(
+        Output(PACK_DOWNLOAD, "data"),
+        Output(PACK_JOB, "data"),
+        Output(PACK_POLL, "disabled"),
+        Output(PACK_PROGRESS, "children"),
+        Output(PACK, "disabled"),
+        Input(PACK, "n_clicks"),
+        Input(PACK_POLL, "n_intervals"),
+        State(URL, "search"),
+        State(PACK_JOB, "data"),
+        prevent_initial_call=True,
+    )(guarded(lambda message: (None, None, True, message, False))(board_pack))

@@ -51,6 +51,7 @@ def guarded(error_values):
     """Wrap a callback so a value no control offers gets a 400 (403 outside the viewer's view) with
     a plain message, and an unreadable database or a fault ``error_values(message)`` (a plain message
     and no data); the detail goes to the log, never a stack trace to the browser."""
+
     def wrap(render):
         @functools.wraps(render)
         def run(*args):
@@ -68,5 +69,7 @@ def guarded(error_values):
             except Exception:
                 log.exception("error in %s", render.__name__)
                 return error_values("Something went wrong showing this page. The error has been logged.")
+
         return run
+
     return wrap

@@ -35,8 +35,9 @@ TOPOJSON = (config.PROJECT_ROOT / "assets" / "topojson").as_uri() + "/"
 IMAGE_IDLE_SECONDS = 600
 
 
-def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IMAGE_WIDTH, scale: float = 1,
-                  progress=None) -> list[bytes]:
+def static_images(
+    figures: list[go.Figure], fmt: str = "svg", *, width: int = IMAGE_WIDTH, scale: float = 1, progress=None
+) -> list[bytes]:
     """Each figure as SVG or PNG, drawn by kaleido in one warm Chromium in this process (the first image
     costs ~3 s, the rest ~0.2 s): for the command line. ``progress(done, total)`` is called after each."""
     import kaleido
@@ -49,6 +50,7 @@ def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IM
                 if progress:
                     progress(len(images), len(figures))
         return images
+
     # A thread of its own, so this works whether or not the caller already runs an event loop.
     with ThreadPoolExecutor(max_workers=1) as thread:
         return thread.submit(asyncio.run, draw()).result()
@@ -57,8 +59,9 @@ def static_images(figures: list[go.Figure], fmt: str = "svg", *, width: int = IM
 async def _draw(session, figure: dict, fmt: str, width: int, scale: float) -> bytes:
     ready = _self_contained(figure)
     height = ready.get("layout", {}).get("height") or 460
-    return await session.calc_fig(ready, opts={"format": fmt, "width": width, "height": height, "scale": scale},
-                                  topojson=TOPOJSON)
+    return await session.calc_fig(
+        ready, opts={"format": fmt, "width": width, "height": height, "scale": scale}, topojson=TOPOJSON
+    )
 
 
 def serve_images(requests: int = 0, answers: int = 1, idle: float = IMAGE_IDLE_SECONDS) -> None:
@@ -70,7 +73,7 @@ def serve_images(requests: int = 0, answers: int = 1, idle: float = IMAGE_IDLE_S
 
     os.nice(10)
     out = os.fdopen(os.dup(answers), "wb")
-    os.dup2(2, answers)          # whatever else writes to standard output must not end up in an answer
+    os.dup2(2, answers)  # whatever else writes to standard output must not end up in an answer
 
     async def run() -> None:
         async with kaleido.Kaleido(n=1, mathjax=False) as session:
@@ -82,11 +85,13 @@ def serve_images(requests: int = 0, answers: int = 1, idle: float = IMAGE_IDLE_S
                 asked, _, figure = request.partition(b"\n")
                 options = json.loads(asked)
                 try:
-                    image = await _draw(session, json.loads(figure), options["format"], options["width"],
-                                        options["scale"])
+                    image = await _draw(
+                        session, json.loads(figure), options["format"], options["width"], options["scale"]
+                    )
                     write_message(out, b"ok\n" + image)
-                except Exception as exc:         # said to the worker, which logs it
+                except Exception as exc:  # said to the worker, which logs it
                     write_message(out, b"no\n" + f"{type(exc).__name__}: {exc}".encode())
+
     asyncio.run(run())
 
 
@@ -94,14 +99,14 @@ def write_message(stream, payload: bytes) -> None:
     """One message: its length (8 bytes), then the bytes."""
     data = memoryview(struct.pack(">Q", len(payload)) + payload)
     while data:
-        data = data[stream.write(data):]
+        data = data[stream.write(data) :]
     stream.flush()
 
 
 def read_message(handle: int, deadline: float) -> bytes:
     """One message from the file descriptor ``handle``: EOFError at its end, TimeoutError past ``deadline``
     (a ``time.monotonic()``)."""
-    size, = struct.unpack(">Q", _read_exactly(handle, 8, deadline))
+    (size,) = struct.unpack(">Q", _read_exactly(handle, 8, deadline))
     return _read_exactly(handle, size, deadline)
 
 
@@ -123,10 +128,20 @@ def titled(figure: go.Figure, title: str, subtitle: str) -> go.Figure:
     """A copy with the card's title and filters written on it: a pasted image must say what it shows."""
     top = (figure.layout.margin.t or 20) + 80
     return go.Figure(figure).update_layout(
-        title={"text": f"<b>{title}</b>", "subtitle": {"text": subtitle, "font": {"size": 13}}, "x": 0.01,
-               "xanchor": "left", "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 12},
-               "font": {"size": 17}},
-        margin={"t": top}, height=(figure.layout.height or 460) + 80)
+        title={
+            "text": f"<b>{title}</b>",
+            "subtitle": {"text": subtitle, "font": {"size": 13}},
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": 12},
+            "font": {"size": 17},
+        },
+        margin={"t": top},
+        height=(figure.layout.height or 460) + 80,
+    )
 
 
 def _self_contained(figure: dict) -> dict:
@@ -134,8 +149,12 @@ def _self_contained(figure: dict) -> dict:
     if not any(trace.get("geojson") == config.BOUNDARIES_URL for trace in figure.get("data", [])):
         return figure
     boundaries = json.loads(BOUNDARIES.read_text(encoding="utf-8"))
-    return {**figure, "data": [{**trace, "geojson": boundaries} if trace.get("type") == "choropleth" else trace
-                               for trace in figure["data"]]}
+    return {
+        **figure,
+        "data": [
+            {**trace, "geojson": boundaries} if trace.get("type") == "choropleth" else trace for trace in figure["data"]
+        ],
+    }
 
 
 def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
@@ -144,16 +163,43 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
     sheets: dict[str, pd.DataFrame] = {}
     if spec.kpis:
         sheets["headline figures"] = pd.DataFrame(
-            [(k.title, k.value, k.detail, k.change, "; ".join(words for words, _ in k.also), "; ".join(k.facts),
-              k.quality, k.standing, k.note) for k in headline_figures(context, spec, filters)],
-            columns=["Measure", "Latest", "Out of", "Change", "Also", "Read with it", "Not recorded",
-                     "Compared with others", "Covers"])
+            [
+                (
+                    k.title,
+                    k.value,
+                    k.detail,
+                    k.change,
+                    "; ".join(words for words, _ in k.also),
+                    "; ".join(k.facts),
+                    k.quality,
+                    k.standing,
+                    k.note,
+                )
+                for k in headline_figures(context, spec, filters)
+            ],
+            columns=[
+                "Measure",
+                "Latest",
+                "Out of",
+                "Change",
+                "Also",
+                "Read with it",
+                "Not recorded",
+                "Compared with others",
+                "Covers",
+            ],
+        )
     if spec.cards:
         cards = render_page(context, spec, filters, settings)
-        sheets.update({card.spec.id: card.table().rename(columns=lambda c, card=card: heading(c, card.result.metric))
-                       for card in cards})
+        sheets.update(
+            {
+                card.spec.id: card.table().rename(columns=lambda c, card=card: heading(c, card.result.metric))
+                for card in cards
+            }
+        )
         about = [("Figures for", subtitle(cards[0].result))] + [
-            (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards]
+            (f"Sheet {card.spec.id}", f"{card.title}. {subtitle(card.result)}.") for card in cards
+        ]
         about += [("Source", source) for source in dict.fromkeys(card.source for card in cards)]
         about += [(f"Note ({card.spec.id})", note) for card in cards for note in card.notes]
         definitions = [(spec.name, spec.definition)]
@@ -161,13 +207,24 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
         whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
         cohort = whole.description.partition(", ")[2] or "every service and child"
         note = spec.headline_note(context, filters) if spec.headline_note else ""
-        about = [("Figures for", f"{cohort}: each headline figure's year or cohort is in its 'covers' column. "
-                                 f"{note}".strip())]
+        about = [
+            (
+                "Figures for",
+                f"{cohort}: each headline figure's year or cohort is in its 'covers' column. {note}".strip(),
+            )
+        ]
         definitions = [(p.name, p.definition) for p in PAGES.values() if p.definition]
     as_of = f"{context.as_of:%-d %B %Y}"
     partial = [("Part year", f"{context.part_year} runs only to {as_of}.")] if context.part_year else []
-    notes = [("Dashboard", SERVICE_NAME), *about, ("Data as at", as_of), *partial,
-             ("Made", f"{date.today():%-d %B %Y}"), *definitions, ("Small numbers", SMALL_NUMBERS)]
+    notes = [
+        ("Dashboard", SERVICE_NAME),
+        *about,
+        ("Data as at", as_of),
+        *partial,
+        ("Made", f"{date.today():%-d %B %Y}"),
+        *definitions,
+        ("Small numbers", SMALL_NUMBERS),
+    ]
     return workbook(sheets, notes)
 
 

@@ -36,7 +36,7 @@ class InvalidFilter(ValueError):
 class Filters:
     """The period and the group of children chosen (in the address, the filter bar or as CLI flags)."""
 
-    period: str | None = None           # '2021-22' or '2021-22 Q4'
+    period: str | None = None  # '2021-22' or '2021-22 Q4'
     by_quarter: bool = False
     yjs: str | None = None
     locality: str | None = None
@@ -57,8 +57,7 @@ class Filters:
 #: The filters people choose, in the order the address and the filter bar give them. Periods on the
 #: web are financial years and quarters only: free date ranges (the CLI's --from/--to) could be
 #: differenced day by day to reveal small counts.
-FIELDS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type",
-          "programme")
+FIELDS = ("period", "by_quarter", "yjs", "locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")
 #: Filters that pick out a group of children or a part of the area: a drill-down.
 GROUP_FILTERS = ("locality", "sex", "ethnicity_group", "age_band", "disposal_type", "programme")
 PERIOD_FILTERS = ("period", "date_from", "date_to", "by_quarter")
@@ -85,8 +84,10 @@ def one_group(filters: Filters) -> Filters:
     (docs/disclosure-control.md); the analysts' command line may combine them."""
     chosen = [name.replace("_", " ") for name in GROUP_FILTERS if getattr(filters, name)]
     if len(chosen) > 1:
-        raise InvalidFilter(f"choose one group of children at a time (area, sex, ethnic group, age, disposal or "
-                            f"programme), not {' and '.join(chosen)}")
+        raise InvalidFilter(
+            f"choose one group of children at a time (area, sex, ethnic group, age, disposal or "
+            f"programme), not {' and '.join(chosen)}"
+        )
     return filters
 
 
@@ -108,8 +109,9 @@ def flag(field: str) -> str:
 def to_flags(filters: Filters) -> list[str]:
     """``filters`` as the command line's options (``--yjs=VALUE``, so no value reads as an option)."""
     chosen = to_text(filters)
-    return [f"{flag(key)}={value}" for key, value in chosen.items() if key != "by_quarter"] + \
-        (["--by-quarter"] if "by_quarter" in chosen else [])
+    return [f"{flag(key)}={value}" for key, value in chosen.items() if key != "by_quarter"] + (
+        ["--by-quarter"] if "by_quarter" in chosen else []
+    )
 
 
 def parse_query(search: str | None, known: tuple[str, ...] = FIELDS) -> dict[str, str]:
@@ -137,15 +139,15 @@ def query_string(values: Mapping[str, str | None], order: tuple[str, ...] = FIEL
 class MeasureSettings:
     """What a page or command asks of one measure, beyond the filters; each measure says which it takes."""
 
-    by: str = "ethnicity_group"         # disproportionality: ethnicity_group | sex | age_band
-    base: str = "population"            # disproportionality: population | previous
-    reference: str | None = None        # disproportionality: defaults per `by`
-    combine: bool = False               # fte: all services as one row (the overview's headline)
-    breakdown: str = "locality,referral_source,age"   # referrals: the columns to split by (others read
-                                                      # 'All'); disposals: 'tier' for tier totals
-    region: str | None = None           # areas
-    level: str = "yjs"                  # areas: yjs | region | national
-    indicator: str | None = None        # compare-areas: a published measure (default: the first published)
+    by: str = "ethnicity_group"  # disproportionality: ethnicity_group | sex | age_band
+    base: str = "population"  # disproportionality: population | previous
+    reference: str | None = None  # disproportionality: defaults per `by`
+    combine: bool = False  # fte: all services as one row (the overview's headline)
+    breakdown: str = "locality,referral_source,age"  # referrals: the columns to split by (others read
+    # 'All'); disposals: 'tier' for tier totals
+    region: str | None = None  # areas
+    level: str = "yjs"  # areas: yjs | region | national
+    indicator: str | None = None  # compare-areas: a published measure (default: the first published)
 
     def chosen(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
@@ -243,7 +245,7 @@ class Resolved:
     start: date
     end: date
     by_quarter: bool
-    periods: tuple[tuple[int, int | None], ...]   # (financial year start, quarter or None), in order
+    periods: tuple[tuple[int, int | None], ...]  # (financial year start, quarter or None), in order
     ignored: tuple[str, ...]
     #: The services the viewer may see (None: every one); a measure limits its rows to them.
     services: tuple[str, ...] | None = None
@@ -256,9 +258,17 @@ class Resolved:
         return [period_label(y, q) for y, q in self.periods]
 
 
-def resolve(filters: Filters, applies: frozenset[str], options: dict, *, settings: MeasureSettings = MeasureSettings(),
-            takes: frozenset[str] = frozenset(), published: bool = False, default_period: str = "all",
-            services: tuple[str, ...] | None = None) -> Resolved:
+def resolve(
+    filters: Filters,
+    applies: frozenset[str],
+    options: dict,
+    *,
+    settings: MeasureSettings = MeasureSettings(),
+    takes: frozenset[str] = frozenset(),
+    published: bool = False,
+    default_period: str = "all",
+    services: tuple[str, ...] | None = None,
+) -> Resolved:
     """Check every filter and setting against ``options`` (from metrics.filter_options) and fix the period.
 
     ``applies``: the filters the measure honours (any other chosen is reported as ignored); ``takes``:
@@ -270,12 +280,19 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
     f, s = filters, settings
     if published:
         f = replace(f, yjs=pick("yjs", f.yjs, options["published_yjs"], "YJS"))
-        s = replace(s, region=pick("region", s.region, options["regions"]),
-                    level=pick("level", s.level, ("yjs", "region", "national")))
+        s = replace(
+            s,
+            region=pick("region", s.region, options["regions"]),
+            level=pick("level", s.level, ("yjs", "region", "national")),
+        )
         if "indicator" in takes:
             published_measures = tuple(options["indicator_periods"])
-            s = replace(s, indicator=pick("indicator", s.indicator or next(iter(published_measures), None),
-                                          published_measures, "measure"))
+            s = replace(
+                s,
+                indicator=pick(
+                    "indicator", s.indicator or next(iter(published_measures), None), published_measures, "measure"
+                ),
+            )
         years = options["published_years"]
     else:
         f = replace(
@@ -292,8 +309,12 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
         if "by" in takes:
             by = pick("by", s.by, tuple(GROUPS))
             groups = [g for g in GROUPS[by] if g != "Unknown"]
-            s = replace(s, by=by, base=pick("base", s.base, ("population", "previous")),
-                        reference=pick("reference", s.reference or DEFAULT_REFERENCE[by], groups, "reference group"))
+            s = replace(
+                s,
+                by=by,
+                base=pick("base", s.base, ("population", "previous")),
+                reference=pick("reference", s.reference or DEFAULT_REFERENCE[by], groups, "reference group"),
+            )
         years = options["years"]
     start, end, by_quarter = _period_dates(f, years, options.get("latest_complete_year"), default_period)
     if published and by_quarter:
@@ -309,8 +330,12 @@ def resolve(filters: Filters, applies: frozenset[str], options: dict, *, setting
             # Every quarter in the data: none that has not begun by the latest extract's date (the default
             # period runs to the end of its financial year, and "to 2025-26 Q4" would claim a year of data).
             end = min(end, max(options["as_of"].values()))
-        periods = tuple((y, q) for y in range(first, last + 1) for q in (1, 2, 3, 4)
-                        if _quarter_overlaps(y, q, start, end) and (taken is None or has_begun(y, q, taken)))
+        periods = tuple(
+            (y, q)
+            for y in range(first, last + 1)
+            for q in (1, 2, 3, 4)
+            if _quarter_overlaps(y, q, start, end) and (taken is None or has_begun(y, q, taken))
+        )
     else:
         periods = tuple((y, None) for y in range(first, last + 1))
     return Resolved(f, s, start, end, by_quarter, periods, ignored, services)
@@ -327,8 +352,9 @@ def _quarter_overlaps(year: int, quarter: int, start: date, end: date) -> bool:
     return q_start <= end and q_end >= start
 
 
-def _period_dates(f: Filters, years: list[int], latest_complete: int | None,
-                  default_period: str) -> tuple[date, date, bool]:
+def _period_dates(
+    f: Filters, years: list[int], latest_complete: int | None, default_period: str
+) -> tuple[date, date, bool]:
     valid = ", ".join(financial_year_label(y) for y in years) or "(no data loaded)"
     if f.period and (f.date_from or f.date_to):
         raise InvalidFilter("choose either a period or --from/--to dates, not both")

@@ -217,7 +217,7 @@ class Images:
         try:
             write_message(process.stdin, request)
             answer = read_message(process.stdout.fileno(), deadline=time.monotonic() + IMAGE_SECONDS)
-        except TimeoutError as exc:            # before OSError, of which it is one
+        except TimeoutError as exc:  # before OSError, of which it is one
             self._stop()
             log.error("image took over %s s: its process was stopped", IMAGE_SECONDS)
             raise Busy(IMAGE_TOO_SLOW) from exc
@@ -233,9 +233,15 @@ class Images:
 
     def _image_process(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None or self._started_by != os.getpid():
-            self._process = subprocess.Popen([sys.executable, "-m", "dashboard.exports"], cwd=config.PROJECT_ROOT,
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-                                             start_new_session=True, umask=0o077)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "dashboard.exports"],
+                cwd=config.PROJECT_ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=0,
+                start_new_session=True,
+                umask=0o077,
+            )
             self._started_by = os.getpid()
         return self._process
 
@@ -263,7 +269,8 @@ def jobs_folder(settings: Settings) -> Path:
     """``DASHBOARD_JOBS_DIR``, else a folder in the temporary folder named by the database, so the
     workers of one app share it and other apps on the machine keep their own."""
     return settings.jobs_dir or Path(tempfile.gettempdir()) / (
-        "yjs-dashboard-jobs-" + hashlib.sha1(settings.db.encode()).hexdigest()[:12])
+        "yjs-dashboard-jobs-" + hashlib.sha1(settings.db.encode()).hexdigest()[:12]
+    )
 
 
 @dataclass(frozen=True)
@@ -297,9 +304,12 @@ class Packs:
                 key = owner.key(record["nonce"])
                 if not hmac.compare_digest(key, record["key"]):
                     raise Busy("A board pack is being made for your account. Please try again in a few minutes.")
-                return PackState(key, "A board pack you asked for earlier is still being made. It will "
-                                      "download here when ready; then ask for this one.")
-            shutil.rmtree(slot, ignore_errors=True)          # one made and never collected: a new one instead
+                return PackState(
+                    key,
+                    "A board pack you asked for earlier is still being made. It will "
+                    "download here when ready; then ask for this one.",
+                )
+            shutil.rmtree(slot, ignore_errors=True)  # one made and never collected: a new one instead
             if sum(1 for job in self.folder.glob("pack-*") if self._state(job).get("running")) >= self.at_once:
                 raise Busy(BUSY)
             return self._launch(owner, slot, arguments)
@@ -313,8 +323,15 @@ class Packs:
         user = [f"--as-user={owner.account.removeprefix('account:')}"] if owner.account.startswith("account:") else []
         process = subprocess.Popen(
             [sys.executable, "-m", "dashboard", "board-pack", *arguments, *user, "-o", str(slot / PDF)],
-            cwd=config.PROJECT_ROOT, env={**os.environ, "DASHBOARD_DB": self.database}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True, umask=0o077)
+            cwd=config.PROJECT_ROOT,
+            env={**os.environ, "DASHBOARD_DB": self.database},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            umask=0o077,
+        )
         threading.Thread(target=self._watch, args=(slot, process), daemon=True, name="board-pack").start()
         log.info("board pack started for %s: %s", owner.account, " ".join(arguments) or "all the data")
         return PackState(key, "Board pack: starting (it takes about ten seconds)...")
@@ -327,15 +344,15 @@ class Packs:
         try:
             for line in process.stderr:
                 progress = PROGRESS_LINE.match(line)
-                if progress:                  # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
+                if progress:  # the CLI's progress lines: "[12:00:01] Drawing chart 2 of 6"
                     said.append(progress.group(1).strip())
                     _write_json(slot / STATE, {"running": True, "message": said[-1]})
                 elif line.startswith("error: "):
                     said.append(line.strip())
-                else:                         # anything else (a traceback) is for the log, never the page
+                else:  # anything else (a traceback) is for the log, never the page
                     other.append(line.rstrip())
             code = process.wait()
-        except FileNotFoundError:             # its folder removed (expired): nobody is waiting for it
+        except FileNotFoundError:  # its folder removed (expired): nobody is waiting for it
             _kill(process)
             process.wait()
             return
@@ -348,7 +365,7 @@ class Packs:
             problem = said[-1].removeprefix("error: ") if said and said[-1].startswith("error: ") else None
             message = f"No board pack: these filters cannot be shown: {problem}." if problem else PACK_FAILED
             state = {"running": False, "failed": message, "ended": time.time()}
-        with suppress(FileNotFoundError):         # its folder removed (expired): nobody is waiting
+        with suppress(FileNotFoundError):  # its folder removed (expired): nobody is waiting
             _write_json(slot / STATE, state)
 
     def poll(self, owner: Owner, key: str) -> PackState | None:
@@ -364,14 +381,15 @@ class Packs:
         slot = self.folder / f"pack-{owner.slot}"
         record = _read_json(slot / RECORD)
         if record is None or not (
-                hmac.compare_digest(key, record["key"]) and hmac.compare_digest(owner.key(record["nonce"]), key)):
+            hmac.compare_digest(key, record["key"]) and hmac.compare_digest(owner.key(record["nonce"]), key)
+        ):
             return None
         state = self._state(slot)
         if state.get("running", True):
             return PackState(key, f"Board pack: {state.get('message', 'starting')}...")
         claimed = slot.with_name(f"{slot.name}.collected-{secrets.token_hex(8)}")
         try:
-            slot.rename(claimed)              # only one request collects a pack, whichever worker it reaches
+            slot.rename(claimed)  # only one request collects a pack, whichever worker it reaches
         except FileNotFoundError:
             return None
         try:
@@ -392,7 +410,9 @@ class Packs:
         for job in self.folder.glob("pack-*"):
             state, record = self._state(job), _read_json(job / RECORD) or {}
             stale = ".collected-" in job.name or (
-                now - state["ended"] > PACK_KEPT_SECONDS if "ended" in state
-                else now - record.get("started", 0) > PACK_SECONDS + 60)
+                now - state["ended"] > PACK_KEPT_SECONDS
+                if "ended" in state
+                else now - record.get("started", 0) > PACK_SECONDS + 60
+            )
             if stale:
                 shutil.rmtree(job, ignore_errors=True)

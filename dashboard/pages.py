@@ -57,19 +57,25 @@ def layout(spec: PageSpec, **query):
         values = {k: v for k, v in query.items() if isinstance(v, str)}
         try:
             settings = spec.read_settings(values, context.options)
-        except InvalidFilter:       # the sync callback says why and goes to the default view
+        except InvalidFilter:  # the sync callback says why and goes to the default view
             settings = spec.read_settings({}, context.options)
     except (DatabaseUnavailable, AttributeError):
         settings = {}
-    body = [html.Div([html.H1(spec.heading), page_downloads(spec.key)], className="page-heading"),
-            html.P(spec.lead, className="lead")]
+    body = [
+        html.Div([html.H1(spec.heading), page_downloads(spec.key)], className="page-heading"),
+        html.P(spec.lead, className="lead"),
+    ]
     # Headline figures first: the page's settings and explainer are about the charts below them.
     if spec.kpis:
         body.append(html.Div(id=ids.headline_figures(spec.key), **{"aria-live": "polite"}))
     if spec.settings:
         with suppress(DatabaseUnavailable, AttributeError):
-            body.append(dbc.Row([_setting_control(s, context.options, settings.get(s.key, ""), settings)
-                                 for s in spec.settings], className="mb-3 page-settings"))
+            body.append(
+                dbc.Row(
+                    [_setting_control(s, context.options, settings.get(s.key, ""), settings) for s in spec.settings],
+                    className="mb-3 page-settings",
+                )
+            )
     if spec.explainer:
         body.append(dbc.Alert(spec.explainer, color="light", className="plain-words"))
     return html.Div(body + sections(spec))
@@ -106,18 +112,25 @@ def headline_cards(context: Context, spec: PageSpec, filters, search) -> list:
     """The page's headline figures as cards, each linking to the page it comes from (with the filters), the
     date the data is as at, and the page's note when they do not show the period exactly as chosen."""
     query = query_string(parse_query(search))
-    cards = [kpi_card(k, trend=sparkline(k.trend, k.trend.index, k.scale) if k.trend is not None and len(k.trend)
-                      else None,
-                      href=PAGES[k.page].path + query if k.page else None,
-                      link_text=f"See {PAGES[k.page].name.lower()}" if k.page else "")
-             for k in headline_figures(context, spec, filters)]
+    cards = [
+        kpi_card(
+            k,
+            trend=sparkline(k.trend, k.trend.index, k.scale) if k.trend is not None and len(k.trend) else None,
+            href=PAGES[k.page].path + query if k.page else None,
+            link_text=f"See {PAGES[k.page].name.lower()}" if k.page else "",
+        )
+        for k in headline_figures(context, spec, filters)
+    ]
     said = spec.headline_note(context, filters) if spec.headline_note else ""
     note = [dbc.Alert(said, color="light")] if said else []
     as_of = html.P(f"Data as at {context.as_of:%-d %B %Y}.", className="data-as-at")
     # Up to five in one row on a laptop (the overview's, on the first screen); more (the scorecard) in threes.
     across = "kpi-col" if len(cards) <= FIVE_ACROSS else ""
-    return [as_of, *note, dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className=across) for c in cards],
-                                  className="g-2 mb-3")]
+    return [
+        as_of,
+        *note,
+        dbc.Row([dbc.Col(c, xs=12, sm=6, lg=4, className=across) for c in cards], className="g-2 mb-3"),
+    ]
 
 
 def _register_callback(app: Dash, spec: PageSpec) -> None:
@@ -127,8 +140,10 @@ def _register_callback(app: Dash, spec: PageSpec) -> None:
         outputs.append(Output(ids.headline_figures(spec.key), "children"))
 
     def errors(message):
-        return (*[v for _ in spec.cards for v in card_error(message)],
-                *([dbc.Alert(message, color="warning")] if spec.kpis else []))
+        return (
+            *[v for _ in spec.cards for v in card_error(message)],
+            *([dbc.Alert(message, color="warning")] if spec.kpis else []),
+        )
 
     @guarded(errors)
     def update(search, screen=None):
@@ -152,16 +167,18 @@ def about(**_query):
     except (DatabaseUnavailable, AttributeError):
         dates = {}
     sections = [[html.H3(p.name, className="h5"), html.P(p.definition)] for p in PAGES.values() if p.definition]
-    return html.Div([
-        html.H1("About the data"),
-        html.H2("Data as at", className="h4"),
-        html.Ul([html.Li(f"{service}: extract taken {day:%-d %B %Y}") for service, day in dates.items()]),
-        html.H2("What the figures mean", className="h4"),
-        *[part for section in sections for part in section],
-        html.H2("Small numbers", className="h4"),
-        html.P(SMALL_NUMBERS + " Downloads hold exactly what is on screen."),
-        dcc.Markdown(CREDITS, className="about-text"),
-    ])
+    return html.Div(
+        [
+            html.H1("About the data"),
+            html.H2("Data as at", className="h4"),
+            html.Ul([html.Li(f"{service}: extract taken {day:%-d %B %Y}") for service, day in dates.items()]),
+            html.H2("What the figures mean", className="h4"),
+            *[part for section in sections for part in section],
+            html.H2("Small numbers", className="h4"),
+            html.P(SMALL_NUMBERS + " Downloads hold exactly what is on screen."),
+            dcc.Markdown(CREDITS, className="about-text"),
+        ]
+    )
 
 
 CREDITS = """
@@ -181,17 +198,30 @@ CREDITS = """
 
 
 def not_found(**_query):
-    return html.Div([html.H1("Page not found"), html.P("There is no page at this address."),
-                     html.P(dcc.Link("Go to the overview", href="/"))])
+    return html.Div(
+        [
+            html.H1("Page not found"),
+            html.P("There is no page at this address."),
+            html.P(dcc.Link("Go to the overview", href="/")),
+        ]
+    )
 
 
 def register(app: Dash) -> None:
     """Every page of the registry, the About page and the not-found page, with their callbacks."""
     for spec in PAGES.values():
-        dash.register_page(spec.key, path=spec.path, name=spec.name, order=spec.order,
-                           title=f"{spec.name} - {SERVICE_NAME}", layout=partial(layout, spec))
+        dash.register_page(
+            spec.key,
+            path=spec.path,
+            name=spec.name,
+            order=spec.order,
+            title=f"{spec.name} - {SERVICE_NAME}",
+            layout=partial(layout, spec),
+        )
         _register_callback(app, spec)
-    dash.register_page(ABOUT, path="/about", name="About the data", order=99,
-                       title=f"About the data - {SERVICE_NAME}", layout=about)
-    dash.register_page(NOT_FOUND, path="/_not-found", name="Page not found", title=f"Page not found - {SERVICE_NAME}",
-                       layout=not_found)
+    dash.register_page(
+        ABOUT, path="/about", name="About the data", order=99, title=f"About the data - {SERVICE_NAME}", layout=about
+    )
+    dash.register_page(
+        NOT_FOUND, path="/_not-found", name="Page not found", title=f"Page not found - {SERVICE_NAME}", layout=not_found
+    )

@@ -53,7 +53,8 @@ COUNT_ATTEMPT = (
     f"ON CONFLICT (subject) DO UPDATE SET "
     f"attempts = CASE WHEN {ATTEMPTS}.window_ends <= :now THEN 1 ELSE {ATTEMPTS}.attempts + 1 END, "
     f"window_ends = CASE WHEN {ATTEMPTS}.window_ends <= :now THEN :ends ELSE {ATTEMPTS}.window_ends END "
-    "RETURNING attempts, window_ends")
+    "RETURNING attempts, window_ends"
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Store:
 
     def __init__(self, url: str, **engine_options):
         from sqlalchemy import create_engine
+
         self.engine = create_engine(url, **engine_options)
 
     # -- sessions -----------------------------------------------------------------------------
@@ -76,18 +78,27 @@ class Store:
         """A new session for ``username``; returns its id (to go in the cookie, never stored)."""
         session_id, now = secrets.token_urlsafe(32), int(time.time())
         self._run(f"DELETE FROM {SESSIONS} WHERE expires_at <= :now", {"now": now})
-        self._run(f"INSERT INTO {SESSIONS} (id_hash, username, stamp, created_at, expires_at) "
-                  "VALUES (:id, :username, :stamp, :now, :ends)",
-                  {"id": _digest(session_id), "username": username, "stamp": stamp, "now": now,
-                   "ends": now + SESSION_SECONDS})
+        self._run(
+            f"INSERT INTO {SESSIONS} (id_hash, username, stamp, created_at, expires_at) "
+            "VALUES (:id, :username, :stamp, :now, :ends)",
+            {
+                "id": _digest(session_id),
+                "username": username,
+                "stamp": stamp,
+                "now": now,
+                "ends": now + SESSION_SECONDS,
+            },
+        )
         return session_id
 
     def find(self, session_id: str) -> SignedIn | None:
         """The session's account, or None once it has been ended or has run out."""
         if not isinstance(session_id, str) or not session_id:
             return None
-        rows = self._run(f"SELECT username, stamp FROM {SESSIONS} WHERE id_hash = :id AND expires_at > :now",
-                         {"id": _digest(session_id), "now": int(time.time())})
+        rows = self._run(
+            f"SELECT username, stamp FROM {SESSIONS} WHERE id_hash = :id AND expires_at > :now",
+            {"id": _digest(session_id), "now": int(time.time())},
+        )
         return SignedIn(*rows[0]) if rows else None
 
     def end(self, session_id: str) -> None:
@@ -106,8 +117,9 @@ class Store:
         self._run(f"DELETE FROM {ATTEMPTS} WHERE window_ends <= :now", {"now": now})
         counted = []
         for subject, allowed in _subjects(username, address):
-            (attempts, ends), = self._run(COUNT_ATTEMPT, {"subject": subject, "now": now,
-                                                         "ends": now + ATTEMPT_WINDOW_SECONDS})
+            ((attempts, ends),) = self._run(
+                COUNT_ATTEMPT, {"subject": subject, "now": now, "ends": now + ATTEMPT_WINDOW_SECONDS}
+            )
             counted.append(subject)
             if attempts > allowed:
                 self._forget(counted)
@@ -120,8 +132,10 @@ class Store:
 
     def _forget(self, subjects: list[str]) -> None:
         for subject in subjects:
-            self._run(f"UPDATE {ATTEMPTS} SET attempts = attempts - 1 WHERE subject = :subject AND attempts > 0",
-                      {"subject": subject})
+            self._run(
+                f"UPDATE {ATTEMPTS} SET attempts = attempts - 1 WHERE subject = :subject AND attempts > 0",
+                {"subject": subject},
+            )
 
     # -- plumbing -------------------------------------------------------------------------------
     def create_tables(self) -> None:
@@ -137,6 +151,7 @@ class Store:
 
     def has_tables(self) -> bool:
         from sqlalchemy import exc, inspect
+
         try:
             return {SESSIONS, ATTEMPTS} <= set(inspect(self.engine).get_table_names())
         except exc.SQLAlchemyError as error:
@@ -146,6 +161,7 @@ class Store:
         """One statement in a transaction of its own (none needs more: the count is one atomic upsert);
         the rows it returns, if any."""
         from sqlalchemy import exc, text
+
         try:
             with self.engine.begin() as conn:
                 result = conn.execute(text(sql), params or {})
@@ -233,8 +249,9 @@ def _open(database_location: str, create: bool) -> Store | None:
         if not create:
             return None
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600, exist_ok=True)       # session digests and usernames: the app's alone
+        path.touch(mode=0o600, exist_ok=True)  # session digests and usernames: the app's alone
     from sqlalchemy import event
+
     store = Store(f"sqlite:///{path.resolve()}", connect_args={"timeout": 10})
     event.listen(store.engine, "connect", _sqlite_settings)
     return store

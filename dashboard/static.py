@@ -34,8 +34,15 @@ PLOTLY_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 PARTIAL_PLOTLY = Path(__file__).parent / "vendor" / "plotly-yjs.min.js"
 #: The trace types in it: every figure builder draws only these (tests/figures checks).
 PARTIAL_PLOTLY_TRACES = ("scatter", "bar", "choropleth")
-COMPRESSIBLE = {"application/javascript", "text/javascript", "text/css", "application/json", "image/svg+xml",
-                "application/geo+json", "text/plain"}
+COMPRESSIBLE = {
+    "application/javascript",
+    "text/javascript",
+    "text/css",
+    "application/json",
+    "image/svg+xml",
+    "application/geo+json",
+    "text/plain",
+}
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 #: What Flask-Compress packs per response: the page, Dash's JSON, the map's boundaries (250 KB).
@@ -60,15 +67,19 @@ def speed_up(server: flask.Flask) -> None:
     static = _StaticFiles()
     # After web.secure's own checks (sign-in first), like the Dash route it stands in for.
     server.before_request(_partial_plotly)
-    server.after_request(lambda response: static.finish(response) if flask.request.path.startswith(STATIC_PREFIXES)
-                         else dynamic.after_request(response))
+    server.after_request(
+        lambda response: (
+            static.finish(response)
+            if flask.request.path.startswith(STATIC_PREFIXES)
+            else dynamic.after_request(response)
+        )
+    )
 
 
 def _partial_plotly():
     """The partial plotly.js bundle, at the URL Dash would serve the full one from."""
     if flask.request.path == PLOTLY_URL:
-        return flask.send_file(PARTIAL_PLOTLY, mimetype="text/javascript", conditional=True, etag=True,
-                               max_age=None)
+        return flask.send_file(PARTIAL_PLOTLY, mimetype="text/javascript", conditional=True, etag=True, max_age=None)
     return None
 
 
@@ -86,8 +97,13 @@ class _StaticFiles:
         if response.status_code in (200, 304):
             response.headers["Cache-Control"] = IMMUTABLE if _versioned(request) else REVALIDATE
         encoding = _encoding(request.headers.get("Accept-Encoding", ""))
-        if (response.status_code != 200 or encoding is None or response.mimetype not in COMPRESSIBLE
-                or "Content-Encoding" in response.headers or request.headers.get("Range")):
+        if (
+            response.status_code != 200
+            or encoding is None
+            or response.mimetype not in COMPRESSIBLE
+            or "Content-Encoding" in response.headers
+            or request.headers.get("Range")
+        ):
             return response
         response.direct_passthrough = False
         etag, _ = response.get_etag()
@@ -104,7 +120,7 @@ class _StaticFiles:
         response.vary.add("Accept-Encoding")
         if etag:
             response.set_etag(f"{etag}-{encoding}")
-            response.make_conditional(request)      # a revalidation of the compressed file gets a 304
+            response.make_conditional(request)  # a revalidation of the compressed file gets a 304
         return response
 
 

@@ -50,4 +50,5 @@ def _remove_stale_copies(db_path: Path) -> None:
 def postgres_dsn(url: str) -> str:
     """A libpq connection string from the SQLAlchemy URL the app is configured with."""
     from sqlalchemy.engine import make_url
+
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

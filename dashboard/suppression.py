@@ -21,9 +21,14 @@ def is_small(values: pd.Series) -> pd.Series:
     return values.notna() & (values >= 1) & (values <= SUPPRESSION_MAX)
 
 
-def withhold(table: pd.DataFrame, counts: Sequence[str], *, margins: Sequence[Sequence[str]] = (),
-             dependents: Mapping[str, Sequence[str]] | None = None,
-             eligible: pd.Series | None = None) -> pd.DataFrame:
+def withhold(
+    table: pd.DataFrame,
+    counts: Sequence[str],
+    *,
+    margins: Sequence[Sequence[str]] = (),
+    dependents: Mapping[str, Sequence[str]] | None = None,
+    eligible: pd.Series | None = None,
+) -> pd.DataFrame:
     """Return a mask (same shape as ``table``) that is True for every cell to withhold.
 
     counts: columns of counts of children or events; 1-4 are withheld.
@@ -63,8 +68,9 @@ def _settle(values: list[float], hidden: list[bool], groupings: list[list[tuple]
 def _group_keys(table: pd.DataFrame, margin: list[str], positions: np.ndarray) -> list[tuple]:
     """Each eligible row's group: its values in the margin's columns (all missing values alike)."""
     columns = [table[c].to_numpy(dtype=object)[positions].tolist() for c in margin]
-    return [tuple(None if pd.isna(v) else v for v in key) for key in zip(*columns)] if columns \
-        else [()] * len(positions)
+    return (
+        [tuple(None if pd.isna(v) else v for v in key) for key in zip(*columns)] if columns else [()] * len(positions)
+    )
 
 
 def _second_cells(values: list[float], hidden: list[bool], keys: list[tuple]) -> list[int]:
@@ -81,8 +87,17 @@ def _second_cells(values: list[float], hidden: list[bool], keys: list[tuple]) ->
     return [i for _, i in best.values()]
 
 
-def nest_quarters(table: pd.DataFrame, mask: pd.DataFrame, years: pd.DataFrame, years_mask: pd.DataFrame, *,
-                  period: str, keys: Sequence[str], cells: Sequence[str], totals: Sequence[str] = ()) -> pd.DataFrame:
+def nest_quarters(
+    table: pd.DataFrame,
+    mask: pd.DataFrame,
+    years: pd.DataFrame,
+    years_mask: pd.DataFrame,
+    *,
+    period: str,
+    keys: Sequence[str],
+    cells: Sequence[str],
+    totals: Sequence[str] = (),
+) -> pd.DataFrame:
     """Withhold quarters so they cannot be taken from the yearly figures a reader also sees.
 
     ``table``/``mask``: a measure by quarter, every quarter of its years; ``years``/``years_mask``: the
@@ -94,19 +109,32 @@ def nest_quarters(table: pd.DataFrame, mask: pd.DataFrame, years: pd.DataFrame, 
         return mask
     year = table[period].str[:7]
     hidden = mask[list(cells)].any(axis=1)
-    blocks = pd.DataFrame({**{k: table[k] for k in keys}, "year": year, "hidden": hidden,
-                           "size": table[cells[0]].fillna(0)})
-    yearly = pd.DataFrame({**{k: years[k].astype(table[k].dtype) for k in keys},
-                           "year": years[period].astype(object), "year_hidden": years_mask[list(cells)].any(axis=1)})
-    blocks = blocks.groupby([*keys, "year"], dropna=False, sort=False).agg(hidden=("hidden", "any"),
-                                                                           size=("size", "sum")).reset_index()
+    blocks = pd.DataFrame(
+        {**{k: table[k] for k in keys}, "year": year, "hidden": hidden, "size": table[cells[0]].fillna(0)}
+    )
+    yearly = pd.DataFrame(
+        {
+            **{k: years[k].astype(table[k].dtype) for k in keys},
+            "year": years[period].astype(object),
+            "year_hidden": years_mask[list(cells)].any(axis=1),
+        }
+    )
+    blocks = (
+        blocks.groupby([*keys, "year"], dropna=False, sort=False)
+        .agg(hidden=("hidden", "any"), size=("size", "sum"))
+        .reset_index()
+    )
     blocks = blocks.merge(yearly, on=[*keys, "year"], how="left")
     hidden = (blocks["hidden"] | blocks["year_hidden"].fillna(False).astype(bool)).tolist()
     everywhere = np.arange(len(blocks))
     groupings = [_group_keys(blocks, margin, everywhere) for margin in (["year"], *(["year", t] for t in totals))]
     blocks["hidden"] = _settle(blocks["size"].to_numpy(dtype="float64").tolist(), hidden, groupings)
-    withheld = table[list(keys)].assign(year=year).merge(
-        blocks[[*keys, "year", "hidden"]], on=[*keys, "year"], how="left")["hidden"].to_numpy()
+    withheld = (
+        table[list(keys)]
+        .assign(year=year)
+        .merge(blocks[[*keys, "year", "hidden"]], on=[*keys, "year"], how="left")["hidden"]
+        .to_numpy()
+    )
     out = mask.copy()
     for column in cells:
         out[column] = out[column].to_numpy() | withheld

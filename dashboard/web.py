@@ -87,7 +87,7 @@ class Served:
         try:
             with self.db.snapshot() as snap:
                 views.warm(views.Context(snap, viewer))
-        except Exception:           # a page that cannot be shown now says so when asked; never a crash here
+        except Exception:  # a page that cannot be shown now says so when asked; never a crash here
             log.exception("working out first views in the background failed")
 
 
@@ -102,10 +102,17 @@ def secure(app: Dash, settings: Settings, db: Database) -> None:
     server = app.server
     server.extensions["dashboard"] = Served(settings, db)
     server.config.update(
-        SECRET_KEY=session_secret(settings), SESSION_COOKIE_NAME="yjs_session", SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        WTF_CSRF_TIME_LIMIT=None, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+        SECRET_KEY=session_secret(settings),
+        SESSION_COOKIE_NAME="yjs_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        WTF_CSRF_TIME_LIMIT=None,
+        DEBUG=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
     server.session_interface = _SessionCookies()
     CSRFProtect(server)
     # First of all: Dash's own start-up step builds the layout, which needs to know the viewer.
@@ -155,7 +162,7 @@ def session_secret(settings: Settings) -> str:
         draft.write_text(secrets.token_hex(32))
         draft.chmod(0o600)
         try:
-            os.link(draft, path)    # atomic: the first worker's key wins, the others read it
+            os.link(draft, path)  # atomic: the first worker's key wins, the others read it
         except FileExistsError:
             pass
         finally:
@@ -239,8 +246,9 @@ def _close_snapshot(error=None) -> None:
 def _is_open() -> bool:
     """The few things anyone may fetch: exact paths, and static files (a route under STATIC answers)."""
     rule = request.url_rule
-    return request.path in OPEN_PATHS or (request.path.startswith(STATIC) and rule is not None
-                                          and rule.rule.startswith(STATIC))
+    return request.path in OPEN_PATHS or (
+        request.path.startswith(STATIC) and rule is not None and rule.rule.startswith(STATIC)
+    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -248,8 +256,12 @@ def _safe_next(target: str | None) -> str:
     from a URL and read a backslash as a slash, so '/(tab)/evil.example' would leave the site: any control
     character or backslash, or a second slash at the start, means '/' (no open redirect)."""
     target = (target or "/").rstrip("?")
-    unsafe = not target.startswith("/") or target.startswith("//") or "\\" in target \
+    unsafe = (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
         or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    )
     return "/" if unsafe else target
 
 
@@ -265,7 +277,7 @@ def sign_in():
             user = None if wait else _check_password(username, password, address)
             if user is not None:
                 if session.get("sid"):
-                    _store().end(session["sid"])        # whoever was signed in here before
+                    _store().end(session["sid"])  # whoever was signed in here before
                 session.clear()
                 session.permanent = True
                 session["sid"] = _store().start(user.username, user.session_stamp)
@@ -277,15 +289,23 @@ def sign_in():
         if wait:
             log.warning("sign-in refused, too many attempts: %r from %s", username[:64], address)
             minutes = math.ceil(wait / 60)
-            error, status = (f"There have been too many attempts to sign in. Wait {minutes} minute"
-                             f"{'s' if minutes > 1 else ''} and try again."), 429
+            error, status = (
+                (
+                    f"There have been too many attempts to sign in. Wait {minutes} minute"
+                    f"{'s' if minutes > 1 else ''} and try again."
+                ),
+                429,
+            )
             headers["Retry-After"] = str(wait)
         else:
             log.warning("failed sign-in for %r from %s", username[:64], address)
             error, status = "The username or password is not right.", 401
     signed_out = request.args.get("signed-out") is not None
-    return render_template("sign_in.html", error=error, signed_out=signed_out,
-                                  service=config.SERVICE_NAME), status, headers
+    return (
+        render_template("sign_in.html", error=error, signed_out=signed_out, service=config.SERVICE_NAME),
+        status,
+        headers,
+    )
 
 
 def _check_password(username: str, password: str, address: str | None):
@@ -319,7 +339,7 @@ def _check_callback_request(app: Dash):
         return None
     try:
         body = request.get_json(silent=True)
-    except RecursionError:          # deeper than Python's parser goes
+    except RecursionError:  # deeper than Python's parser goes
         body = None
     if not _is_dash_request(app.callback_map, body):
         log.warning("refused a malformed callback request from %s", request.remote_addr)
@@ -331,22 +351,29 @@ def _is_dash_request(callbacks: dict, body) -> bool:
     if not isinstance(body, dict) or _json_depth(body) > MAX_JSON_DEPTH or not isinstance(body.get("output"), str):
         return False
     spec = callbacks.get(body["output"])
-    if spec is None or "callback" not in spec:      # clientside callbacks are not the server's to run
+    if spec is None or "callback" not in spec:  # clientside callbacks are not the server's to run
         return False
     declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
     # The renderer sends a list for several outputs (their key starts '..'), else the one output.
     outputs = body.get("outputs") if body["output"].startswith("..") else [body.get("outputs")]
     inputs, state = body.get("inputs"), body.get("state", [])
     changed = body.get("changedPropIds", [])
-    return (_all_match([output.to_dict() for output in declared], outputs) and _all_match(spec["inputs"], inputs)
-            and _all_match(spec["state"], state)
-            and isinstance(changed, list) and all(_changed_input(c, inputs) for c in changed))
+    return (
+        _all_match([output.to_dict() for output in declared], outputs)
+        and _all_match(spec["inputs"], inputs)
+        and _all_match(spec["state"], state)
+        and isinstance(changed, list)
+        and all(_changed_input(c, inputs) for c in changed)
+    )
 
 
 def _all_match(declared: list[dict], given) -> bool:
     """``given`` holds, in order, what the browser sends for each declared {id, property}."""
-    return isinstance(given, list) and len(given) == len(declared) and all(
-        _matches(d["id"], d["property"], sent) for d, sent in zip(declared, given))
+    return (
+        isinstance(given, list)
+        and len(given) == len(declared)
+        and all(_matches(d["id"], d["property"], sent) for d, sent in zip(declared, given))
+    )
 
 
 def _matches(component: str, prop: str, sent) -> bool:
@@ -358,14 +385,20 @@ def _matches(component: str, prop: str, sent) -> bool:
     items = sent if many else [sent]
     return isinstance(items, list) and all(
         isinstance(item, dict) and item.get("property") == prop and _id_fits(pattern, wildcards, item.get("id"))
-        for item in items)
+        for item in items
+    )
 
 
 def _id_fits(pattern, wildcards: set, given) -> bool:
     if not isinstance(pattern, dict):
         return given == pattern
-    return isinstance(given, dict) and given.keys() == pattern.keys() and all(
-        isinstance(given[k], (str, int, float, bool)) if k in wildcards else given[k] == pattern[k] for k in pattern)
+    return (
+        isinstance(given, dict)
+        and given.keys() == pattern.keys()
+        and all(
+            isinstance(given[k], (str, int, float, bool)) if k in wildcards else given[k] == pattern[k] for k in pattern
+        )
+    )
 
 
 def _changed_input(prop_id, inputs: list) -> bool:
@@ -406,18 +439,21 @@ def _harden(policy: str, response: flask.Response) -> flask.Response:
         headers["Cache-Control"] = "no-store"
     if getattr(g, "viewer", None) is not None and not request.path.startswith("/_dash"):
         # Dash's renderer reads this cookie and sends it back as X-CSRFToken on every update.
-        response.set_cookie("_csrf_token", generate_csrf(), secure=_cookies_secure(flask.current_app),
-                            samesite="Strict", httponly=False)
+        response.set_cookie(
+            "_csrf_token", generate_csrf(), secure=_cookies_secure(flask.current_app), samesite="Strict", httponly=False
+        )
     return response
 
 
 def _content_security_policy(app: Dash) -> str:
-    scripts = " ".join(app.csp_hashes())   # already quoted: 'sha256-...'
-    return ("default-src 'self'; "
-            f"script-src 'self' {scripts}; "
-            "style-src 'self' 'unsafe-inline'; "        # plotly and the grid set styles inline
-            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+    scripts = " ".join(app.csp_hashes())  # already quoted: 'sha256-...'
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {scripts}; "
+        "style-src 'self' 'unsafe-inline'; "  # plotly and the grid set styles inline
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def _wants_json() -> bool:
@@ -432,15 +468,22 @@ def _message_response(status: int, message: str):
 
 
 def _plain_error(error: HTTPException):
-    messages = {400: "This request cannot be answered.", 401: "Please sign in.",
-                403: "Your account cannot see this.", 404: "There is no page at this address.",
-                413: "This request is too large."}
+    messages = {
+        400: "This request cannot be answered.",
+        401: "Please sign in.",
+        403: "Your account cannot see this.",
+        404: "There is no page at this address.",
+        413: "This request is too large.",
+    }
     status = error.code or 400
     if isinstance(error, CSRFError):
         message = "This form has expired. Go back, reload the page and try again."
     else:
-        message = error.description if status in (400, 403) and _is_ours(error) else \
-            messages.get(status, "This request cannot be answered.")
+        message = (
+            error.description
+            if status in (400, 403) and _is_ours(error)
+            else messages.get(status, "This request cannot be answered.")
+        )
     return _message_response(status, message)
 
 

@@ -16,5 +16,5 @@ def feasible_range(rows: list, rhs: list, unknown, at: dict) -> dict:
         target[at[key]] = 1
         low = linprog(target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
         high = linprog(-target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
-        out[key] = (low.fun, -high.fun if high.status == 0 else np.inf)     # 3: no upper bound
+        out[key] = (low.fun, -high.fun if high.status == 0 else np.inf)  # 3: no upper bound
     return out

@@ -57,11 +57,13 @@ def database_at(backend, request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def build_database(database_at, tmp_path_factory):
     """``build_database(name, **tables)``: write an extract, load it, open the database."""
+
     def build(name: str, **tables) -> Database:
         folder = write_extract(tmp_path_factory.mktemp(name), **tables)
         location = database_at(name)
         ingest(folder, location)
         return Database.open(location)
+
     return build
 
 

@@ -11,17 +11,38 @@ from dashboard.ingest.spec import EXTRACT_FILES
 HEADERS = {spec.name: [c.name for c in spec.columns] for spec in EXTRACT_FILES}
 
 
-def write_extract(folder: Path, as_of: str = "2022-06-30", *, children=(), offences=(), outcomes=(),
-                  programmes=(), population=None, assessments=None, remands=None, victims=None,
-                  board_meetings=None, description: str = "test extract", **meta) -> Path:
+def write_extract(
+    folder: Path,
+    as_of: str = "2022-06-30",
+    *,
+    children=(),
+    offences=(),
+    outcomes=(),
+    programmes=(),
+    population=None,
+    assessments=None,
+    remands=None,
+    victims=None,
+    board_meetings=None,
+    description: str = "test extract",
+    **meta,
+) -> Path:
     """Write extract.json and the CSVs; missing keys become empty cells. An optional file given as
     None (the default) is not written. ``meta``: more keys of extract.json (``services``, ``files``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "extract.json").write_text(json.dumps({"as_of": as_of, "description": description, **meta}))
-    tables = {"children.csv": children, "offences.csv": offences, "outcomes.csv": outcomes,
-              "programmes.csv": programmes, "population.csv": population, "assessments.csv": assessments,
-              "remands.csv": remands, "victims.csv": victims, "board_meetings.csv": board_meetings}
+    tables = {
+        "children.csv": children,
+        "offences.csv": offences,
+        "outcomes.csv": outcomes,
+        "programmes.csv": programmes,
+        "population.csv": population,
+        "assessments.csv": assessments,
+        "remands.csv": remands,
+        "victims.csv": victims,
+        "board_meetings.csv": board_meetings,
+    }
     for name, rows in tables.items():
         if rows is None:
             continue
@@ -34,12 +55,28 @@ def write_extract(folder: Path, as_of: str = "2022-06-30", *, children=(), offen
 
 
 def child(child_id, date_of_birth, yjs="Testshire", sex="male", ethnicity_group="White", locality="North"):
-    return dict(child_id=child_id, date_of_birth=date_of_birth, sex=sex, ethnicity_group=ethnicity_group,
-                yjs=yjs, locality=locality)
+    return dict(
+        child_id=child_id,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        ethnicity_group=ethnicity_group,
+        yjs=yjs,
+        locality=locality,
+    )
 
 
-def population_rows(yjs="Testshire", year=2021, per_cell=10, locality=None,
-                    sexes=("male", "female"), groups=("White", "Mixed", "Asian", "Black", "Other", "Unknown")):
+def population_rows(
+    yjs="Testshire",
+    year=2021,
+    per_cell=10,
+    locality=None,
+    sexes=("male", "female"),
+    groups=("White", "Mixed", "Asian", "Black", "Other", "Unknown"),
+):
     """A population table with ``per_cell`` children in every age, sex and group cell."""
-    return [dict(yjs=yjs, year=year, age=age, sex=sex, ethnicity_group=group, population=per_cell,
-                 locality=locality) for age in range(10, 18) for sex in sexes for group in groups]
+    return [
+        dict(yjs=yjs, year=year, age=age, sex=sex, ethnicity_group=group, population=per_cell, locality=locality)
+        for age in range(10, 18)
+        for sex in sexes
+        for group in groups
+    ]

@@ -37,11 +37,21 @@ def postgres_server():
     data, port = os.path.join(folder, "data"), _free_port()
     run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True, text=True)
     run(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-    run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(folder, "log"), "-o",
-        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off", "start")
+    run(
+        f"{bindir}/pg_ctl",
+        "-D",
+        data,
+        "-w",
+        "-l",
+        os.path.join(folder, "log"),
+        "-o",
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+        "start",
+    )
 
     def new_database() -> str:
         import psycopg
+
         name = "t_" + uuid.uuid4().hex[:12]
         with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as c:
             c.execute(f"CREATE DATABASE {name}")
@@ -50,6 +60,5 @@ def postgres_server():
     try:
         yield new_database
     finally:
-        subprocess.run([*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run([*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)

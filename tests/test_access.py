@@ -21,10 +21,17 @@ from .demo import build_small_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Each measure with the settings a page uses, and the columns that name a service (if any).
-MEASURES = [("fte", {}), ("disposals", {}), ("referrals", {"period": "2023-24"}),
-            ("disproportionality", {"period": "2023-24"}), ("programme-reoffending", {"period": "2022-23"}),
-            ("reoffending-curve", {"period": "2022-23"}), ("kpis", {"period": "2023-24", "by_quarter": True}),
-            ("kpi-recording", {"period": "2023-24"}), ("board-attendance", {"period": "2023-24"})]
+MEASURES = [
+    ("fte", {}),
+    ("disposals", {}),
+    ("referrals", {"period": "2023-24"}),
+    ("disproportionality", {"period": "2023-24"}),
+    ("programme-reoffending", {"period": "2022-23"}),
+    ("reoffending-curve", {"period": "2022-23"}),
+    ("kpis", {"period": "2023-24", "by_quarter": True}),
+    ("kpi-recording", {"period": "2023-24"}),
+    ("board-attendance", {"period": "2023-24"}),
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +54,10 @@ def test_a_manager_gets_exactly_their_service(demo, metric, settings):
     _same(theirs.table, chosen.table)
     shown = compute(demo, metric, Filters(**settings), scope=Scope((service,)))
     assert shown.withheld.shape == theirs.table.shape
-    assert shown.withheld.any(axis=None) or metric == "board-attendance"     # meetings, not children: none withheld
+    assert shown.withheld.any(axis=None) or metric == "board-attendance"  # meetings, not children: none withheld
     if "yjs" in theirs.table:
         assert set(theirs.table["yjs"]) == {service}
-    assert not theirs.table.equals(everyone.table)          # the scope really narrowed the query
+    assert not theirs.table.equals(everyone.table)  # the scope really narrowed the query
 
 
 @pytest.mark.parametrize("metric,settings", MEASURES)
@@ -58,7 +65,7 @@ def test_no_one_gets_a_service_outside_their_scope(demo, metric, settings):
     mine, other = filter_options(demo)["yjs"][:2]
     with pytest.raises(InvalidFilter, match="unknown YJS") as refused:
         compute(demo, metric, Filters(yjs=other, **settings), scope=Scope((mine,)))
-    assert other not in str(refused.value).split("valid choices:")[1]     # nor learns it exists
+    assert other not in str(refused.value).split("valid choices:")[1]  # nor learns it exists
 
 
 def test_a_regional_lead_sees_their_services_side_by_side(demo):
@@ -74,8 +81,12 @@ def test_a_board_member_gets_no_drill_down_into_groups_of_children(demo):
     service = filter_options(demo)["yjs"][0]
     board = Scope((service,), drill_down=False)
     assert not compute(demo, "fte", Filters(), scope=board).table.empty
-    for name, value in [("sex", "female"), ("ethnicity_group", "Black"), ("age_band", "10-14"),
-                        ("disposal_type", "REFERRAL_ORDER")]:
+    for name, value in [
+        ("sex", "female"),
+        ("ethnicity_group", "Black"),
+        ("age_band", "10-14"),
+        ("disposal_type", "REFERRAL_ORDER"),
+    ]:
         with pytest.raises(AccessDenied, match="whole-service figures"):
             compute(demo, "disposals", Filters(**{name: value}), scope=board)
 
@@ -87,8 +98,10 @@ def test_an_account_with_no_services_in_the_database_sees_nothing(demo):
 
 def test_the_areas_measure_is_published_data_open_to_everyone(demo):
     board = Scope((filter_options(demo)["yjs"][0],), drill_down=False)
-    _same(compute(demo, "areas", Filters(period="2019-20"), scope=board).table,
-          compute(demo, "areas", Filters(period="2019-20"), scope=EVERYONE.scope).table)
+    _same(
+        compute(demo, "areas", Filters(period="2019-20"), scope=board).table,
+        compute(demo, "areas", Filters(period="2019-20"), scope=EVERYONE.scope).table,
+    )
 
 
 def test_a_regional_account_covers_every_service_of_its_published_region(demo):
@@ -101,8 +114,15 @@ def test_a_regional_account_covers_every_service_of_its_published_region(demo):
 
 # -- accounts through the command line -----------------------------------------------------------
 def users(*args, db, password=None):
-    return subprocess.run([sys.executable, "-m", "dashboard", "users", *args, "--db", str(db)], cwd=ROOT,
-                          input=password, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard", "users", *args, "--db", str(db)],
+        cwd=ROOT,
+        input=password,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
 
 
 @pytest.fixture
@@ -114,11 +134,32 @@ def db_copy(demo, tmp_path):
 
 def test_users_are_added_listed_and_removed_with_hashed_passwords(db_copy):
     secret = "correct horse battery staple"
-    added = users("add", "alice", "--role", "manager", "--yjs", "Northvale", "--password-stdin", db=db_copy,
-                  password=secret + "\n")
+    added = users(
+        "add",
+        "alice",
+        "--role",
+        "manager",
+        "--yjs",
+        "Northvale",
+        "--password-stdin",
+        db=db_copy,
+        password=secret + "\n",
+    )
     assert added.returncode == 0, added.stderr
-    assert users("add", "bob", "--role", "board", "--yjs", "Kingsmere", "--password-stdin", db=db_copy,
-                 password="another long password\n").returncode == 0
+    assert (
+        users(
+            "add",
+            "bob",
+            "--role",
+            "board",
+            "--yjs",
+            "Kingsmere",
+            "--password-stdin",
+            db=db_copy,
+            password="another long password\n",
+        ).returncode
+        == 0
+    )
     assert users("list", db=db_copy).stdout.splitlines() == ["alice\tmanager\tNorthvale", "bob\tboard\tKingsmere"]
     assert secret.encode() not in db_copy.read_bytes()
     db = Database.open(db_copy)
@@ -126,19 +167,22 @@ def test_users_are_added_listed_and_removed_with_hashed_passwords(db_copy):
     assert accounts.authenticate(db, "alice", secret).role == "manager"
     assert accounts.authenticate(db, "alice", "wrong password here") is None
     assert accounts.authenticate(db, "nobody", secret) is None
-    db.close()      # DuckDB shares one open file per process: let go of the old one
+    db.close()  # DuckDB shares one open file per process: let go of the old one
     assert users("remove", "alice", db=db_copy).returncode == 0
     assert accounts.find_user(Database.open(db_copy), "alice") is None
     assert users("remove", "alice", db=db_copy).returncode == 2
 
 
-@pytest.mark.parametrize("args,message", [
-    (["add", "xy", "--role", "king"], "unknown role"),
-    (["add", "xy", "--role", "manager"], "exactly one service"),
-    (["add", "xy", "--role", "admin", "--yjs", "Northvale"], "every service"),
-    (["add", "xy", "--role", "regional"], "--region"),
-    (["add", "bad name!", "--role", "admin"], "username"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["add", "xy", "--role", "king"], "unknown role"),
+        (["add", "xy", "--role", "manager"], "exactly one service"),
+        (["add", "xy", "--role", "admin", "--yjs", "Northvale"], "every service"),
+        (["add", "xy", "--role", "regional"], "--region"),
+        (["add", "bad name!", "--role", "admin"], "username"),
+    ],
+)
 def test_accounts_that_could_not_work_are_refused(db_copy, args, message):
     before = db_copy.read_bytes()
     result = users(*args, "--password-stdin", db=db_copy, password="a long enough password\n")
@@ -152,20 +196,26 @@ def test_a_short_password_is_refused(db_copy):
 
 
 def test_accounts_are_added_while_the_app_holds_the_file_and_survive_an_ingest(db_copy, tmp_path):
-    reader = duckdb.connect(str(db_copy), read_only=True)       # as a running app does
+    reader = duckdb.connect(str(db_copy), read_only=True)  # as a running app does
     try:
-        assert users("add", "carol", "--role", "admin", "--password-stdin", db=db_copy,
-                     password="a long enough password\n").returncode == 0
+        assert (
+            users(
+                "add", "carol", "--role", "admin", "--password-stdin", db=db_copy, password="a long enough password\n"
+            ).returncode
+            == 0
+        )
     finally:
         reader.close()
     from dashboard.ingest import build_demo
-    build_demo(db_copy, children=500, progress=lambda message: None)       # ingest into the same file
+
+    build_demo(db_copy, children=500, progress=lambda message: None)  # ingest into the same file
     assert accounts.find_user(Database.open(db_copy), "carol").role == "admin"
 
 
 def test_a_database_built_by_another_version_is_refused_plainly_and_only_a_demo_one_rebuilt(db_copy):
     from dashboard.app_shell import _outdated_demo
     from dashboard.db import DatabaseUnavailable
+
     assert not _outdated_demo(db_copy)
     with duckdb.connect(str(db_copy)) as con:
         con.execute("UPDATE schema_info SET version = version - 1")
@@ -174,4 +224,4 @@ def test_a_database_built_by_another_version_is_refused_plainly_and_only_a_demo_
     assert _outdated_demo(db_copy)
     with duckdb.connect(str(db_copy)) as con:
         con.execute("UPDATE schema_info SET demo = false")
-    assert not _outdated_demo(db_copy)          # real data (no demo mark) is never rebuilt
+    assert not _outdated_demo(db_copy)  # real data (no demo mark) is never rebuilt

@@ -10,7 +10,7 @@ from benchmarks.load import OneVersion
 from dashboard.views import PAGES
 
 
-@pytest.mark.browser          # it serves the app under gunicorn
+@pytest.mark.browser  # it serves the app under gunicorn
 def test_the_benchmark_runs_and_writes_its_tables(tmp_path):
     out = tmp_path / "performance.md"
     assert main(["--sizes", "10000", "--requests", "3", "--out", str(out)]) == 0
@@ -28,9 +28,12 @@ def test_an_answer_is_one_extracts_on_every_card_or_it_is_mixed_or_wrong():
     check = OneVersion([first, second])
     assert check("Overview", "", {"kpis": {"children": "120"}, "chart": {"figure": 1}}) is None
     assert check("Overview", "", {"kpis": {"children": "152"}, "chart": {"figure": 2}}) is None
-    assert check("Overview", "", {"kpis": {"children": "120"}, "chart": {"figure": 2}}) == \
-        "mixed answer: kpis of a, chart of b"
-    assert check("Overview", "", {"kpis": {"children": "999"}, "chart": {"figure": 2}}) == \
-        "wrong answer: kpis of neither"
+    assert (
+        check("Overview", "", {"kpis": {"children": "120"}, "chart": {"figure": 2}})
+        == "mixed answer: kpis of a, chart of b"
+    )
+    assert (
+        check("Overview", "", {"kpis": {"children": "999"}, "chart": {"figure": 2}}) == "wrong answer: kpis of neither"
+    )
     assert check.seen == {"a": 1, "b": 1, "neither": 2}
     assert OneVersion([first, same])("Overview", "", same["Overview", ""]) is None

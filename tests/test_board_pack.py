@@ -42,8 +42,13 @@ def _flat(text: str) -> str:
 
 
 #: How the pack prints each column (counts with thousands commas; rates per 100,000 to one decimal place).
-PRINTED = {"fte": "{:,.0f}", "fte_knife_or_weapon": "{:,.0f}", "population_10_17": "{:,.0f}",
-           "rate_per_100000": "{:,.1f}", "count": "{:,.0f}"}
+PRINTED = {
+    "fte": "{:,.0f}",
+    "fte_knife_or_weapon": "{:,.0f}",
+    "population_10_17": "{:,.0f}",
+    "rate_per_100000": "{:,.1f}",
+    "count": "{:,.0f}",
+}
 
 
 def _cell(value, withheld: bool, column: str) -> str:
@@ -87,8 +92,9 @@ def test_first_time_entrants_match_the_measure_with_withheld_cells_as_c(pack):
 def test_the_reading_says_how_first_time_entrants_changed_on_last_year(pack):
     text, db, service = pack
     latest = filter_options(db)["latest_complete_year"]
-    by_year = compute(db, "fte", Filters(yjs=service), combine=True,
-                      scope=EVERYONE.scope).table.set_index("period")["fte"]
+    by_year = compute(db, "fte", Filters(yjs=service), combine=True, scope=EVERYONE.scope).table.set_index("period")[
+        "fte"
+    ]
     now, before = by_year[period_label(latest)], by_year[period_label(latest - 1)]
     change = round((now - before) / before * 100)
     numbers = f"({now:,.0f} in {period_label(latest)}, {before:,.0f} in {period_label(latest - 1)})"
@@ -108,7 +114,7 @@ def test_disposals_match_the_measure(pack):
     for kind, rows in shown[shown["period"].isin(periods)].groupby("disposal_type", sort=False):
         cells = [_cell(r.count, r.withheld, "count") for r in rows.itertuples()]
         name = kind.replace("_", " ").capitalize()
-        if set(cells) == {"0"}:      # a type with none in any year shown is left out
+        if set(cells) == {"0"}:  # a type with none in any year shown is left out
             assert not _has_row(text, name, *cells)
             continue
         assert _has_row(text, name, *cells), (kind, cells)
@@ -118,6 +124,7 @@ def test_disposals_match_the_measure(pack):
 
 def test_the_pack_has_the_scorecard_of_every_kpi_as_the_page_says_it(pack):
     from dashboard.views import PAGES, Context, headline_figures
+
     text, db, service = pack
     flat = _flat(text)
     assert "Key performance indicators Each indicator over time" in flat
@@ -157,8 +164,12 @@ def test_the_page_asks_for_the_pack_with_the_address_filters_as_options_and_noth
 
     def pack_arguments(search):
         return to_flags(from_text(parse_query(search)))
+
     assert pack_arguments("?period=2023-24&yjs=-o+%2Fetc%2Fpasswd&by_quarter=1&base=previous&x=1") == [
-        "--period=2023-24", "--yjs=-o /etc/passwd", "--by-quarter"]
+        "--period=2023-24",
+        "--yjs=-o /etc/passwd",
+        "--by-quarter",
+    ]
     assert pack_arguments(None) == []
     for forged in ("?yjs=a&yjs=b", ["?yjs=a"], "?yjs=" + "x" * 5000):
         with pytest.raises(InvalidFilter):
@@ -168,6 +179,7 @@ def test_the_page_asks_for_the_pack_with_the_address_filters_as_options_and_noth
 def test_a_pack_made_as_an_account_holds_only_what_that_account_may_see(tmp_path, pack):
     """The dashboard's pack job passes the signed-in account; a scheduled pack can name one."""
     from dashboard import accounts
+
     _, db, _ = pack
     location = tmp_path / "copy.duckdb"
     shutil.copy(db.location, location)

@@ -19,16 +19,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args, db=None):
     env = {**os.environ, "DASHBOARD_DB": str(db)} if db else dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "dashboard", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     children = [child(f"k{i}", "2006-01-01", sex="female" if i % 3 else "male") for i in range(12)]
-    outcomes = [dict(outcome_id=f"u{i}", child_id=f"k{i}", outcome_date="2021-06-01", outcome_type="YOUTH_CAUTION")
-                for i in range(7)]
+    outcomes = [
+        dict(outcome_id=f"u{i}", child_id=f"k{i}", outcome_date="2021-06-01", outcome_type="YOUTH_CAUTION")
+        for i in range(7)
+    ]
     write_extract(folder / "x", children=children, outcomes=outcomes, population=population_rows(year=2021))
     path = folder / "cli.duckdb"
     done = run("ingest", folder / "x", "--db", path)
@@ -60,15 +68,19 @@ def test_export_kpis_and_board_attendance_print_the_specs_columns_and_say_what_i
     board = run("export", "board-attendance", "--period", "2021-22", "--db", db)
     assert board.stdout.splitlines() == ["period,yjs,partner,meetings,attended,senior,attended_percent"]
     assert "no board meetings file (board_meetings.csv)" in board.stderr
-    assert run("export", "board-attendance", "--sex", "female", "--db", db).returncode == 2   # not about children
+    assert run("export", "board-attendance", "--sex", "female", "--db", db).returncode == 2  # not about children
 
 
 def test_suppressed_cells_are_null_unless_unsuppressed(db):
-    boys = json.loads(run("export", "fte", "--sex", "male", "--period", "2021-22", "--format", "json",
-                          "--db", db).stdout)
-    assert boys[0]["fte"] is None and boys[0]["rate_per_100000"] is None            # 3 boys
-    raw = json.loads(run("export", "fte", "--sex", "male", "--period", "2021-22", "--unsuppressed",
-                         "--format", "json", "--db", db).stdout)
+    boys = json.loads(
+        run("export", "fte", "--sex", "male", "--period", "2021-22", "--format", "json", "--db", db).stdout
+    )
+    assert boys[0]["fte"] is None and boys[0]["rate_per_100000"] is None  # 3 boys
+    raw = json.loads(
+        run(
+            "export", "fte", "--sex", "male", "--period", "2021-22", "--unsuppressed", "--format", "json", "--db", db
+        ).stdout
+    )
     assert raw[0]["fte"] == 3
     csv_line = run("export", "fte", "--sex", "male", "--period", "2021-22", "--db", db).stdout.splitlines()[1]
     assert csv_line == "2021-22,Testshire,,,480,"
@@ -79,14 +91,17 @@ def test_database_from_the_environment(db):
     assert done.returncode == 0 and json.loads(done.stdout)[0]["yjs"] == "Testshire"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["export", "ftes"], "unknown metric 'ftes'; valid choices: fte, disposals, referrals, disproportionality"),
-    (["export", "fte", "--yjs", "Nowhere"], "unknown YJS 'Nowhere'; valid choices: Testshire"),
-    (["export", "fte", "--period", "2001-02"], "valid financial years: 2021-22"),
-    (["export", "fte", "--sex", "x"], "valid choices: male, female, unknown"),
-    (["export", "fte", "--programme", "Any"], "--programme does not apply to fte"),
-    (["export", "fte", "--format", "xml"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["export", "ftes"], "unknown metric 'ftes'; valid choices: fte, disposals, referrals, disproportionality"),
+        (["export", "fte", "--yjs", "Nowhere"], "unknown YJS 'Nowhere'; valid choices: Testshire"),
+        (["export", "fte", "--period", "2001-02"], "valid financial years: 2021-22"),
+        (["export", "fte", "--sex", "x"], "valid choices: male, female, unknown"),
+        (["export", "fte", "--programme", "Any"], "--programme does not apply to fte"),
+        (["export", "fte", "--format", "xml"], "invalid choice"),
+    ],
+)
 def test_wrong_values_are_one_line_errors_with_exit_2(db, args, message):
     done = run(*args, "--db", db)
     assert done.returncode == 2
@@ -101,8 +116,17 @@ def test_missing_database_is_a_clear_error(tmp_path):
 
 
 #: Children cautioned or sentenced in England and Wales, as the YJB published them (see data/public).
-PUBLISHED_TOTALS = {"2013-14": 41569, "2014-15": 37946, "2015-16": 32848, "2016-17": 28352, "2017-18": 26681,
-                    "2018-19": 21665, "2019-20": 19026, "2020-21": 15751, "2021-22": 13770}
+PUBLISHED_TOTALS = {
+    "2013-14": 41569,
+    "2014-15": 37946,
+    "2015-16": 32848,
+    "2016-17": 28352,
+    "2017-18": 26681,
+    "2018-19": 21665,
+    "2019-20": 19026,
+    "2020-21": 15751,
+    "2021-22": 13770,
+}
 
 
 def test_areas_national_totals_are_the_published_ones(db):
@@ -115,25 +139,29 @@ def test_areas_national_totals_are_the_published_ones(db):
 
 
 def test_areas_by_region_add_up_to_the_national_rows(db):
-    regions = json.loads(run("export", "areas", "--level", "region", "--period", "2021-22", "--format", "json",
-                             "--db", db).stdout)
+    regions = json.loads(
+        run("export", "areas", "--level", "region", "--period", "2021-22", "--format", "json", "--db", db).stdout
+    )
     assert len(regions) == 10 and sum(r["children"] for r in regions) == PUBLISHED_TOTALS["2021-22"]
-    leeds = json.loads(run("export", "areas", "--yjs", "leeds", "--period", "2019-20", "--format", "json",
-                           "--db", db).stdout)
+    leeds = json.loads(
+        run("export", "areas", "--yjs", "leeds", "--period", "2019-20", "--format", "json", "--db", db).stdout
+    )
     assert [r["yjs"] for r in leeds] == ["Leeds"] and leeds[0]["region"] == "Yorkshire"
 
 
 def test_ingest_and_export_through_a_postgresql_url(new_postgres_database, db, tmp_path):
     url = new_postgres_database()
-    assert run("export", "fte", "--db", url).returncode == 1          # no tables yet: a clear error
+    assert run("export", "fte", "--db", url).returncode == 1  # no tables yet: a clear error
     folder = tmp_path / "x"
     children = [child(f"k{i}", "2006-01-01", sex="female" if i % 3 else "male") for i in range(12)]
-    outcomes = [dict(outcome_id=f"u{i}", child_id=f"k{i}", outcome_date="2021-06-01", outcome_type="YOUTH_CAUTION")
-                for i in range(7)]
+    outcomes = [
+        dict(outcome_id=f"u{i}", child_id=f"k{i}", outcome_date="2021-06-01", outcome_type="YOUTH_CAUTION")
+        for i in range(7)
+    ]
     write_extract(folder, children=children, outcomes=outcomes, population=population_rows(year=2021))
     loaded = run("ingest", folder, "--db", url)
     assert loaded.returncode == 0 and "postgresql+psycopg://postgres@" in loaded.stdout
-    assert not any(p.name.startswith("postgresql") for p in ROOT.iterdir())   # never taken for a file path
+    assert not any(p.name.startswith("postgresql") for p in ROOT.iterdir())  # never taken for a file path
     for metric in ("fte", "disproportionality", "areas", "kpis", "kpi-recording", "board-attendance"):
         on_postgres = run("export", metric, "--format", "json", "--db", url)
         on_duckdb = run("export", metric, "--format", "json", "--db", db)

@@ -38,11 +38,11 @@ ROW, COL = Dimension("row"), Dimension("col")
 
 # --- Helpers: lattices from leaf counts, and an attacker's own view of the lines -----------------------
 
+
 def cube(leaves: dict[tuple, int], dimensions: list[Dimension], fixed: tuple[str, ...] = ()) -> pd.DataFrame:
     """Every cell of the full cross of ``leaves`` with all its margins and hierarchy levels: the sum
     of the leaves under it (a leaf is keyed by its fixed values, then one value per dimension)."""
-    frame = pd.DataFrame([(*key, n) for key, n in leaves.items()],
-                         columns=[*fixed, *(d.name for d in dimensions), "n"])
+    frame = pd.DataFrame([(*key, n) for key, n in leaves.items()], columns=[*fixed, *(d.name for d in dimensions), "n"])
     ladders = []
     for d in dimensions:
         depth = max((len(_ancestors(d, v)) for v in frame[d.name]), default=0)
@@ -52,8 +52,11 @@ def cube(leaves: dict[tuple, int], dimensions: list[Dimension], fixed: tuple[str
         keys = frame[list(fixed)].copy()
         for d, up in zip(dimensions, climb):
             keys[d.name] = [_lift(d, v, up) for v in frame[d.name]]
-        summed = pd.concat([keys, frame["n"]], axis=1).groupby([*fixed, *(d.name for d in dimensions)],
-                                                            dropna=False, sort=False)["n"].sum()
+        summed = (
+            pd.concat([keys, frame["n"]], axis=1)
+            .groupby([*fixed, *(d.name for d in dimensions)], dropna=False, sort=False)["n"]
+            .sum()
+        )
         cells.append(summed.reset_index())
     out = pd.concat(cells, ignore_index=True).drop_duplicates(subset=[*fixed, *(d.name for d in dimensions)])
     return out.reset_index(drop=True).astype({d.name: object for d in dimensions})
@@ -76,8 +79,10 @@ def _lift(d: Dimension, value, up: int):
 def attacker_lines(cells: pd.DataFrame, dimensions: list[Dimension], fixed=()) -> dict[tuple, list]:
     """(dimension, parent label) -> child labels, found from the coordinates alone."""
     names = [*fixed, *(d.name for d in dimensions)]
-    coordinates = [tuple("<missing>" if v is not ALL and pd.isna(v) else v for v in row)
-                   for row in cells[names].itertuples(index=False)]
+    coordinates = [
+        tuple("<missing>" if v is not ALL and pd.isna(v) else v for v in row)
+        for row in cells[names].itertuples(index=False)
+    ]
     where = dict(zip(coordinates, cells.index))
     found: dict[tuple, list] = {}
     for label, row in zip(cells.index, coordinates):
@@ -133,6 +138,7 @@ def two_by_two() -> pd.DataFrame:
 
 # --- The margin marker and dimensions ------------------------------------------------------------------
 
+
 def test_all_is_one_object_equal_to_no_real_value_and_kept_by_pickling():
     assert ALL != "All" and ALL is not None and repr(ALL) == "ALL"
     assert pickle.loads(pickle.dumps(ALL)) is ALL
@@ -146,23 +152,26 @@ def test_a_dimension_refuses_a_value_that_is_its_own_ancestor():
 
 # --- Lines ----------------------------------------------------------------------------------------------
 
+
 def test_lines_of_a_two_by_two_table_with_margins():
     cells = two_by_two()
     at = {(r, c): i for i, r, c in zip(cells.index, cells["row"], cells["col"])}
     found = lines(cells, [ROW, COL])
     got = {(d, p, c) for d, p, c in found.itertuples(index=False)}
-    expected = {("col", at[(r, ALL)], at[(r, c)]) for r in ("r1", "r2", ALL) for c in ("c1", "c2")} | \
-               {("row", at[(ALL, c)], at[(r, c)]) for r in ("r1", "r2") for c in ("c1", "c2", ALL)}
+    expected = {("col", at[(r, ALL)], at[(r, c)]) for r in ("r1", "r2", ALL) for c in ("c1", "c2")} | {
+        ("row", at[(ALL, c)], at[(r, c)]) for r in ("r1", "r2") for c in ("c1", "c2", ALL)
+    }
     assert got == expected and len(found) == 12
 
 
 def test_a_parent_missing_from_the_lattice_forms_no_line():
-    cells = pd.DataFrame({"row": ["r1", "r2"], "n": [2, 9]}, dtype=object)   # no ALL cell
+    cells = pd.DataFrame({"row": ["r1", "r2"], "n": [2, 9]}, dtype=object)  # no ALL cell
     assert lines(cells, [ROW]).empty
     assert protect(cells, [ROW], ["n"])["n"].tolist() == [True, False]
 
 
 # --- Masks worked out by hand ---------------------------------------------------------------------------
+
 
 def test_two_by_two_one_small_cell_withholds_the_rectangle_and_no_margin():
     # r1,c1 = 2 is primary. Row r1 then holds one withheld cell: its smallest other, 10, goes; column
@@ -188,8 +197,16 @@ def test_quarters_of_a_year_tie_goes_to_the_first_quarter_and_years_do_not_add_u
     # 2023: quarters 2, 7, 9, 7 (year 25): Q1 is primary, Q2 and Q4 tie for smallest, Q2 comes first.
     # 2024: 5, 6, 7, 8: nothing small; the two years are never added up (fixed), so nothing goes.
     quarter = Dimension("quarter")
-    leaves = {(2023, 1): 2, (2023, 2): 7, (2023, 3): 9, (2023, 4): 7,
-              (2024, 1): 5, (2024, 2): 6, (2024, 3): 7, (2024, 4): 8}
+    leaves = {
+        (2023, 1): 2,
+        (2023, 2): 7,
+        (2023, 3): 9,
+        (2023, 4): 7,
+        (2024, 1): 5,
+        (2024, 2): 6,
+        (2024, 3): 7,
+        (2024, 4): 8,
+    }
     cells = cube(leaves, [quarter], fixed=("year",))
     expected = {(2023, 1), (2023, 2)}
     mask = protect(cells, [quarter], ["n"], fixed=["year"])
@@ -207,7 +224,7 @@ def test_a_small_complement_forces_a_second_withheld_cell():
     mask = protect(cells, [ethnicity], ["n"])
     assert labelled(cells, mask["n"], "ethnicity") == {("not recorded",), ("Asian",)}
     without = cells[cells["ethnicity"] != "not recorded"]
-    assert not protect(without, [ethnicity], ["n"])["n"].any()           # the leak the complement closes
+    assert not protect(without, [ethnicity], ["n"])["n"].any()  # the leak the complement closes
 
 
 def test_cells_no_view_shows_are_preferred_as_second_cells():
@@ -222,21 +239,25 @@ def test_cells_no_view_shows_are_preferred_as_second_cells():
     assert lone_withheld(cells, preferred, attacker_lines(cells, [answer])) == []
 
 
-@pytest.mark.parametrize("lines, together", [
-    ([[-1, -1]], True),                       # two children of one line move against each other
-    ([[1, -1]], True),                        # a parent and its child move together
-    ([[-1, -1, 0], [0, -1, -1]], True),       # a chain of ties: x = -y, y = -z
-    ([[-1, -1, 0], [0, -1, -1], [-1, 0, -1]], False),   # round a loop the ties contradict each other
-    ([[-1, -1, -1]], False),                  # a line holding three: left to the linear programme
-    ([[-1, -1, 0], [0, 0, 1]], False),        # a line holding one: no pattern at all
-])
+@pytest.mark.parametrize(
+    "lines, together",
+    [
+        ([[-1, -1]], True),  # two children of one line move against each other
+        ([[1, -1]], True),  # a parent and its child move together
+        ([[-1, -1, 0], [0, -1, -1]], True),  # a chain of ties: x = -y, y = -z
+        ([[-1, -1, 0], [0, -1, -1], [-1, 0, -1]], False),  # round a loop the ties contradict each other
+        ([[-1, -1, -1]], False),  # a line holding three: left to the linear programme
+        ([[-1, -1, 0], [0, 0, 1]], False),  # a line holding one: no pattern at all
+    ],
+)
 def test_groups_whose_lines_each_tie_two_cells_need_no_linear_programme(lines, together):
     from scipy import sparse
 
     from dashboard.disclosure import _moves_together
+
     block = sparse.csr_matrix(np.array(lines, dtype=float))
     assert _moves_together(block) is together
-    if together:     # the pattern it stands for: the linear programme finds every cell moving by 1
+    if together:  # the pattern it stands for: the linear programme finds every cell moving by 1
         found = linprog(-np.ones(block.shape[1]), A_eq=block, b_eq=np.zeros(block.shape[0]), bounds=(-1, 1))
         assert np.allclose(np.abs(found.x), 1)
 
@@ -246,7 +267,7 @@ def test_a_zero_is_withheld_only_when_nothing_else_can_go():
     area = Dimension("area")
     cells = cube({("A",): 3, ("B",): 0, ("C",): 0}, [area])
     mask = protect(cells, [area], ["n"], eligible=cells["area"] != ALL)
-    assert labelled(cells, mask["n"], "area") == {("A",), ("B",)}      # B comes before C
+    assert labelled(cells, mask["n"], "area") == {("A",), ("B",)}  # B comes before C
 
 
 def test_dependants_follow_their_count_and_a_sub_count_is_a_lattice_of_its_own():
@@ -273,12 +294,15 @@ def test_cells_withheld_already_stay_withheld():
     assert lone_withheld(cells, mask["n"], attacker_lines(cells, [ROW, COL])) == []
 
 
-@pytest.mark.parametrize("cells, problem", [
-    (pd.DataFrame({"row": ["a", "a"], "n": [1, 2]}), "the same coordinates"),
-    (pd.DataFrame({"n": [1]}), "no column row"),
-    (pd.DataFrame({"row": ["a"], "n": [-1]}), "missing or negative"),
-    (pd.DataFrame({"row": ["a"], "n": [None]}, dtype=object), "missing or negative"),
-])
+@pytest.mark.parametrize(
+    "cells, problem",
+    [
+        (pd.DataFrame({"row": ["a", "a"], "n": [1, 2]}), "the same coordinates"),
+        (pd.DataFrame({"n": [1]}), "no column row"),
+        (pd.DataFrame({"row": ["a"], "n": [-1]}), "missing or negative"),
+        (pd.DataFrame({"row": ["a"], "n": [None]}, dtype=object), "missing or negative"),
+    ],
+)
 def test_a_lattice_that_cannot_be_protected_is_refused_plainly(cells, problem):
     with pytest.raises(ValueError, match=problem):
         protect(cells, [ROW], ["n"])
@@ -291,7 +315,7 @@ def test_counts_depending_on_each_other_in_a_circle_are_refused():
 
 
 def test_a_lattice_with_too_many_distinct_coordinates_to_index_is_refused():
-    n = 7000                                   # 7,000 ** 5 coordinates do not fit in 62 bits
+    n = 7000  # 7,000 ** 5 coordinates do not fit in 62 bits
     cells = pd.DataFrame({f"d{i}": np.arange(n) for i in range(5)} | {"n": np.ones(n, dtype=int)})
     with pytest.raises(ValueError, match="too many distinct coordinates"):
         protect(cells, [Dimension(f"d{i}") for i in range(5)], ["n"])
@@ -304,8 +328,11 @@ SHAPES = {  # name -> (dimensions, values of each, fixed values)
     "2 x 5": ([ROW, COL], [["r1", "r2"], ["c1", "c2", "c3", "c4", "c5"]], ()),
     "3 x 3 x 3": ([ROW, COL, Dimension("sex")], [["r1", "r2", "r3"], ["c1", "c2", "c3"], ["m", "f", None]], ()),
     "age hierarchy x 3, two years": ([AGE, COL], [[10, 11, 12, 15, 16], ["c1", "c2", "c3"]], [2023, 2024]),
-    "4 dimensions": ([ROW, COL, Dimension("sex"), Dimension("area")],
-                     [["r1", "r2"], ["c1", "c2", "c3"], ["m", "f"], ["All", "North"]], ()),
+    "4 dimensions": (
+        [ROW, COL, Dimension("sex"), Dimension("area")],
+        [["r1", "r2"], ["c1", "c2", "c3"], ["m", "f"], ["All", "North"]],
+        (),
+    ),
 }
 
 
@@ -329,14 +356,14 @@ def test_random_lattices_keep_every_promise(shape, seed):
     mask = protect(cells, dimensions, ["n"], fixed=list(fixed))
     hidden, n = mask["n"], cells["n"]
     assert lone_withheld(cells, hidden, attacker_lines(cells, dimensions, fixed)) == []
-    assert hidden[(n >= 1) & (n <= 4)].all()                              # every primary cell
-    assert not hidden[n == 0].any()                                       # no zero: something else could go
-    assert protect(cells, dimensions, ["n"], fixed=list(fixed), already=mask[["n"]]).equals(mask)   # idempotent
+    assert hidden[(n >= 1) & (n <= 4)].all()  # every primary cell
+    assert not hidden[n == 0].any()  # no zero: something else could go
+    assert protect(cells, dimensions, ["n"], fixed=list(fixed), already=mask[["n"]]).equals(mask)  # idempotent
     shuffled = cells.sample(frac=1, random_state=seed)
     assert protect(shuffled, dimensions, ["n"], fixed=list(fixed)).loc[cells.index].equals(mask)
 
 
-@pytest.mark.parametrize("seed", [6, 14])                                 # two lattices that need closing
+@pytest.mark.parametrize("seed", [6, 14])  # two lattices that need closing
 def test_a_year_gets_the_same_mask_alone_and_in_a_lattice_of_several_years(seed):
     cells, dimensions, _ = random_lattice("age hierarchy x 3, two years", seed)
     together = protect(cells, dimensions, ["n"], fixed=["year"])["n"]
@@ -351,6 +378,7 @@ def test_random_lattices_have_many_small_cells_to_protect():
 
 # --- Attacks ---------------------------------------------------------------------------------------------
 
+
 def web_lattice(records: pd.DataFrame, breakdown: list[str], filters: list[str]) -> pd.DataFrame:
     """What the views of the web show: the breakdown with each filter on its own, every margin."""
     frames = []
@@ -364,8 +392,11 @@ def web_lattice(records: pd.DataFrame, breakdown: list[str], filters: list[str])
                     frame[column] = ALL
             frames.append(frame[[*breakdown, *filters, "n"]])
     cells = pd.concat(frames, ignore_index=True)
-    return cells.loc[~cells.drop(columns="n").astype(str).duplicated()].reset_index(drop=True).astype(
-        dict.fromkeys([*breakdown, *filters], object))
+    return (
+        cells.loc[~cells.drop(columns="n").astype(str).duplicated()]
+        .reset_index(drop=True)
+        .astype(dict.fromkeys([*breakdown, *filters], object))
+    )
 
 
 def differencing_attack(cells: pd.DataFrame, hidden: pd.Series, dimensions: list[Dimension]) -> dict:
@@ -386,10 +417,13 @@ def children():
     """Children of a small service: quarter, sex (with a few not recorded) and ethnic group."""
     rng = np.random.default_rng(12)
     n = 400
-    return pd.DataFrame({"quarter": rng.integers(1, 5, n),
-                         "sex": rng.choice(["male", "female", None], n, p=[0.7, 0.28, 0.02]),
-                         "ethnicity": rng.choice(["White", "Black", "Asian", "Mixed", "Other"], n,
-                                                 p=[0.7, 0.1, 0.1, 0.06, 0.04])})
+    return pd.DataFrame(
+        {
+            "quarter": rng.integers(1, 5, n),
+            "sex": rng.choice(["male", "female", None], n, p=[0.7, 0.28, 0.02]),
+            "ethnicity": rng.choice(["White", "Black", "Asian", "Mixed", "Other"], n, p=[0.7, 0.1, 0.1, 0.06, 0.04]),
+        }
+    )
 
 
 def test_differencing_views_recovers_nothing_from_the_lattice_and_did_from_views_suppressed_alone(children):
@@ -401,7 +435,7 @@ def test_differencing_views_recovers_nothing_from_the_lattice_and_did_from_views
     alone = pd.concat([protect(part, [Dimension("quarter")], ["n"])["n"] for _, part in cells.groupby(view)])
     before = differencing_attack(cells, alone.reindex(cells.index), dimensions)
     true = cells["n"]
-    assert any(true[k] == v and 1 <= v <= 4 for k, v in before.items())     # the attack worked then
+    assert any(true[k] == v and 1 <= v <= 4 for k, v in before.items())  # the attack worked then
     mask = protect(cells, dimensions, ["n"])
     assert differencing_attack(cells, mask["n"], dimensions) == {}
     assert mask["n"].sum() > 10
@@ -426,13 +460,25 @@ def test_the_single_line_rule_alone_can_pin_a_cell_and_protect_closes_it():
     #                                 ALL-c2 = r0c2 + r2c2 and ALL-c0 + ALL-c2 = 5 give r2c2 = 1.
     grid = [[1, 6, 3], [0, 3, 0], [0, 5, 1]]
     cells = cube({(f"r{i}", f"c{j}"): grid[i][j] for i in range(3) for j in range(3)}, [ROW, COL])
-    single_line = {("r0", "c0"), ("r0", "c2"), ("r1", "c1"), ("r1", ALL), ("r2", "c2"), (ALL, "c0"), (ALL, "c2"),
-                   ("r2", "c1"), ("r2", ALL)}
+    single_line = {
+        ("r0", "c0"),
+        ("r0", "c2"),
+        ("r1", "c1"),
+        ("r1", ALL),
+        ("r2", "c2"),
+        (ALL, "c0"),
+        (ALL, "c2"),
+        ("r2", "c1"),
+        ("r2", ALL),
+    }
     by_hand = pd.Series([(r, c) in single_line for r, c in zip(cells["row"], cells["col"])], index=cells.index)
     found = attacker_lines(cells, [ROW, COL])
     assert lone_withheld(cells, by_hand, found) == []
-    pinned = {(cells.at[k, "row"], cells.at[k, "col"]) for k, (lo, hi) in ranges(cells, by_hand, found).items()
-              if hi - lo < 1e-6}
+    pinned = {
+        (cells.at[k, "row"], cells.at[k, "col"])
+        for k, (lo, hi) in ranges(cells, by_hand, found).items()
+        if hi - lo < 1e-6
+    }
     assert ("r2", "c2") in pinned
     hidden = protect(cells, [ROW, COL], ["n"])["n"]
     assert by_hand[by_hand].index.isin(hidden[hidden].index).all()
@@ -445,14 +491,22 @@ DISPOSAL = Dimension("disposal", {"A": "T1", "B": "T1", "C": "T2"}, levels=("tie
 
 
 def test_grouping_sets_list_every_level_of_each_crossing_once():
-    sql = grouping_sets([Dimension("quarter"), DISPOSAL, Dimension("sex")],
-                        crossings(["quarter"], ["disposal", "sex"]), fixed=["fy"])
-    assert sql == ("GROUPING SETS ((fy), (fy, quarter), (fy, tier), (fy, disposal_type), (fy, quarter, tier), "
-                   "(fy, quarter, disposal_type), (fy, sex), (fy, quarter, sex))")
-    assert crossings(["quarter"], ["sex", "ethnicity_group"], combined=["sex", "ethnicity_group"])[-1] == \
-        ("quarter", "sex", "ethnicity_group")
-    assert grouping_columns([DISPOSAL]) == "GROUPING(tier) AS grouping_tier, GROUPING(disposal_type) AS " \
-                                           "grouping_disposal_type"
+    sql = grouping_sets(
+        [Dimension("quarter"), DISPOSAL, Dimension("sex")], crossings(["quarter"], ["disposal", "sex"]), fixed=["fy"]
+    )
+    assert sql == (
+        "GROUPING SETS ((fy), (fy, quarter), (fy, tier), (fy, disposal_type), (fy, quarter, tier), "
+        "(fy, quarter, disposal_type), (fy, sex), (fy, quarter, sex))"
+    )
+    assert crossings(["quarter"], ["sex", "ethnicity_group"], combined=["sex", "ethnicity_group"])[-1] == (
+        "quarter",
+        "sex",
+        "ethnicity_group",
+    )
+    assert (
+        grouping_columns([DISPOSAL]) == "GROUPING(tier) AS grouping_tier, GROUPING(disposal_type) AS "
+        "grouping_disposal_type"
+    )
 
 
 def test_grouping_sets_refuse_a_column_that_is_not_a_plain_name_or_a_dimension_not_given():
@@ -484,18 +538,30 @@ def test_one_grouping_sets_query_gives_the_lattice_telling_margins_from_nulls(ru
     frame = run_sql(f"""
         WITH child(locality, sex) AS (VALUES {rows})
         SELECT locality, sex, count(*) AS n, {grouping_columns(dimensions)}
-        FROM child GROUP BY {grouping_sets(dimensions, crossings(['locality'], ['sex']))}""")
+        FROM child GROUP BY {grouping_sets(dimensions, crossings(["locality"], ["sex"]))}""")
     cells = from_grouping_sets(frame, dimensions)
-    got = {(None if v is not ALL and pd.isna(v) else v, s, int(n))
-           for v, s, n in zip(cells["locality"], cells["sex"], cells["n"])}
-    assert got == {(ALL, ALL, 5), ("North", ALL, 2), (None, ALL, 1), ("All", ALL, 2), (ALL, "male", 3),
-                   (ALL, "female", 2), ("North", "male", 1), ("North", "female", 1), (None, "female", 1),
-                   ("All", "male", 2)}
+    got = {
+        (None if v is not ALL and pd.isna(v) else v, s, int(n))
+        for v, s, n in zip(cells["locality"], cells["sex"], cells["n"])
+    }
+    assert got == {
+        (ALL, ALL, 5),
+        ("North", ALL, 2),
+        (None, ALL, 1),
+        ("All", ALL, 2),
+        (ALL, "male", 3),
+        (ALL, "female", 2),
+        ("North", "male", 1),
+        ("North", "female", 1),
+        (None, "female", 1),
+        ("All", "male", 2),
+    }
     assert list(cells.columns) == ["n", "locality", "sex"]
     assert protect(cells, dimensions, ["n"])["n"].sum() >= 2
 
 
 # --- The Kaplan-Meier curve ------------------------------------------------------------------------------
+
 
 def curve_of(days: list[tuple[int, int, int]], cohort: str = "2023-24") -> pd.DataFrame:
     """The spec's curve table from (day, events, censored) rows, day 0 included."""
@@ -507,8 +573,9 @@ def test_the_curve_shows_steps_of_five_rounded_numbers_at_risk_and_no_censoring(
     # 40 children. Steps: day 20 (2 + 3 events), day 40 (1 + 4), day 60 (6); day 95's one event is
     # never drawn. At risk: day 0 40; first rows on or after 91 and 182: day 95 (18 -> 20), day 200
     # (7 -> 5). Survival: 0.95 * 35/38 = 0.875; * 33/34 * 29/33 = 0.7463; * 18/24 = 0.5597.
-    raw = curve_of([(0, 0, 0), (10, 2, 0), (20, 3, 1), (30, 1, 0), (40, 4, 2), (50, 0, 3), (60, 6, 0),
-                    (95, 1, 10), (200, 0, 7)])
+    raw = curve_of(
+        [(0, 0, 0), (10, 2, 0), (20, 3, 1), (30, 1, 0), (40, 4, 2), (50, 0, 3), (60, 6, 0), (95, 1, 10), (200, 0, 7)]
+    )
     assert raw["at_risk"].tolist() == [40, 40, 38, 34, 33, 27, 24, 18, 7]
     shown, mask = protect_curve(raw)
     by_day = shown.set_index("day")
@@ -534,8 +601,9 @@ def many_small_steps(seed: int, children: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def curves():
-    raw = pd.concat([many_small_steps(seed, children) for seed, children in [(1, 60), (2, 150), (3, 400)]],
-                    ignore_index=True)
+    raw = pd.concat(
+        [many_small_steps(seed, children) for seed, children in [(1, 60), (2, 150), (3, 400)]], ignore_index=True
+    )
     return raw, *protect_curve(raw)
 
 
@@ -557,7 +625,7 @@ def withheld_events_recovered_by_differencing(table: pd.DataFrame, truth: pd.Dat
 
 def test_differencing_numbers_at_risk_and_censored_recovers_no_event_count(curves):
     raw, shown, _ = curves
-    assert withheld_events_recovered_by_differencing(raw, raw) > 100          # the issue's attack
+    assert withheld_events_recovered_by_differencing(raw, raw) > 100  # the issue's attack
     assert withheld_events_recovered_by_differencing(shown, raw) == 0
 
 
@@ -582,7 +650,7 @@ def test_survival_gives_back_no_event_count_and_carries_three_decimals_at_most(c
     assert (values.round(3) == values).all() and len(values) > 50
     for _, rows in raw.assign(drawn=shown["survival"].notna()).groupby("cohort"):
         since = rows["events"].cumsum().to_numpy()[rows["drawn"].to_numpy() & (rows["day"] > 0).to_numpy()]
-        assert (np.diff(np.r_[0, since]) >= 5).all()                        # each step: 5 or more events
+        assert (np.diff(np.r_[0, since]) >= 5).all()  # each step: 5 or more events
 
 
 def _row(pairs, width: int) -> np.ndarray:
@@ -626,13 +694,16 @@ def attacker_range(shown: pd.DataFrame) -> dict:
             a_ub += [left, -left]
             b_ub += [rows["at_risk"].iat[t] + 2, -(rows["at_risk"].iat[t] - 2)]
         for t in range(n):
-            for kind, columns in (("events", [events[t]]), ("censored", [censored[t]]),
-                                  ("leaving", [events[t], censored[t]])):
+            for kind, columns in (
+                ("events", [events[t]]),
+                ("censored", [censored[t]]),
+                ("leaving", [events[t], censored[t]]),
+            ):
                 target = np.zeros(2 * n)
                 target[columns] = 1
                 lo = linprog(target, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq or None, b_eq=b_eq or None, method="highs")
                 hi = linprog(-target, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq or None, b_eq=b_eq or None, method="highs")
-                found[(labels[t], kind)] = (lo.fun, -hi.fun if hi.status == 0 else np.inf)   # 3: unbounded
+                found[(labels[t], kind)] = (lo.fun, -hi.fun if hi.status == 0 else np.inf)  # 3: unbounded
     return found
 
 
@@ -641,13 +712,16 @@ def recovered(raw: pd.DataFrame, shown: pd.DataFrame) -> list:
     truth = raw.assign(leaving=raw["events"] + raw["censored"])
     found = attacker_range(shown)
     assert all(lo - 1e-6 <= truth.at[label, kind] <= hi + 1e-6 for (label, kind), (lo, hi) in found.items())
-    return [(label, kind) for (label, kind), (lo, hi) in found.items()
-            if 1 <= truth.at[label, kind] <= 4 and np.ceil(lo - 1e-6) >= np.floor(hi + 1e-6)]
+    return [
+        (label, kind)
+        for (label, kind), (lo, hi) in found.items()
+        if 1 <= truth.at[label, kind] <= 4 and np.ceil(lo - 1e-6) >= np.floor(hi + 1e-6)
+    ]
 
 
 def test_rounded_numbers_at_risk_pin_no_withheld_count(curves):
     raw, shown, _ = curves
-    small = raw["cohort"] == "cohort 1"                                      # 60 children: the hardest case
+    small = raw["cohort"] == "cohort 1"  # 60 children: the hardest case
     assert recovered(raw[small], shown[small]) == []
     assert shown.loc[small, "at_risk"].notna().sum() >= 3
 
@@ -664,14 +738,15 @@ def test_a_number_at_risk_is_withheld_where_rounding_would_not_hide_who_left():
     assert shown.set_index("day")["at_risk"].dropna().to_dict() == {0: 40, 200: 35}
     assert recovered(raw, shown) == []
     shown_anyway = shown.assign(at_risk=pd.array([40, None, None, None, None, 40, 35], dtype="Int64"))
-    assert len(recovered(raw, shown_anyway)) == 4                           # days 1 to 4, one each
+    assert len(recovered(raw, shown_anyway)) == 4  # days 1 to 4, one each
 
 
 def test_numbers_at_risk_are_shown_only_where_the_page_reads_them(curves):
     _, shown, _ = curves
     for _, rows in shown.groupby("cohort"):
-        read = {rows.index[np.searchsorted(rows["day"].to_numpy(), day)] for day in AT_RISK_DAYS
-                if day <= rows["day"].max()}
+        read = {
+            rows.index[np.searchsorted(rows["day"].to_numpy(), day)] for day in AT_RISK_DAYS if day <= rows["day"].max()
+        }
         at_risk = rows["at_risk"].dropna()
         assert rows.index[0] in at_risk.index and set(at_risk.index) <= read and len(at_risk) >= 3
         assert (at_risk % 5 == 0).all()
@@ -690,6 +765,7 @@ def test_a_number_at_risk_exact_by_itself_is_withheld():
 
 def test_the_benchmark_runs_and_writes_its_table(tmp_path):
     from benchmarks.disclosure import main
+
     out = tmp_path / "disclosure.md"
     assert main(["--sizes", "3000", "--repeat", "1", "--out", str(out)]) == 0
     table = out.read_text()

@@ -15,13 +15,25 @@ from .extracts import child, write_extract
 
 
 def _programmes(n: int) -> list[dict]:
-    return [dict(programme_id=f"p{i}", child_id=f"c{i}", disposal_type="PREVENTION", referral_date="2021-05-01",
-                 start_date="2021-05-02", referral_source="SCHOOL") for i in range(n)]
+    return [
+        dict(
+            programme_id=f"p{i}",
+            child_id=f"c{i}",
+            disposal_type="PREVENTION",
+            referral_date="2021-05-01",
+            start_date="2021-05-02",
+            referral_source="SCHOOL",
+        )
+        for i in range(n)
+    ]
 
 
 def _load(tmp_path, name: str, children: int) -> None:
-    folder = write_extract(tmp_path / name, children=[child(f"c{i}", "2007-01-01") for i in range(children)],
-                           programmes=_programmes(children))
+    folder = write_extract(
+        tmp_path / name,
+        children=[child(f"c{i}", "2007-01-01") for i in range(children)],
+        programmes=_programmes(children),
+    )
     ingest(folder, tmp_path / "live.duckdb")
 
 
@@ -54,8 +66,9 @@ def test_a_new_load_is_never_answered_from_the_old_cache(db, tmp_path):
     def started() -> int:
         table = compute(db, "disposals", Filters(period="2021-22"), scope=EVERYONE.scope).table
         return int(table.loc[table["disposal_type"] == "PREVENTION", "count"].sum())
+
     assert started() == 12
-    _load(tmp_path, "second", 30)        # ingest swaps a new file in under the open database
+    _load(tmp_path, "second", 30)  # ingest swaps a new file in under the open database
     assert started() == 30
 
 
@@ -73,6 +86,7 @@ def test_a_result_being_worked_out_is_waited_for_not_worked_out_again():
     import time
 
     from dashboard.db import Results
+
     results, calls, started, release = Results(8), [], threading.Event(), threading.Event()
 
     def slow():
@@ -87,7 +101,7 @@ def test_a_result_being_worked_out_is_waited_for_not_worked_out_again():
     started.wait(10)
     second = threading.Thread(target=lambda: answers.append(results.remember("key", slow)))
     second.start()
-    time.sleep(0.2)                          # the second is now waiting on the first (no signal to wait for)
+    time.sleep(0.2)  # the second is now waiting on the first (no signal to wait for)
     release.set()
     first.join(10)
     second.join(10)
@@ -96,6 +110,7 @@ def test_a_result_being_worked_out_is_waited_for_not_worked_out_again():
 
 def test_a_failed_result_is_worked_out_again_by_the_next_asker():
     from dashboard.db import Results
+
     results = Results(8)
     with pytest.raises(ZeroDivisionError):
         results.remember("key", lambda: 1 / 0)

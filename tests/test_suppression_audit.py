@@ -42,18 +42,42 @@ VIEWS = [
     ("fte combined", "fte", {"combine": True}, [], ["fte"], ["fte", "rate_per_100000"]),
     ("disposals", "disposals", {}, ["disposal_type", "tier"], ["count"], ["count"]),
     ("tiers", "disposals", {"breakdown": "tier"}, ["tier"], ["count"], ["count"]),
-    ("referrals by age", "referrals", {"breakdown": "referral_source,age"}, ["referral_source", "age"], ["count"],
-     ["count"]),
+    (
+        "referrals by age",
+        "referrals",
+        {"breakdown": "referral_source,age"},
+        ["referral_source", "age"],
+        ["count"],
+        ["count"],
+    ),
     ("referrals by area", "referrals", {"breakdown": "locality"}, ["locality"], ["count"], ["count"]),
     ("completions", "completions", {}, ["tier"], ["ended", "completed"], ["ended", "completed"]),
-    ("reoffending", "programme-reoffending", {}, ["window"], ["children_at_risk", "children_offended"],
-     ["children_at_risk", "children_offended", "offences"]),
-    ("custody", "use-of-custody", {}, ["yjs"], ["custodial_sentences", "children"],
-     ["custodial_sentences", "children", "rate_per_1000"]),
+    (
+        "reoffending",
+        "programme-reoffending",
+        {},
+        ["window"],
+        ["children_at_risk", "children_offended"],
+        ["children_at_risk", "children_offended", "offences"],
+    ),
+    (
+        "custody",
+        "use-of-custody",
+        {},
+        ["yjs"],
+        ["custodial_sentences", "children"],
+        ["custodial_sentences", "children", "rate_per_1000"],
+    ),
     ("remands", "remands", {}, ["yjs", "remand_type"], ["remands", "children"], ["remands", "children"]),
     ("remand outcomes", "remand-outcomes", {}, ["yjs", "result"], ["remands"], ["remands", "percent"]),
-    ("proven", "proven-reoffending", {}, ["yjs", "index_tier"], ["children", "reoffenders"],
-     ["children", "reoffenders", "binary_rate"]),
+    (
+        "proven",
+        "proven-reoffending",
+        {},
+        ["yjs", "index_tier"],
+        ["children", "reoffenders"],
+        ["children", "reoffenders", "binary_rate"],
+    ),
     ("proven bands", "proven-reoffending-counts", {}, ["yjs", "reoffences"], ["reoffenders"], ["reoffenders"]),
 ]
 #: Views by financial year only (a quarter or quarters are refused).
@@ -62,8 +86,18 @@ YEARLY = ("remand outcomes",)
 #: of each quarter and of the year).
 COHORTS = ("proven", "proven bands")
 #: Views whose cells add up over quarters and over the groups of a filter.
-ADDITIVE = ("fte", "fte combined", "disposals", "tiers", "referrals by age", "referrals by area", "completions",
-            "custody", "remands", "remand outcomes")
+ADDITIVE = (
+    "fte",
+    "fte combined",
+    "disposals",
+    "tiers",
+    "referrals by age",
+    "referrals by area",
+    "completions",
+    "custody",
+    "remands",
+    "remand outcomes",
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +114,14 @@ def service(demo):
 
 def _groups(options: dict, service: str) -> dict[str, list]:
     """Every value a manager can choose for each group filter."""
-    return {"sex": list(config.SEXES), "ethnicity_group": list(config.ETHNICITY_GROUPS),
-            "age_band": list(config.AGE_BANDS), "disposal_type": list(config.DISPOSAL_TYPES),
-            "locality": options["localities"].get(service, []),
-            "programme": options["programmes_by_yjs"].get(service, [])}
+    return {
+        "sex": list(config.SEXES),
+        "ethnicity_group": list(config.ETHNICITY_GROUPS),
+        "age_band": list(config.AGE_BANDS),
+        "disposal_type": list(config.DISPOSAL_TYPES),
+        "locality": options["localities"].get(service, []),
+        "programme": options["programmes_by_yjs"].get(service, []),
+    }
 
 
 #: The synthetic extract's busiest years (its first full ones): the most cells shown to attack.
@@ -92,8 +130,11 @@ YEARS = slice(1, 3)
 
 def _periods(options: dict) -> list[tuple[str | None, bool]]:
     years = [period_label(y) for y in options["years"][YEARS]]
-    return [(None, False), *((y, q) for y in years for q in (False, True)),
-            *((f"{y} Q{q}", False) for y in years for q in (1, 2, 3, 4))]
+    return [
+        (None, False),
+        *((y, q) for y in years for q in (False, True)),
+        *((f"{y} Q{q}", False) for y in years for q in (1, 2, 3, 4)),
+    ]
 
 
 class Seen:
@@ -140,8 +181,9 @@ def _seen(demo, scope: Scope, groups: dict) -> tuple[Seen, Seen, Seen]:
                 raw = compute(demo, metric, filters, scope=scope, suppressed=False, **settings)
                 result = compute(demo, metric, filters, scope=scope, **settings)
                 periods = [[c for c in raw.table if c in ("period", "cohort")]]
-                mask = suppression.withhold(raw.table, counts, margins=periods,
-                                            dependents={counts[0]: [c for c in columns if c != counts[0]]})
+                mask = suppression.withhold(
+                    raw.table, counts, margins=periods, dependents={counts[0]: [c for c in columns if c != counts[0]]}
+                )
                 old = type(raw)(metric, suppression.apply(raw.table, mask), mask, raw.description)
                 when = "cohort" if "cohort" in result.table else "period"
                 # A reoffending cohort is each child's first programme in the period chosen: a different
@@ -150,8 +192,16 @@ def _seen(demo, scope: Scope, groups: dict) -> tuple[Seen, Seen, Seen]:
                 seen.add(view, group, value, result, raw.table, keys, columns, when)
                 alone.add(view, group, value, old, raw.table, keys, columns, when)
                 small = suppression.withhold(raw.table, counts, dependents={counts[0]: columns})
-                primary.add(view, group, value, type(raw)(metric, suppression.apply(raw.table, small), small, ""),
-                            raw.table, keys, columns, when)
+                primary.add(
+                    view,
+                    group,
+                    value,
+                    type(raw)(metric, suppression.apply(raw.table, small), small, ""),
+                    raw.table,
+                    keys,
+                    columns,
+                    when,
+                )
     return seen, alone, primary
 
 
@@ -245,8 +295,11 @@ def _remand_results(seen: Seen) -> list:
     found = []
     for key in [k for k in seen.shown if k[0] == "remands" and k[5] == config.YOUTH_DETENTION and k[-1] == "remands"]:
         _, group, value, when, yjs, _, _ = key
-        found += _recovered(seen, key, [("remand outcomes", group, value, when, yjs, result, "remands")
-                                        for result in config.REMAND_RESULTS])
+        found += _recovered(
+            seen,
+            key,
+            [("remand outcomes", group, value, when, yjs, result, "remands") for result in config.REMAND_RESULTS],
+        )
     return found
 
 
@@ -255,11 +308,20 @@ def _proven_lines(seen: Seen) -> list:
     found = []
     for key in [k for k in seen.shown if k[0] == "proven" and k[5] == "All"]:
         view, group, value, when, yjs, _, column = key
-        found += _recovered(seen, key, [(view, group, value, when, yjs, tier, column)
-                                        for tier in ("Pre-court", "First-tier", "Community", "Custody")])
+        found += _recovered(
+            seen,
+            key,
+            [
+                (view, group, value, when, yjs, tier, column)
+                for tier in ("Pre-court", "First-tier", "Community", "Custody")
+            ],
+        )
         if column == "reoffenders":
-            found += _recovered(seen, key, [("proven bands", group, value, when, yjs, band, "reoffenders")
-                                            for band in ("1", "2", "3", "4", "5+")])
+            found += _recovered(
+                seen,
+                key,
+                [("proven bands", group, value, when, yjs, band, "reoffenders") for band in ("1", "2", "3", "4", "5+")],
+            )
     return found
 
 
@@ -276,10 +338,10 @@ def test_remands_less_their_outcomes_recover_nothing(role):
 def test_the_custody_headline_less_its_types_recovers_nothing(role):
     name, _, _, seen, _, _ = role
     if name == "board":
-        return                                                  # a board member chooses no disposal type
+        return  # a board member chooses no disposal type
     assert _custody_types(seen) == []
     types = [k for k in seen.shown if k[0] == "custody" and k[1] == "disposal_type" and k[-1] == "custodial_sentences"]
-    assert sum(HIDDEN in seen.shown[k] for k in types) > 5                 # there were withheld types to find
+    assert sum(HIDDEN in seen.shown[k] for k in types) > 5  # there were withheld types to find
 
 
 def test_the_audit_sees_many_small_cells(role):
@@ -297,7 +359,7 @@ def test_complements_across_filter_values_recover_nothing(role):
     name, _, groups, seen, alone, _ = role
     assert _complements(seen, groups) == []
     if name == "manager":
-        assert len(_complements(alone, groups)) > 5            # the attack works on tables protected alone
+        assert len(_complements(alone, groups)) > 5  # the attack works on tables protected alone
 
 
 def test_a_year_less_its_quarters_recovers_nothing(role):
@@ -351,7 +413,7 @@ def test_curve_arithmetic_recovers_no_reoffence_count(role, demo):
     for raw, shown in _curves(demo, scope, groups, suppressed=True):
         got, of = _curve_recoveries(raw, shown)
         recovered, withheld = recovered + got, withheld + of
-        assert shown.loc[shown["at_risk"].notna(), "at_risk"].mod(5).eq(0).all()       # rounded to 5
+        assert shown.loc[shown["at_risk"].notna(), "at_risk"].mod(5).eq(0).all()  # rounded to 5
         assert shown["censored"].isna().all()
         assert shown["survival"].dropna().round(3).equals(shown["survival"].dropna())
     assert withheld > 20 and recovered == 0
@@ -362,14 +424,20 @@ def test_curve_arithmetic_recovers_no_reoffence_count(role, demo):
 
 def test_the_curve_figure_holds_no_unrounded_value(role, demo):
     from dashboard import figures
+
     scope = role[1]
     shown = compute(demo, "reoffending-curve", Filters(), scope=scope).table
     figure = figures.survival_curve(shown, withheld=True)
     values = [v for trace in figure.data for v in np.asarray(trace.y, dtype=float) if np.isfinite(v)]
     assert values and all(round(v, 3) == v for v in values)
-    cohorts = figure.layout.annotations[0].text.split("<br>")[1:]          # "2021-22: 60 | c | 45 | ..."
-    at_risk = [int(t.replace(",", "")) for line in cohorts if ": " in line
-               for t in line.split(": ", 1)[1].split(" | ") if t.replace(",", "").isdigit()]
+    cohorts = figure.layout.annotations[0].text.split("<br>")[1:]  # "2021-22: 60 | c | 45 | ..."
+    at_risk = [
+        int(t.replace(",", ""))
+        for line in cohorts
+        if ": " in line
+        for t in line.split(": ", 1)[1].split(" | ")
+        if t.replace(",", "").isdigit()
+    ]
     assert at_risk and all(n % 5 == 0 for n in at_risk)
 
 
@@ -381,7 +449,7 @@ def _ranges(seen: Seen, lines: list[tuple]) -> dict:
     rows, rhs = [], []
     for parent, parts in lines:
         if not all(seen.known(key) for key in (parent, *parts)):
-            continue                                            # a view the reader never saw
+            continue  # a view the reader never saw
         row, known = np.zeros(len(unknown)), 0.0
         for key, sign in [(parent, 1.0), *((p, -1.0) for p in parts)]:
             value = seen.value(key)
@@ -402,20 +470,26 @@ def _lines(groups: dict, year: str, service: str) -> list[tuple]:
     periods = [year, *(f"{year} Q{q}" for q in (1, 2, 3, 4))]
     by = ("sex", "ethnicity_group")
     choices = [(None, None), *((g, v) for g in by for v in groups[g])]
-    cells = [*((("fte", (service,)), ("fte combined", ()))),
-             *(("disposals", (t, tier)) for t, tier in config.DISPOSAL_TIERS.items()),
-             *(("tiers", (tier,)) for tier in config.TIERS)]
+    cells = [
+        *((("fte", (service,)), ("fte combined", ()))),
+        *(("disposals", (t, tier)) for t, tier in config.DISPOSAL_TIERS.items()),
+        *(("tiers", (tier,)) for tier in config.TIERS),
+    ]
     for view, keys in cells:
         column = "fte" if view.startswith("fte") else "count"
 
         def cell(group, value, when, view=view, keys=keys, column=column):
             return (view, group, value, when, *keys, column)
+
         lines += [(cell(g, v, year), [cell(g, v, when) for when in periods[1:]]) for g, v in choices]
         lines += [(cell(None, None, when), [cell(g, v, when) for v in groups[g]]) for when in periods for g in by]
     for tier in config.TIERS:
         types = [t for t, of in config.DISPOSAL_TIERS.items() if of == tier]
-        lines += [(("tiers", g, v, when, tier, "count"), [("disposals", g, v, when, t, tier, "count") for t in types])
-                  for when in periods for g, v in choices]
+        lines += [
+            (("tiers", g, v, when, tier, "count"), [("disposals", g, v, when, t, tier, "count") for t in types])
+            for when in periods
+            for g, v in choices
+        ]
     return lines
 
 

@@ -41,8 +41,10 @@ def sql(extract):
     con = duckdb.connect()
     for name in SPEC_COLUMNS:
         table = name.removesuffix(".csv")
-        con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM read_csv('{folder / name}', header = true, "
-                    "all_varchar = true, delim = ',', quote = '\"')")
+        con.execute(
+            f"CREATE VIEW raw_{table} AS SELECT * FROM read_csv('{folder / name}', header = true, "
+            "all_varchar = true, delim = ',', quote = '\"')"
+        )
         casts = ", ".join(f"{c}::DATE AS {c}" for c in DATES.get(table, []))
         con.execute(f"CREATE TABLE {table} AS SELECT * {f'REPLACE ({casts})' if casts else ''} FROM raw_{table}")
     con.execute("CREATE TABLE tiers (outcome_type VARCHAR, tier VARCHAR)")
@@ -69,7 +71,7 @@ def test_writes_the_spec_files_and_columns(extract):
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path, monkeypatch):
-    monkeypatch.setattr(synth, "CHUNK", 700)       # three chunks
+    monkeypatch.setattr(synth, "CHUNK", 700)  # three chunks
 
     def digests(folder):
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
@@ -87,6 +89,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path, monkeypatch):
 def test_values_are_spelt_as_the_spec_says(sql):
     def among(words):
         return "(" + ", ".join(f"'{w}'" for w in words) + ")"
+
     date_pattern = r"^\d{4}-\d{2}-\d{2}$"
     bad = {
         "required child": """SELECT count(*) FROM raw_children WHERE child_id IS NULL OR date_of_birth IS NULL
@@ -114,9 +117,11 @@ def test_values_are_spelt_as_the_spec_says(sql):
     }
     for table, columns in DATES.items():
         for column in columns:
-            bad[f"{table}.{column}"] = (f"SELECT count(*) FROM raw_{table} WHERE {column} IS NOT NULL AND (NOT "
-                                        f"regexp_full_match({column}, '{date_pattern}') "
-                                        f"OR try_strptime({column}, '%Y-%m-%d') IS NULL)")
+            bad[f"{table}.{column}"] = (
+                f"SELECT count(*) FROM raw_{table} WHERE {column} IS NOT NULL AND (NOT "
+                f"regexp_full_match({column}, '{date_pattern}') "
+                f"OR try_strptime({column}, '%Y-%m-%d') IS NULL)"
+            )
     found = {rule: value(sql, query) for rule, query in bad.items()}
     assert found == dict.fromkeys(bad, 0)
     # ...and every word of the vocabularies is used, so every page has something to show.
@@ -126,30 +131,43 @@ def test_values_are_spelt_as_the_spec_says(sql):
 
 
 def test_ids_are_unique_and_every_reference_holds(sql):
-    for table, key in (("children", "child_id"), ("offences", "offence_id"), ("outcomes", "outcome_id"),
-                       ("programmes", "programme_id")):
+    for table, key in (
+        ("children", "child_id"),
+        ("offences", "offence_id"),
+        ("outcomes", "outcome_id"),
+        ("programmes", "programme_id"),
+    ):
         assert value(sql, f"SELECT count(*) - count(DISTINCT {key}) FROM {table}") == 0, table
     for table in ("offences", "outcomes", "programmes"):
         assert value(sql, f"SELECT count(*) FROM {table} WHERE child_id NOT IN (SELECT child_id FROM children)") == 0
-    assert value(sql, """SELECT count(*) FROM outcomes o LEFT JOIN offences f USING (offence_id)
-                         WHERE o.offence_id IS NOT NULL AND f.child_id IS DISTINCT FROM o.child_id""") == 0
+    assert (
+        value(
+            sql,
+            """SELECT count(*) FROM outcomes o LEFT JOIN offences f USING (offence_id)
+                         WHERE o.offence_id IS NOT NULL AND f.child_id IS DISTINCT FROM o.child_id""",
+        )
+        == 0
+    )
 
 
 def test_dates_keep_to_the_rules(sql):
-    after_as_of = " + ".join(f"(SELECT count(*) FROM {t} WHERE {c} > DATE '{AS_OF}')"
-                             for t, cs in DATES.items() for c in cs)
+    after_as_of = " + ".join(
+        f"(SELECT count(*) FROM {t} WHERE {c} > DATE '{AS_OF}')" for t, cs in DATES.items() for c in cs
+    )
     assert value(sql, f"SELECT {after_as_of}") == 0
     assert value(sql, "SELECT count(*) FROM programmes WHERE start_date < referral_date") == 0
     assert value(sql, "SELECT count(*) FROM programmes WHERE end_date < start_date") == 0
     assert value(sql, "SELECT count(*) FROM programmes WHERE end_date IS NOT NULL AND start_date IS NULL") == 0
-    assert value(sql, "SELECT count(*) FROM outcomes JOIN offences USING (offence_id) "
-                      "WHERE outcome_date < offence_date") == 0
+    assert (
+        value(sql, "SELECT count(*) FROM outcomes JOIN offences USING (offence_id) WHERE outcome_date < offence_date")
+        == 0
+    )
 
 
 def test_children_are_10_to_17_at_their_offences(sql):
     ages = sql(f"SELECT {AGE.format(d='offence_date')} AS age FROM offences JOIN children USING (child_id)")["age"]
     assert ages.min() == 10 and ages.max() <= 18
-    assert (ages == 18).mean() < 0.06            # a few, followed up after a programme
+    assert (ages == 18).mean() < 0.06  # a few, followed up after a programme
     assert ages.between(14, 17).mean() > 0.6
 
 
@@ -158,12 +176,20 @@ def test_services_are_fictional_with_localities_and_populations(sql):
     sizes = sql("SELECT yjs, count(*) AS n, count(DISTINCT locality) AS localities FROM children GROUP BY yjs")
     assert len(sizes) == 5 and not set(sizes["yjs"].str.lower()) & published
     assert sizes["localities"].between(3, 5).all() and sizes["n"].max() > 1.5 * sizes["n"].min()
-    cells = sql("SELECT yjs, locality, count(DISTINCT year) AS years, min(year) AS first, max(year) AS last, "
-                "count(*) AS n FROM raw_population GROUP BY ALL")
+    cells = sql(
+        "SELECT yjs, locality, count(DISTINCT year) AS years, min(year) AS first, max(year) AS last, "
+        "count(*) AS n FROM raw_population GROUP BY ALL"
+    )
     assert (cells["years"] == 12).all() and (cells["first"] == "2014").all() and (cells["last"] == "2025").all()
-    assert (cells["n"] == 12 * 8 * 2 * 5).all()     # every year, age, sex and census group
-    assert value(sql, """SELECT count(*) FROM (SELECT DISTINCT yjs, locality FROM children WHERE locality IS NOT NULL)
-                         WHERE (yjs, locality) NOT IN (SELECT (yjs, locality) FROM raw_population)""") == 0
+    assert (cells["n"] == 12 * 8 * 2 * 5).all()  # every year, age, sex and census group
+    assert (
+        value(
+            sql,
+            """SELECT count(*) FROM (SELECT DISTINCT yjs, locality FROM children WHERE locality IS NOT NULL)
+                         WHERE (yjs, locality) NOT IN (SELECT (yjs, locality) FROM raw_population)""",
+        )
+        == 0
+    )
 
 
 def test_first_time_entrants_are_a_few_hundred_per_100000_and_falling(sql):
@@ -171,15 +197,15 @@ def test_first_time_entrants_are_a_few_hundred_per_100000_and_falling(sql):
         WITH entry AS (SELECT child_id, min(outcome_date) AS day FROM outcomes JOIN tiers USING (outcome_type)
                        WHERE tier IN {tuple(config.SUBSTANTIVE_TIERS)} GROUP BY child_id),
         population AS (SELECT year::INT AS year, sum(population::INT) AS population FROM raw_population GROUP BY 1)
-        SELECT {FINANCIAL_YEAR.format(d='day')} AS year, count(*) / any_value(population) * 100000 AS rate
-        FROM entry JOIN population ON population.year = {FINANCIAL_YEAR.format(d='day')} GROUP BY 1""")
+        SELECT {FINANCIAL_YEAR.format(d="day")} AS year, count(*) / any_value(population) * 100000 AS rate
+        FROM entry JOIN population ON population.year = {FINANCIAL_YEAR.format(d="day")} GROUP BY 1""")
     rate = rates.set_index("year")["rate"]
     assert 250 < rate[2016] < 700 and rate[2023] < 0.7 * rate[2016]
-    assert rate[2015] > rate[2016]               # the first year is complete, not ramping up
+    assert rate[2015] > rate[2016]  # the first year is complete, not ramping up
 
 
 def test_diversion_grows_and_court_falls_after_2020(sql):
-    by_year = sql(f"""SELECT {FINANCIAL_YEAR.format(d='outcome_date')} AS year, tier, count(*) AS n
+    by_year = sql(f"""SELECT {FINANCIAL_YEAR.format(d="outcome_date")} AS year, tier, count(*) AS n
                       FROM outcomes JOIN tiers USING (outcome_type) GROUP BY ALL""")
     by_year = by_year.pivot(index="year", columns="tier", values="n").fillna(0)
     share = by_year["Diversion"] / by_year.sum(axis=1)
@@ -223,8 +249,14 @@ def test_the_mix_looks_like_youth_justice(sql):
     assert sexes.set_index("sex")["n"]["male"] / sexes["n"].sum() > 0.75
     assert 0.05 < value(sql, "SELECT avg((knife_or_offensive_weapon = 'true')::INT) FROM offences") < 0.10
     assert value(sql, "SELECT count(DISTINCT category) FROM offences") >= 8
-    assert value(sql, """SELECT count(*) FROM programmes WHERE disposal_type = 'PREVENTION'
-                         AND child_id NOT IN (SELECT child_id FROM offences)""") > 0.05 * CHILDREN
+    assert (
+        value(
+            sql,
+            """SELECT count(*) FROM programmes WHERE disposal_type = 'PREVENTION'
+                         AND child_id NOT IN (SELECT child_id FROM offences)""",
+        )
+        > 0.05 * CHILDREN
+    )
     named = set(sql("SELECT DISTINCT programme_name FROM programmes")["programme_name"].dropna())
     assert {"Knife crime awareness group", "Turnaround", "Mentoring"} <= named
     first_turnaround = value(sql, "SELECT min(referral_date) FROM programmes WHERE programme_name = 'Turnaround'")
@@ -255,8 +287,8 @@ def test_the_kpi_files_keep_to_the_format(sql):
     bad = {
         "assessment words": f"""SELECT count(*) FROM assessments WHERE point NOT IN {_among(config.ASSESSMENT_POINTS)}
             OR accommodation NOT IN {_among(config.SUITABILITY)} OR ete NOT IN {_among(config.SUITABILITY)}""",
-        "assessment flags": "SELECT count(*) FROM assessments WHERE " + " OR ".join(
-            f"{f} NOT IN ('true', 'false')" for f in flags),
+        "assessment flags": "SELECT count(*) FROM assessments WHERE "
+        + " OR ".join(f"{f} NOT IN ('true', 'false')" for f in flags),
         "hours": """SELECT count(*) FROM assessments WHERE NOT regexp_full_match(ete_hours_offered, '\\d+')
             OR NOT regexp_full_match(ete_hours_attended, '\\d+') OR ete_hours_offered::INT > 168""",
         "attended beyond offered": """SELECT count(*) FROM assessments
@@ -279,8 +311,8 @@ def test_the_kpi_files_keep_to_the_format(sql):
             WHERE offence_id NOT IN (SELECT offence_id FROM offences)""",
         "victim before the offence": """SELECT count(*) FROM victims v JOIN offences f USING (offence_id)
             WHERE contact_date < offence_date""",
-        "victim flags": "SELECT count(*) FROM victims WHERE " + " OR ".join(
-            f"{f} NOT IN ('true', 'false')" for f in ("consented", "rj_offered", "rj_participated")),
+        "victim flags": "SELECT count(*) FROM victims WHERE "
+        + " OR ".join(f"{f} NOT IN ('true', 'false')" for f in ("consented", "rj_offered", "rj_participated")),
         "board words": f"""SELECT count(*) FROM board_meetings WHERE partner NOT IN {_among(config.BOARD_PARTNERS)}
             OR attended NOT IN ('true', 'false') OR senior NOT IN ('true', 'false')
             OR yjs NOT IN (SELECT yjs FROM children)""",
@@ -302,7 +334,7 @@ def test_assessments_at_believable_rates_with_gaps(sql):
                              FILTER (WHERE start_date IS NOT NULL) AS start,
                              avg((programme_id IN (SELECT programme_id FROM assessments WHERE point = 'END'))::INT)
                              FILTER (WHERE end_date IS NOT NULL) AS "end" FROM programmes""").iloc[0]
-    assert 0.85 < coverage["start"] < 0.95 and 0.85 <= coverage["end"] <= 0.90      # 10-15% without an END
+    assert 0.85 < coverage["start"] < 0.95 and 0.85 <= coverage["end"] <= 0.90  # 10-15% without an END
     rates = sql("""SELECT point, avg((accommodation = 'SUITABLE')::INT) AS accommodation,
             avg((ete = 'SUITABLE')::INT) AS ete, avg((send = 'true')::INT) AS send,
             avg((send_plan = 'true')::INT) FILTER (WHERE send = 'true') AS plan,
@@ -356,9 +388,10 @@ def test_board_meetings_every_quarter_with_the_six_partners(sql):
 
 
 def test_remands_mostly_bail_and_six_in_ten_remands_to_detention_not_followed_by_custody(sql):
-    types = sql("SELECT remand_type, count(*) / sum(count(*)) OVER () AS share FROM remands GROUP BY 1") \
-        .set_index("remand_type")["share"]
-    assert types[["UNCONDITIONAL_BAIL", "CONDITIONAL_BAIL"]].min() == types.nlargest(2).min()   # the two commonest
+    types = sql("SELECT remand_type, count(*) / sum(count(*)) OVER () AS share FROM remands GROUP BY 1").set_index(
+        "remand_type"
+    )["share"]
+    assert types[["UNCONDITIONAL_BAIL", "CONDITIONAL_BAIL"]].min() == types.nlargest(2).min()  # the two commonest
     assert 0.05 < types["REMAND_TO_YOUTH_DETENTION"] < 0.25
     # As the remand-outcomes measure counts them (indicators.md), of the ended remands to youth detention.
     results = sql("""SELECT CASE WHEN t.tier = 'Custody' THEN 'custodial'
@@ -370,8 +403,12 @@ def test_remands_mostly_bail_and_six_in_ten_remands_to_detention_not_followed_by
     ended = results[["custodial", "non_custodial", "no_conviction"]].sum()
     assert 0.5 <= 1 - results["custodial"] / ended <= 0.7
     assert results["no_conviction"] > 0 and value(sql, "SELECT count(*) FROM remands WHERE end_date IS NULL") > 0
-    assert value(sql, "SELECT count(*) FROM remands r JOIN outcomes o USING (outcome_id) "
-                      "WHERE o.outcome_date <> r.end_date") == 0        # a case ends with its outcome
+    assert (
+        value(
+            sql, "SELECT count(*) FROM remands r JOIN outcomes o USING (outcome_id) WHERE o.outcome_date <> r.end_date"
+        )
+        == 0
+    )  # a case ends with its outcome
     per_offender = sql("""SELECT ethnicity_group, count(DISTINCT r.child_id) FILTER
                                  (WHERE remand_type = 'REMAND_TO_YOUTH_DETENTION') / count(DISTINCT f.child_id) AS rate
                           FROM offences f JOIN children USING (child_id) LEFT JOIN remands r USING (child_id)
@@ -380,11 +417,16 @@ def test_remands_mostly_bail_and_six_in_ten_remands_to_detention_not_followed_by
 
 
 def test_seriousness_has_a_spread_and_serious_violence_is_a_small_share(sql):
-    spread = sql("SELECT seriousness::INT AS score, count(*) / sum(count(*)) OVER () AS share FROM offences "
-                 "WHERE seriousness IS NOT NULL GROUP BY 1").set_index("score")["share"]
+    spread = sql(
+        "SELECT seriousness::INT AS score, count(*) / sum(count(*)) OVER () AS share FROM offences "
+        "WHERE seriousness IS NOT NULL GROUP BY 1"
+    ).set_index("score")["share"]
     assert spread[[1, 2, 3]].sum() > 0.5 and spread[[6, 7, 8]].sum() < 0.15 and spread[8] > 0
-    serious = value(sql, """SELECT avg((category IN ('Violence against the person', 'Robbery', 'Drug offences')
-                                        AND seriousness::INT >= 5)::INT) FROM offences""")
+    serious = value(
+        sql,
+        """SELECT avg((category IN ('Violence against the person', 'Robbery', 'Drug offences')
+                                        AND seriousness::INT >= 5)::INT) FROM offences""",
+    )
     assert 0.03 < serious < 0.12
 
 
@@ -393,10 +435,16 @@ def test_custodial_programmes_are_released_about_half_way(sql):
             median((release_date - start_date) / (end_date - start_date)) AS through
         FROM programmes WHERE disposal_type IN ('DETENTION_AND_TRAINING_ORDER', 'SECTION_250')
           AND end_date IS NOT NULL AND end_date > start_date GROUP BY 1""").set_index("disposal_type")
-    assert (released["released"] == 1).all()                             # every ended sentence was released
+    assert (released["released"] == 1).all()  # every ended sentence was released
     assert released.loc["DETENTION_AND_TRAINING_ORDER", "through"] == pytest.approx(0.5, abs=0.02)
-    assert value(sql, f"""SELECT count(*) FROM programmes WHERE release_date IS NULL AND start_date IS NOT NULL
-                          AND disposal_type IN {_among(config.CUSTODIAL_TYPES)}""") > 0   # some still inside
+    assert (
+        value(
+            sql,
+            f"""SELECT count(*) FROM programmes WHERE release_date IS NULL AND start_date IS NOT NULL
+                          AND disposal_type IN {_among(config.CUSTODIAL_TYPES)}""",
+        )
+        > 0
+    )  # some still inside
 
 
 def test_proven_reoffending_by_the_national_method_is_near_a_third(sql):
@@ -409,8 +457,8 @@ def test_proven_reoffending_by_the_national_method_is_near_a_third(sql):
             WHERE tier IN ('Pre-court', 'First-tier', 'Community')
             UNION ALL SELECT child_id, release_date FROM programmes WHERE release_date IS NOT NULL
         ), cohort AS (
-            SELECT child_id, {FINANCIAL_YEAR.format(d='day')} AS year, min(day) AS index_day
-            FROM event JOIN children USING (child_id) WHERE {AGE.format(d='day')} BETWEEN 10 AND 17 GROUP BY 1, 2
+            SELECT child_id, {FINANCIAL_YEAR.format(d="day")} AS year, min(day) AS index_day
+            FROM event JOIN children USING (child_id) WHERE {AGE.format(d="day")} BETWEEN 10 AND 17 GROUP BY 1, 2
         ), proven AS (
             SELECT DISTINCT f.child_id, f.offence_id, f.offence_date, o.outcome_date
             FROM offences f JOIN outcomes o USING (offence_id) JOIN tiers t USING (outcome_type)
@@ -437,7 +485,7 @@ def test_each_service_declares_a_real_region_and_a_like_published_service(extrac
     assert set(services) == set(synth.SERVICE_NAMES)
     for name, entry in services.items():
         assert set(entry) == {"region", "compare_as"}
-        assert published[entry["compare_as"]] == entry["region"], name        # a published service of its region
+        assert published[entry["compare_as"]] == entry["region"], name  # a published service of its region
     english = [e["region"] for e in services.values() if e["region"] != "Wales"]
-    assert len(english) == len(set(english)) == 4                          # one English service per region
-    assert services["Cwm Arian"]["region"] == "Wales"                        # a Welsh one: no DfE figures
+    assert len(english) == len(set(english)) == 4  # one English service per region
+    assert services["Cwm Arian"]["region"] == "Wales"  # a Welsh one: no DfE figures

@@ -48,8 +48,17 @@ def _grid(count: int, columns: int, *, gap_x: float = 0.08, gap_y: float = 0.16)
 def _notes(lines: list[str], height: int) -> dict:
     """Grey notes under the panels (the withheld mark, what is left out)."""
     text = "<br>".join(f'<span style="font-size:13px;color:{GREY}">{line}</span>' for line in lines)
-    return {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": -70 / height, "xanchor": "left",
-            "yanchor": "top", "showarrow": False, "align": "left"}
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": -70 / height,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "align": "left",
+    }
 
 
 def _shown(value: float, unit: str) -> str:
@@ -81,34 +90,90 @@ def panels(table: pd.DataFrame, specs, *, withheld: bool = False) -> go.Figure:
                     latest = (values.dropna().index[-1], values.dropna().iloc[-1])
                 name = label if len(services) == 1 else f"{label}, {service}"
                 colour = OKABE_ITO[(j + s * len(lines)) % len(OKABE_ITO)]
-                traces.append({"type": "scatter", "x": periods, "y": values.to_numpy(), "xaxis": f"x{axis}",
-                               "yaxis": f"y{axis}", "mode": "lines+markers", "name": name, "legendgroup": name,
-                               "showlegend": len(lines) > 1 and name not in seen, "connectgaps": False,
-                               "line": {"color": colour, "width": 3, "dash": DASHES[j % len(DASHES)]},
-                               "marker": {"size": 7, "symbol": j % 8, "color": colour},
-                               "hovertemplate": f"{name}<br>%{{x}}: %{{y:.1f}}"
-                                                f"{'%' if unit == '%' else ' ' + unit}<extra></extra>"})
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": periods,
+                        "y": values.to_numpy(),
+                        "xaxis": f"x{axis}",
+                        "yaxis": f"y{axis}",
+                        "mode": "lines+markers",
+                        "name": name,
+                        "legendgroup": name,
+                        "showlegend": len(lines) > 1 and name not in seen,
+                        "connectgaps": False,
+                        "line": {"color": colour, "width": 3, "dash": DASHES[j % len(DASHES)]},
+                        "marker": {"size": 7, "symbol": j % 8, "color": colour},
+                        "hovertemplate": f"{name}<br>%{{x}}: %{{y:.1f}}"
+                        f"{'%' if unit == '%' else ' ' + unit}<extra></extra>",
+                    }
+                )
                 seen.add(name)
-        said = (f"<b>{title}</b><br>{_shown(latest[1], unit)} in {latest[0]}" if latest and len(lines) == 1
-                else f"<b>{title}</b>" + ("" if latest else "<br>no figure shown"))
-        titles.append({"text": said, "xref": f"x{axis} domain", "yref": f"y{axis} domain", "x": 0, "y": 1.03,
-                       "xanchor": "left", "yanchor": "bottom", "showarrow": False, "align": "left",
-                       "font": {"size": 14}})
+        said = (
+            f"<b>{title}</b><br>{_shown(latest[1], unit)} in {latest[0]}"
+            if latest and len(lines) == 1
+            else f"<b>{title}</b>" + ("" if latest else "<br>no figure shown")
+        )
+        titles.append(
+            {
+                "text": said,
+                "xref": f"x{axis} domain",
+                "yref": f"y{axis} domain",
+                "x": 0,
+                "y": 1.03,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "align": "left",
+                "font": {"size": 14},
+            }
+        )
         ticks = [periods[0], periods[-1]] if len(periods) > 1 else periods
-        layout[f"xaxis{axis}"] = {"domain": x_domain, "anchor": f"y{axis}", "type": "category",
-                                  "categoryorder": "array", "categoryarray": periods, "tickmode": "array",
-                                  "tickvals": ticks, "tickangle": 0, "showline": True, "linecolor": TEXT,
-                                  "ticks": "outside", "fixedrange": True, "tickfont": {"size": 12}}
-        layout[f"yaxis{axis}"] = {"domain": y_domain, "anchor": f"x{axis}", "showline": True, "linecolor": TEXT,
-                                  "gridcolor": "#e5e5e5", "fixedrange": True, "tickfont": {"size": 12},
-                                  **({"range": [0, 100], "ticksuffix": "%", "dtick": 25} if unit == "%"
-                                     else {"rangemode": "tozero", "title": {"text": unit, "font": {"size": 12}}})}
+        layout[f"xaxis{axis}"] = {
+            "domain": x_domain,
+            "anchor": f"y{axis}",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": periods,
+            "tickmode": "array",
+            "tickvals": ticks,
+            "tickangle": 0,
+            "showline": True,
+            "linecolor": TEXT,
+            "ticks": "outside",
+            "fixedrange": True,
+            "tickfont": {"size": 12},
+        }
+        layout[f"yaxis{axis}"] = {
+            "domain": y_domain,
+            "anchor": f"x{axis}",
+            "showline": True,
+            "linecolor": TEXT,
+            "gridcolor": "#e5e5e5",
+            "fixedrange": True,
+            "tickfont": {"size": 12},
+            **(
+                {"range": [0, 100], "ticksuffix": "%", "dtick": 25}
+                if unit == "%"
+                else {"rangemode": "tozero", "title": {"text": unit, "font": {"size": 12}}}
+            ),
+        }
     notes = [WITHHELD_NOTE] if withheld else []
-    return figure(traces, {"template": PLAIN, "font": FONT, "height": height, "dragmode": False,
-                           "margin": {"l": 60, "r": 20, "t": 60, "b": 60 + 20 * len(notes)},
-                           "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0 + 40 / height, "x": 0},
-                           "hoverlabel": {"font": {"size": 15}}, "showlegend": True,
-                           "annotations": [*titles, *([_notes(notes, height)] if notes else [])], **layout})
+    return figure(
+        traces,
+        {
+            "template": PLAIN,
+            "font": FONT,
+            "height": height,
+            "dragmode": False,
+            "margin": {"l": 60, "r": 20, "t": 60, "b": 60 + 20 * len(notes)},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0 + 40 / height, "x": 0},
+            "hoverlabel": {"font": {"size": 15}},
+            "showlegend": True,
+            "annotations": [*titles, *([_notes(notes, height)] if notes else [])],
+            **layout,
+        },
+    )
 
 
 def _latest(table: pd.DataFrame) -> str | None:
@@ -121,12 +186,19 @@ def pathway_steps(table: pd.DataFrame, groups, *, withheld: bool = False) -> go.
     latest = _latest(table)
     rows = table[table["period"] == latest].set_index(["kpi", "measure"]) if latest else table
     # One scale for every group, so two pathways side by side compare by the length of their bars.
-    known = [v for _, steps in groups for kpi, measure, column, *_ in steps if (kpi, measure) in rows.index
-             for v in [_values(pd.Series([rows.loc[(kpi, measure), column]]))[0]] if v == v]
+    known = [
+        v
+        for _, steps in groups
+        for kpi, measure, column, *_ in steps
+        if (kpi, measure) in rows.index
+        for v in [_values(pd.Series([rows.loc[(kpi, measure), column]]))[0]]
+        if v == v
+    ]
     most = max(known, default=1) or 1
     traces, layout, titles = [], {}, []
-    for i, ((title, steps), (x_domain, y_domain)) in enumerate(zip(groups, _grid(len(groups), len(groups),
-                                                                                  gap_x=0.22))):
+    for i, ((title, steps), (x_domain, y_domain)) in enumerate(
+        zip(groups, _grid(len(groups), len(groups), gap_x=0.22))
+    ):
         axis = "" if i == 0 else str(i + 1)
         labels, values, texts = [], [], []
         for kpi, measure, column, label, of in steps:
@@ -135,25 +207,72 @@ def pathway_steps(table: pd.DataFrame, groups, *, withheld: bool = False) -> go.
             share = np.nan if found is None or column == "base" else _values(pd.Series([found["rate"]]))[0]
             labels.append(label)
             values.append(value)
-            texts.append("c (withheld)" if value != value else
-                         f"{value:,.0f}" + (f" ({share:.0f}% of {of})" if share == share and of else ""))
-        traces.append({"type": "bar", "orientation": "h", "x": values, "y": labels, "xaxis": f"x{axis}",
-                       "yaxis": f"y{axis}", "marker": {"color": OKABE_ITO[i % len(OKABE_ITO)]}, "text": texts,
-                       "textposition": "outside", "cliponaxis": False, "name": title, "showlegend": False,
-                       "hovertemplate": "%{y}: %{text}<extra></extra>"})
+            texts.append(
+                "c (withheld)"
+                if value != value
+                else f"{value:,.0f}" + (f" ({share:.0f}% of {of})" if share == share and of else "")
+            )
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": values,
+                "y": labels,
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+                "marker": {"color": OKABE_ITO[i % len(OKABE_ITO)]},
+                "text": texts,
+                "textposition": "outside",
+                "cliponaxis": False,
+                "name": title,
+                "showlegend": False,
+                "hovertemplate": "%{y}: %{text}<extra></extra>",
+            }
+        )
         titles += _withheld_marks(labels, values, f"x{axis}", f"y{axis}")
-        titles.append({"text": f"<b>{title}, {latest}</b>", "xref": f"x{axis} domain", "yref": f"y{axis} domain",
-                       "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom", "showarrow": False})
-        layout[f"xaxis{axis}"] = {"domain": x_domain, "anchor": f"y{axis}", "range": [0, most * 1.9],
-                                  "showline": True, "linecolor": TEXT, "fixedrange": True, "rangemode": "tozero"}
-        layout[f"yaxis{axis}"] = {"domain": y_domain, "anchor": f"x{axis}", "autorange": "reversed",
-                                  "fixedrange": True, "automargin": True}
+        titles.append(
+            {
+                "text": f"<b>{title}, {latest}</b>",
+                "xref": f"x{axis} domain",
+                "yref": f"y{axis} domain",
+                "x": 0,
+                "y": 1.02,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        )
+        layout[f"xaxis{axis}"] = {
+            "domain": x_domain,
+            "anchor": f"y{axis}",
+            "range": [0, most * 1.9],
+            "showline": True,
+            "linecolor": TEXT,
+            "fixedrange": True,
+            "rangemode": "tozero",
+        }
+        layout[f"yaxis{axis}"] = {
+            "domain": y_domain,
+            "anchor": f"x{axis}",
+            "autorange": "reversed",
+            "fixedrange": True,
+            "automargin": True,
+        }
     height = max(460, 160 + 70 * max((len(steps) for _, steps in groups), default=1))
     notes = [WITHHELD_NOTE] if withheld else []
-    return figure(traces, {"template": PLAIN, "font": FONT, "height": height, "dragmode": False,
-                           "margin": {"l": 20, "r": 20, "t": 50, "b": 70 + 20 * len(notes)},
-                           "annotations": [*titles, *([_notes(notes, height)] if notes else [])],
-                           "hoverlabel": {"font": {"size": 15}}, **layout})
+    return figure(
+        traces,
+        {
+            "template": PLAIN,
+            "font": FONT,
+            "height": height,
+            "dragmode": False,
+            "margin": {"l": 20, "r": 20, "t": 50, "b": 70 + 20 * len(notes)},
+            "annotations": [*titles, *([_notes(notes, height)] if notes else [])],
+            "hoverlabel": {"font": {"size": 15}},
+            **layout,
+        },
+    )
 
 
 def not_recorded(table: pd.DataFrame, labels, *, withheld: bool = False) -> go.Figure:
@@ -163,27 +282,63 @@ def not_recorded(table: pd.DataFrame, labels, *, withheld: bool = False) -> go.F
     rows = table[table["period"] == latest].set_index(["kpi", "measure"]) if latest else table
     shown = [(words, rows.loc[(k, m)]) for k, m, words in labels if (k, m) in rows.index]
     percent = [_values(pd.Series([r["percent_not_recorded"]]))[0] for _, r in shown]
-    text = ["c (withheld)" if p != p else f"{int(r['not_recorded']):,} of {int(r['base']):,}"
-            for p, (_, r) in zip(percent, shown)]
+    text = [
+        "c (withheld)" if p != p else f"{int(r['not_recorded']):,} of {int(r['base']):,}"
+        for p, (_, r) in zip(percent, shown)
+    ]
     names = [w for w, _ in shown]
-    trace = {"type": "bar", "orientation": "h", "x": percent, "y": names, "text": text,
-             "textposition": "outside", "cliponaxis": False, "marker": {"color": GREY}, "showlegend": False,
-             "hovertemplate": "%{y}: %{x:.0f}% not recorded (%{text})<extra></extra>"}
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": percent,
+        "y": names,
+        "text": text,
+        "textposition": "outside",
+        "cliponaxis": False,
+        "marker": {"color": GREY},
+        "showlegend": False,
+        "hovertemplate": "%{y}: %{x:.0f}% not recorded (%{text})<extra></extra>",
+    }
     height = 140 + 30 * len(shown)
     notes = [f"{latest}."] + ([WITHHELD_NOTE] if withheld else []) if latest else []
-    return figure([trace], {"template": PLAIN, "font": FONT, "height": height, "dragmode": False,
-                            "margin": {"l": 20, "r": 40, "t": 20, "b": 80 + 18 * len(notes)},
-                            "xaxis": {"range": [0, 100], "ticksuffix": "%", "showline": True, "linecolor": TEXT,
-                                      "fixedrange": True, "title": {"text": "Not recorded"}},
-                            "yaxis": {"autorange": "reversed", "fixedrange": True, "automargin": True},
-                            "annotations": [*_withheld_marks(names, percent, "x", "y"),
-                                            *([_notes(notes, height)] if notes else [])]})
+    return figure(
+        [trace],
+        {
+            "template": PLAIN,
+            "font": FONT,
+            "height": height,
+            "dragmode": False,
+            "margin": {"l": 20, "r": 40, "t": 20, "b": 80 + 18 * len(notes)},
+            "xaxis": {
+                "range": [0, 100],
+                "ticksuffix": "%",
+                "showline": True,
+                "linecolor": TEXT,
+                "fixedrange": True,
+                "title": {"text": "Not recorded"},
+            },
+            "yaxis": {"autorange": "reversed", "fixedrange": True, "automargin": True},
+            "annotations": [*_withheld_marks(names, percent, "x", "y"), *([_notes(notes, height)] if notes else [])],
+        },
+    )
 
 
 def _withheld_marks(labels: list[str], values: list[float], x: str, y: str) -> list[dict]:
     """'c (withheld)' written where a withheld bar would start: a bar that is not drawn must still say why."""
-    return [{"text": "c (withheld)", "x": 0, "y": label, "xref": x, "yref": y, "xanchor": "left", "showarrow": False,
-             "xshift": 4} for label, value in zip(labels, values) if value != value]
+    return [
+        {
+            "text": "c (withheld)",
+            "x": 0,
+            "y": label,
+            "xref": x,
+            "yref": y,
+            "xanchor": "left",
+            "showarrow": False,
+            "xshift": 4,
+        }
+        for label, value in zip(labels, values)
+        if value != value
+    ]
 
 
 def attendance_grid(table: pd.DataFrame, partners, *, withheld: bool = False) -> go.Figure:
@@ -196,28 +351,66 @@ def attendance_grid(table: pd.DataFrame, partners, *, withheld: bool = False) ->
     data = table[table["period"].isin(kept)]
     words = dict(partners)
     services = list(dict.fromkeys(data["yjs"]))
-    rows = [f"{words.get(p, p)}" if len(services) == 1 else f"{s}: {words.get(p, p)}"
-            for s, p in zip(data["yjs"], data["partner"])]
+    rows = [
+        f"{words.get(p, p)}" if len(services) == 1 else f"{s}: {words.get(p, p)}"
+        for s, p in zip(data["yjs"], data["partner"])
+    ]
     share = _values(data["attended_percent"])
-    text = ["no meeting" if m == 0 else ("came" if a else "absent") if m == 1 else f"{a} of {m}"
-            for a, m in zip(data["attended"], data["meetings"])]
+    text = [
+        "no meeting" if m == 0 else ("came" if a else "absent") if m == 1 else f"{a} of {m}"
+        for a, m in zip(data["attended"], data["meetings"])
+    ]
     scale = MAP_COLOURS
     dark = share >= 60
-    trace = {"type": "scatter", "mode": "markers+text", "x": data["period"].tolist(), "y": rows, "text": text,
-             "textfont": {"size": 13, "color": ["white" if d else TEXT for d in dark]},
-             "marker": {"symbol": "square", "size": 46, "color": np.nan_to_num(share, nan=0.0),
-                        "colorscale": scale, "cmin": 0, "cmax": 100, "line": {"color": GREY, "width": 1},
-                        "showscale": False},
-             "customdata": [[int(s)] for s in data["senior"]],
-             "hovertemplate": "%{y}, %{x}: attended %{text} (%{customdata[0]} at the agreed seniority)"
-                              "<extra></extra>", "showlegend": False}
+    trace = {
+        "type": "scatter",
+        "mode": "markers+text",
+        "x": data["period"].tolist(),
+        "y": rows,
+        "text": text,
+        "textfont": {"size": 13, "color": ["white" if d else TEXT for d in dark]},
+        "marker": {
+            "symbol": "square",
+            "size": 46,
+            "color": np.nan_to_num(share, nan=0.0),
+            "colorscale": scale,
+            "cmin": 0,
+            "cmax": 100,
+            "line": {"color": GREY, "width": 1},
+            "showscale": False,
+        },
+        "customdata": [[int(s)] for s in data["senior"]],
+        "hovertemplate": "%{y}, %{x}: attended %{text} (%{customdata[0]} at the agreed seniority)<extra></extra>",
+        "showlegend": False,
+    }
     labels = list(dict.fromkeys(rows))
     height = 120 + 56 * len(labels)
-    return figure([trace], {"template": PLAIN, "font": FONT, "height": height, "dragmode": False,
-                            "margin": {"l": 20, "r": 20, "t": 20, "b": 70 + 18 * len(notes)},
-                            "xaxis": {"type": "category", "categoryorder": "array", "categoryarray": kept,
-                                      "side": "top", "fixedrange": True, "showgrid": False, "tickangle": 0},
-                            "yaxis": {"type": "category", "categoryorder": "array",
-                                      "categoryarray": list(reversed(labels)), "fixedrange": True,
-                                      "automargin": True, "showgrid": False, "range": [-0.6, len(labels) - 0.4]},
-                            "annotations": [_notes(notes, height)] if notes else []})
+    return figure(
+        [trace],
+        {
+            "template": PLAIN,
+            "font": FONT,
+            "height": height,
+            "dragmode": False,
+            "margin": {"l": 20, "r": 20, "t": 20, "b": 70 + 18 * len(notes)},
+            "xaxis": {
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": kept,
+                "side": "top",
+                "fixedrange": True,
+                "showgrid": False,
+                "tickangle": 0,
+            },
+            "yaxis": {
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": list(reversed(labels)),
+                "fixedrange": True,
+                "automargin": True,
+                "showgrid": False,
+                "range": [-0.6, len(labels) - 0.4],
+            },
+            "annotations": [_notes(notes, height)] if notes else [],
+        },
+    )

@@ -8,16 +8,16 @@ from .load import DatabaseOutOfDate, LoadRefused, LoadSummary, ingest
 REFUSALS = (ExtractRejected, LoadRefused, DatabaseOutOfDate, IngestFailed)
 
 __all__ = [
-           "DEMO_CHILDREN",
-           "DEMO_SEED",
-           "REFUSALS",
-           "DatabaseOutOfDate",
-           "ExtractRejected",
-           "IngestFailed",
-           "IngestLimits",
-           "LoadRefused",
-           "LoadSummary",
-           "Problem",
-           "build_demo",
-           "ingest",
+    "DEMO_CHILDREN",
+    "DEMO_SEED",
+    "REFUSALS",
+    "DatabaseOutOfDate",
+    "ExtractRejected",
+    "IngestFailed",
+    "IngestLimits",
+    "LoadRefused",
+    "LoadSummary",
+    "Problem",
+    "build_demo",
+    "ingest",
 ]

@@ -20,30 +20,57 @@ import duckdb
 from .. import config
 
 #: Tables written for each load, replaced per YJS; every one has a ``yjs`` column.
-TABLES = ("extract_info", "child", "offence", "outcome", "programme", "population",
-          "assessment", "remand", "victim", "board_meeting",
-          "first_time_entry", "stage_event", "programme_fact", "proven_cohort", "remand_fact")
+TABLES = (
+    "extract_info",
+    "child",
+    "offence",
+    "outcome",
+    "programme",
+    "population",
+    "assessment",
+    "remand",
+    "victim",
+    "board_meeting",
+    "first_time_entry",
+    "stage_event",
+    "programme_fact",
+    "proven_cohort",
+    "remand_fact",
+)
 
 #: The tables holding the extract's own rows (the rest are worked out from them), with their file.
-RECORD_TABLES = {"child": "children.csv", "offence": "offences.csv", "outcome": "outcomes.csv",
-                 "programme": "programmes.csv", "population": "population.csv", "assessment": "assessments.csv",
-                 "remand": "remands.csv", "victim": "victims.csv", "board_meeting": "board_meetings.csv"}
+RECORD_TABLES = {
+    "child": "children.csv",
+    "offence": "offences.csv",
+    "outcome": "outcomes.csv",
+    "programme": "programmes.csv",
+    "population": "population.csv",
+    "assessment": "assessments.csv",
+    "remand": "remands.csv",
+    "victim": "victims.csv",
+    "board_meeting": "board_meetings.csv",
+}
 
 #: extract_info's flag for each optional file: whether the extract had it, so a measure can say
 #: "not in this extract" rather than show 0.
-OPTIONAL_FILES = {"has_population": "population.csv", "has_assessments": "assessments.csv",
-                  "has_remands": "remands.csv", "has_victims": "victims.csv",
-                  "has_board_meetings": "board_meetings.csv"}
+OPTIONAL_FILES = {
+    "has_population": "population.csv",
+    "has_assessments": "assessments.csv",
+    "has_remands": "remands.csv",
+    "has_victims": "victims.csv",
+    "has_board_meetings": "board_meetings.csv",
+}
 
 #: Programme columns a reoffending filter may pick: the cohort is also marked per value of each.
 MARKED_BY = ("age_band_at_start", "disposal_type", "programme_name", "locality")
 
 
-
 def _age(born: str, on: str) -> str:
     """Completed years on a date; the birthday itself counts as the new age."""
-    return (f"(year({on}) - year({born}) - CASE WHEN month({on}) < month({born}) OR "
-            f"(month({on}) = month({born}) AND day({on}) < day({born})) THEN 1 ELSE 0 END)")
+    return (
+        f"(year({on}) - year({born}) - CASE WHEN month({on}) < month({born}) OR "
+        f"(month({on}) = month({born}) AND day({on}) < day({born})) THEN 1 ELSE 0 END)"
+    )
 
 
 def _age_band(age: str) -> str:
@@ -65,8 +92,13 @@ def _months_after(d: str, months: int) -> str:
     return f"CAST({d} + INTERVAL ({months}) MONTH AS DATE)"
 
 
-def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files: set[str],
-           services: dict[str, tuple[str | None, str | None]]) -> None:
+def derive(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    description: str,
+    files: set[str],
+    services: dict[str, tuple[str | None, str | None]],
+) -> None:
     """``files``: the extract's files (for the has_* flags); ``services``: each service's region and
     the published service it is compared as."""
     tiers = [(t, tier) for t, tier in config.DISPOSAL_TIERS.items()]
@@ -80,18 +112,25 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, description: str, files:
         CREATE TEMP TABLE new_child AS
         SELECT yjs, child_id, date_of_birth, sex, ethnicity_group, ethnicity_detail, locality FROM stage_child""")
     con.execute("CREATE TEMP TABLE service_info (yjs VARCHAR, region VARCHAR, compare_as VARCHAR)")
-    con.executemany("INSERT INTO service_info VALUES (?, ?, ?)",
-                    [(yjs, region, compare_as) for yjs, (region, compare_as) in services.items()])
+    con.executemany(
+        "INSERT INTO service_info VALUES (?, ?, ?)",
+        [(yjs, region, compare_as) for yjs, (region, compare_as) in services.items()],
+    )
     flags = ", ".join(f"CAST(${flag} AS BOOLEAN) AS {flag}" for flag in OPTIONAL_FILES)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE TEMP TABLE new_extract_info AS
         SELECT yjs, CAST($as_of AS DATE) AS as_of, CAST($description AS VARCHAR) AS description,
                CAST($loaded_at AS TIMESTAMP) AS loaded_at, s.region, s.compare_as, {flags}
         FROM (SELECT yjs FROM new_child UNION SELECT yjs FROM stage_population)
         LEFT JOIN service_info s USING (yjs)""",
-                {"as_of": as_of, "description": description,
-                 "loaded_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
-                 **{flag: name in files for flag, name in OPTIONAL_FILES.items()}})
+        {
+            "as_of": as_of,
+            "description": description,
+            "loaded_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+            **{flag: name in files for flag, name in OPTIONAL_FILES.items()},
+        },
+    )
     con.execute("""
         CREATE TEMP TABLE new_offence AS
         SELECT c.yjs, o.child_id, o.offence_id, o.offence_date, o.category, CAST(o.gravity AS INTEGER) AS gravity,
@@ -207,16 +246,21 @@ def _programme_facts(con: duckdb.DuckDBPyConnection) -> None:
         f"""b.e_{hi} IS NOT NULL AND b.e_{hi} <= b.as_of AS at_risk_{name},
             count(o.offence_id) FILTER (WHERE o.offence_date > b.e_{lo} AND o.offence_date <= b.e_{hi})
                 AS offences_{name}"""
-        for name, lo, hi in windows)
+        for name, lo, hi in windows
+    )
     # In start order a child's years only go up: a year's first programme is where the year changes.
     marks, in_start_order = [], []
     for column in (None, *MARKED_BY):
         name = f"_by_{column}" if column else ""
-        in_start_order.append(f"by_start{name} AS (PARTITION BY yjs, child_id{', ' + column if column else ''} "
-                              "ORDER BY start_date, programme_id)")
-        marks.append(f"start_date IS NOT NULL AND row_number() OVER by_start{name} = 1 AS first_ever{name}, "
-                     f"start_date IS NOT NULL AND lag(start_fy) OVER by_start{name} IS DISTINCT FROM start_fy "
-                     f"AS first_in_year{name}")
+        in_start_order.append(
+            f"by_start{name} AS (PARTITION BY yjs, child_id{', ' + column if column else ''} "
+            "ORDER BY start_date, programme_id)"
+        )
+        marks.append(
+            f"start_date IS NOT NULL AND row_number() OVER by_start{name} = 1 AS first_ever{name}, "
+            f"start_date IS NOT NULL AND lag(start_fy) OVER by_start{name} IS DISTINCT FROM start_fy "
+            f"AS first_in_year{name}"
+        )
     con.execute(f"""
         CREATE TEMP VIEW new_programme_fact AS
         SELECT *, {", ".join(marks)} FROM (

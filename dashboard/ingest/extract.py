@@ -65,15 +65,17 @@ class IngestLimits:
     memory_limit: str = "2GB"
     #: Where DuckDB spills (a private folder is made inside it); None: the system's temporary folder.
     temp_directory: str | None = None
-    max_file_bytes: int = 5 * 1024 ** 3
+    max_file_bytes: int = 5 * 1024**3
 
     @classmethod
     def from_settings(cls, settings) -> IngestLimits:
         """``DASHBOARD_INGEST_MEMORY`` (e.g. 4GB), ``DASHBOARD_INGEST_TEMP_DIR``, ``DASHBOARD_INGEST_MAX_FILE_MB``,
         as read by dashboard.settings."""
-        return cls(memory_limit=settings.ingest_memory,
-                   temp_directory=str(settings.ingest_temp_dir) if settings.ingest_temp_dir else None,
-                   max_file_bytes=settings.ingest_max_file_mb * 1024 ** 2)
+        return cls(
+            memory_limit=settings.ingest_memory,
+            temp_directory=str(settings.ingest_temp_dir) if settings.ingest_temp_dir else None,
+            max_file_bytes=settings.ingest_max_file_mb * 1024**2,
+        )
 
 
 class IngestFailed(RuntimeError):
@@ -142,24 +144,29 @@ def _not_regular(path: Path) -> str | None:
         return f"unreadable ({exc.strerror})"
     if stat.S_ISREG(mode):
         return None
-    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+    for test, kind in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return kind
     return "not a regular file"
 
 
 def _size_words(size: int) -> str:
-    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= scale:
             return f"{size / scale:,.1f} {unit}"
     return f"{size} bytes"
 
 
 class Layout(NamedTuple):
-    quoted: bool            # any quote character: a value may hold a line break
-    blank_lines: bool       # blank lines are skipped, moving later rows off row + 1
-    nul_line: int | None    # the line of the first NUL byte, if any
+    quoted: bool  # any quote character: a value may hold a line break
+    blank_lines: bool  # blank lines are skipped, moving later rows off row + 1
+    nul_line: int | None  # the line of the first NUL byte, if any
 
 
 def _layout(path: Path) -> Layout:
@@ -171,8 +178,9 @@ def _layout(path: Path) -> Layout:
         nul = data.find(b"\x00")
         nul_line = None
         if nul >= 0:
-            nul_line = 1 + sum(data[start:min(start + (1 << 24), nul)].count(b"\n")
-                               for start in range(0, nul, 1 << 24))
+            nul_line = 1 + sum(
+                data[start : min(start + (1 << 24), nul)].count(b"\n") for start in range(0, nul, 1 << 24)
+            )
         return Layout(data.find(b'"') >= 0, data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0, nul_line)
 
 
@@ -215,14 +223,16 @@ def _published_services() -> dict[str, tuple[str, str]]:
 
 def _shown(sql: str) -> str:
     """SQL for a cell quoted in a message, cut short when long (a message names it, not repeats it)."""
-    return (f"'''' || CASE WHEN length({sql}) > {QUOTED_LENGTH} THEN left({sql}, {QUOTED_LENGTH - 3}) || '...' "
-            f"ELSE {sql} END || ''''")
+    return (
+        f"'''' || CASE WHEN length({sql}) > {QUOTED_LENGTH} THEN left({sql}, {QUOTED_LENGTH - 3}) || '...' "
+        f"ELSE {sql} END || ''''"
+    )
 
 
 def _quoted(value: object) -> str:
     """A value from extract.json quoted in a message, cut short as ``_shown`` does."""
     text = str(value)
-    return repr(text if len(text) <= QUOTED_LENGTH else text[:QUOTED_LENGTH - 3] + "...")
+    return repr(text if len(text) <= QUOTED_LENGTH else text[: QUOTED_LENGTH - 3] + "...")
 
 
 class Stager:
@@ -242,8 +252,9 @@ class Stager:
             self.con.execute("SET memory_limit = $limit", {"limit": self.limits.memory_limit})
         except duckdb.Error:
             _discard(self.con, self.temp_folder)
-            raise IngestFailed(f"DASHBOARD_INGEST_MEMORY is {self.limits.memory_limit!r}: give a size such as "
-                               "2GB or 512MB") from None
+            raise IngestFailed(
+                f"DASHBOARD_INGEST_MEMORY is {self.limits.memory_limit!r}: give a size such as 2GB or 512MB"
+            ) from None
         self.con.execute("SET temp_directory = $folder", {"folder": self.temp_folder})
         self.problems: list[Problem] = []
         #: extract file name -> the spec columns its header has; absent when the file is unreadable
@@ -265,8 +276,13 @@ class Stager:
         rows = []
         for spec in EXTRACT_FILES:
             for column in spec.columns:
-                words = [w.lower() for w in column.vocabulary] if column.kind == "vocab" else \
-                    list(BOOLEAN_WORDS) if column.kind == "bool" else []
+                words = (
+                    [w.lower() for w in column.vocabulary]
+                    if column.kind == "vocab"
+                    else list(BOOLEAN_WORDS)
+                    if column.kind == "bool"
+                    else []
+                )
                 rows += [(spec.name, column.name, word) for word in words]
         self.con.executemany("INSERT INTO vocabulary VALUES (?, ?, ?)", rows)
 
@@ -283,13 +299,26 @@ class Stager:
             return False
         size = path.stat().st_size
         if name == EXTRACT_JSON and size > EXTRACT_JSON_BYTES:
-            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the "
-                                         f"{_size_words(EXTRACT_JSON_BYTES)} extract.json may be"))
+            self.problems.append(
+                Problem(
+                    name,
+                    0,
+                    "-",
+                    f"is {_size_words(size)}, more than the {_size_words(EXTRACT_JSON_BYTES)} extract.json may be",
+                )
+            )
             return False
         if size > self.limits.max_file_bytes:
             limit = _size_words(self.limits.max_file_bytes)
-            self.problems.append(Problem(name, 0, "-", f"is {_size_words(size)}, more than the {limit} a file may be "
-                                         "(the limit is set by DASHBOARD_INGEST_MAX_FILE_MB)"))
+            self.problems.append(
+                Problem(
+                    name,
+                    0,
+                    "-",
+                    f"is {_size_words(size)}, more than the {limit} a file may be "
+                    "(the limit is set by DASHBOARD_INGEST_MAX_FILE_MB)",
+                )
+            )
             return False
         return True
 
@@ -315,13 +344,25 @@ class Stager:
                 raise ValueError
             self.as_of = date.fromisoformat(as_of)
         except ValueError:
-            self.problems.append(Problem(EXTRACT_JSON, 1, "as_of", f"{as_of!r} is not a date (YYYY-MM-DD)"
-                                         if as_of else "required value is missing"))
+            self.problems.append(
+                Problem(
+                    EXTRACT_JSON,
+                    1,
+                    "as_of",
+                    f"{as_of!r} is not a date (YYYY-MM-DD)" if as_of else "required value is missing",
+                )
+            )
         description = meta.get("description", "")
         self.description = description if isinstance(description, str) else str(description)
         if len(self.description) > FREE_TEXT_LENGTH:
-            self.problems.append(Problem(EXTRACT_JSON, 1, "description", f"is {len(self.description):,} characters "
-                                         f"long: at most {FREE_TEXT_LENGTH:,} are allowed"))
+            self.problems.append(
+                Problem(
+                    EXTRACT_JSON,
+                    1,
+                    "description",
+                    f"is {len(self.description):,} characters long: at most {FREE_TEXT_LENGTH:,} are allowed",
+                )
+            )
         self.services_block = self._object(meta, "services")
         self.manifest = self._object(meta, "files")
         self._check_manifest_entries()
@@ -345,8 +386,9 @@ class Stager:
                 problem = f"unknown key {_quoted(sorted(set(entry) - {'rows', 'sha256'})[0])}; valid keys: rows, sha256"
             elif "rows" in entry and (type(entry["rows"]) is not int or entry["rows"] < 0):
                 problem = f"rows must be a whole number of at least 0, not {_quoted(entry['rows'])}"
-            elif "sha256" in entry and not (isinstance(entry["sha256"], str)
-                                            and SHA256.fullmatch(entry["sha256"].lower())):
+            elif "sha256" in entry and not (
+                isinstance(entry["sha256"], str) and SHA256.fullmatch(entry["sha256"].lower())
+            ):
                 problem = f"sha256 must be 64 hexadecimal digits, not {_quoted(entry['sha256'])}"
             else:
                 continue
@@ -362,8 +404,9 @@ class Stager:
             with path.open("rb") as handle:
                 first = handle.readline(HEADER_BYTES + 1)
             if len(first) > HEADER_BYTES:
-                self.problems.append(Problem(spec.name, 1, "-",
-                                             f"the header row is longer than {HEADER_BYTES:,} bytes"))
+                self.problems.append(
+                    Problem(spec.name, 1, "-", f"the header row is longer than {HEADER_BYTES:,} bytes")
+                )
                 return
             header = next(csv.reader([first.decode("utf-8-sig")]), None)
         except UnicodeDecodeError:
@@ -394,8 +437,12 @@ class Stager:
         breaks = " OR ".join(f"contains({n}, chr(10))" for n in names) if layout.quoted else "false"
         # One trimmed text column per spec column (NULL when empty or absent), with the row's line
         # (the header is line 1). The path and names are bound; table names are our own constants.
-        cells = ", ".join(f"NULLIF(TRIM({mapping[c.name]}), '') AS {c.name}" if c.name in mapping
-                          else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in spec.columns)
+        cells = ", ".join(
+            f"NULLIF(TRIM({mapping[c.name]}), '') AS {c.name}"
+            if c.name in mapping
+            else f"CAST(NULL AS VARCHAR) AS {c.name}"
+            for c in spec.columns
+        )
         try:
             self.con.execute(
                 f"""CREATE TEMP TABLE text_{spec.table} AS
@@ -407,15 +454,19 @@ class Stager:
                 {"path": str(path), "names": names},
             )
         except (duckdb.OutOfMemoryException, duckdb.IOException):
-            raise                       # not the file's fault: load.py says so plainly
+            raise  # not the file's fault: load.py says so plainly
         except duckdb.Error as exc:
             line, message = _csv_fault(path) or (0, str(exc).splitlines()[0])
             self.problems.append(Problem(spec.name, line, "-", f"cannot be read as CSV: {message}"))
             return
         rejected = self.con.execute(
-            f"SELECT DISTINCT line, error_message FROM rejects_{spec.table} ORDER BY line").fetchall()
-        irregular = rejected or layout.blank_lines or self.con.execute(
-            f"SELECT bool_or(has_break) FROM text_{spec.table}").fetchone()[0]
+            f"SELECT DISTINCT line, error_message FROM rejects_{spec.table} ORDER BY line"
+        ).fetchall()
+        irregular = (
+            rejected
+            or layout.blank_lines
+            or self.con.execute(f"SELECT bool_or(has_break) FROM text_{spec.table}").fetchone()[0]
+        )
         if irregular:
             self._number_lines_exactly(spec, path, dict(rejected))
         self.columns[spec.name] = set(mapping)
@@ -431,15 +482,17 @@ class Stager:
         rows, lines, rejected_lines, accepted = [], [], {}, 0
 
         def flush():
-            self.con.execute("INSERT INTO line_map SELECT unnest($rows) AS line, unnest($lines) AS file_line",
-                             {"rows": rows, "lines": lines})
+            self.con.execute(
+                "INSERT INTO line_map SELECT unnest($rows) AS line, unnest($lines) AS file_line",
+                {"rows": rows, "lines": lines},
+            )
             rows.clear()
             lines.clear()
 
         with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
             reader = csv.reader(handle)
             next(reader, None)
-            row_line, counted = 2, 1          # the line a row starts on; DuckDB's count of rows so far
+            row_line, counted = 2, 1  # the line a row starts on; DuckDB's count of rows so far
             for record in reader:
                 counted += 1
                 if record and counted in rejected:
@@ -453,8 +506,9 @@ class Stager:
                 row_line = reader.line_num + 1
         flush()
         for counted, message in rejected.items():
-            self.problems.append(Problem(spec.name, rejected_lines.get(counted, counted), "-",
-                                         f"malformed row: {message}"))
+            self.problems.append(
+                Problem(spec.name, rejected_lines.get(counted, counted), "-", f"malformed row: {message}")
+            )
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE text_{spec.table} AS
             SELECT coalesce(m.file_line, t.line) AS line, t.* EXCLUDE (line)
@@ -476,21 +530,27 @@ class Stager:
             checks.append(
                 f"""SELECT line, {_shown(v)} || ' is not a date (YYYY-MM-DD)' FROM {table}
                     WHERE {v} IS NOT NULL AND (NOT regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')
-                          OR try_strptime({v}, '%Y-%m-%d') IS NULL)""")
+                          OR try_strptime({v}, '%Y-%m-%d') IS NULL)"""
+            )
             checks.append(
                 f"""SELECT line, 'date ' || {v} || ' is before 1 January 1990: no record in an extract is that old'
-                    FROM {table} WHERE try_cast({v} AS DATE) < DATE '{EARLIEST_DATE}'""")
+                    FROM {table} WHERE try_cast({v} AS DATE) < DATE '{EARLIEST_DATE}'"""
+            )
             if self.as_of is not None:
                 checks.append(
                     f"""SELECT line, 'date ' || {v} || ' is after the extract''s as_of date ({self.as_of})'
-                        FROM {table} WHERE try_cast({v} AS DATE) > $as_of""")
+                        FROM {table} WHERE try_cast({v} AS DATE) > $as_of"""
+                )
         elif column.kind == "int":
             checks.append(f"""SELECT line, {_shown(v)} || ' is not a whole number' FROM {table}
                               WHERE {v} IS NOT NULL AND NOT regexp_full_match({v}, '-?\\d{{1,12}}')""")
-            low = column.minimum if column.minimum is not None else -10**12
+            low = column.minimum if column.minimum is not None else -(10**12)
             high = column.maximum if column.maximum is not None else 10**12
-            described = (f"between {column.minimum} and {column.maximum}" if column.maximum is not None
-                         else f"at least {column.minimum}")
+            described = (
+                f"between {column.minimum} and {column.maximum}"
+                if column.maximum is not None
+                else f"at least {column.minimum}"
+            )
             checks.append(f"""SELECT line, '''' || {v} || ''' must be {described}' FROM {table}
                               WHERE regexp_full_match({v}, '-?\\d{{1,12}}')
                                 AND CAST({v} AS BIGINT) NOT BETWEEN {low} AND {high}""")
@@ -499,7 +559,8 @@ class Stager:
             checks.append(
                 f"""SELECT line, {_shown(v)} || ' is not one of: {allowed}' FROM {table}
                     WHERE {v} IS NOT NULL AND lower({v}) NOT IN
-                        (SELECT word FROM vocabulary WHERE file = '{spec.name}' AND col = '{column.name}')""")
+                        (SELECT word FROM vocabulary WHERE file = '{spec.name}' AND col = '{column.name}')"""
+            )
         return checks
 
     def _date_order_checks(self, spec: ExtractFile, column: Column, present: set[str]) -> list[str]:
@@ -510,7 +571,7 @@ class Stager:
         if earlier:
             if not spec.column(earlier).required:
                 checks.append(f"""SELECT line, '{v} is set but {earlier} is missing' FROM {table}
-                                  WHERE {v} IS NOT NULL AND {earlier if earlier in present else 'NULL'} IS NULL""")
+                                  WHERE {v} IS NOT NULL AND {earlier if earlier in present else "NULL"} IS NULL""")
             if earlier in present:
                 checks.append(f"""SELECT line, '{v} ' || {v} || ' is before {earlier} ' || {earlier} FROM {table}
                                   WHERE try_cast({v} AS DATE) < try_cast({earlier} AS DATE)""")
@@ -534,35 +595,53 @@ class Stager:
         self.progress(f"Checking {spec.name}")
         for column in spec.columns:
             if column.name in present:
-                self._problems_from(spec.name, column.name, self._column_checks(spec, column)
-                                    + self._date_order_checks(spec, column, present))
+                self._problems_from(
+                    spec.name,
+                    column.name,
+                    self._column_checks(spec, column) + self._date_order_checks(spec, column, present),
+                )
         if spec.id_column and spec.id_column in present:
             v = spec.id_column
-            self._problems_from(spec.name, v, [f"""
+            self._problems_from(
+                spec.name,
+                v,
+                [
+                    f"""
                 SELECT line, 'duplicate {v} ' || {_shown(v)} || ' (first on line ' || first_line || ')'
                 FROM (SELECT line, {v}, min(line) OVER (PARTITION BY {v}) AS first_line
                       FROM text_{spec.table} WHERE {v} IS NOT NULL)
-                WHERE line > first_line"""])
+                WHERE line > first_line"""
+                ],
+            )
         if spec.key and all(c in present or not spec.column(c).required for c in spec.key.columns):
             self._check_key(spec, present)
 
     def _check_key(self, spec: ExtractFile, present: set[str]) -> None:
         """No two rows with the same key (ids as written; words and names in any case; numbers and
         dates by value)."""
+
         def value(name: str) -> str:
             if name not in present:
                 return "NULL"
             kind = spec.column(name).kind
             return {"id": name, "int": f"try_cast({name} AS BIGINT)", "date": f"try_cast({name} AS DATE)"}.get(
-                kind, f"lower({name})")
+                kind, f"lower({name})"
+            )
+
         names = spec.key.columns
         described = ", ".join(names[:-1]) + " and " + names[-1]
         reason = f": {spec.key.reason}" if spec.key.reason else ""
-        self._problems_from(spec.name, "-", [f"""
+        self._problems_from(
+            spec.name,
+            "-",
+            [
+                f"""
             SELECT line, 'duplicate row for the same {described} (first on line ' || first_line || '){reason}'
             FROM (SELECT line, min(line) OVER (PARTITION BY {", ".join(value(n) for n in names)}) AS first_line
                   FROM text_{spec.table})
-            WHERE line > first_line"""])
+            WHERE line > first_line"""
+            ],
+        )
 
     def _ref(self, spec: ExtractFile, column: str, alias: str = "") -> str | None:
         """A spec column for SQL, or None when the file or column is absent."""
@@ -578,19 +657,31 @@ class Stager:
                 ref, target_id = self._ref(spec, link.column), self._ref(target, target.id_column)
                 if not (ref and target_id):
                     continue
-                self._problems_from(spec.name, link.column, [f"""
+                self._problems_from(
+                    spec.name,
+                    link.column,
+                    [
+                        f"""
                     SELECT line, '{link.column} ' || {_shown(ref)} || ' is not in {target.name}'
                     FROM text_{spec.table} WHERE {ref} IS NOT NULL
-                      AND {ref} NOT IN (SELECT {target_id} FROM text_{target.table} WHERE {target_id} IS NOT NULL)"""])
+                      AND {ref} NOT IN (SELECT {target_id} FROM text_{target.table} WHERE {target_id} IS NOT NULL)"""
+                    ],
+                )
                 child, target_child = self._ref(spec, "child_id", "t"), self._ref(target, "child_id")
                 if link.same_child and child and target_child:
-                    self._problems_from(spec.name, link.column, [f"""
+                    self._problems_from(
+                        spec.name,
+                        link.column,
+                        [
+                            f"""
                         SELECT t.line, '{target.table} ' || {_shown(f"t.{link.column}")} || ' belongs to child '
                                        || {_shown("f.child")} || ', not ' || {_shown(child)}
                         FROM text_{spec.table} t
                         JOIN (SELECT {target_id} AS id, min({target_child}) AS child
                               FROM text_{target.table} GROUP BY 1) f ON f.id = t.{link.column}
-                        WHERE f.child IS DISTINCT FROM {child}"""])
+                        WHERE f.child IS DISTINCT FROM {child}"""
+                        ],
+                    )
 
     def _child_of(self, spec: ExtractFile) -> tuple[str, str] | None:
         """(joins, SQL for the child_id) of each row of ``spec``: its own child_id, or its
@@ -600,8 +691,11 @@ class Stager:
         for link in spec.links:
             target = FILES[link.target]
             if self._ref(spec, link.column) and self._ref(target, "child_id") and self._ref(target, target.id_column):
-                return (f"JOIN (SELECT {target.id_column} AS id, min(child_id) AS child_id FROM text_{target.table} "
-                        f"GROUP BY 1) via ON via.id = t.{link.column}", "via.child_id")
+                return (
+                    f"JOIN (SELECT {target.id_column} AS id, min(child_id) AS child_id FROM text_{target.table} "
+                    f"GROUP BY 1) via ON via.id = t.{link.column}",
+                    "via.child_id",
+                )
         return None
 
     def check_ages(self) -> None:
@@ -619,7 +713,11 @@ class Stager:
                 v = f"t.{column.name}"
                 if not (column.child_event and self._ref(spec, column.name)):
                     continue
-                self._problems_from(spec.name, column.name, [f"""
+                self._problems_from(
+                    spec.name,
+                    column.name,
+                    [
+                        f"""
                     SELECT line, CASE
                         WHEN d < born THEN '{column.name} ' || d || ' is before the child''s date_of_birth '
                                            || born || ' (children.csv line ' || child_line || ')'
@@ -631,63 +729,101 @@ class Stager:
                           FROM text_{spec.table} t {joins}
                           JOIN (SELECT child_id, min(try_cast(date_of_birth AS DATE)) AS born, min(line) AS child_line
                                 FROM text_child GROUP BY 1) c ON c.child_id = {child_id})
-                    WHERE d < born OR age NOT BETWEEN {youngest} AND {oldest}"""])
+                    WHERE d < born OR age NOT BETWEEN {youngest} AND {oldest}"""
+                    ],
+                )
 
     def check_rules(self) -> None:
         """Rules between columns and files: custody releases, hours attended, assessment and victim
         dates against their programme's and offence's, board meetings of the extract's own services."""
+
         def has(table: str, *columns: str) -> bool:
             return all(self._ref(FILES[table], c) for c in columns)
 
         if has("programmes.csv", "release_date", "disposal_type"):
             custodial = ", ".join(f"'{t.lower()}'" for t in config.CUSTODIAL_TYPES)
             every = ", ".join(f"'{t.lower()}'" for t in config.DISPOSAL_TYPES)
-            self._problems_from("programmes.csv", "release_date", [f"""
+            self._problems_from(
+                "programmes.csv",
+                "release_date",
+                [
+                    f"""
                 SELECT line, 'release_date is set but disposal_type ' || upper(disposal_type)
                              || ' is not a custodial sentence ({", ".join(config.CUSTODIAL_TYPES)})'
                 FROM text_programme WHERE release_date IS NOT NULL
-                  AND lower(disposal_type) IN ({every}) AND lower(disposal_type) NOT IN ({custodial})"""])
+                  AND lower(disposal_type) IN ({every}) AND lower(disposal_type) NOT IN ({custodial})"""
+                ],
+            )
         if has("assessments.csv", "ete_hours_offered", "ete_hours_attended"):
             whole = "regexp_full_match({0}, '\\d{{1,12}}')"
-            self._problems_from("assessments.csv", "ete_hours_attended", [f"""
+            self._problems_from(
+                "assessments.csv",
+                "ete_hours_attended",
+                [
+                    f"""
                 SELECT line, 'ete_hours_attended ' || ete_hours_attended || ' is more than ete_hours_offered '
                              || ete_hours_offered
                 FROM text_assessment
-                WHERE {whole.format('ete_hours_attended')} AND {whole.format('ete_hours_offered')}
-                  AND CAST(ete_hours_attended AS BIGINT) > CAST(ete_hours_offered AS BIGINT)"""])
-        if has("assessments.csv", "programme_id", "point", "assessment_date") and \
-                has("programmes.csv", "programme_id", "start_date"):
-            self._problems_from("assessments.csv", "assessment_date", [f"""
+                WHERE {whole.format("ete_hours_attended")} AND {whole.format("ete_hours_offered")}
+                  AND CAST(ete_hours_attended AS BIGINT) > CAST(ete_hours_offered AS BIGINT)"""
+                ],
+            )
+        if has("assessments.csv", "programme_id", "point", "assessment_date") and has(
+            "programmes.csv", "programme_id", "start_date"
+        ):
+            self._problems_from(
+                "assessments.csv",
+                "assessment_date",
+                [
+                    f"""
                 SELECT a.line, 'END assessment_date ' || a.assessment_date || ' is before the start_date '
                                || p.start_date || ' of programme ' || {_shown("a.programme_id")}
                 FROM text_assessment a
                 JOIN (SELECT programme_id, min(start_date) AS start_date FROM text_programme GROUP BY 1) p
                   USING (programme_id)
                 WHERE lower(a.point) = 'end'
-                  AND try_cast(a.assessment_date AS DATE) < try_cast(p.start_date AS DATE)"""])
+                  AND try_cast(a.assessment_date AS DATE) < try_cast(p.start_date AS DATE)"""
+                ],
+            )
         if has("victims.csv", "offence_id", "contact_date") and has("offences.csv", "offence_id", "offence_date"):
-            self._problems_from("victims.csv", "contact_date", ["""
+            self._problems_from(
+                "victims.csv",
+                "contact_date",
+                [
+                    """
                 SELECT v.line, 'contact_date ' || v.contact_date || ' is before the offence''s offence_date '
                                || f.offence_date
                 FROM text_victim v
                 JOIN (SELECT offence_id, min(offence_date) AS offence_date FROM text_offence GROUP BY 1) f
                   USING (offence_id)
-                WHERE try_cast(v.contact_date AS DATE) < try_cast(f.offence_date AS DATE)"""])
+                WHERE try_cast(v.contact_date AS DATE) < try_cast(f.offence_date AS DATE)"""
+                ],
+            )
         services = self.services()
         if has("board_meetings.csv", "yjs") and services:
-            self._problems_from("board_meetings.csv", "yjs", [f"""
+            self._problems_from(
+                "board_meetings.csv",
+                "yjs",
+                [
+                    f"""
                 SELECT line, 'yjs ' || {_shown("yjs")} || ' is not a service of this extract (its services: '
                              || $services || '): loading replaces only the services the extract holds'
-                FROM text_board_meeting WHERE yjs IS NOT NULL AND NOT list_contains($names, yjs)"""],
-                {"services": ", ".join(services), "names": services})
+                FROM text_board_meeting WHERE yjs IS NOT NULL AND NOT list_contains($names, yjs)"""
+                ],
+                {"services": ", ".join(services), "names": services},
+            )
 
     def services(self) -> list[str]:
         """The services the extract holds: every yjs of children.csv and population.csv."""
         parts = [f"SELECT yjs FROM text_{spec.table}" for spec in (CHILDREN, POPULATION) if self._ref(spec, "yjs")]
         if not parts:
             return []
-        return [r[0] for r in self.con.execute(
-            f"SELECT DISTINCT yjs FROM ({' UNION '.join(parts)}) WHERE yjs IS NOT NULL ORDER BY 1").fetchall()]
+        return [
+            r[0]
+            for r in self.con.execute(
+                f"SELECT DISTINCT yjs FROM ({' UNION '.join(parts)}) WHERE yjs IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
 
     def check_services_block(self) -> None:
         """extract.json's ``services``: for services of this extract, a YJB region and a published
@@ -699,8 +835,10 @@ class Stager:
             own = published.get(yjs.lower())
             self.service_info[yjs] = (own[1], own[0]) if own else (None, None)
         for yjs, entry in self.services_block.items():
+
             def problem(message: str, yjs: str = yjs) -> None:
                 self.problems.append(Problem(EXTRACT_JSON, 1, "services", f"{_quoted(yjs)}: {message}"))
+
             if yjs not in services:
                 problem(f"is not a service of this extract; its services: {', '.join(sorted(services)) or 'none'}")
                 continue
@@ -714,23 +852,28 @@ class Stager:
             if "region" in entry:
                 region = regions.get(str(entry["region"]).lower())
                 if region is None:
-                    problem(f"region {_quoted(entry['region'])} is not a YJB region; valid choices: "
-                            + ", ".join(sorted(regions.values())))
+                    problem(
+                        f"region {_quoted(entry['region'])} is not a YJB region; valid choices: "
+                        + ", ".join(sorted(regions.values()))
+                    )
             if "compare_as" in entry:
                 found = published.get(str(entry["compare_as"]).lower())
                 compare_as = found[0] if found else None
                 if found is None:
                     near = sorted(name for name, r in published.values() if r == region) if region else []
                     choices = near or sorted(name for name, _ in published.values())
-                    problem(f"compare_as {_quoted(entry['compare_as'])} is not a service in the published tables; "
-                            f"valid choices{' in ' + region if near else ''}: {', '.join(choices)}")
+                    problem(
+                        f"compare_as {_quoted(entry['compare_as'])} is not a service in the published tables; "
+                        f"valid choices{' in ' + region if near else ''}: {', '.join(choices)}"
+                    )
             self.service_info[yjs] = (region, compare_as)
 
     def check_extract_whole(self) -> None:
         """The extract has children, and its files are those its manifest describes."""
         if self._ref(CHILDREN, "child_id") and not self.con.execute("SELECT count(*) FROM text_child").fetchone()[0]:
-            self.problems.append(Problem(CHILDREN.name, 0, "-", "the extract holds no children: "
-                                         "children.csv has only its header"))
+            self.problems.append(
+                Problem(CHILDREN.name, 0, "-", "the extract holds no children: children.csv has only its header")
+            )
         for name, entry in self.manifest.items():
             path = self.folder / name
             if name not in self.columns and _not_regular(path) == "missing":
@@ -739,13 +882,27 @@ class Stager:
             if "rows" in entry and name in self.columns:
                 rows = self.rows(FILES[name])
                 if rows != entry["rows"]:
-                    self.problems.append(Problem(name, 0, "-", f"has {rows:,} data rows but extract.json's files "
-                                                 f"says {entry['rows']:,}: the file may have been cut short"))
+                    self.problems.append(
+                        Problem(
+                            name,
+                            0,
+                            "-",
+                            f"has {rows:,} data rows but extract.json's files "
+                            f"says {entry['rows']:,}: the file may have been cut short",
+                        )
+                    )
             if "sha256" in entry and _not_regular(path) is None:
                 digest = _sha256(path)
                 if digest != entry["sha256"].lower():
-                    self.problems.append(Problem(name, 0, "-", f"its SHA-256 is {digest[:12]}... but extract.json's "
-                                                 f"files says {entry['sha256'][:12]}...: it is not the file described"))
+                    self.problems.append(
+                        Problem(
+                            name,
+                            0,
+                            "-",
+                            f"its SHA-256 is {digest[:12]}... but extract.json's "
+                            f"files says {entry['sha256'][:12]}...: it is not the file described",
+                        )
+                    )
 
     def rows(self, spec: ExtractFile) -> int:
         """Data rows of a file that was read (rows DuckDB could not read included)."""
@@ -803,9 +960,14 @@ class Stager:
             raise ExtractRejected(self.problems)
         for spec in EXTRACT_FILES:
             self.stage(spec)
-        return StagedExtract(self.con, self.as_of, self.description,
-                             {spec.name: self.rows(spec) for spec in EXTRACT_FILES if spec.name in self.columns},
-                             self.service_info, self.temp_folder)
+        return StagedExtract(
+            self.con,
+            self.as_of,
+            self.description,
+            {spec.name: self.rows(spec) for spec in EXTRACT_FILES if spec.name in self.columns},
+            self.service_info,
+            self.temp_folder,
+        )
 
     def close(self) -> None:
         _discard(self.con, self.temp_folder)

@@ -36,14 +36,30 @@ from .extract import IngestFailed, IngestLimits, Progress, StagedExtract, stage_
 from .public import PUBLIC_TABLES, load_public_tables
 
 #: Columns the measures filter on, indexed on PostgreSQL (DuckDB needs none: it scans columns).
-INDEXES = {"first_time_entry": "outcome_date", "stage_event": "event_date", "programme_fact": "start_date",
-           "proven_cohort": "index_date",
-           "extract_info": "yjs", "outcome": "outcome_date", "programme": "end_date",
-           "assessment": "programme_id", "remand": "remand_date", "victim": "contact_date",
-           "board_meeting": "meeting_date", "remand_fact": "remand_date"}
-POSTGRES_TYPES = {"VARCHAR": "text", "DATE": "date", "BIGINT": "bigint", "INTEGER": "integer",
-                  "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DOUBLE": "double precision",
-                  "HUGEINT": "numeric"}
+INDEXES = {
+    "first_time_entry": "outcome_date",
+    "stage_event": "event_date",
+    "programme_fact": "start_date",
+    "proven_cohort": "index_date",
+    "extract_info": "yjs",
+    "outcome": "outcome_date",
+    "programme": "end_date",
+    "assessment": "programme_id",
+    "remand": "remand_date",
+    "victim": "contact_date",
+    "board_meeting": "meeting_date",
+    "remand_fact": "remand_date",
+}
+POSTGRES_TYPES = {
+    "VARCHAR": "text",
+    "DATE": "date",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP": "timestamp",
+    "DOUBLE": "double precision",
+    "HUGEINT": "numeric",
+}
 #: The largest fall in a record file's rows, for a service already loaded, that loads without --accept-drop.
 DROP_ALLOWED = 0.20
 
@@ -64,7 +80,8 @@ class LoadRefused(RuntimeError):
 def _out_of_date(found) -> DatabaseOutOfDate:
     return DatabaseOutOfDate(
         f"the database was built by another version of the dashboard (tables v{found}, this is "
-        f"v{SCHEMA_VERSION}): load into a new one (another --db), or move the old file away first")
+        f"v{SCHEMA_VERSION}): load into a new one (another --db), or move the old file away first"
+    )
 
 
 @dataclass(frozen=True)
@@ -75,14 +92,16 @@ class Drop:
     after: int
 
     def __str__(self) -> str:
-        return (f"{self.yjs}: {RECORD_TABLES[self.table]} falls from {self.before:,} to {self.after:,} rows "
-                f"({(self.after - self.before) / self.before:+.0%})")
+        return (
+            f"{self.yjs}: {RECORD_TABLES[self.table]} falls from {self.before:,} to {self.after:,} rows "
+            f"({(self.after - self.before) / self.before:+.0%})"
+        )
 
 
 @dataclass
 class LoadSummary:
     yjs: list[str]
-    rows: dict[str, int]            # rows read, per record table (0 for a file the extract does not have)
+    rows: dict[str, int]  # rows read, per record table (0 for a file the extract does not have)
     seconds: float
     #: rows the extract's services had before, per record table; None when none of them was loaded
     before: dict[str, int | None] = field(default_factory=dict)
@@ -99,12 +118,20 @@ class LoadSummary:
 @dataclass(frozen=True)
 class _Plan:
     """What a load may do beyond replacing rows."""
+
     accept_drop: bool
     demo: bool
 
 
-def ingest(folder: Path, location: str | Path, progress: Progress | None = None, *, accept_drop: bool = False,
-           demo: bool = False, limits: IngestLimits | None = None) -> LoadSummary:
+def ingest(
+    folder: Path,
+    location: str | Path,
+    progress: Progress | None = None,
+    *,
+    accept_drop: bool = False,
+    demo: bool = False,
+    limits: IngestLimits | None = None,
+) -> LoadSummary:
     """Validate ``folder`` and replace its YJSs' data in the database at ``location`` (a DuckDB
     file or a PostgreSQL URL). Raises ExtractRejected (invalid), LoadRefused (rows would fall by
     more than DROP_ALLOWED without ``accept_drop``; a demo build over other services),
@@ -112,8 +139,9 @@ def ingest(folder: Path, location: str | Path, progress: Progress | None = None,
     ``demo``: mark the database as the open demonstration (only the demo build does)."""
     limits = limits or IngestLimits()
     try:
-        return _ingest(Path(folder), str(location), progress or (lambda message: None), _Plan(accept_drop, demo),
-                       limits)
+        return _ingest(
+            Path(folder), str(location), progress or (lambda message: None), _Plan(accept_drop, demo), limits
+        )
     except Exception as exc:
         plain = _plain_failure(exc, limits)
         if plain is None:
@@ -127,8 +155,12 @@ def _ingest(folder: Path, location: str, say: Progress, plan: _Plan, limits: Ing
     try:
         say("Working out first-time entries, stages and programme follow-up")
         derive(staged.con, staged.as_of, staged.description, set(staged.rows), staged.services)
-        summary = LoadSummary(sorted(staged.services), {t: staged.rows.get(f, 0) for t, f in RECORD_TABLES.items()},
-                              0.0, files={f for f in RECORD_TABLES.values() if f in staged.rows})
+        summary = LoadSummary(
+            sorted(staged.services),
+            {t: staged.rows.get(f, 0) for t, f in RECORD_TABLES.items()},
+            0.0,
+            files={f for f in RECORD_TABLES.values() if f in staged.rows},
+        )
         say(f"Writing {', '.join(summary.yjs)}")
         if is_server_url(location):
             _write_postgres(staged, location, plan, summary)
@@ -148,8 +180,9 @@ def _rows_by_service(fetch: Fetch, table: Callable[[str], str], loading: str) ->
     """(record table, service) -> rows, for the services being loaded."""
     counts = {}
     for name in RECORD_TABLES:
-        for yjs, rows in fetch(f"SELECT yjs, count(*) FROM {table(name)} "
-                               f"WHERE yjs IN (SELECT yjs FROM {loading}) GROUP BY yjs"):
+        for yjs, rows in fetch(
+            f"SELECT yjs, count(*) FROM {table(name)} WHERE yjs IN (SELECT yjs FROM {loading}) GROUP BY yjs"
+        ):
             counts[name, yjs] = rows
     return counts
 
@@ -157,14 +190,24 @@ def _rows_by_service(fetch: Fetch, table: Callable[[str], str], loading: str) ->
 def _before(fetch: Fetch, table: Callable[[str], str], loading: str, plan: _Plan) -> tuple[list[str], dict]:
     """The extract's services already in the database and their rows, before anything is deleted.
     A demo build refuses a database that holds other services: the demo mark would open them to all."""
-    loaded = [r[0] for r in fetch(f"SELECT yjs FROM {table('extract_info')} "
-                                  f"WHERE yjs IN (SELECT yjs FROM {loading}) ORDER BY yjs")]
+    loaded = [
+        r[0]
+        for r in fetch(f"SELECT yjs FROM {table('extract_info')} WHERE yjs IN (SELECT yjs FROM {loading}) ORDER BY yjs")
+    ]
     if plan.demo:
-        others = [r[0] for r in fetch(f"SELECT yjs FROM {table('extract_info')} "
-                                      f"WHERE yjs NOT IN (SELECT yjs FROM {loading}) ORDER BY yjs")]
+        others = [
+            r[0]
+            for r in fetch(
+                f"SELECT yjs FROM {table('extract_info')} WHERE yjs NOT IN (SELECT yjs FROM {loading}) ORDER BY yjs"
+            )
+        ]
         if others:
-            raise LoadRefused([f"the database holds services that are not the demo's ({', '.join(others)}): "
-                               "build the demo in a database of its own (--db)"])
+            raise LoadRefused(
+                [
+                    f"the database holds services that are not the demo's ({', '.join(others)}): "
+                    "build the demo in a database of its own (--db)"
+                ]
+            )
     return loaded, _rows_by_service(fetch, table, loading)
 
 
@@ -172,13 +215,20 @@ def _settle(summary: LoadSummary, loaded: list[str], before: dict, after: dict, 
     """Fill in the counts before, and refuse (before the commit) any record file of an already
     loaded service that falls by more than DROP_ALLOWED, unless the drop was accepted."""
     summary.before = {t: sum(before.get((t, yjs), 0) for yjs in loaded) if loaded else None for t in RECORD_TABLES}
-    summary.drops = [Drop(yjs, t, before[t, yjs], after.get((t, yjs), 0))
-                     for yjs in loaded for t in RECORD_TABLES
-                     if before.get((t, yjs), 0) and after.get((t, yjs), 0) < before[t, yjs] * (1 - DROP_ALLOWED)]
+    summary.drops = [
+        Drop(yjs, t, before[t, yjs], after.get((t, yjs), 0))
+        for yjs in loaded
+        for t in RECORD_TABLES
+        if before.get((t, yjs), 0) and after.get((t, yjs), 0) < before[t, yjs] * (1 - DROP_ALLOWED)
+    ]
     if summary.drops and not plan.accept_drop:
-        raise LoadRefused([str(d) for d in summary.drops]
-                          + [f"a fall of more than {DROP_ALLOWED:.0%} is refused: if the extract is right, "
-                             "ingest it again with --accept-drop"])
+        raise LoadRefused(
+            [str(d) for d in summary.drops]
+            + [
+                f"a fall of more than {DROP_ALLOWED:.0%} is refused: if the extract is right, "
+                "ingest it again with --accept-drop"
+            ]
+        )
 
 
 #: What DuckDB, the OS and PostgreSQL say when the disk is full, when a file would be too large, and
@@ -204,8 +254,10 @@ def _plain_failure(exc: Exception, limits: IngestLimits) -> str | None:
     if (isinstance(exc, OSError) and exc.errno == errno.EFBIG) or any(w in text for w in TOO_LARGE):
         return f"could not write the database: the file would be larger than this system allows ({detail})"
     if isinstance(exc, duckdb.Error) and any(w in text for w in NO_MEMORY):
-        return (f"the extract needs more memory than ingest may use ({limits.memory_limit}): set "
-                "DASHBOARD_INGEST_MEMORY higher, or DASHBOARD_INGEST_TEMP_DIR to a folder with more free space")
+        return (
+            f"the extract needs more memory than ingest may use ({limits.memory_limit}): set "
+            "DASHBOARD_INGEST_MEMORY higher, or DASHBOARD_INGEST_TEMP_DIR to a folder with more free space"
+        )
     if isinstance(exc, duckdb.IOException):
         return f"could not write the database: {detail}"
     if type(exc).__name__ == "OperationalError" and type(exc).__module__.startswith("psycopg"):
@@ -216,8 +268,9 @@ def _plain_failure(exc: Exception, limits: IngestLimits) -> str | None:
 # -- DuckDB file ---------------------------------------------------------------------------------
 def _prepare_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     """Make sure the attached ``target`` has the current tables and the published data."""
-    has_schema = con.execute("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_catalog = 'target' AND table_name = 'schema_info'").fetchone()[0]
+    has_schema = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'target' AND table_name = 'schema_info'"
+    ).fetchone()[0]
     if has_schema:
         found = con.execute("SELECT max(version) FROM target.schema_info").fetchone()[0]
         if found != SCHEMA_VERSION:
@@ -245,6 +298,7 @@ def _write_duckdb(staged: StagedExtract, db_path: Path, plan: _Plan, summary: Lo
 
         def target(table: str) -> str:
             return f"target.{table}"
+
         loaded, before = _before(fetch, target, "new_extract_info", plan)
         con.execute("BEGIN TRANSACTION")
         for table in TABLES:
@@ -259,8 +313,11 @@ def _write_duckdb(staged: StagedExtract, db_path: Path, plan: _Plan, summary: Lo
 # -- PostgreSQL ----------------------------------------------------------------------------------
 def _create_postgres_table(cur, con: duckdb.DuckDBPyConnection, source: str, table: str) -> None:
     columns = con.execute(f"DESCRIBE {source}").fetchall()
-    cur.execute(f"CREATE TABLE {table} ("
-                + ", ".join(f"{name} {POSTGRES_TYPES.get(kind, 'text')}" for name, kind, *_ in columns) + ")")
+    cur.execute(
+        f"CREATE TABLE {table} ("
+        + ", ".join(f"{name} {POSTGRES_TYPES.get(kind, 'text')}" for name, kind, *_ in columns)
+        + ")"
+    )
 
 
 def _copy_to_postgres(cur, con: duckdb.DuckDBPyConnection, source: str, table: str, folder: str) -> None:
@@ -268,8 +325,10 @@ def _copy_to_postgres(cur, con: duckdb.DuckDBPyConnection, source: str, table: s
     path = os.path.join(folder, f"{table}.csv")
     con.execute(f"COPY {source} TO '{path}' (FORMAT csv, HEADER false)")
     columns = [row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()]
-    with open(path, "rb") as handle, \
-            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+    with (
+        open(path, "rb") as handle,
+        cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
         while chunk := handle.read(1 << 20):
             copy.write(chunk)
     os.unlink(path)
@@ -277,41 +336,44 @@ def _copy_to_postgres(cur, con: duckdb.DuckDBPyConnection, source: str, table: s
 
 def _write_postgres(staged: StagedExtract, url: str, plan: _Plan, summary: LoadSummary) -> None:
     import psycopg
+
     con = staged.con
-    with tempfile.TemporaryDirectory(prefix="yjs-ingest-", dir=staged.temp_folder) as folder, \
-            psycopg.connect(postgres_dsn(url)) as pg:  # noqa: SIM117 (one transaction, the cursor inside it)
-        with pg.cursor() as cur:
-            # One load at a time: a second ingest waits here rather than interleaving with this one.
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('yjs-dashboard-ingest'))")
-            cur.execute("SELECT to_regclass('schema_info') IS NOT NULL")
-            if cur.fetchone()[0]:
-                cur.execute("SELECT max(version) FROM schema_info")
-                found = cur.fetchone()[0]
-                if found != SCHEMA_VERSION:
-                    raise _out_of_date(found)
-            else:
-                cur.execute(f"CREATE TABLE schema_info AS SELECT {SCHEMA_VERSION} AS version, false AS demo")
-                for table in TABLES:
-                    _create_postgres_table(cur, con, f"new_{table}", table)
-                    cur.execute(f"CREATE INDEX ON {table} (yjs{', ' + INDEXES[table] if table in INDEXES else ''})")
-                load_public_tables(con)
-                for table in PUBLIC_TABLES:
-                    _create_postgres_table(cur, con, table, table)
-                    _copy_to_postgres(cur, con, table, table, folder)
-            cur.execute("CREATE TEMP TABLE loading (yjs text) ON COMMIT DROP")
-            cur.executemany("INSERT INTO loading VALUES (%s)",
-                            con.execute("SELECT yjs FROM new_extract_info").fetchall())
-
-            def fetch(sql: str) -> list[tuple]:
-                cur.execute(sql)
-                return cur.fetchall()
-
-            def same(table: str) -> str:
-                return table
-            loaded, before = _before(fetch, same, "loading", plan)
+    with (
+        tempfile.TemporaryDirectory(prefix="yjs-ingest-", dir=staged.temp_folder) as folder,
+        psycopg.connect(postgres_dsn(url)) as pg,
+        pg.cursor() as cur,
+    ):
+        # One load at a time: a second ingest waits here rather than interleaving with this one.
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('yjs-dashboard-ingest'))")
+        cur.execute("SELECT to_regclass('schema_info') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT max(version) FROM schema_info")
+            found = cur.fetchone()[0]
+            if found != SCHEMA_VERSION:
+                raise _out_of_date(found)
+        else:
+            cur.execute(f"CREATE TABLE schema_info AS SELECT {SCHEMA_VERSION} AS version, false AS demo")
             for table in TABLES:
-                cur.execute(f"DELETE FROM {table} WHERE yjs IN (SELECT yjs FROM loading)")
-                _copy_to_postgres(cur, con, f"new_{table}", table, folder)
-            _settle(summary, loaded, before, _rows_by_service(fetch, same, "loading"), plan)
-            cur.execute("UPDATE schema_info SET demo = %s", (plan.demo,))
-            cur.execute("ANALYZE")
+                _create_postgres_table(cur, con, f"new_{table}", table)
+                cur.execute(f"CREATE INDEX ON {table} (yjs{', ' + INDEXES[table] if table in INDEXES else ''})")
+            load_public_tables(con)
+            for table in PUBLIC_TABLES:
+                _create_postgres_table(cur, con, table, table)
+                _copy_to_postgres(cur, con, table, table, folder)
+        cur.execute("CREATE TEMP TABLE loading (yjs text) ON COMMIT DROP")
+        cur.executemany("INSERT INTO loading VALUES (%s)", con.execute("SELECT yjs FROM new_extract_info").fetchall())
+
+        def fetch(sql: str) -> list[tuple]:
+            cur.execute(sql)
+            return cur.fetchall()
+
+        def same(table: str) -> str:
+            return table
+
+        loaded, before = _before(fetch, same, "loading", plan)
+        for table in TABLES:
+            cur.execute(f"DELETE FROM {table} WHERE yjs IN (SELECT yjs FROM loading)")
+            _copy_to_postgres(cur, con, f"new_{table}", table, folder)
+        _settle(summary, loaded, before, _rows_by_service(fetch, same, "loading"), plan)
+        cur.execute("UPDATE schema_info SET demo = %s", (plan.demo,))
+        cur.execute("ANALYZE")

@@ -45,44 +45,114 @@ ONS_POPULATION_2019_2020 = PUBLIC_DATA_DIR / "ons_population_10_17_mid2019_mid20
 ONS_POPULATION_2023 = PUBLIC_DATA_DIR / "ons_population_10_17_mid2023.csv"
 
 #: Tables this module creates (copied as they are to a PostgreSQL database).
-PUBLIC_TABLES = ("published_children", "yjs_area", "area_population", "service_authority",
-                 "statistical_neighbour", "published_indicator", "published_source")
+PUBLIC_TABLES = (
+    "published_children",
+    "yjs_area",
+    "area_population",
+    "service_authority",
+    "statistical_neighbour",
+    "published_indicator",
+    "published_source",
+)
 
 #: Each file's header, in order, with the type DuckDB reads each column as.
 CHILDREN_COLUMNS = {
-    "Financial_Year": "VARCHAR", "YOT": "VARCHAR", "Region": "VARCHAR", "PCC": "VARCHAR",
-    "England_Wales": "VARCHAR", "Age_Group": "VARCHAR", "Ethnicity_Group": "VARCHAR", "Sex": "VARCHAR",
+    "Financial_Year": "VARCHAR",
+    "YOT": "VARCHAR",
+    "Region": "VARCHAR",
+    "PCC": "VARCHAR",
+    "England_Wales": "VARCHAR",
+    "Age_Group": "VARCHAR",
+    "Ethnicity_Group": "VARCHAR",
+    "Sex": "VARCHAR",
     "Number_Children": "BIGINT",
 }
 RATES_COLUMNS = {
-    "financial_year": "VARCHAR", "measure": "VARCHAR", "level": "VARCHAR", "region": "VARCHAR",
-    "yjs": "VARCHAR", "number": "BIGINT", "population_10_17": "BIGINT", "rate_per_1000": "DOUBLE",
+    "financial_year": "VARCHAR",
+    "measure": "VARCHAR",
+    "level": "VARCHAR",
+    "region": "VARCHAR",
+    "yjs": "VARCHAR",
+    "number": "BIGINT",
+    "population_10_17": "BIGINT",
+    "rate_per_1000": "DOUBLE",
 }
 POPULATION_COLUMNS = {"YOT": "VARCHAR", **{str(year): "BIGINT" for year in range(2013, 2020)}}
 AREA_COLUMNS = {"yjs": "VARCHAR", "region": "VARCHAR", "ctyua_code": "VARCHAR", "ctyua_name": "VARCHAR"}
 LAIT_COLUMNS = {
-    "measure_code": "VARCHAR", "measure": "VARCHAR", "unit": "VARCHAR", "year": "VARCHAR", "level": "VARCHAR",
-    "area_code": "VARCHAR", "dfe_la_number": "VARCHAR", "area_name": "VARCHAR", "dfe_region": "VARCHAR",
-    "value": "DOUBLE", "value_raw": "VARCHAR", "flag": "VARCHAR",
+    "measure_code": "VARCHAR",
+    "measure": "VARCHAR",
+    "unit": "VARCHAR",
+    "year": "VARCHAR",
+    "level": "VARCHAR",
+    "area_code": "VARCHAR",
+    "dfe_la_number": "VARCHAR",
+    "area_name": "VARCHAR",
+    "dfe_region": "VARCHAR",
+    "value": "DOUBLE",
+    "value_raw": "VARCHAR",
+    "flag": "VARCHAR",
 }
-AUTHORITY_COLUMNS = dict.fromkeys(("new_la_code", "la_name", "date_of_operation", "date_of_termination",
-                                   "parent_geography_code", "entity_code", "entity_description", "status",
-                                   "old_la_code"), "VARCHAR")
+AUTHORITY_COLUMNS = dict.fromkeys(
+    (
+        "new_la_code",
+        "la_name",
+        "date_of_operation",
+        "date_of_termination",
+        "parent_geography_code",
+        "entity_code",
+        "entity_description",
+        "status",
+        "old_la_code",
+    ),
+    "VARCHAR",
+)
 NEIGHBOUR_COLUMNS = {
-    "dfe_la_number": "VARCHAR", "area_code": "VARCHAR", "area_name": "VARCHAR", "dfe_region": "VARCHAR",
-    "rank": "INTEGER", "neighbour_dfe_la_number": "VARCHAR", "neighbour_area_code": "VARCHAR",
-    "neighbour_name": "VARCHAR", "closeness": "VARCHAR",
+    "dfe_la_number": "VARCHAR",
+    "area_code": "VARCHAR",
+    "area_name": "VARCHAR",
+    "dfe_region": "VARCHAR",
+    "rank": "INTEGER",
+    "neighbour_dfe_la_number": "VARCHAR",
+    "neighbour_area_code": "VARCHAR",
+    "neighbour_name": "VARCHAR",
+    "closeness": "VARCHAR",
 }
-DISTRICT_COLUMNS = dict.fromkeys(("lad_code", "lad_name", "lad_type", "utla_code", "utla_name", "utla_type",
-                                  "dfe_old_la_code", "region_code", "region_name", "country"), "VARCHAR")
+DISTRICT_COLUMNS = dict.fromkeys(
+    (
+        "lad_code",
+        "lad_name",
+        "lad_type",
+        "utla_code",
+        "utla_name",
+        "utla_type",
+        "dfe_old_la_code",
+        "region_code",
+        "region_name",
+        "country",
+    ),
+    "VARCHAR",
+)
 TRAFFORD_COLUMNS = {
-    "area_code": "VARCHAR", "area_name": "VARCHAR", "area_type": "VARCHAR", "period": "VARCHAR",
-    "indicator": "VARCHAR", "measure": "VARCHAR", "unit": "VARCHAR", "value": "BIGINT",
-    "compared_to_England": "VARCHAR", "inequality": "VARCHAR",
+    "area_code": "VARCHAR",
+    "area_name": "VARCHAR",
+    "area_type": "VARCHAR",
+    "period": "VARCHAR",
+    "indicator": "VARCHAR",
+    "measure": "VARCHAR",
+    "unit": "VARCHAR",
+    "value": "BIGINT",
+    "compared_to_England": "VARCHAR",
+    "inequality": "VARCHAR",
 }
 AGES_10_17 = {f"age_{age}": "BIGINT" for age in range(10, 18)}
-ONS_2019_2020_COLUMNS = {"mid_year": "INTEGER", "area_code": "VARCHAR", "area_name": "VARCHAR",
-                         "geography": "VARCHAR", **AGES_10_17}
+ONS_2019_2020_COLUMNS = {
+    "mid_year": "INTEGER",
+    "area_code": "VARCHAR",
+    "area_name": "VARCHAR",
+    "geography": "VARCHAR",
+    **AGES_10_17,
+}
 ONS_2023_COLUMNS = {"mid_year": "INTEGER", "area_code": "VARCHAR", "area_name": "VARCHAR", **AGES_10_17}
 
 #: Names the population file spells differently from the children and rates files, beyond case and
@@ -103,7 +173,11 @@ SERVICE_AREAS = {
     "Blaenau Gwent and Caerphilly": ("Blaenau Gwent", "Caerphilly"),
     "Bury and Rochdale": ("Bury", "Rochdale"),
     "Cheshire East, Cheshire West, Halton and Warrington": (
-        "Cheshire East", "Cheshire West and Chester", "Halton", "Warrington"),
+        "Cheshire East",
+        "Cheshire West and Chester",
+        "Halton",
+        "Warrington",
+    ),
     "Conwy and Denbighshire": ("Conwy", "Denbighshire"),
     "Cornwall": ("Cornwall", "Isles of Scilly"),
     "Cwm Taf": ("Merthyr Tydfil", "Rhondda Cynon Taf"),
@@ -127,9 +201,16 @@ _SQL_NAME_KEY = "regexp_replace(lower({}), '[^a-z]', '', 'g')"
 #: The YJB's regions and the ONS (DfE) region each covers: the same authorities, which a test checks
 #: for every service. Wales is a country, not a DfE region; LAIT has no Welsh figures.
 YJB_REGIONS = {
-    "East Midlands": "E12000004", "Eastern": "E12000006", "London": "E12000007", "North East": "E12000001",
-    "North West": "E12000002", "South East": "E12000008", "South West": "E12000009", "Wales": "W92000004",
-    "West Midlands": "E12000005", "Yorkshire": "E12000003",
+    "East Midlands": "E12000004",
+    "Eastern": "E12000006",
+    "London": "E12000007",
+    "North East": "E12000001",
+    "North West": "E12000002",
+    "South East": "E12000008",
+    "South West": "E12000009",
+    "Wales": "W92000004",
+    "West Midlands": "E12000005",
+    "Yorkshire": "E12000003",
 }
 ENGLAND, ENGLAND_AND_WALES = "E92000001", "K04000001"
 
@@ -137,8 +218,11 @@ ENGLAND, ENGLAND_AND_WALES = "E92000001", "K04000001"
 #: the current ones covering the same ground (Buckinghamshire 2020, Northamptonshire's split 2021,
 #: Cumbria's split, North Yorkshire and Somerset 2023).
 REORGANISED = {
-    "E10000002": ("E06000060",), "E10000021": ("E06000061", "E06000062"),
-    "E10000006": ("E06000063", "E06000064"), "E10000023": ("E06000065",), "E10000027": ("E06000066",),
+    "E10000002": ("E06000060",),
+    "E10000021": ("E06000061", "E06000062"),
+    "E10000006": ("E06000063", "E06000064"),
+    "E10000023": ("E06000065",),
+    "E10000027": ("E06000066",),
 }
 #: Current authorities a population file made before they existed does not hold, from the districts or
 #: county they were made of (ONS codes): North Northamptonshire = Corby, East Northamptonshire, Kettering,
@@ -169,8 +253,15 @@ UNITS = {
     "cautioned_or_sentenced_per_10000": "per 10,000 aged 10-17",
 }
 #: LAIT files the Dorset unitary's first-time entrants from 2019 under the former county's number.
-LAIT_REFILED = [{"measure_code": "FirstYJS", "filed_as": "E10000009", "area_code": "E06000059",
-                 "area_name": "Dorset", "from_year": 2019}]
+LAIT_REFILED = [
+    {
+        "measure_code": "FirstYJS",
+        "filed_as": "E10000009",
+        "area_code": "E06000059",
+        "area_name": "Dorset",
+        "from_year": 2019,
+    }
+]
 #: Figures of an abolished authority for periods ending after its abolition are dropped (LAIT's odd
 #: Northamptonshire 43 for 2021, Cumbria 42 for 2023 and 0 for 2024-25), except reoffending: the MoJ
 #: still publishes it on the former counties, and their successors have none.
@@ -180,16 +271,27 @@ FORMER_AREAS_KEPT_FOR = ["ReoffYO", "ReoffYO15-17"]
 COVERAGE = 0.9
 
 SOURCES = [
-    {"source": "yjb", "publisher": "Youth Justice Board for England and Wales",
-     "release": "Youth Justice Statistics 2019/20 to 2021/22, local level tables"},
-    {"source": "lait", "publisher": "Department for Education, Local Authority Interactive Tool (LAIT); "
-                                    "figures from the Youth Justice Board and Ministry of Justice",
-     "release": "LAIT data of 8 April 2026"},
-    {"source": "lait_regions", "publisher": "Worked out here from LAIT's regional figures and ONS mid-year "
-                                            "population estimates",
-     "release": "LAIT data of 8 April 2026"},
-    {"source": "trafford", "publisher": "Trafford Data Lab, from Youth Justice Board and ONS figures",
-     "release": "Youth Justice Statistics 2024/25, as published by Trafford Data Lab on 30 April 2026"},
+    {
+        "source": "yjb",
+        "publisher": "Youth Justice Board for England and Wales",
+        "release": "Youth Justice Statistics 2019/20 to 2021/22, local level tables",
+    },
+    {
+        "source": "lait",
+        "publisher": "Department for Education, Local Authority Interactive Tool (LAIT); "
+        "figures from the Youth Justice Board and Ministry of Justice",
+        "release": "LAIT data of 8 April 2026",
+    },
+    {
+        "source": "lait_regions",
+        "publisher": "Worked out here from LAIT's regional figures and ONS mid-year population estimates",
+        "release": "LAIT data of 8 April 2026",
+    },
+    {
+        "source": "trafford",
+        "publisher": "Trafford Data Lab, from Youth Justice Board and ONS figures",
+        "release": "Youth Justice Statistics 2024/25, as published by Trafford Data Lab on 30 April 2026",
+    },
 ]
 
 
@@ -228,7 +330,8 @@ def load_public_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _load_yjb_tables(con: duckdb.DuckDBPyConnection) -> None:
     """``published_children(period, yjs, region, children, population_10_17)`` and
     ``yjs_area(yjs, region, ctyua_code, ctyua_name)``."""
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TABLE published_children AS
         WITH early AS (   -- 2013-14 to 2019-20: one row per YOT x age x ethnicity x sex
             SELECT Financial_Year AS period, YOT AS yjs, Region AS region, sum(Number_Children) AS children
@@ -245,7 +348,7 @@ def _load_yjb_tables(con: duckdb.DuckDBPyConnection) -> None:
             SELECT a.published, a.yjs
             FROM (SELECT unnest($aliases::STRUCT(published VARCHAR, yjs VARCHAR)[]) AS a)
         ), population AS (
-            SELECT {_SQL_NAME_KEY.format('coalesce(a.yjs, p.YOT)')} AS name_key,
+            SELECT {_SQL_NAME_KEY.format("coalesce(a.yjs, p.YOT)")} AS name_key,
                    CAST(p.mid_year AS INTEGER) AS mid_year, p.population
             FROM population_long p LEFT JOIN aliases a ON a.published = p.YOT
             UNION ALL
@@ -257,23 +360,30 @@ def _load_yjb_tables(con: duckdb.DuckDBPyConnection) -> None:
                CAST(p.population AS BIGINT) AS population_10_17
         FROM early e
         LEFT JOIN population p
-               ON p.name_key = {_SQL_NAME_KEY.format('e.yjs')}
+               ON p.name_key = {_SQL_NAME_KEY.format("e.yjs")}
               AND p.mid_year = CAST(left(e.period, 4) AS INTEGER)
         UNION ALL
         SELECT period, yjs, region, CAST(children AS BIGINT), CAST(population_10_17 AS BIGINT) FROM late
-        ORDER BY period, yjs""", {
-        "children": _checked(CHILDREN_2013_2020, CHILDREN_COLUMNS), "children_columns": CHILDREN_COLUMNS,
-        "rates": _checked(LOCAL_RATES_2020_2022, RATES_COLUMNS), "rates_columns": RATES_COLUMNS,
-        "population": _checked(POPULATION_2013_2019, POPULATION_COLUMNS),
-        "population_columns": POPULATION_COLUMNS,
-        "aliases": [{"published": k, "yjs": v} for k, v in POPULATION_NAMES.items()],
-        "western_bay": list(WESTERN_BAY),
-    })
-    con.execute("""
+        ORDER BY period, yjs""",
+        {
+            "children": _checked(CHILDREN_2013_2020, CHILDREN_COLUMNS),
+            "children_columns": CHILDREN_COLUMNS,
+            "rates": _checked(LOCAL_RATES_2020_2022, RATES_COLUMNS),
+            "rates_columns": RATES_COLUMNS,
+            "population": _checked(POPULATION_2013_2019, POPULATION_COLUMNS),
+            "population_columns": POPULATION_COLUMNS,
+            "aliases": [{"published": k, "yjs": v} for k, v in POPULATION_NAMES.items()],
+            "western_bay": list(WESTERN_BAY),
+        },
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TABLE yjs_area AS
         SELECT yjs, region, ctyua_code, ctyua_name
         FROM read_csv($areas, header = true, columns = $area_columns)
-        ORDER BY yjs, ctyua_code""", {"areas": _checked(YJS_AREAS, AREA_COLUMNS), "area_columns": AREA_COLUMNS})
+        ORDER BY yjs, ctyua_code""",
+        {"areas": _checked(YJS_AREAS, AREA_COLUMNS), "area_columns": AREA_COLUMNS},
+    )
 
 
 def _pairs(mapping: dict[str, tuple[str, ...]], key: str, value: str) -> list[dict[str, str]]:
@@ -288,7 +398,8 @@ def _load_area_population(con: duckdb.DuckDBPyConnection) -> None:
     authority existed gives it the sum of its parts (``AUTHORITY_PARTS``); a former county is the sum
     of its successors."""
     ages = " + ".join(AGES_10_17)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TABLE area_population AS
         WITH districts AS (
             SELECT * FROM read_csv($districts, header = true, columns = $district_columns)
@@ -325,22 +436,28 @@ def _load_area_population(con: duckdb.DuckDBPyConnection) -> None:
         SELECT CAST(mid_year AS INTEGER) AS mid_year, area_code, CAST(population AS BIGINT) AS population_10_17
         FROM with_former
         WHERE regexp_matches(area_code, '^(E06|E08|E09|E10|W06|E12|E92|W92|K04)')
-        ORDER BY mid_year, area_code""", {
-        "districts": _checked(DISTRICTS, DISTRICT_COLUMNS), "district_columns": DISTRICT_COLUMNS,
-        "ons_2023": _checked(ONS_POPULATION_2023, ONS_2023_COLUMNS), "ons_2023_columns": ONS_2023_COLUMNS,
-        "ons_2019_2020": _checked(ONS_POPULATION_2019_2020, ONS_2019_2020_COLUMNS),
-        "ons_2019_2020_columns": ONS_2019_2020_COLUMNS,
-        "england": ENGLAND, "england_and_wales": ENGLAND_AND_WALES,
-        "parts": _pairs(AUTHORITY_PARTS, "area_code", "part"),
-        "successors": _pairs(REORGANISED, "area_code", "part"),
-    })
+        ORDER BY mid_year, area_code""",
+        {
+            "districts": _checked(DISTRICTS, DISTRICT_COLUMNS),
+            "district_columns": DISTRICT_COLUMNS,
+            "ons_2023": _checked(ONS_POPULATION_2023, ONS_2023_COLUMNS),
+            "ons_2023_columns": ONS_2023_COLUMNS,
+            "ons_2019_2020": _checked(ONS_POPULATION_2019_2020, ONS_2019_2020_COLUMNS),
+            "ons_2019_2020_columns": ONS_2019_2020_COLUMNS,
+            "england": ENGLAND,
+            "england_and_wales": ENGLAND_AND_WALES,
+            "parts": _pairs(AUTHORITY_PARTS, "area_code", "part"),
+            "successors": _pairs(REORGANISED, "area_code", "part"),
+        },
+    )
 
 
 def _load_service_authority(con: duckdb.DuckDBPyConnection) -> None:
     """``service_authority(yjs, region, geography, area_code, area_name)``: each service's current
     upper-tier authorities (``geography`` 'current'), and, for a service whose authority was
     reorganised, the April 2019 county too ('april_2019'), under which LAIT still files some figures."""
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TABLE service_authority AS
         WITH areas AS (
             SELECT * FROM read_csv($areas, header = true, columns = $area_columns)
@@ -356,11 +473,15 @@ def _load_service_authority(con: duckdb.DuckDBPyConnection) -> None:
         UNION ALL
         SELECT DISTINCT a.yjs, a.region, 'april_2019', a.ctyua_code, a.ctyua_name
         FROM areas a JOIN reorganised r ON r.former = a.ctyua_code
-        ORDER BY yjs, geography, area_code""", {
-        "areas": _checked(YJS_AREAS, AREA_COLUMNS), "area_columns": AREA_COLUMNS,
-        "reorganised": _pairs(REORGANISED, "former", "current"),
-        "districts": _checked(DISTRICTS, DISTRICT_COLUMNS), "district_columns": DISTRICT_COLUMNS,
-    })
+        ORDER BY yjs, geography, area_code""",
+        {
+            "areas": _checked(YJS_AREAS, AREA_COLUMNS),
+            "area_columns": AREA_COLUMNS,
+            "reorganised": _pairs(REORGANISED, "former", "current"),
+            "districts": _checked(DISTRICTS, DISTRICT_COLUMNS),
+            "district_columns": DISTRICT_COLUMNS,
+        },
+    )
 
 
 def _load_statistical_neighbours(con: duckdb.DuckDBPyConnection) -> None:
@@ -370,7 +491,8 @@ def _load_statistical_neighbours(con: duckdb.DuckDBPyConnection) -> None:
     rows ("E06000061 / E06000062" for 940, North Northamptonshire alone, whose neighbours include West
     Northamptonshire), and a number's live authority wins (Buckinghamshire's 825 was also the
     county's). The groups of authorities abolished before 2025 are left out."""
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TABLE statistical_neighbour AS
         WITH numbers AS (
             SELECT old_la_code AS number, new_la_code AS code, la_name AS name, status = 'live' AS live
@@ -386,10 +508,14 @@ def _load_statistical_neighbours(con: duckdb.DuckDBPyConnection) -> None:
         JOIN numbers a ON a.number = g.dfe_la_number
         JOIN numbers n ON n.number = g.neighbour_dfe_la_number
         WHERE a.live
-        ORDER BY area_code, g.rank""", {
-        "authorities": _checked(DFE_AUTHORITIES, AUTHORITY_COLUMNS), "authority_columns": AUTHORITY_COLUMNS,
-        "neighbours": _checked(STATISTICAL_NEIGHBOURS, NEIGHBOUR_COLUMNS), "neighbour_columns": NEIGHBOUR_COLUMNS,
-    })
+        ORDER BY area_code, g.rank""",
+        {
+            "authorities": _checked(DFE_AUTHORITIES, AUTHORITY_COLUMNS),
+            "authority_columns": AUTHORITY_COLUMNS,
+            "neighbours": _checked(STATISTICAL_NEIGHBOURS, NEIGHBOUR_COLUMNS),
+            "neighbour_columns": NEIGHBOUR_COLUMNS,
+        },
+    )
 
 
 #: Each authority's YJB region, from dfe_las.csv (its ONS region), and when it was abolished.
@@ -428,7 +554,8 @@ def _load_published_indicators(con: duckdb.DuckDBPyConnection) -> None:
 
     ``population`` is the 10-17 population the figure is over (for LAIT, the ONS estimate nearest
     ``population_year``); ``count`` is given only where published."""
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TABLE published_indicator AS
         WITH {_AUTHORITIES.strip()}, measures AS (
             SELECT unnest($lait_measures::STRUCT(code VARCHAR, measure VARCHAR, basis VARCHAR)[], recursive := true)
@@ -565,26 +692,35 @@ def _load_published_indicators(con: duckdb.DuckDBPyConnection) -> None:
             FROM trafford t
             LEFT JOIN authorities a USING (area_code)
             LEFT JOIN trafford_population y ON y.area_code = t.area_code AND y.period = t.period
-            LEFT JOIN LATERAL ({_NEAREST_POPULATION.format(code="t.area_code",
-                                                            year="CAST(left(t.period, 4) AS INTEGER)")}) w ON true
+            LEFT JOIN LATERAL ({
+            _NEAREST_POPULATION.format(code="t.area_code", year="CAST(left(t.period, 4) AS INTEGER)")
+        }) w ON true
         ) figures
         JOIN units u USING (measure)
-        ORDER BY measure, period, area_type, area_name, source""", {
-        "authorities": _checked(DFE_AUTHORITIES, AUTHORITY_COLUMNS), "authority_columns": AUTHORITY_COLUMNS,
-        "lait": _checked(LAIT_INDICATORS, LAIT_COLUMNS), "lait_columns": LAIT_COLUMNS,
-        "trafford": _checked(TRAFFORD_CHILDREN, TRAFFORD_COLUMNS), "trafford_columns": TRAFFORD_COLUMNS,
-        "lait_measures": [{"code": k, "measure": m, "basis": b} for k, (m, b) in LAIT_MEASURES.items()],
-        "units": [{"measure": k, "unit": v} for k, v in UNITS.items()],
-        "regions": [{"region": k, "code": v} for k, v in YJB_REGIONS.items()],
-        "refiled": LAIT_REFILED, "former_kept": FORMER_AREAS_KEPT_FOR, "coverage": COVERAGE,
-        "england": ENGLAND,
-    })
+        ORDER BY measure, period, area_type, area_name, source""",
+        {
+            "authorities": _checked(DFE_AUTHORITIES, AUTHORITY_COLUMNS),
+            "authority_columns": AUTHORITY_COLUMNS,
+            "lait": _checked(LAIT_INDICATORS, LAIT_COLUMNS),
+            "lait_columns": LAIT_COLUMNS,
+            "trafford": _checked(TRAFFORD_CHILDREN, TRAFFORD_COLUMNS),
+            "trafford_columns": TRAFFORD_COLUMNS,
+            "lait_measures": [{"code": k, "measure": m, "basis": b} for k, (m, b) in LAIT_MEASURES.items()],
+            "units": [{"measure": k, "unit": v} for k, v in UNITS.items()],
+            "regions": [{"region": k, "code": v} for k, v in YJB_REGIONS.items()],
+            "refiled": LAIT_REFILED,
+            "former_kept": FORMER_AREAS_KEPT_FOR,
+            "coverage": COVERAGE,
+            "england": ENGLAND,
+        },
+    )
 
 
 def _load_published_sources(con: duckdb.DuckDBPyConnection) -> None:
     """``published_source``: per measure and source, the basis, unit, first and latest period, the
     kinds of area, whether counts and populations are given (a funnel plot needs both), and the release."""
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TABLE published_source AS
         SELECT i.measure, i.source, s.publisher, s.release, i.period_basis, i.unit,
                min(i.period) AS first_period, max(i.period) AS latest_period,
@@ -595,7 +731,9 @@ def _load_published_sources(con: duckdb.DuckDBPyConnection) -> None:
         JOIN (SELECT unnest($sources::STRUCT(source VARCHAR, publisher VARCHAR, release VARCHAR)[],
                             recursive := true)) s USING (source)
         GROUP BY ALL
-        ORDER BY i.measure, i.source""", {"sources": SOURCES})
+        ORDER BY i.measure, i.source""",
+        {"sources": SOURCES},
+    )
 
 
 # -- Deriving yjs_areas.csv ------------------------------------------------------------------------

@@ -48,9 +48,15 @@ def _filter_options(db) -> dict:
             SELECT yjs, locality FROM child UNION SELECT yjs, locality FROM programme
             UNION SELECT yjs, locality FROM population) l
         WHERE locality IS NOT NULL ORDER BY yjs, locality""")
-    first_record = {records: {r.yjs: pd.Timestamp(r.first).date() for r in db.query(
-        f"SELECT yjs, min({column}) AS first FROM {records} GROUP BY yjs ORDER BY yjs").itertuples()}
-        for records, column in RECORD_STARTS.items()}
+    first_record = {
+        records: {
+            r.yjs: pd.Timestamp(r.first).date()
+            for r in db.query(
+                f"SELECT yjs, min({column}) AS first FROM {records} GROUP BY yjs ORDER BY yjs"
+            ).itertuples()
+        }
+        for records, column in RECORD_STARTS.items()
+    }
     programmes = db.query("""SELECT DISTINCT yjs, programme_name FROM programme
                              WHERE programme_name IS NOT NULL ORDER BY yjs, programme_name""")
     published = db.query("SELECT DISTINCT period, yjs, region FROM published_children ORDER BY period, yjs")
@@ -72,8 +78,11 @@ def _filter_options(db) -> dict:
         "regions": sorted(published["region"].unique().tolist()),
         "published_years": sorted({int(p[:4]) for p in published["period"]}),
         #: Each published comparator (benchmarks.INDICATORS, in that order) and its periods, oldest first.
-        "indicator_periods": {m: indicators.loc[indicators["measure"] == m, "period"].tolist()
-                              for m in INDICATORS if (indicators["measure"] == m).any()},
+        "indicator_periods": {
+            m: indicators.loc[indicators["measure"] == m, "period"].tolist()
+            for m in INDICATORS
+            if (indicators["measure"] == m).any()
+        },
         "programme_starts": tuple(None if pd.isna(d) else pd.Timestamp(d).date() for d in starts),
     }
 
@@ -99,13 +108,21 @@ def validate(db, metric: str, filters: Filters, *, scope: Scope, **settings):
         options = filter_options(snap)
         if not found.published:
             filters, options = scope.check(filters, options)
-        return resolve(filters, found.filters, options, settings=measure_settings(settings), takes=found.settings,
-                       published=found.published, default_period=found.default_period,
-                       services=None if found.published else scope.services)
+        return resolve(
+            filters,
+            found.filters,
+            options,
+            settings=measure_settings(settings),
+            takes=found.settings,
+            published=found.published,
+            default_period=found.default_period,
+            services=None if found.published else scope.services,
+        )
 
 
-def compute(db, metric: str, filters: Filters | None = None, *, scope: Scope, suppressed: bool = True,
-            **settings) -> MeasureResult:
+def compute(
+    db, metric: str, filters: Filters | None = None, *, scope: Scope, suppressed: bool = True, **settings
+) -> MeasureResult:
     """One measure for the given filters and settings, as ``scope`` may see it; raises InvalidFilter
     for an unknown metric, value or setting, AccessDenied for a service or breakdown outside the scope.
 
@@ -127,11 +144,20 @@ def compute(db, metric: str, filters: Filters | None = None, *, scope: Scope, su
         return snap.remember(key, lambda: _compute(snap, found, filters, chosen, options, scope, suppressed))
 
 
-def _compute(db, found: Measure, filters: Filters, settings, options: dict, scope: Scope,
-             suppressed: bool) -> MeasureResult:
+def _compute(
+    db, found: Measure, filters: Filters, settings, options: dict, scope: Scope, suppressed: bool
+) -> MeasureResult:
     services = None if found.published else scope.services
-    resolved = resolve(filters, found.filters, options, settings=settings, takes=found.settings,
-                       published=found.published, default_period=found.default_period, services=services)
+    resolved = resolve(
+        filters,
+        found.filters,
+        options,
+        settings=settings,
+        takes=found.settings,
+        published=found.published,
+        default_period=found.default_period,
+        services=services,
+    )
     resolved = replace(resolved, drill_down=scope.drill_down, suppressed=suppressed)
     one_quarter = bool(filters.period) and " Q" in filters.period
     nesting = found.quarters
@@ -140,21 +166,34 @@ def _compute(db, found: Measure, filters: Filters, settings, options: dict, scop
         # One quarter is cut from its whole year by quarter, so it is withheld exactly as there.
         year = compute(db, found.name, replace(filters, period=filters.period[:7], by_quarter=True), **again)
         keep = (year.table[nesting.period] == filters.period).to_numpy()
-        return MeasureResult(found.name, year.table[keep].reset_index(drop=True),
-                             year.withheld[keep].reset_index(drop=True), describe(resolved), resolved.ignored,
-                             resolved.settings)
+        return MeasureResult(
+            found.name,
+            year.table[keep].reset_index(drop=True),
+            year.withheld[keep].reset_index(drop=True),
+            describe(resolved),
+            resolved.ignored,
+            resolved.settings,
+        )
     table, mask = found.run(db, resolved, options)
     if not suppressed:
         mask = pd.DataFrame(False, index=table.index, columns=table.columns)
     elif resolved.by_quarter and nesting and not one_quarter:
         years = compute(db, found.name, replace(filters, by_quarter=False), **again)
-        mask = suppression.nest_quarters(table, mask, years.table, years.withheld, period=nesting.period,
-                                         keys=list(nesting.keys), cells=list(nesting.cells),
-                                         totals=list(nesting.totals))
+        mask = suppression.nest_quarters(
+            table,
+            mask,
+            years.table,
+            years.withheld,
+            period=nesting.period,
+            keys=list(nesting.keys),
+            cells=list(nesting.cells),
+            totals=list(nesting.totals),
+        )
     if found.coverage:
         table, mask = no_data(table, mask, resolved, options, found.coverage)
-    return MeasureResult(found.name, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored,
-                         resolved.settings)
+    return MeasureResult(
+        found.name, suppression.apply(table, mask), mask, describe(resolved), resolved.ignored, resolved.settings
+    )
 
 
 __all__ = [

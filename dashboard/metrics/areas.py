@@ -28,10 +28,13 @@ def areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataF
             conditions.append(f"{name} = :{name}")
             params[name] = value
     select, group = LEVELS[f.level]
-    table = db.query(f"""
+    table = db.query(
+        f"""
         SELECT period, {select}, sum(children) AS children, sum(population_10_17) AS population_10_17
-        FROM published_children WHERE {' AND '.join(conditions)}
-        GROUP BY {group} ORDER BY {group}""", params)
+        FROM published_children WHERE {" AND ".join(conditions)}
+        GROUP BY {group} ORDER BY {group}""",
+        params,
+    )
     table["children"] = table["children"].astype("int64")
     table["population_10_17"] = table["population_10_17"].astype("Int64")
     table["rate_per_1000"] = rate(table["children"], table["population_10_17"], 1000)
@@ -41,7 +44,15 @@ def areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataF
     return table, mask
 
 
-MEASURES = [Measure(
-    "areas", tuple(COLUMNS), areas, frozenset({*PERIOD_FILTERS, "yjs"}) - {"by_quarter"},
-    frozenset({"region", "level"}), published=True,
-    summary="children cautioned or sentenced per 1,000 aged 10-17, by service (published tables)", order=7)]
+MEASURES = [
+    Measure(
+        "areas",
+        tuple(COLUMNS),
+        areas,
+        frozenset({*PERIOD_FILTERS, "yjs"}) - {"by_quarter"},
+        frozenset({"region", "level"}),
+        published=True,
+        summary="children cautioned or sentenced per 1,000 aged 10-17, by service (published tables)",
+        order=7,
+    )
+]

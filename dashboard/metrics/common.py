@@ -152,9 +152,11 @@ def quarter_of(day: str) -> str:
 def age_on(born: str, day: str) -> str:
     """SQL for the age in completed years on ``day`` (the birthday counts as the new age)."""
     part = lambda what, d: f"CAST(EXTRACT({what} FROM {d}) AS INTEGER)"
-    return (f"({part('YEAR', day)} - {part('YEAR', born)} - CASE WHEN {part('MONTH', day)} < {part('MONTH', born)} "
-            f"OR ({part('MONTH', day)} = {part('MONTH', born)} AND {part('DAY', day)} < {part('DAY', born)}) "
-            "THEN 1 ELSE 0 END)")
+    return (
+        f"({part('YEAR', day)} - {part('YEAR', born)} - CASE WHEN {part('MONTH', day)} < {part('MONTH', born)} "
+        f"OR ({part('MONTH', day)} = {part('MONTH', born)} AND {part('DAY', day)} < {part('DAY', born)}) "
+        "THEN 1 ELSE 0 END)"
+    )
 
 
 def age_band(age: str) -> str:
@@ -179,8 +181,9 @@ def period_frame(resolved: Resolved) -> pd.DataFrame:
     return frame[["period", "period_order"]]
 
 
-def no_data(table: pd.DataFrame, mask: pd.DataFrame, resolved: Resolved, options: dict,
-            coverage: Coverage) -> tuple[pd.DataFrame, pd.DataFrame]:
+def no_data(
+    table: pd.DataFrame, mask: pd.DataFrame, resolved: Resolved, options: dict, coverage: Coverage
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The table with the coverage's cells null (and not withheld) in rows the extract does not cover.
     A row of one service: by that service's first record and as_of date (a service with no such record
     covers nothing). A row of several (every service together, or a table without a yjs column): only
@@ -199,8 +202,9 @@ def no_data(table: pd.DataFrame, mask: pd.DataFrame, resolved: Resolved, options
         return all(yjs in first and first[yjs] <= end and start <= as_of[yjs] for yjs in services)
 
     rows = table["yjs"] if "yjs" in table.columns else pd.Series(None, index=table.index, dtype=object)
-    outside = [not covered(period, [yjs] if yjs in as_of else together)
-               for period, yjs in zip(table[coverage.period], rows)]
+    outside = [
+        not covered(period, [yjs] if yjs in as_of else together) for period, yjs in zip(table[coverage.period], rows)
+    ]
     if not any(outside):
         return table, mask
     empty = pd.DataFrame(False, index=table.index, columns=table.columns)
@@ -212,8 +216,11 @@ def begun_periods(resolved: Resolved, options: dict) -> pd.DataFrame:
     """The periods asked for that have begun by the latest extract's date, as ``fy`` and ``quarter`` (0 for
     a whole year): a quarter still to come has no figures, rather than figures of 0."""
     last = max(options["as_of"].values(), default=resolved.end)
-    begun = [(fy, q or 0) for fy, q in resolved.periods
-             if (date(fy, 4, 1) if not q else parse_period(f"{period_label(fy)} Q{q}")[0]) <= last]
+    begun = [
+        (fy, q or 0)
+        for fy, q in resolved.periods
+        if (date(fy, 4, 1) if not q else parse_period(f"{period_label(fy)} Q{q}")[0]) <= last
+    ]
     return pd.DataFrame(begun, columns=["fy", "quarter"], dtype="int64")
 
 

@@ -23,8 +23,25 @@ from .benchmarks import INDICATORS, NATIONAL, USABLE
 from .common import Measure
 from .intervals import funnel_reading, published_rate_interval
 
-COLUMNS = ["measure", "period", "period_basis", "unit", "source", "area_type", "area", "region", "value", "count",
-           "population", "ci_low", "ci_high", "rank", "out_of", "quartile", "funnel"]
+COLUMNS = [
+    "measure",
+    "period",
+    "period_basis",
+    "unit",
+    "source",
+    "area_type",
+    "area",
+    "region",
+    "value",
+    "count",
+    "population",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "out_of",
+    "quartile",
+    "funnel",
+]
 #: Rows in this order within a period: services by rank, then regions, then the national figure.
 ORDER = {"service": 0, "region": 1, "england": 2, "england_and_wales": 2}
 QUARTERS = 4
@@ -52,7 +69,8 @@ def compare_areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, 
     indicator = resolved.settings.indicator
     per = INDICATORS[indicator]
     table = db.query(_AREAS, {"indicator": indicator}).astype(
-        {"value": "float64", "count": "Int64", "population": "Int64"})
+        {"value": "float64", "count": "Int64", "population": "Int64"}
+    )
     table.insert(0, "measure", indicator)
     # A withheld count takes its rate out of the ranking too, so no rank or band points back to it.
     small = suppression.is_small(table["count"])
@@ -62,20 +80,23 @@ def compare_areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, 
         table.loc[group.index, "rank"] = group["value"].rank(method="min")
         table.loc[group.index, "out_of"] = len(group)
         table.loc[group.index, "quartile"] = quartile_bands(group["value"])
-    limits = [published_rate_interval(v, c, p, per) for v, c, p in
-              zip(table["value"], table["count"], table["population"])]
+    limits = [
+        published_rate_interval(v, c, p, per) for v, c, p in zip(table["value"], table["count"], table["population"])
+    ]
     table["ci_low"] = pd.Series([lim[0] if lim else None for lim in limits], index=table.index, dtype="float64")
     table["ci_high"] = pd.Series([lim[1] if lim else None for lim in limits], index=table.index, dtype="float64")
     reference = national_rates(table, per)
-    table["funnel"] = [funnel_reading(c, p, reference.get(period), per) if kind == "service" else None
-                       for kind, c, p, period in zip(table["area_type"], table["count"], table["population"],
-                                                     table["period"])]
+    table["funnel"] = [
+        funnel_reading(c, p, reference.get(period), per) if kind == "service" else None
+        for kind, c, p, period in zip(table["area_type"], table["count"], table["population"], table["period"])
+    ]
     table = table.assign(type_order=table["area_type"].map(ORDER))
     table = table.sort_values(["period", "type_order", "rank", "area"], na_position="last")
     table = table.reset_index(drop=True)[COLUMNS]
     table = table.astype({"rank": "Int64", "out_of": "Int64", "quartile": "Int64", "funnel": "object"})
-    mask = suppression.withhold(table, ["count"], dependents={
-        "count": ["value", "ci_low", "ci_high", "rank", "out_of", "quartile", "funnel"]})
+    mask = suppression.withhold(
+        table, ["count"], dependents={"count": ["value", "ci_low", "ci_high", "rank", "out_of", "quartile", "funnel"]}
+    )
     return table, mask
 
 
@@ -101,22 +122,36 @@ def counted_periods(db) -> pd.DataFrame:
     """Each indicator's first and latest period whose source gives counts and populations by area (those a
     funnel can be drawn for), by the one-source-per-period rule."""
     with db.snapshot() as snap:
-        return snap.remember("counted_periods", lambda: snap.query(f"""
+        return snap.remember(
+            "counted_periods",
+            lambda: snap.query(f"""
             WITH {USABLE}
             SELECT measure, min(period) AS first_period, max(period) AS latest_period, min(source) AS source
             FROM usable WHERE area_type IN ('service', 'authority') AND count IS NOT NULL AND population IS NOT NULL
-            GROUP BY measure ORDER BY measure"""))
+            GROUP BY measure ORDER BY measure"""),
+        )
 
 
 def published_sources(db) -> pd.DataFrame:
     """How current each published source is (published_source): measure, source, publisher, release, basis,
     unit, first and latest period, and whether it gives counts and populations (a funnel needs both)."""
     with db.snapshot() as snap:
-        return snap.remember("published_sources", lambda: snap.query(
-            "SELECT * FROM published_source ORDER BY measure, latest_period DESC, source"))
+        return snap.remember(
+            "published_sources",
+            lambda: snap.query("SELECT * FROM published_source ORDER BY measure, latest_period DESC, source"),
+        )
 
 
-MEASURES = [Measure(
-    "compare-areas", tuple(COLUMNS), compare_areas, frozenset(), frozenset({"indicator"}), published=True, order=21,
-    summary="every service on one published indicator (--indicator): ranked, in quartile bands, with intervals "
-            "and funnel limits around England where counts are published")]
+MEASURES = [
+    Measure(
+        "compare-areas",
+        tuple(COLUMNS),
+        compare_areas,
+        frozenset(),
+        frozenset({"indicator"}),
+        published=True,
+        order=21,
+        summary="every service on one published indicator (--indicator): ranked, in quartile bands, with intervals "
+        "and funnel limits around England where counts are published",
+    )
+]

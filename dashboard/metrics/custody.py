@@ -21,34 +21,50 @@ def _sentences(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     """One row per custodial sentence, for the lattice: sentences add up over quarters, services,
     disposal types and every group of children."""
     clause, params = where(resolved, "event_date", CUSTODIAL_SENTENCES)
-    return f"""
+    return (
+        f"""
         SELECT fy, quarter, yjs, {CUSTODIAL_SENTENCES.columns(CUSTODIAL_SENTENCES.group_filters())}, 1 AS sentences
-        FROM stage_event WHERE stage = 'custody' AND {clause}""", params
+        FROM stage_event WHERE stage = 'custody' AND {clause}""",
+        params,
+    )
 
 
 def _children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     """Children sentenced in each quarter and year, for the lattice (``lattice.children``)."""
     clause, params = where(resolved, "event_date", CUSTODIAL_SENTENCES)
-    return lattice.children(CUSTODIAL_SENTENCES, "stage_event", "event_date", f"stage = 'custody' AND {clause}",
-                            params, ranked=ranked)
+    return lattice.children(
+        CUSTODIAL_SENTENCES, "stage_event", "event_date", f"stage = 'custody' AND {clause}", params, ranked=ranked
+    )
 
 
-SENTENCES = lattice.Cells(rows=_sentences, counts=("sentences",), dimensions=(Dimension("quarter"), Dimension("yjs")),
-                          filters=CUSTODIAL_SENTENCES.group_filters())
+SENTENCES = lattice.Cells(
+    rows=_sentences,
+    counts=("sentences",),
+    dimensions=(Dimension("quarter"), Dimension("yjs")),
+    filters=CUSTODIAL_SENTENCES.group_filters(),
+)
 CHILDREN = lattice.Cells(
-    rows=_children, counts=("children",), dimensions=(Dimension("yjs"),), fixed=("fy", "quarter"),
-    filters=tuple(f for f in CUSTODIAL_SENTENCES.group_filters() if f not in BY_SENTENCE), apart=BY_SENTENCE)
+    rows=_children,
+    counts=("children",),
+    dimensions=(Dimension("yjs"),),
+    fixed=("fy", "quarter"),
+    filters=tuple(f for f in CUSTODIAL_SENTENCES.group_filters() if f not in BY_SENTENCE),
+    apart=BY_SENTENCE,
+)
 
 
 def use_of_custody(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outcomes of tier Custody dated in the period (the custody stage's events, so the two agree), and
     the distinct children they were given to; a child counts once per service and period."""
     clause, params = where(resolved, "event_date", CUSTODIAL_SENTENCES)
-    counts = db.query(f"""
-        SELECT {period_columns(resolved, 'fy', 'quarter')}, yjs,
+    counts = db.query(
+        f"""
+        SELECT {period_columns(resolved, "fy", "quarter")}, yjs,
                count(*) AS custodial_sentences, count(DISTINCT child_id) AS children
         FROM stage_event WHERE stage = 'custody' AND {clause}
-        GROUP BY 1, 2, 3""", params)
+        GROUP BY 1, 2, 3""",
+        params,
+    )
     counts["period"] = label_periods(counts)
     table = by_service(db, resolved, options, counts, ["custodial_sentences", "children"])
     table["rate_per_1000"] = rate(table["children"], table["population_10_17"], 1000)
@@ -58,17 +74,32 @@ def use_of_custody(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame,
         """All services as one row is every service's cell."""
         return pd.DataFrame({"yjs": ALL}, index=rows.index) if combined(resolved) else rows[[]]
 
-    mask = lattice.withheld(db, SENTENCES, resolved, options, table,
-                            shows={"custodial_sentences": ("sentences",)}, locate=services)
+    mask = lattice.withheld(
+        db, SENTENCES, resolved, options, table, shows={"custodial_sentences": ("sentences",)}, locate=services
+    )
     # A child's sentences are at least one, so a withheld count of sentences withholds the children too.
-    mask |= lattice.withheld(db, CHILDREN, resolved, options, table,
-                             shows={"children": ("children",), "rate_per_1000": ("children",)},
-                             locate=lambda rows: services(rows).join(lattice.whole_years(rows)))
+    mask |= lattice.withheld(
+        db,
+        CHILDREN,
+        resolved,
+        options,
+        table,
+        shows={"children": ("children",), "rate_per_1000": ("children",)},
+        locate=lambda rows: services(rows).join(lattice.whole_years(rows)),
+    )
     mask["children"] |= mask["custodial_sentences"]
     mask["rate_per_1000"] |= mask["children"]
     return table, mask
 
 
-MEASURES = [Measure(
-    "use-of-custody", tuple(COLUMNS), use_of_custody, CUSTODIAL_SENTENCES.applies(), frozenset({"combine"}),
-    summary="custodial sentences, and children sentenced to custody per 1,000 aged 10-17", order=9)]
+MEASURES = [
+    Measure(
+        "use-of-custody",
+        tuple(COLUMNS),
+        use_of_custody,
+        CUSTODIAL_SENTENCES.applies(),
+        frozenset({"combine"}),
+        summary="custodial sentences, and children sentenced to custody per 1,000 aged 10-17",
+        order=9,
+    )
+]

@@ -19,15 +19,22 @@ DISPOSALS = Dimension("disposal", config.DISPOSAL_TIERS, ("tier", "disposal"))
 def _starts(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     """One row per programme started, for the lattice."""
     clause, params = where(resolved, "start_date", PROGRAMME_STARTS)
-    return f"""
+    return (
+        f"""
         SELECT start_fy AS fy, start_quarter AS quarter, yjs, tier, disposal_type AS disposal,
                {PROGRAMME_STARTS.columns(PROGRAMME_STARTS.group_filters())}, 1 AS count
-        FROM programme_fact WHERE {clause}""", params
+        FROM programme_fact WHERE {clause}""",
+        params,
+    )
 
 
-CELLS = lattice.Cells(rows=_starts, counts=("count",),
-                      dimensions=(Dimension("quarter"), Dimension("yjs"), DISPOSALS),
-                      filters=PROGRAMME_STARTS.group_filters(), slices={"disposal_type": "disposal"})
+CELLS = lattice.Cells(
+    rows=_starts,
+    counts=("count",),
+    dimensions=(Dimension("quarter"), Dimension("yjs"), DISPOSALS),
+    filters=PROGRAMME_STARTS.group_filters(),
+    slices={"disposal_type": "disposal"},
+)
 
 
 def disposals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -36,10 +43,13 @@ def disposals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.D
     clause, params = where(resolved, "start_date", PROGRAMME_STARTS)
     by_tier = resolved.settings.breakdown == "tier"
     split = "tier" if by_tier else "disposal_type"
-    counts = db.query(f"""
-        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, {split}, count(*) AS count
+    counts = db.query(
+        f"""
+        SELECT {period_columns(resolved, "start_fy", "start_quarter")}, {split}, count(*) AS count
         FROM programme_fact WHERE {clause}
-        GROUP BY 1, 2, 3""", params)
+        GROUP BY 1, 2, 3""",
+        params,
+    )
     counts["period"] = label_periods(counts)
     order = {t: i for i, t in enumerate(config.TIERS if by_tier else config.DISPOSAL_TYPES)}
     kinds = sorted(counts[split].unique(), key=order.get)
@@ -60,6 +70,15 @@ def disposals(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.D
     return table, lattice.withheld(db, CELLS, resolved, options, table, shows={"count": ("count",)}, locate=locate)
 
 
-MEASURES = [Measure(
-    "disposals", tuple(COLUMNS), disposals, PROGRAMME_STARTS.applies(), frozenset({"breakdown"}),
-    summary="programmes started, by disposal type and tier", order=2, coverage=Coverage("programme", ("count",)))]
+MEASURES = [
+    Measure(
+        "disposals",
+        tuple(COLUMNS),
+        disposals,
+        PROGRAMME_STARTS.applies(),
+        frozenset({"breakdown"}),
+        summary="programmes started, by disposal type and tier",
+        order=2,
+        coverage=Coverage("programme", ("count",)),
+    )
+]

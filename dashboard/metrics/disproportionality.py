@@ -27,14 +27,17 @@ def _stage_counts(db, resolved: Resolved) -> pd.DataFrame:
     first event in the period, so each child counts once per stage."""
     clause, params = where(resolved, "event_date", STAGE_EVENT)
     group = STAGE_EVENT.filters[resolved.settings.by]
-    return db.query(f"""
+    return db.query(
+        f"""
         WITH firsts AS (
             SELECT stage, {group} AS grp,
                    row_number() OVER (PARTITION BY yjs, child_id, stage ORDER BY event_date) AS nth
             FROM stage_event WHERE {clause}
         )
         SELECT stage, grp, count(*) AS count FROM firsts WHERE nth = 1 AND grp IS NOT NULL
-        GROUP BY 1, 2""", params)
+        GROUP BY 1, 2""",
+        params,
+    )
 
 
 def _stage_children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
@@ -43,20 +46,29 @@ def _stage_children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, d
     clause, params = where(resolved, "event_date", STAGE_EVENT)
     group = STAGE_EVENT.filters[resolved.settings.by]
     by = "".join(f", {STAGE_EVENT.filters[name]}" for name in ranked)
-    return f"""
-        SELECT stage, grp, yjs, {', '.join(STAGE_EVENT.group_filters())}, 1 AS count FROM (
+    return (
+        f"""
+        SELECT stage, grp, yjs, {", ".join(STAGE_EVENT.group_filters())}, 1 AS count FROM (
             SELECT stage, {group} AS grp, yjs, {STAGE_EVENT.columns(STAGE_EVENT.group_filters())},
                    row_number() OVER (PARTITION BY yjs, child_id, stage{by} ORDER BY event_date) AS nth
             FROM stage_event WHERE {clause}) firsts
-        WHERE nth = 1 AND grp IS NOT NULL""", params
+        WHERE nth = 1 AND grp IS NOT NULL""",
+        params,
+    )
 
 
 #: A child has one sex, ethnic group and area, but may be in both age bands within a period (a birthday):
 #: the children of each band are protected apart, never as parts of a total.
 CELLS = lattice.Cells(
-    rows=_stage_children, counts=("count",), dimensions=(Dimension("grp"), Dimension("yjs")),
-    filters=tuple(f for f in STAGE_EVENT.group_filters() if f != "age_band"), apart=("age_band",),
-    fixed=("stage",), per_period=True, settings=("by",))
+    rows=_stage_children,
+    counts=("count",),
+    dimensions=(Dimension("grp"), Dimension("yjs")),
+    filters=tuple(f for f in STAGE_EVENT.group_filters() if f != "age_band"),
+    apart=("age_band",),
+    fixed=("stage",),
+    per_period=True,
+    settings=("by",),
+)
 
 
 def _population(db, resolved: Resolved) -> pd.Series:
@@ -82,8 +94,16 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
             rows.append({"stage": stage, "group": group, "count": count})
     table = pd.DataFrame(rows)
     table["count"] = table["count"].astype("Int64")
-    mask = lattice.withheld(db, CELLS, resolved, options, table, shows={"count": ("count",)}, period=None,
-                            locate=lambda rows: rows[["group"]].rename(columns={"group": "grp"}))
+    mask = lattice.withheld(
+        db,
+        CELLS,
+        resolved,
+        options,
+        table,
+        shows={"count": ("count",)},
+        period=None,
+        locate=lambda rows: rows[["group"]].rename(columns={"group": "grp"}),
+    )
 
     # The base is the group's population, or its count at the stage before (withheld with it).
     if f.base == "population":
@@ -109,8 +129,10 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
         log_rri = np.log(table["rri"].where(table["rri"] > 0))
     table["ci_low"] = np.exp(log_rri - spread)
     table["ci_high"] = np.exp(log_rri + spread)
-    table["significant"] = pd.array([None if pd.isna(lo) else bool(lo > 1 or hi < 1)
-                                     for lo, hi in zip(table["ci_low"], table["ci_high"])], dtype="boolean")
+    table["significant"] = pd.array(
+        [None if pd.isna(lo) else bool(lo > 1 or hi < 1) for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        dtype="boolean",
+    )
     for column in ("rate_per_1000", "rri", "ci_low", "ci_high"):
         table[column] = table[column].astype("float64")
     table = table[COLUMNS]
@@ -120,14 +142,23 @@ def disproportionality(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     mask["rate_per_1000"] = mask["count"] | base_hidden
     is_reference = table["group"] == f.reference
     reference_hidden = table["stage"].map(
-        pd.Series(mask.loc[is_reference, "rate_per_1000"].values, index=table.loc[is_reference, "stage"].values))
+        pd.Series(mask.loc[is_reference, "rate_per_1000"].values, index=table.loc[is_reference, "stage"].values)
+    )
     for column in ("rri", "ci_low", "ci_high", "significant"):
         mask[column] = mask["rate_per_1000"] | reference_hidden.fillna(False).astype(bool)
     return table, mask
 
 
-MEASURES = [Measure(
-    "disproportionality", tuple(COLUMNS), disproportionality, STAGE_EVENT.applies() - {"by_quarter"},
-    frozenset({"by", "base", "reference"}), default_period="latest",
-    summary="children at each stage by group, rates and relative rate index", order=4,
-    notes=notes_for("disproportionality", remand_stage_left_out))]
+MEASURES = [
+    Measure(
+        "disproportionality",
+        tuple(COLUMNS),
+        disproportionality,
+        STAGE_EVENT.applies() - {"by_quarter"},
+        frozenset({"by", "base", "reference"}),
+        default_period="latest",
+        summary="children at each stage by group, rates and relative rate index",
+        order=4,
+        notes=notes_for("disproportionality", remand_stage_left_out),
+    )
+]

@@ -29,8 +29,9 @@ LEVEL = 0.95
 FUNNEL_LEVELS = (0.95, 0.998)
 
 
-def rate_interval(count: float | None, population: float | None, per: float,
-                  level: float = LEVEL) -> tuple[float, float] | None:
+def rate_interval(
+    count: float | None, population: float | None, per: float, level: float = LEVEL
+) -> tuple[float, float] | None:
     """Exact Poisson limits of ``count / population * per``; None without a count or a population.
 
     The lower limit of 0 events is 0. ``count`` may be an expected (fractional) count: the limits
@@ -60,8 +61,9 @@ def percent_interval(count: float | None, base: float | None, level: float = LEV
     return low, high
 
 
-def difference_interval(count: float | None, base: float | None, other_count: float | None,
-                        other_base: float | None, level: float = LEVEL) -> tuple[float, float, float] | None:
+def difference_interval(
+    count: float | None, base: float | None, other_count: float | None, other_base: float | None, level: float = LEVEL
+) -> tuple[float, float, float] | None:
     """``count / base`` minus ``other_count / other_base``, in percentage points, with Newcombe's
     hybrid score limits; None where either percentage has no Wilson interval."""
     first, second = percent_interval(count, base, level), percent_interval(other_count, other_base, level)
@@ -70,8 +72,11 @@ def difference_interval(count: float | None, base: float | None, other_count: fl
     p1, p2 = count / base * 100, other_count / other_base * 100
     (l1, u1), (l2, u2) = first, second
     difference = p1 - p2
-    return (difference, difference - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-            difference + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    return (
+        difference,
+        difference - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        difference + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    )
 
 
 def compared_with(value_low: float | None, value_high: float | None, reference: float | None) -> str | None:
@@ -106,8 +111,9 @@ def funnel_limits(reference: float, per: float, populations) -> pd.DataFrame:
     rows = []
     for population in populations:
         expected = reference / per * population
-        (low_95, high_95), (low_998, high_998) = (rate_interval(expected, population, per, level)
-                                                  for level in FUNNEL_LEVELS)
+        (low_95, high_95), (low_998, high_998) = (
+            rate_interval(expected, population, per, level) for level in FUNNEL_LEVELS
+        )
         rows.append((population, low_998, low_95, high_95, high_998))
     return pd.DataFrame(rows, columns=["population", "low_998", "low_95", "high_95", "high_998"], dtype="float64")
 
@@ -120,7 +126,7 @@ def funnel_reading(count, population, reference, per) -> str | None:
         return None
     expected = float(reference) / per * float(population)
     observed = float(count) / float(population) * per
-    for level, named in ((0.998, "99.8%"), (0.95, "95%")):      # the wider first
+    for level, named in ((0.998, "99.8%"), (0.95, "95%")):  # the wider first
         low, high = rate_interval(expected, float(population), per, level)
         if observed > high:
             return f"above the {named} limit"
@@ -135,8 +141,9 @@ def population_grid(smallest: float, largest: float, points: int = 120) -> np.nd
     return np.geomspace(max(smallest, 1.0), max(largest, smallest, 1.0), points)
 
 
-def proportions_differ(count: float, base: float, other_count: float, other_base: float,
-                       level: float = LEVEL) -> bool | None:
+def proportions_differ(
+    count: float, base: float, other_count: float, other_base: float, level: float = LEVEL
+) -> bool | None:
     """Whether two shares (count / base) differ by more than chance would at ``level``: the pooled two-sample
     test of proportions (a z-test, as YJB and DfE comparisons of two periods use). None without two bases."""
     if not (base and other_base) or base <= 0 or other_base <= 0:

@@ -44,8 +44,17 @@ from .population import ALL_SERVICES, population_10_17
 COLUMNS = ["period", "yjs", "kpi", "measure", "count", "base", "rate"]
 RECORDING_COLUMNS = ["period", "yjs", "kpi", "measure", "not_recorded", "base", "percent_not_recorded"]
 #: The KPIs in the spec's order, and the extract file each needs (beyond the required ones).
-KPIS = ("accommodation", "ete", "send", "mental_health", "substance_misuse", "wider_services", "out_of_court",
-        "serious_violence", "victims")
+KPIS = (
+    "accommodation",
+    "ete",
+    "send",
+    "mental_health",
+    "substance_misuse",
+    "wider_services",
+    "out_of_court",
+    "serious_violence",
+    "victims",
+)
 ASSESSED = ("accommodation", "ete", "send", "mental_health", "substance_misuse", "wider_services")
 #: Endings out of court (the spec's list): diversion and cautions.
 OUT_OF_COURT = ("COMMUNITY_RESOLUTION", "OUTCOME_22", "YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION")
@@ -56,12 +65,26 @@ WIDER_SERVICES = ("looked_after", "child_in_need", "child_protection_plan", "ear
 PROGRAMME_FILTERS = ("disposal_type", "programme")
 
 #: The ending of each child (alias e), with what the filters read.
-ENDING = Source("programme", {"yjs": "e.yjs", "locality": "e.locality", "sex": "e.sex",
-                              "ethnicity_group": "e.ethnicity_group", "age_band": "e.age_band",
-                              "disposal_type": "e.disposal_type", "programme": "e.programme_name"})
+ENDING = Source(
+    "programme",
+    {
+        "yjs": "e.yjs",
+        "locality": "e.locality",
+        "sex": "e.sex",
+        "ethnicity_group": "e.ethnicity_group",
+        "age_band": "e.age_band",
+        "disposal_type": "e.disposal_type",
+        "programme": "e.programme_name",
+    },
+)
 #: Offences (f) of children (c): their area, and their age on the offence date.
-OFFENDING_CHILD = {"yjs": "f.yjs", "locality": "c.locality", "sex": "c.sex", "ethnicity_group": "c.ethnicity_group",
-                   "age_band": age_band(age_on("c.date_of_birth", "f.offence_date"))}
+OFFENDING_CHILD = {
+    "yjs": "f.yjs",
+    "locality": "c.locality",
+    "sex": "c.sex",
+    "ethnicity_group": "c.ethnicity_group",
+    "age_band": age_band(age_on("c.date_of_birth", "f.offence_date")),
+}
 
 YES, NO, NOT_RECORDED = "yes", "no", "not recorded"
 SUITABLE, UNSUITABLE = "suitable", "unsuitable"
@@ -105,8 +128,13 @@ def _children_cells() -> tuple[list[Cell], dict[str, dict[str, str]]]:
     both = "en.ete_hours_offered IS NOT NULL AND en.ete_hours_attended IS NOT NULL"
     cells += _split("ete_hours", {"recorded": both, NOT_RECORDED: f"NOT ({both})"})
     send = _split("send", _is("en.send"))
-    cells += send + [Cell((("send", f"yes, plan {v}" if v != NOT_RECORDED else "yes, plan not recorded"),),
-                          f"{send[0].condition} AND {test}") for v, test in _is("en.send_plan").items()]
+    cells += send + [
+        Cell(
+            (("send", f"yes, plan {v}" if v != NOT_RECORDED else "yes, plan not recorded"),),
+            f"{send[0].condition} AND {test}",
+        )
+        for v, test in _is("en.send_plan").items()
+    ]
     for need, field in (("mental_health", "mental_health"), ("substance_misuse", "substance")):
         needs = _split(f"{need}_need", _is(f"en.{field}_need"))
         cells += needs
@@ -116,26 +144,37 @@ def _children_cells() -> tuple[list[Cell], dict[str, dict[str, str]]]:
         cells += _split(flag, _is(f"st.{flag}"))
     ooc = "e.disposal_type IN (" + ", ".join(f":ooc_{i}" for i in range(len(OUT_OF_COURT))) + ")"
     cells += [Cell((("out_of_court", "out of court"),), ooc), Cell((("out_of_court", "other"),), f"NOT ({ooc})")]
-    cells += [Cell((("out_of_court", f"completed: {v}"),), f"{ooc} AND {test}")
-              for v, test in _is("e.completed").items()]
-    hierarchies = {"send": {f"yes, plan {v}": YES for v in (YES, NO, NOT_RECORDED)},
-                   "out_of_court": {f"completed: {v}": "out of court" for v in (YES, NO, NOT_RECORDED)}}
+    cells += [
+        Cell((("out_of_court", f"completed: {v}"),), f"{ooc} AND {test}") for v, test in _is("e.completed").items()
+    ]
+    hierarchies = {
+        "send": {f"yes, plan {v}": YES for v in (YES, NO, NOT_RECORDED)},
+        "out_of_court": {f"completed: {v}": "out of court" for v in (YES, NO, NOT_RECORDED)},
+    }
     return cells, hierarchies
 
 
 CHILDREN_CELLS, CHILDREN_HIERARCHIES = _children_cells()
 #: Victims (v) first contacted in the period: consent, then restorative justice offered, then taken part.
-VICTIM_CELLS = [Cell((), "1 = 1"),
-                *_split("victim", {f"consent {k}": t for k, t in _is("v.consented").items()}),
-                *[Cell((("victim", f"offered {k}"),), f"v.consented IS TRUE AND {t}")
-                  for k, t in _is("v.rj_offered").items()],
-                *[Cell((("victim", f"took part {k}"),), f"v.consented IS TRUE AND v.rj_offered IS TRUE AND {t}")
-                  for k, t in _is("v.rj_participated").items()]]
-VICTIM_HIERARCHY = {**{f"offered {k}": f"consent {YES}" for k in (YES, NO, NOT_RECORDED)},
-                    **{f"took part {k}": f"offered {YES}" for k in (YES, NO, NOT_RECORDED)}}
+VICTIM_CELLS = [
+    Cell((), "1 = 1"),
+    *_split("victim", {f"consent {k}": t for k, t in _is("v.consented").items()}),
+    *[Cell((("victim", f"offered {k}"),), f"v.consented IS TRUE AND {t}") for k, t in _is("v.rj_offered").items()],
+    *[
+        Cell((("victim", f"took part {k}"),), f"v.consented IS TRUE AND v.rj_offered IS TRUE AND {t}")
+        for k, t in _is("v.rj_participated").items()
+    ],
+]
+VICTIM_HIERARCHY = {
+    **{f"offered {k}": f"consent {YES}" for k in (YES, NO, NOT_RECORDED)},
+    **{f"took part {k}": f"offered {YES}" for k in (YES, NO, NOT_RECORDED)},
+}
 #: Offences of the serious violence categories proven in the period, with a seriousness score or not.
-OFFENCE_CELLS = [Cell((), "1 = 1"), Cell((("seriousness", "scored"),), "f.seriousness IS NOT NULL"),
-                 Cell((("seriousness", NOT_RECORDED),), "f.seriousness IS NULL")]
+OFFENCE_CELLS = [
+    Cell((), "1 = 1"),
+    Cell((("seriousness", "scored"),), "f.seriousness IS NOT NULL"),
+    Cell((("seriousness", NOT_RECORDED),), "f.seriousness IS NULL"),
+]
 
 
 def _key(*at: tuple[str, str]) -> str:
@@ -147,25 +186,39 @@ def _rows() -> list[tuple[str, str, str, str, str]]:
     not-recorded cell is found by ``_not_recorded``."""
     rows = []
     for kpi in ("accommodation", "ete"):
-        rows += [(kpi, "suitable_at_end", "children", _key((f"{kpi}_end", SUITABLE)), ""),
-                 (kpi, "suitable_at_start", "children", _key((f"{kpi}_start", SUITABLE)), ""),
-                 (kpi, "not_recorded_at_end", "children", _key((f"{kpi}_end", NOT_RECORDED)), "")]
+        rows += [
+            (kpi, "suitable_at_end", "children", _key((f"{kpi}_end", SUITABLE)), ""),
+            (kpi, "suitable_at_start", "children", _key((f"{kpi}_start", SUITABLE)), ""),
+            (kpi, "not_recorded_at_end", "children", _key((f"{kpi}_end", NOT_RECORDED)), ""),
+        ]
     rows.append(("ete", "hours_attended_percent", "hours", "attended", "offered"))
-    rows += [("send", "identified", "children", _key(("send", YES)), ""),
-             ("send", "with_plan", "children", _key(("send", "yes, plan yes")), _key(("send", YES)))]
+    rows += [
+        ("send", "identified", "children", _key(("send", YES)), ""),
+        ("send", "with_plan", "children", _key(("send", "yes, plan yes")), _key(("send", YES))),
+    ]
     for kpi in ("mental_health", "substance_misuse"):
         need = (f"{kpi}_need", YES)
-        rows += [(kpi, "need", "children", _key(need), ""),
-                 (kpi, "offered", "children", _key(need, (f"{kpi}_offered", YES)), _key(need)),
-                 (kpi, "attending", "children", _key(need, (f"{kpi}_attending", YES)), _key(need))]
+        rows += [
+            (kpi, "need", "children", _key(need), ""),
+            (kpi, "offered", "children", _key(need, (f"{kpi}_offered", YES)), _key(need)),
+            (kpi, "attending", "children", _key(need, (f"{kpi}_attending", YES)), _key(need)),
+        ]
     rows += [("wider_services", flag, "children", _key((flag, YES)), "") for flag in WIDER_SERVICES]
-    rows.append(("out_of_court", "completed", "children", _key(("out_of_court", "completed: yes")),
-                 _key(("out_of_court", "out of court"))))
+    rows.append(
+        (
+            "out_of_court",
+            "completed",
+            "children",
+            _key(("out_of_court", "completed: yes")),
+            _key(("out_of_court", "out of court")),
+        )
+    )
     rows.append(("serious_violence", "children", "serious", "", "population"))
-    rows += [("victims", "consented", "victims", _key(("victim", "consent yes")), ""),
-             ("victims", "rj_offered", "victims", _key(("victim", "offered yes")), _key(("victim", "consent yes"))),
-             ("victims", "rj_participated", "victims", _key(("victim", "took part yes")),
-              _key(("victim", "offered yes")))]
+    rows += [
+        ("victims", "consented", "victims", _key(("victim", "consent yes")), ""),
+        ("victims", "rj_offered", "victims", _key(("victim", "offered yes")), _key(("victim", "consent yes"))),
+        ("victims", "rj_participated", "victims", _key(("victim", "took part yes")), _key(("victim", "offered yes"))),
+    ]
     return rows
 
 
@@ -182,21 +235,29 @@ def _not_recorded(kpi: str, measure: str, lattice: str, count: str, base: str) -
     if lattice == "serious":
         return "offences", _key(("seriousness", NOT_RECORDED)), ""
     dimension, value = count.split("&")[-1].split("=")
-    empty = {"yes, plan yes": "yes, plan not recorded", "completed: yes": "completed: not recorded",
-             "consent yes": "consent not recorded", "offered yes": "offered not recorded",
-             "took part yes": "took part not recorded"}.get(value, NOT_RECORDED)
+    empty = {
+        "yes, plan yes": "yes, plan not recorded",
+        "completed: yes": "completed: not recorded",
+        "consent yes": "consent not recorded",
+        "offered yes": "offered not recorded",
+        "took part yes": "took part not recorded",
+    }.get(value, NOT_RECORDED)
     within = count.split("&")[:-1]
     return lattice, "&".join([*within, f"{dimension}={empty}"]), base
 
 
-RECORDING_ROWS = [(kpi, measure, *found) for kpi, measure, *rest in ROWS
-                  if (found := _not_recorded(kpi, measure, *rest)) is not None]
+RECORDING_ROWS = [
+    (kpi, measure, *found) for kpi, measure, *rest in ROWS if (found := _not_recorded(kpi, measure, *rest)) is not None
+]
 #: Each lattice's cells that some row of kpis or kpi-recording shows (the rest are complements).
-SHOWN = {lattice: frozenset(cell for spec in [*ROWS, *RECORDING_ROWS] if spec[2] == lattice for cell in spec[3:])
-         for lattice in ("children", "victims", "offences")}
+SHOWN = {
+    lattice: frozenset(cell for spec in [*ROWS, *RECORDING_ROWS] if spec[2] == lattice for cell in spec[3:])
+    for lattice in ("children", "victims", "offences")
+}
 
 
 # --- Queries --------------------------------------------------------------------------------------------------
+
 
 def _services(resolved: Resolved, options: dict) -> list[str]:
     return [resolved.filters.yjs] if resolved.filters.yjs else list(options["yjs"])
@@ -207,10 +268,17 @@ def _sums(cells: Sequence[Cell]) -> str:
 
 
 #: The values the children cells' conditions name (bound, as every value is).
-ENDING_VALUES = {"suitable": "SUITABLE", "unsuitable": "UNSUITABLE", "start_point": "START", "end_point": "END",
-                 **{f"ooc_{i}": t for i, t in enumerate(OUT_OF_COURT)}}
-SERIOUS_VALUES = {**{f"category_{i}": c for i, c in enumerate(SERIOUS_CATEGORIES)},
-                  **{f"tier_{i}": t for i, t in enumerate(config.SUBSTANTIVE_TIERS)}}
+ENDING_VALUES = {
+    "suitable": "SUITABLE",
+    "unsuitable": "UNSUITABLE",
+    "start_point": "START",
+    "end_point": "END",
+    **{f"ooc_{i}": t for i, t in enumerate(OUT_OF_COURT)},
+}
+SERIOUS_VALUES = {
+    **{f"category_{i}": c for i, c in enumerate(SERIOUS_CATEGORIES)},
+    **{f"tier_{i}": t for i, t in enumerate(config.SUBSTANTIVE_TIERS)},
+}
 
 
 def _endings(db, resolved: Resolved) -> pd.DataFrame:
@@ -220,14 +288,15 @@ def _endings(db, resolved: Resolved) -> pd.DataFrame:
     cohort, more = filter_conditions(resolved, {k: v for k, v in ENDING.filters.items() if k != "yjs"})
     params.update(**more, **ENDING_VALUES, start=resolved.start, end=resolved.end)
     both = "en.ete_hours_offered IS NOT NULL AND en.ete_hours_attended IS NOT NULL"
-    return db.query(f"""
+    return db.query(
+        f"""
         WITH ended AS (
             SELECT p.yjs, p.child_id, p.programme_id, p.disposal_type, p.programme_name, p.completed, p.end_date,
                    coalesce(p.locality, c.locality) AS locality, c.sex, c.ethnicity_group,
-                   {age_band(age_on('c.date_of_birth', 'p.end_date'))} AS age_band,
-                   {period_columns(resolved, year_of('p.end_date'), quarter_of('p.end_date'))}
+                   {age_band(age_on("c.date_of_birth", "p.end_date"))} AS age_band,
+                   {period_columns(resolved, year_of("p.end_date"), quarter_of("p.end_date"))}
             FROM programme p JOIN child c ON c.yjs = p.yjs AND c.child_id = p.child_id
-            WHERE {' AND '.join(['p.end_date BETWEEN :start AND :end', *services])}
+            WHERE {" AND ".join(["p.end_date BETWEEN :start AND :end", *services])}
         ), ranked AS (
             SELECT ended.*, row_number() OVER (PARTITION BY yjs, child_id, fy, quarter
                                                ORDER BY end_date DESC, programme_id COLLATE "C" DESC) AS nth
@@ -239,8 +308,10 @@ def _endings(db, resolved: Resolved) -> pd.DataFrame:
         FROM ranked e
         LEFT JOIN assessment st ON st.yjs = e.yjs AND st.programme_id = e.programme_id AND st.point = :start_point
         LEFT JOIN assessment en ON en.yjs = e.yjs AND en.programme_id = e.programme_id AND en.point = :end_point
-        WHERE {' AND '.join(['e.nth = 1', *cohort])}
-        GROUP BY e.fy, e.quarter, e.yjs""", params)
+        WHERE {" AND ".join(["e.nth = 1", *cohort])}
+        GROUP BY e.fy, e.quarter, e.yjs""",
+        params,
+    )
 
 
 def _offending(db, resolved: Resolved) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -252,29 +323,38 @@ def _offending(db, resolved: Resolved) -> tuple[pd.DataFrame, pd.DataFrame]:
     tiers = ", ".join(f":tier_{i}" for i in range(len(config.SUBSTANTIVE_TIERS)))
     proven = f"""
         FROM offence f JOIN child c ON c.yjs = f.yjs AND c.child_id = f.child_id
-        JOIN (SELECT DISTINCT yjs, offence_id, {period_columns(resolved, year_of('outcome_date'),
-                                                               quarter_of('outcome_date'))}
+        JOIN (SELECT DISTINCT yjs, offence_id, {
+        period_columns(resolved, year_of("outcome_date"), quarter_of("outcome_date"))
+    }
               FROM outcome WHERE outcome_date BETWEEN :start AND :end AND tier IN ({tiers})) o
           ON o.yjs = f.yjs AND o.offence_id = f.offence_id
-        WHERE {' AND '.join([f'f.category IN ({categories})', *conditions])}"""
-    children = db.query(f"""SELECT o.fy, o.quarter, f.yjs, count(DISTINCT f.child_id) AS c0 {proven}
+        WHERE {" AND ".join([f"f.category IN ({categories})", *conditions])}"""
+    children = db.query(
+        f"""SELECT o.fy, o.quarter, f.yjs, count(DISTINCT f.child_id) AS c0 {proven}
                             AND f.seriousness >= :serious_from GROUP BY o.fy, o.quarter, f.yjs""",
-                        {**params, "serious_from": SERIOUS_FROM})
-    offences = db.query(f"""SELECT o.fy, o.quarter, f.yjs, {_sums(OFFENCE_CELLS)} {proven}
-                            GROUP BY o.fy, o.quarter, f.yjs""", params)
+        {**params, "serious_from": SERIOUS_FROM},
+    )
+    offences = db.query(
+        f"""SELECT o.fy, o.quarter, f.yjs, {_sums(OFFENCE_CELLS)} {proven}
+                            GROUP BY o.fy, o.quarter, f.yjs""",
+        params,
+    )
     return children, offences
 
 
 def _victims(db, resolved: Resolved) -> pd.DataFrame:
     conditions, params = filter_conditions(resolved, {**OFFENDING_CHILD, "yjs": "v.yjs"})
     params.update(start=resolved.start, end=resolved.end)
-    return db.query(f"""
-        SELECT {period_columns(resolved, year_of('v.contact_date'), quarter_of('v.contact_date'))}, v.yjs,
+    return db.query(
+        f"""
+        SELECT {period_columns(resolved, year_of("v.contact_date"), quarter_of("v.contact_date"))}, v.yjs,
                {_sums(VICTIM_CELLS)}
         FROM victim v JOIN offence f ON f.yjs = v.yjs AND f.offence_id = v.offence_id
         JOIN child c ON c.yjs = v.yjs AND c.child_id = v.child_id
-        WHERE {' AND '.join(['v.contact_date BETWEEN :start AND :end', *conditions])}
-        GROUP BY 1, 2, 3""", params)
+        WHERE {" AND ".join(["v.contact_date BETWEEN :start AND :end", *conditions])}
+        GROUP BY 1, 2, 3""",
+        params,
+    )
 
 
 def _available(db, services: list[str]) -> dict[str, list[str]]:
@@ -285,12 +365,21 @@ def _available(db, services: list[str]) -> dict[str, list[str]]:
     names = {f"service_{i}": s for i, s in enumerate(services)}
     listed = ", ".join(":" + n for n in names)
     flags = db.query(f"SELECT yjs, has_assessments, has_victims FROM extract_info WHERE yjs IN ({listed})", names)
-    scored = set(db.query(f"""SELECT DISTINCT yjs FROM offence WHERE seriousness IS NOT NULL
-                              AND yjs IN ({listed})""", names)["yjs"])
+    scored = set(
+        db.query(
+            f"""SELECT DISTINCT yjs FROM offence WHERE seriousness IS NOT NULL
+                              AND yjs IN ({listed})""",
+            names,
+        )["yjs"]
+    )
     assessed = set(flags.loc[flags["has_assessments"].fillna(False).astype(bool), "yjs"])
     victims = set(flags.loc[flags["has_victims"].fillna(False).astype(bool), "yjs"])
-    return {**{kpi: [s for s in services if s in assessed] for kpi in ASSESSED}, "out_of_court": list(services),
-            "serious_violence": [s for s in services if s in scored], "victims": [s for s in services if s in victims]}
+    return {
+        **{kpi: [s for s in services if s in assessed] for kpi in ASSESSED},
+        "out_of_court": list(services),
+        "serious_violence": [s for s in services if s in scored],
+        "victims": [s for s in services if s in victims],
+    }
 
 
 def _excluded(filters: Filters) -> list[str]:
@@ -299,6 +388,7 @@ def _excluded(filters: Filters) -> list[str]:
 
 
 # --- Protection -----------------------------------------------------------------------------------------------
+
 
 class _Level:
     """The combined cells of the services whose extract has a file, when some have it and some do not."""
@@ -313,8 +403,9 @@ WITH_FILE = _Level()
 def _grid(counts: pd.DataFrame, periods: pd.DataFrame, services: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     """Counts for every period and service (0 where the query found nothing), quarter 0 for a year."""
     grid = periods.merge(pd.DataFrame({"yjs": pd.Series(list(services), dtype="object")}), how="cross")
-    counts = counts.assign(fy=counts["fy"].astype("int64"),
-                           quarter=pd.to_numeric(counts["quarter"]).fillna(0).astype("int64"))
+    counts = counts.assign(
+        fy=counts["fy"].astype("int64"), quarter=pd.to_numeric(counts["quarter"]).fillna(0).astype("int64")
+    )
     found = grid.merge(counts, on=["fy", "quarter", "yjs"], how="left")
     found[list(columns)] = found[list(columns)].apply(pd.to_numeric).fillna(0).astype("int64")
     return found
@@ -324,32 +415,53 @@ def _lattice(counts: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame:
     """Long cells from a query's wide counts (c0, c1, ... per cell): fy, quarter, yjs, ``cell`` (its key),
     one column per dimension (ALL where summed over) and ``n``."""
     from ..disclosure import ALL
+
     dimensions = list(dict.fromkeys(d for cell in cells for d, _ in cell.at))
     parts = []
     for i, cell in enumerate(cells):
         placed = dict(cell.at)
-        parts.append(counts[["fy", "quarter", "yjs"]].assign(
-            cell=cell.key, n=counts[f"c{i}"], **{d: placed.get(d, ALL) for d in dimensions}))
+        parts.append(
+            counts[["fy", "quarter", "yjs"]].assign(
+                cell=cell.key, n=counts[f"c{i}"], **{d: placed.get(d, ALL) for d in dimensions}
+            )
+        )
     frame = pd.concat(parts, ignore_index=True)
     return frame.astype(dict.fromkeys(dimensions, object))
 
 
-def _withhold(frame: pd.DataFrame, axes: list, counts: list[str], fixed: list[str], eligible: pd.Series | None,
-              already: pd.DataFrame | None, shown: frozenset[str]) -> pd.DataFrame:
+def _withhold(
+    frame: pd.DataFrame,
+    axes: list,
+    counts: list[str],
+    fixed: list[str],
+    eligible: pd.Series | None,
+    already: pd.DataFrame | None,
+    shown: frozenset[str],
+) -> pd.DataFrame:
     """disclosure.protect, choosing second cells among those no row shows (the complements "unsuitable",
     "no"...) first: withholding one of them costs the reader nothing."""
     from ..disclosure import protect
-    return protect(frame, axes, counts, fixed=fixed, eligible=eligible, already=already,
-                   prefer=~frame["cell"].isin(shown))
+
+    return protect(
+        frame, axes, counts, fixed=fixed, eligible=eligible, already=already, prefer=~frame["cell"].isin(shown)
+    )
 
 
-def _protected(frame: pd.DataFrame, hierarchies: dict, counts: Sequence[str], combine: bool, shown: frozenset[str],
-               with_file: Sequence[str] | None = None, primary: pd.Series | None = None) -> pd.DataFrame:
+def _protected(
+    frame: pd.DataFrame,
+    hierarchies: dict,
+    counts: Sequence[str],
+    combine: bool,
+    shown: frozenset[str],
+    with_file: Sequence[str] | None = None,
+    primary: pd.Series | None = None,
+) -> pd.DataFrame:
     """``frame`` with ``withheld_<count>`` columns: each service's cells protected on their own (``primary``:
     cells withheld from the start; ``shown``: the cells some row shows). With ``combine``, the services'
     sums too (yjs ALL, over the cells every service has; and WITH_FILE over ``with_file``, when only some
     services have the file), protected on top: the services' own cells stay as they were."""
     from ..disclosure import ALL, Dimension
+
     counts = list(counts)
     dimensions = [c for c in frame.columns if c not in ("fy", "quarter", "yjs", "cell", *counts)]
     axes = [Dimension(d, hierarchies.get(d, {})) for d in dimensions]
@@ -370,13 +482,22 @@ def _protected(frame: pd.DataFrame, hierarchies: dict, counts: Sequence[str], co
         if level is ALL:
             having = own.groupby("cell")["yjs"].nunique()
             own = own[own["cell"].isin(having.index[having == len(members)])]
-        summed = own.groupby(["fy", "quarter", "cell"], sort=False).agg(
-            {**dict.fromkeys(counts, "sum"), **dict.fromkeys(dimensions, "first")}).reset_index()
+        summed = (
+            own.groupby(["fy", "quarter", "cell"], sort=False)
+            .agg({**dict.fromkeys(counts, "sum"), **dict.fromkeys(dimensions, "first")})
+            .reset_index()
+        )
         parts.append(summed.assign(yjs=[level] * len(summed), **{f"withheld_{c}": False for c in counts}))
     every = pd.concat(parts, ignore_index=True).astype(dict.fromkeys([*dimensions, "yjs"], object))
-    joint = _withhold(every, [Dimension("yjs", dict.fromkeys(levels.get(WITH_FILE, ()), WITH_FILE)), *axes],
-                      counts, ["fy", "quarter"], ~every["yjs"].isin(services),
-                      every[[f"withheld_{c}" for c in counts]].set_axis(counts, axis=1), shown)
+    joint = _withhold(
+        every,
+        [Dimension("yjs", dict.fromkeys(levels.get(WITH_FILE, ()), WITH_FILE)), *axes],
+        counts,
+        ["fy", "quarter"],
+        ~every["yjs"].isin(services),
+        every[[f"withheld_{c}" for c in counts]].set_axis(counts, axis=1),
+        shown,
+    )
     return every.assign(**{f"withheld_{c}": joint[c].to_numpy() for c in counts})
 
 
@@ -396,40 +517,56 @@ def _work_out(db, resolved: Resolved, options: dict) -> dict:
     sums = [f"c{i}" for i in range(len(CHILDREN_CELLS))]
     endings = _grid(_endings(db, resolved), periods, services, [*sums, "hours_offered", "hours_attended"])
     children = _lattice(endings, CHILDREN_CELLS)
-    question = ~children["cell"].isin(["", *(c.key for c in CHILDREN_CELLS if c.at[:1] and
-                                            c.at[0][0] == "out_of_court")])
+    question = ~children["cell"].isin(
+        ["", *(c.key for c in CHILDREN_CELLS if c.at[:1] and c.at[0][0] == "out_of_court")]
+    )
     children = children[~question | children["yjs"].isin(assessed)].reset_index(drop=True)
-    lattices = {"children": _protected(children, CHILDREN_HIERARCHIES, ["n"], combine, SHOWN["children"],
-                                       assessed)}
+    lattices = {"children": _protected(children, CHILDREN_HIERARCHIES, ["n"], combine, SHOWN["children"], assessed)}
     recorded = CHILDREN_CELLS.index(next(c for c in CHILDREN_CELLS if c.key == _key(("ete_hours", "recorded"))))
     hours = endings[endings["yjs"].isin(assessed)].reset_index(drop=True)
-    hours = hours[["fy", "quarter", "yjs"]].assign(cell="hours", attended=hours["hours_attended"],
-                                                   offered=hours["hours_offered"])
+    hours = hours[["fy", "quarter", "yjs"]].assign(
+        cell="hours", attended=hours["hours_attended"], offered=hours["hours_offered"]
+    )
     # The hours of one to four children are theirs: withheld, however many hours they add up to.
     few = endings.loc[endings["yjs"].isin(assessed), f"c{recorded}"].between(1, config.SUPPRESSION_MAX)
-    lattices["hours"] = _protected(hours, {}, ["attended", "offered"], combine, frozenset({"hours"}),
-                                   primary=few.reset_index(drop=True))
+    lattices["hours"] = _protected(
+        hours, {}, ["attended", "offered"], combine, frozenset({"hours"}), primary=few.reset_index(drop=True)
+    )
     population = pd.DataFrame(columns=["yjs", "year", "population"])
     if "serious_violence" not in excluded and available["serious_violence"]:
         scored = available["serious_violence"]
         serious, offences = _offending(db, resolved)
-        lattices["serious"] = _protected(_lattice(_grid(serious, periods, scored, ["c0"]), [Cell((), "")]), {},
-                                         ["n"], combine, frozenset({""}))
+        lattices["serious"] = _protected(
+            _lattice(_grid(serious, periods, scored, ["c0"]), [Cell((), "")]), {}, ["n"], combine, frozenset({""})
+        )
         lattices["offences"] = _protected(
             _lattice(_grid(offences, periods, scored, [f"c{i}" for i in range(len(OFFENCE_CELLS))]), OFFENCE_CELLS),
-            {}, ["n"], combine, SHOWN["offences"])
+            {},
+            ["n"],
+            combine,
+            SHOWN["offences"],
+        )
         population = population_10_17(db, resolved)
     if "victims" not in excluded and available["victims"]:
-        counted = _grid(_victims(db, resolved), periods, available["victims"],
-                        [f"c{i}" for i in range(len(VICTIM_CELLS))])
-        lattices["victims"] = _protected(_lattice(counted, VICTIM_CELLS), {"victim": VICTIM_HIERARCHY}, ["n"],
-                                         combine, SHOWN["victims"])
-    return {"lattices": {name: _lookup(frame) for name, frame in lattices.items()},
-            "available": available, "excluded": excluded, "periods": periods, "combine": combine, "services": services,
-            "population": {(r.yjs, int(r.year)): int(r.population) for r in population.itertuples()}}
+        counted = _grid(
+            _victims(db, resolved), periods, available["victims"], [f"c{i}" for i in range(len(VICTIM_CELLS))]
+        )
+        lattices["victims"] = _protected(
+            _lattice(counted, VICTIM_CELLS), {"victim": VICTIM_HIERARCHY}, ["n"], combine, SHOWN["victims"]
+        )
+    return {
+        "lattices": {name: _lookup(frame) for name, frame in lattices.items()},
+        "available": available,
+        "excluded": excluded,
+        "periods": periods,
+        "combine": combine,
+        "services": services,
+        "population": {(r.yjs, int(r.year)): int(r.population) for r in population.itertuples()},
+    }
 
 
 # --- The rows -------------------------------------------------------------------------------------------------
+
 
 def _lookup(frame: pd.DataFrame) -> dict:
     """(fy, quarter, yjs, cell) -> {count column: (value, withheld)}: rows are made a cell at a time."""
@@ -453,6 +590,7 @@ def _population(cells: dict, fy: int, service, members: Sequence[str]) -> int | 
 def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: list[str], per_row) -> tuple:
     """The rows of ``specs`` for every period and service (or the services combined), in order, and their mask."""
     from ..disclosure import ALL
+
     rows, hidden = [], []
     periods = cells["periods"].copy()
     periods["period"] = label_periods(periods)
@@ -465,8 +603,12 @@ def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: lis
                 if kpi in cells["excluded"] or not members or (service is not ALL and service not in members):
                     continue
                 level = service
-                if service is ALL and spec[2] == "children" and kpi in ASSESSED and \
-                        len(members) < len(cells["services"]):
+                if (
+                    service is ALL
+                    and spec[2] == "children"
+                    and kpi in ASSESSED
+                    and len(members) < len(cells["services"])
+                ):
                     level = WITH_FILE
                 values, withheld = per_row(cells, (period.fy, period.quarter, level), spec, members)
                 rows.append([period.period, ALL_SERVICES if service is ALL else service, kpi, spec[1], *values])
@@ -498,8 +640,7 @@ def _recording_row(cells: dict, where: tuple, spec: tuple, members: Sequence[str
     _, _, lattice, empty_cell, base_cell = spec
     empty, empty_hidden = _cell(cells, lattice, (*where, empty_cell))
     base, base_hidden = _cell(cells, lattice, (*where, base_cell))
-    return [empty, base, empty / base * 100 if base else None], [empty_hidden, base_hidden,
-                                                                 empty_hidden or base_hidden]
+    return [empty, base, empty / base * 100 if base else None], [empty_hidden, base_hidden, empty_hidden or base_hidden]
 
 
 def kpis(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -515,10 +656,17 @@ def kpi_recording(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, 
 
 # --- Why a KPI has no figures ---------------------------------------------------------------------------------
 
-KPI_WORDS = {"accommodation": "accommodation", "ete": "education, training and employment", "send": "SEND",
-             "mental_health": "mental health", "substance_misuse": "substance misuse",
-             "wider_services": "wider services", "out_of_court": "out-of-court outcomes",
-             "serious_violence": "serious violence", "victims": "victims"}
+KPI_WORDS = {
+    "accommodation": "accommodation",
+    "ete": "education, training and employment",
+    "send": "SEND",
+    "mental_health": "mental health",
+    "substance_misuse": "substance misuse",
+    "wider_services": "wider services",
+    "out_of_court": "out-of-court outcomes",
+    "serious_violence": "serious violence",
+    "victims": "victims",
+}
 
 
 def reasons(db, filters: Filters, scope) -> dict[str, str]:
@@ -526,22 +674,27 @@ def reasons(db, filters: Filters, scope) -> dict[str, str]:
     A KPI that is not here has figures for every service asked."""
     from ..access import scoped_options
     from . import filter_options, validate
+
     resolved = validate(db, "kpis", filters, scope=scope)
     services = _services(resolved, scoped_options(filter_options(db), scope.services))
     available = _available(db, services)
     found = {}
     for kpi in _excluded(resolved.filters):
-        found[kpi] = (f"{KPI_WORDS[kpi].capitalize()} is not about a child's programme, so it is not shown when "
-                      "a disposal or programme is chosen.")
+        found[kpi] = (
+            f"{KPI_WORDS[kpi].capitalize()} is not about a child's programme, so it is not shown when "
+            "a disposal or programme is chosen."
+        )
     files = dict.fromkeys(ASSESSED, "no assessments file (assessments.csv)") | {
         "victims": "no victims file (victims.csv)",
-        "serious_violence": "no seriousness score on any offence (the seriousness column of offences.csv)"}
+        "serious_violence": "no seriousness score on any offence (the seriousness column of offences.csv)",
+    }
     for kpi, missing in files.items():
         without = [s for s in services if s not in available[kpi]]
         if kpi in found or not without:
             continue
         found[kpi] = f"{not_in_extract(without, services)}: there is {missing}, so {KPI_WORDS[kpi]} " + (
-            "cannot be shown." if len(without) == len(services) else "has no figures for them.")
+            "cannot be shown." if len(without) == len(services) else "has no figures for them."
+        )
     return found
 
 
@@ -551,8 +704,24 @@ def notes(db, filters: Filters, scope) -> list[str]:
 
 FILTERS = ENDING.applies()
 MEASURES = [
-    Measure("kpis", tuple(COLUMNS), kpis, FILTERS, frozenset({"combine"}), notes=notes, order=14,
-            summary="the YJB's key performance indicators: each figure with its count and base"),
-    Measure("kpi-recording", tuple(RECORDING_COLUMNS), kpi_recording, FILTERS, frozenset({"combine"}), notes=notes,
-            order=15, summary="for each key performance indicator, how much of its base was not recorded"),
+    Measure(
+        "kpis",
+        tuple(COLUMNS),
+        kpis,
+        FILTERS,
+        frozenset({"combine"}),
+        notes=notes,
+        order=14,
+        summary="the YJB's key performance indicators: each figure with its count and base",
+    ),
+    Measure(
+        "kpi-recording",
+        tuple(RECORDING_COLUMNS),
+        kpi_recording,
+        FILTERS,
+        frozenset({"combine"}),
+        notes=notes,
+        order=15,
+        summary="for each key performance indicator, how much of its base was not recorded",
+    ),
 ]

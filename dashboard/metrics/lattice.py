@@ -97,8 +97,9 @@ class _Index:
         key = np.zeros(len(coordinates), dtype=np.int64)
         absent = np.zeros(len(coordinates), dtype=bool)
         for column, codes in zip(self.columns, self.codes):
-            found = np.array([codes.get(_key(v), -1) for v in coordinates[column].to_numpy(dtype=object)],
-                             dtype=np.int64)
+            found = np.array(
+                [codes.get(_key(v), -1) for v in coordinates[column].to_numpy(dtype=object)], dtype=np.int64
+            )
             absent |= found < 0
             key = key * (len(codes) + 1) + np.maximum(found, 0)
         at = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
@@ -115,9 +116,17 @@ class Protected:
     index: _Index = field(hash=False, compare=False)
 
 
-def withheld(db, cells: Cells, resolved: Resolved, options: dict, table: pd.DataFrame,
-             shows: Mapping[str, Sequence[str]], *, period: str | None = "period",
-             locate: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
+def withheld(
+    db,
+    cells: Cells,
+    resolved: Resolved,
+    options: dict,
+    table: pd.DataFrame,
+    shows: Mapping[str, Sequence[str]],
+    *,
+    period: str | None = "period",
+    locate: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """The mask of ``table`` (True = withheld): each row's cell looked up in the viewer's protected
     lattice. ``shows`` maps a column of the table to the counts it is withheld with (a count itself, a
     rate built on it). A row's coordinates: ``period`` (a label such as '2021-22 Q3') gives the
@@ -129,24 +138,35 @@ def withheld(db, cells: Cells, resolved: Resolved, options: dict, table: pd.Data
         return mask
     protected, found = located(db, cells, resolved, options, table, period=period, locate=locate)
     if protected.cells.empty:
-        return mask                                             # nothing counted: every cell is a zero
+        return mask  # nothing counted: every cell is a zero
     for column, counts in shows.items():
         hidden = protected.mask[list(counts)].to_numpy().any(axis=1)
         mask[column] = np.where(found >= 0, hidden[np.maximum(found, 0)], False)
     return mask
 
 
-def located(db, cells: Cells, resolved: Resolved, options: dict, table: pd.DataFrame, *,
-            period: str | None = "period", locate=None) -> tuple[Protected, np.ndarray]:
+def located(
+    db,
+    cells: Cells,
+    resolved: Resolved,
+    options: dict,
+    table: pd.DataFrame,
+    *,
+    period: str | None = "period",
+    locate=None,
+) -> tuple[Protected, np.ndarray]:
     """The protected lattice holding ``table``'s cells, and the row of each (-1: absent, a zero);
     ``withheld`` reads the mask there, the tests check the counts there equal the table's."""
     coordinates = _coordinates(cells, resolved, table, period, locate)
     services = resolved.services if resolved.services is not None else tuple(options["yjs"])
     if len(services) == 1 and any(d.name == "yjs" for d in cells.dimensions):
         # One service: its total is every service's, so the service is a fixed column, not a dimension.
-        cells = replace(cells, dimensions=tuple(d for d in cells.dimensions if d.name != "yjs"),
-                        views=tuple(tuple(n for n in view if n != "yjs") for view in cells.views),
-                        fixed=(*cells.fixed, "yjs"))
+        cells = replace(
+            cells,
+            dimensions=tuple(d for d in cells.dimensions if d.name != "yjs"),
+            views=tuple(tuple(n for n in view if n != "yjs") for view in cells.views),
+            fixed=(*cells.fixed, "yjs"),
+        )
         coordinates["yjs"] = services[0]
     chosen = {c for c in _names(cells) if coordinates[c].map(lambda v: v is not ALL).any()}
     protected = _protected(db, cells, resolved, options, _extra(cells, chosen, resolved.drill_down))
@@ -160,28 +180,33 @@ def located(db, cells: Cells, resolved: Resolved, options: dict, table: pd.DataF
 WHOLE_YEAR = 0
 
 
-def children(source, table: str, date: str, condition: str, params: dict, by: Sequence[str] = (),
-             ranked: Sequence[str] = ()) -> tuple[str, dict]:
+def children(
+    source, table: str, date: str, condition: str, params: dict, by: Sequence[str] = (), ranked: Sequence[str] = ()
+) -> tuple[str, dict]:
     """Cells' rows for distinct children: one row per child in each quarter and (quarter WHOLE_YEAR) each
     financial year of ``table`` rows meeting ``condition``, at the child's first row there for each value
     of ``by`` (columns protected apart or fixed) and of ``ranked``. With ``fixed=("fy", "quarter", *by)``
     and ``locate=whole_years``, children add up over services and the child's own groups only."""
     filters = source.group_filters()
     partition = "".join(f", {source.filters.get(name, name)}" for name in (*by, *ranked))
-    firsts = " UNION ALL ".join(f"""
-        SELECT fy, {quarter} AS quarter, yjs, {''.join(f'{name}, ' for name in by)}{source.columns(filters)},
+    firsts = " UNION ALL ".join(
+        f"""
+        SELECT fy, {quarter} AS quarter, yjs, {"".join(f"{name}, " for name in by)}{source.columns(filters)},
                row_number() OVER (PARTITION BY yjs, child_id, fy{within}{partition} ORDER BY {date}) AS nth
         FROM {table} WHERE {condition}"""
-        for quarter, within in ((str(WHOLE_YEAR), ""), ("quarter", ", quarter")))
-    return f"""
-        SELECT fy, quarter, yjs, {''.join(f'{name}, ' for name in by)}{', '.join(filters)}, 1 AS children
-        FROM ({firsts}) firsts WHERE nth = 1""", params
+        for quarter, within in ((str(WHOLE_YEAR), ""), ("quarter", ", quarter"))
+    )
+    return (
+        f"""
+        SELECT fy, quarter, yjs, {"".join(f"{name}, " for name in by)}{", ".join(filters)}, 1 AS children
+        FROM ({firsts}) firsts WHERE nth = 1""",
+        params,
+    )
 
 
 def whole_years(rows: pd.DataFrame, period: str = "period") -> pd.DataFrame:
     """``locate`` for a lattice of ``children``: a year's row is the year's own cell."""
-    return pd.DataFrame({"quarter": [WHOLE_YEAR if q is ALL else q for q in quarters(rows[period])]},
-                        index=rows.index)
+    return pd.DataFrame({"quarter": [WHOLE_YEAR if q is ALL else q for q in quarters(rows[period])]}, index=rows.index)
 
 
 def quarters(labels: pd.Series) -> list:
@@ -191,12 +216,14 @@ def quarters(labels: pd.Series) -> list:
 
 def _names(cells: Cells) -> list[str]:
     """Every coordinate of a cell but the fixed ones: dimensions, then filters (not slices)."""
-    return list(dict.fromkeys([*(d.name for d in cells.dimensions),
-                               *(f for f in (*cells.filters, *cells.apart) if f not in cells.slices)]))
+    return list(
+        dict.fromkeys(
+            [*(d.name for d in cells.dimensions), *(f for f in (*cells.filters, *cells.apart) if f not in cells.slices)]
+        )
+    )
 
 
-def _coordinates(cells: Cells, resolved: Resolved, table: pd.DataFrame, period: str | None,
-                 locate) -> pd.DataFrame:
+def _coordinates(cells: Cells, resolved: Resolved, table: pd.DataFrame, period: str | None, locate) -> pd.DataFrame:
     """Each row's cell: fixed columns, the apart filter ranked by, every dimension and filter."""
     out = pd.DataFrame(index=table.index)
     if period is not None:
@@ -250,8 +277,9 @@ def _protected(db, cells: Cells, resolved: Resolved, options: dict, extra: tuple
     def build() -> Protected:
         web = None if extra is None else _protected(db, cells, resolved, options, None)
         queries = _queries(cells, resolved.drill_down, extra)
-        frame = pd.concat([_query(db, cells, base, ranked, groups) for ranked, groups in queries.items()],
-                          ignore_index=True)
+        frame = pd.concat(
+            [_query(db, cells, base, ranked, groups) for ranked, groups in queries.items()], ignore_index=True
+        )
         return _protect(cells, frame, web)
 
     with db.snapshot() as snap:
@@ -302,15 +330,18 @@ def _query(db, cells: Cells, base: Resolved, ranked: tuple[str, ...], groups: li
     for group in groups:
         used = [d for d in _dimensions(cells) if d.name in group]
         sets = disclosure.grouping_set_list(used, [group], fixed=fixed)
-        for part in (sets[i:i + SETS_PER_QUERY] for i in range(0, len(sets), SETS_PER_QUERY)):
+        for part in (sets[i : i + SETS_PER_QUERY] for i in range(0, len(sets), SETS_PER_QUERY)):
             levels = [level for d in used for level in d.levels if any(level in s for s in part)]
-            frame = db.query(f"""
-                SELECT {', '.join([*fixed, *levels])}, {sums},
-                       {', '.join(f'GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}' for v in levels)}
+            frame = db.query(
+                f"""
+                SELECT {", ".join([*fixed, *levels])}, {sums},
+                       {", ".join(f"GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}" for v in levels)}
                 FROM ({rows}) counted
-                GROUP BY {disclosure.grouping_clause(part)}""", params)
+                GROUP BY {disclosure.grouping_clause(part)}""",
+                params,
+            )
             for level in (level for d in used for level in d.levels if level not in levels):
-                frame[level], frame[disclosure.GROUPING_PREFIX + level] = None, 1     # summed over in every set
+                frame[level], frame[disclosure.GROUPING_PREFIX + level] = None, 1  # summed over in every set
             frame = disclosure.from_grouping_sets(frame, used)
             for name in _names(cells):
                 frame[name] = frame[name].astype(object) if name in frame else np.full(len(frame), ALL, dtype=object)
@@ -329,11 +360,19 @@ def _protect(cells: Cells, frame: pd.DataFrame, web: Protected | None) -> Protec
     already = None
     if web is not None:
         found = web.index.find(frame[names])
-        already = pd.DataFrame({c: np.where(found >= 0, web.mask[c].to_numpy()[np.maximum(found, 0)], False)
-                                for c in cells.counts}, index=frame.index)
-    mask = disclosure.protect(frame, _dimensions(cells), list(cells.counts), fixed=[*cells.fixed, APART],
-                              dependants=cells.dependants, already=already,
-                              eligible=None if cells.eligible is None else cells.eligible(frame))
+        already = pd.DataFrame(
+            {c: np.where(found >= 0, web.mask[c].to_numpy()[np.maximum(found, 0)], False) for c in cells.counts},
+            index=frame.index,
+        )
+    mask = disclosure.protect(
+        frame,
+        _dimensions(cells),
+        list(cells.counts),
+        fixed=[*cells.fixed, APART],
+        dependants=cells.dependants,
+        already=already,
+        eligible=None if cells.eligible is None else cells.eligible(frame),
+    )
     return Protected(frame, mask[list(cells.counts)], _Index(frame[names]))
 
 

@@ -22,10 +22,13 @@ def population_10_17(db, resolved: Resolved, group_by: str | None = None) -> pd.
     conditions += ["year BETWEEN :first_year AND :last_year", "age BETWEEN 10 AND 17"]
     params.update(first_year=years[0], last_year=years[-1])
     group = f", {POPULATION.filters[group_by]} AS grp" if group_by else ""
-    return db.query(f"""
+    return db.query(
+        f"""
         SELECT yjs, year{group}, sum(population) AS population
-        FROM population WHERE {' AND '.join(conditions)}
-        GROUP BY yjs, year{', grp' if group_by else ''}""", params)
+        FROM population WHERE {" AND ".join(conditions)}
+        GROUP BY yjs, year{", grp" if group_by else ""}""",
+        params,
+    )
 
 
 def combined(resolved: Resolved) -> bool:
@@ -48,9 +51,12 @@ def by_service(db, resolved: Resolved, options: dict, counts: pd.DataFrame, colu
     periods = period_frame(resolved)
     periods["year"] = [fy for fy, _ in resolved.periods]
     grid = periods.merge(pd.DataFrame({"yjs": services}), how="cross")
-    table = (grid.merge(counts[["period", "yjs", *columns]], on=["period", "yjs"], how="left")
-                 .merge(population.rename(columns={"population": "population_10_17"}), on=["yjs", "year"], how="left")
-                 .sort_values(["period_order", "yjs"]).reset_index(drop=True))
+    table = (
+        grid.merge(counts[["period", "yjs", *columns]], on=["period", "yjs"], how="left")
+        .merge(population.rename(columns={"population": "population_10_17"}), on=["yjs", "year"], how="left")
+        .sort_values(["period_order", "yjs"])
+        .reset_index(drop=True)
+    )
     table[columns] = table[columns].astype("float64").fillna(0).astype("int64")
     table["population_10_17"] = table["population_10_17"].astype("Int64")
     return table

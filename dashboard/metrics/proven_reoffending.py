@@ -31,12 +31,37 @@ from .intervals import compared_with, difference_interval
 from .population import ALL_SERVICES
 from .sources import PROVEN_COHORT
 
-COLUMNS = ["cohort", "yjs", "index_tier", "children", "reoffenders", "reoffences", "binary_rate", "frequency_rate",
-           "reoffences_per_reoffender", "complete"]
+COLUMNS = [
+    "cohort",
+    "yjs",
+    "index_tier",
+    "children",
+    "reoffenders",
+    "reoffences",
+    "binary_rate",
+    "frequency_rate",
+    "reoffences_per_reoffender",
+    "complete",
+]
 COUNT_COLUMNS = ["cohort", "yjs", "reoffences", "reoffenders"]
-TRACKER_COLUMNS = ["cohort", "yjs", "children", "months_followed", "months_to_go", "complete_on", "previous_cohort",
-                   "reoffenders_so_far", "binary_rate_so_far", "previous_children", "previous_reoffenders_same_point",
-                   "previous_binary_rate_same_point", "difference", "difference_low", "difference_high", "reading"]
+TRACKER_COLUMNS = [
+    "cohort",
+    "yjs",
+    "children",
+    "months_followed",
+    "months_to_go",
+    "complete_on",
+    "previous_cohort",
+    "reoffenders_so_far",
+    "binary_rate_so_far",
+    "previous_children",
+    "previous_reoffenders_same_point",
+    "previous_binary_rate_same_point",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "reading",
+]
 #: Index tiers in the order of the disposals' seriousness; ``All`` is the whole cohort.
 INDEX_TIERS = ("Pre-court", "First-tier", "Community", "Custody")
 ALL_TIERS = "All"
@@ -79,11 +104,14 @@ def _counts(db, resolved: Resolved, group: str, *, whole_period: bool = True) ->
         conditions, params = filter_conditions(resolved, PROVEN_COHORT.filters)
         clause = " AND ".join(["1 = 1", *conditions])
     service = f"'{ALL_SERVICES}'" if _combined(resolved) else "yjs"
-    counts = db.query(f"""
-        SELECT {period_columns(resolved, 'fy', 'quarter')}, {service} AS yjs, {group}, count(*) AS children,
+    counts = db.query(
+        f"""
+        SELECT {period_columns(resolved, "fy", "quarter")}, {service} AS yjs, {group}, count(*) AS children,
                sum(CASE WHEN reoffences > 0 THEN 1 ELSE 0 END) AS reoffenders, sum(reoffences) AS reoffences
         FROM proven_cohort WHERE by_quarter = :by_quarter AND {clause}
-        GROUP BY 1, 2, 3, 4""", {**params, "by_quarter": resolved.by_quarter})
+        GROUP BY 1, 2, 3, 4""",
+        {**params, "by_quarter": resolved.by_quarter},
+    )
     counts["cohort"] = label_periods(counts)
     for column in ("children", "reoffenders", "reoffences"):
         counts[column] = counts[column].astype("int64")
@@ -93,8 +121,12 @@ def _counts(db, resolved: Resolved, group: str, *, whole_period: bool = True) ->
 def _grid(resolved: Resolved, options: dict, column: str | None = None, values=()) -> pd.DataFrame:
     """Every cohort of the period that has begun by its service's extract date, for every service (and
     value of ``column``), in order: a cohort with no children still shows 0."""
-    rows = [(label, order, service, as_of) for order, label in enumerate(resolved.labels())
-            for service, as_of in _services(resolved, options).items() if parse_period(label)[0] <= as_of]
+    rows = [
+        (label, order, service, as_of)
+        for order, label in enumerate(resolved.labels())
+        for service, as_of in _services(resolved, options).items()
+        if parse_period(label)[0] <= as_of
+    ]
     grid = pd.DataFrame(rows, columns=["cohort", "order", "yjs", "as_of"])
     return grid.merge(pd.DataFrame({column: pd.Series(values, dtype="object")}), how="cross") if column else grid
 
@@ -110,18 +142,25 @@ def _cohorts(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     not its quarters' (a child can be in two). Children add up over services, index tiers, bands of
     reoffences and every group (each of the child's cohorts has one index event)."""
     clause, params = where(resolved, "index_date", PROVEN_COHORT)
-    return f"""
+    return (
+        f"""
         SELECT fy, CASE WHEN by_quarter THEN quarter ELSE {lattice.WHOLE_YEAR} END AS quarter, yjs, index_tier,
                CASE WHEN reoffences >= 5 THEN '5+' ELSE CAST(reoffences AS VARCHAR) END AS band,
                CASE WHEN reoffences > 0 THEN '{REOFFENDED}' ELSE '0' END AS reoffended,
                {PROVEN_COHORT.columns(PROVEN_COHORT.group_filters())}, 1 AS children, reoffences
-        FROM proven_cohort WHERE {clause}""", params
+        FROM proven_cohort WHERE {clause}""",
+        params,
+    )
 
 
 CELLS = lattice.Cells(
-    rows=_cohorts, counts=("children", "reoffences"),
-    dimensions=(Dimension("yjs"), Dimension("index_tier"), BANDS), fixed=("fy", "quarter"),
-    filters=PROVEN_COHORT.group_filters(), dependants={"children": ("reoffences",)})
+    rows=_cohorts,
+    counts=("children", "reoffences"),
+    dimensions=(Dimension("yjs"), Dimension("index_tier"), BANDS),
+    fixed=("fy", "quarter"),
+    filters=PROVEN_COHORT.group_filters(),
+    dependants={"children": ("reoffences",)},
+)
 
 
 def _cells(resolved: Resolved, rows: pd.DataFrame, band) -> pd.DataFrame:
@@ -143,7 +182,8 @@ def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     whole = counts.groupby(["cohort", "yjs"], as_index=False)[["children", "reoffenders", "reoffences"]].sum()
     counts = pd.concat([counts, whole.assign(index_tier=ALL_TIERS)], ignore_index=True)
     table = _grid(resolved, options, "index_tier", [*INDEX_TIERS, ALL_TIERS]).merge(
-        counts, on=["cohort", "yjs", "index_tier"], how="left")
+        counts, on=["cohort", "yjs", "index_tier"], how="left"
+    )
     table = table.sort_values(["order", "yjs"], kind="stable").reset_index(drop=True)
     for column in ("children", "reoffenders", "reoffences"):
         table[column] = table[column].fillna(0).astype("int64")
@@ -153,12 +193,26 @@ def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     table["complete"] = [complete_on(c) <= as_of for c, as_of in zip(table["cohort"], table["as_of"])]
     # The tiers add up to the cohort (its All row), the reoffenders and those who did not reoffend to the
     # cohort too: one lattice holds them all (so the 1 who did not reoffend withholds the 19 who did).
-    everyone = lattice.withheld(db, CELLS, resolved, options, table, period="cohort",
-                                shows={"children": ("children",), "reoffences": ("reoffences",)},
-                                locate=lambda rows: _cells(resolved, rows, ALL))
-    reoffended = lattice.withheld(db, CELLS, resolved, options, table, period="cohort",
-                                  shows={"reoffenders": ("children",)},
-                                  locate=lambda rows: _cells(resolved, rows, REOFFENDED))
+    everyone = lattice.withheld(
+        db,
+        CELLS,
+        resolved,
+        options,
+        table,
+        period="cohort",
+        shows={"children": ("children",), "reoffences": ("reoffences",)},
+        locate=lambda rows: _cells(resolved, rows, ALL),
+    )
+    reoffended = lattice.withheld(
+        db,
+        CELLS,
+        resolved,
+        options,
+        table,
+        period="cohort",
+        shows={"reoffenders": ("children",)},
+        locate=lambda rows: _cells(resolved, rows, REOFFENDED),
+    )
     mask = everyone | reoffended
     mask["binary_rate"] = mask["children"] | mask["reoffenders"]
     mask["frequency_rate"] = mask["children"] | mask["reoffences"]
@@ -172,12 +226,21 @@ def proven_reoffending_counts(db, resolved: Resolved, options: dict) -> tuple[pd
     counts = _counts(db, resolved, band)
     counts = counts[counts["band"] != "0"].rename(columns={"reoffences": "total", "band": "reoffences"})
     table = _grid(resolved, options, "reoffences", REOFFENCE_BANDS).merge(
-        counts[["cohort", "yjs", "reoffences", "children"]], on=["cohort", "yjs", "reoffences"], how="left")
+        counts[["cohort", "yjs", "reoffences", "children"]], on=["cohort", "yjs", "reoffences"], how="left"
+    )
     table = table.sort_values(["order", "yjs"], kind="stable").reset_index(drop=True)
     table["reoffenders"] = table["children"].fillna(0).astype("int64")
     # The bands add up to the cohort's reoffenders, which proven-reoffending shows: cells of its lattice.
-    mask = lattice.withheld(db, CELLS, resolved, options, table, period="cohort", shows={"reoffenders": ("children",)},
-                            locate=lambda rows: _cells(resolved, rows, "reoffences"))
+    mask = lattice.withheld(
+        db,
+        CELLS,
+        resolved,
+        options,
+        table,
+        period="cohort",
+        shows={"reoffenders": ("children",)},
+        locate=lambda rows: _cells(resolved, rows, "reoffences"),
+    )
     return table[COUNT_COLUMNS], mask[COUNT_COLUMNS]
 
 
@@ -191,9 +254,15 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
     rows = []
     for (cohort, service), found in by_child.groupby(["cohort", "yjs"], sort=False):
         months = found["first_known_month"]
-        rows.append({"cohort": cohort, "yjs": service, "children": int(found["children"].sum()),
-                     "to_date": int(found.loc[months.notna(), "children"].sum()),
-                     "within": [int(found.loc[months <= n, "children"].sum()) for n in range(FOLLOW_UP_MONTHS + 1)]})
+        rows.append(
+            {
+                "cohort": cohort,
+                "yjs": service,
+                "children": int(found["children"].sum()),
+                "to_date": int(found.loc[months.notna(), "children"].sum()),
+                "within": [int(found.loc[months <= n, "children"].sum()) for n in range(FOLLOW_UP_MONTHS + 1)],
+            }
+        )
     cohorts = pd.DataFrame(rows, columns=["cohort", "yjs", "children", "to_date", "within"])
     found = {(r.cohort, r.yjs): r for r in cohorts.itertuples()}
     out = []
@@ -205,30 +274,59 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
         done = [r for r in cohorts.itertuples() if r.yjs == row.yjs and complete_on(r.cohort) <= row.as_of]
         previous = max(done, key=lambda r: parse_period(r.cohort)[0]) if done else None
         children = this.children if this else 0
-        line = {"cohort": row.cohort, "yjs": row.yjs, "children": children, "months_followed": months,
-                "months_to_go": FOLLOW_UP_MONTHS - months, "complete_on": complete_on(row.cohort),
-                "previous_cohort": previous.cohort if previous else None,
-                "later": (this.to_date - this.within[months]) if this and months else None}
+        line = {
+            "cohort": row.cohort,
+            "yjs": row.yjs,
+            "children": children,
+            "months_followed": months,
+            "months_to_go": FOLLOW_UP_MONTHS - months,
+            "complete_on": complete_on(row.cohort),
+            "previous_cohort": previous.cohort if previous else None,
+            "later": (this.to_date - this.within[months]) if this and months else None,
+        }
         if months and this and previous:
-            line.update(reoffenders_so_far=this.within[months], previous_children=previous.children,
-                        previous_reoffenders_same_point=previous.within[months],
-                        previous_later=previous.to_date - previous.within[months])
+            line.update(
+                reoffenders_so_far=this.within[months],
+                previous_children=previous.children,
+                previous_reoffenders_same_point=previous.within[months],
+                previous_later=previous.to_date - previous.within[months],
+            )
         out.append(line)
     table = pd.DataFrame(out, columns=[*TRACKER_COLUMNS, "later", "previous_later"])
-    for column in ("children", "months_followed", "months_to_go", "reoffenders_so_far", "previous_children",
-                   "previous_reoffenders_same_point", "later", "previous_later"):
+    for column in (
+        "children",
+        "months_followed",
+        "months_to_go",
+        "reoffenders_so_far",
+        "previous_children",
+        "previous_reoffenders_same_point",
+        "later",
+        "previous_later",
+    ):
         table[column] = table[column].astype("Int64")
     table["binary_rate_so_far"] = rate(table["reoffenders_so_far"], table["children"], 100)
-    table["previous_binary_rate_same_point"] = rate(table["previous_reoffenders_same_point"],
-                                                    table["previous_children"], 100)
-    differences = [difference_interval(*(None if pd.isna(v) else float(v) for v in values)) for values in
-                   zip(table["reoffenders_so_far"], table["children"], table["previous_reoffenders_same_point"],
-                       table["previous_children"])]
+    table["previous_binary_rate_same_point"] = rate(
+        table["previous_reoffenders_same_point"], table["previous_children"], 100
+    )
+    differences = [
+        difference_interval(*(None if pd.isna(v) else float(v) for v in values))
+        for values in zip(
+            table["reoffenders_so_far"],
+            table["children"],
+            table["previous_reoffenders_same_point"],
+            table["previous_children"],
+        )
+    ]
     for index, name in enumerate(("difference", "difference_low", "difference_high")):
         table[name] = pd.Series([d[index] if d else None for d in differences], index=table.index, dtype="float64")
-    table["reading"] = pd.Series([compared_with(low, high, 0.0) if pd.notna(low) else None
-                                  for low, high in zip(table["difference_low"], table["difference_high"])],
-                                 index=table.index, dtype="object")
+    table["reading"] = pd.Series(
+        [
+            compared_with(low, high, 0.0) if pd.notna(low) else None
+            for low, high in zip(table["difference_low"], table["difference_high"])
+        ],
+        index=table.index,
+        dtype="object",
+    )
     table["complete_on"] = table["complete_on"].astype("object")
     # Who has not reoffended so far, and who reoffended only after the point compared (against the
     # figures proven-reoffending shows), are counts a reader can work out: withheld with what they follow from.
@@ -238,15 +336,33 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
     this_cohort = ["reoffenders_so_far", "binary_rate_so_far", *compared]
     previous_cohort = ["previous_reoffenders_same_point", "previous_binary_rate_same_point", *compared]
     mask = suppression.withhold(
-        table, ["children", "reoffenders_so_far", "not_so_far", "later", "previous_children",
-                "previous_reoffenders_same_point", "previous_not", "previous_later"],
-        dependents={"children": this_cohort, "reoffenders_so_far": this_cohort, "not_so_far": this_cohort,
-                    "later": this_cohort, "previous_children": previous_cohort,
-                    "previous_reoffenders_same_point": previous_cohort, "previous_not": previous_cohort,
-                    "previous_later": previous_cohort})
+        table,
+        [
+            "children",
+            "reoffenders_so_far",
+            "not_so_far",
+            "later",
+            "previous_children",
+            "previous_reoffenders_same_point",
+            "previous_not",
+            "previous_later",
+        ],
+        dependents={
+            "children": this_cohort,
+            "reoffenders_so_far": this_cohort,
+            "not_so_far": this_cohort,
+            "later": this_cohort,
+            "previous_children": previous_cohort,
+            "previous_reoffenders_same_point": previous_cohort,
+            "previous_not": previous_cohort,
+            "previous_later": previous_cohort,
+        },
+    )
     # A cohort's children are shown by proven-reoffending too: withheld wherever its lattice withholds them.
-    for cohort, children, built in (("cohort", "children", this_cohort),
-                                    ("previous_cohort", "previous_children", previous_cohort)):
+    for cohort, children, built in (
+        ("cohort", "children", this_cohort),
+        ("previous_cohort", "previous_children", previous_cohort),
+    ):
         hidden = _children_withheld(db, resolved, options, table[[cohort, "yjs"]].rename(columns={cohort: "cohort"}))
         mask.loc[hidden, [children, *built]] = True
     return table[TRACKER_COLUMNS], mask[TRACKER_COLUMNS]
@@ -257,19 +373,47 @@ def _children_withheld(db, resolved: Resolved, options: dict, cohorts: pd.DataFr
     hidden = pd.Series(False, index=cohorts.index)
     known = cohorts["cohort"].notna()
     if resolved.suppressed and known.any():
-        found = lattice.withheld(db, CELLS, resolved, options, cohorts[known], period="cohort",
-                                 shows={"children": ("children",)}, locate=lambda rows: _cells(resolved, rows, ALL))
+        found = lattice.withheld(
+            db,
+            CELLS,
+            resolved,
+            options,
+            cohorts[known],
+            period="cohort",
+            shows={"children": ("children",)},
+            locate=lambda rows: _cells(resolved, rows, ALL),
+        )
         hidden[known] = found["children"].to_numpy()
     return hidden
 
 
 _SETTINGS = frozenset({"combine"})
 MEASURES = [
-    Measure("proven-reoffending", tuple(COLUMNS), proven_reoffending, FILTERS, _SETTINGS,
-            summary="proven reoffending by the national method: binary and frequency rates by cohort", order=9),
-    Measure("proven-reoffending-counts", tuple(COUNT_COLUMNS), proven_reoffending_counts, FILTERS, _SETTINGS,
-            summary="reoffenders by how many proven reoffences they had (1, 2, 3, 4, 5 or more)", order=10),
-    Measure("reoffending-tracker", tuple(TRACKER_COLUMNS), reoffending_tracker, FILTERS, _SETTINGS,
-            summary="the live tracker: each open cohort so far against the last complete one at the same point",
-            order=11),
+    Measure(
+        "proven-reoffending",
+        tuple(COLUMNS),
+        proven_reoffending,
+        FILTERS,
+        _SETTINGS,
+        summary="proven reoffending by the national method: binary and frequency rates by cohort",
+        order=9,
+    ),
+    Measure(
+        "proven-reoffending-counts",
+        tuple(COUNT_COLUMNS),
+        proven_reoffending_counts,
+        FILTERS,
+        _SETTINGS,
+        summary="reoffenders by how many proven reoffences they had (1, 2, 3, 4, 5 or more)",
+        order=10,
+    ),
+    Measure(
+        "reoffending-tracker",
+        tuple(TRACKER_COLUMNS),
+        reoffending_tracker,
+        FILTERS,
+        _SETTINGS,
+        summary="the live tracker: each open cohort so far against the last complete one at the same point",
+        order=11,
+    ),
 ]

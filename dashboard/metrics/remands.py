@@ -42,21 +42,22 @@ def _remands(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     ended ones to ENDED first) and every group of children (a remand has one age band, on its date)."""
     clause, params = where(resolved, "remand_date", REMANDS)
     ended = {f"ended_{i}": result for i, result in enumerate(config.ENDED_RESULTS)}
-    return f"""
-        SELECT fy, quarter, yjs, remand_type, {', '.join(REMANDS.group_filters())}, followed AS result,
-               CASE WHEN followed IN ({', '.join(':' + name for name in ended)}) THEN :ended ELSE followed END
+    return (
+        f"""
+        SELECT fy, quarter, yjs, remand_type, {", ".join(REMANDS.group_filters())}, followed AS result,
+               CASE WHEN followed IN ({", ".join(":" + name for name in ended)}) THEN :ended ELSE followed END
                    AS ended_or_not, 1 AS remands
         FROM (SELECT fy, quarter, yjs, remand_type, {REMANDS.columns(REMANDS.group_filters())},
                      CASE WHEN remand_type = :detention THEN result ELSE :none END AS followed
-              FROM remand_fact WHERE {clause}) remands""", {
-        **params, **ended, "ended": ENDED, "detention": config.YOUTH_DETENTION, "none": NO_RESULT}
+              FROM remand_fact WHERE {clause}) remands""",
+        {**params, **ended, "ended": ENDED, "detention": config.YOUTH_DETENTION, "none": NO_RESULT},
+    )
 
 
 def _children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, dict]:
     """Children remanded in each quarter and year, by type, for the lattice (``lattice.children``)."""
     clause, params = where(resolved, "remand_date", REMANDS)
-    return lattice.children(REMANDS, "remand_fact", "remand_date", clause, params, by=("remand_type",),
-                            ranked=ranked)
+    return lattice.children(REMANDS, "remand_fact", "remand_date", clause, params, by=("remand_type",), ranked=ranked)
 
 
 def _not_ended(cells: pd.DataFrame) -> pd.Series:
@@ -67,23 +68,34 @@ def _not_ended(cells: pd.DataFrame) -> pd.Series:
 
 #: Every remand figure: by type and quarter (``remands``), and by result within the year (the outcomes).
 REMANDS_CELLS = lattice.Cells(
-    rows=_remands, counts=("remands",),
+    rows=_remands,
+    counts=("remands",),
     dimensions=(Dimension("quarter"), Dimension("yjs"), Dimension("remand_type"), RESULT),
-    views=(("quarter", "yjs", "remand_type"), ("yjs", "remand_type", "result")), filters=REMANDS.group_filters(),
-    eligible=_not_ended)
+    views=(("quarter", "yjs", "remand_type"), ("yjs", "remand_type", "result")),
+    filters=REMANDS.group_filters(),
+    eligible=_not_ended,
+)
 #: The children remanded, by type: they add up over services and the child's own groups only.
 CHILDREN = lattice.Cells(
-    rows=_children, counts=("children",), dimensions=(Dimension("yjs"),), fixed=("fy", "quarter", "remand_type"),
-    filters=tuple(f for f in REMANDS.group_filters() if f != "age_band"), apart=("age_band",))
+    rows=_children,
+    counts=("children",),
+    dimensions=(Dimension("yjs"),),
+    fixed=("fy", "quarter", "remand_type"),
+    filters=tuple(f for f in REMANDS.group_filters() if f != "age_band"),
+    apart=("age_band",),
+)
 
 
 # -- Which services have remands at all ------------------------------------------------------------
 
+
 def _with_remands(db) -> frozenset[str]:
     """The services whose extract had remands.csv."""
     with db.snapshot() as snap:
-        return snap.remember("services with remands", lambda: frozenset(
-            snap.query("SELECT yjs FROM extract_info WHERE has_remands")["yjs"]))
+        return snap.remember(
+            "services with remands",
+            lambda: frozenset(snap.query("SELECT yjs FROM extract_info WHERE has_remands")["yjs"]),
+        )
 
 
 def covered(db, resolved: Resolved, options: dict) -> tuple[list[str], list[str]]:
@@ -103,10 +115,13 @@ def not_in_extract(having: list[str], missing: list[str], what: str) -> list[str
     if not missing:
         return []
     if not having:
-        return [f"Remands are not in this extract ({_listed(missing)} loaded no remands file), so {what} "
-                "cannot be shown."]
-    return [f"Remands are not in this extract for {_listed(missing)} (no remands file was loaded): {what} "
-            f"cover {_listed(having)} only."]
+        return [
+            f"Remands are not in this extract ({_listed(missing)} loaded no remands file), so {what} cannot be shown."
+        ]
+    return [
+        f"Remands are not in this extract for {_listed(missing)} (no remands file was loaded): {what} "
+        f"cover {_listed(having)} only."
+    ]
 
 
 def remand_stage_left_out(having: list[str], missing: list[str]) -> list[str]:
@@ -115,18 +130,25 @@ def remand_stage_left_out(having: list[str], missing: list[str]) -> list[str]:
     if not missing:
         return []
     if not having:
-        return [f"Remands are not in this extract ({_listed(missing)} loaded no remands file), so the remand "
-                "stage is not shown."]
-    return [f"Remands are not in this extract for {_listed(missing)} (no remands file was loaded), so the remand "
-            "stage is not shown: choose a service whose extract has them."]
+        return [
+            f"Remands are not in this extract ({_listed(missing)} loaded no remands file), so the remand "
+            "stage is not shown."
+        ]
+    return [
+        f"Remands are not in this extract for {_listed(missing)} (no remands file was loaded), so the remand "
+        "stage is not shown: choose a service whose extract has them."
+    ]
 
 
 def notes_for(metric: str, sentences):
     """A measure's notes: ``sentences(having, missing)`` for the services its filters and scope cover."""
+
     def notes(db, filters: Filters, scope, **_about) -> list[str]:
         from . import filter_options, validate
+
         resolved = validate(db, metric, filters, scope=scope)
         return sentences(*covered(db, resolved, scoped_options(filter_options(db), resolved.services)))
+
     return notes
 
 
@@ -136,25 +158,33 @@ def _notes(metric: str):
 
 # -- remands ---------------------------------------------------------------------------------------
 
+
 def remands(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Remands with remand_date in the period by type, and the distinct children they were of, for each
     service whose extract had remands.csv (all of them as one row with ``combine``)."""
     having, _ = covered(db, resolved, options)
     clause, params = where(resolved, "remand_date", REMANDS)
-    counts = db.query(f"""
-        SELECT {period_columns(resolved, 'fy', 'quarter')}, yjs, remand_type, count(*) AS remands,
+    counts = db.query(
+        f"""
+        SELECT {period_columns(resolved, "fy", "quarter")}, yjs, remand_type, count(*) AS remands,
                count(DISTINCT child_id) AS children
         FROM remand_fact WHERE {clause}
-        GROUP BY 1, 2, 3, 4""", params)
+        GROUP BY 1, 2, 3, 4""",
+        params,
+    )
     counts["period"] = label_periods(counts)
     services = _services(resolved, having)
     if combined(resolved):
         # A child belongs to one service: children add up over services.
-        counts = counts.assign(yjs=ALL_SERVICES).groupby(["period", "yjs", "remand_type"], as_index=False)[
-            ["remands", "children"]].sum()
+        counts = (
+            counts.assign(yjs=ALL_SERVICES)
+            .groupby(["period", "yjs", "remand_type"], as_index=False)[["remands", "children"]]
+            .sum()
+        )
     grid = _grid(resolved, services, "remand_type", config.REMAND_TYPES)
-    table = grid.merge(counts[["period", "yjs", "remand_type", "remands", "children"]],
-                       on=["period", "yjs", "remand_type"], how="left")
+    table = grid.merge(
+        counts[["period", "yjs", "remand_type", "remands", "children"]], on=["period", "yjs", "remand_type"], how="left"
+    )
     table[["remands", "children"]] = table[["remands", "children"]].fillna(0).astype("int64")
     table = table[REMAND_COLUMNS]
 
@@ -162,12 +192,20 @@ def remands(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.Dat
         """All services as one row is every service's cell."""
         return pd.DataFrame({"yjs": ALL}, index=rows.index) if combined(resolved) else rows[[]]
 
-    mask = lattice.withheld(db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)},
-                            locate=services)
+    mask = lattice.withheld(
+        db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)}, locate=services
+    )
     # A child has at least one remand, so the children of a withheld count are withheld too: shown, they
     # would bound it from below.
-    mask |= lattice.withheld(db, CHILDREN, resolved, options, table, shows={"children": ("children",)},
-                             locate=lambda rows: services(rows).join(lattice.whole_years(rows)))
+    mask |= lattice.withheld(
+        db,
+        CHILDREN,
+        resolved,
+        options,
+        table,
+        shows={"children": ("children",)},
+        locate=lambda rows: services(rows).join(lattice.whole_years(rows)),
+    )
     mask["children"] |= mask["remands"]
     return table, mask
 
@@ -187,6 +225,7 @@ def _grid(resolved: Resolved, services: list[str], column: str, values) -> pd.Da
 
 # -- remand-outcomes -------------------------------------------------------------------------------
 
+
 def _outcomes(db, resolved: Resolved, options: dict, split: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Remands to youth detention by how the case ended, each result's share of those ended, from the
     lattice; ``split``: by each group of a characteristic too. By financial year only, as the YJB
@@ -201,10 +240,13 @@ def _outcomes(db, resolved: Resolved, options: dict, split: str | None) -> tuple
         grid = grid[["period", "period_order", "yjs", "group", "result"]]
     clause, params = where(resolved, "remand_date", REMANDS)
     group = f"{REMANDS.filters[split]} AS grp, " if split else ""
-    counts = db.query(f"""
+    counts = db.query(
+        f"""
         SELECT fy, yjs, {group}result, count(*) AS remands
         FROM remand_fact WHERE remand_type = :detention AND {clause}
-        GROUP BY fy, yjs, {'grp, ' if split else ''}result""", {**params, "detention": config.YOUTH_DETENTION})
+        GROUP BY fy, yjs, {"grp, " if split else ""}result""",
+        {**params, "detention": config.YOUTH_DETENTION},
+    )
     counts = counts.rename(columns={"grp": "group"}).assign(quarter=None)
     counts["period"] = label_periods(counts)
     if combined(resolved):
@@ -227,8 +269,7 @@ def _outcomes(db, resolved: Resolved, options: dict, split: str | None) -> tuple
             at[split] = rows["group"]
         return at
 
-    mask = lattice.withheld(db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)},
-                            locate=cells)
+    mask = lattice.withheld(db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)}, locate=cells)
     # The ended total is never withheld (``_not_ended``): a share goes with its count.
     mask["percent"] = mask["remands"] & table["result"].isin(config.ENDED_RESULTS)
     return table, mask
@@ -243,15 +284,35 @@ def remand_outcomes_by_group(db, resolved: Resolved, options: dict) -> tuple[pd.
 
 
 MEASURES = [
-    Measure("remands", tuple(REMAND_COLUMNS), remands, REMANDS.applies(), frozenset({"combine"}),
-            summary="bail and remand decisions, by type", order=10,
-            notes=_notes("remands")),
-    Measure("remand-outcomes", tuple(OUTCOME_COLUMNS), remand_outcomes, REMANDS.applies() - {"by_quarter"},
-            frozenset({"combine"}),
-            summary="remands to youth detention by how the case ended", order=11,
-            notes=_notes("remand-outcomes")),
-    Measure("remand-outcomes-by-group", tuple(BY_GROUP_COLUMNS), remand_outcomes_by_group,
-            REMANDS.applies() - {"by_quarter"}, frozenset({"by", "combine"}), default_period="latest",
-            summary="remands to youth detention by how the case ended, by ethnic group, sex or age band",
-            order=12, notes=_notes("remand-outcomes-by-group")),
+    Measure(
+        "remands",
+        tuple(REMAND_COLUMNS),
+        remands,
+        REMANDS.applies(),
+        frozenset({"combine"}),
+        summary="bail and remand decisions, by type",
+        order=10,
+        notes=_notes("remands"),
+    ),
+    Measure(
+        "remand-outcomes",
+        tuple(OUTCOME_COLUMNS),
+        remand_outcomes,
+        REMANDS.applies() - {"by_quarter"},
+        frozenset({"combine"}),
+        summary="remands to youth detention by how the case ended",
+        order=11,
+        notes=_notes("remand-outcomes"),
+    ),
+    Measure(
+        "remand-outcomes-by-group",
+        tuple(BY_GROUP_COLUMNS),
+        remand_outcomes_by_group,
+        REMANDS.applies() - {"by_quarter"},
+        frozenset({"by", "combine"}),
+        default_period="latest",
+        summary="remands to youth detention by how the case ended, by ethnic group, sex or age band",
+        order=12,
+        notes=_notes("remand-outcomes-by-group"),
+    ),
 ]

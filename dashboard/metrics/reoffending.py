@@ -48,11 +48,14 @@ def _cohort_sql(resolved: Resolved, options: dict) -> tuple[str, dict]:
     first = _marked_first(resolved, options)
     if first:
         return f"WITH cohort AS (SELECT * FROM programme_fact WHERE {first} AND {clause})", params
-    return f"""
+    return (
+        f"""
         WITH ranked AS (
             SELECT *, row_number() OVER (PARTITION BY yjs, child_id ORDER BY start_date, programme_id) AS nth
             FROM programme_fact WHERE {clause}
-        ), cohort AS (SELECT * FROM ranked WHERE nth = 1)""", params
+        ), cohort AS (SELECT * FROM ranked WHERE nth = 1)""",
+        params,
+    )
 
 
 def _marked_first(resolved: Resolved, options: dict) -> str | None:
@@ -81,29 +84,41 @@ def _cohort_windows(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, d
     by = "".join(f", {PROGRAMME_STARTS.filters[name]}" for name in ranked)
     filters = PROGRAMME_STARTS.columns(PROGRAMME_STARTS.group_filters())
     windows = " UNION ALL ".join(
-        f"""SELECT start_fy AS fy, start_quarter AS quarter, yjs, {', '.join(PROGRAMME_STARTS.group_filters())},
+        f"""SELECT start_fy AS fy, start_quarter AS quarter, yjs, {", ".join(PROGRAMME_STARTS.group_filters())},
                    '{w}' AS follow_up, CASE WHEN {risk} THEN 1 ELSE 0 END AS children_at_risk,
                    CASE WHEN {risk} AND {offences} > 0 THEN 1 ELSE 0 END AS children_offended,
                    CASE WHEN {risk} AND {offences} > 0 THEN 0 WHEN {risk} THEN 1 ELSE 0 END AS children_not_offended
-            FROM cohort""" for w, (risk, offences) in WINDOW_SQL.items())
-    return f"""
+            FROM cohort"""
+        for w, (risk, offences) in WINDOW_SQL.items()
+    )
+    return (
+        f"""
         WITH ranked AS (
-            SELECT start_fy, start_quarter, yjs, {filters}, {', '.join(o for _, o in WINDOW_SQL.values())},
-                   {', '.join(dict.fromkeys(r for r, _ in WINDOW_SQL.values() if r != '1 = 1'))},
+            SELECT start_fy, start_quarter, yjs, {filters}, {", ".join(o for _, o in WINDOW_SQL.values())},
+                   {", ".join(dict.fromkeys(r for r, _ in WINDOW_SQL.values() if r != "1 = 1"))},
                    row_number() OVER (PARTITION BY yjs, child_id{by} ORDER BY start_date, programme_id) AS nth
             FROM programme_fact WHERE {clause}
         ), cohort AS (SELECT * FROM ranked WHERE nth = 1)
-        {windows}""", params
+        {windows}""",
+        params,
+    )
 
 
 #: A child's sex and ethnic group never change which programme is their first; the filters on the
 #: programme do (a child's first programme of each disposal type): their cohorts are protected apart.
 WINDOW_CELLS = lattice.Cells(
-    rows=_cohort_windows, counts=("children_at_risk", "children_offended", "children_not_offended"),
-    dimensions=(Dimension("quarter"), Dimension("yjs")), filters=tuple(sorted(CHILD_FILTERS - {"yjs"})),
-    apart=tuple(f for f in PROGRAMME_STARTS.group_filters() if f not in CHILD_FILTERS), fixed=("fy", "follow_up"),
-    dependants={"children_at_risk": ("children_offended", "children_not_offended"),
-                "children_not_offended": ("children_offended",)}, per_period=True)
+    rows=_cohort_windows,
+    counts=("children_at_risk", "children_offended", "children_not_offended"),
+    dimensions=(Dimension("quarter"), Dimension("yjs")),
+    filters=tuple(sorted(CHILD_FILTERS - {"yjs"})),
+    apart=tuple(f for f in PROGRAMME_STARTS.group_filters() if f not in CHILD_FILTERS),
+    fixed=("fy", "follow_up"),
+    dependants={
+        "children_at_risk": ("children_offended", "children_not_offended"),
+        "children_not_offended": ("children_offended",),
+    },
+    per_period=True,
+)
 
 
 def programme_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,10 +127,14 @@ def programme_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.Dat
         f"""sum(CASE WHEN {risk} THEN 1 ELSE 0 END) AS "{w}|children_at_risk",
             sum(CASE WHEN {risk} AND {offences} > 0 THEN 1 ELSE 0 END) AS "{w}|children_offended",
             sum(CASE WHEN {risk} THEN {offences} ELSE 0 END) AS "{w}|offences" """
-        for w, (risk, offences) in WINDOW_SQL.items())
-    wide = db.query(f"""{cohort}
-        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, {sums}
-        FROM cohort GROUP BY 1, 2 ORDER BY 1, 2""", params)
+        for w, (risk, offences) in WINDOW_SQL.items()
+    )
+    wide = db.query(
+        f"""{cohort}
+        SELECT {period_columns(resolved, "start_fy", "start_quarter")}, {sums}
+        FROM cohort GROUP BY 1, 2 ORDER BY 1, 2""",
+        params,
+    )
     if wide.empty:
         table = pd.DataFrame(columns=WINDOW_COLUMNS)
         return table, pd.DataFrame(False, index=table.index, columns=table.columns)
@@ -131,10 +150,21 @@ def programme_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.Dat
     table["rate"] = (table["children_offended"] / at_risk.where(at_risk > 0)).astype("float64")
     table = table[WINDOW_COLUMNS]
     offended = ("children_offended",)
-    return table, lattice.withheld(db, WINDOW_CELLS, resolved, options, table, period="cohort",
-                                   locate=lambda rows: rows[["window"]].rename(columns={"window": "follow_up"}),
-                                   shows={"children_at_risk": ("children_at_risk",), "children_offended": offended,
-                                          "offences": offended, "rate": offended})
+    return table, lattice.withheld(
+        db,
+        WINDOW_CELLS,
+        resolved,
+        options,
+        table,
+        period="cohort",
+        locate=lambda rows: rows[["window"]].rename(columns={"window": "follow_up"}),
+        shows={
+            "children_at_risk": ("children_at_risk",),
+            "children_offended": offended,
+            "offences": offended,
+            "rate": offended,
+        },
+    )
 
 
 def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
@@ -142,8 +172,7 @@ def kaplan_meier(days: pd.DataFrame) -> pd.DataFrame:
 
     ``days`` has one row per day with events and censored counts, day 0 included."""
     days = days.sort_values("day").reset_index(drop=True)
-    return days.assign(**_kaplan_meier(days["day"].to_numpy(), days["events"].to_numpy(),
-                                       days["censored"].to_numpy()))
+    return days.assign(**_kaplan_meier(days["day"].to_numpy(), days["events"].to_numpy(), days["censored"].to_numpy()))
 
 
 def _kaplan_meier(day: np.ndarray, events: np.ndarray, censored: np.ndarray) -> dict[str, np.ndarray]:
@@ -159,19 +188,26 @@ def _kaplan_meier(day: np.ndarray, events: np.ndarray, censored: np.ndarray) -> 
         s_low = np.exp(-np.exp(np.log(-log_s) + spread))
         s_high = np.exp(-np.exp(np.log(-log_s) - spread))
     defined = (survival > 0) & (survival < 1)
-    return {"at_risk": at_risk.astype("int64"), "survival": survival, "reoffended": 1 - survival,
-            "ci_low": np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan)),
-            "ci_high": np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan))}
+    return {
+        "at_risk": at_risk.astype("int64"),
+        "survival": survival,
+        "reoffended": 1 - survival,
+        "ci_low": np.where(defined, 1 - s_high, np.where(survival == 1, 0.0, np.nan)),
+        "ci_high": np.where(defined, 1 - s_low, np.where(survival == 1, 0.0, np.nan)),
+    }
 
 
 def reoffending_curve(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort, params = _cohort_sql(resolved, options)
-    days = db.query(f"""{cohort}
-        SELECT {period_columns(resolved, 'start_fy', 'start_quarter')}, days_followed AS day,
+    days = db.query(
+        f"""{cohort}
+        SELECT {period_columns(resolved, "start_fy", "start_quarter")}, days_followed AS day,
                sum(CASE WHEN reoffended THEN 1 ELSE 0 END) AS events,
                sum(CASE WHEN reoffended THEN 0 ELSE 1 END) AS censored
         FROM cohort WHERE end_date IS NOT NULL
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", params)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+        params,
+    )
     labels = label_periods(days).to_numpy()
     columns = {name: days[name].to_numpy(dtype="int64") for name in ("day", "events", "censored")}
     # Rows come ordered by cohort then day: each cohort is one run of rows.
@@ -181,8 +217,13 @@ def reoffending_curve(db, resolved: Resolved, options: dict) -> tuple[pd.DataFra
         day, events, censored = (columns[name][first:stop] for name in ("day", "events", "censored"))
         if not (day == 0).any():
             day, events, censored = (np.concatenate([[0], values]) for values in (day, events, censored))
-        curve = {"cohort": np.full(len(day), labels[first], dtype=object), "day": day, "events": events,
-                 "censored": censored, **_kaplan_meier(day, events, censored)}
+        curve = {
+            "cohort": np.full(len(day), labels[first], dtype=object),
+            "day": day,
+            "events": events,
+            "censored": censored,
+            **_kaplan_meier(day, events, censored),
+        }
         curves.append(pd.DataFrame(curve)[CURVE_COLUMNS])
     table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
     for column in ("day", "at_risk", "events", "censored"):
@@ -195,8 +236,20 @@ def reoffending_curve(db, resolved: Resolved, options: dict) -> tuple[pd.DataFra
 
 
 MEASURES = [
-    Measure("programme-reoffending", tuple(WINDOW_COLUMNS), programme_reoffending, PROGRAMME_STARTS.applies(),
-            summary="offending before, during and after each child's first programme", order=5),
-    Measure("reoffending-curve", tuple(CURVE_COLUMNS), reoffending_curve, PROGRAMME_STARTS.applies(),
-            summary="time to reoffend after a programme ends (Kaplan-Meier)", order=6),
+    Measure(
+        "programme-reoffending",
+        tuple(WINDOW_COLUMNS),
+        programme_reoffending,
+        PROGRAMME_STARTS.applies(),
+        summary="offending before, during and after each child's first programme",
+        order=5,
+    ),
+    Measure(
+        "reoffending-curve",
+        tuple(CURVE_COLUMNS),
+        reoffending_curve,
+        PROGRAMME_STARTS.applies(),
+        summary="time to reoffend after a programme ends (Kaplan-Meier)",
+        order=6,
+    ),
 ]

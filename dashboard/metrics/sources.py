@@ -6,18 +6,23 @@ from __future__ import annotations
 from .common import Source
 
 _CHILD = {"yjs": "yjs", "locality": "locality", "sex": "sex", "ethnicity_group": "ethnicity_group"}
-AGE_BAND_AT_REFERRAL = ("CASE WHEN age_at_referral BETWEEN 10 AND 14 THEN '10-14' "
-                        "WHEN age_at_referral BETWEEN 15 AND 17 THEN '15-17' END")
+AGE_BAND_AT_REFERRAL = (
+    "CASE WHEN age_at_referral BETWEEN 10 AND 14 THEN '10-14' WHEN age_at_referral BETWEEN 15 AND 17 THEN '15-17' END"
+)
 AGE_BAND_OF_AGE = "CASE WHEN age BETWEEN 10 AND 14 THEN '10-14' ELSE '15-17' END"
 
 #: Each child's first-time entry: the child's locality, age band on the offence (or outcome) date.
 FIRST_TIME_ENTRY = Source("first_time_entry", {**_CHILD, "age_band": "age_band", "disposal_type": "outcome_type"})
 #: Programmes by their start: the programme's locality (else the child's), age band at the start.
-PROGRAMME_STARTS = Source("programme_fact", {**_CHILD, "age_band": "age_band_at_start",
-                                             "disposal_type": "disposal_type", "programme": "programme_name"})
+PROGRAMME_STARTS = Source(
+    "programme_fact",
+    {**_CHILD, "age_band": "age_band_at_start", "disposal_type": "disposal_type", "programme": "programme_name"},
+)
 #: Programmes by their referral: age band on the day of referral.
-PROGRAMME_REFERRALS = Source("programme_fact", {**_CHILD, "age_band": AGE_BAND_AT_REFERRAL,
-                                                "disposal_type": "disposal_type", "programme": "programme_name"})
+PROGRAMME_REFERRALS = Source(
+    "programme_fact",
+    {**_CHILD, "age_band": AGE_BAND_AT_REFERRAL, "disposal_type": "disposal_type", "programme": "programme_name"},
+)
 #: Offences, outcomes and remands putting a child at a disproportionality stage: age band at the event.
 STAGE_EVENT = Source("stage_event", {**_CHILD, "age_band": "age_band"})
 #: Custodial sentences (the stage events of stage custody): age band on the day of sentence.

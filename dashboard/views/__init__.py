@@ -53,5 +53,22 @@ def setting_keys() -> tuple[str, ...]:
     return tuple(dict.fromkeys(s.key for p in PAGES.values() for s in p.settings))
 
 
-__all__ = ["PAGES", "Card", "CardSpec", "Context", "Kpi", "KpiSpec", "PackSection", "PageSetting", "PageSpec",
-           "headline_figures", "page", "render_card", "render_page", "setting_keys", "shown_table", "subtitle", "warm"]
+__all__ = [
+    "PAGES",
+    "Card",
+    "CardSpec",
+    "Context",
+    "Kpi",
+    "KpiSpec",
+    "PackSection",
+    "PageSetting",
+    "PageSpec",
+    "headline_figures",
+    "page",
+    "render_card",
+    "render_page",
+    "setting_keys",
+    "shown_table",
+    "subtitle",
+    "warm",
+]

@@ -231,5 +231,19 @@ class AttendanceGrid:
 
 ComparisonChart = Benchmarks | RankedAreas | RankedRegions | Funnel | IndicatorMap | AreaTrend
 KpiChart = Panels | PathwaySteps | NotRecorded | AttendanceGrid
-ChartSpec = Lines | GroupedBars | StackedDisposals | Bars | RelativeRates | StageRates | ReoffendingWindows | \
-    SurvivalCurve | RemandOutcomes | ComparisonChart | CohortLines | ReoffenceCounts | Tracker | KpiChart
+ChartSpec = (
+    Lines
+    | GroupedBars
+    | StackedDisposals
+    | Bars
+    | RelativeRates
+    | StageRates
+    | ReoffendingWindows
+    | SurvivalCurve
+    | RemandOutcomes
+    | ComparisonChart
+    | CohortLines
+    | ReoffenceCounts
+    | Tracker
+    | KpiChart
+)

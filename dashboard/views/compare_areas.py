@@ -22,8 +22,20 @@ from .texts import BOUNDARIES_CREDIT, COMPARATORS_SOURCE
 
 #: Services in one page of the ranking: a page stays under about 1,000 pixels, every name written.
 RANKS_PER_PAGE = 30
-COLUMNS = ("period", "area", "region", "value", "count", "population", "ci_low", "ci_high", "rank", "out_of",
-           "quartile", "funnel")
+COLUMNS = (
+    "period",
+    "area",
+    "region",
+    "value",
+    "count",
+    "population",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "out_of",
+    "quartile",
+    "funnel",
+)
 EMPTY = "No published figures for this measure and year."
 
 
@@ -56,8 +68,10 @@ def _newest(options, chosen) -> str:
 def _pages(options, chosen) -> tuple[tuple[str, str], ...]:
     """The region's services (when a region is chosen), then the ranking in pages of RANKS_PER_PAGE."""
     services = len(options["published_yjs"])
-    pages = tuple((str(first), f"Ranks {first} to {min(first + RANKS_PER_PAGE - 1, services)}")
-                  for first in range(1, services + 1, RANKS_PER_PAGE))
+    pages = tuple(
+        (str(first), f"Ranks {first} to {min(first + RANKS_PER_PAGE - 1, services)}")
+        for first in range(1, services + 1, RANKS_PER_PAGE)
+    )
     return ((("", f"Services in {chosen['region']}"),) if chosen["region"] else ()) + pages
 
 
@@ -135,9 +149,12 @@ def _trend_rows(card):
 def _ranked_chart(card) -> RankedAreas:
     """The ranking; the region's services are picked out in bold only among others (on a page of ranks)."""
     words = _words(card)
-    return RankedAreas(x_title=words.unit.capitalize(), number=words.number,
-                       highlight=card.settings["highlight"] or None,
-                       region=(card.settings["region"] or None) if card.settings["ranks"] else None)
+    return RankedAreas(
+        x_title=words.unit.capitalize(),
+        number=words.number,
+        highlight=card.settings["highlight"] or None,
+        region=(card.settings["region"] or None) if card.settings["ranks"] else None,
+    )
 
 
 def _funnel_chart(card) -> Funnel | None:
@@ -150,9 +167,15 @@ def _funnel_chart(card) -> Funnel | None:
     rate = national_rates(table, per)[card.settings["year"]]
     populations = table.loc[table["area_type"] == "service", "population"].astype("float64")
     limits = funnel_limits(rate, per, population_grid(populations.min() * 0.8, populations.max() * 1.1))
-    return Funnel(y_title=words.unit.capitalize(), number=words.number, per=per,
-                  reference=(national.iloc[0]["area"], rate), limits=limits,
-                  highlight=card.settings["highlight"] or None, region=card.settings["region"] or None)
+    return Funnel(
+        y_title=words.unit.capitalize(),
+        number=words.number,
+        per=per,
+        reference=(national.iloc[0]["area"], rate),
+        limits=limits,
+        highlight=card.settings["highlight"] or None,
+        region=card.settings["region"] or None,
+    )
 
 
 def _none_here(card) -> str:
@@ -171,25 +194,32 @@ def _none_here(card) -> str:
 def _no_funnel(card) -> str:
     words, year = _words(card), card.settings["year"]
     counted = counted_periods(card.context.db)
-    where = "; ".join(f"{INDICATORS[r.measure].title.lower()}, {r.first_period} to {r.latest_period}"
-                      for r in counted.itertuples())
-    return (f"No funnel plot for {words.name.lower()} in {words.period(year)}: the source gives rates without the "
-            f"number of children, and a funnel plot needs both. Counts are published for {where}.")
+    where = "; ".join(
+        f"{INDICATORS[r.measure].title.lower()}, {r.first_period} to {r.latest_period}" for r in counted.itertuples()
+    )
+    return (
+        f"No funnel plot for {words.name.lower()} in {words.period(year)}: the source gives rates without the "
+        f"number of children, and a funnel plot needs both. Counts are published for {where}."
+    )
 
 
 def _funnel_notes(card) -> list[str]:
     """How to read the funnel, and what it means when many services lie outside it (nothing when none is drawn)."""
     if card.result.table.empty:
         return []
-    notes = ["A service outside the 95% limits differs from the national rate by more than chance would usually "
-             "give (1 in 20); outside the 99.8% limits, by far more (1 in 500). Small services have wider limits, "
-             "so a high rate on few children is not called an outlier."]
+    notes = [
+        "A service outside the 95% limits differs from the national rate by more than chance would usually "
+        "give (1 in 20); outside the 99.8% limits, by far more (1 in 500). Small services have wider limits, "
+        "so a high rate on few children is not called an outlier."
+    ]
     readings = card.result.table.loc[card.result.table["area_type"] == "service", "funnel"].dropna()
     beyond = readings.str.contains("99.8%").sum()
     if len(readings) and beyond > 0.05 * len(readings):
-        notes.append(f"{beyond} of {len(readings)} services lie outside the 99.8% limits, far more than chance would "
-                     "put there: services really do differ. The plot shows which differences are more than chance, "
-                     "not which service is doing well or badly.")
+        notes.append(
+            f"{beyond} of {len(readings)} services lie outside the 99.8% limits, far more than chance would "
+            "put there: services really do differ. The plot shows which differences are more than chance, "
+            "not which service is doing well or badly."
+        )
     if card.settings["region"]:
         notes.append(f"Services in {card.settings['region']} have a thick black outline.")
     return notes
@@ -197,8 +227,12 @@ def _funnel_notes(card) -> list[str]:
 
 def _trend_chart(card) -> AreaTrend:
     words = _words(card)
-    return AreaTrend(y_title=words.unit.capitalize(), number=words.number,
-                     highlight=card.settings["highlight"] or None, region=card.settings["region"] or None)
+    return AreaTrend(
+        y_title=words.unit.capitalize(),
+        number=words.number,
+        highlight=card.settings["highlight"] or None,
+        region=card.settings["region"] or None,
+    )
 
 
 def _sources(card) -> list[str]:
@@ -209,11 +243,14 @@ def _sources(card) -> list[str]:
     sources = published_sources(card.context.db)
     sources = sources[sources["measure"] == indicator]
     for row in sorted(sources.itertuples(), key=lambda r: r.source not in used):
-        span = row.latest_period if row.first_period == row.latest_period else \
-            f"{row.first_period} to {row.latest_period}"
+        span = (
+            row.latest_period if row.first_period == row.latest_period else f"{row.first_period} to {row.latest_period}"
+        )
         which = "Figures from" if row.source in used else f"Also published, not used for {year} (one source a year)"
-        said.append(f"{which}: {row.publisher}, {row.release}; {span} by {BASIS[row.period_basis]}"
-                    f"{'' if row.has_counts else ', rates only (no counts of children)'}.")
+        said.append(
+            f"{which}: {row.publisher}, {row.release}; {span} by {BASIS[row.period_basis]}"
+            f"{'' if row.has_counts else ', rates only (no counts of children)'}."
+        )
     return said
 
 
@@ -221,8 +258,11 @@ def _ranked_notes(card) -> list[str]:
     """What the ranking is, where its figures come from and how current they are, and where the highlighted
     service is when it is not on the page shown."""
     settings, table = card.settings, card.result.table
-    notes = ["Rank 1 is the lowest rate; services with the same rate share a rank. The quarters split the "
-             "ranking into four equal parts, lowest rates first.", *_sources(card)]
+    notes = [
+        "Rank 1 is the lowest rate; services with the same rate share a rank. The quarters split the "
+        "ranking into four equal parts, lowest rates first.",
+        *_sources(card),
+    ]
     if not table["area_type"].isin(NATIONAL).any():
         notes.append("No national figure is published for this measure and year.")
     if settings["region"] and settings["ranks"]:
@@ -231,11 +271,16 @@ def _ranked_notes(card) -> list[str]:
     if highlight and not (table["area"] == highlight).any():
         whole = card.measured.table
         found = whole[(whole["period"] == settings["year"]) & (whole["area"] == highlight) & whole["rank"].notna()]
-        notes.append(f"{highlight} is ranked {found.iloc[0]['rank']} of {found.iloc[0]['out_of']}." if len(found)
-                     else f"{highlight} has no published figure for this measure and year.")
+        notes.append(
+            f"{highlight} is ranked {found.iloc[0]['rank']} of {found.iloc[0]['out_of']}."
+            if len(found)
+            else f"{highlight} has no published figure for this measure and year."
+        )
     if "lait" in set(table["source"]):
-        notes.append("LAIT covers England only, so Welsh services have no figure; a service covering several "
-                     "authorities has the mean of theirs, weighted by their populations aged 10 to 17.")
+        notes.append(
+            "LAIT covers England only, so Welsh services have no figure; a service covering several "
+            "authorities has the mean of theirs, weighted by their populations aged 10 to 17."
+        )
     return notes
 
 
@@ -247,10 +292,12 @@ def _ranked_caption(card) -> str:
     if services.empty:
         return _none_here(card)
     low, high = services.iloc[0], services.iloc[-1]
-    said = (f"Dot chart of {len(services)} services ranked by {words.title.lower()}, "
-            f"{words.period(card.settings['year'])}, lowest first: {low['area']} {words.value(low['value'])} "
-            f"(rank {low['rank']} of {low['out_of']}) to {high['area']} {words.value(high['value'])} "
-            f"(rank {high['rank']})")
+    said = (
+        f"Dot chart of {len(services)} services ranked by {words.title.lower()}, "
+        f"{words.period(card.settings['year'])}, lowest first: {low['area']} {words.value(low['value'])} "
+        f"(rank {low['rank']} of {low['out_of']}) to {high['area']} {words.value(high['value'])} "
+        f"(rank {high['rank']})"
+    )
     if not national.empty:
         said += f"; {national.iloc[0]['area']} {words.value(national.iloc[0]['value'])}"
     return said + "."
@@ -262,8 +309,10 @@ def _funnel_caption(card) -> str:
         return _no_funnel(card)
     readings = table.loc[table["area_type"] == "service", "funnel"].value_counts()
     counted = ", ".join(f"{n} {reading}" for reading, n in readings.items())
-    return (f"Funnel plot of each service's rate against its population aged 10 to 17, with 95% and 99.8% limits "
-            f"around the national rate: {counted}.")
+    return (
+        f"Funnel plot of each service's rate against its population aged 10 to 17, with 95% and 99.8% limits "
+        f"around the national rate: {counted}."
+    )
 
 
 def _regions_reading(cards, context) -> str:
@@ -274,11 +323,12 @@ def _regions_reading(cards, context) -> str:
         return "No regional figures are published for this measure and year."
     top, bottom = shown.iloc[0], shown.iloc[-1]
     national = table[table["area_type"].isin(NATIONAL)]
-    return (f"In {words.period(card.settings['year'])}, {region_words(top['area'])} had the highest rate of "
-            f"{words.name.lower()} ({words.value(top['value'])}) and {region_words(bottom['area'])} the lowest "
-            f"({words.value(bottom['value'])})"
-            + (f"; {national.iloc[0]['area']}: {words.value(national.iloc[0]['value'])}." if not national.empty
-               else "."))
+    return (
+        f"In {words.period(card.settings['year'])}, {region_words(top['area'])} had the highest rate of "
+        f"{words.name.lower()} ({words.value(top['value'])}) and {region_words(bottom['area'])} the lowest "
+        f"({words.value(bottom['value'])})"
+        + (f"; {national.iloc[0]['area']}: {words.value(national.iloc[0]['value'])}." if not national.empty else ".")
+    )
 
 
 def _filled(table):
@@ -296,63 +346,129 @@ def _measure_settings(page) -> dict:
 
 
 def _card(card_id: str, title: str, chart, caption, rows, **extra) -> CardSpec:
-    return CardSpec(card_id, title, "compare-areas", chart, caption, settings=_measure_settings, rows=rows,
-                    columns=COLUMNS, filename=_year_file(card_id),
-                    source=extra.pop("source", COMPARATORS_SOURCE), empty=extra.pop("empty", EMPTY), **extra)
+    return CardSpec(
+        card_id,
+        title,
+        "compare-areas",
+        chart,
+        caption,
+        settings=_measure_settings,
+        rows=rows,
+        columns=COLUMNS,
+        filename=_year_file(card_id),
+        source=extra.pop("source", COMPARATORS_SOURCE),
+        empty=extra.pop("empty", EMPTY),
+        **extra,
+    )
 
 
 PAGE = PageSpec(
-    key="compare-areas", path="/compare-areas", name="Compare areas", heading="Compare areas", order=6,
+    key="compare-areas",
+    path="/compare-areas",
+    name="Compare areas",
+    heading="Compare areas",
+    order=6,
     lead="How every Youth Justice Service compares on the published figures: first-time entrants, reoffending and "
-         "children cautioned or sentenced. Choose a measure and a year; choose a region to see its services, and a "
-         "service to pick out. The filters at the top of the page are for your own service's data and do not "
-         "apply here.",
+    "children cautioned or sentenced. Choose a measure and a year; choose a region to see its services, and a "
+    "service to pick out. The filters at the top of the page are for your own service's data and do not "
+    "apply here.",
     definition="Published figures for every Youth Justice Service: first-time entrants per 100,000 children aged 10 "
-               "to 17 and proven reoffending (DfE LAIT, by calendar or cohort year, England only), and children "
-               "cautioned or sentenced per 1,000 (Youth Justice Board, to 2021-22) or per 10,000 (LAIT and Trafford "
-               "Data Lab, by financial year). Services are ranked lowest first and split into quarters; a funnel "
-               "plot with 95% and 99.8% limits around the national rate is drawn where the number of children is "
-               "published. The service filters do not apply to them.",
+    "to 17 and proven reoffending (DfE LAIT, by calendar or cohort year, England only), and children "
+    "cautioned or sentenced per 1,000 (Youth Justice Board, to 2021-22) or per 10,000 (LAIT and Trafford "
+    "Data Lab, by financial year). Services are ranked lowest first and split into quarters; a funnel "
+    "plot with 95% and 99.8% limits around the national rate is drawn where the number of children is "
+    "published. The service filters do not apply to them.",
     uses_filters=False,
     settings=(
         PageSetting("indicator", "Measure", _measures, _first_measure),
         PageSetting("year", "Year", _years, _newest, depends_on=("indicator",)),
-        PageSetting("region", "Region", lambda options: tuple((r, r) for r in options["regions"]),
-                    everything="All regions"),
-        PageSetting("highlight", "Highlight a service", lambda options: tuple((s, s) for s in options["published_yjs"]),
-                    everything="None"),
+        PageSetting(
+            "region", "Region", lambda options: tuple((r, r) for r in options["regions"]), everything="All regions"
+        ),
+        PageSetting(
+            "highlight",
+            "Highlight a service",
+            lambda options: tuple((s, s) for s in options["published_yjs"]),
+            everything="None",
+        ),
         PageSetting("ranks", "Services shown", _pages, _first_page, depends_on=("indicator", "year", "region")),
     ),
     cards=(
-        _card("areas-ranked", "Services ranked, lowest rate first, in quarters", _ranked_chart, _ranked_caption,
-              _ranked_rows, notes=_ranked_notes, empty=_none_here),
-        _card("areas-funnel", "Funnel plot: each service's rate against its number of children", _funnel_chart,
-              _funnel_caption, _funnel_rows, empty=_no_funnel, notes=_funnel_notes),
-        _card("areas-map", "Map: a service covering several authorities colours all of them",
-              lambda card: IndicatorMap(service_areas(card.context.db), unit=_words(card).unit.replace(" children",
-                                        "<br>children"), number=_words(card).number,
-                                        highlight=card.settings["highlight"] or None),
-              lambda card: f"Map of services shaded by {_words(card).title.lower()}, "
-                           f"{_words(card).period(card.settings['year'])}; darker is higher.",
-              _map_rows, source=f"{COMPARATORS_SOURCE} {BOUNDARIES_CREDIT}", empty=_none_here),
-        _card("areas-regions", "Regions, lowest rate first",
-              lambda card: RankedRegions(x_title=_words(card).unit.capitalize(), number=_words(card).number,
-                                         region=card.settings["region"] or None),
-              lambda card: f"Dot chart of the regions by {_words(card).title.lower()}, "
-                           f"{_words(card).period(card.settings['year'])}, lowest first, with the national figure "
-                           "as a line.",
-              _region_rows, empty="The source publishes no regional figures for this measure and year.",
-              notes=_sources),
-        _card("areas-trend", "Trend against the national figure", _trend_chart,
-              lambda card: f"Line chart of {_words(card).title.lower()} across the years of one source: the national "
-                           "figure" + (f", {card.settings['region']} and its services" if card.settings["region"]
-                                       else "") +
-                           (f", and {card.settings['highlight']}" if card.settings["highlight"] else "") +
-                           ("" if card.settings["region"] or card.settings["highlight"] else
-                            ". Choose a region or a service to see them against it") + ".",
-              _trend_rows),
+        _card(
+            "areas-ranked",
+            "Services ranked, lowest rate first, in quarters",
+            _ranked_chart,
+            _ranked_caption,
+            _ranked_rows,
+            notes=_ranked_notes,
+            empty=_none_here,
+        ),
+        _card(
+            "areas-funnel",
+            "Funnel plot: each service's rate against its number of children",
+            _funnel_chart,
+            _funnel_caption,
+            _funnel_rows,
+            empty=_no_funnel,
+            notes=_funnel_notes,
+        ),
+        _card(
+            "areas-map",
+            "Map: a service covering several authorities colours all of them",
+            lambda card: IndicatorMap(
+                service_areas(card.context.db),
+                unit=_words(card).unit.replace(" children", "<br>children"),
+                number=_words(card).number,
+                highlight=card.settings["highlight"] or None,
+            ),
+            lambda card: (
+                f"Map of services shaded by {_words(card).title.lower()}, "
+                f"{_words(card).period(card.settings['year'])}; darker is higher."
+            ),
+            _map_rows,
+            source=f"{COMPARATORS_SOURCE} {BOUNDARIES_CREDIT}",
+            empty=_none_here,
+        ),
+        _card(
+            "areas-regions",
+            "Regions, lowest rate first",
+            lambda card: RankedRegions(
+                x_title=_words(card).unit.capitalize(),
+                number=_words(card).number,
+                region=card.settings["region"] or None,
+            ),
+            lambda card: (
+                f"Dot chart of the regions by {_words(card).title.lower()}, "
+                f"{_words(card).period(card.settings['year'])}, lowest first, with the national figure "
+                "as a line."
+            ),
+            _region_rows,
+            empty="The source publishes no regional figures for this measure and year.",
+            notes=_sources,
+        ),
+        _card(
+            "areas-trend",
+            "Trend against the national figure",
+            _trend_chart,
+            lambda card: (
+                f"Line chart of {_words(card).title.lower()} across the years of one source: the national "
+                "figure"
+                + (f", {card.settings['region']} and its services" if card.settings["region"] else "")
+                + (f", and {card.settings['highlight']}" if card.settings["highlight"] else "")
+                + (
+                    ""
+                    if card.settings["region"] or card.settings["highlight"]
+                    else ". Choose a region or a service to see them against it"
+                )
+                + "."
+            ),
+            _trend_rows,
+        ),
     ),
-    pack=PackSection("areas-regions", _regions_reading, lambda cards, context: _filled(cards["areas-regions"].table()),
-                     title="Compare areas (published data)"),
+    pack=PackSection(
+        "areas-regions",
+        _regions_reading,
+        lambda cards, context: _filled(cards["areas-regions"].table()),
+        title="Compare areas (published data)",
+    ),
 )
-

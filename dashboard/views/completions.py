@@ -12,23 +12,39 @@ def _caption(card) -> str:
     if shown.empty:
         return "Line chart of the share of programmes completed. No share can be shown for these filters."
     latest = shown[shown["period"] == shown["period"].iloc[-1]]
-    return ("Line chart of the share of programmes completed, by tier. " + "; ".join(
-        f"{r.tier} {r.percent_completed:.0f}% in {r.period}" for r in latest.itertuples()) + ".")
+    return (
+        "Line chart of the share of programmes completed, by tier. "
+        + "; ".join(f"{r.tier} {r.percent_completed:.0f}% in {r.period}" for r in latest.itertuples())
+        + "."
+    )
 
 
 PAGE = PageSpec(
-    key="completions", path="/completions", name="Completions", heading="Programmes completed", order=7,
+    key="completions",
+    path="/completions",
+    name="Completions",
+    heading="Programmes completed",
+    order=7,
     lead="Of the programmes that ended in the period, the share the child completed, by tier. A programme "
-         "with no completion recorded counts as not completed.",
+    "with no completion recorded counts as not completed.",
     definition="Programmes with an end date in the period, and the share marked completed in the extract, by "
-               "disposal tier. A programme with no completion recorded counts as not completed. Higher is better.",
+    "disposal tier. A programme with no completion recorded counts as not completed. Higher is better.",
     cards=(
-        CardSpec("completions", "Share of programmes completed, by tier", "completions",
-                 Lines(x="period", y="percent_completed", series="tier", y_title="Completed (%)"), _caption,
-                 empty="No programmes ended in this period for this cohort.", filename="completions"),
+        CardSpec(
+            "completions",
+            "Share of programmes completed, by tier",
+            "completions",
+            Lines(x="period", y="percent_completed", series="tier", y_title="Completed (%)"),
+            _caption,
+            empty="No programmes ended in this period for this cohort.",
+            filename="completions",
+        ),
     ),
-    pack=PackSection("completions",
-                     lambda cards, context: _caption(cards["completions"]).removeprefix("Line chart of the share "
-                                                                                        "of programmes completed. "),
-                     lambda cards, context: pivot(cards["completions"].table(), "tier", "percent_completed")),
+    pack=PackSection(
+        "completions",
+        lambda cards, context: _caption(cards["completions"]).removeprefix(
+            "Line chart of the share of programmes completed. "
+        ),
+        lambda cards, context: pivot(cards["completions"].table(), "tier", "percent_completed"),
+    ),
 )

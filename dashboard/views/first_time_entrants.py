@@ -15,8 +15,17 @@ from .texts import COMPARATORS_SOURCE
 
 EMPTY = "No first-time entrants in this period for this cohort."
 FTE = "fte_rate_per_100000"
-COMPARED_COLUMNS = ("period", "area_type", "area", "value", "count", "population", "ci_low", "ci_high",
-                    "compared_with_england")
+COMPARED_COLUMNS = (
+    "period",
+    "area_type",
+    "area",
+    "value",
+    "count",
+    "population",
+    "ci_low",
+    "ci_high",
+    "compared_with_england",
+)
 
 
 def _rate_caption(card) -> str:
@@ -24,16 +33,25 @@ def _rate_caption(card) -> str:
     if shown.empty:
         return "No rates can be shown for these filters."
     last = shown.iloc[-1]
-    return (f"Line chart of first-time entrants per 100,000 children by year. Latest: {last['yjs']}, "
-            f"{last['period']}, {last['rate_per_100000']:.0f} per 100,000.")
+    return (
+        f"Line chart of first-time entrants per 100,000 children by year. Latest: {last['yjs']}, "
+        f"{last['period']}, {last['rate_per_100000']:.0f} per 100,000."
+    )
 
 
 def _reading(cards, context) -> str:
     counts = cards["fte-count"].result
-    return " ".join([
-        year_on_year(by_period(counts, "fte"), "First-time entrants", "{:,.0f}", context.part_year),
-        year_on_year(by_period(counts, "rate_per_100000"), "The rate per 100,000 children aged 10 to 17", "{:,.0f}",
-                     context.part_year)])
+    return " ".join(
+        [
+            year_on_year(by_period(counts, "fte"), "First-time entrants", "{:,.0f}", context.part_year),
+            year_on_year(
+                by_period(counts, "rate_per_100000"),
+                "The rate per 100,000 children aged 10 to 17",
+                "{:,.0f}",
+                context.part_year,
+            ),
+        ]
+    )
 
 
 def _compared(card):
@@ -48,48 +66,86 @@ def _compared(card):
 def _compared_chart(card) -> Benchmarks:
     service = compared_service(card.context, card.filters)
     published = comparison(card.context.db, service)[0]
-    return Benchmarks(x_title=INDICATORS[FTE].unit.capitalize(), number=INDICATORS[FTE].number,
-                      neighbours_of=published if published not in (None, service) else None)
+    return Benchmarks(
+        x_title=INDICATORS[FTE].unit.capitalize(),
+        number=INDICATORS[FTE].number,
+        neighbours_of=published if published not in (None, service) else None,
+    )
 
 
 def _compared_caption(card) -> str:
     said = standing(card.context, Filters(yjs=compared_service(card.context, card.filters)), FTE)
-    return (f"Dot chart of first-time entrants per 100,000, {said.period}: the service, its region and its "
-            f"statistical neighbours, lowest first, with 95% intervals where there are counts; England is the "
-            f"dashed line. {said.text}")
+    return (
+        f"Dot chart of first-time entrants per 100,000, {said.period}: the service, its region and its "
+        f"statistical neighbours, lowest first, with 95% intervals where there are counts; England is the "
+        f"dashed line. {said.text}"
+    )
 
 
 PAGE = PageSpec(
-    key="first-time-entrants", path="/first-time-entrants", name="First-time entrants",
-    heading="First-time entrants", order=1,
+    key="first-time-entrants",
+    path="/first-time-entrants",
+    name="First-time entrants",
+    heading="First-time entrants",
+    order=1,
     lead="Children aged 10 to 17 receiving their first youth caution, conditional caution or court conviction. "
-         "Community resolutions and Outcome 22 are diversion, so they are not counted. Lower is better.",
+    "Community resolutions and Outcome 22 are diversion, so they are not counted. Lower is better.",
     definition="Children aged 10 to 17 receiving their first youth caution, youth conditional caution or court "
-               "conviction, per 100,000 children aged 10 to 17 (ONS mid-year estimates). Community resolutions and "
-               "Outcome 22 are diversion and are not counted. Lower is better.",
+    "conviction, per 100,000 children aged 10 to 17 (ONS mid-year estimates). Community resolutions and "
+    "Outcome 22 are diversion and are not counted. Lower is better.",
     cards=(
-        CardSpec("fte-rate", "First-time entrants per 100,000 children aged 10 to 17", "fte",
-                 Lines(x="period", y="rate_per_100000", series="yjs", y_title="Per 100,000 aged 10-17"),
-                 _rate_caption, empty=EMPTY, filename="first-time-entrants-rate"),
-        CardSpec("fte-count", "Number of first-time entrants, and how many for a knife or weapon offence", "fte",
-                 GroupedBars(x="period", bars=(("fte", "First-time entrants"),
-                                               ("fte_knife_or_weapon", "Knife or offensive weapon")),
-                             y_title="Children"),
-                 lambda card: "Bar chart of first-time entrants by year; the table gives the numbers.",
-                 settings={"combine": True}, empty=EMPTY, filename="first-time-entrants-count"),
-        CardSpec("fte-compared", "How the service compares: first-time entrants per 100,000, with England, its "
-                 "region and its statistical neighbours", "benchmarks", _compared_chart, _compared_caption,
-                 rows=_compared, columns=COMPARED_COLUMNS, filename="first-time-entrants-compared",
-                 empty="No published first-time entrant figures to compare this service with.",
-                 notes=lambda card: card.context.notes("benchmarks", Filters(
-                     yjs=compared_service(card.context, card.filters)), measures=(FTE,)),
-                 unavailable=lambda filters, context: None if compared_service(context, filters) else CHOOSE_ONE,
-                 source=lambda card: f"{COMPARATORS_SOURCE} The service's own figures: "
-                                     f"{card.context.source('extract').removeprefix('Source: ')}"),
+        CardSpec(
+            "fte-rate",
+            "First-time entrants per 100,000 children aged 10 to 17",
+            "fte",
+            Lines(x="period", y="rate_per_100000", series="yjs", y_title="Per 100,000 aged 10-17"),
+            _rate_caption,
+            empty=EMPTY,
+            filename="first-time-entrants-rate",
+        ),
+        CardSpec(
+            "fte-count",
+            "Number of first-time entrants, and how many for a knife or weapon offence",
+            "fte",
+            GroupedBars(
+                x="period",
+                bars=(("fte", "First-time entrants"), ("fte_knife_or_weapon", "Knife or offensive weapon")),
+                y_title="Children",
+            ),
+            lambda card: "Bar chart of first-time entrants by year; the table gives the numbers.",
+            settings={"combine": True},
+            empty=EMPTY,
+            filename="first-time-entrants-count",
+        ),
+        CardSpec(
+            "fte-compared",
+            "How the service compares: first-time entrants per 100,000, with England, its "
+            "region and its statistical neighbours",
+            "benchmarks",
+            _compared_chart,
+            _compared_caption,
+            rows=_compared,
+            columns=COMPARED_COLUMNS,
+            filename="first-time-entrants-compared",
+            empty="No published first-time entrant figures to compare this service with.",
+            notes=lambda card: card.context.notes(
+                "benchmarks", Filters(yjs=compared_service(card.context, card.filters)), measures=(FTE,)
+            ),
+            unavailable=lambda filters, context: None if compared_service(context, filters) else CHOOSE_ONE,
+            source=lambda card: (
+                f"{COMPARATORS_SOURCE} The service's own figures: "
+                f"{card.context.source('extract').removeprefix('Source: ')}"
+            ),
+        ),
     ),
     pack=PackSection(
-        "fte-rate", _reading,
-        lambda cards, context: recent(cards["fte-count"].table().loc[:, ["period", "fte", "fte_knife_or_weapon",
-                                                                         "population_10_17", "rate_per_100000"]]),
-        note="All the services chosen together; the chart shows each service."),
+        "fte-rate",
+        _reading,
+        lambda cards, context: recent(
+            cards["fte-count"]
+            .table()
+            .loc[:, ["period", "fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]]
+        ),
+        note="All the services chosen together; the chart shows each service.",
+    ),
 )

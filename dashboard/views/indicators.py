@@ -38,22 +38,34 @@ class Indicator:
 
 BASIS = {"calendar_year": "calendar year", "financial_year": "financial year", "cohort_year": "LAIT's cohort year"}
 INDICATORS = {
-    "fte_rate_per_100000": Indicator("First-time entrants", "per 100,000", "per 100,000 children aged 10 to 17",
-                                     "{:,.0f}", "calendar_year"),
-    "reoffending_percent_10_14": Indicator("Proven reoffending, children aged 10 to 14", "%",
-                                           "% of children who reoffend", "{:.1f}", "cohort_year"),
-    "reoffending_percent_15_17": Indicator("Proven reoffending, children aged 15 to 17", "%",
-                                           "% of children who reoffend", "{:.1f}", "cohort_year"),
-    "cautioned_or_sentenced_per_1000": Indicator("Children cautioned or sentenced", "per 1,000",
-                                                 "per 1,000 children aged 10 to 17", "{:.1f}", "financial_year"),
-    "cautioned_or_sentenced_per_10000": Indicator("Children cautioned or sentenced", "per 10,000",
-                                                  "per 10,000 children aged 10 to 17", "{:.1f}", "financial_year"),
+    "fte_rate_per_100000": Indicator(
+        "First-time entrants", "per 100,000", "per 100,000 children aged 10 to 17", "{:,.0f}", "calendar_year"
+    ),
+    "reoffending_percent_10_14": Indicator(
+        "Proven reoffending, children aged 10 to 14", "%", "% of children who reoffend", "{:.1f}", "cohort_year"
+    ),
+    "reoffending_percent_15_17": Indicator(
+        "Proven reoffending, children aged 15 to 17", "%", "% of children who reoffend", "{:.1f}", "cohort_year"
+    ),
+    "cautioned_or_sentenced_per_1000": Indicator(
+        "Children cautioned or sentenced", "per 1,000", "per 1,000 children aged 10 to 17", "{:.1f}", "financial_year"
+    ),
+    "cautioned_or_sentenced_per_10000": Indicator(
+        "Children cautioned or sentenced", "per 10,000", "per 10,000 children aged 10 to 17", "{:.1f}", "financial_year"
+    ),
 }
 #: The YJB's regions as a sentence names them ("similar to the East Midlands").
-REGION_WORDS = {"East Midlands": "the East Midlands", "West Midlands": "the West Midlands",
-                "North East": "the North East", "North West": "the North West", "South East": "the South East",
-                "South West": "the South West", "Eastern": "the East of England",
-                "East of England": "the East of England", "Yorkshire": "Yorkshire and the Humber"}
+REGION_WORDS = {
+    "East Midlands": "the East Midlands",
+    "West Midlands": "the West Midlands",
+    "North East": "the North East",
+    "North West": "the North West",
+    "South East": "the South East",
+    "South West": "the South West",
+    "Eastern": "the East of England",
+    "East of England": "the East of England",
+    "Yorkshire": "Yorkshire and the Humber",
+}
 
 
 def region_words(region: str) -> str:

@@ -62,12 +62,23 @@ def by_group(result, group: str, part_year: str | None, most: int = 6) -> str:
     compared = []
     for name, row in largest.iterrows():
         change = percent_change(row[latest], row[earlier])
-        compared.append(f"{code_words(name)} {row[latest]:,.0f}, " +
-                        (f"{'up' if change > 0 else 'down'} {abs(change)}%" if change else "about the same"))
-    return (f"{latest} against {earlier}: " + ("; ".join(compared) or "none can be compared") +
-            (f" (the {most} largest; the table has every one)" if len(both) > most else "") + "." +
-            (f" Too few to compare (withheld): {', '.join(withheld)}." if withheld and len(withheld) <= most else
-             f" {len(withheld)} too few to compare (withheld)." if withheld else ""))
+        compared.append(
+            f"{code_words(name)} {row[latest]:,.0f}, "
+            + (f"{'up' if change > 0 else 'down'} {abs(change)}%" if change else "about the same")
+        )
+    return (
+        f"{latest} against {earlier}: "
+        + ("; ".join(compared) or "none can be compared")
+        + (f" (the {most} largest; the table has every one)" if len(both) > most else "")
+        + "."
+        + (
+            f" Too few to compare (withheld): {', '.join(withheld)}."
+            if withheld and len(withheld) <= most
+            else f" {len(withheld)} too few to compare (withheld)."
+            if withheld
+            else ""
+        )
+    )
 
 
 def recent(table: pd.DataFrame, column: str = "period") -> pd.DataFrame:
@@ -85,8 +96,9 @@ def pivot(table: pd.DataFrame, rows: str, value: str) -> pd.DataFrame:
     return wide[~wide.eq(0).all(axis=1)].where(wide.notna(), "").reset_index()
 
 
-def change_in_words(now, before, lower_is_better: bool, unit: str = "%", *, since: str = "last year",
-                    counts: tuple | None = None) -> tuple[str, str]:
+def change_in_words(
+    now, before, lower_is_better: bool, unit: str = "%", *, since: str = "last year", counts: tuple | None = None
+) -> tuple[str, str]:
     """Plain words on a headline figure's change on ``since`` (the year or cohort before), and whether it is
     better or worse. ``counts``: (count, base, count before, base before) when the figure is a share or a
     rate of children; a change the two-proportion test puts down to chance is said to be so, not better or
@@ -113,8 +125,14 @@ def shown_value(value, pattern: str) -> str:
     return f"{config.SUPPRESSED_MARK} (withheld)" if value is None or pd.isna(value) else pattern.format(value)
 
 
-def change_from(now: tuple, before: tuple, period: str, *, unit: str = "%", higher_is: str | None = "better",
-                ) -> tuple[str, str]:
+def change_from(
+    now: tuple,
+    before: tuple,
+    period: str,
+    *,
+    unit: str = "%",
+    higher_is: str | None = "better",
+) -> tuple[str, str]:
     """Plain words on a figure against another period's, and whether that is better, worse or neither
     ('same'): "Up 4 percentage points from 66% in 2024-25 Q4: better." ``now`` and ``before`` are (count,
     base, rate), withheld parts None. A change that could be chance (the two-proportion test) is said to be
@@ -127,10 +145,19 @@ def change_from(now: tuple, before: tuple, period: str, *, unit: str = "%", high
     if abs(difference) < (0.5 if unit == "%" else 0.05):
         return f"About the same as {period} ({shown}).", "same"
     rise = difference > 0
-    said = (f"{'Up' if rise else 'Down'} {abs(difference):.0f} percentage point{'s' * (round(abs(difference)) != 1)} "
-            f"from {shown} in {period}") if unit == "%" else f"{'Up' if rise else 'Down'} from {shown} in {period}"
-    real = None if None in (now[0], now[1], before[0], before[1]) else \
-        proportions_differ(now[0], now[1], before[0], before[1])
+    said = (
+        (
+            f"{'Up' if rise else 'Down'} {abs(difference):.0f} percentage point{'s' * (round(abs(difference)) != 1)} "
+            f"from {shown} in {period}"
+        )
+        if unit == "%"
+        else f"{'Up' if rise else 'Down'} from {shown} in {period}"
+    )
+    real = (
+        None
+        if None in (now[0], now[1], before[0], before[1])
+        else proportions_differ(now[0], now[1], before[0], before[1])
+    )
     if real is False:
         return f"{said}: could be chance.", "same"
     if higher_is is None:

@@ -110,15 +110,17 @@ class Card:
         return shown_table(self.result, self.spec.columns)
 
 
-def render_card(context: Context, page: PageSpec, spec: CardSpec, filters: Filters,
-                settings: Mapping[str, str]) -> Card:
+def render_card(
+    context: Context, page: PageSpec, spec: CardSpec, filters: Filters, settings: Mapping[str, str]
+) -> Card:
     """One card for the filters and the page's (checked) settings."""
     asked = spec.filters(filters, settings) if spec.filters else filters
     reason = spec.unavailable(asked, context) if spec.unavailable else None
     if reason:
         columns = list(measure(spec.measure).columns)
-        result = MeasureResult(spec.measure, pd.DataFrame(columns=columns), pd.DataFrame(columns=columns, dtype=bool),
-                               "")
+        result = MeasureResult(
+            spec.measure, pd.DataFrame(columns=columns), pd.DataFrame(columns=columns, dtype=bool), ""
+        )
     else:
         result = context.measure(spec.measure, asked, **spec.measure_settings(settings))
     card = Card(spec, page, result, asked, settings, context, unavailable=reason)
@@ -137,9 +139,12 @@ def render_card(context: Context, page: PageSpec, spec: CardSpec, filters: Filte
 def only(result: MeasureResult, keep, description: str | None = None) -> MeasureResult:
     """The rows of ``result`` where ``keep`` is true (a card's part of it), with what they are in words."""
     keep = pd.Series(keep, index=result.table.index).fillna(False).astype(bool)
-    return replace(result, table=result.table[keep].reset_index(drop=True),
-                   withheld=result.withheld[keep].reset_index(drop=True),
-                   description=result.description if description is None else description)
+    return replace(
+        result,
+        table=result.table[keep].reset_index(drop=True),
+        withheld=result.withheld[keep].reset_index(drop=True),
+        description=result.description if description is None else description,
+    )
 
 
 def render_page(context: Context, page: PageSpec, filters: Filters, settings: Mapping[str, str]) -> list[Card]:
@@ -213,8 +218,9 @@ def shown_table(result: MeasureResult, columns=None) -> pd.DataFrame:
 
 def subtitle(result: MeasureResult) -> str:
     """The filters applied, in words, and any chosen filter the measure does not use."""
-    return result.description + (f". Not used here: {', '.join(words(f) for f in result.ignored)}"
-                                 if result.ignored else "")
+    return result.description + (
+        f". Not used here: {', '.join(words(f) for f in result.ignored)}" if result.ignored else ""
+    )
 
 
 def withheld(result: MeasureResult, *columns: str) -> bool:

@@ -61,20 +61,37 @@ def standing(context, filters: Filters, indicator: str) -> Standing:
     said = [_against(row, here[here["area_type"].isin(NATIONAL)], row["compared_with_england"], words)]
     region = here[here["area_type"] == "region"]
     if not region.empty:
-        said.append(_against(row, region, compared_with(row["ci_low"], row["ci_high"], region.iloc[0]["value"]),
-                             words, region_words(region.iloc[0]["area"])))
-    said.append(_among_neighbours(row["value"], here[here["area_type"] == "neighbour"]["value"].dropna(),
-                                  comparison(context.db, service)[0], service))
+        said.append(
+            _against(
+                row,
+                region,
+                compared_with(row["ci_low"], row["ci_high"], region.iloc[0]["value"]),
+                words,
+                region_words(region.iloc[0]["area"]),
+            )
+        )
+    said.append(
+        _among_neighbours(
+            row["value"],
+            here[here["area_type"] == "neighbour"]["value"].dropna(),
+            comparison(context.db, service)[0],
+            service,
+        )
+    )
     said = [part for part in said if part]
-    return Standing(f"{service}, {when}: {words.value(row['value'])}" +
-                    (f": {', '.join(said)}." if said else ". No published figures to compare it with."), when)
+    return Standing(
+        f"{service}, {when}: {words.value(row['value'])}"
+        + (f": {', '.join(said)}." if said else ". No published figures to compare it with."),
+        when,
+    )
 
 
 def latest_compared(table: pd.DataFrame, indicator: str, service: str) -> str | None:
     """The latest period of ``indicator`` in a benchmarks table with a figure of the service's own: from its
     extract, or published under its name (a service compared as another has only the other's published)."""
     own = (table["measure"] == indicator) & (
-        (table["area_type"] == "service") | ((table["area_type"] == "published_service") & (table["area"] == service)))
+        (table["area_type"] == "service") | ((table["area_type"] == "published_service") & (table["area"] == service))
+    )
     return max(table.loc[own, "period"]) if own.any() else None
 
 
@@ -95,7 +112,12 @@ def _among_neighbours(value: float, neighbours: pd.Series, published: str | None
         return ""
     rank, of = 1 + int((neighbours < value).sum()), 1 + len(neighbours)
     joint = "joint " if (neighbours == value).any() else ""
-    place = "highest" if rank == of and not joint else "lowest" if rank == 1 and not joint else \
-        f"{joint}{ordinal(rank)} lowest"
+    place = (
+        "highest"
+        if rank == of and not joint
+        else "lowest"
+        if rank == 1 and not joint
+        else f"{joint}{ordinal(rank)} lowest"
+    )
     whose = "its" if published in (None, service) else f"{published}'s"
     return f"{place} of {of} with {whose} statistical neighbours"

@@ -17,8 +17,14 @@ from ..demo import build_small_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +50,7 @@ def running_app(location: str, workers: int = 2, env: dict[str, str] | None = No
             server.terminate()
             try:
                 server.wait(timeout=20)
-            except subprocess.TimeoutExpired:       # a worker still finishing a request
+            except subprocess.TimeoutExpired:  # a worker still finishing a request
                 server.kill()
                 server.wait(timeout=10)
 
@@ -62,6 +68,7 @@ def browser():
             pytest.fail("Chromium must be installed in CI (apt-get install chromium)")
         pytest.skip("Chromium is not installed")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -80,10 +87,13 @@ def open_page(page, url: str):
     """Open a page and wait until every chart card has been filled (or shows its message)."""
     page.goto(url)
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const cards = document.querySelectorAll('.chart-card');
         if (!cards.length && !document.querySelector('.kpi-card, .about-text')) return false;
         return [...cards].every(c => c.querySelector('.js-plotly-plot .main-svg') || c.querySelector('.alert'))
             && !document.querySelector('[data-dash-is-loading="true"]');
-    }""", timeout=60_000)
+    }""",
+        timeout=60_000,
+    )
     return page

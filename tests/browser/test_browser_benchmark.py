@@ -14,7 +14,7 @@ def test_the_browser_benchmark_times_a_chart_page_and_writes_its_table(app_url):
     disposals = results["pages"]["/disposals"]
     first = disposals["desktop"]["first"]
     assert 0 < first["drawn_ms"] < 60_000 and first["requests"] > 5
-    assert 0 < first["bytes"] <= first["unpacked_bytes"] + 100_000     # headers are counted on the wire only
+    assert 0 < first["bytes"] <= first["unpacked_bytes"] + 100_000  # headers are counted on the wire only
     assert disposals["desktop"]["repeat"]["bytes"] < first["bytes"]
     assert len(disposals["filter_change_ms"]) == 2 and all(t > 0 for t in disposals["filter_change_ms"])
     assert disposals["axe_serious"] == []

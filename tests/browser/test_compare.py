@@ -23,15 +23,24 @@ def control(key: str) -> str:
 
 def shown(page, key: str) -> tuple[str, str]:
     """What a select shows: its value and the words of the option selected ('' when it shows blank)."""
-    return tuple(page.evaluate("""(selector) => { const s = document.querySelector(selector);
-        const option = s.options[s.selectedIndex]; return [s.value, option ? option.text : '']; }""", control(key)))
+    return tuple(
+        page.evaluate(
+            """(selector) => { const s = document.querySelector(selector);
+        const option = s.options[s.selectedIndex]; return [s.value, option ? option.text : '']; }""",
+            control(key),
+        )
+    )
 
 
 def wait_for_subtitle(page, card: str, text: str):
-    page.wait_for_function("""([card, text]) => {
+    page.wait_for_function(
+        """([card, text]) => {
         const subtitle = document.querySelector(`#card-${card} .card-subtitle`);
         return subtitle && subtitle.innerText.includes(text)
-            && !document.querySelector('[data-dash-is-loading="true"]'); }""", arg=[card, text], timeout=30_000)
+            && !document.querySelector('[data-dash-is-loading="true"]'); }""",
+        arg=[card, text],
+        timeout=30_000,
+    )
 
 
 def trace_names(page, card: str) -> list[str]:
@@ -85,7 +94,7 @@ def test_changing_the_measure_gives_the_year_its_years_never_a_blank(page, app_u
     page.wait_for_url(f"**indicator={PER_1000}*")
     wait_for_subtitle(page, "areas-ranked", "2021-22 (financial year)")
     assert shown(page, "year") == ("2021-22", "2021-22 (financial year)")
-    years = page.evaluate(f"""() => [...document.querySelector(`{control('year')}`).options]
+    years = page.evaluate(f"""() => [...document.querySelector(`{control("year")}`).options]
         .filter(o => o.value).map(o => o.text)""")
     assert years[0] == "2021-22 (financial year)" and years[-1] == "2013-14 (financial year)"
     assert "year=" not in page.url
@@ -95,19 +104,30 @@ def test_changing_the_measure_gives_the_year_its_years_never_a_blank(page, app_u
     wait_for_subtitle(page, "areas-ranked", "2020-21 (financial year)")
 
 
-@pytest.mark.parametrize("path, card, words", [
-    # every setting in the link, as copied from the address bar after choosing them
-    (f"{COMPARE}?indicator={PER_1000}&year=2019-20&region=North+West&highlight=Trafford&ranks=31", "areas-ranked",
-     "2019-20 (financial year), ranks 31 to 60"),
-    ("/disposals?view=share", "disposals", "to"),
-])
+@pytest.mark.parametrize(
+    "path, card, words",
+    [
+        # every setting in the link, as copied from the address bar after choosing them
+        (
+            f"{COMPARE}?indicator={PER_1000}&year=2019-20&region=North+West&highlight=Trafford&ranks=31",
+            "areas-ranked",
+            "2019-20 (financial year), ranks 31 to 60",
+        ),
+        ("/disposals?view=share", "disposals", "to"),
+    ],
+)
 def test_a_link_with_every_setting_fills_its_cards_and_keeps_its_settings(page, app_url, path, card, words):
     open_page(page, app_url + path)
     wait_for_subtitle(page, card, words)
     assert page.url == app_url + path
     if card == "areas-ranked":
-        assert [shown(page, key)[0] for key in ("indicator", "year", "region", "highlight", "ranks")] == \
-            [PER_1000, "2019-20", "North West", "Trafford", "31"]
+        assert [shown(page, key)[0] for key in ("indicator", "year", "region", "highlight", "ranks")] == [
+            PER_1000,
+            "2019-20",
+            "North West",
+            "Trafford",
+            "31",
+        ]
 
 
 def test_with_a_region_chosen_the_trend_keeps_the_national_line_and_draws_the_highlighted_service(page, app_url):
@@ -153,15 +173,24 @@ def test_the_first_time_entrants_comparison_draws_for_one_service_with_its_notes
     assert page.locator("#card-fte-compared .card-notes li").count() >= 2
 
 
-@pytest.mark.parametrize("path", [f"{COMPARE}?indicator={PER_1000}&region=North+West&highlight=Trafford",
-                                  f"{COMPARE}?indicator={PER_1000}&ranks=31",
-                                  "/first-time-entrants?yjs=Northvale", "/?yjs=Northvale"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{COMPARE}?indicator={PER_1000}&region=North+West&highlight=Trafford",
+        f"{COMPARE}?indicator={PER_1000}&ranks=31",
+        "/first-time-entrants?yjs=Northvale",
+        "/?yjs=Northvale",
+    ],
+)
 def test_no_serious_accessibility_violations_on_the_comparisons(page, app_url, path):
     if not AXE.exists():
         pytest.fail("axe-core is missing: run scripts/install-test-tools.sh")
     open_page(page, app_url + path)
     page.evaluate(AXE.read_text())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-               if v["impact"] in ("serious", "critical")]
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert serious == []

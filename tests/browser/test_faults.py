@@ -88,13 +88,13 @@ def test_missing_corrupt_and_locked_files_give_a_plain_message_and_the_app_recov
     assert reader.ask() == (200, good, None)
     aside = tmp_path / "aside.duckdb"
 
-    path.rename(aside)                                                  # missing
-    _unavailable(reader)               # every request reads the file as it is now: no waiting
+    path.rename(aside)  # missing
+    _unavailable(reader)  # every request reads the file as it is now: no waiting
     assert reader.session.get(url + "/", timeout=30).status_code == 503
     shutil.copy(aside, path)
     assert reader.ask() == (200, good, None) or _fail(reader)
 
-    garbage = tmp_path / "garbage.duckdb"                               # corrupt
+    garbage = tmp_path / "garbage.duckdb"  # corrupt
     garbage.write_bytes(os.urandom(1 << 20))
     os.replace(garbage, path)
     _unavailable(reader)
@@ -102,10 +102,17 @@ def test_missing_corrupt_and_locked_files_give_a_plain_message_and_the_app_recov
     os.replace(tmp_path / "restored.duckdb", path)
     assert reader.ask() == (200, good, None) or _fail(reader)
 
-    locked = tmp_path / "locked.duckdb"                                 # locked by a writer
+    locked = tmp_path / "locked.duckdb"  # locked by a writer
     shutil.copy(aside, locked)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-                               "print('held', flush=True); time.sleep(120)", str(locked)], stdout=subprocess.PIPE)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);print('held', flush=True); time.sleep(120)",
+            str(locked),
+        ],
+        stdout=subprocess.PIPE,
+    )
     try:
         assert holder.stdout.readline().strip() == b"held"
         os.replace(locked, path)
@@ -127,15 +134,20 @@ def _signed_in_reader(url: str, path) -> Reader:
     reader = Reader(url)
     page = reader.session.get(url + "/sign-in", timeout=60).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    signed = reader.session.post(url + "/sign-in", timeout=60, allow_redirects=False,
-                                 data={"username": "analyst1", "password": PASSWORD, "csrf_token": token})
+    signed = reader.session.post(
+        url + "/sign-in",
+        timeout=60,
+        allow_redirects=False,
+        data={"username": "analyst1", "password": PASSWORD, "csrf_token": token},
+    )
     assert signed.status_code == 302, signed.status_code
 
-    def over_http():                 # Secure cookies, sent anyway to loopback as a browser does
+    def over_http():  # Secure cookies, sent anyway to loopback as a browser does
         for cookie in reader.session.cookies:
             cookie.secure = False
+
     over_http()
-    reader.session.get(url + "/", timeout=60).raise_for_status()      # the signed-in session's CSRF token
+    reader.session.get(url + "/", timeout=60).raise_for_status()  # the signed-in session's CSRF token
     over_http()
     reader.session.headers["X-CSRFToken"] = reader.session.cookies.get("_csrf_token", "")
     return reader
@@ -144,10 +156,11 @@ def _signed_in_reader(url: str, path) -> Reader:
 def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live, tmp_path):
     path, url = live
     before = expected_counts(path)
-    generate_extract(tmp_path / "next", children=6000, seed=99)       # the same services, new numbers
+    generate_extract(tmp_path / "next", children=6000, seed=99)  # the same services, new numbers
     after_copy = tmp_path / "after.duckdb"
     shutil.copy(path, after_copy)
     from dashboard.ingest import ingest
+
     ingest(tmp_path / "next", after_copy)
     after = expected_counts(after_copy)
     assert after != before
@@ -157,19 +170,26 @@ def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live,
     def keep_asking():
         while not stop.is_set():
             seen.append(reader.ask())
+
     asking = threading.Thread(target=keep_asking)
     asking.start()
     try:
-        loaded = subprocess.run([sys.executable, "-m", "dashboard", "ingest", str(tmp_path / "next"), "--db",
-                                 str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        loaded = subprocess.run(
+            [sys.executable, "-m", "dashboard", "ingest", str(tmp_path / "next"), "--db", str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert loaded.returncode == 0, loaded.stderr
         assert reader.ask() == (200, after, None) or _fail(reader)
     finally:
         stop.set()
         asking.join()
     assert len(seen) > 5
-    assert all(answer in ((200, before, None), (200, after, None)) for answer in seen), \
-        [a for a in seen if a not in ((200, before, None), (200, after, None))][:3]
+    assert all(answer in ((200, before, None), (200, after, None)) for answer in seen), [
+        a for a in seen if a not in ((200, before, None), (200, after, None))
+    ][:3]
 
 
 def test_a_short_load_run_has_no_errors(live):
@@ -187,14 +207,19 @@ def test_one_user_hammering_image_exports_leaves_everyone_else_their_clicks(demo
     the manager of one service going from page to page; their pages' first views are worked out before
     (in the background, web.Served.warm, and by a first round of clicks), so what is measured is what the
     exports take from them, not the first views' own work (docs/performance.md)."""
-    logins = with_accounts(demo_db, tmp_path / "accounts.duckdb", ["bystander", "hammerer"],
-                           roles={"bystander": ("manager", ("Northvale",))})
-    with running_app(str(tmp_path / "accounts.duckdb"), workers=1,
-                     env={"DASHBOARD_OPEN_DEMO": "0", "DASHBOARD_JOBS_DIR": str(tmp_path / "jobs"),
-                          "DASHBOARD_WARM": "1"}) as url:
+    logins = with_accounts(
+        demo_db,
+        tmp_path / "accounts.duckdb",
+        ["bystander", "hammerer"],
+        roles={"bystander": ("manager", ("Northvale",))},
+    )
+    with running_app(
+        str(tmp_path / "accounts.duckdb"),
+        workers=1,
+        env={"DASHBOARD_OPEN_DEMO": "0", "DASHBOARD_JOBS_DIR": str(tmp_path / "jobs"), "DASHBOARD_WARM": "1"},
+    ) as url:
         clicks(url, logins["bystander"], 20, searches=[""])
-        result = hammer_images(url, logins["bystander"], [logins["hammerer"]], at_once=16, seconds=12,
-                               searches=[""])
+        result = hammer_images(url, logins["bystander"], [logins["hammerer"]], at_once=16, seconds=12, searches=[""])
     print(describe_hammering(result))
     assert result["errors"] == [] and result["export_errors"] == []
     assert result["busy_p95"] < 1000, describe_hammering(result)
@@ -208,6 +233,6 @@ def test_ingests_while_people_click_never_mix_two_extracts_on_one_screen(tmp_pat
     result = load_with_ingests(users=6, seconds=10, workers=2, ingests=3, children=3000, work=tmp_path)
     print(describe_ingests(result))
     assert result["failed_ingests"] == [] and len(result["ingests"]) == 3
-    assert result["errors"] == [], result["errors"][:3]              # no error, no mixed or wrong answer
-    assert result["seen"].get("a") and result["seen"].get("b")       # both extracts were served
-    assert result["differ"] > result["views"] / 2                    # and they tell apart on most views
+    assert result["errors"] == [], result["errors"][:3]  # no error, no mixed or wrong answer
+    assert result["seen"].get("a") and result["seen"].get("b")  # both extracts were served
+    assert result["differ"] > result["views"] / 2  # and they tell apart on most views

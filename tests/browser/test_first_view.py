@@ -28,7 +28,7 @@ def test_each_chart_is_drawn_once_with_its_data_and_no_grid_is_built_until_a_tab
     open_page(page, app_url + "/referrals")
     cards = page.eval_on_selector_all(".chart-card", "cards => cards.map(c => c.id)")
     drawings = [d for d in page.evaluate("window.__drawings") if d["card"]]
-    assert sorted(d["card"] for d in drawings) == sorted(cards)        # once each, none first empty
+    assert sorted(d["card"] for d in drawings) == sorted(cards)  # once each, none first empty
     assert all(d["traces"] > 0 for d in drawings)
     assert page.locator(".ag-root").count() == 0
     page.locator("#card-referrals-area button", has_text="Show table").click()

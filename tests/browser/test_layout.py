@@ -19,6 +19,7 @@ def sized(browser):
         context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         contexts.append(context)
         return context.new_page()
+
     yield make
     for context in contexts:
         context.close()
@@ -31,8 +32,12 @@ def _boxes(tab, selector: str) -> list[dict]:
 
 
 def _overlap(a: dict, b: dict) -> bool:
-    return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 \
+    return (
+        a["left"] < b["right"] - 1
+        and b["left"] < a["right"] - 1
+        and a["top"] < b["bottom"] - 1
         and b["top"] < a["bottom"] - 1
+    )
 
 
 @pytest.mark.parametrize("size", [LAPTOP, TABLET])
@@ -41,11 +46,11 @@ def test_the_overviews_headline_figures_are_on_the_first_screen(sized, app_url, 
     tab = open_page(sized(size), app_url + "/")
     figures = _boxes(tab, ".kpi-card .kpi-change")
     assert len(figures) == 5 and len(_boxes(tab, ".kpi-card .kpi-value")) == 5
-    if size == LAPTOP:      # all five, the page's links in one row, the filters in one and their note (315 px before)
+    if size == LAPTOP:  # all five, the page's links in one row, the filters in one and their note (315 px before)
         assert max(f["bottom"] for f in figures) <= size[1]
         bar, links = _boxes(tab, ".filter-bar")[0], _boxes(tab, ".site-nav .nav-link")
         assert bar["bottom"] - bar["top"] < 130 and len({round(link["top"]) for link in links}) == 1
-    else:                   # a tablet: the first row of three, the filters folded
+    else:  # a tablet: the first row of three, the filters folded
         assert sorted(f["bottom"] for f in figures)[2] <= size[1]
 
 
@@ -72,15 +77,19 @@ def test_phone_charts_keep_their_plot_and_print_nothing_over_anything(sized, app
     tab = open_page(sized(PHONE), app_url + path)
     for card in tab.locator(".chart-card .js-plotly-plot").all():
         plot = card.locator(".nsewdrag").first.bounding_box()
-        assert plot["height"] >= 150 and plot["width"] >= 150, (path, plot)     # not a 64 px strip
+        assert plot["height"] >= 150 and plot["width"] >= 150, (path, plot)  # not a 64 px strip
         whole = card.bounding_box()
-        labels = [t.bounding_box() for t in card.locator(".xtick text, .ytick text, .g-xtitle text, "
-                                                         ".g-ytitle text").all()]
-        boxes = [{"left": b["x"], "right": b["x"] + b["width"], "top": b["y"], "bottom": b["y"] + b["height"]}
-                 for b in labels if b and b["width"]]
+        labels = [
+            t.bounding_box() for t in card.locator(".xtick text, .ytick text, .g-xtitle text, .g-ytitle text").all()
+        ]
+        boxes = [
+            {"left": b["x"], "right": b["x"] + b["width"], "top": b["y"], "bottom": b["y"] + b["height"]}
+            for b in labels
+            if b and b["width"]
+        ]
         for i, a in enumerate(boxes):
             assert whole["x"] - 1 <= a["left"] and a["right"] <= whole["x"] + whole["width"] + 1, (path, a)
-            assert not any(_overlap(a, b) for b in boxes[i + 1:]), (path, a)
+            assert not any(_overlap(a, b) for b in boxes[i + 1 :]), (path, a)
 
 
 def test_area_names_are_written_out_whole_on_a_phone(sized, app_url):

@@ -16,8 +16,18 @@ from dashboard.metrics import compute, filter_options
 
 from .conftest import ROOT, open_page
 
-PAGES = ["/", "/first-time-entrants", "/key-performance-indicators", "/disposals", "/referrals",
-         "/disproportionality", "/reoffending", "/custody-and-remand", "/compare-areas", "/about"]
+PAGES = [
+    "/",
+    "/first-time-entrants",
+    "/key-performance-indicators",
+    "/disposals",
+    "/referrals",
+    "/disproportionality",
+    "/reoffending",
+    "/custody-and-remand",
+    "/compare-areas",
+    "/about",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -67,8 +77,7 @@ def test_a_filter_changes_the_figures_to_what_the_measure_gives(page, app_url, d
     page.wait_for_selector("#card-fte-count .ag-row")
     shown = {r["period"]: r["fte"] for r in _grid_rows(page, "fte-count")}
     expected = compute(db, "fte", Filters(yjs=service), combine=True, scope=EVERYONE.scope)
-    want = {r.period: ("c" if w else str(r.fte)) for r, w in zip(expected.table.itertuples(),
-                                                                   expected.withheld["fte"])}
+    want = {r.period: ("c" if w else str(r.fte)) for r, w in zip(expected.table.itertuples(), expected.withheld["fte"])}
     assert shown == want
     assert service in page.locator("#card-fte-count .card-subtitle").inner_text()
 
@@ -108,7 +117,8 @@ def test_table_toggle_and_csv_download_give_what_is_shown(page, app_url):
     headers = page.locator("#card-disposals .ag-header-cell-text").all_inner_texts()
     assert headers == ["Period", "Disposal", "Tier", "Programmes started"]
     assert [(r["Disposal"], r["Programmes started"]) for r in downloaded] == [
-        (r["disposal_type"], r["count"]) for r in rows]
+        (r["disposal_type"], r["count"]) for r in rows
+    ]
     assert not any("_" in r["Disposal"] for r in downloaded)
     assert download.value.suggested_filename == "disposals.csv"
 
@@ -131,10 +141,13 @@ def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
     if not AXE.exists():
         pytest.fail("axe-core is missing: run scripts/install-test-tools.sh")
     open_page(page, app_url + path)
-    page.evaluate(AXE.read_text())      # evaluated by the test, so the app's CSP need not allow it
+    page.evaluate(AXE.read_text())  # evaluated by the test, so the app's CSP need not allow it
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-               if v["impact"] in ("serious", "critical")]
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert serious == []
 
 

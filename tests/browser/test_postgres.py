@@ -13,7 +13,7 @@ from .conftest import open_page, running_app
 
 def test_first_time_entrants_page_on_postgresql(page, new_postgres_database):
     url = new_postgres_database()
-    build_demo(url, children=3000, progress=lambda message: None)       # the demo: open without sign-in
+    build_demo(url, children=3000, progress=lambda message: None)  # the demo: open without sign-in
     expected = compute(Database.open(url), "fte", Filters(period="2023-24"), combine=True, scope=EVERYONE.scope)
     with running_app(url) as app_url:
         open_page(page, app_url + "/first-time-entrants?period=2023-24")

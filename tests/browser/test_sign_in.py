@@ -20,7 +20,7 @@ def real_app(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     shutil.copy(demo_db, path)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE schema_info SET demo = false")     # only the demo build marks a database open
+        con.execute("UPDATE schema_info SET demo = false")  # only the demo build marks a database open
         service = con.execute("SELECT min(yjs) FROM extract_info").fetchone()[0]
     accounts.add_user(str(path), "manager1", PASSWORD, "manager", (service,))
     with running_app(str(path)) as url:

@@ -23,8 +23,9 @@ from .corpus import run_cli, sha256, stray_copies, write_base
 def tiny_disk(folder: Path, size: int):
     """A tmpfs of ``size`` bytes mounted at ``folder``; the test is skipped where it cannot be mounted."""
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -46,18 +47,20 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(live_db, tmp_pa
     sizes = {p.name: p.stat().st_size for p in folder.glob("*.csv")}
     biggest = max(sizes, key=sizes.get)
     limit = sizes[biggest] - 1
-    assert sorted(sizes.values())[-2] <= limit                  # only the biggest is over it
+    assert sorted(sizes.values())[-2] <= limit  # only the biggest is over it
     with pytest.raises(ExtractRejected) as rejected:
         ingest(folder, live_db, limits=IngestLimits(max_file_bytes=limit))
     assert [str(p) for p in rejected.value.problems] == [
         f"{biggest}:0: -: is {sizes[biggest]} bytes, more than the {limit} bytes a file may be "
-        "(the limit is set by DASHBOARD_INGEST_MAX_FILE_MB)"]
+        "(the limit is set by DASHBOARD_INGEST_MAX_FILE_MB)"
+    ]
 
 
 def test_limits_come_from_the_environment(monkeypatch):
     from dashboard.settings import Settings
+
     assert IngestLimits.from_settings(Settings()) == IngestLimits()
-    assert IngestLimits().max_file_bytes == 5 * 1024 ** 3 and IngestLimits().memory_limit == "2GB"
+    assert IngestLimits().max_file_bytes == 5 * 1024**3 and IngestLimits().memory_limit == "2GB"
     monkeypatch.setenv("DASHBOARD_INGEST_MEMORY", "512MB")
     monkeypatch.setenv("DASHBOARD_INGEST_TEMP_DIR", "/srv/spill")
     monkeypatch.setenv("DASHBOARD_INGEST_MAX_FILE_MB", "3")
@@ -66,8 +69,11 @@ def test_limits_come_from_the_environment(monkeypatch):
 
 def test_too_little_memory_is_a_plain_message(live_db, tmp_path):
     before = sha256(live_db)
-    with pytest.raises(IngestFailed, match=r"^the extract needs more memory than ingest may use \(1MB\): set "
-                                           "DASHBOARD_INGEST_MEMORY higher"):
+    with pytest.raises(
+        IngestFailed,
+        match=r"^the extract needs more memory than ingest may use \(1MB\): set "
+        "DASHBOARD_INGEST_MEMORY higher",
+    ):
         ingest(write_base(tmp_path / "extract"), live_db, limits=IngestLimits(memory_limit="1MB"))
     assert sha256(live_db) == before and stray_copies(live_db) == []
     result = run_cli(write_base(tmp_path / "again"), live_db, env={**os.environ, "DASHBOARD_INGEST_MEMORY": "1MB"})
@@ -80,8 +86,9 @@ def test_too_little_memory_is_a_plain_message(live_db, tmp_path):
 def test_within_a_small_memory_limit_ingest_spills_to_its_temporary_folder_and_removes_it(bigger_extract, tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
-    summary = ingest(bigger_extract, tmp_path / "db.duckdb", limits=IngestLimits(memory_limit="96MB",
-                                                                                 temp_directory=str(spill)))
+    summary = ingest(
+        bigger_extract, tmp_path / "db.duckdb", limits=IngestLimits(memory_limit="96MB", temp_directory=str(spill))
+    )
     assert summary.rows["child"] == 3000
     assert list(spill.iterdir()) == []
 
@@ -120,17 +127,24 @@ def test_a_file_size_limit_of_the_system_is_a_plain_message(base_db, bigger_extr
 
     def small_files():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     result = run_cli(bigger_extract, db, "--accept-drop", preexec_fn=small_files)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "error: could not write the database: the file would be larger than this system allows (" in result.stderr
     assert sha256(db) == before and stray_copies(db) == []
 
 
-@pytest.mark.parametrize("setting, value, message", [
-    ("DASHBOARD_INGEST_MEMORY", "lots", "DASHBOARD_INGEST_MEMORY is 'lots': give a size such as 2GB or 512MB"),
-    ("DASHBOARD_INGEST_TEMP_DIR", "/no/such/folder",
-     "DASHBOARD_INGEST_TEMP_DIR is /no/such/folder, which is not a folder"),
-])
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        ("DASHBOARD_INGEST_MEMORY", "lots", "DASHBOARD_INGEST_MEMORY is 'lots': give a size such as 2GB or 512MB"),
+        (
+            "DASHBOARD_INGEST_TEMP_DIR",
+            "/no/such/folder",
+            "DASHBOARD_INGEST_TEMP_DIR is /no/such/folder, which is not a folder",
+        ),
+    ],
+)
 def test_a_limit_set_wrongly_is_a_plain_message(live_db, tmp_path, setting, value, message):
     before = sha256(live_db)
     result = run_cli(write_base(tmp_path / "extract"), live_db, env={**os.environ, setting: value})
@@ -141,8 +155,9 @@ def test_a_limit_set_wrongly_is_a_plain_message(live_db, tmp_path, setting, valu
 
 def test_a_setting_that_is_not_a_number_is_refused_before_anything_is_read(live_db, tmp_path):
     before = sha256(live_db)
-    result = run_cli(write_base(tmp_path / "extract"), live_db,
-                     env={**os.environ, "DASHBOARD_INGEST_MAX_FILE_MB": "5GB"})
+    result = run_cli(
+        write_base(tmp_path / "extract"), live_db, env={**os.environ, "DASHBOARD_INGEST_MAX_FILE_MB": "5GB"}
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "error: DASHBOARD_INGEST_MAX_FILE_MB is '5GB': give a whole number of megabytes" in result.stderr
     assert sha256(live_db) == before

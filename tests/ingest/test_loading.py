@@ -51,28 +51,90 @@ def rows(db: Path, sql: str) -> list[tuple]:
 # -- the new files and columns as loaded ------------------------------------------------------------
 def test_kpi_files_load_typed_with_not_recorded_kept(base_db):
     assert row_counts(base_db) == BASE_ROWS
-    assert rows(base_db, """SELECT yjs, child_id, assessment_id, point, assessment_date, accommodation, ete,
+    assert rows(
+        base_db,
+        """SELECT yjs, child_id, assessment_id, point, assessment_date, accommodation, ete,
                                    ete_hours_offered, ete_hours_attended, send, send_plan, mental_health_need,
                                    mental_health_attending, substance_need, looked_after, child_in_need, early_help
-                            FROM assessment ORDER BY assessment_id""") == [
-        ("Alpha", "C1", "A1", "START", date(2021, 4, 12), "SUITABLE", "UNSUITABLE", 20, 10, False, None, True, False,
-         None, False, True, None),
-        ("Alpha", "C1", "A2", "END", date(2021, 7, 9), "SUITABLE", "SUITABLE", 25, 25, True, False, True, True,
-         False, None, None, None),
-        ("Alpha", "C2", "A3", "START", date(2022, 1, 20), None, None, None, None, None, None, None, None,
-         None, None, None, None)]
+                            FROM assessment ORDER BY assessment_id""",
+    ) == [
+        (
+            "Alpha",
+            "C1",
+            "A1",
+            "START",
+            date(2021, 4, 12),
+            "SUITABLE",
+            "UNSUITABLE",
+            20,
+            10,
+            False,
+            None,
+            True,
+            False,
+            None,
+            False,
+            True,
+            None,
+        ),
+        (
+            "Alpha",
+            "C1",
+            "A2",
+            "END",
+            date(2021, 7, 9),
+            "SUITABLE",
+            "SUITABLE",
+            25,
+            25,
+            True,
+            False,
+            True,
+            True,
+            False,
+            None,
+            None,
+            None,
+        ),
+        (
+            "Alpha",
+            "C2",
+            "A3",
+            "START",
+            date(2022, 1, 20),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+    ]
     assert rows(base_db, "SELECT * FROM remand ORDER BY remand_id") == [
         ("Alpha", "C1", "R1", "O1", date(2021, 3, 5), "CONDITIONAL_BAIL", date(2021, 4, 1), "X1"),
-        ("Beta", "C3", "R2", "O3", date(2021, 5, 10), "REMAND_TO_YOUTH_DETENTION", None, None)]
+        ("Beta", "C3", "R2", "O3", date(2021, 5, 10), "REMAND_TO_YOUTH_DETENTION", None, None),
+    ]
     # A missing boolean is "not recorded" (NULL) in the KPI files, never false.
     assert rows(base_db, "SELECT * FROM victim ORDER BY victim_id") == [
         ("Alpha", "C1", "V1", "O1", date(2021, 4, 10), True, True, False),
-        ("Alpha", "C1", "V2", "O2", date(2021, 10, 5), False, None, None)]
+        ("Alpha", "C1", "V2", "O2", date(2021, 10, 5), False, None, None),
+    ]
     assert rows(base_db, "SELECT * FROM board_meeting ORDER BY yjs, partner") == [
-        ("Alpha", date(2021, 6, 15), "HEALTH", False, None), ("Alpha", date(2021, 6, 15), "POLICE", True, True),
-        ("Beta", date(2021, 6, 20), "EDUCATION", True, False)]
+        ("Alpha", date(2021, 6, 15), "HEALTH", False, None),
+        ("Alpha", date(2021, 6, 15), "POLICE", True, True),
+        ("Beta", date(2021, 6, 20), "EDUCATION", True, False),
+    ]
     assert rows(base_db, "SELECT offence_id, seriousness FROM offence ORDER BY 1") == [
-        ("O1", 5), ("O2", 2), ("O3", None)]
+        ("O1", 5),
+        ("O2", 2),
+        ("O3", None),
+    ]
 
 
 def test_a_custodial_release_date_loads(tmp_path):
@@ -81,27 +143,39 @@ def test_a_custodial_release_date_loads(tmp_path):
     cell("programmes.csv", 2, "release_date", "2021-05-25")(folder)
     ingest(folder, tmp_path / "db.duckdb")
     assert rows(tmp_path / "db.duckdb", "SELECT programme_id, tier, release_date FROM programme ORDER BY 1") == [
-        ("P1", "Custody", date(2021, 5, 25)), ("P2", "Prevention", None), ("P3", "First-tier", None)]
+        ("P1", "Custody", date(2021, 5, 25)),
+        ("P2", "Prevention", None),
+        ("P3", "First-tier", None),
+    ]
 
 
 def test_extract_info_names_each_services_region_comparator_and_files(base_db, tmp_path):
-    assert rows(base_db, """SELECT yjs, region, compare_as, has_population, has_assessments, has_remands,
-                                   has_victims, has_board_meetings FROM extract_info ORDER BY yjs""") == [
+    assert rows(
+        base_db,
+        """SELECT yjs, region, compare_as, has_population, has_assessments, has_remands,
+                                   has_victims, has_board_meetings FROM extract_info ORDER BY yjs""",
+    ) == [
         ("Alpha", "North West", "Trafford", True, True, True, True, True),
-        ("Beta", None, None, True, True, True, True, True)]
+        ("Beta", None, None, True, True, True, True, True),
+    ]
     # A service named as in the published tables needs no services entry; one file less is said so.
     tables = base_tables()
-    tables["children"] = [{**row, "yjs": {"Alpha": "Leicester City", "Beta": "wrexham"}[row["yjs"]]}
-                          for row in tables["children"]]
+    tables["children"] = [
+        {**row, "yjs": {"Alpha": "Leicester City", "Beta": "wrexham"}[row["yjs"]]} for row in tables["children"]
+    ]
     tables["population"] = [{**row, "yjs": "Leicester City"} for row in tables["population"][:4]]
     tables["board_meetings"] = None
     tables["remands"] = None
     folder = write_extract(tmp_path / "named", AS_OF, services={"wrexham": {"compare_as": "flintshire"}}, **tables)
     ingest(folder, tmp_path / "named.duckdb")
-    assert rows(tmp_path / "named.duckdb", """SELECT yjs, region, compare_as, has_remands, has_board_meetings,
-                                                     has_victims FROM extract_info ORDER BY yjs""") == [
+    assert rows(
+        tmp_path / "named.duckdb",
+        """SELECT yjs, region, compare_as, has_remands, has_board_meetings,
+                                                     has_victims FROM extract_info ORDER BY yjs""",
+    ) == [
         ("Leicester City", "East Midlands", "Leicester City", False, False, True),
-        ("wrexham", "Wales", "Flintshire", False, False, True)]
+        ("wrexham", "Wales", "Flintshire", False, False, True),
+    ]
 
 
 def test_without_the_optional_files_and_columns_the_tables_are_there_and_empty(tmp_path):
@@ -112,14 +186,20 @@ def test_without_the_optional_files_and_columns_the_tables_are_there_and_empty(t
     db = tmp_path / "db.duckdb"
     ingest(folder, db)
     assert row_counts(db) == {**BASE_ROWS, **dict.fromkeys(("population", *NEW_TABLES), 0)}
-    assert rows(db, "SELECT DISTINCT region, compare_as, has_population, has_assessments, has_remands, has_victims, "
-                    "has_board_meetings FROM extract_info") == [(None, None, False, False, False, False, False)]
+    assert rows(
+        db,
+        "SELECT DISTINCT region, compare_as, has_population, has_assessments, has_remands, has_victims, "
+        "has_board_meetings FROM extract_info",
+    ) == [(None, None, False, False, False, False, False)]
 
 
 def _postgres_table(url: str, table: str) -> tuple[list, list]:
     with psycopg.connect(postgres_dsn(url)) as pg, pg.cursor() as cur:
-        cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
-                    "ORDER BY ordinal_position", (table,))
+        cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
+            "ORDER BY ordinal_position",
+            (table,),
+        )
         columns = cur.fetchall()
         cur.execute(f"SELECT * FROM {table}")
         return columns, sorted(cur.fetchall(), key=repr)
@@ -132,11 +212,13 @@ def test_the_new_tables_are_the_same_on_postgresql(new_postgres_database, base_d
     for table in (*NEW_TABLES, "offence", "programme", "extract_info", "schema_info"):
         described = con.execute(f"DESCRIBE {table}").fetchall()
         pg_columns, pg_rows = _postgres_table(url, table)
-        assert [(name, POSTGRES_TYPES[kind]) for name, kind, *_ in described] == \
-            [(name, {"timestamp without time zone": "timestamp"}.get(kind, kind)) for name, kind in pg_columns], table
+        assert [(name, POSTGRES_TYPES[kind]) for name, kind, *_ in described] == [
+            (name, {"timestamp without time zone": "timestamp"}.get(kind, kind)) for name, kind in pg_columns
+        ], table
         keep = [i for i, (name, *_) in enumerate(described) if name != "loaded_at"]
-        duck_rows = sorted((tuple(r[i] for i in keep) for r in con.execute(f"SELECT * FROM {table}").fetchall()),
-                           key=repr)
+        duck_rows = sorted(
+            (tuple(r[i] for i in keep) for r in con.execute(f"SELECT * FROM {table}").fetchall()), key=repr
+        )
         assert duck_rows == sorted((tuple(r[i] for i in keep) for r in pg_rows), key=repr), table
     with psycopg.connect(postgres_dsn(url)) as pg, pg.cursor() as cur:
         cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename IN ('remand', 'victim', 'board_meeting')")
@@ -153,13 +235,19 @@ def test_ingest_prints_each_files_rows_against_the_last_load(live_db, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Loaded Alpha, Beta into ")
-    assert lines[1:] == ["  children: 3 rows (unchanged)", "  offences: 3 -> 4 rows (+33.3%)",
-                         "  outcomes: 3 rows (unchanged)", "  programmes: 3 rows (unchanged)",
-                         "  population: 8 rows (unchanged)", "  assessments: 3 rows (unchanged)",
-                         "  remands: 2 rows (unchanged)", "  victims: 2 rows (unchanged)",
-                         "  board_meetings: 3 -> not in this extract (-100.0%)",
-                         "  accepted: Alpha: board_meetings.csv falls from 2 to 0 rows (-100%)",
-                         "  accepted: Beta: board_meetings.csv falls from 1 to 0 rows (-100%)"]
+    assert lines[1:] == [
+        "  children: 3 rows (unchanged)",
+        "  offences: 3 -> 4 rows (+33.3%)",
+        "  outcomes: 3 rows (unchanged)",
+        "  programmes: 3 rows (unchanged)",
+        "  population: 8 rows (unchanged)",
+        "  assessments: 3 rows (unchanged)",
+        "  remands: 2 rows (unchanged)",
+        "  victims: 2 rows (unchanged)",
+        "  board_meetings: 3 -> not in this extract (-100.0%)",
+        "  accepted: Alpha: board_meetings.csv falls from 2 to 0 rows (-100%)",
+        "  accepted: Beta: board_meetings.csv falls from 1 to 0 rows (-100%)",
+    ]
 
 
 def _without_c2(folder: Path) -> None:
@@ -177,12 +265,13 @@ def test_a_fall_of_more_than_a_fifth_is_refused_without_accept_drop(live_db, tmp
     before = sha256(live_db)
     refused = run_cli(folder, live_db)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert [line for line in refused.stderr.splitlines() if not line.startswith("[")] == [   # not progress
+    assert [line for line in refused.stderr.splitlines() if not line.startswith("[")] == [  # not progress
         "error: Alpha: children.csv falls from 2 to 1 rows (-50%)",
         "error: Alpha: programmes.csv falls from 2 to 1 rows (-50%)",
         "error: Alpha: assessments.csv falls from 3 to 2 rows (-33%)",
         "error: a fall of more than 20% is refused: if the extract is right, ingest it again with --accept-drop",
-        "Load refused. The database was not changed."]
+        "Load refused. The database was not changed.",
+    ]
     assert sha256(live_db) == before and stray_copies(live_db) == []
 
     accepted = run_cli(folder, live_db, "--accept-drop")
@@ -202,14 +291,17 @@ def test_a_file_left_out_is_a_fall_to_nothing(live_db, tmp_path):
 
 def test_a_fall_within_a_fifth_and_new_services_load(live_db, tmp_path):
     tables = base_tables()
-    tables["population"] = tables["population"][:7]                 # Beta: 4 -> 3 rows is -25%: too much
+    tables["population"] = tables["population"][:7]  # Beta: 4 -> 3 rows is -25%: too much
     folder = write_extract(tmp_path / "refused", AS_OF, **tables)
     with pytest.raises(LoadRefused, match=re.escape("Beta: population.csv falls from 4 to 3 rows")):
         ingest(folder, live_db)
     tables = base_tables()
-    more = [dict(yjs=yjs, year=2021, age=age, sex="male", ethnicity_group="Black", population=7)
-            for yjs in ("Alpha", "Beta") for age in range(10, 18)]
-    tables["population"] = tables["population"][1:] + more     # Alpha 4 -> 11, Beta 4 -> 12 rows
+    more = [
+        dict(yjs=yjs, year=2021, age=age, sex="male", ethnicity_group="Black", population=7)
+        for yjs in ("Alpha", "Beta")
+        for age in range(10, 18)
+    ]
+    tables["population"] = tables["population"][1:] + more  # Alpha 4 -> 11, Beta 4 -> 12 rows
     tables["children"] = tables["children"] + [child("G1", "2008-01-01", yjs="Gamma")]
     summary = ingest(write_extract(tmp_path / "loads", AS_OF, **tables), live_db)
     assert summary.drops == [] and summary.yjs == ["Alpha", "Beta", "Gamma"]
@@ -245,14 +337,14 @@ def test_an_extract_described_as_synthetic_is_not_the_demo(tmp_path):
     assert not is_demo(Database.open(db))
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE schema_info SET version = version - 1")
-    assert not _outdated_demo(db)                # so the app never rebuilds (replaces) it either
+    assert not _outdated_demo(db)  # so the app never rebuilds (replaces) it either
 
 
 def test_only_the_demo_build_marks_the_demo_and_any_other_load_clears_it(tmp_path):
     db = tmp_path / "demo.duckdb"
     build_demo(db, children=300, progress=lambda message: None)
     assert is_demo(Database.open(db))
-    ingest(write_base(tmp_path / "extract"), db)           # a real extract loaded beside the demo's services
+    ingest(write_base(tmp_path / "extract"), db)  # a real extract loaded beside the demo's services
     assert rows(db, "SELECT demo FROM schema_info") == [(False,)]
     assert not is_demo(Database.open(db))
 
@@ -269,8 +361,9 @@ def test_the_demo_flag_on_postgresql(new_postgres_database, tmp_path):
     build_demo(url, children=300, progress=lambda message: None)
     assert is_demo(Database.open(url))
     folder = tmp_path / "extract"
-    write_extract(folder, AS_OF, children=[child("Z1", "2008-01-01", yjs="Zeta")],
-                  description="Synthetic, says the description")
+    write_extract(
+        folder, AS_OF, children=[child("Z1", "2008-01-01", yjs="Zeta")], description="Synthetic, says the description"
+    )
     ingest(folder, url)
     assert not is_demo(Database.open(url))
 
@@ -283,7 +376,7 @@ def test_a_fall_is_refused_on_postgresql_too(new_postgres_database, tmp_path):
         ingest(tmp_path / "smaller", url)
     with psycopg.connect(postgres_dsn(url)) as pg, pg.cursor() as cur:
         cur.execute("SELECT count(*) FROM child")
-        assert cur.fetchone()[0] == 3                     # the transaction was rolled back
+        assert cur.fetchone()[0] == 3  # the transaction was rolled back
     ingest(tmp_path / "smaller", url, accept_drop=True)
 
 
@@ -293,5 +386,6 @@ def test_a_header_only_extract_is_refused_not_loaded_empty(live_db, tmp_path):
     result = run_cli(folder, live_db)
     assert result.returncode == 1 and "Loaded" not in result.stdout
     assert result.stdout.splitlines() == [
-        "children.csv:0: -: the extract holds no children: children.csv has only its header"]
+        "children.csv:0: -: the extract holds no children: children.csv has only its header"
+    ]
     assert sha256(live_db) == before

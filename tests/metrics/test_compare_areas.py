@@ -30,23 +30,27 @@ def db(build_database):
 
 
 def areas(db, indicator=None):
-    return compute(db, "compare-areas", Filters(), scope=EVERYONE.scope,
-                   **({"indicator": indicator} if indicator else {})).table
+    return compute(
+        db, "compare-areas", Filters(), scope=EVERYONE.scope, **({"indicator": indicator} if indicator else {})
+    ).table
 
 
 def year(table, period, area_type="service"):
     return table[(table["period"] == period) & (table["area_type"] == area_type)].set_index("area")
 
 
-@pytest.mark.parametrize("values, bands", [
-    ([10, 20, 30, 40], [1, 2, 3, 4]),
-    ([5, 1, 3, 2], [4, 1, 3, 2]),
-    # ranks 1..5 of 5: (r - 1) * 4 // 5 + 1 = 1, 1, 2, 3, 4
-    ([1, 2, 3, 4, 5], [1, 1, 2, 3, 4]),
-    # ties share the lower rank (1, 2, 2, 4, 5, 6, 7, 8), so 20 and 20 are both in the first quarter
-    ([10, 20, 20, 30, 40, 50, 60, 70], [1, 1, 1, 2, 3, 3, 4, 4]),
-    ([7.5], [1]),
-])
+@pytest.mark.parametrize(
+    "values, bands",
+    [
+        ([10, 20, 30, 40], [1, 2, 3, 4]),
+        ([5, 1, 3, 2], [4, 1, 3, 2]),
+        # ranks 1..5 of 5: (r - 1) * 4 // 5 + 1 = 1, 1, 2, 3, 4
+        ([1, 2, 3, 4, 5], [1, 1, 2, 3, 4]),
+        # ties share the lower rank (1, 2, 2, 4, 5, 6, 7, 8), so 20 and 20 are both in the first quarter
+        ([10, 20, 20, 30, 40, 50, 60, 70], [1, 1, 1, 2, 3, 3, 4, 4]),
+        ([7.5], [1]),
+    ],
+)
 def test_quartile_bands_are_quarters_of_the_ranking(values, bands):
     assert quartile_bands(pd.Series(values, dtype="float64")).tolist() == bands
 
@@ -66,14 +70,28 @@ def test_funnel_limits_are_exact_poisson_limits_of_the_expected_count():
 
 #: 69 children expected (23 per 10,000 of 30,000): the limits of the count, chi2.ppf(q, 2 * 69 + 2) / 2 above
 #: and chi2.ppf(q, 2 * 69) / 2 below, worked out once: 99.8%: 46.15 to 98.73; 95%: 53.69 to 87.32.
-FUNNEL_69 = {"low_998": chi2.ppf(0.001, 138) / 2, "low_95": chi2.ppf(0.025, 138) / 2,
-             "high_95": chi2.ppf(0.975, 140) / 2, "high_998": chi2.ppf(0.999, 140) / 2}
+FUNNEL_69 = {
+    "low_998": chi2.ppf(0.001, 138) / 2,
+    "low_95": chi2.ppf(0.025, 138) / 2,
+    "high_95": chi2.ppf(0.975, 140) / 2,
+    "high_998": chi2.ppf(0.999, 140) / 2,
+}
 
 
-@pytest.mark.parametrize("count, words", [
-    (69, "within the limits"), (87, "within the limits"), (54, "within the limits"),
-    (88, "above the 95% limit"), (98, "above the 95% limit"), (99, "above the 99.8% limit"),
-    (53, "below the 95% limit"), (47, "below the 95% limit"), (46, "below the 99.8% limit")])
+@pytest.mark.parametrize(
+    "count, words",
+    [
+        (69, "within the limits"),
+        (87, "within the limits"),
+        (54, "within the limits"),
+        (88, "above the 95% limit"),
+        (98, "above the 95% limit"),
+        (99, "above the 99.8% limit"),
+        (53, "below the 95% limit"),
+        (47, "below the 95% limit"),
+        (46, "below the 99.8% limit"),
+    ],
+)
 def test_a_count_is_read_against_the_funnel_at_its_population(count, words):
     assert [round(v, 2) for v in FUNNEL_69.values()] == [46.15, 53.69, 87.32, 98.73]
     assert funnel_reading(count, 30_000, 23.0, 10_000) == words
@@ -87,8 +105,11 @@ def test_a_small_service_a_fifth_above_england_is_within_the_limits_where_a_larg
 
 
 def test_the_yjbs_services_are_ranked_with_exact_intervals_and_read_against_england_and_wales(db):
-    rows = [r for r in csv.DictReader(public.LOCAL_RATES_2020_2022.open(encoding="utf-8"))
-            if (r["financial_year"], r["level"], r["measure"]) == ("2021-22", "YJS", "children_cautioned_or_sentenced")]
+    rows = [
+        r
+        for r in csv.DictReader(public.LOCAL_RATES_2020_2022.open(encoding="utf-8"))
+        if (r["financial_year"], r["level"], r["measure"]) == ("2021-22", "YJS", "children_cautioned_or_sentenced")
+    ]
     rates = {r["yjs"]: int(r["number"]) / int(r["population_10_17"]) * 1000 for r in rows}
     table = areas(db, PER_1000)
     services = year(table, "2021-22")
@@ -109,9 +130,18 @@ def test_the_yjbs_services_are_ranked_with_exact_intervals_and_read_against_engl
     assert low_95 < 109 < high_95 and leicester["funnel"] == "within the limits"
     lowest = min(rates, key=rates.get)
     assert services.loc[lowest, ["rank", "quartile"]].tolist() == [1, 1]
-    assert set(year(table, "2021-22", "region").index) == {"East Midlands", "Eastern", "London", "North East",
-                                                          "North West", "South East", "South West", "Wales",
-                                                          "West Midlands", "Yorkshire"}
+    assert set(year(table, "2021-22", "region").index) == {
+        "East Midlands",
+        "Eastern",
+        "London",
+        "North East",
+        "North West",
+        "South East",
+        "South West",
+        "Wales",
+        "West Midlands",
+        "Yorkshire",
+    }
     assert (table["unit"] == "per 1,000 aged 10-17").all() and (table["period_basis"] == "financial_year").all()
 
 
@@ -120,12 +150,15 @@ def test_trafford_data_labs_areas_stand_for_their_services_and_ties_share_a_rank
     services = year(table, "2023-24")
     # "Per 10,000 aged 10-17", 2023/24: Solihull 12, Surrey 12, Bromley 14, Gloucestershire 14, Trafford 14,
     # Buckinghamshire 18, Cambridgeshire 21, Hertfordshire 25, Oxfordshire 28, Stockport 31
-    shown = {r["area_name"]: float(r["value"]) for r in csv.DictReader(public.TRAFFORD_CHILDREN.open(encoding="utf-8"))
-             if r["period"] == "2023/24" and r["measure"] == "Per 10,000 aged 10-17" and r["area_type"] == "UA"}
+    shown = {
+        r["area_name"]: float(r["value"])
+        for r in csv.DictReader(public.TRAFFORD_CHILDREN.open(encoding="utf-8"))
+        if r["period"] == "2023/24" and r["measure"] == "Per 10,000 aged 10-17" and r["area_type"] == "UA"
+    }
     assert services["value"].to_dict() == shown
     assert services.loc["Trafford", ["rank", "out_of", "quartile", "region"]].tolist() == [3, 10, 1, "North West"]
     assert services.loc["Stockport", ["rank", "quartile"]].tolist() == [10, 4]
-    assert services.loc["Buckinghamshire", "quartile"] == 3             # rank 6: (6 - 1) * 4 // 10 + 1
+    assert services.loc["Buckinghamshire", "quartile"] == 3  # rank 6: (6 - 1) * 4 // 10 + 1
     assert (services["source"] == "trafford").all()
     england = year(table, "2023-24", "england").loc["England"]
     assert (england["value"], england["count"]) == (23, 12908)
@@ -140,20 +173,23 @@ def test_2024_25_is_lait_for_every_authority_with_no_england_and_no_funnel(db):
     table = areas(db, PER_10000)
     latest = table[table["period"] == "2024-25"]
     assert set(latest["source"]) == {"lait"}
-    assert set(latest["area_type"]) == {"service"}                       # LAIT gives no England or regions
+    assert set(latest["area_type"]) == {"service"}  # LAIT gives no England or regions
     assert latest[["count", "ci_low", "ci_high", "funnel"]].isna().all(axis=None)
     assert year(table, "2024-25").loc["Leicester City", "value"] == 29.7
 
 
 def test_first_time_entrants_by_calendar_year_rank_english_services_against_englands_worked_out_rate(db):
-    table = areas(db)                                                     # first-time entrants by default
+    table = areas(db)  # first-time entrants by default
     assert set(table["measure"]) == {FTE} and set(table["period_basis"]) == {"calendar_year"}
     services = year(table, "2024")
-    lait = {r["area_name"]: float(r["value"]) for r in csv.DictReader(public.LAIT_INDICATORS.open(encoding="utf-8"))
-            if (r["measure_code"], r["year"], r["level"]) == ("FirstYJS", "2024", "local_authority") and r["value"]}
+    lait = {
+        r["area_name"]: float(r["value"])
+        for r in csv.DictReader(public.LAIT_INDICATORS.open(encoding="utf-8"))
+        if (r["measure_code"], r["year"], r["level"]) == ("FirstYJS", "2024", "local_authority") and r["value"]
+    }
     assert services.loc["Blackpool", "value"] == lait["Blackpool"] == max(services["value"])
     assert services.loc["Blackpool", ["rank", "quartile"]].tolist() == [len(services), 4]
-    assert "Cardiff" not in services.index                               # LAIT covers England only
+    assert "Cardiff" not in services.index  # LAIT covers England only
     assert year(table, "2024", "england").loc["England", "value"] == pytest.approx(england_fte())
     assert table[["count", "ci_low", "ci_high", "funnel"]].isna().all(axis=None)
     assert year(table, "2024", "region").loc["East Midlands", "value"] == 98
@@ -165,10 +201,25 @@ def test_an_unknown_measure_names_the_valid_ones(db):
 
 
 def test_the_export_prints_one_indicator(db, capsys):
-    assert cli.main(["export", "compare-areas", "--indicator", PER_10000, "--format", "json",
-                     "--db", db.location]) == 0
+    assert cli.main(["export", "compare-areas", "--indicator", PER_10000, "--format", "json", "--db", db.location]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert list(rows[0]) == ["measure", "period", "period_basis", "unit", "source", "area_type", "area", "region",
-                             "value", "count", "population", "ci_low", "ci_high", "rank", "out_of", "quartile",
-                             "funnel"]
+    assert list(rows[0]) == [
+        "measure",
+        "period",
+        "period_basis",
+        "unit",
+        "source",
+        "area_type",
+        "area",
+        "region",
+        "value",
+        "count",
+        "population",
+        "ci_low",
+        "ci_high",
+        "rank",
+        "out_of",
+        "quartile",
+        "funnel",
+    ]
     assert {r["period"] for r in rows} == {f"{y}-{(y + 1) % 100:02d}" for y in range(2014, 2025)}

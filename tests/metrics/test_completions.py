@@ -14,15 +14,22 @@ CHILDREN = [child(f"c{i}", "2007-01-01", sex="female" if i < 3 else "male") for 
 
 
 def _programme(i, disposal_type, end_date, completed, start_date="2021-01-04"):
-    return dict(programme_id=f"p{i}", child_id=f"c{i % 12}", disposal_type=disposal_type, referral_date="2021-01-04",
-                start_date=start_date, end_date=end_date, completed=completed)
+    return dict(
+        programme_id=f"p{i}",
+        child_id=f"c{i % 12}",
+        disposal_type=disposal_type,
+        referral_date="2021-01-04",
+        start_date=start_date,
+        end_date=end_date,
+        completed=completed,
+    )
 
 
 PROGRAMMES = [
-    _programme(0, "REFERRAL_ORDER", "2021-03-31", "yes"),          # 2020-21 Q4: the day before the year turns
-    _programme(1, "REFERRAL_ORDER", "2021-04-01", "yes"),          # 2021-22 Q1
+    _programme(0, "REFERRAL_ORDER", "2021-03-31", "yes"),  # 2020-21 Q4: the day before the year turns
+    _programme(1, "REFERRAL_ORDER", "2021-04-01", "yes"),  # 2021-22 Q1
     _programme(2, "REFERRAL_ORDER", "2021-06-30", "no"),
-    _programme(3, "REFERRAL_ORDER", "2021-07-01", None),           # not recorded: counts as not completed
+    _programme(3, "REFERRAL_ORDER", "2021-07-01", None),  # not recorded: counts as not completed
     _programme(4, "YOUTH_CAUTION", "2021-08-15", "true"),
     _programme(5, "YOUTH_CAUTION", "2021-09-15", "true"),
     _programme(6, "YOUTH_CAUTION", "2021-10-15", "true"),
@@ -30,7 +37,7 @@ PROGRAMMES = [
     _programme(8, "YOUTH_CAUTION", "2021-12-15", "true"),
     _programme(9, "YOUTH_CAUTION", "2022-01-15", "true"),
     _programme(10, "YOUTH_CAUTION", "2022-02-15", "false"),
-    _programme(11, "YOUTH_CAUTION", None, None),                   # still open: not ended
+    _programme(11, "YOUTH_CAUTION", None, None),  # still open: not ended
     _programme(12, "REFERRAL_ORDER", "2022-03-31", "y"),
     _programme(13, "REFERRAL_ORDER", "2022-03-20", "y"),
     _programme(14, "REFERRAL_ORDER", "2022-03-10", "y"),
@@ -60,8 +67,8 @@ def test_programmes_ending_in_the_year_by_tier(db):
 def test_the_year_border_and_quarters(db):
     assert rows(db, Filters(period="2020-21"))[("2020-21", "First-tier")] == (1, 1, 100.0)
     quarters = rows(db, Filters(period="2021-22", by_quarter=True))
-    assert quarters[("2021-22 Q1", "First-tier")] == (2, 1, 50.0)          # p1 (1 Apr), p2 (30 Jun)
-    assert quarters[("2021-22 Q2", "First-tier")] == (1, 0, 0.0)           # p3 (1 Jul), not recorded
+    assert quarters[("2021-22 Q1", "First-tier")] == (2, 1, 50.0)  # p1 (1 Apr), p2 (30 Jun)
+    assert quarters[("2021-22 Q2", "First-tier")] == (1, 0, 0.0)  # p3 (1 Jul), not recorded
     assert quarters[("2021-22 Q4", "First-tier")] == (4, 4, 100.0)
 
 

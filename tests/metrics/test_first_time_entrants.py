@@ -12,15 +12,15 @@ from dashboard.metrics import compute
 from ..extracts import child, population_rows
 
 CHILDREN = [
-    child("c1", "2005-06-15"),                                   # 15 at offence
-    child("c2", "2011-05-10", sex="female"),                     # offence on 10th birthday: counts
-    child("c3", "2003-07-01"),                                   # offence on 18th birthday: not a child
-    child("c4", "2003-07-02", ethnicity_group="Black"),          # 17 the day before turning 18: counts
-    child("c5", "2006-01-01"),                                   # diversion first, then a caution
-    child("c6", "2007-03-03", locality="South"),                 # two outcomes on one day: tie by id
-    child("c7", "2006-06-06"),                                   # first entry in 2020-21
-    child("c8", "2011-01-01"),                                   # no linked offence: age on outcome date
-    child("c9", "2004-01-01"),                                   # 17 at offence, 18 at outcome: counts
+    child("c1", "2005-06-15"),  # 15 at offence
+    child("c2", "2011-05-10", sex="female"),  # offence on 10th birthday: counts
+    child("c3", "2003-07-01"),  # offence on 18th birthday: not a child
+    child("c4", "2003-07-02", ethnicity_group="Black"),  # 17 the day before turning 18: counts
+    child("c5", "2006-01-01"),  # diversion first, then a caution
+    child("c6", "2007-03-03", locality="South"),  # two outcomes on one day: tie by id
+    child("c7", "2006-06-06"),  # first entry in 2020-21
+    child("c8", "2011-01-01"),  # no linked offence: age on outcome date
+    child("c9", "2004-01-01"),  # 17 at offence, 18 at outcome: counts
 ]
 OFFENCES = [
     dict(offence_id="o1", child_id="c1", offence_date="2021-03-20"),
@@ -35,10 +35,16 @@ OUTCOMES = [
     dict(outcome_id="u1", child_id="c1", offence_id="o1", outcome_date="2021-04-01", outcome_type="YOUTH_CAUTION"),
     dict(outcome_id="u2", child_id="c2", offence_id="o2", outcome_date="2022-03-31", outcome_type="REFERRAL_ORDER"),
     dict(outcome_id="u3", child_id="c3", offence_id="o3", outcome_date="2021-08-01", outcome_type="FINE"),
-    dict(outcome_id="u4", child_id="c4", offence_id="o4", outcome_date="2021-09-01",
-         outcome_type="YOUTH_REHABILITATION_ORDER"),
-    dict(outcome_id="u5a", child_id="c5", offence_id="o5", outcome_date="2021-06-01",
-         outcome_type="COMMUNITY_RESOLUTION"),
+    dict(
+        outcome_id="u4",
+        child_id="c4",
+        offence_id="o4",
+        outcome_date="2021-09-01",
+        outcome_type="YOUTH_REHABILITATION_ORDER",
+    ),
+    dict(
+        outcome_id="u5a", child_id="c5", offence_id="o5", outcome_date="2021-06-01", outcome_type="COMMUNITY_RESOLUTION"
+    ),
     dict(outcome_id="u5b", child_id="c5", outcome_date="2022-04-02", outcome_type="YOUTH_CAUTION"),
     dict(outcome_id="b", child_id="c6", outcome_date="2021-10-10", outcome_type="FINE"),
     dict(outcome_id="a", child_id="c6", offence_id="o6", outcome_date="2021-10-10", outcome_type="YOUTH_CAUTION"),
@@ -46,8 +52,13 @@ OUTCOMES = [
     dict(outcome_id="u7b", child_id="c7", outcome_date="2021-05-05", outcome_type="FINE"),
     dict(outcome_id="u8", child_id="c8", outcome_date="2021-01-01", outcome_type="OUTCOME_22"),
     dict(outcome_id="u8b", child_id="c8", outcome_date="2021-01-02", outcome_type="ABSOLUTE_DISCHARGE"),
-    dict(outcome_id="u9", child_id="c9", offence_id="o9", outcome_date="2022-02-01",
-         outcome_type="DETENTION_AND_TRAINING_ORDER"),
+    dict(
+        outcome_id="u9",
+        child_id="c9",
+        offence_id="o9",
+        outcome_date="2022-02-01",
+        outcome_type="DETENTION_AND_TRAINING_ORDER",
+    ),
 ]
 #: 2021 population: 10 per age x sex x group cell = 8 * 2 * 6 * 10 = 960
 POPULATION = population_rows(year=2021, per_cell=10) + population_rows(year=2020, per_cell=5)
@@ -55,8 +66,9 @@ POPULATION = population_rows(year=2021, per_cell=10) + population_rows(year=2020
 
 @pytest.fixture(scope="module")
 def db(build_database):
-    return build_database("fte", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES, population=POPULATION,
-                          as_of="2022-06-30")
+    return build_database(
+        "fte", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES, population=POPULATION, as_of="2022-06-30"
+    )
 
 
 def rows(db, **filters):
@@ -66,8 +78,7 @@ def rows(db, **filters):
 
 def test_columns_are_the_spec_columns(db):
     table = compute(db, "fte", Filters(), suppressed=False, scope=EVERYONE.scope).table
-    assert list(table.columns) == ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17",
-                                   "rate_per_100000"]
+    assert list(table.columns) == ["period", "yjs", "fte", "fte_knife_or_weapon", "population_10_17", "rate_per_100000"]
 
 
 def test_counts_by_financial_year_with_age_and_border_rules(db):
@@ -95,7 +106,7 @@ def test_rate_uses_the_mid_year_that_starts_the_financial_year(db):
 
 
 def test_no_population_gives_a_null_rate(db):
-    r = rows(db)["2022-23"]                                  # population.csv has no 2022 rows
+    r = rows(db)["2022-23"]  # population.csv has no 2022 rows
     assert pd.isna(r["population_10_17"]) and pd.isna(r["rate_per_100000"])
     assert r["fte"] == 1
 
@@ -103,7 +114,11 @@ def test_no_population_gives_a_null_rate(db):
 def test_quarters(db):
     by_quarter = rows(db, period="2021-22", by_quarter=True)
     assert {k: v["fte"] for k, v in by_quarter.items()} == {
-        "2021-22 Q1": 1, "2021-22 Q2": 1, "2021-22 Q3": 1, "2021-22 Q4": 2}
+        "2021-22 Q1": 1,
+        "2021-22 Q2": 1,
+        "2021-22 Q3": 1,
+        "2021-22 Q4": 2,
+    }
     assert rows(db, period="2021-22 Q4")["2021-22 Q4"]["fte"] == 2
 
 
@@ -112,14 +127,15 @@ def test_cohort_filters(db):
     assert rows(db, period="2021-22", sex="female")["2021-22"]["population_10_17"] == 480
     assert rows(db, period="2021-22", ethnicity_group="Black")["2021-22"]["fte"] == 1
     assert rows(db, period="2021-22", locality="South")["2021-22"]["fte"] == 1
-    assert rows(db, period="2021-22", age_band="10-14")["2021-22"]["fte"] == 2      # c2 (10), c6 (14)
-    assert rows(db, period="2021-22", age_band="15-17")["2021-22"]["fte"] == 3      # c1, c4, c9
+    assert rows(db, period="2021-22", age_band="10-14")["2021-22"]["fte"] == 2  # c2 (10), c6 (14)
+    assert rows(db, period="2021-22", age_band="15-17")["2021-22"]["fte"] == 3  # c1, c4, c9
     assert rows(db, period="2021-22", age_band="15-17")["2021-22"]["population_10_17"] == 360
     assert rows(db, period="2021-22", disposal_type="YOUTH_CAUTION")["2021-22"]["fte"] == 2  # c1, c6
 
 
 def test_date_range_is_inclusive(db):
     from datetime import date
+
     r = rows(db, date_from=date(2021, 4, 1), date_to=date(2021, 4, 1))
     assert r["2021-22"]["fte"] == 1
 
@@ -136,9 +152,9 @@ def test_unknown_values_are_errors_naming_the_choices(db):
 def test_suppression_withholds_small_counts_and_their_rates(db):
     result = compute(db, "fte", Filters(), scope=EVERYONE.scope)
     by_year = {r["period"]: r for r in result.table.to_dict("records")}
-    assert by_year["2021-22"]["fte"] == 5                     # 5 is shown
-    assert pd.isna(by_year["2020-21"]["fte"])                 # 2 is withheld
+    assert by_year["2021-22"]["fte"] == 5  # 5 is shown
+    assert pd.isna(by_year["2020-21"]["fte"])  # 2 is withheld
     assert pd.isna(by_year["2020-21"]["rate_per_100000"])
     withheld = result.withheld.set_index(result.table["period"])
     assert withheld.loc["2020-21", "fte"] and withheld.loc["2020-21", "rate_per_100000"]
-    assert withheld.loc["2021-22", "fte_knife_or_weapon"]      # 2 knife entries withheld
+    assert withheld.loc["2021-22", "fte_knife_or_weapon"]  # 2 knife entries withheld

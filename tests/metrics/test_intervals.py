@@ -11,11 +11,20 @@ from dashboard.metrics.intervals import compared_with, difference_interval, perc
 
 #: Exact (Garwood) 95% limits for a Poisson count, as tabulated (e.g. PHE's technical guide to
 #: confidence intervals; Ulm 1990): count -> (lower, upper).
-PUBLISHED_POISSON = {0: (0.0, 3.6889), 1: (0.0253, 5.5716), 2: (0.2422, 7.2247), 5: (1.6235, 11.6683),
-                     10: (4.7954, 18.3904)}
+PUBLISHED_POISSON = {
+    0: (0.0, 3.6889),
+    1: (0.0253, 5.5716),
+    2: (0.2422, 7.2247),
+    5: (1.6235, 11.6683),
+    10: (4.7954, 18.3904),
+}
 #: Wilson score 95% limits, Newcombe (1998), Statistics in Medicine 17, table II, method 3.
-PUBLISHED_WILSON = {(81, 263): (0.2553, 0.3662), (15, 148): (0.0624, 0.1605), (0, 20): (0.0, 0.1611),
-                    (1, 29): (0.0061, 0.1718)}
+PUBLISHED_WILSON = {
+    (81, 263): (0.2553, 0.3662),
+    (15, 148): (0.0624, 0.1605),
+    (0, 20): (0.0, 0.1611),
+    (1, 29): (0.0061, 0.1718),
+}
 
 
 @pytest.mark.parametrize("count", sorted(PUBLISHED_POISSON))
@@ -86,25 +95,31 @@ def test_no_percentage_interval_on_a_base_of_0_or_an_impossible_count():
     assert percent_interval(11, 10) is None
 
 
-@pytest.mark.parametrize("low,high,reference,expected", [
-    (10.0, 20.0, 9.99, "higher"),
-    (10.0, 20.0, 20.01, "lower"),
-    (10.0, 20.0, 10.0, "similar"),    # a limit touching the reference still contains it
-    (10.0, 20.0, 20.0, "similar"),
-    (10.0, 20.0, 15.0, "similar"),
-    (None, None, 15.0, None),
-    (10.0, 20.0, None, None),
-    (float("nan"), 20.0, 15.0, None),
-])
+@pytest.mark.parametrize(
+    "low,high,reference,expected",
+    [
+        (10.0, 20.0, 9.99, "higher"),
+        (10.0, 20.0, 20.01, "lower"),
+        (10.0, 20.0, 10.0, "similar"),  # a limit touching the reference still contains it
+        (10.0, 20.0, 20.0, "similar"),
+        (10.0, 20.0, 15.0, "similar"),
+        (None, None, 15.0, None),
+        (10.0, 20.0, None, None),
+        (float("nan"), 20.0, 15.0, None),
+    ],
+)
 def test_compared_with(low, high, reference, expected):
     assert compared_with(low, high, reference) == expected
 
 
-@pytest.mark.parametrize("counts,expected", [
-    ((56, 70, 48, 80), (20.0, 5.24, 33.39)),     # Newcombe (1998), Table II, examples (a), (b), (d): method 10
-    ((9, 10, 3, 10), (60.0, 17.05, 80.90)),
-    ((5, 56, 0, 29), (8.93, -3.81, 19.26)),
-])
+@pytest.mark.parametrize(
+    "counts,expected",
+    [
+        ((56, 70, 48, 80), (20.0, 5.24, 33.39)),  # Newcombe (1998), Table II, examples (a), (b), (d): method 10
+        ((9, 10, 3, 10), (60.0, 17.05, 80.90)),
+        ((5, 56, 0, 29), (8.93, -3.81, 19.26)),
+    ],
+)
 def test_difference_of_two_percentages_as_newcombe_publishes(counts, expected):
     assert difference_interval(*counts) == pytest.approx(expected, abs=0.01)
 

@@ -14,11 +14,24 @@ from dashboard.metrics import compute, disposals, lattice, validate
 from ..extracts import child
 
 #: (disposal type, start date, programmes): 2021-22 Q1 is April to June, Q2 July to September.
-STARTS = [("YOUTH_CAUTION", "2021-05-01", 6), ("YOUTH_CAUTION", "2021-08-01", 2),
-          ("YOUTH_CONDITIONAL_CAUTION", "2021-05-01", 5), ("YOUTH_CONDITIONAL_CAUTION", "2021-08-01", 5),
-          ("REFERRAL_ORDER", "2021-05-01", 7)]
-PROGRAMMES = [dict(programme_id=f"p{kind}{day}{i}", child_id=f"c{kind}{day}{i}", disposal_type=kind,
-                   referral_date=day, start_date=day) for kind, day, n in STARTS for i in range(n)]
+STARTS = [
+    ("YOUTH_CAUTION", "2021-05-01", 6),
+    ("YOUTH_CAUTION", "2021-08-01", 2),
+    ("YOUTH_CONDITIONAL_CAUTION", "2021-05-01", 5),
+    ("YOUTH_CONDITIONAL_CAUTION", "2021-08-01", 5),
+    ("REFERRAL_ORDER", "2021-05-01", 7),
+]
+PROGRAMMES = [
+    dict(
+        programme_id=f"p{kind}{day}{i}",
+        child_id=f"c{kind}{day}{i}",
+        disposal_type=kind,
+        referral_date=day,
+        start_date=day,
+    )
+    for kind, day, n in STARTS
+    for i in range(n)
+]
 CHILDREN = [child(p["child_id"], "2006-01-01", sex="female" if i % 2 else "male") for i, p in enumerate(PROGRAMMES)]
 BOARD = Scope(("Testshire",), drill_down=False)
 
@@ -29,8 +42,9 @@ def db(build_database):
 
 
 def _withheld(result, *keys):
-    return {tuple(r[k] for k in keys) for (_, r), hidden in zip(result.table.iterrows(), result.withheld["count"])
-            if hidden}
+    return {
+        tuple(r[k] for k in keys) for (_, r), hidden in zip(result.table.iterrows(), result.withheld["count"]) if hidden
+    }
 
 
 def test_a_small_count_takes_a_rectangle_of_quarters_and_types_with_it(db):
@@ -40,12 +54,18 @@ def test_a_small_count_takes_a_rectangle_of_quarters_and_types_with_it(db):
     withheld parts or none, and the four cells move together (+1, -1, -1, +1): nothing more."""
     quarters = compute(db, "disposals", Filters(period="2021-22", by_quarter=True), scope=BOARD)
     assert _withheld(quarters, "period", "disposal_type") == {
-        ("2021-22 Q1", "YOUTH_CAUTION"), ("2021-22 Q2", "YOUTH_CAUTION"),
-        ("2021-22 Q1", "YOUTH_CONDITIONAL_CAUTION"), ("2021-22 Q2", "YOUTH_CONDITIONAL_CAUTION")}
+        ("2021-22 Q1", "YOUTH_CAUTION"),
+        ("2021-22 Q2", "YOUTH_CAUTION"),
+        ("2021-22 Q1", "YOUTH_CONDITIONAL_CAUTION"),
+        ("2021-22 Q2", "YOUTH_CONDITIONAL_CAUTION"),
+    }
     year = compute(db, "disposals", Filters(period="2021-22"), scope=BOARD)
     assert _withheld(year, "disposal_type") == set()
     assert year.table.set_index("disposal_type")["count"].to_dict() == {
-        "YOUTH_CAUTION": 8, "YOUTH_CONDITIONAL_CAUTION": 10, "REFERRAL_ORDER": 7}
+        "YOUTH_CAUTION": 8,
+        "YOUTH_CONDITIONAL_CAUTION": 10,
+        "REFERRAL_ORDER": 7,
+    }
     tiers = compute(db, "disposals", Filters(period="2021-22", by_quarter=True), scope=BOARD, breakdown="tier")
     assert _withheld(tiers, "period", "tier") == set()
     assert tiers.table.set_index(["period", "tier"])["count"].to_dict()[("2021-22 Q2", "Pre-court")] == 7
@@ -71,12 +91,16 @@ def test_the_command_lines_combined_filters_withhold_every_cell_the_web_withhold
     filters = Filters(period="2021-22", sex="female", ethnicity_group="White")
     combined = compute(db, "disposals", filters, scope=EVERYONE.scope)
     raw = compute(db, "disposals", filters, scope=EVERYONE.scope, suppressed=False)
-    assert raw.table["count"].sum() == 12 and combined.withheld["count"].any()       # the odd-numbered children
+    assert raw.table["count"].sum() == 12 and combined.withheld["count"].any()  # the odd-numbered children
     options = {"years": [2021, 2022], "yjs": ["Testshire"]}
     resolved = dataclasses.replace(validate(db, "disposals", filters, scope=EVERYONE.scope), suppressed=True)
     # One service: the service is a fixed column (as lattice.located makes it).
-    one = dataclasses.replace(disposals.CELLS, views=(("quarter", "disposal"),), fixed=("fy", "yjs"),
-                              dimensions=tuple(d for d in disposals.CELLS.dimensions if d.name != "yjs"))
+    one = dataclasses.replace(
+        disposals.CELLS,
+        views=(("quarter", "disposal"),),
+        fixed=("fy", "yjs"),
+        dimensions=tuple(d for d in disposals.CELLS.dimensions if d.name != "yjs"),
+    )
     web = lattice._protected(db, one, resolved, options, None)
     wider = lattice._protected(db, one, resolved, options, ("quarter", "disposal", "sex", "ethnicity_group"))
     assert len(wider.cells) > len(web.cells)

@@ -33,9 +33,17 @@ from dashboard.metrics.proven_reoffending import complete_on, months_followed
 from ..extracts import child
 
 AS_OF = "2022-09-30"
-CHILDREN = [child("c1", "2005-01-01"), child("c2", "2005-01-01"), child("c3", "2002-07-01"),
-            child("c4", "2002-07-02"), child("c5", "2004-03-03"), child("c6", "2008-06-01", sex="female"),
-            child("c7", "2006-01-01"), child("c8", "2006-01-01"), child("c9", "2005-02-02")]
+CHILDREN = [
+    child("c1", "2005-01-01"),
+    child("c2", "2005-01-01"),
+    child("c3", "2002-07-01"),
+    child("c4", "2002-07-02"),
+    child("c5", "2004-03-03"),
+    child("c6", "2008-06-01", sex="female"),
+    child("c7", "2006-01-01"),
+    child("c8", "2006-01-01"),
+    child("c9", "2005-02-02"),
+]
 
 
 def offence(offence_id, child_id, day):
@@ -43,19 +51,25 @@ def offence(offence_id, child_id, day):
 
 
 def outcome(outcome_id, child_id, day, outcome_type, offence_id=None):
-    return dict(outcome_id=outcome_id, child_id=child_id, offence_id=offence_id, outcome_date=day,
-                outcome_type=outcome_type)
+    return dict(
+        outcome_id=outcome_id, child_id=child_id, offence_id=offence_id, outcome_date=day, outcome_type=outcome_type
+    )
 
 
 C9_OFFENCES = [offence(f"f9{m}", "c9", f"2020-{m:02d}-01") for m in range(5, 11)]
 OFFENCES = [
-    offence("f1a", "c1", "2020-04-20"), offence("f1b", "c1", "2020-05-15"), offence("f1c", "c1", "2021-05-15"),
+    offence("f1a", "c1", "2020-04-20"),
+    offence("f1b", "c1", "2020-05-15"),
+    offence("f1c", "c1", "2021-05-15"),
     offence("f1d", "c1", "2021-05-16"),
-    offence("f2a", "c2", "2020-08-01"), offence("f2b", "c2", "2020-09-01"), offence("f2c", "c2", "2020-10-01"),
+    offence("f2a", "c2", "2020-08-01"),
+    offence("f2b", "c2", "2020-09-01"),
+    offence("f2c", "c2", "2020-10-01"),
     offence("f2d", "c2", "2020-11-01"),
     offence("f3a", "c3", "2020-08-01"),
     offence("f5a", "c5", "2020-10-15"),
-    offence("f7a", "c7", "2021-06-01"), offence("f7b", "c7", "2022-03-01"),
+    offence("f7a", "c7", "2021-06-01"),
+    offence("f7b", "c7", "2022-03-01"),
     offence("f8a", "c8", "2022-01-10"),
     *C9_OFFENCES,
 ]
@@ -83,18 +97,29 @@ OUTCOMES = [
     outcome("o8", "c8", "2021-05-05", "YOUTH_CAUTION"),
     outcome("o8a", "c8", "2022-02-01", "YOUTH_CAUTION", "f8a"),
     outcome("o9", "c9", "2020-04-01", "YOUTH_CAUTION"),
-    *[outcome(f"o{f['offence_id']}", "c9", f["offence_date"][:8] + "11", "REPARATION_ORDER", f["offence_id"])
-      for f in C9_OFFENCES],
+    *[
+        outcome(f"o{f['offence_id']}", "c9", f["offence_date"][:8] + "11", "REPARATION_ORDER", f["offence_id"])
+        for f in C9_OFFENCES
+    ],
 ]
-PROGRAMMES = [dict(programme_id="p5", child_id="c5", disposal_type="DETENTION_AND_TRAINING_ORDER",
-                   referral_date="2020-01-05", start_date="2020-01-10", release_date="2020-09-01",
-                   end_date="2021-01-10")]
+PROGRAMMES = [
+    dict(
+        programme_id="p5",
+        child_id="c5",
+        disposal_type="DETENTION_AND_TRAINING_ORDER",
+        referral_date="2020-01-05",
+        start_date="2020-01-10",
+        release_date="2020-09-01",
+        end_date="2021-01-10",
+    )
+]
 
 
 @pytest.fixture(scope="module")
 def db(build_database):
-    return build_database("proven", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES, programmes=PROGRAMMES,
-                          as_of=AS_OF)
+    return build_database(
+        "proven", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES, programmes=PROGRAMMES, as_of=AS_OF
+    )
 
 
 def measure(db, metric="proven-reoffending", suppressed=False, **filters):
@@ -103,22 +128,38 @@ def measure(db, metric="proven-reoffending", suppressed=False, **filters):
 
 def rows(db, **filters):
     """(cohort, tier) -> (children, reoffenders, reoffences, complete)."""
-    return {(r.cohort, r.index_tier): (r.children, r.reoffenders, r.reoffences, r.complete)
-            for r in measure(db, **filters).table.itertuples()}
+    return {
+        (r.cohort, r.index_tier): (r.children, r.reoffenders, r.reoffences, r.complete)
+        for r in measure(db, **filters).table.itertuples()
+    }
 
 
 def test_the_year_cohort_by_hand(db):
     found = rows(db, period="2020-21")
     # c1, c4, c9 (cautions); c2, c6 (referral orders); c5 (release). c3 was 18.
-    assert found == {("2020-21", "Pre-court"): (3, 2, 7, True), ("2020-21", "First-tier"): (2, 1, 2, True),
-                     ("2020-21", "Community"): (0, 0, 0, True), ("2020-21", "Custody"): (1, 1, 1, True),
-                     ("2020-21", "All"): (6, 4, 10, True)}
+    assert found == {
+        ("2020-21", "Pre-court"): (3, 2, 7, True),
+        ("2020-21", "First-tier"): (2, 1, 2, True),
+        ("2020-21", "Community"): (0, 0, 0, True),
+        ("2020-21", "Custody"): (1, 1, 1, True),
+        ("2020-21", "All"): (6, 4, 10, True),
+    }
 
 
 def test_rates_and_columns(db):
     table = measure(db, period="2020-21").table
-    assert list(table.columns) == ["cohort", "yjs", "index_tier", "children", "reoffenders", "reoffences",
-                                   "binary_rate", "frequency_rate", "reoffences_per_reoffender", "complete"]
+    assert list(table.columns) == [
+        "cohort",
+        "yjs",
+        "index_tier",
+        "children",
+        "reoffenders",
+        "reoffences",
+        "binary_rate",
+        "frequency_rate",
+        "reoffences_per_reoffender",
+        "complete",
+    ]
     whole = table[table["index_tier"] == "All"].iloc[0]
     assert whole["yjs"] == "Testshire"
     assert whole["binary_rate"] == pytest.approx(4 / 6 * 100)
@@ -140,17 +181,17 @@ def test_quarter_cohorts_by_hand(db):
     found = rows(db, period="2020-21", by_quarter=True)
     alls = {cohort: value for (cohort, tier), value in found.items() if tier == "All"}
     assert alls == {
-        "2020-21 Q1": (3, 3, 9, True),   # c9 (6), c1 (1), c2 (2)
-        "2020-21 Q2": (4, 3, 6, True),   # c1's referral order 1 Jul (f1c and f1d: 2), c4, c5 (1), c9 from 11 Jul (3)
-        "2020-21 Q3": (2, 0, 0, True),   # c5's order 1 Dec, c9's on 11 Oct: nothing after
-        "2020-21 Q4": (2, 0, 0, True),   # c2 from 5 Jan, c6
+        "2020-21 Q1": (3, 3, 9, True),  # c9 (6), c1 (1), c2 (2)
+        "2020-21 Q2": (4, 3, 6, True),  # c1's referral order 1 Jul (f1c and f1d: 2), c4, c5 (1), c9 from 11 Jul (3)
+        "2020-21 Q3": (2, 0, 0, True),  # c5's order 1 Dec, c9's on 11 Oct: nothing after
+        "2020-21 Q4": (2, 0, 0, True),  # c2 from 5 Jan, c6
     }
-    assert found[("2020-21 Q2", "First-tier")] == (2, 2, 5, True)   # c1's referral order, c9's reparation order
+    assert found[("2020-21 Q2", "First-tier")] == (2, 2, 5, True)  # c1's referral order, c9's reparation order
     assert found[("2020-21 Q3", "Community")] == (1, 0, 0, True)
 
 
 def test_one_quarter_as_the_period(db):
-    assert rows(db, period="2021-22 Q1")[("2021-22 Q1", "All")] == (2, 2, 3, False)   # c7, c8
+    assert rows(db, period="2021-22 Q1")[("2021-22 Q1", "All")] == (2, 2, 3, False)  # c7, c8
 
 
 def test_every_begun_cohort_has_a_row_and_none_after_the_extract(db):
@@ -158,7 +199,7 @@ def test_every_begun_cohort_has_a_row_and_none_after_the_extract(db):
     # From the year of the first record (c5's sentence, January 2020) to the one holding as_of.
     assert cohorts == ["2019-20", "2020-21", "2021-22", "2022-23"]
     quarters = list(dict.fromkeys(measure(db, period="2022-23", by_quarter=True).table["cohort"]))
-    assert quarters == ["2022-23 Q1", "2022-23 Q2"]         # Q3 starts after 30 September 2022
+    assert quarters == ["2022-23 Q1", "2022-23 Q2"]  # Q3 starts after 30 September 2022
 
 
 def test_cohort_filters_apply_to_the_child_and_the_index_event(db):
@@ -179,7 +220,7 @@ def test_counts_by_number_of_reoffences(db):
 
 def test_the_tracker_compares_like_for_like(db):
     table = measure(db, "reoffending-tracker").table.set_index("cohort")
-    assert list(table.index) == ["2021-22", "2022-23"]          # the open cohorts
+    assert list(table.index) == ["2021-22", "2022-23"]  # the open cohorts
     live = table.loc["2021-22"]
     # 31 Mar 2022 + 6 months = 30 Sep 2022: every child followed 6 months. Within them c7 reoffended
     # (committed 1 Jun, proven 15 Jul 2021: month 3); c8's came in month 9.
@@ -193,7 +234,7 @@ def test_the_tracker_compares_like_for_like(db):
     assert live["difference"] == pytest.approx(25 - 100 / 3)
     assert live["difference_low"] < live["difference"] < live["difference_high"]
     assert live["reading"] == "similar"
-    forming = table.loc["2022-23"]                                # c7's referral order, 1 May 2022
+    forming = table.loc["2022-23"]  # c7's referral order, 1 May 2022
     assert (forming["children"], forming["months_followed"], forming["months_to_go"]) == (1, 0, 12)
     assert forming[["reoffenders_so_far", "previous_children", "difference", "reading"]].isna().all()
 
@@ -205,19 +246,25 @@ def test_the_tracker_by_quarter(db):
     # (c2 from 5 Jan, c6: neither reoffended). c7 (month 3) and c8 (month 9) both within 12.
     assert (q1["children"], q1["months_followed"], q1["previous_cohort"]) == (2, 12, "2020-21 Q4")
     assert (q1["reoffenders_so_far"], q1["previous_children"], q1["previous_reoffenders_same_point"]) == (2, 2, 0)
-    assert table.loc["2021-22 Q3", "months_followed"] == 9                    # 31 Dec 2021 + 9 months
+    assert table.loc["2021-22 Q3", "months_followed"] == 9  # 31 Dec 2021 + 9 months
 
 
 def test_the_complete_flag_a_day_before(build_database):
-    db = build_database("proven_day_before", children=CHILDREN, offences=OFFENCES, outcomes=OUTCOMES,
-                        programmes=PROGRAMMES, as_of="2022-09-29")
+    db = build_database(
+        "proven_day_before",
+        children=CHILDREN,
+        offences=OFFENCES,
+        outcomes=OUTCOMES,
+        programmes=PROGRAMMES,
+        as_of="2022-09-29",
+    )
     found = rows(db, period="2020-21", by_quarter=True)
-    assert found[("2020-21 Q4", "All")][3] is False                   # 31 Mar 2021 + 18 months = 30 Sep 2022
-    assert found[("2020-21 Q3", "All")][3] is True                    # 31 Dec 2020 + 18 months = 30 Jun 2022
+    assert found[("2020-21 Q4", "All")][3] is False  # 31 Mar 2021 + 18 months = 30 Sep 2022
+    assert found[("2020-21 Q3", "All")][3] is True  # 31 Dec 2020 + 18 months = 30 Jun 2022
     assert rows(db, period="2020-21")[("2020-21", "All")][3] is False
     tracker = measure(db, "reoffending-tracker").table.set_index("cohort")
-    assert tracker.loc["2020-21", "previous_cohort"] is None          # 2019-20 had no children
-    assert tracker.loc["2021-22", "months_followed"] == 5            # 31 Mar + 6 months is after 29 Sep
+    assert tracker.loc["2020-21", "previous_cohort"] is None  # 2019-20 had no children
+    assert tracker.loc["2021-22", "months_followed"] == 5  # 31 Mar + 6 months is after 29 Sep
 
 
 def test_calendar_months_clamp_at_the_month_end():
@@ -233,6 +280,7 @@ def test_calendar_months_clamp_at_the_month_end():
 
 def test_from_and_to_dates_are_no_cohort(db):
     from dashboard.metrics import MEASURES
+
     assert {"date_from", "date_to"}.isdisjoint(MEASURES["proven-reoffending"].filters)
 
 
@@ -242,9 +290,10 @@ def _cautioned(prefix, n, day, reoffences):
     fine date) from ``reoffences``."""
     kids = [child(f"{prefix}{i}", "2006-01-01") for i in range(n)]
     offences = [offence(f"{prefix}f{i}", f"{prefix}{i}", on) for i, (on, _) in enumerate(reoffences)]
-    outcomes = [outcome(f"{prefix}o{i}", f"{prefix}{i}", day, "YOUTH_CAUTION") for i in range(n)] + \
-        [outcome(f"{prefix}p{i}", f"{prefix}{i}", fined, "FINE", f"{prefix}f{i}")
-         for i, (_, fined) in enumerate(reoffences)]
+    outcomes = [outcome(f"{prefix}o{i}", f"{prefix}{i}", day, "YOUTH_CAUTION") for i in range(n)] + [
+        outcome(f"{prefix}p{i}", f"{prefix}{i}", fined, "FINE", f"{prefix}f{i}")
+        for i, (_, fined) in enumerate(reoffences)
+    ]
     return kids, offences, outcomes
 
 
@@ -257,11 +306,20 @@ def small(build_database):
     kids, offences, outcomes = kids + more[0], offences + more[1], outcomes + more[2]
     kids += [child(f"r{i}", "2006-01-01") for i in range(8)] + [child(f"d{i}", "2005-01-01") for i in range(3)]
     outcomes += [outcome(f"ro{i}", f"r{i}", "2021-05-10", "REFERRAL_ORDER") for i in range(8)]
-    programmes = [dict(programme_id=f"dp{i}", child_id=f"d{i}", disposal_type="SECTION_250",
-                       referral_date="2020-06-01", start_date="2020-06-01", release_date="2021-08-01")
-                  for i in range(3)]
-    return build_database("proven_small", children=kids, offences=offences, outcomes=outcomes,
-                          programmes=programmes, as_of="2023-12-31")
+    programmes = [
+        dict(
+            programme_id=f"dp{i}",
+            child_id=f"d{i}",
+            disposal_type="SECTION_250",
+            referral_date="2020-06-01",
+            start_date="2020-06-01",
+            release_date="2021-08-01",
+        )
+        for i in range(3)
+    ]
+    return build_database(
+        "proven_small", children=kids, offences=offences, outcomes=outcomes, programmes=programmes, as_of="2023-12-31"
+    )
 
 
 def test_small_numbers_are_withheld_and_no_tier_alone(small):
@@ -284,11 +342,12 @@ def test_small_numbers_are_withheld_and_no_tier_alone(small):
 
 def test_small_bands_of_reoffences_are_withheld_in_pairs(build_database):
     kids, offences, outcomes = _cautioned("k", 20, "2021-04-10", [("2021-06-01", "2021-07-01")] * 12)
-    for i in range(3):       # three of them twice
+    for i in range(3):  # three of them twice
         offences.append(offence(f"kg{i}", f"k{i}", "2021-08-01"))
         outcomes.append(outcome(f"kh{i}", f"k{i}", "2021-09-01", "FINE", f"kg{i}"))
-    db = build_database("proven_bands", children=kids, offences=offences, outcomes=outcomes, programmes=[],
-                        as_of="2023-12-31")
+    db = build_database(
+        "proven_bands", children=kids, offences=offences, outcomes=outcomes, programmes=[], as_of="2023-12-31"
+    )
     result = measure(db, "proven-reoffending-counts", suppressed=True, period="2021-22")
     shown = dict(zip(result.table["reoffences"], result.table["reoffenders"]))
     # 9 once and 3 twice: the 3 would be the only band withheld, so the 9 goes with it; zeros are shown.
@@ -304,7 +363,10 @@ def test_the_tracker_withholds_what_the_full_figures_would_give_away(small):
     assert live["months_followed"] == 9 and live["children"] == 20
     assert withheld.loc["2022-23", ["reoffenders_so_far", "binary_rate_so_far", "difference", "reading"]].all()
     # 2021-22 at the same point: 19 of 31, with none after it and 12 who did not reoffend: shown.
-    assert (live["previous_cohort"], live["previous_children"], live["previous_reoffenders_same_point"]) == \
-        ("2021-22", 31, 19)
+    assert (live["previous_cohort"], live["previous_children"], live["previous_reoffenders_same_point"]) == (
+        "2021-22",
+        31,
+        19,
+    )
     unsuppressed = measure(small, "reoffending-tracker").table.set_index("cohort").loc["2022-23"]
     assert unsuppressed["reoffenders_so_far"] == 6

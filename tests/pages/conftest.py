@@ -38,7 +38,7 @@ def real_db(demo_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("real") / "real.duckdb"
     path.write_bytes(demo_path.read_bytes())
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE schema_info SET demo = false")     # only the demo build marks a database open
+        con.execute("UPDATE schema_info SET demo = false")  # only the demo build marks a database open
     services = filter_options(Database.open(path))["yjs"]
     accounts.add_user(str(path), "manager1", PASSWORD, "manager", (services[0],))
     accounts.add_user(str(path), "board1", PASSWORD, "board", (services[0],))
@@ -62,6 +62,7 @@ def context(app, db):
 
     from dashboard.access import DEMO_VISITOR
     from dashboard.views import Context
+
     with app.server.test_request_context("/"), db.snapshot() as snap:
         g.viewer, g.db = DEMO_VISITOR, snap
         yield Context(snap, DEMO_VISITOR)

@@ -19,18 +19,27 @@ def cards(context):
 
 
 def test_not_followed_by_custody_is_one_less_the_custodial_share():
-    result = type("Result", (), {"table": pd.DataFrame({
-        "period": ["2023-24"] * 4 + ["2024-25"] * 4,
-        "result": ["custodial_sentence", "non_custodial_sentence", "no_conviction", "open"] * 2,
-        "percent": [40.0, 35.0, 25.0, None, None, None, 100.0, None]})})()
+    result = type(
+        "Result",
+        (),
+        {
+            "table": pd.DataFrame(
+                {
+                    "period": ["2023-24"] * 4 + ["2024-25"] * 4,
+                    "result": ["custodial_sentence", "non_custodial_sentence", "no_conviction", "open"] * 2,
+                    "percent": [40.0, 35.0, 25.0, None, None, None, 100.0, None],
+                }
+            )
+        },
+    )()
     shares = not_followed_by_custody(result)
-    assert shares["2023-24"] == pytest.approx(0.6) and pd.isna(shares["2024-25"])    # withheld stays withheld
+    assert shares["2023-24"] == pytest.approx(0.6) and pd.isna(shares["2024-25"])  # withheld stays withheld
 
 
 def test_the_remands_card_shows_the_four_types_the_service_works_with(cards):
     shown = cards["remands"].result.table
     assert set(shown["remand_type"]) == set(REMAND_WORDS)
-    assert set(cards["remands"].measured.table["remand_type"]) > set(REMAND_WORDS)   # the measure has all six
+    assert set(cards["remands"].measured.table["remand_type"]) > set(REMAND_WORDS)  # the measure has all six
     assert "Unconditional and conditional bail" in cards["remands"].notes[0]
 
 
@@ -40,11 +49,14 @@ def test_the_outcomes_card_says_the_latest_full_years_share(cards, context):
     table = card.result.table
     custodial = table[(table["period"] == latest) & (table["result"] == "custodial_sentence")]["percent"].item()
     if pd.isna(custodial):
-        assert card.notes[0] == (f"In {latest}, too few remands to youth detention ended to show how they were "
-                                 "dealt with.")
+        assert card.notes[0] == (
+            f"In {latest}, too few remands to youth detention ended to show how they were dealt with."
+        )
     else:
-        assert card.notes[0] == (f"In {latest}, {1 - custodial / 100:.0%} of the remands to youth detention that "
-                                 "ended were not followed by a custodial sentence.")
+        assert card.notes[0] == (
+            f"In {latest}, {1 - custodial / 100:.0%} of the remands to youth detention that "
+            "ended were not followed by a custodial sentence."
+        )
     earlier = not_followed_by_custody(card.result).dropna()
     assert len(earlier) and all(f"{p}: {share:.0%}" in card.caption for p, share in earlier.items())
     assert card.notes[1].startswith("Nationally, about six in ten")
@@ -81,8 +93,14 @@ def test_the_pack_section_reads_and_tabulates_custody_and_remands(context, cards
     section = PAGES["custody"].pack
     reading = section.reading(cards, context)
     assert reading.startswith("Children sentenced to custody") and "Remands to youth detention" in reading
-    assert "Nationally" not in reading                       # the card's notes, printed under it, say so
+    assert "Nationally" not in reading  # the card's notes, printed under it, say so
     table = section.table(cards, context)
-    assert list(table.columns) == ["period", "custodial_sentences", "children", "rate_per_1000",
-                                   "remands_to_youth_detention", "not_followed_by_custody"]
+    assert list(table.columns) == [
+        "period",
+        "custodial_sentences",
+        "children",
+        "rate_per_1000",
+        "remands_to_youth_detention",
+        "not_followed_by_custody",
+    ]
     assert len(table) <= 5

@@ -47,27 +47,36 @@ def test_a_chart_downloads_as_an_image_drawn_on_the_server(app, client, db, serv
     assert sent["filename"] == f"first-time-entrants-rate.{kind}"
     content = base64.b64decode(sent["content"])
     assert magic in content[:200]
-    if kind == "svg":   # says what it shows: the card's title and the filters
+    if kind == "svg":  # says what it shows: the card's title and the filters
         assert "First-time entrants per 100,000" in content.decode("utf-8")
         assert compute(db, "fte", Filters(yjs=service), scope=EVERYONE.scope).description in content.decode("utf-8")
 
 
 @pytest.mark.browser
 def test_the_map_draws_offline_with_the_boundaries_served_by_the_app(app, client):
-    sent, _ = image_request(app, client, "png", "?indicator=cautioned_or_sentenced_per_1000&year=2021-22",
-                            "/compare-areas", card="areas-map")
+    sent, _ = image_request(
+        app,
+        client,
+        "png",
+        "?indicator=cautioned_or_sentenced_per_1000&year=2021-22",
+        "/compare-areas",
+        card="areas-map",
+    )
     assert sent["filename"] == "areas-map-cautioned-or-sentenced-per-1000-2021-22.png"
     assert base64.b64decode(sent["content"])[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("search, path, card", [
-    ("?yjs=%27%3B+DROP+TABLE+child%3B+--", "/first-time-entrants", "fte-rate"),
-    ("", "/../../etc/passwd", "fte-rate"),
-    ("?view=everything", "/disposals", "disposals"),
-    ("?by=postcode", "/disproportionality", "dp-rri"),
-    ("", "/disposals", "fte-rate"),                  # a card from another page
-    ("", ["not", "a", "path"], "fte-rate"),
-])
+@pytest.mark.parametrize(
+    "search, path, card",
+    [
+        ("?yjs=%27%3B+DROP+TABLE+child%3B+--", "/first-time-entrants", "fte-rate"),
+        ("", "/../../etc/passwd", "fte-rate"),
+        ("?view=everything", "/disposals", "disposals"),
+        ("?by=postcode", "/disproportionality", "dp-rri"),
+        ("", "/disposals", "fte-rate"),  # a card from another page
+        ("", ["not", "a", "path"], "fte-rate"),
+    ],
+)
 def test_a_forged_image_request_gets_nothing(app, client, search, path, card):
     assert image_request(app, client, "png", search, path, card)[0] is None
 
@@ -79,8 +88,9 @@ def _sheet(book, name) -> list[dict]:
 
 def workbook(context, page: str, filters: Filters, **settings):
     spec = PAGES[page]
-    return openpyxl.load_workbook(io.BytesIO(page_workbook(context, spec, filters,
-                                                           spec.read_settings(settings, context.options))))
+    return openpyxl.load_workbook(
+        io.BytesIO(page_workbook(context, spec, filters, spec.read_settings(settings, context.options)))
+    )
 
 
 def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, db, service):
@@ -92,8 +102,11 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     withheld_seen = False
     for row, want, hidden in zip(rows, expected.table.itertuples(), expected.withheld.itertuples()):
         assert row["Period"] == want.period and row["Youth Justice Service"] == service
-        for column, heading in (("fte", "First-time entrants"), ("fte_knife_or_weapon", "Knife or weapon offence"),
-                                ("rate_per_100000", "Per 100,000 aged 10 to 17")):
+        for column, heading in (
+            ("fte", "First-time entrants"),
+            ("fte_knife_or_weapon", "Knife or weapon offence"),
+            ("rate_per_100000", "Per 100,000 aged 10 to 17"),
+        ):
             if getattr(hidden, column):
                 assert row[heading] == "c"
                 withheld_seen = True
@@ -107,15 +120,16 @@ def test_the_page_workbook_holds_the_measures_with_withheld_cells_as_c(context, 
     assert "case management extract" in notes["Source"]
     compared = _sheet(book, "fte-compared")
     assert {r["Kind of area"] for r in compared} >= {"service", "england"}
-    assert all(r["Period"] == compared[0]["Period"] for r in compared)      # one calendar year
+    assert all(r["Period"] == compared[0]["Period"] for r in compared)  # one calendar year
     said = [text for label, text in book["Notes"].iter_rows(values_only=True) if label == "Note (fte-compared)"]
     assert any(text.startswith("England's first-time entrant rate is worked out") for text in said)
 
 
 def test_the_workbook_follows_the_page_settings_and_refuses_forged_ones(context, db):
     book = workbook(context, "disproportionality", Filters(period="2023-24"), by="sex", base="previous")
-    expected = compute(db, "disproportionality", Filters(period="2023-24"), scope=EVERYONE.scope, by="sex",
-                       base="previous")
+    expected = compute(
+        db, "disproportionality", Filters(period="2023-24"), scope=EVERYONE.scope, by="sex", base="previous"
+    )
     # Groups in words, headed in words, as on screen.
     in_words = {"male": "Boys", "female": "Girls", "unknown": "Sex not recorded"}
     assert [r["Group"] for r in _sheet(book, "dp-rri")] == [in_words[g] for g in expected.table["group"]]
@@ -138,9 +152,14 @@ def test_a_board_pack_that_fails_shows_a_plain_message_never_the_error(tmp_path,
     from dashboard import jobs
 
     class Failed:
-        stderr = iter(["[12:00:01] Working out the figures\n", "Traceback (most recent call last):\n",
-                       "  File \"dashboard/views/overview.py\", line 70, in diversion\n",
-                       "TypeError: unsupported operand type(s) for /: 'NoneType' and 'int'\n"])
+        stderr = iter(
+            [
+                "[12:00:01] Working out the figures\n",
+                "Traceback (most recent call last):\n",
+                '  File "dashboard/views/overview.py", line 70, in diversion\n',
+                "TypeError: unsupported operand type(s) for /: 'NoneType' and 'int'\n",
+            ]
+        )
 
         def wait(self, timeout=None):
             return 1

@@ -54,6 +54,7 @@ def offered(app):
     from flask import g
 
     from dashboard.app_shell import shell
+
     with app.server.test_request_context("/"), app.server.extensions["dashboard"].db.snapshot() as snap:
         g.viewer, g.db = DEMO_VISITOR, snap
         bar = _choices(shell())
@@ -66,8 +67,11 @@ def offered(app):
 
 def _cases():
     """(page, key) pairs, one test each: a page's every value of one control."""
-    return [(page, key) for page, spec in PAGES.items()
-            for key in (FIELDS if spec.uses_filters else ()) + tuple(s.key for s in spec.settings)]
+    return [
+        (page, key)
+        for page, spec in PAGES.items()
+        for key in (FIELDS if spec.uses_filters else ()) + tuple(s.key for s in spec.settings)
+    ]
 
 
 def _page_key(app, page: str) -> str:
@@ -89,7 +93,7 @@ def test_every_value_offered_shows_every_card_and_the_workbook(app, client, offe
     values = offered[page_key].get(key)
     assert values, f"{page_key} offers no {key}"
     output = _page_key(app, page_key)
-    made = []       # the filters and results of each workbook made: a setting changing only a chart adds none
+    made = []  # the filters and results of each workbook made: a setting changing only a chart adds none
     for value in values:
         search = query_string({key: value}, (key,))
         response = client.post(CALLBACK_PATH, json=page_request(output, search))

@@ -29,24 +29,41 @@ from .test_security import signed_in
 @pytest.fixture(scope="module")
 def app(real_db, tmp_path_factory):
     """The app on the 'real' database, its jobs in a folder of their own."""
-    return create_app(Settings(db=str(real_db["path"]), secret_file=tmp_path_factory.mktemp("secret") / "key",
-                               jobs_dir=tmp_path_factory.mktemp("jobs") / "jobs"))
+    return create_app(
+        Settings(
+            db=str(real_db["path"]),
+            secret_file=tmp_path_factory.mktemp("secret") / "key",
+            jobs_dir=tmp_path_factory.mktemp("jobs") / "jobs",
+        )
+    )
 
 
-PACK_OUTPUTS = [("board-pack-download", "data"), ("board-pack-job", "data"), ("board-pack-poll", "disabled"),
-                ("board-pack-progress", "children"), ("board-pack", "disabled")]
+PACK_OUTPUTS = [
+    ("board-pack-download", "data"),
+    ("board-pack-job", "data"),
+    ("board-pack-poll", "disabled"),
+    ("board-pack-progress", "children"),
+    ("board-pack", "disabled"),
+]
 
 
 def pack_request(app, client, trigger: str, key=None, search: str = "", clicks: int = 1) -> dict:
     """The board pack callback as the page sends it: a click on the button, or the timer asking how the job
     with ``key`` is going. What the page is sent back, by component."""
     output = next(k for k in app.callback_map if "board-pack-job.data" in k)
-    body = {"output": output, "outputs": [{"id": i, "property": p} for i, p in PACK_OUTPUTS],
-            "inputs": [{"id": "board-pack", "property": "n_clicks", "value": clicks},
-                       {"id": "board-pack-poll", "property": "n_intervals", "value": 3}],
-            "state": [{"id": "url", "property": "search", "value": search},
-                      {"id": "board-pack-job", "property": "data", "value": key}],
-            "changedPropIds": [{"click": "board-pack.n_clicks", "poll": "board-pack-poll.n_intervals"}[trigger]]}
+    body = {
+        "output": output,
+        "outputs": [{"id": i, "property": p} for i, p in PACK_OUTPUTS],
+        "inputs": [
+            {"id": "board-pack", "property": "n_clicks", "value": clicks},
+            {"id": "board-pack-poll", "property": "n_intervals", "value": 3},
+        ],
+        "state": [
+            {"id": "url", "property": "search", "value": search},
+            {"id": "board-pack-job", "property": "data", "value": key},
+        ],
+        "changedPropIds": [{"click": "board-pack.n_clicks", "poll": "board-pack-poll.n_intervals"}[trigger]],
+    }
     response = client.post(CALLBACK_PATH, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     return {component: next(iter(values.values())) for component, values in response.get_json()["response"].items()}
@@ -82,8 +99,9 @@ def pack_folders(app) -> list[Path]:
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     (tmp_path / "pack.pdf").write_bytes(pdf)
-    return " ".join(subprocess.run(["pdftotext", tmp_path / "pack.pdf", "-"], capture_output=True,
-                                   text=True).stdout.split())
+    return " ".join(
+        subprocess.run(["pdftotext", tmp_path / "pack.pdf", "-"], capture_output=True, text=True).stdout.split()
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +112,7 @@ def no_jobs_left(app):
         shutil.rmtree(job, ignore_errors=True)
 
 
-@pytest.mark.browser                # board packs: Chromium draws and prints them
+@pytest.mark.browser  # board packs: Chromium draws and prints them
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (scripts/test installs it)")
 def test_a_board_pack_goes_only_to_the_account_that_started_it(app, real_db, tmp_path):
     """The attack as reported: an admin starts a pack and never collects it; a board member of one service
@@ -102,22 +120,22 @@ def test_a_board_pack_goes_only_to_the_account_that_started_it(app, real_db, tmp
     admin, board = signed_in(app, "admin1"), signed_in(app, "board1")
     admins = start(app, admin)
     assert admins["board-pack-job"] and admins["board-pack-poll"] is False
-    boards = start(app, board)                                       # the very same request
+    boards = start(app, board)  # the very same request
     assert boards["board-pack-job"] != admins["board-pack-job"]
-    assert "starting" in boards["board-pack-progress"]               # a job of its own, not the admin's pack
-    stolen = poll(app, board, admins["board-pack-job"])             # the admin's key, from the board account
+    assert "starting" in boards["board-pack-progress"]  # a job of its own, not the admin's pack
+    stolen = poll(app, board, admins["board-pack-job"])  # the admin's key, from the board account
     assert stolen["board-pack-download"] is None and "no longer available" in stolen["board-pack-progress"]
     assert stolen["board-pack-poll"] is True
 
     board_pdf, said = collect(app, board, boards["board-pack-job"])
     assert said == "Board pack ready."
-    admin_pdf, _ = collect(app, admin, admins["board-pack-job"])   # the admin still gets their own
+    admin_pdf, _ = collect(app, admin, admins["board-pack-job"])  # the admin still gets their own
     services = filter_options(Database.open(real_db["path"]))["yjs"]
     board_text, admin_text = pdf_text(board_pdf, tmp_path), pdf_text(admin_pdf, tmp_path)
     assert real_db["mine"] in board_text
     assert not [s for s in services if s != real_db["mine"] and s in board_text]
     assert all(s in admin_text for s in services)
-    assert pack_folders(app) == []                                  # deleted once collected
+    assert pack_folders(app) == []  # deleted once collected
     again = poll(app, admin, admins["board-pack-job"])
     assert again["board-pack-download"] is None and "no longer available" in again["board-pack-progress"]
 
@@ -126,13 +144,13 @@ def test_a_board_pack_goes_only_to_the_account_that_started_it(app, real_db, tmp
 def test_an_account_runs_one_pack_job_at_a_time_in_a_private_folder(app, real_db):
     manager = signed_in(app, "manager1")
     first = start(app, manager)
-    repeats = [start(app, manager, search="?period=2023-24") for _ in range(5)]   # six clicks, as in the attack
-    assert {r["board-pack-job"] for r in repeats} == {first["board-pack-job"]}      # the same job, polled again
+    repeats = [start(app, manager, search="?period=2023-24") for _ in range(5)]  # six clicks, as in the attack
+    assert {r["board-pack-job"] for r in repeats} == {first["board-pack-job"]}  # the same job, polled again
     assert all("still being made" in r["board-pack-progress"] for r in repeats)
     assert len(pack_folders(app)) == 1
     assert os.stat(folder(app)).st_mode & 0o777 == 0o700
     for path in [*pack_folders(app), *pack_folders(app)[0].iterdir()]:
-        assert os.stat(path).st_mode & 0o077 == 0, path                 # nobody else may read a pack
+        assert os.stat(path).st_mode & 0o077 == 0, path  # nobody else may read a pack
     pdf, _ = collect(app, manager, first["board-pack-job"])
     assert pdf[:5] == b"%PDF-"
     assert pack_folders(app) == []
@@ -159,10 +177,16 @@ def made(packs: jobs.Packs, owner: jobs.Owner, *, running: bool, age: float) -> 
     slot = packs.folder / f"pack-{owner.slot}"
     slot.mkdir(mode=0o700)
     nonce = "1234"
-    jobs._write_json(slot / jobs.RECORD, {"key": owner.key(nonce), "nonce": nonce, "account": owner.account,
-                                          "started": time.time() - age})
-    jobs._write_json(slot / jobs.STATE, {"running": True, "message": "Drawing chart 1 of 7"} if running else
-                     {"running": False, "ended": time.time() - age})
+    jobs._write_json(
+        slot / jobs.RECORD,
+        {"key": owner.key(nonce), "nonce": nonce, "account": owner.account, "started": time.time() - age},
+    )
+    jobs._write_json(
+        slot / jobs.STATE,
+        {"running": True, "message": "Drawing chart 1 of 7"}
+        if running
+        else {"running": False, "ended": time.time() - age},
+    )
     (slot / jobs.PDF).write_bytes(b"%PDF-")
     return owner.key(nonce)
 
@@ -170,12 +194,12 @@ def made(packs: jobs.Packs, owner: jobs.Owner, *, running: bool, age: float) -> 
 def test_a_job_belongs_to_its_account_and_the_scope_it_had(tmp_path):
     packs = packs_in(tmp_path)
     key = made(packs, ADMIN, running=False, age=1)
-    assert packs.poll(BOARD, key) is None                                        # another account
+    assert packs.poll(BOARD, key) is None  # another account
     narrowed = jobs.Owner(ADMIN.account, Scope(("Northvale",), drill_down=False))
-    assert packs.poll(narrowed, key) is None                                     # the account, since narrowed
-    assert packs.poll(ADMIN, "f" * 64) is None                                   # the account, another key
+    assert packs.poll(narrowed, key) is None  # the account, since narrowed
+    assert packs.poll(ADMIN, "f" * 64) is None  # the account, another key
     assert packs.poll(ADMIN, key).pdf == b"%PDF-"
-    assert packs.poll(ADMIN, key) is None                                        # collected once only
+    assert packs.poll(ADMIN, key) is None  # collected once only
     assert list(packs.folder.glob("pack-*")) == []
 
 
@@ -184,7 +208,7 @@ def test_a_pack_never_collected_is_deleted_after_five_minutes(tmp_path):
     kept = made(packs, ADMIN, running=False, age=jobs.PACK_KEPT_SECONDS - 30)
     made(packs, BOARD, running=False, age=jobs.PACK_KEPT_SECONDS + 1)
     orphan = jobs.Owner("account:manager1", Scope())
-    made(packs, orphan, running=True, age=jobs.PACK_SECONDS + 61)                # its worker has gone
+    made(packs, orphan, running=True, age=jobs.PACK_SECONDS + 61)  # its worker has gone
     assert packs.poll(orphan, "0" * 64) is None
     assert [p.name for p in packs.folder.glob("pack-*")] == [f"pack-{ADMIN.slot}"]
     assert packs.poll(ADMIN, kept).pdf == b"%PDF-"
@@ -243,13 +267,13 @@ def test_an_account_draws_one_image_at_a_time_on_every_worker(tmp_path):
         for images in (worker, other_worker):
             with pytest.raises(jobs.Busy, match="still being made"), images.turn(ADMIN):
                 pass
-        assert time.monotonic() - started < 1                      # refused at once, before any work
-        with worker.turn(BOARD):                                   # a worker takes two image requests at once
+        assert time.monotonic() - started < 1  # refused at once, before any work
+        with worker.turn(BOARD):  # a worker takes two image requests at once
             with pytest.raises(jobs.Busy, match="busy"), worker.turn(jobs.Owner("account:manager1", Scope())):
                 pass
             with other_worker.turn(jobs.Owner("account:manager1", Scope())):
                 pass
-    with worker.turn(ADMIN):                                       # each turn ends with its request
+    with worker.turn(ADMIN):  # each turn ends with its request
         pass
 
 
@@ -257,7 +281,7 @@ def test_images_wait_their_turn_in_all_and_are_told_when_it_is_too_long(tmp_path
     monkeypatch.setattr(jobs, "QUEUE_SECONDS", 0.5)
     folder = jobs.private_folder(tmp_path / "jobs")
     images = jobs.Images(folder, 1)
-    with jobs._locked(images.slots) as drawing:                   # another worker is drawing
+    with jobs._locked(images.slots) as drawing:  # another worker is drawing
         assert drawing
         with images.turn(ADMIN), pytest.raises(jobs.Busy, match="busy"):
             images.draw(FIGURE, "png", width=600, scale=1)
@@ -268,12 +292,12 @@ def test_images_wait_their_turn_in_all_and_are_told_when_it_is_too_long(tmp_path
 def test_an_image_taking_too_long_is_stopped_with_its_chromium_and_the_next_is_drawn(tmp_path, monkeypatch):
     images = jobs.Images(jobs.private_folder(tmp_path / "jobs"), 1)
     process = images._image_process()
-    monkeypatch.setattr(jobs, "IMAGE_SECONDS", 0.2)                # less than Chromium takes to start
+    monkeypatch.setattr(jobs, "IMAGE_SECONDS", 0.2)  # less than Chromium takes to start
     with images.turn(ADMIN), pytest.raises(jobs.Busy, match="took too long"):
         images.draw(FIGURE, "png", width=600, scale=1)
     assert process.poll() is not None
     deadline = time.monotonic() + 10
-    while True:                                                    # nothing of its process group is left
+    while True:  # nothing of its process group is left
         try:
             os.killpg(process.pid, 0)
         except ProcessLookupError:

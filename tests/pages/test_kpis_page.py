@@ -18,10 +18,27 @@ def _children(quarter_end: str, suitable: int, unsuitable: int, first: int) -> t
     """Children whose referral order ended on ``quarter_end``, with their END accommodation."""
     ids = range(first, first + suitable + unsuitable)
     kids = [child(f"k{i}", "2008-01-01") for i in ids]
-    programmes = [dict(programme_id=f"p{i}", child_id=f"k{i}", disposal_type="REFERRAL_ORDER",
-                       referral_date="2023-01-10", start_date="2023-01-15", end_date=quarter_end) for i in ids]
-    assessments = [dict(assessment_id=f"a{i}", programme_id=f"p{i}", point="END", assessment_date=quarter_end,
-                        accommodation="SUITABLE" if i - first < suitable else "UNSUITABLE") for i in ids]
+    programmes = [
+        dict(
+            programme_id=f"p{i}",
+            child_id=f"k{i}",
+            disposal_type="REFERRAL_ORDER",
+            referral_date="2023-01-10",
+            start_date="2023-01-15",
+            end_date=quarter_end,
+        )
+        for i in ids
+    ]
+    assessments = [
+        dict(
+            assessment_id=f"a{i}",
+            programme_id=f"p{i}",
+            point="END",
+            assessment_date=quarter_end,
+            accommodation="SUITABLE" if i - first < suitable else "UNSUITABLE",
+        )
+        for i in ids
+    ]
     return kids, programmes, assessments
 
 
@@ -30,8 +47,13 @@ def context(tmp_path_factory):
     # 2023-24 Q3: 12 of 20 suitable at the end (60%); Q4: 15 of 20 (75%). No START assessments, no victims,
     # offences or board meetings files.
     q3, q4 = _children("2023-12-15", 12, 8, 0), _children("2024-03-15", 15, 5, 20)
-    folder = write_extract(tmp_path_factory.mktemp("kpis-page"), as_of="2024-03-31",
-                           children=q3[0] + q4[0], programmes=q3[1] + q4[1], assessments=q3[2] + q4[2])
+    folder = write_extract(
+        tmp_path_factory.mktemp("kpis-page"),
+        as_of="2024-03-31",
+        children=q3[0] + q4[0],
+        programmes=q3[1] + q4[1],
+        assessments=q3[2] + q4[2],
+    )
     location = tmp_path_factory.mktemp("kpis-db") / "kpis.duckdb"
     ingest(folder, location)
     db = Database.open(location)
@@ -51,9 +73,10 @@ def test_a_tile_reads_the_latest_whole_quarter_against_the_one_before_and_a_year
     assert tile.change == "Up 15 percentage points from 60% in 2023-24 Q3: could be chance."
     assert tile.verdict == "same"
     # 2022-23 Q4 had no endings: nothing to compare with, and not a 0.
-    assert tile.also == (("No comparison with 2022-23 Q4, a year before: a figure is withheld or has nothing to "
-                          "count.", "same"),)
-    assert tile.facts == ("At the start of their orders: 0% (0 of 20)",)          # no START assessments
+    assert tile.also == (
+        ("No comparison with 2022-23 Q4, a year before: a figure is withheld or has nothing to count.", "same"),
+    )
+    assert tile.facts == ("At the start of their orders: 0% (0 of 20)",)  # no START assessments
     assert tile.quality == "Nothing missing: recorded for all 20 children."
     assert list(tile.trend.index[-2:]) == ["2023-24 Q3", "2023-24 Q4"] and tile.scale == (0, 100)
 
@@ -81,23 +104,33 @@ def test_a_programme_filter_says_why_serious_violence_and_victims_are_not_shown(
 
 def test_the_overview_shows_accommodation_and_ete_at_the_end_of_the_latest_full_year(context):
     figures = {k.title: k for k in headline_figures(context, PAGES["overview"], Filters())}
-    assert list(figures)[-2:] == ["Education, training or employment at the end of orders",
-                                  "Suitable accommodation at the end of orders"]
+    assert list(figures)[-2:] == [
+        "Education, training or employment at the end of orders",
+        "Suitable accommodation at the end of orders",
+    ]
     accommodation = figures["Suitable accommodation at the end of orders"]
     # 2023-24: 27 of 40 children (12 + 15); 2022-23 had none.
     assert accommodation.value == "68%" and accommodation.detail == "27 of 40 children"
     assert accommodation.page == "kpis"
     ete = figures["Education, training or employment at the end of orders"]
-    assert ete.value == "0%" and ete.quality == ("Not recorded: 40 of 40 children had no education, training or "
-                                                 "employment recorded at the end.")
+    assert ete.value == "0%" and ete.quality == (
+        "Not recorded: 40 of 40 children had no education, training or employment recorded at the end."
+    )
 
 
 def test_every_card_renders_and_each_shows_only_its_own_kpis(context):
     page = PAGES["kpis"]
     cards = {c.spec.id: c for c in render_page(context, page, Filters(), page.read_settings({}, context.options))}
     assert set(cards["kpi-start-end"].result.table["kpi"]) == {"accommodation", "ete"}
-    assert set(cards["kpi-trends"].result.table["measure"]) <= {"suitable_at_end", "with_plan", "attending",
-                                                                 "looked_after", "completed", "children", "consented"}
+    assert set(cards["kpi-trends"].result.table["measure"]) <= {
+        "suitable_at_end",
+        "with_plan",
+        "attending",
+        "looked_after",
+        "completed",
+        "children",
+        "consented",
+    }
     assert cards["kpi-victims"].empty and cards["board-attendance"].empty
     by_year = render_page(context, page, Filters(), page.read_settings({"every": "year"}, context.options))
     assert set(by_year[0].result.table["period"]) == {"2022-23", "2023-24"}

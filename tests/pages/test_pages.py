@@ -39,16 +39,19 @@ def test_the_page_callback_answers_with_data(app, client):
     assert '"rows"' in body and "2023-24" in body
 
 
-@pytest.mark.parametrize("search", [
-    "?yjs=%27%3B+DROP+TABLE+child%3B+--",
-    "?period=1066-67",
-    "?sex=boys",
-    "?period=2023-24&period=2022-23",
-    "?period=2023-24+Q5",
-    "?yjs=" + "x" * 5000,
-    ["not", "a", "string"],
-    {"yjs": "Northvale"},
-])
+@pytest.mark.parametrize(
+    "search",
+    [
+        "?yjs=%27%3B+DROP+TABLE+child%3B+--",
+        "?period=1066-67",
+        "?sex=boys",
+        "?period=2023-24&period=2022-23",
+        "?period=2023-24+Q5",
+        "?yjs=" + "x" * 5000,
+        ["not", "a", "string"],
+        {"yjs": "Northvale"},
+    ],
+)
 def test_a_forged_request_gets_a_400_with_a_plain_message_and_no_data(app, client, search):
     response = _fte_request(app, client, search)
     assert response.status_code == 400
@@ -59,8 +62,11 @@ def test_a_forged_request_gets_a_400_with_a_plain_message_and_no_data(app, clien
 
 def test_the_csv_download_returns_only_what_the_browser_sent(app):
     from dashboard.components.chart_card import download_csv
-    sent = {"rows": [{"period": "2023-24", "count": "c"}],
-            "columns": [{"field": "period", "headerName": "Period"}, {"field": "count", "headerName": "Children"}]}
+
+    sent = {
+        "rows": [{"period": "2023-24", "count": "c"}],
+        "columns": [{"field": "period", "headerName": "Period"}, {"field": "count", "headerName": "Children"}],
+    }
     result = download_csv(1, sent, "../../etc/passwd")
     assert result["filename"] == "etc-passwd.csv"
     assert result["content"].splitlines() == ["Period,Children", "2023-24,c"]
@@ -70,10 +76,12 @@ def test_the_csv_download_returns_only_what_the_browser_sent(app):
 def test_a_narrow_screen_gets_charts_laid_out_for_a_phone(app, client):
     """The screen's width class comes with the address: a phone's charts have smaller type and one-line
     axis labels; anything but "narrow" is a wide screen."""
+
     def fonts(screen):
         body = json.loads(_fte_request_on(app, client, "", screen).get_data(as_text=True))["response"]
         graph = body['{"card":"fte-rate","type":"card-graph"}']["children"]
         return graph["props"]["figure"]["layout"]["font"]["size"]
+
     assert fonts("narrow") == 13 and fonts("wide") == 15 and fonts(None) == 15 and fonts("<script>") == 15
 
 
@@ -91,8 +99,13 @@ def test_the_overview_shows_the_year_chosen(app, client):
 def test_every_callback_names_components_the_pages_have(app, client, context):
     """What Dash's own layout check would catch (it is off: see app_shell.create_app)."""
     from dashboard.app_shell import shell
-    components = [c for root in [shell(), *[p["layout"]() for p in dash.page_registry.values()]]
-                  for c in [root, *root._traverse()] if hasattr(c, "to_plotly_json")]
+
+    components = [
+        c
+        for root in [shell(), *[p["layout"]() for p in dash.page_registry.values()]]
+        for c in [root, *root._traverse()]
+        if hasattr(c, "to_plotly_json")
+    ]
     plain = {c.id for c in components if isinstance(getattr(c, "id", None), str)}
     patterns = {c.id["type"] for c in components if isinstance(getattr(c, "id", None), dict)}
     for callback in app.callback_map.values():
@@ -112,7 +125,7 @@ def _outputs(callback):
 def test_an_address_no_page_has_is_a_404_with_the_site_around_it(app, client):
     missing = client.get("/no-such-page?period=2023-24")
     assert missing.status_code == 404
-    assert '<html lang="en">' in missing.get_data(as_text=True)          # the dashboard's own shell and nav
+    assert '<html lang="en">' in missing.get_data(as_text=True)  # the dashboard's own shell and nav
     assert client.get("/disposals").status_code == 200 and client.get("/about").status_code == 200
     page = dash.page_registry["not_found_404"]["layout"]()
     assert "There is no page at this address." in str(page) and "href='/'" in str(page)
@@ -129,6 +142,7 @@ def test_two_groups_of_children_in_one_request_are_refused(app, client):
 def test_choosing_a_second_group_of_children_replaces_the_first(app):
     from dashboard.app_shell import _one_group_kept
     from dashboard.components import ids
+
     chosen = {"period": "2023-24", "sex": "female", "ethnicity_group": "Black"}
     assert _one_group_kept(chosen, ids.filter_control("ethnicity_group")) == {"sex"}
     assert chosen == {"period": "2023-24", "sex": None, "ethnicity_group": "Black"}
@@ -138,6 +152,8 @@ def test_choosing_a_second_group_of_children_replaces_the_first(app):
 
 def test_the_filter_bar_says_one_group_at_a_time(app, context):
     from dashboard.components.filter_bar import filter_bar
+
     assert "one group of children at a time" in json.dumps(filter_bar(context.options).to_plotly_json(), default=str)
-    assert "one group of children at a time" not in json.dumps(filter_bar(context.options, drill_down=False)
-                                                               .to_plotly_json(), default=str)
+    assert "one group of children at a time" not in json.dumps(
+        filter_bar(context.options, drill_down=False).to_plotly_json(), default=str
+    )

@@ -45,7 +45,7 @@ def stored(real_db, sql: str, params=()) -> list[tuple]:
 
 @pytest.fixture(autouse=True)
 def fresh_limits(app, real_db):
-    sessions.store_for(str(real_db["path"]))          # the tables, before the first request makes them
+    sessions.store_for(str(real_db["path"]))  # the tables, before the first request makes them
     stored(real_db, "DELETE FROM dashboard_sign_in_attempts")
 
 
@@ -54,6 +54,7 @@ class Clock:
 
     def __init__(self):
         import time
+
         self.now = time.time()
 
     def time(self) -> float:
@@ -87,8 +88,9 @@ def _token(client) -> str:
 
 def sign_in(client, username, password=PASSWORD, next_path="/"):
     token = _token(client)
-    return client.post(f"/sign-in?next={next_path}", data={"username": username, "password": password,
-                                                            "csrf_token": token})
+    return client.post(
+        f"/sign-in?next={next_path}", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 def signed_in(app, username, password=PASSWORD):
@@ -132,14 +134,28 @@ def test_signing_in_sets_a_safe_cookie_and_goes_where_the_user_was_going(app, re
     assert "Signed in as manager1 (manager)" in client.get("/_dash-layout").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example/", "https://evil.example/", "/\\evil.example", "%5C/evil.example", "/%5Cevil.example",
-    "/%09/evil.example",        # browsers drop the tab: //evil.example
-    "/%0d%0a/x",                # a header split (was a 500)
-    "/%0a/evil.example", "/%0d/evil.example", "/%00/evil.example", "/%7f/evil.example",
-    "%2F%2Fevil.example", "/%2F/evil.example", "%20//evil.example", "%09//evil.example",
-    "javascript:alert(1)", "evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "%5C/evil.example",
+        "/%5Cevil.example",
+        "/%09/evil.example",  # browsers drop the tab: //evil.example
+        "/%0d%0a/x",  # a header split (was a 500)
+        "/%0a/evil.example",
+        "/%0d/evil.example",
+        "/%00/evil.example",
+        "/%7f/evil.example",
+        "%2F%2Fevil.example",
+        "/%2F/evil.example",
+        "%20//evil.example",
+        "%09//evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+    ],
+)
 def test_sign_in_never_redirects_off_the_site(app, real_db, target):
     response = sign_in(browser(app), "manager1", next_path=target)
     assert response.status_code == 302 and response.headers["Location"] == "/"
@@ -174,12 +190,12 @@ def test_failed_sign_ins_lock_that_account_from_that_address_only(app, real_db, 
     attacker = browser(app, "10.0.0.1")
     codes = [sign_in(attacker, "manager1", "wrong password!").status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
-    refused = sign_in(attacker, "manager1")             # the right password is not even checked
+    refused = sign_in(attacker, "manager1")  # the right password is not even checked
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
     assert "too many attempts to sign in. Wait 15 minutes" in refused.get_data(as_text=True)
-    assert sign_in(browser(app, "10.0.0.2"), "manager1").status_code == 302    # the person, elsewhere
-    assert sign_in(browser(app, "10.0.0.1"), "admin1").status_code == 302      # a colleague behind that address
-    clock.now += 15 * 60                                 # the window has passed
+    assert sign_in(browser(app, "10.0.0.2"), "manager1").status_code == 302  # the person, elsewhere
+    assert sign_in(browser(app, "10.0.0.1"), "admin1").status_code == 302  # a colleague behind that address
+    clock.now += 15 * 60  # the window has passed
     assert sign_in(attacker, "manager1").status_code == 302
 
 
@@ -206,8 +222,11 @@ def test_signing_in_is_not_counted_against_anyone(app, real_db):
 
 def test_ipv6_addresses_are_counted_by_their_network():
     """A /64 is one household or server: it cannot step round the limit address by address."""
-    assert sessions.address_key("2001:db8:1:2:aaaa::1") == sessions.address_key("2001:db8:1:2:bbbb::2") \
+    assert (
+        sessions.address_key("2001:db8:1:2:aaaa::1")
+        == sessions.address_key("2001:db8:1:2:bbbb::2")
         == "2001:db8:1:2::/64"
+    )
     assert sessions.address_key("2001:db8:1:3::1") == "2001:db8:1:3::/64"
     assert sessions.address_key("::ffff:10.1.2.3") == "10.1.2.3"
 
@@ -222,7 +241,7 @@ def test_a_manager_sees_their_service_and_is_refused_another(app, real_db):
     other = fte(app, client, f"?yjs={real_db['other']}")
     assert other.status_code == 400 and real_db["other"] not in other.get_json()["message"].split(":")[-1]
     page = client.get("/_dash-layout").get_data(as_text=True)
-    assert real_db["mine"] in page and real_db["other"] not in page      # not offered either
+    assert real_db["mine"] in page and real_db["other"] not in page  # not offered either
 
 
 def test_a_board_member_cannot_drill_down_even_by_a_forged_request(app, real_db):
@@ -326,14 +345,26 @@ def test_the_sign_in_limit_holds_across_workers(app, real_db, served):
     def attempt(form):
         session, token = form
         start.wait()
-        return session.post(served + "/sign-in", data={"username": "manager1", "password": "wrong password!",
-                                                       "csrf_token": token}, allow_redirects=False, timeout=60)
+        return session.post(
+            served + "/sign-in",
+            data={"username": "manager1", "password": "wrong password!", "csrf_token": token},
+            allow_redirects=False,
+            timeout=60,
+        )
+
     with ThreadPoolExecutor(len(forms)) as pool:
         codes = Counter(response.status_code for response in pool.map(attempt, forms))
     assert codes == {401: 5, 429: 35}
-    session, token = sign_in_form(served)               # a colleague behind the same address
-    assert session.post(served + "/sign-in", data={"username": "admin1", "password": PASSWORD, "csrf_token": token},
-                        allow_redirects=False, timeout=60).status_code == 302
+    session, token = sign_in_form(served)  # a colleague behind the same address
+    assert (
+        session.post(
+            served + "/sign-in",
+            data={"username": "admin1", "password": PASSWORD, "csrf_token": token},
+            allow_redirects=False,
+            timeout=60,
+        ).status_code
+        == 302
+    )
 
 
 def test_signing_out_ends_the_session_on_every_worker(app, real_db, served):
@@ -348,8 +379,14 @@ def test_signing_out_ends_the_session_on_every_worker(app, real_db, served):
 
 def users(real_db, *arguments, password=None):
     """``python -m dashboard users ...`` as an administrator runs it while the app serves."""
-    done = subprocess.run([sys.executable, "-m", "dashboard", "users", *arguments, "--db", str(real_db["path"])],
-                          input=password, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "users", *arguments, "--db", str(real_db["path"])],
+        input=password,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -367,6 +404,7 @@ def test_a_new_password_or_removal_ends_sessions_on_every_worker(app, real_db, s
 
 def test_the_load_test_signs_in_where_the_database_asks_for_it(app, real_db, served):
     from benchmarks.load import run_load
+
     with pytest.raises(CannotSignIn, match="asks for sign-in"):
         run_load(served, users=1, seconds=1)
     with pytest.raises(CannotSignIn, match="could not sign in as manager1"):
@@ -380,7 +418,24 @@ def test_the_load_command_runs_on_a_database_that_asks_for_sign_in(app, real_db,
     import io
 
     from benchmarks.load import main
+
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(["--db", str(real_db["path"]), "--user", "admin1", "--password-stdin", "--users", "2",
-                 "--seconds", "2", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(real_db["path"]),
+                "--user",
+                "admin1",
+                "--password-stdin",
+                "--users",
+                "2",
+                "--seconds",
+                "2",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert " 0 errors" in capsys.readouterr().out

@@ -49,7 +49,7 @@ def test_a_fingerprinted_suite_is_compressed_and_kept_for_a_year(browser):
     assert brotli.decompress(packed.data) == plain.data
     assert len(packed.data) < len(plain.data) / 3
     assert packed.headers["Cache-Control"] == plain.headers["Cache-Control"] == IMMUTABLE
-    assert browser.get(url, headers=BROTLI).data == packed.data          # the stored copy, same bytes
+    assert browser.get(url, headers=BROTLI).data == packed.data  # the stored copy, same bytes
 
 
 def test_gzip_for_a_browser_without_brotli(browser):
@@ -62,10 +62,13 @@ def test_gzip_for_a_browser_without_brotli(browser):
 
 
 def test_an_asset_is_kept_only_when_its_address_names_its_version(browser):
-    linked = next(s for s in re.findall(r'href="([^"]+)"', browser.get("/").get_data(as_text=True))
-                  if s.startswith("/assets/style.css?m="))
+    linked = next(
+        s
+        for s in re.findall(r'href="([^"]+)"', browser.get("/").get_data(as_text=True))
+        if s.startswith("/assets/style.css?m=")
+    )
     assert browser.get(linked, headers=BROTLI).headers["Cache-Control"] == IMMUTABLE
-    bare = browser.get("/assets/style.css", headers=BROTLI)       # as the sign-in page links it
+    bare = browser.get("/assets/style.css", headers=BROTLI)  # as the sign-in page links it
     assert bare.headers["Cache-Control"] == REVALIDATE and bare.headers["Content-Encoding"] == "br"
     again = browser.get("/assets/style.css", headers={**BROTLI, "If-None-Match": bare.headers["ETag"]})
     assert again.status_code == 304 and not again.data
@@ -88,7 +91,7 @@ def test_plotly_is_the_partial_bundle_of_the_version_the_plotly_package_was_made
     assert served.status_code == 200 and served.mimetype == "text/javascript"
     assert served.data == PARTIAL_PLOTLY.read_bytes()
     assert served.data.startswith(f"/* plotly.js v{get_plotlyjs_version()} ".encode())
-    assert served.headers["Cache-Control"] == REVALIDATE         # its address never changes: revalidated
+    assert served.headers["Cache-Control"] == REVALIDATE  # its address never changes: revalidated
     full = Path(dash.__file__).parents[1] / "plotly" / "package_data" / "plotly.min.js"
     assert len(served.data) < full.stat().st_size / 3
 

@@ -26,12 +26,12 @@ def test_the_first_request_works_out_every_page_and_later_views_compute_nothing(
     started[0].join(timeout=600)
     assert not started[0].is_alive()
     assert client.get("/disposals").status_code == 200
-    assert _warming() == []                                  # the same viewer and version: not again
+    assert _warming() == []  # the same viewer and version: not again
     computed = []
     real = dashboard.metrics._compute
     monkeypatch.setattr(dashboard.metrics, "_compute", lambda *a, **k: computed.append(a[1].name) or real(*a, **k))
     with served.db.snapshot() as snap:
-        views.warm(views.Context(snap, DEMO_VISITOR))        # every page's first view again
+        views.warm(views.Context(snap, DEMO_VISITOR))  # every page's first view again
     assert computed == []
 
 
