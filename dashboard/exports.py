@@ -205,7 +205,7 @@ def page_workbook(context: Context, spec: PageSpec, filters, settings) -> bytes:
         definitions = [(spec.name, spec.definition)]
     else:
         whole = context.measure("fte", replace(filters, period=None, by_quarter=False), combine=True)
-        cohort = whole.description.partition(", ")[2] or "every service and child"
+        cohort = whole.chosen or "every service and child"
         note = spec.headline_note(context, filters) if spec.headline_note else ""
         about = [
             (

@@ -26,6 +26,11 @@ class MeasureResult:
     settings: object = None
 
     @property
+    def chosen(self) -> str:
+        """The children the rows cover, in words: the description without its period ('' for everyone)."""
+        return self.description.partition(", ")[2]
+
+    @property
     def reference(self) -> str | None:
         """disproportionality: the group every RRI is against, as resolved (the default or --reference);
         None for the other measures."""

@@ -61,8 +61,7 @@ def period_note(context, filters) -> str:
 def covers(result, when: str) -> str:
     """What a figure covers, said on its card: the year or cohort, the children chosen (or all of them) and
     any filter chosen that it does not use."""
-    chosen = result.description.partition(", ")[2]
-    said = f"{when}. Covers {chosen or 'every service you can see, all children'}."
+    said = f"{when}. Covers {result.chosen or 'every service you can see, all children'}."
     if result.ignored:
         said += f" Not used here: {', '.join(words(f) for f in result.ignored)}."
     return said
