@@ -503,3 +503,128 @@ def test_a_linear_programming_attacker_pins_no_withheld_cell(role, demo, service
     assert found and all(high - low >= 1 - 1e-6 for low, high in found.values()), found
     unprotected = _ranges(primary, lines)
     assert any(high - low < 1 - 1e-6 for low, high in unprotected.values())
+
+
+# --- The same children on two pages: custody and remand stages of disproportionality -----------------
+
+#: The stages whose children another page shows: (its metric, its row's remand type or None).
+STAGE_PAGES = {"custody": ("use-of-custody", None), "remand": ("remands", config.YOUTH_DETENTION)}
+#: Disproportionality's groups whose children add up to every child (a child has one sex and one ethnic
+#: group, "unknown" among them); an age band is a child's at their first event, so it does not.
+COMPLETE = ("sex", "ethnicity_group")
+
+
+def _stage_views(demo, scope: Scope, groups: dict) -> tuple[dict, dict]:
+    """What ``scope`` sees of the children at the custody and remand stages, on their own pages and on
+    disproportionality's, for every year and quarter of the audit and every group choosable: key ->
+    shown value (HIDDEN when withheld), and key -> true value. Keys: ("page", stage, period, filter,
+    value) for the children sentenced to custody / remanded to youth detention; ("stage", stage, period,
+    by, filter, value, group) for disproportionality's children at the stage."""
+    options = filter_options(demo)
+    shown, truth = {}, {}
+    chosen = {g: groups[g] for g in (*COMPLETE, "locality")}
+    choices = [(None, None)] + ([(g, v) for g, values in chosen.items() for v in values] if scope.drill_down else [])
+    periods = [p for p, by_quarter in _periods(options) if p and not by_quarter]
+    for period in periods:
+        for group, value in choices:
+            filters = Filters(period=period, **({group: value} if group else {}))
+            for stage, (metric, remand_type) in STAGE_PAGES.items():
+                result = compute(demo, metric, filters, scope=scope)
+                raw = compute(demo, metric, filters, scope=scope, suppressed=False).table
+                rows = (
+                    result.table.index
+                    if remand_type is None
+                    else result.table.index[result.table["remand_type"] == remand_type]
+                )
+                for i in rows:
+                    key = ("page", stage, period, group, value)
+                    shown[key] = HIDDEN if result.withheld.at[i, "children"] else int(result.table.at[i, "children"])
+                    truth[key] = int(raw.at[i, "children"])
+            for by in COMPLETE:
+                result = compute(demo, "disproportionality", filters, scope=scope, by=by)
+                raw = compute(demo, "disproportionality", filters, scope=scope, by=by, suppressed=False).table
+                for i in result.table.index[result.table["stage"].isin(list(STAGE_PAGES))]:
+                    key = ("stage", result.table.at[i, "stage"], period, by, group, value, result.table.at[i, "group"])
+                    shown[key] = HIDDEN if result.withheld.at[i, "count"] else int(result.table.at[i, "count"])
+                    truth[key] = int(raw.at[i, "count"])
+    return shown, truth
+
+
+def _stage_lines(shown: dict, groups: dict) -> tuple[list, list]:
+    """What a reader knows ties the cells together: (a, b) pairs that are the same children (a group of
+    disproportionality with no filter is the page's children of that group), and (total, parts) sums
+    (the page's children are the sum of disproportionality's groups of them, and of the page's own
+    children of each sex or ethnic group)."""
+    same, sums = [], []
+    for key in [k for k in shown if k[0] == "page"]:
+        _, stage, period, group, value = key
+        if group in COMPLETE:
+            same.append((key, ("stage", stage, period, group, None, None, value)))
+        for by in COMPLETE:
+            if by != group:
+                sums.append((key, [("stage", stage, period, by, group, value, v) for v in groups[by]]))
+        if group is None:
+            for by in COMPLETE:
+                sums.append((key, [("page", stage, period, by, v) for v in groups[by]]))
+    return same, sums
+
+
+def _read_across(shown: dict, truth: dict, groups: dict) -> list:
+    """Withheld children read off the other page (the same cell shown there), or from a total less its
+    other shown parts where the total is on one page and its parts on the other."""
+    same, sums = _stage_lines(shown, groups)
+    found = []
+    for a, b in same:
+        if a in shown and b in shown and (shown[a] == HIDDEN) != (shown[b] == HIDDEN):
+            hidden, other = (a, b) if shown[a] == HIDDEN else (b, a)
+            found += [hidden] if shown[other] == truth[hidden] else []
+    for total, parts in sums:
+        if not all(k in shown for k in (total, *parts)):
+            continue  # a view the reader never saw
+        cells = [total, *parts]
+        hidden = [k for k in cells if shown[k] == HIDDEN]
+        if len(hidden) != 1:
+            continue
+        known = sum(shown[k] for k in cells[1:] if k != hidden[0])
+        guess = known if hidden[0] == total else shown[total] - known
+        found += [hidden[0]] if guess == truth[hidden[0]] else []
+    return found
+
+
+@pytest.fixture(scope="module")
+def stage_views(role, demo):
+    name, scope, groups, _, _, _ = role
+    return name, groups, *_stage_views(demo, scope, groups)
+
+
+def test_the_children_at_the_custody_and_remand_stages_are_withheld_alike_on_both_pages(stage_views):
+    name, groups, shown, truth = stage_views
+    same, _ = _stage_lines(shown, groups)
+    pairs = [(a, b) for a, b in same if a in shown and b in shown]
+    assert all(truth[a] == truth[b] for a, b in pairs)  # the same children, counted alike
+    assert [(a, b) for a, b in pairs if (shown[a] == HIDDEN) != (shown[b] == HIDDEN)] == []
+    if name == "manager":
+        assert sum(shown[a] == HIDDEN for a, _ in pairs) > 5 and sum(shown[a] != HIDDEN for a, _ in pairs) > 5
+
+
+def test_custody_and_remand_children_read_across_from_disproportionality_recover_nothing(stage_views):
+    _, groups, shown, truth = stage_views
+    assert _read_across(shown, truth, groups) == []
+    assert sum(v == HIDDEN for v in shown.values()) > 5
+
+
+def test_a_linear_programming_attacker_on_both_pages_pins_no_withheld_child(stage_views):
+    """Every period's children on the custody and remands pages and at the stages of disproportionality,
+    each sex and ethnic group on either, solved together: no withheld count is pinned."""
+    _, groups, shown, truth = stage_views
+    same, sums = _stage_lines(shown, groups)
+    lines = [(a, [b]) for a, b in same] + sums
+    seen = Seen()
+    for key, value in shown.items():
+        seen.shown[key] = {value}
+        seen.truth[key] = truth[key]
+        seen.tables[key[:3]].add(str(key[3]))
+    found = _ranges(seen, [(p, parts) for p, parts in lines if all(k in shown for k in (p, *parts))])
+    assert found and all(high - low >= 1 - 1e-6 for low, high in found.values()), {
+        k: v for k, v in found.items() if v[1] - v[0] < 1 - 1e-6
+    }
