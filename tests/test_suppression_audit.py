@@ -514,7 +514,7 @@ STAGE_PAGES = {"custody": ("use-of-custody", None), "remand": ("remands", config
 COMPLETE = ("sex", "ethnicity_group")
 
 
-def _stage_views(demo, scope: Scope, groups: dict) -> tuple[dict, dict]:
+def _stage_views(demo, scope: Scope, groups: dict, periods: list[str] | None = None) -> tuple[dict, dict]:
     """What ``scope`` sees of the children at the custody and remand stages, on their own pages and on
     disproportionality's, for every year and quarter of the audit and every group choosable: key ->
     shown value (HIDDEN when withheld), and key -> true value. Keys: ("page", stage, period, filter,
@@ -524,7 +524,7 @@ def _stage_views(demo, scope: Scope, groups: dict) -> tuple[dict, dict]:
     shown, truth = {}, {}
     chosen = {g: groups[g] for g in (*COMPLETE, "locality")}
     choices = [(None, None)] + ([(g, v) for g, values in chosen.items() for v in values] if scope.drill_down else [])
-    periods = [p for p, by_quarter in _periods(options) if p and not by_quarter]
+    periods = periods or [p for p, by_quarter in _periods(options) if p and not by_quarter]
     for period in periods:
         for group, value in choices:
             filters = Filters(period=period, **({group: value} if group else {}))
@@ -628,6 +628,27 @@ def test_a_linear_programming_attacker_on_both_pages_pins_no_withheld_child(stag
     assert found and all(high - low >= 1 - 1e-6 for low, high in found.values()), {
         k: v for k, v in found.items() if v[1] - v[0] < 1 - 1e-6
     }
+
+
+def test_pages_protected_apart_give_children_away_that_followed_pages_do_not(tmp_path_factory, monkeypatch):
+    """On a busier extract, a quarter where use-of-custody and disproportionality, each protected in its own
+    lattice, withhold different cells: the read across then recovers children, and with disproportionality
+    following custody's marks it recovers none."""
+    from dataclasses import replace
+
+    from dashboard.metrics import disproportionality
+
+    path = tmp_path_factory.mktemp("busier") / "busier.duckdb"
+    build_demo(path, children=6000, progress=lambda message: None)
+    service = filter_options(Database.open(path))["yjs"][2]
+    scope = Scope((service,), drill_down=True)
+    groups = _groups(filter_options(Database.open(path)), service)
+    shown, truth = _stage_views(Database.open(path), scope, groups, ["2017-18 Q2"])
+    assert _read_across(shown, truth, groups) == []
+    monkeypatch.setattr(disproportionality, "CELLS", replace(disproportionality.CELLS, follows=None))
+    shown, truth = _stage_views(Database.open(path), scope, groups, ["2017-18 Q2"])  # a new cache of results
+    recovered = _read_across(shown, truth, groups)
+    assert ("page", "custody", "2017-18 Q2", None, None) in recovered and len(recovered) >= 3
 
 
 # --- Compare areas: the published counts, with a small one -------------------------------------------

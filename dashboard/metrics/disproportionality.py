@@ -62,10 +62,11 @@ def _stage_children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, d
 #: The stages whose children another page shows, counted alike: the custody stage's are use-of-custody's
 #: children sentenced to custody, the remand stage's remands' children remanded to youth detention. Each
 #: is a lattice of children by their own groups (one at a time) and age band (apart), per year and quarter;
-#: the stage's cells that are cells of it take their withheld marks from it (``_elsewhere``).
+#: the stage's cells that are cells of it take their withheld marks from it (``_elsewhere``), and from the
+#: page's lattice of sentences (remands), whose withheld counts withhold their children there too.
 ELSEWHERE = {
-    "custody": (custody.CHILDREN, {}),
-    "remand": (remands.CHILDREN, {"remand_type": config.YOUTH_DETENTION}),
+    "custody": ((custody.CHILDREN, custody.SENTENCES), {}),
+    "remand": ((remands.CHILDREN, remands.REMANDS_CELLS), {"remand_type": config.YOUTH_DETENTION}),
 }
 #: A child's own groups, which those lattices hold one at a time.
 CHILD_GROUPS = ("locality", "sex", "ethnicity_group")
@@ -107,7 +108,7 @@ def _elsewhere(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd
         return out
     plain = replace(resolved, filters=Filters())
     names = (*CHILD_GROUPS, "age_band", "disposal_type")
-    for stage, (other, fixed) in ELSEWHERE.items():
+    for stage, (lattices, fixed) in ELSEWHERE.items():
         rows = cells[cells["stage"] == stage]
         by, drill_down = resolved.settings.by, resolved.drill_down
         same = {i: _same_children(cell, by, drill_down) for i, cell in zip(rows.index, rows.to_dict("records"))}
@@ -124,10 +125,15 @@ def _elsewhere(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd
                 },
                 index=at,
             )
-            protected, found = lattice.located(db, other, plain, options, table, locate=lattice.whole_years)
+            children, counted = lattices
+            protected, found = lattice.located(db, children, plain, options, table, locate=lattice.whole_years)
             if protected.cells.empty:
                 continue
-            hidden = protected.mask[other.counts[0]].to_numpy()[np.maximum(found, 0)]
+            hidden = protected.mask[children.counts[0]].to_numpy()[np.maximum(found, 0)] & (found >= 0)
+            # The page withholds a cell's children with its sentences (remands): at least one each.
+            events, where_found = lattice.located(db, counted, plain, options, table)
+            if not events.cells.empty:
+                hidden |= events.mask[counted.counts[0]].to_numpy()[np.maximum(where_found, 0)] & (where_found >= 0)
             out.loc[at, "count"] = np.where(found >= 0, hidden.astype("float64"), np.nan)
     return out
 
