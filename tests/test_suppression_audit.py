@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 from dashboard import config, suppression
-from dashboard.access import Scope
+from dashboard.access import EVERYONE, Scope
 from dashboard.db import Database
 from dashboard.filters import Filters, period_label
 from dashboard.ingest import build_demo
@@ -503,3 +503,269 @@ def test_a_linear_programming_attacker_pins_no_withheld_cell(role, demo, service
     assert found and all(high - low >= 1 - 1e-6 for low, high in found.values()), found
     unprotected = _ranges(primary, lines)
     assert any(high - low < 1 - 1e-6 for low, high in unprotected.values())
+
+
+# --- The same children on two pages: custody and remand stages of disproportionality -----------------
+
+#: The stages whose children another page shows: (its metric, its row's remand type or None).
+STAGE_PAGES = {"custody": ("use-of-custody", None), "remand": ("remands", config.YOUTH_DETENTION)}
+#: Disproportionality's groups whose children add up to every child (a child has one sex and one ethnic
+#: group, "unknown" among them); an age band is a child's at their first event, so it does not.
+COMPLETE = ("sex", "ethnicity_group")
+
+
+def _stage_views(demo, scope: Scope, groups: dict, periods: list[str] | None = None) -> tuple[dict, dict]:
+    """What ``scope`` sees of the children at the custody and remand stages, on their own pages and on
+    disproportionality's, for every year and quarter of the audit and every group choosable: key ->
+    shown value (HIDDEN when withheld), and key -> true value. Keys: ("page", stage, period, filter,
+    value) for the children sentenced to custody / remanded to youth detention; ("stage", stage, period,
+    by, filter, value, group) for disproportionality's children at the stage."""
+    options = filter_options(demo)
+    shown, truth = {}, {}
+    chosen = {g: groups[g] for g in (*COMPLETE, "locality")}
+    choices = [(None, None)] + ([(g, v) for g, values in chosen.items() for v in values] if scope.drill_down else [])
+    periods = periods or [p for p, by_quarter in _periods(options) if p and not by_quarter]
+    for period in periods:
+        for group, value in choices:
+            filters = Filters(period=period, **({group: value} if group else {}))
+            for stage, (metric, remand_type) in STAGE_PAGES.items():
+                result = compute(demo, metric, filters, scope=scope)
+                raw = compute(demo, metric, filters, scope=scope, suppressed=False).table
+                rows = (
+                    result.table.index
+                    if remand_type is None
+                    else result.table.index[result.table["remand_type"] == remand_type]
+                )
+                for i in rows:
+                    key = ("page", stage, period, group, value)
+                    shown[key] = HIDDEN if result.withheld.at[i, "children"] else int(result.table.at[i, "children"])
+                    truth[key] = int(raw.at[i, "children"])
+            for by in COMPLETE:
+                result = compute(demo, "disproportionality", filters, scope=scope, by=by)
+                raw = compute(demo, "disproportionality", filters, scope=scope, by=by, suppressed=False).table
+                for i in result.table.index[result.table["stage"].isin(list(STAGE_PAGES))]:
+                    key = ("stage", result.table.at[i, "stage"], period, by, group, value, result.table.at[i, "group"])
+                    shown[key] = HIDDEN if result.withheld.at[i, "count"] else int(result.table.at[i, "count"])
+                    truth[key] = int(raw.at[i, "count"])
+    return shown, truth
+
+
+def _stage_lines(shown: dict, groups: dict) -> tuple[list, list]:
+    """What a reader knows ties the cells together: (a, b) pairs that are the same children (a group of
+    disproportionality with no filter is the page's children of that group), and (total, parts) sums
+    (the page's children are the sum of disproportionality's groups of them, and of the page's own
+    children of each sex or ethnic group)."""
+    same, sums = [], []
+    for key in [k for k in shown if k[0] == "page"]:
+        _, stage, period, group, value = key
+        if group in COMPLETE:
+            same.append((key, ("stage", stage, period, group, None, None, value)))
+        for by in COMPLETE:
+            if by != group:
+                sums.append((key, [("stage", stage, period, by, group, value, v) for v in groups[by]]))
+        if group is None:
+            for by in COMPLETE:
+                sums.append((key, [("page", stage, period, by, v) for v in groups[by]]))
+    return same, sums
+
+
+def _read_across(shown: dict, truth: dict, groups: dict) -> list:
+    """Withheld children read off the other page (the same cell shown there), or from a total less its
+    other shown parts where the total is on one page and its parts on the other."""
+    same, sums = _stage_lines(shown, groups)
+    found = []
+    for a, b in same:
+        if a in shown and b in shown and (shown[a] == HIDDEN) != (shown[b] == HIDDEN):
+            hidden, other = (a, b) if shown[a] == HIDDEN else (b, a)
+            found += [hidden] if shown[other] == truth[hidden] else []
+    for total, parts in sums:
+        if not all(k in shown for k in (total, *parts)):
+            continue  # a view the reader never saw
+        cells = [total, *parts]
+        hidden = [k for k in cells if shown[k] == HIDDEN]
+        if len(hidden) != 1:
+            continue
+        known = sum(shown[k] for k in cells[1:] if k != hidden[0])
+        guess = known if hidden[0] == total else shown[total] - known
+        found += [hidden[0]] if guess == truth[hidden[0]] else []
+    return found
+
+
+@pytest.fixture(scope="module")
+def stage_views(role, demo):
+    name, scope, groups, _, _, _ = role
+    return name, groups, *_stage_views(demo, scope, groups)
+
+
+def test_the_children_at_the_custody_and_remand_stages_are_withheld_alike_on_both_pages(stage_views):
+    name, groups, shown, truth = stage_views
+    same, _ = _stage_lines(shown, groups)
+    pairs = [(a, b) for a, b in same if a in shown and b in shown]
+    assert all(truth[a] == truth[b] for a, b in pairs)  # the same children, counted alike
+    assert [(a, b) for a, b in pairs if (shown[a] == HIDDEN) != (shown[b] == HIDDEN)] == []
+    if name == "manager":
+        assert sum(shown[a] == HIDDEN for a, _ in pairs) > 5 and sum(shown[a] != HIDDEN for a, _ in pairs) > 5
+
+
+def test_custody_and_remand_children_read_across_from_disproportionality_recover_nothing(stage_views):
+    _, groups, shown, truth = stage_views
+    assert _read_across(shown, truth, groups) == []
+    assert sum(v == HIDDEN for v in shown.values()) > 5
+
+
+def test_a_linear_programming_attacker_on_both_pages_pins_no_withheld_child(stage_views):
+    """Every period's children on the custody and remands pages and at the stages of disproportionality,
+    each sex and ethnic group on either, solved together: no withheld count is pinned."""
+    _, groups, shown, truth = stage_views
+    same, sums = _stage_lines(shown, groups)
+    lines = [(a, [b]) for a, b in same] + sums
+    seen = Seen()
+    for key, value in shown.items():
+        seen.shown[key] = {value}
+        seen.truth[key] = truth[key]
+        seen.tables[key[:3]].add(str(key[3]))
+    found = _ranges(seen, [(p, parts) for p, parts in lines if all(k in shown for k in (p, *parts))])
+    assert found and all(high - low >= 1 - 1e-6 for low, high in found.values()), {
+        k: v for k, v in found.items() if v[1] - v[0] < 1 - 1e-6
+    }
+
+
+def test_pages_protected_apart_give_children_away_that_followed_pages_do_not(tmp_path_factory, monkeypatch):
+    """On a busier extract, a quarter where use-of-custody and disproportionality, each protected in its own
+    lattice, withhold different cells: the read across then recovers children, and with disproportionality
+    following custody's marks it recovers none."""
+    from dataclasses import replace
+
+    from dashboard.metrics import disproportionality
+
+    path = tmp_path_factory.mktemp("busier") / "busier.duckdb"
+    build_demo(path, children=6000, progress=lambda message: None)
+    service = filter_options(Database.open(path))["yjs"][2]
+    scope = Scope((service,), drill_down=True)
+    groups = _groups(filter_options(Database.open(path)), service)
+    shown, truth = _stage_views(Database.open(path), scope, groups, ["2017-18 Q2"])
+    assert _read_across(shown, truth, groups) == []
+    monkeypatch.setattr(disproportionality, "CELLS", replace(disproportionality.CELLS, follows=None))
+    shown, truth = _stage_views(Database.open(path), scope, groups, ["2017-18 Q2"])  # a new cache of results
+    recovered = _read_across(shown, truth, groups)
+    assert ("page", "custody", "2017-18 Q2", None, None) in recovered and len(recovered) >= 3
+
+
+# --- Compare areas: the published counts, with a small one -------------------------------------------
+
+#: A service made small in one year of the YJB's children cautioned or sentenced, its region and the
+#: nation lowered with it, so the published counts still add up.
+SMALL_SERVICE, SMALL_YEAR, SMALL_COUNT = "Darlington", "2021-22", 3
+PUBLISHED_MEASURE = "cautioned_or_sentenced_per_1000"
+
+
+@pytest.fixture(scope="module")
+def small_published(demo, tmp_path_factory):
+    import shutil
+
+    import duckdb
+
+    path = tmp_path_factory.mktemp("published") / "small.duckdb"
+    shutil.copy(demo.location, path)
+    con = duckdb.connect(str(path))
+    where = f"measure = '{PUBLISHED_MEASURE}' AND source = 'yjb' AND period = '{SMALL_YEAR}'"
+    before, region = con.execute(
+        f"SELECT count, region FROM published_indicator WHERE {where} AND area_name = ?", [SMALL_SERVICE]
+    ).fetchone()
+    drop = before - SMALL_COUNT
+    con.execute(
+        f"UPDATE published_indicator SET count = ? WHERE {where} AND area_name = ?", [SMALL_COUNT, SMALL_SERVICE]
+    )
+    con.execute(
+        f"UPDATE published_indicator SET count = count - ? WHERE {where} AND area_type = 'region' AND area_name = ?",
+        [drop, region],
+    )
+    con.execute(
+        f"UPDATE published_indicator SET count = count - ? WHERE {where} AND area_type = 'england_and_wales'", [drop]
+    )
+    con.execute(
+        "UPDATE published_children SET children = ? WHERE period = ? AND yjs = ?",
+        [SMALL_COUNT, SMALL_YEAR, SMALL_SERVICE],
+    )
+    con.close()
+    return Database.open(path), region
+
+
+def _published_seen(db) -> tuple[dict, dict]:
+    """Every published count of the year as compare-areas (every region chosen: the page shows the same
+    rows) and areas (every level) show it: (area type, area) -> shown (HIDDEN when withheld); the truth."""
+    shown, truth = {}, {}
+    result = compute(db, "compare-areas", Filters(), scope=EVERYONE.scope, indicator=PUBLISHED_MEASURE)
+    raw = compute(db, "compare-areas", Filters(), scope=EVERYONE.scope, indicator=PUBLISHED_MEASURE, suppressed=False)
+    for i in result.table.index[result.table["period"] == SMALL_YEAR]:
+        kind = (
+            "national"
+            if result.table.at[i, "area_type"] in ("england", "england_and_wales")
+            else result.table.at[i, "area_type"]
+        )
+        key = (kind, result.table.at[i, "area"])
+        shown[key] = HIDDEN if result.withheld.at[i, "count"] else int(result.table.at[i, "count"])
+        truth[key] = int(raw.table.at[i, "count"])
+    for level, kind, column in (
+        ("yjs", "service", "yjs"),
+        ("region", "region", "region"),
+        ("national", "national", None),
+    ):
+        result = compute(db, "areas", Filters(period=SMALL_YEAR), scope=EVERYONE.scope, level=level)
+        for i in result.table.index:
+            key = (kind, result.table.at[i, column] if column else "England and Wales")
+            value = HIDDEN if result.withheld.at[i, "children"] else int(result.table.at[i, "children"])
+            assert shown.get(key, value) == value, key  # one value everywhere, or withheld everywhere
+    return shown, truth
+
+
+def _published_lines(db, shown: dict) -> list[tuple]:
+    """Each region's count is the sum of its services', the nation's the sum of the regions'."""
+    table = compute(db, "compare-areas", Filters(), scope=EVERYONE.scope, indicator=PUBLISHED_MEASURE).table
+    year = table[table["period"] == SMALL_YEAR]
+    services = year[year["area_type"] == "service"]
+    lines = [(("region", r), [("service", s) for s in rows["area"]]) for r, rows in services.groupby("region")]
+    national = [k for k in shown if k[0] == "national"]
+    return lines + [(national[0], [k for k in shown if k[0] == "region"])]
+
+
+def test_compare_areas_a_region_less_its_other_services_recovers_nothing(small_published):
+    db, region = small_published
+    shown, truth = _published_seen(db)
+    assert shown[("service", SMALL_SERVICE)] == HIDDEN
+    found = []
+    for total, parts in _published_lines(db, shown):
+        cells = [total, *parts]
+        hidden = [k for k in cells if shown[k] == HIDDEN]
+        if len(hidden) == 1:
+            known = sum(shown[k] for k in parts if k != hidden[0])
+            guess = known if hidden[0] == total else shown[total] - known
+            found += [hidden[0]] if guess == truth[hidden[0]] else []
+    assert found == []
+    # Protected one table at a time (small counts alone, as before), the region gives the service back.
+    old = {k: HIDDEN if 1 <= v <= config.SUPPRESSION_MAX else v for k, v in truth.items()}
+    services = [k for k in truth if k[0] == "service" and k != ("service", SMALL_SERVICE)]
+    of_region = [k for k in services if k[1] in _region_services(db, region)]
+    assert old[("region", region)] - sum(old[k] for k in of_region) == SMALL_COUNT
+
+
+def _region_services(db, region: str) -> set:
+    table = compute(db, "compare-areas", Filters(), scope=EVERYONE.scope, indicator=PUBLISHED_MEASURE).table
+    return set(
+        table.loc[
+            (table["period"] == SMALL_YEAR) & (table["region"] == region) & (table["area_type"] == "service"), "area"
+        ]
+    )
+
+
+def test_compare_areas_a_linear_programming_attacker_pins_no_withheld_count(small_published):
+    """Every service, region and the nation of the year, solved together (the page's every region choice
+    and the areas export show the same cells): no withheld count is pinned."""
+    db, _ = small_published
+    shown, truth = _published_seen(db)
+    seen = Seen()
+    for key, value in shown.items():
+        seen.shown[key] = {value}
+        seen.truth[key] = truth[key]
+    found = _ranges(seen, _published_lines(db, shown))
+    assert len(found) >= 2 and all(high - low >= 1 - 1e-6 for low, high in found.values()), found

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import suppression
 from ..filters import PERIOD_FILTERS, Resolved
 from .common import Measure, rate
+from .compare_areas import NATIONAL_CELL, published_withheld, withheld_counts
 
 COLUMNS = ["period", "yjs", "region", "children", "population_10_17", "rate_per_1000"]
 NATIONAL = "England and Wales"
@@ -41,7 +43,30 @@ def areas(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataF
     table = table[COLUMNS]
     margins = [["period", "region"]] if f.level == "yjs" else [["period"]] if f.level == "region" else []
     mask = suppression.withhold(table, ["children"], margins=margins, dependents={"children": ["rate_per_1000"]})
+    # The same counts as compare-areas' children cautioned or sentenced (the YJB's tables): withheld exactly
+    # as its lattice withholds them, so neither page gives away a count the other withholds.
+    cells = table.assign(source=PUBLISHED[1], period=table["period"].astype(object), cell=_cells(table, f.level))
+    counted = published_withheld(db)
+    counted = counted[counted["measure"] == PUBLISHED[0]].set_index(["source", "period", "cell"])["count"]
+    keys = pd.MultiIndex.from_frame(cells[["source", "period", "cell"]])
+    same = counted.reindex(keys).to_numpy() == table["children"].to_numpy()
+    hidden = withheld_counts(db, PUBLISHED[0], cells).to_numpy()
+    for column in ("children", "rate_per_1000"):
+        mask[column] = np.where(same, hidden, mask[column].to_numpy())
     return table, mask
+
+
+#: The compare-areas indicator and source holding the same counts.
+PUBLISHED = ("cautioned_or_sentenced_per_1000", "yjb")
+
+
+def _cells(table: pd.DataFrame, level: str) -> list[str]:
+    """Each row's cell of the published counts' lattice (compare_areas)."""
+    if level == "national":
+        return [NATIONAL_CELL] * len(table)
+    if level == "region":
+        return [f"region|{r}" for r in table["region"]]
+    return [f"service|{y}" for y in table["yjs"]]
 
 
 MEASURES = [

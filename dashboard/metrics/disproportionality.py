@@ -6,13 +6,15 @@ uses the log method of the spec, so a large ratio on a handful of children is sh
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from .. import config
-from ..disclosure import Dimension
-from ..filters import GROUPS, Resolved
-from . import lattice
+from ..disclosure import ALL, Dimension
+from ..filters import GROUPS, Filters, Resolved, parse_period, period_label
+from . import custody, lattice, remands
 from .common import Measure, rate, where
 from .population import population_10_17
 from .remands import covered, notes_for, remand_stage_left_out
@@ -57,8 +59,88 @@ def _stage_children(resolved: Resolved, ranked: tuple[str, ...]) -> tuple[str, d
     )
 
 
+#: The stages whose children another page shows, counted alike: the custody stage's are use-of-custody's
+#: children sentenced to custody, the remand stage's remands' children remanded to youth detention. Each
+#: is a lattice of children by their own groups (one at a time) and age band (apart), per year and quarter;
+#: the stage's cells that are cells of it take their withheld marks from it (``_elsewhere``), and from the
+#: page's lattice of sentences (remands), whose withheld counts withhold their children there too.
+ELSEWHERE = {
+    "custody": ((custody.CHILDREN, custody.SENTENCES), {}),
+    "remand": ((remands.CHILDREN, remands.REMANDS_CELLS), {"remand_type": config.YOUTH_DETENTION}),
+}
+#: A child's own groups, which those lattices hold one at a time.
+CHILD_GROUPS = ("locality", "sex", "ethnicity_group")
+
+
+def _same_children(cell: dict, by: str, drill_down: bool) -> dict | None:
+    """The cell of those lattices counting the same children as a stage's ``cell`` (its group filters ->
+    values), or None where they have none. A group by sex or ethnic group is the child's, so it is that
+    filter; a group by age band is the band at the child's first event at the stage, which they do not
+    count (children in a band are those with any event in it), nor its total (children aged 10 to 17 at
+    their first event). A cell ranked by an age band counts the children with an event in the band."""
+    chosen = {name: cell[name] for name in CHILD_GROUPS if cell[name] is not ALL}
+    group = cell["grp"]
+    if cell[lattice.APART]:
+        band = cell["age_band"]
+        if chosen or not (group is ALL or (by == "age_band" and group == band)):
+            return None
+        return {"age_band": band} if drill_down else None
+    if by == "age_band":
+        return None
+    if group is not ALL:
+        if chosen.get(by, group) != group:
+            return None
+        chosen[by] = group
+    if len(chosen) > 1 or (chosen and not drill_down):
+        return None
+    return chosen
+
+
+def _elsewhere(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd.DataFrame:
+    """``Cells.follows``: 1.0 where the stage's children are withheld on the page that also shows them,
+    0.0 where shown there, NaN for a cell no other page shows. Only for a financial year or a quarter (the
+    periods those lattices hold), not the command line's free dates."""
+    out = pd.DataFrame(np.nan, index=cells.index, columns=["count"])
+    if resolved.filters.date_from or len(resolved.periods) != 1:
+        return out
+    label = period_label(*resolved.periods[0])
+    if parse_period(label)[:2] != (resolved.start, resolved.end):
+        return out
+    plain = replace(resolved, filters=Filters())
+    names = (*CHILD_GROUPS, "age_band", "disposal_type")
+    for stage, (lattices, fixed) in ELSEWHERE.items():
+        rows = cells[cells["stage"] == stage]
+        by, drill_down = resolved.settings.by, resolved.drill_down
+        same = {i: _same_children(cell, by, drill_down) for i, cell in zip(rows.index, rows.to_dict("records"))}
+        same = {i: found for i, found in same.items() if found is not None}
+        # One look-up per set of groups chosen, so each is a view of the web's lattice (one group at a time).
+        for chosen in {tuple(sorted(found)) for found in same.values()}:
+            at = [i for i, found in same.items() if tuple(sorted(found)) == chosen]
+            table = pd.DataFrame(
+                {
+                    "period": label,
+                    **{name: [same[i].get(name, ALL) for i in at] for name in names},
+                    "yjs": cells.loc[at, "yjs"].to_numpy(dtype=object),
+                    **fixed,
+                },
+                index=at,
+            )
+            children, counted = lattices
+            protected, found = lattice.located(db, children, plain, options, table, locate=lattice.whole_years)
+            if protected.cells.empty:
+                continue
+            hidden = protected.mask[children.counts[0]].to_numpy()[np.maximum(found, 0)] & (found >= 0)
+            # The page withholds a cell's children with its sentences (remands): at least one each.
+            events, where_found = lattice.located(db, counted, plain, options, table)
+            if not events.cells.empty:
+                hidden |= events.mask[counted.counts[0]].to_numpy()[np.maximum(where_found, 0)] & (where_found >= 0)
+            out.loc[at, "count"] = np.where(found >= 0, hidden.astype("float64"), np.nan)
+    return out
+
+
 #: A child has one sex, ethnic group and area, but may be in both age bands within a period (a birthday):
-#: the children of each band are protected apart, never as parts of a total.
+#: the children of each band are protected apart, never as parts of a total. The custody and remand
+#: stages' children are shown by use-of-custody and remands too: withheld there and here alike.
 CELLS = lattice.Cells(
     rows=_stage_children,
     counts=("count",),
@@ -68,6 +150,7 @@ CELLS = lattice.Cells(
     fixed=("stage",),
     per_period=True,
     settings=("by",),
+    follows=_elsewhere,
 )
 
 

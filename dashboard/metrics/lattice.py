@@ -69,6 +69,12 @@ class Cells:
     #: cells -> those that may be withheld (False: a total taken as shown, such as the remand cases that
     #: ended, which every share gives away); None: every cell.
     eligible: Callable[[pd.DataFrame], pd.Series] | None = None
+    #: (db, resolved, options, cells) -> where another measure shows the same count as a cell (the same
+    #: children, by definition): a frame of some of ``counts`` by the cells' index, 1.0 where that
+    #: measure's lattice withholds it, 0.0 where it shows it, NaN where it has no such cell. Those cells
+    #: take their marks from there (withheld with it, never withheld otherwise), so the count cannot be
+    #: read across from one page to the other (disproportionality's custody stage and use-of-custody).
+    follows: Callable[..., pd.DataFrame] | None = None
 
     def __post_init__(self) -> None:
         if not self.views:
@@ -280,7 +286,10 @@ def _protected(db, cells: Cells, resolved: Resolved, options: dict, extra: tuple
         frame = pd.concat(
             [_query(db, cells, base, ranked, groups) for ranked, groups in queries.items()], ignore_index=True
         )
-        return _protect(cells, frame, web)
+        names = [*cells.fixed, APART, *_names(cells)]
+        frame = frame.drop_duplicates(subset=names).reset_index(drop=True)
+        followed = None if cells.follows is None else cells.follows(db, resolved, options, frame)
+        return _protect(cells, frame, web, followed)
 
     with db.snapshot() as snap:
         return snap.remember(key, build)
@@ -332,10 +341,10 @@ def _query(db, cells: Cells, base: Resolved, ranked: tuple[str, ...], groups: li
         sets = disclosure.grouping_set_list(used, [group], fixed=fixed)
         for part in (sets[i : i + SETS_PER_QUERY] for i in range(0, len(sets), SETS_PER_QUERY)):
             levels = [level for d in used for level in d.levels if any(level in s for s in part)]
+            grouping = [f"GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}" for v in levels]
             frame = db.query(
                 f"""
-                SELECT {", ".join([*fixed, *levels])}, {sums},
-                       {", ".join(f"GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}" for v in levels)}
+                SELECT {", ".join([*fixed, *levels, sums, *grouping])}
                 FROM ({rows}) counted
                 GROUP BY {disclosure.grouping_clause(part)}""",
                 params,
@@ -353,8 +362,11 @@ def _query(db, cells: Cells, base: Resolved, ranked: tuple[str, ...], groups: li
     return frame
 
 
-def _protect(cells: Cells, frame: pd.DataFrame, web: Protected | None) -> Protected:
-    """Protect the lattice (on top of the web's mask, for a larger one) and index it."""
+def _protect(
+    cells: Cells, frame: pd.DataFrame, web: Protected | None, followed: pd.DataFrame | None = None
+) -> Protected:
+    """Protect the lattice (on top of the web's mask, for a larger one; with the marks of cells another
+    measure shows, ``Cells.follows``) and index it."""
     names = [*cells.fixed, APART, *_names(cells)]
     frame = frame.drop_duplicates(subset=names).reset_index(drop=True)
     already = None
@@ -364,6 +376,14 @@ def _protect(cells: Cells, frame: pd.DataFrame, web: Protected | None) -> Protec
             {c: np.where(found >= 0, web.mask[c].to_numpy()[np.maximum(found, 0)], False) for c in cells.counts},
             index=frame.index,
         )
+    eligible = None if cells.eligible is None else cells.eligible(frame)
+    if followed is not None:
+        followed = followed.reindex(index=frame.index, columns=list(cells.counts))
+        elsewhere = followed.eq(1.0)
+        already = elsewhere if already is None else already | elsewhere
+        # A count shown elsewhere is never withheld here: withholding it would hide nothing.
+        free = ~(followed.notna() & ~elsewhere).any(axis=1)
+        eligible = free if eligible is None else eligible & free
     mask = disclosure.protect(
         frame,
         _dimensions(cells),
@@ -371,7 +391,7 @@ def _protect(cells: Cells, frame: pd.DataFrame, web: Protected | None) -> Protec
         fixed=[*cells.fixed, APART],
         dependants=cells.dependants,
         already=already,
-        eligible=None if cells.eligible is None else cells.eligible(frame),
+        eligible=eligible,
     )
     return Protected(frame, mask[list(cells.counts)], _Index(frame[names]))
 
