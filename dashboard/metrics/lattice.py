@@ -332,10 +332,11 @@ def _query(db, cells: Cells, base: Resolved, ranked: tuple[str, ...], groups: li
         sets = disclosure.grouping_set_list(used, [group], fixed=fixed)
         for part in (sets[i : i + SETS_PER_QUERY] for i in range(0, len(sets), SETS_PER_QUERY)):
             levels = [level for d in used for level in d.levels if any(level in s for s in part)]
+            groupings = [f"GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}" for v in levels]
+            # No trailing comma when a set has no levels (one service's totals): PostgreSQL refuses one.
             frame = db.query(
                 f"""
-                SELECT {", ".join([*fixed, *levels])}, {sums},
-                       {", ".join(f"GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}" for v in levels)}
+                SELECT {", ".join([*fixed, *levels, sums, *groupings])}
                 FROM ({rows}) counted
                 GROUP BY {disclosure.grouping_clause(part)}""",
                 params,
