@@ -28,6 +28,7 @@ import dataclasses
 import enum
 import fcntl
 import hashlib
+import io
 import logging
 import os
 import pickle
@@ -44,6 +45,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +216,7 @@ class SharedResults:
 
     def write(self, name: str, value) -> None:
         try:
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            data = _dumps(value)
         except Exception as error:  # not plain data: this process keeps it alone
             log.debug("not sharing a result that cannot be pickled: %s", error)
             return
@@ -283,6 +285,62 @@ class SharedResults:
         """(results, bytes) held for this version."""
         sizes = [p.stat().st_size for p in self.folder.glob("*.result")]
         return len(sizes), sum(sizes)
+
+
+# -- pickles that read back fast ---------------------------------------------------------------------
+# A lattice is a frame of a few hundred thousand cells whose coordinates are objects (strings, ALL,
+# nulls): pickled as they are, each cell is an object to make again (about a second for the largest at
+# national scale, in every worker). Each object column is written instead as its distinct values and a
+# code per row, and made again with one numpy take: the same values, of the same types, in the same
+# frame (index, columns and dtypes as they were).
+
+
+def _dumps(value) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        if type(obj) is pd.DataFrame:
+            return _packed(obj)
+        return NotImplemented
+
+
+def _packed(frame: pd.DataFrame):
+    columns = []
+    for n in range(frame.shape[1]):
+        values = frame.iloc[:, n]._values
+        coded = _codes(values) if isinstance(values, np.ndarray) and values.dtype == object else None
+        columns.append(("coded", *coded) if coded is not None else ("as is", values))
+    return _frame, (frame.index, frame.columns, columns, dict(frame.attrs))
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each value's number among the distinct values (told apart by type too: 1, 1.0 and True are
+    three), or None when a value cannot be told apart that way (unhashable)."""
+    seen: dict = {}
+    codes = np.empty(len(values), dtype=np.int32)
+    try:
+        for i, value in enumerate(values.tolist()):
+            codes[i] = seen.setdefault((type(value), value), len(seen))
+    except TypeError:
+        return None
+    distinct = np.empty(len(seen), dtype=object)
+    distinct[:] = [value for _, value in seen]
+    return codes, distinct
+
+
+def _frame(index, columns, parts, attrs) -> pd.DataFrame:
+    made = {}
+    for n, (how, *data) in enumerate(parts):
+        values = data[1][data[0]] if how == "coded" else data[0]
+        made[n] = pd.Series(values, index=index, dtype=object if how == "coded" else None, copy=False)
+    frame = pd.DataFrame(made, index=index) if made else pd.DataFrame(index=index)
+    frame.columns = columns
+    frame.attrs.update(attrs)
+    return frame
 
 
 class _Missing:

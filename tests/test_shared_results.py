@@ -331,3 +331,34 @@ def test_the_library_ingest_prepares_nothing_unless_asked(tmp_path):
     where = tmp_path / "plain.duckdb"
     ingest(_extract(tmp_path / "x", 10), where)
     assert not where.with_name(where.name + ".results").exists()
+
+
+def test_a_frame_reads_back_exactly_as_it_was_written(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    all_ = dashboard.disclosure.ALL
+    frame = pd.DataFrame(
+        {
+            "mixed": pd.Series([1, 1.0, True, None, np.nan, all_, "All", "North"], dtype=object),
+            "count": pd.Series([1, 2, None, 4, 5, 6, 7, 8], dtype="Int64"),
+            "shown": [True, False] * 4,
+            "day": pd.to_datetime(["2021-04-01"] * 8),
+            "rate": [0.5, np.nan, 1, 2, 3, 4, 5, 6],
+            "words": pd.Series(["a", "b", None, "a", "b", "c", "d", "e"], dtype="str"),
+        }
+    )
+    frame.index = pd.Index([10, 11, 12, 13, 14, 15, 16, 17], name="row")
+    frame.insert(1, "mixed", frame["mixed"], allow_duplicates=True)  # a column name twice
+    frame.attrs["note"] = "kept"
+    store = SharedResults.open(tmp_path / "r", "0123abcd-0000", 1 << 20)
+    store.write(digest(("frame",)), {"cells": frame, "empty": frame.iloc[:0]})
+    back = store.read(digest(("frame",)))
+    for written, read in ((frame, back["cells"]), (frame.iloc[:0], back["empty"])):
+        assert read.columns.equals(written.columns) and read.index.equals(written.index)
+        assert list(read.dtypes) == list(written.dtypes) and read.attrs == written.attrs
+        for n in range(written.shape[1]):
+            ours, theirs = written.iloc[:, n].tolist(), read.iloc[:, n].tolist()
+            assert [type(v) for v in theirs] == [type(v) for v in ours]
+            assert [repr(v) for v in theirs] == [repr(v) for v in ours]
+    assert back["cells"].iloc[:, 0].iloc[5] is all_
