@@ -110,7 +110,7 @@ def digest(key) -> str | None:
     """The file name of ``key``'s result, or None when the key cannot be shared."""
     try:
         text = canonical(key)
-    except Unshareable:
+    except (Unshareable, RecursionError, AttributeError):
         return None
     return hashlib.sha256(text.encode()).hexdigest()
 
