@@ -46,12 +46,19 @@ def page(key) -> PageSpec:
 def warm(context: Context, say=None) -> None:
     """Every page's first view (its headline figures and cards, default settings) for the context's viewer:
     the protected lattices behind them, worked out once per viewer and database version, are then ready
-    for every later view of theirs. ``say(message)`` hears of each page as it is done."""
+    for every later view of theirs. With ``say(message)``, each page is reported as it is done, and one
+    that fails is reported and the next one tried (otherwise the failure is raised)."""
     for spec in PAGES.values():
         started = time.perf_counter()
-        settings = spec.read_settings({}, context.options)
-        headline_figures(context, spec, Filters())
-        render_page(context, spec, Filters(), settings)
+        try:
+            settings = spec.read_settings({}, context.options)
+            headline_figures(context, spec, Filters())
+            render_page(context, spec, Filters(), settings)
+        except Exception as error:
+            if say is None:
+                raise
+            say(f"  {spec.name}: not worked out ahead ({type(error).__name__}: {str(error).splitlines()[0]})")
+            continue
         if say is not None:
             say(f"  {spec.name}: {time.perf_counter() - started:.1f} s")
 
@@ -60,10 +67,12 @@ def prepare(settings: Settings, say=None) -> bool:
     """After a load: every page's first view for each scope that will ask (each account's, and the open
     demo visitor's), worked out into the results every process serving this version shares, so the first
     viewer reads them instead of waiting. Best effort: the load is in whatever happens here, and what is
-    not prepared is worked out when first asked. False when nothing could be shared (``shared_results``
-    off, or a folder that is not ours)."""
+    not prepared is worked out when first asked (a page that fails here is said and skipped). False when
+    nothing could be shared (``shared_results`` off, or a folder that is not ours)."""
     say = say or (lambda message: None)
-    db = Database.from_settings(settings)
+    # Part of the load: DuckDB may use what ingest may (a worker's buffer would not hold an administrator's
+    # lattice queries at national scale).
+    db = Database.from_settings(settings.model_copy(update={"duckdb_memory": settings.ingest_memory}))
     try:
         with db.snapshot() as snap:
             if snap.shared is None:
