@@ -15,7 +15,7 @@ import time
 from .. import accounts
 from ..access import DEMO_VISITOR, Viewer, is_demo, viewer_for
 from ..db import Database
-from ..filters import Filters, InvalidFilter
+from ..filters import Filters, InvalidFilter, financial_year_label
 from ..settings import Settings
 from .render import Card, Context, Kpi, headline_figures, render_card, render_page, shown_table, subtitle
 from .spec import CardSpec, KpiSpec, PackSection, PageSetting, PageSpec
@@ -43,17 +43,23 @@ def page(key) -> PageSpec:
     return PAGES[key]
 
 
-def warm(context: Context, say=None) -> None:
+def warm(context: Context, say=None, years: bool = False) -> None:
     """Every page's first view (its headline figures and cards, default settings) for the context's viewer:
     the protected lattices behind them, worked out once per viewer and database version, are then ready
-    for every later view of theirs. With ``say(message)``, each page is reported as it is done, and one
+    for every later view of theirs. ``years``: each financial year the filter bar offers too, newest first
+    (the period is the first thing a viewer changes, and some lattices are the period's own: reoffending's
+    cohorts, disproportionality's). With ``say(message)``, each page is reported as it is done, and one
     that fails is reported and the next one tried (otherwise the failure is raised)."""
+    periods = [None]
+    if years:
+        periods += [financial_year_label(y) for y in reversed(context.options["years"])]
     for spec in PAGES.values():
         started = time.perf_counter()
         try:
             settings = spec.read_settings({}, context.options)
-            headline_figures(context, spec, Filters())
-            render_page(context, spec, Filters(), settings)
+            for period in periods if spec.uses_filters else [None]:
+                headline_figures(context, spec, Filters(period=period))
+                render_page(context, spec, Filters(period=period), settings)
         except Exception as error:
             if say is None:
                 raise
@@ -64,11 +70,12 @@ def warm(context: Context, say=None) -> None:
 
 
 def prepare(settings: Settings, say=None) -> bool:
-    """After a load: every page's first view for each scope that will ask (each account's, and the open
-    demo visitor's), worked out into the results every process serving this version shares, so the first
-    viewer reads them instead of waiting. Best effort: the load is in whatever happens here, and what is
-    not prepared is worked out when first asked (a page that fails here is said and skipped). False when
-    nothing could be shared (``shared_results`` off, or a folder that is not ours)."""
+    """After a load: every page's first view, and its view of each financial year, for each scope that will
+    ask (each account's, and the open demo visitor's), worked out into the results every process serving
+    this version shares, so the first viewer reads them instead of waiting. Best effort: the load is in
+    whatever happens here, and what is not prepared is worked out when first asked (a page that fails here
+    is said and skipped). False when nothing could be shared (``shared_results`` off, or a folder that is
+    not ours)."""
     say = say or (lambda message: None)
     # Part of the load: DuckDB may use what ingest may (a worker's buffer would not hold an administrator's
     # lattice queries at national scale).
@@ -85,7 +92,7 @@ def prepare(settings: Settings, say=None) -> bool:
                 services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
                 say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
                 try:
-                    warm(Context(snap, viewer), say)
+                    warm(Context(snap, viewer), say, years=True)
                 except InvalidFilter as refused:  # an account of services this database does not hold
                     say(f"  not for {viewer.name}: {refused}")
             count, size = snap.shared.size()
