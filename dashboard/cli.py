@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--accept-drop", action="store_true", help="load even if a file has far fewer rows than the service's last load"
     )
+    _no_prepare(ingest)
 
     export = commands.add_parser("export", help="print a measure as CSV or JSON")
     export.add_argument("metric", help=", ".join(MEASURES))
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build the demo database (synthetic extract + public data)")
     demo.add_argument("--db")
     demo.add_argument("--children", type=int, default=DEMO_CHILDREN)
+    _no_prepare(demo)
 
     users = commands.add_parser("users", help="add, remove or list the accounts that may sign in")
     actions = users.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -107,6 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pack.add_argument("--db")
     return parser
+
+
+def _no_prepare(parser) -> None:
+    parser.add_argument(
+        "--no-prepare",
+        action="store_true",
+        help="do not work out every account's first views after loading (DASHBOARD_WARM=0 does the same)",
+    )
+
+
+def _prepare(args):
+    """What runs once a load is in: every scope's first views worked out into the shared results
+    (views.prepare), unless turned off."""
+    settings = _settings(args)
+    if args.no_prepare or not settings.warm:
+        return None
+    from . import views
+
+    return lambda location, say: views.prepare(settings.with_db(location), say)
 
 
 def _period_and_cohort(parser) -> None:
@@ -217,6 +238,7 @@ def run_ingest(args) -> int:
             _progress,
             accept_drop=args.accept_drop,
             limits=IngestLimits.from_settings(_settings(args)),
+            prepare=_prepare(args),
         )
     except REFUSALS as exc:
         return _load_refused(exc)
@@ -344,7 +366,7 @@ def run_demo(args) -> int:
 
     location = _location(args)
     try:
-        build_demo(location, args.children, _progress)
+        build_demo(location, args.children, _progress, prepare=_prepare(args))
     except REFUSALS as exc:
         return _load_refused(exc)
     print(f"Demo database ready at {_shown(location)}.")

@@ -18,24 +18,35 @@ process's instance already open on the old file, whatever the path now names.
 
 PostgreSQL (``postgresql+psycopg://...``): one SQLAlchemy pool per process; a snapshot is one
 read-only REPEATABLE READ transaction.
+
+Results are remembered per version in each process (``Results``, least recently used first out) and, when
+the database is opened with a ``results_dir``, shared with every other process serving the same version
+(shared_results.py): the version is then the load id ingest writes into ``schema_info``, and a result
+worked out by one worker, or by the command line right after loading, is read by all the others. Keys
+naming what makes a result (a tuple: the measure or lattice, its filters, settings and scope) are shared;
+a name alone ("filter_options", the demo mark) is a quick read of the version itself and stays per process.
 """
 
 from __future__ import annotations
 
 import decimal
+import hashlib
 import logging
 import os
 import re
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from . import config
+from .shared_results import SharedResults
 from .storage import is_server_url
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -46,6 +57,36 @@ class DatabaseUnavailable(RuntimeError):
     """The database is missing, unreadable or not a dashboard database."""
 
 
+def shared_results_folder(settings) -> Path | None:
+    """Where the processes serving ``settings.db`` share their results (None when
+    ``DASHBOARD_SHARED_RESULTS=0``): ``DASHBOARD_RESULTS_DIR`` (a folder per database in it), else beside a
+    DuckDB file (``dashboard.duckdb`` -> ``dashboard.duckdb.results/``), else, for PostgreSQL, a folder in
+    the temporary folder named by the database (the processes of this machine share it)."""
+    if not settings.shared_results:
+        return None
+    named = "yjs-dashboard-results-" + hashlib.sha1(settings.db.encode()).hexdigest()[:12]
+    if settings.results_dir:
+        return Path(settings.results_dir) / named
+    if is_server_url(settings.db):
+        return Path(tempfile.gettempdir()) / named
+    path = Path(settings.db)
+    return path.with_name(path.name + ".results")
+
+
+@dataclass(frozen=True)
+class _Sharing:
+    """Where a database's processes share results, and how much they may keep."""
+
+    root: Path | None
+    limit_bytes: int
+
+    def store(self, load_id: str | None) -> SharedResults | None:
+        return SharedResults.open(self.root, load_id, self.limit_bytes)
+
+
+_NO_SHARING = _Sharing(None, 0)
+
+
 class Results:
     """A bounded least-recently-used cache of one database version's results, shared by threads.
 
@@ -53,8 +94,9 @@ class Results:
     out by one thread is waited for by the others asking for it (the background first views and a
     viewer's click need the same lattices), never worked out twice at once."""
 
-    def __init__(self, kept: int):
+    def __init__(self, kept: int, shared: SharedResults | None = None):
         self.kept = kept
+        self.shared = shared
         self._lock = threading.Lock()
         self._values: OrderedDict = OrderedDict()
         self._pending: dict = {}
@@ -76,7 +118,11 @@ class Results:
                     break
             pending.wait()  # another thread's result, or its failure: then try again
         try:
-            value = compute()  # outside the lock: other threads' different views run meanwhile
+            # Outside the lock: other threads' different views run meanwhile.
+            if self.shared is not None and isinstance(key, tuple):
+                value = self.shared.remember(key, compute)  # another process's, or written for them
+            else:
+                value = compute()
             with self._lock:
                 self._values[key] = value
                 while len(self._values) > self.kept:
@@ -106,6 +152,11 @@ class Snapshot:
         """``compute()`` once per key and database version (filter options, measure results)."""
         return self._results.remember(key, compute)
 
+    @property
+    def shared(self) -> SharedResults | None:
+        """Where this version's results are shared with other processes (None: this process alone)."""
+        return self._results.shared
+
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
         """Itself: code given a snapshot or a database reads both the same way."""
@@ -119,13 +170,22 @@ class Database:
 
     @staticmethod
     def open(
-        location: str | os.PathLike, *, results_kept: int = 256, duckdb_memory: str = "128MB", pool_size: int = 4
+        location: str | os.PathLike,
+        *,
+        results_kept: int = 256,
+        duckdb_memory: str = "128MB",
+        pool_size: int = 4,
+        results_dir: str | os.PathLike | None = None,
+        results_limit_mb: int = 1024,
     ) -> Database:
-        """The database at ``location``: a DuckDB file path or a PostgreSQL URL."""
+        """The database at ``location``: a DuckDB file path or a PostgreSQL URL. ``results_dir``: the
+        folder where results are shared with every other process serving the same version (none:
+        each process keeps its own); ``results_limit_mb`` bounds it."""
         where = str(location)
+        shared = _Sharing(Path(results_dir) if results_dir else None, results_limit_mb * 1024 * 1024)
         if is_server_url(where):
-            return PostgresDatabase(where, results_kept=results_kept, pool_size=pool_size)
-        return DuckDBDatabase(Path(where), results_kept=results_kept, memory_limit=duckdb_memory)
+            return PostgresDatabase(where, results_kept=results_kept, pool_size=pool_size, shared=shared)
+        return DuckDBDatabase(Path(where), results_kept=results_kept, memory_limit=duckdb_memory, shared=shared)
 
     @staticmethod
     def from_settings(settings) -> Database:
@@ -134,6 +194,8 @@ class Database:
             results_kept=settings.results_kept,
             duckdb_memory=settings.duckdb_memory,
             pool_size=settings.db_pool_size,
+            results_dir=shared_results_folder(settings),
+            results_limit_mb=settings.results_limit_mb,
         )
 
     def snapshot(self):
@@ -156,11 +218,10 @@ class Database:
 class _OpenFile:
     """One version of the DuckDB file, open read-only, with its snapshots counted and its results."""
 
-    def __init__(self, path: Path, stamp: tuple, memory_limit: str, results_kept: int):
+    def __init__(self, path: Path, stamp: tuple, memory_limit: str, results_kept: int, shared: _Sharing):
         self.stamp = stamp
         self.readers = 0
         self.replaced = False
-        self.results = Results(results_kept)
         try:
             self.con = duckdb.connect(":memory:")
             # Bounds the pages DuckDB keeps in memory.
@@ -177,13 +238,17 @@ class _OpenFile:
                 "build it again with `python -m dashboard demo` or ingest the extract "
                 "into a new database"
             )
+        self.load_id = _load_id(lambda sql: self.con.execute(sql).fetchone()[0], "dashboard")
+        self.results = Results(results_kept, shared.store(self.load_id))
 
 
 class DuckDBDatabase(Database):
-    def __init__(self, path: Path, *, results_kept: int = 256, memory_limit: str = "128MB"):
+    def __init__(
+        self, path: Path, *, results_kept: int = 256, memory_limit: str = "128MB", shared: _Sharing = _NO_SHARING
+    ):
         self.path = Path(path)
         self.location = str(self.path)
-        self._memory_limit, self._results_kept = memory_limit, results_kept
+        self._memory_limit, self._results_kept, self._shared = memory_limit, results_kept, shared
         self._current: _OpenFile | None = None
         self._lock = threading.Lock()
 
@@ -208,7 +273,7 @@ class DuckDBDatabase(Database):
             current = self._current
             if current is not None and current.stamp == stamp:
                 return current
-            opened = _OpenFile(self.path, stamp, self._memory_limit, self._results_kept)
+            opened = _OpenFile(self.path, stamp, self._memory_limit, self._results_kept, self._shared)
             if self._stamp() != stamp:
                 opened.con.close()
                 continue
@@ -244,11 +309,11 @@ class DuckDBDatabase(Database):
 
 
 class PostgresDatabase(Database):
-    def __init__(self, url: str, *, results_kept: int = 256, pool_size: int = 4):
+    def __init__(self, url: str, *, results_kept: int = 256, pool_size: int = 4, shared: _Sharing = _NO_SHARING):
         from sqlalchemy import create_engine
 
         self.location = url
-        self._results_kept = results_kept
+        self._results_kept, self._shared = results_kept, shared
         self._versions: OrderedDict[object, Results] = OrderedDict()
         self._lock = threading.Lock()
         self.engine = create_engine(
@@ -261,7 +326,7 @@ class PostgresDatabase(Database):
     def _results(self, version) -> Results:
         with self._lock:
             if version not in self._versions:
-                self._versions[version] = Results(self._results_kept)
+                self._versions[version] = Results(self._results_kept, self._shared.store(version[-1]))
                 while len(self._versions) > 2:  # the version being replaced, and the new one
                     self._versions.popitem(last=False)
             return self._versions[version]
@@ -285,7 +350,11 @@ class PostgresDatabase(Database):
                 conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with conn.begin():
                     version = tuple(
-                        run("SELECT max(loaded_at) AS loaded, count(*) AS services FROM extract_info", {})
+                        run(
+                            f"SELECT max(loaded_at) AS loaded, count(*) AS services, ({POSTGRES_LOAD_ID}) AS load_id "
+                            "FROM extract_info",
+                            {},
+                        )
                         .iloc[0]
                         .tolist()
                     )
@@ -295,6 +364,21 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+#: The load id, or null for a database loaded before ingest wrote one (read as JSON, so a table without
+#: the column is no error: an error would end the snapshot's transaction).
+POSTGRES_LOAD_ID = "SELECT max(to_jsonb(s) ->> 'load_id') FROM schema_info s"
+
+
+def _load_id(scalar, catalog: str) -> str | None:
+    """The id ingest wrote for this load of the DuckDB file (None if it was loaded before there were ids)."""
+    has = scalar(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = '"
+        + catalog
+        + "' AND table_name = 'schema_info' AND column_name = 'load_id'"
+    )
+    return scalar("SELECT max(load_id) FROM schema_info") if has else None
 
 
 def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -39,9 +39,18 @@ class Settings(BaseSettings):
     pack_jobs: int = 2
     #: Measure results kept per worker (a few KB to a few hundred KB each).
     results_kept: int = 256
-    #: A viewer's first request for a database version starts working out every page's first view in the
-    #: background (the protected lattices are the slow part of a first view): see web.py.
+    #: Work out first views ahead of time: after a load, the ingest and demo commands work out every page's
+    #: first view for each account's scope (and the open demo's) into the shared results; and a viewer's
+    #: first request for a database version starts working out the rest in the background (the protected
+    #: lattices are the slow part of a first view): see web.py and views.prepare.
     warm: bool = True
+    #: Results (the protected lattices, measures) are shared by every process serving one database version:
+    #: files beside a DuckDB database (``<db>.results/``) or, for PostgreSQL, in the temporary folder of this
+    #: machine; ``results_dir`` puts them elsewhere (a folder per database in it). See dashboard/shared_results.py.
+    shared_results: bool = True
+    results_dir: Path | None = None
+    #: The most the shared results of one database may take on disk, in MB (least recently used go first).
+    results_limit_mb: int = 1024
     #: DuckDB's buffer cache per worker (the file's pages also stay in the OS cache, shared by workers).
     duckdb_memory: str = "128MB"
     #: PostgreSQL connections per worker.

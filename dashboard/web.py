@@ -73,7 +73,9 @@ class Served:
 
     def warm(self, viewer: Viewer, version) -> threading.Thread | None:
         """Work out every page's first view for ``viewer`` in the background, once per scope and database
-        version, so their lattices are ready when they click (a manager's first views take seconds)."""
+        version, so their lattices are ready when they click (a manager's first views take seconds). With
+        the shared results (db.py) this worker reads what the load's preparation or another worker
+        already worked out, and works out only the rest, once for every worker."""
         key = (version, viewer.scope)
         with self.warming:
             if not self.settings.warm or key in self.warmed:

@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,22 +132,27 @@ def ingest(
     accept_drop: bool = False,
     demo: bool = False,
     limits: IngestLimits | None = None,
+    prepare: Callable[[str, Progress], None] | None = None,
 ) -> LoadSummary:
     """Validate ``folder`` and replace its YJSs' data in the database at ``location`` (a DuckDB
     file or a PostgreSQL URL). Raises ExtractRejected (invalid), LoadRefused (rows would fall by
     more than DROP_ALLOWED without ``accept_drop``; a demo build over other services),
     DatabaseOutOfDate or IngestFailed; in every case the database is left exactly as it was.
-    ``demo``: mark the database as the open demonstration (only the demo build does)."""
+    ``demo``: mark the database as the open demonstration (only the demo build does).
+    ``prepare(location, progress)``: run once the load is in (the command line's works out the first
+    views into the shared results, views.prepare; none by default: the load alone)."""
     limits = limits or IngestLimits()
+    say = progress or (lambda message: None)
     try:
-        return _ingest(
-            Path(folder), str(location), progress or (lambda message: None), _Plan(accept_drop, demo), limits
-        )
+        summary = _ingest(Path(folder), str(location), say, _Plan(accept_drop, demo), limits)
     except Exception as exc:
         plain = _plain_failure(exc, limits)
         if plain is None:
             raise
         raise IngestFailed(plain) from exc
+    if prepare is not None:
+        prepare(str(location), say)
+    return summary
 
 
 def _ingest(folder: Path, location: str, say: Progress, plan: _Plan, limits: IngestLimits) -> LoadSummary:
@@ -265,6 +271,12 @@ def _plain_failure(exc: Exception, limits: IngestLimits) -> str | None:
     return None
 
 
+def _load_id() -> str:
+    """A new id for this load, written into ``schema_info``: results worked out for one load (shared by
+    every process serving it, db.py) are never read for another."""
+    return str(uuid.uuid4())
+
+
 # -- DuckDB file ---------------------------------------------------------------------------------
 def _prepare_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     """Make sure the attached ``target`` has the current tables and the published data."""
@@ -305,7 +317,8 @@ def _write_duckdb(staged: StagedExtract, db_path: Path, plan: _Plan, summary: Lo
             con.execute(f"DELETE FROM target.{table} WHERE yjs IN (SELECT yjs FROM new_extract_info)")
             con.execute(f"INSERT INTO target.{table} BY NAME SELECT * FROM new_{table}")
         _settle(summary, loaded, before, _rows_by_service(fetch, target, "new_extract_info"), plan)
-        con.execute("UPDATE target.schema_info SET demo = $demo", {"demo": plan.demo})
+        con.execute("ALTER TABLE target.schema_info ADD COLUMN IF NOT EXISTS load_id VARCHAR")
+        con.execute("UPDATE target.schema_info SET demo = $demo, load_id = $id", {"demo": plan.demo, "id": _load_id()})
         con.execute("COMMIT")
         con.execute("DETACH target")
 
@@ -375,5 +388,6 @@ def _write_postgres(staged: StagedExtract, url: str, plan: _Plan, summary: LoadS
             cur.execute(f"DELETE FROM {table} WHERE yjs IN (SELECT yjs FROM loading)")
             _copy_to_postgres(cur, con, f"new_{table}", table, folder)
         _settle(summary, loaded, before, _rows_by_service(fetch, same, "loading"), plan)
-        cur.execute("UPDATE schema_info SET demo = %s", (plan.demo,))
+        cur.execute("ALTER TABLE schema_info ADD COLUMN IF NOT EXISTS load_id text")
+        cur.execute("UPDATE schema_info SET demo = %s, load_id = %s", (plan.demo, _load_id()))
         cur.execute("ANALYZE")

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 
-from ..filters import Filters, InvalidFilter
+from .. import accounts
+from ..access import DEMO_VISITOR, Viewer, is_demo, viewer_for
+from ..db import Database
+from ..filters import Filters, InvalidFilter, financial_year_label
+from ..settings import Settings
 from .render import Card, Context, Kpi, headline_figures, render_card, render_page, shown_table, subtitle
 from .spec import CardSpec, KpiSpec, PackSection, PageSetting, PageSpec
 
@@ -38,14 +43,77 @@ def page(key) -> PageSpec:
     return PAGES[key]
 
 
-def warm(context: Context) -> None:
+def warm(context: Context, say=None, years: bool = False) -> None:
     """Every page's first view (its headline figures and cards, default settings) for the context's viewer:
     the protected lattices behind them, worked out once per viewer and database version, are then ready
-    for every later view of theirs."""
+    for every later view of theirs. ``years``: each financial year the filter bar offers too, newest first
+    (the period is the first thing a viewer changes, and some lattices are the period's own: reoffending's
+    cohorts, disproportionality's). With ``say(message)``, each page is reported as it is done, and one
+    that fails is reported and the next one tried (otherwise the failure is raised)."""
+    periods = [None]
+    if years:
+        periods += [financial_year_label(y) for y in reversed(context.options["years"])]
     for spec in PAGES.values():
-        settings = spec.read_settings({}, context.options)
-        headline_figures(context, spec, Filters())
-        render_page(context, spec, Filters(), settings)
+        started = time.perf_counter()
+        try:
+            settings = spec.read_settings({}, context.options)
+            for period in periods if spec.uses_filters else [None]:
+                headline_figures(context, spec, Filters(period=period))
+                render_page(context, spec, Filters(period=period), settings)
+        except Exception as error:
+            if say is None:
+                raise
+            say(f"  {spec.name}: not worked out ahead ({type(error).__name__}: {str(error).splitlines()[0]})")
+            continue
+        if say is not None:
+            say(f"  {spec.name}: {time.perf_counter() - started:.1f} s")
+
+
+def prepare(settings: Settings, say=None) -> bool:
+    """After a load: every page's first view, and its view of each financial year, for each scope that will
+    ask (each account's, and the open demo visitor's), worked out into the results every process serving
+    this version shares, so the first viewer reads them instead of waiting. Best effort: the load is in
+    whatever happens here, and what is not prepared is worked out when first asked (a page that fails here
+    is said and skipped). False when nothing could be shared (``shared_results`` off, or a folder that is
+    not ours)."""
+    say = say or (lambda message: None)
+    # Part of the load: DuckDB may use what ingest may (a worker's buffer would not hold an administrator's
+    # lattice queries at national scale).
+    db = Database.from_settings(settings.model_copy(update={"duckdb_memory": settings.ingest_memory}))
+    try:
+        with db.snapshot() as snap:
+            if snap.shared is None:
+                say("Results are not shared (DASHBOARD_SHARED_RESULTS=0, or no folder of this user's own for them)")
+                return False
+            viewers = _viewers(snap, settings)
+            if not viewers:
+                say("No accounts yet: first views are worked out when someone first signs in")
+            for n, viewer in enumerate(viewers, 1):
+                services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
+                say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
+                try:
+                    warm(Context(snap, viewer), say, years=True)
+                except InvalidFilter as refused:  # an account of services this database does not hold
+                    say(f"  not for {viewer.name}: {refused}")
+            count, size = snap.shared.size()
+            say(f"First views ready: {count} results ({size / 1e6:.1f} MB) in {snap.shared.folder}")
+            return True
+    except Exception as error:  # never undoes the load: the first viewer then works them out
+        say(f"First views were not worked out ahead ({type(error).__name__}: {error}); they will be when first asked")
+        return False
+    finally:
+        db.close()
+
+
+def _viewers(snap, settings: Settings) -> list[Viewer]:
+    """One viewer per scope that will ask: the open demo's visitor, then each account's (by name)."""
+    found: dict = {}
+    if settings.open_demo and is_demo(snap):
+        found[DEMO_VISITOR.scope] = DEMO_VISITOR
+    for user in accounts.list_users(snap):
+        viewer = viewer_for(user, snap)
+        found.setdefault(viewer.scope, viewer)
+    return list(found.values())
 
 
 def setting_keys() -> tuple[str, ...]:
@@ -65,6 +133,7 @@ __all__ = [
     "PageSpec",
     "headline_figures",
     "page",
+    "prepare",
     "render_card",
     "render_page",
     "setting_keys",

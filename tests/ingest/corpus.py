@@ -237,7 +237,8 @@ def row_counts(db: Path) -> dict[str, int]:
 
 
 def snapshot(db: Path, yjs: str | None = None) -> dict[str, tuple]:
-    """Every table's columns and sorted rows (``loaded_at`` left out: it is when, not what, was loaded).
+    """Every table's columns and sorted rows (``loaded_at`` and ``load_id`` left out: when and which load,
+    not what, was loaded).
     With ``yjs``, tables that have a yjs column keep only that service's rows."""
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -250,7 +251,7 @@ def snapshot(db: Path, yjs: str | None = None) -> dict[str, tuple]:
         result = {}
         for table in tables:
             described = con.execute(f'DESCRIBE "{table}"').fetchall()
-            columns = [(name, kind) for name, kind, *_ in described if name != "loaded_at"]
+            columns = [(name, kind) for name, kind, *_ in described if name not in ("loaded_at", "load_id")]
             select = ", ".join(f'"{name}"' for name, _ in columns)
             sql, params = f'SELECT {select} FROM "{table}"', []
             if yjs is not None and any(name == "yjs" for name, _ in columns):
