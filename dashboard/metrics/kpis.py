@@ -296,25 +296,33 @@ SERIOUS_VALUES = {
 }
 
 
+#: Groups of filters per query: each grouping set of the ending cohort's 70 counts holds a table of its own,
+#: and an administrator's every service at once would need more memory than a worker's database may use.
+SETS_PER_QUERY = 2
+
+
 def _grouped(db, rows: str, params: dict, filters: Sequence[str], groups, sums: Sequence[str]) -> pd.DataFrame:
     """``rows`` (SQL giving one row per thing counted: fy, quarter, yjs, a column per filter of ``filters``,
     and what ``sums`` adds up) counted per period and service in each group of filters of ``groups`` at
     once (GROUPING SETS): a column per filter holding its value, or ALL where it is summed over (a real
-    NULL, "not recorded", stays None)."""
-    used = [f for f in filters if any(f in group for group in groups)]
-    flags = [f"GROUPING({f}) AS {GROUPING_PREFIX}{f}" for f in used]
-    frame = db.query(
-        f"""SELECT {", ".join([*FIXED, *used, *sums, *flags])} FROM ({rows}) counted
-            GROUP BY {grouping_clause([(*FIXED, *group) for group in groups])}""",
-        params,
-    )
-    for name in filters:
-        values = np.full(len(frame), ALL, dtype=object)
-        if name in used:
-            here = frame[GROUPING_PREFIX + name].to_numpy() == 0
-            values[here] = [None if pd.isna(v) else v for v in frame[name].to_numpy(dtype=object)[here]]
-        frame[name] = values
-    return frame.drop(columns=[GROUPING_PREFIX + f for f in used])
+    NULL, "not recorded", stays None); SETS_PER_QUERY groups a query."""
+    frames = []
+    for part in (groups[i : i + SETS_PER_QUERY] for i in range(0, len(groups), SETS_PER_QUERY)):
+        used = [f for f in filters if any(f in group for group in part)]
+        flags = [f"GROUPING({f}) AS {GROUPING_PREFIX}{f}" for f in used]
+        frame = db.query(
+            f"""SELECT {", ".join([*FIXED, *used, *sums, *flags])} FROM ({rows}) counted
+                GROUP BY {grouping_clause([(*FIXED, *group) for group in part])}""",
+            params,
+        )
+        for name in filters:
+            values = np.full(len(frame), ALL, dtype=object)
+            if name in used:
+                here = frame[GROUPING_PREFIX + name].to_numpy() == 0
+                values[here] = [None if pd.isna(v) else v for v in frame[name].to_numpy(dtype=object)[here]]
+            frame[name] = values
+        frames.append(frame.drop(columns=[GROUPING_PREFIX + f for f in used]))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _endings(db, base: Resolved, groups) -> pd.DataFrame:
