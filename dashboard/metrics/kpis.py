@@ -612,9 +612,10 @@ def _protected(
 
 
 def _cells(db, resolved: Resolved, options: dict) -> dict:
-    """Every lattice of the KPIs, protected, for this viewer (their services and drill-down) and period:
-    every filter value's cells are in it, so any group chosen is a look-up. Worked out once per database
-    version; kpis and kpi-recording read the same cells."""
+    """Every lattice of the KPIs, protected, for this viewer (their services, or the one chosen, and
+    drill-down) and period: every filter value's cells are in it, so any group chosen is a look-up. Worked
+    out once per database version; kpis and kpi-recording read the same cells. Each service's cells are
+    protected on their own, so they are the same alone or among others."""
     extra = _extra(resolved)
     base = replace(
         resolved,
@@ -625,7 +626,7 @@ def _cells(db, resolved: Resolved, options: dict) -> dict:
             date_to=resolved.filters.date_to,
         ),
         settings=replace(resolved.settings, combine=combined(resolved)),
-        services=tuple(options["yjs"]),
+        services=tuple(_services(resolved, options)),
         ignored=(),
     )
     key = ("kpi-cells", base, extra)
@@ -634,7 +635,7 @@ def _cells(db, resolved: Resolved, options: dict) -> dict:
 
 
 def _work_out(db, base: Resolved, options: dict, extra: tuple[str, ...], web: dict | None) -> dict:
-    services = list(options["yjs"])
+    services = list(base.services)
     periods = begun_periods(base, options)
     available = _available(db, services)
     how = {
@@ -775,7 +776,7 @@ def _view(db, cells: dict, resolved: Resolved, population: bool) -> dict:
     return {
         "chosen": {f: getattr(resolved.filters, f) for f in ENDING_FILTERS},
         "excluded": excluded,
-        "services": [resolved.filters.yjs] if resolved.filters.yjs else cells["services"],
+        "services": cells["services"],
         "population": {(r.yjs, int(r.year)): int(r.population) for r in found.itertuples()},
     }
 
