@@ -10,8 +10,11 @@ date), so they apply to KPIs 1 to 7; serious violence and victims take those abo
 
 Every count a reader could see or work out is a cell of a lattice (dashboard/disclosure.py): each base,
 each figure and its complements (unsuitable, no, not recorded), so a base minus its shown parts never
-gives back a withheld count. Each service's cells are protected on their own, period by period, so a
-service's figures are the same whoever looks and whichever period is chosen; the services combined
+gives back a withheld count; for everyone and (a viewer who may drill down) for each value of each group
+filter, one filter at a time, so all children minus the other groups of a filter never gives one back
+either. The lattices are worked out once per viewer and period (``_cells``), and each view looks its
+cells up. Each service's cells of each period are protected on their own, so a service's figures are the
+same whoever looks (with the same drill-down) and whichever period is chosen; the services combined
 ("All services") are protected on top without changing any service's cells.
 
 A KPI whose file is not in a service's extract has no rows for that service; ``notes`` say why.
