@@ -633,7 +633,8 @@ def _cells(db, resolved: Resolved, options: dict) -> dict:
         ignored=(),
     )
     key = ("kpi-cells", base, extra)
-    web = None if not extra else _cells(db, replace(resolved, filters=base.filters), options)
+    chosen = replace(base.filters, yjs=resolved.filters.yjs)
+    web = None if not extra else _cells(db, replace(resolved, filters=chosen), options)
     return db.remember(key, lambda: _work_out(db, base, options, extra, web))
 
 
