@@ -79,12 +79,25 @@ VIEWS = [
         ["children", "reoffenders", "binary_rate"],
     ),
     ("proven bands", "proven-reoffending-counts", {}, ["yjs", "reoffences"], ["reoffenders"], ["reoffenders"]),
+    # The KPIs: each row's count and base (its rate is withheld with either: checked on its own below).
+    ("kpis", "kpis", {}, ["yjs", "kpi", "measure"], ["count", "base"], ["count", "base"]),
+    (
+        "kpi recording",
+        "kpi-recording",
+        {},
+        ["yjs", "kpi", "measure"],
+        ["not_recorded", "base"],
+        ["not_recorded", "base"],
+    ),
 ]
 #: Views by financial year only (a quarter or quarters are refused).
 YEARLY = ("remand outcomes",)
 #: Views whose cells add up over the groups of a filter but not over quarters (a child is in the cohort
-#: of each quarter and of the year).
-COHORTS = ("proven", "proven bands")
+#: of each quarter and of the year). A KPI's children are the children whose last programme of the period
+#: ended in it: one ending each, of one area, sex, ethnic group, age band, disposal type and programme.
+COHORTS = ("proven", "proven bands", "kpis", "kpi recording")
+#: The KPI views.
+KPI_VIEWS = ("kpis", "kpi recording")
 #: Views whose cells add up over quarters and over the groups of a filter.
 ADDITIVE = (
     "fte",
@@ -224,6 +237,8 @@ def _recovered(seen: Seen, parent, parts, rest_hidden: bool = False) -> list:
     if parent not in values or len(hidden) != 1 or rest_hidden:
         return []
     key = hidden[0]
+    if pd.isna(seen.truth[key]):
+        return []  # no figure (a rate's population missing), not a withheld count
     known = sum(v for k, v in values.items() if k not in (key, parent))
     guess = values[parent] - known if key != parent else known
     return [key] if np.isclose(guess, seen.truth[key]) else []
@@ -360,6 +375,114 @@ def test_complements_across_filter_values_recover_nothing(role):
     assert _complements(seen, groups) == []
     if name == "manager":
         assert len(_complements(alone, groups)) > 5  # the attack works on tables protected alone
+
+
+def test_kpis_less_the_other_groups_of_a_filter_recover_nothing(role):
+    """The KPIs and what they did not record, each count and base: all children minus every other group of
+    a filter (sex, ethnic group, disposal type; a rest of no choosable group for area, age and programme).
+    Protected per filter value (before one lattice per viewer) a manager got counts back this way."""
+    name, _, groups, seen, alone, _ = role
+    assert [k for k in _complements(seen, groups) if k[0] in KPI_VIEWS] == []
+    if name == "manager":
+        grouped = [k for k, v in seen.shown.items() if k[0] in KPI_VIEWS and k[1] is not None and HIDDEN in v]
+        assert len(grouped) > 100  # withheld cells of groups to find
+        assert len([k for k in _complements(alone, groups) if k[0] in KPI_VIEWS]) > 5
+
+
+#: What each KPI's base holds, as the key of the shown cell it is (view, then kpi and measure, then the
+#: column): a KPI's base is the ending cohort, or the count of another row (SEND with a plan is of the
+#: children with SEND identified).
+KPI_BASES = {
+    "send/with_plan": ("send", "identified", "count"),
+    "mental_health/offered": ("mental_health", "need", "count"),
+    "mental_health/attending": ("mental_health", "need", "count"),
+    "substance_misuse/offered": ("substance_misuse", "need", "count"),
+    "substance_misuse/attending": ("substance_misuse", "need", "count"),
+    "out_of_court/completed": ("out_of_court", "completed", "base"),
+    "victims/consented": ("victims", "consented", "base"),
+    "victims/rj_offered": ("victims", "consented", "count"),
+    "victims/rj_participated": ("victims", "rj_offered", "count"),
+}
+COHORT = ("accommodation", "suitable_at_end", "base")
+#: The rows a base is split by: those who had it, those not recorded (kpi-recording) and the rest, shown
+#: nowhere (KPI_REST).
+KPI_SPLIT = [
+    *((kpi, f"suitable_at_{point}") for kpi in ("accommodation", "ete") for point in ("end", "start")),
+    ("send", "identified"),
+    ("send", "with_plan"),
+    *((kpi, step) for kpi in ("mental_health", "substance_misuse") for step in ("need", "offered", "attending")),
+    *(("wider_services", flag) for flag in ("looked_after", "child_in_need", "child_protection_plan", "early_help")),
+    ("out_of_court", "completed"),
+    ("victims", "consented"),
+    ("victims", "rj_offered"),
+    ("victims", "rj_participated"),
+]
+KPI_REST = "the rest"
+
+
+def _kpi_lines(groups: dict, year: str, service: str, filters: tuple[str, ...]) -> list[tuple]:
+    """Every sum a manager can see between one year's KPI cells: each base is those who had what the KPI
+    counts, those not recorded and the rest (an unknown: no view shows it); and each of those cells, for
+    all children, is the sum of its cells for each sex, or each ethnic group."""
+    choices = [(None, None), *((g, v) for g in filters for v in groups[g])]
+
+    def at(group, value, kpi, measure, column, view="kpis"):
+        return (view, group, value, year, service, kpi, measure, column)
+
+    lines, cells = [], set()
+    for kpi, measure in KPI_SPLIT:
+        base = KPI_BASES.get(f"{kpi}/{measure}", COHORT)
+        for group, value in choices:
+            parts = [
+                at(group, value, kpi, measure, "count"),
+                at(group, value, kpi, measure, "not_recorded", view="kpi recording"),
+                at(group, value, kpi, measure, KPI_REST),
+            ]
+            lines.append((at(group, value, *base), parts))
+            cells.update(k[5:] for k in [at(group, value, *base), *parts])
+    for kpi, measure, column in cells:
+        view = "kpi recording" if column == "not_recorded" else "kpis"
+        lines += [
+            (
+                at(None, None, kpi, measure, column, view),
+                [at(g, v, kpi, measure, column, view) for v in groups[g]],
+            )
+            for g in filters
+        ]
+    return lines
+
+
+class _Unshown:
+    """A reader's knowledge (``Seen``) with the rest of each KPI split an unknown (withheld: no view shows
+    it); ``small``: only counts of 1 to 4 withheld (and the rest), no secondary cell."""
+
+    def __init__(self, seen: Seen, small: bool = False):
+        self.seen, self.small = seen, small
+
+    def value(self, key):
+        if key[-1] == KPI_REST:
+            return HIDDEN
+        if self.small and key in self.seen.truth:
+            truth = self.seen.truth[key]
+            return HIDDEN if 1 <= truth <= config.SUPPRESSION_MAX else float(truth)
+        return self.seen.value(key)
+
+    def known(self, key) -> bool:
+        return key[-1] == KPI_REST or self.seen.known(key)
+
+
+def test_a_linear_programming_attacker_pins_no_withheld_kpi(role, demo, service):
+    """A year's KPIs for all children and (a manager) each sex and each ethnic group, with every base split
+    into what the KPI counts, what was not recorded and the rest: solved all at once, no withheld count or
+    base is pinned; with small counts alone withheld, a manager's are."""
+    name, _, groups, seen, _, _ = role
+    year = period_label(filter_options(demo)["years"][YEARS][0])
+    lines = _kpi_lines(groups, year, service, ("sex", "ethnicity_group") if name == "manager" else ())
+    found = {k: r for k, r in _ranges(_Unshown(seen), lines).items() if k[-1] != KPI_REST}
+    assert found and all(high - low >= 1 - 1e-6 for low, high in found.values()), found
+    if name == "manager":  # a board member's sums each hold a rest no one sees: small counts alone pin nothing
+        unprotected = _ranges(_Unshown(seen, small=True), lines)
+        assert any(high - low < 1 - 1e-6 for k, (low, high) in unprotected.items() if k[-1] != KPI_REST)
 
 
 def test_a_year_less_its_quarters_recovers_nothing(role):

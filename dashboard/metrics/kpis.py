@@ -10,8 +10,11 @@ date), so they apply to KPIs 1 to 7; serious violence and victims take those abo
 
 Every count a reader could see or work out is a cell of a lattice (dashboard/disclosure.py): each base,
 each figure and its complements (unsuitable, no, not recorded), so a base minus its shown parts never
-gives back a withheld count. Each service's cells are protected on their own, period by period, so a
-service's figures are the same whoever looks and whichever period is chosen; the services combined
+gives back a withheld count; for everyone and (a viewer who may drill down) for each value of each group
+filter, one filter at a time, so all children minus the other groups of a filter never gives one back
+either. The lattices are worked out once per viewer and period (``_cells``), and each view looks its
+cells up. Each service's cells of each period are protected on their own, so a service's figures are the
+same whoever looks (with the same drill-down) and whichever period is chosen; the services combined
 ("All services") are protected on top without changing any service's cells.
 
 A KPI whose file is not in a service's extract has no rows for that service; ``notes`` say why.
@@ -19,12 +22,15 @@ A KPI whose file is not in a service's extract has no rows for that service; ``n
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from .. import config
+from ..disclosure import ALL, GROUPING_PREFIX, Dimension, grouping_clause, protect
 from ..filters import Filters, Resolved
 from .common import (
     Measure,
@@ -39,7 +45,7 @@ from .common import (
     quarter_of,
     year_of,
 )
-from .population import ALL_SERVICES, population_10_17
+from .population import ALL_SERVICES, combined, population_10_17
 
 COLUMNS = ["period", "yjs", "kpi", "measure", "count", "base", "rate"]
 RECORDING_COLUMNS = ["period", "yjs", "kpi", "measure", "not_recorded", "base", "percent_not_recorded"]
@@ -258,13 +264,25 @@ SHOWN = {
 
 # --- Queries --------------------------------------------------------------------------------------------------
 
+#: The group filters the ending cohort answers (KPIs 1 to 7), and those about the child alone (serious
+#: violence and victims, which a programme filter does not apply to); in GROUP_FILTERS' order.
+ENDING_FILTERS = ENDING.group_filters()
+CHILD_FILTERS = tuple(f for f in ENDING_FILTERS if f not in PROGRAMME_FILTERS)
+#: The columns every cell of every lattice has beside its dimensions: its period, its service, its cell.
+FIXED = ["fy", "quarter", "yjs"]
+
 
 def _services(resolved: Resolved, options: dict) -> list[str]:
     return [resolved.filters.yjs] if resolved.filters.yjs else list(options["yjs"])
 
 
-def _sums(cells: Sequence[Cell]) -> str:
-    return ", ".join(f"sum(CASE WHEN {cell.condition} THEN 1 ELSE 0 END) AS c{i}" for i, cell in enumerate(cells))
+def _flags(cells: Sequence[Cell]) -> str:
+    """A column per cell: 1 where the row is counted in it."""
+    return ", ".join(f"CASE WHEN {cell.condition} THEN 1 ELSE 0 END AS c{i}" for i, cell in enumerate(cells))
+
+
+def _sums(cells: Sequence[Cell]) -> list[str]:
+    return [f"sum(c{i}) AS c{i}" for i in range(len(cells))]
 
 
 #: The values the children cells' conditions name (bound, as every value is).
@@ -281,20 +299,47 @@ SERIOUS_VALUES = {
 }
 
 
-def _endings(db, resolved: Resolved) -> pd.DataFrame:
-    """Per period and service, every children cell's count over the ending cohort, and the END hours
-    offered and attended where both are recorded."""
-    services, params = filter_conditions(resolved, {"yjs": "p.yjs"})
-    cohort, more = filter_conditions(resolved, {k: v for k, v in ENDING.filters.items() if k != "yjs"})
-    params.update(**more, **ENDING_VALUES, start=resolved.start, end=resolved.end)
+#: Groups of filters per query: each grouping set of the ending cohort's 70 counts holds a table of its own,
+#: and an administrator's every service at once would need more memory than a worker's database may use.
+SETS_PER_QUERY = 2
+
+
+def _grouped(db, rows: str, params: dict, filters: Sequence[str], groups, sums: Sequence[str]) -> pd.DataFrame:
+    """``rows`` (SQL giving one row per thing counted: fy, quarter, yjs, a column per filter of ``filters``,
+    and what ``sums`` adds up) counted per period and service in each group of filters of ``groups`` at
+    once (GROUPING SETS): a column per filter holding its value, or ALL where it is summed over (a real
+    NULL, "not recorded", stays None); SETS_PER_QUERY groups a query."""
+    frames = []
+    for part in (groups[i : i + SETS_PER_QUERY] for i in range(0, len(groups), SETS_PER_QUERY)):
+        used = [f for f in filters if any(f in group for group in part)]
+        flags = [f"GROUPING({f}) AS {GROUPING_PREFIX}{f}" for f in used]
+        frame = db.query(
+            f"""SELECT {", ".join([*FIXED, *used, *sums, *flags])} FROM ({rows}) counted
+                GROUP BY {grouping_clause([(*FIXED, *group) for group in part])}""",
+            params,
+        )
+        for name in filters:
+            values = np.full(len(frame), ALL, dtype=object)
+            if name in used:
+                here = frame[GROUPING_PREFIX + name].to_numpy() == 0
+                values[here] = [None if pd.isna(v) else v for v in frame[name].to_numpy(dtype=object)[here]]
+            frame[name] = values
+        frames.append(frame.drop(columns=[GROUPING_PREFIX + f for f in used]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _endings(db, base: Resolved, groups) -> pd.DataFrame:
+    """Per period, service and group of ``groups``, every children cell's count over the ending cohort, and
+    the END hours offered and attended where both are recorded."""
+    services, params = filter_conditions(base, {"yjs": "p.yjs"})
+    params.update(**ENDING_VALUES, start=base.start, end=base.end)
     both = "en.ete_hours_offered IS NOT NULL AND en.ete_hours_attended IS NOT NULL"
-    return db.query(
-        f"""
+    rows = f"""
         WITH ended AS (
             SELECT p.yjs, p.child_id, p.programme_id, p.disposal_type, p.programme_name, p.completed, p.end_date,
                    coalesce(p.locality, c.locality) AS locality, c.sex, c.ethnicity_group,
                    {age_band(age_on("c.date_of_birth", "p.end_date"))} AS age_band,
-                   {period_columns(resolved, year_of("p.end_date"), quarter_of("p.end_date"))}
+                   {period_columns(base, year_of("p.end_date"), quarter_of("p.end_date"))}
             FROM programme p JOIN child c ON c.yjs = p.yjs AND c.child_id = p.child_id
             WHERE {" AND ".join(["p.end_date BETWEEN :start AND :end", *services])}
         ), ranked AS (
@@ -302,59 +347,65 @@ def _endings(db, resolved: Resolved) -> pd.DataFrame:
                                                ORDER BY end_date DESC, programme_id COLLATE "C" DESC) AS nth
             FROM ended
         )
-        SELECT e.fy, e.quarter, e.yjs, {_sums(CHILDREN_CELLS)},
-               sum(CASE WHEN {both} THEN en.ete_hours_offered ELSE 0 END) AS hours_offered,
-               sum(CASE WHEN {both} THEN en.ete_hours_attended ELSE 0 END) AS hours_attended
+        SELECT e.fy, e.quarter, e.yjs, {ENDING.columns(ENDING_FILTERS)}, {_flags(CHILDREN_CELLS)},
+               CASE WHEN {both} THEN en.ete_hours_offered ELSE 0 END AS hours_offered,
+               CASE WHEN {both} THEN en.ete_hours_attended ELSE 0 END AS hours_attended
         FROM ranked e
         LEFT JOIN assessment st ON st.yjs = e.yjs AND st.programme_id = e.programme_id AND st.point = :start_point
         LEFT JOIN assessment en ON en.yjs = e.yjs AND en.programme_id = e.programme_id AND en.point = :end_point
-        WHERE {" AND ".join(["e.nth = 1", *cohort])}
-        GROUP BY e.fy, e.quarter, e.yjs""",
-        params,
-    )
+        WHERE e.nth = 1"""
+    hours = ["sum(hours_offered) AS hours_offered", "sum(hours_attended) AS hours_attended"]
+    return _grouped(db, rows, params, ENDING_FILTERS, groups, [*_sums(CHILDREN_CELLS), *hours])
 
 
-def _offending(db, resolved: Resolved) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _offending(db, base: Resolved, groups) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Serious violence: distinct children, and the offences of its categories by whether they have a
-    seriousness score, per period (of the outcome) and service."""
-    conditions, params = filter_conditions(resolved, OFFENDING_CHILD)
-    params.update(**SERIOUS_VALUES, start=resolved.start, end=resolved.end)
+    seriousness score, per period (of the outcome), service and group of ``groups``."""
+    conditions, params = filter_conditions(base, OFFENDING_CHILD)
+    params.update(**SERIOUS_VALUES, start=base.start, end=base.end)
     categories = ", ".join(f":category_{i}" for i in range(len(SERIOUS_CATEGORIES)))
     tiers = ", ".join(f":tier_{i}" for i in range(len(config.SUBSTANTIVE_TIERS)))
+    about = ", ".join(f"{OFFENDING_CHILD[f]} AS {f}" for f in CHILD_FILTERS)
     proven = f"""
         FROM offence f JOIN child c ON c.yjs = f.yjs AND c.child_id = f.child_id
         JOIN (SELECT DISTINCT yjs, offence_id, {
-        period_columns(resolved, year_of("outcome_date"), quarter_of("outcome_date"))
+        period_columns(base, year_of("outcome_date"), quarter_of("outcome_date"))
     }
               FROM outcome WHERE outcome_date BETWEEN :start AND :end AND tier IN ({tiers})) o
           ON o.yjs = f.yjs AND o.offence_id = f.offence_id
         WHERE {" AND ".join([f"f.category IN ({categories})", *conditions])}"""
-    children = db.query(
-        f"""SELECT o.fy, o.quarter, f.yjs, count(DISTINCT f.child_id) AS c0 {proven}
-                            AND f.seriousness >= :serious_from GROUP BY o.fy, o.quarter, f.yjs""",
+    # A child with serious offences at two ages is a child of each age band: the bands' children are
+    # protected as if they added up to all children (they add up to at least as many).
+    children = _grouped(
+        db,
+        f"SELECT o.fy, o.quarter, f.yjs, f.child_id, {about} {proven} AND f.seriousness >= :serious_from",
         {**params, "serious_from": SERIOUS_FROM},
+        CHILD_FILTERS,
+        groups,
+        ["count(DISTINCT child_id) AS c0"],
     )
-    offences = db.query(
-        f"""SELECT o.fy, o.quarter, f.yjs, {_sums(OFFENCE_CELLS)} {proven}
-                            GROUP BY o.fy, o.quarter, f.yjs""",
+    offences = _grouped(
+        db,
+        f"SELECT o.fy, o.quarter, f.yjs, {about}, {_flags(OFFENCE_CELLS)} {proven}",
         params,
+        CHILD_FILTERS,
+        groups,
+        _sums(OFFENCE_CELLS),
     )
     return children, offences
 
 
-def _victims(db, resolved: Resolved) -> pd.DataFrame:
-    conditions, params = filter_conditions(resolved, {**OFFENDING_CHILD, "yjs": "v.yjs"})
-    params.update(start=resolved.start, end=resolved.end)
-    return db.query(
-        f"""
-        SELECT {period_columns(resolved, year_of("v.contact_date"), quarter_of("v.contact_date"))}, v.yjs,
-               {_sums(VICTIM_CELLS)}
+def _victims(db, base: Resolved, groups) -> pd.DataFrame:
+    conditions, params = filter_conditions(base, {**OFFENDING_CHILD, "yjs": "v.yjs"})
+    params.update(start=base.start, end=base.end)
+    about = ", ".join(f"{OFFENDING_CHILD[f]} AS {f}" for f in CHILD_FILTERS)
+    rows = f"""
+        SELECT {period_columns(base, year_of("v.contact_date"), quarter_of("v.contact_date"))}, v.yjs AS yjs,
+               {about}, {_flags(VICTIM_CELLS)}
         FROM victim v JOIN offence f ON f.yjs = v.yjs AND f.offence_id = v.offence_id
         JOIN child c ON c.yjs = v.yjs AND c.child_id = v.child_id
-        WHERE {" AND ".join(["v.contact_date BETWEEN :start AND :end", *conditions])}
-        GROUP BY 1, 2, 3""",
-        params,
-    )
+        WHERE {" AND ".join(["v.contact_date BETWEEN :start AND :end", *conditions])}"""
+    return _grouped(db, rows, params, CHILD_FILTERS, groups, _sums(VICTIM_CELLS))
 
 
 def _available(db, services: list[str]) -> dict[str, list[str]]:
@@ -400,33 +451,59 @@ class _Level:
 WITH_FILE = _Level()
 
 
-def _grid(counts: pd.DataFrame, periods: pd.DataFrame, services: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """Counts for every period and service (0 where the query found nothing), quarter 0 for a year."""
+def _groups(filters: Sequence[str], drill_down: bool, extra: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """The groups of filters whose cells a viewer can form: everyone and, with drill-down, each filter on
+    its own (the web's one group at a time); with ``extra`` (the command line's filters chosen together),
+    every combination of them too."""
+    groups = [(), *(((f,) for f in filters) if drill_down else ())]
+    extra = [f for f in filters if f in extra]
+    groups += [c for n in range(1, len(extra) + 1) for c in itertools.combinations(extra, n)]
+    return tuple(dict.fromkeys(groups))
+
+
+def _extra(resolved: Resolved) -> tuple[str, ...]:
+    """The group filters chosen together beyond what the viewer's lattice holds (the command line's
+    combined filters), or ()."""
+    chosen = tuple(f for f in ENDING_FILTERS if getattr(resolved.filters, f) is not None)
+    return chosen if len(chosen) > 1 or (chosen and not resolved.drill_down) else ()
+
+
+def _grid(
+    counts: pd.DataFrame, periods: pd.DataFrame, services: Sequence[str], columns: Sequence[str], filters: Sequence[str]
+) -> pd.DataFrame:
+    """Counts for every period and service in the margin of every filter (0 where the query found
+    nothing), and the query's counts of each filter value in those periods (a value absent is a 0);
+    quarter 0 for a year."""
     grid = periods.merge(pd.DataFrame({"yjs": pd.Series(list(services), dtype="object")}), how="cross")
     counts = counts.assign(
         fy=counts["fy"].astype("int64"), quarter=pd.to_numeric(counts["quarter"]).fillna(0).astype("int64")
     )
-    found = grid.merge(counts, on=["fy", "quarter", "yjs"], how="left")
+    margin = np.ones(len(counts), dtype=bool)
+    for name in filters:
+        margin &= np.array([v is ALL for v in counts[name].to_numpy(dtype=object)], dtype=bool)
+    everyone = grid.merge(counts[margin].drop(columns=list(filters)), on=FIXED, how="left")
+    for name in filters:
+        everyone[name] = np.full(len(everyone), ALL, dtype=object)
+    groups = counts[~margin].merge(grid, on=FIXED, how="inner")
+    found = pd.concat([everyone, groups[everyone.columns]], ignore_index=True)
     found[list(columns)] = found[list(columns)].apply(pd.to_numeric).fillna(0).astype("int64")
-    return found
+    return found.astype(dict.fromkeys(filters, object))
 
 
-def _lattice(counts: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame:
+def _lattice(counts: pd.DataFrame, cells: Sequence[Cell], filters: Sequence[str]) -> pd.DataFrame:
     """Long cells from a query's wide counts (c0, c1, ... per cell): fy, quarter, yjs, ``cell`` (its key),
-    one column per dimension (ALL where summed over) and ``n``."""
-    from ..disclosure import ALL
-
+    one column per dimension (the cells' own, then the filters; ALL where summed over) and ``n``."""
     dimensions = list(dict.fromkeys(d for cell in cells for d, _ in cell.at))
     parts = []
     for i, cell in enumerate(cells):
         placed = dict(cell.at)
         parts.append(
-            counts[["fy", "quarter", "yjs"]].assign(
+            counts[[*FIXED, *filters]].assign(
                 cell=cell.key, n=counts[f"c{i}"], **{d: placed.get(d, ALL) for d in dimensions}
             )
         )
     frame = pd.concat(parts, ignore_index=True)
-    return frame.astype(dict.fromkeys(dimensions, object))
+    return frame.astype(dict.fromkeys([*dimensions, *filters], object))
 
 
 def _withhold(
@@ -438,169 +515,288 @@ def _withhold(
     already: pd.DataFrame | None,
     shown: frozenset[str],
 ) -> pd.DataFrame:
-    """disclosure.protect, choosing second cells among those no row shows (the complements "unsuitable",
+    """disclosure.protect, one table at a time (``fixed``: a period and service's cells, or a period's
+    services combined, each with a closing budget of its own, so its cells are the same whatever else is
+    protected with it), choosing second cells among those no row shows (the complements "unsuitable",
     "no"...) first: withholding one of them costs the reader nothing."""
-    from ..disclosure import protect
+    prefer = ~frame["cell"].isin(shown)
+    masks = [
+        protect(
+            piece,
+            axes,
+            counts,
+            fixed=fixed,
+            eligible=None if eligible is None else eligible.loc[piece.index],
+            already=None if already is None else already.loc[piece.index],
+            prefer=prefer.loc[piece.index],
+        )[counts]
+        for _, piece in frame.groupby(fixed, sort=False, dropna=False)
+    ]
+    return pd.concat(masks).reindex(frame.index)
 
-    return protect(
-        frame, axes, counts, fixed=fixed, eligible=eligible, already=already, prefer=~frame["cell"].isin(shown)
-    )
+
+def _seen(web: dict | None, frame: pd.DataFrame, counts: Sequence[str], filters: Sequence[str]) -> pd.DataFrame:
+    """The cells of ``frame`` the web's lattice (``web``: its lookup) withholds, per count."""
+    found = pd.DataFrame(False, index=frame.index, columns=list(counts))
+    if web is None:
+        return found
+    for i, key in enumerate(_keys(frame, filters)):
+        for count, (_, withheld) in web.get(key, {}).items():
+            if withheld and count in found:
+                found.iat[i, found.columns.get_loc(count)] = True
+    return found
 
 
 def _protected(
     frame: pd.DataFrame,
     hierarchies: dict,
     counts: Sequence[str],
-    combine: bool,
     shown: frozenset[str],
+    filters: Sequence[str],
+    how: dict,
     with_file: Sequence[str] | None = None,
     primary: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """``frame`` with ``withheld_<count>`` columns: each service's cells protected on their own (``primary``:
-    cells withheld from the start; ``shown``: the cells some row shows). With ``combine``, the services'
-    sums too (yjs ALL, over the cells every service has; and WITH_FILE over ``with_file``, when only some
-    services have the file), protected on top: the services' own cells stay as they were."""
-    from ..disclosure import ALL, Dimension
-
+    """``frame`` with ``withheld_<count>`` columns: each service's cells of each period protected as one
+    lattice over every cell and filter value (``primary``: cells withheld from the start; ``shown``: the
+    cells some row shows). ``how``: ``suppressed`` (else nothing is withheld), ``web`` (the viewer's
+    lattice whose withheld cells stay withheld, for the command line's combined filters) and
+    ``combine``: the services' sums too (yjs ALL, over the cells every service has; and WITH_FILE over
+    ``with_file``, when only some services have the file), protected on top: the services' own cells
+    stay as they were."""
     counts = list(counts)
-    dimensions = [c for c in frame.columns if c not in ("fy", "quarter", "yjs", "cell", *counts)]
+    dimensions = [c for c in frame.columns if c not in (*FIXED, "cell", *counts)]
     axes = [Dimension(d, hierarchies.get(d, {})) for d in dimensions]
     if frame.empty:
         return frame.assign(**{f"withheld_{c}": pd.Series(dtype=bool) for c in counts})
-    already = None if primary is None else pd.DataFrame({c: primary.to_numpy() for c in counts}, index=frame.index)
-    mask = _withhold(frame, axes, counts, ["fy", "quarter", "yjs"], None, already, shown)
-    frame = frame.assign(**{f"withheld_{c}": mask[c].to_numpy() for c in counts})
-    if not combine:
+    already = _seen(how["web"], frame, counts, filters)
+    if primary is not None:
+        already = already | pd.DataFrame({c: primary.to_numpy() for c in counts}, index=frame.index)
+    if how["suppressed"]:
+        mask = _withhold(frame, axes, counts, FIXED, None, already, shown)
+    else:
+        mask = pd.DataFrame(False, index=frame.index, columns=counts)
+    frame = frame.assign(**{f"withheld_{c}": mask[c].to_numpy(dtype=bool) for c in counts})
+    if not how["combine"]:
         return frame
     services = list(dict.fromkeys(frame["yjs"]))
     levels = {ALL: services}
     if with_file is not None and 0 < len(with_file) < len(services):
         levels[WITH_FILE] = list(with_file)
     parts = [frame]
+    others = [d for d in dimensions if d not in filters]
     for level, members in levels.items():
         own = frame[frame["yjs"].isin(members)]
         if level is ALL:
             having = own.groupby("cell")["yjs"].nunique()
             own = own[own["cell"].isin(having.index[having == len(members)])]
         summed = (
-            own.groupby(["fy", "quarter", "cell"], sort=False)
-            .agg({**dict.fromkeys(counts, "sum"), **dict.fromkeys(dimensions, "first")})
+            own.groupby(["fy", "quarter", "cell", *filters], sort=False, dropna=False)
+            .agg({**dict.fromkeys(counts, "sum"), **dict.fromkeys(others, "first")})
             .reset_index()
         )
         parts.append(summed.assign(yjs=[level] * len(summed), **{f"withheld_{c}": False for c in counts}))
     every = pd.concat(parts, ignore_index=True).astype(dict.fromkeys([*dimensions, "yjs"], object))
+    if not how["suppressed"]:
+        return every
+    already = every[[f"withheld_{c}" for c in counts]].set_axis(counts, axis=1) | _seen(
+        how["web"], every, counts, filters
+    )
     joint = _withhold(
         every,
         [Dimension("yjs", dict.fromkeys(levels.get(WITH_FILE, ()), WITH_FILE)), *axes],
         counts,
         ["fy", "quarter"],
         ~every["yjs"].isin(services),
-        every[[f"withheld_{c}" for c in counts]].set_axis(counts, axis=1),
+        already,
         shown,
     )
-    return every.assign(**{f"withheld_{c}": joint[c].to_numpy() for c in counts})
+    return every.assign(**{f"withheld_{c}": joint[c].to_numpy(dtype=bool) for c in counts})
 
 
 def _cells(db, resolved: Resolved, options: dict) -> dict:
-    """Every lattice of the KPIs for these filters, protected, with what the rows need to be made. Worked
-    out once per database version and filters; kpis and kpi-recording read the same cells."""
-    return db.remember(("kpi-cells", resolved), lambda: _work_out(db, resolved, options))
+    """Every lattice of the KPIs, protected, for this viewer (their services, or the one chosen, and
+    drill-down) and period: every filter value's cells are in it, so any group chosen is a look-up. Worked
+    out once per database version; kpis and kpi-recording read the same cells. Each service's cells are
+    protected on their own, so they are the same alone or among others."""
+    extra = _extra(resolved)
+    base = replace(
+        resolved,
+        filters=Filters(
+            period=resolved.filters.period,
+            by_quarter=resolved.filters.by_quarter,
+            date_from=resolved.filters.date_from,
+            date_to=resolved.filters.date_to,
+        ),
+        settings=replace(resolved.settings, combine=combined(resolved)),
+        services=tuple(_services(resolved, options)),
+        ignored=(),
+    )
+    key = ("kpi-cells", base, extra)
+    chosen = replace(base.filters, yjs=resolved.filters.yjs)
+    web = None if not extra else _cells(db, replace(resolved, filters=chosen), options)
+    return db.remember(key, lambda: _work_out(db, base, options, extra, web))
 
 
-def _work_out(db, resolved: Resolved, options: dict) -> dict:
-    services = _services(resolved, options)
-    periods = begun_periods(resolved, options)
+def _work_out(db, base: Resolved, options: dict, extra: tuple[str, ...], web: dict | None) -> dict:
+    services = list(base.services)
+    periods = begun_periods(base, options)
     available = _available(db, services)
-    excluded = _excluded(resolved.filters)
-    combine = bool(resolved.settings.combine and not resolved.filters.yjs)
+    how = {
+        "suppressed": base.suppressed,
+        "combine": bool(base.settings.combine),
+        "web": None,
+    }
+    looked = lambda name: {**how, "web": None if web is None else web["lattices"].get(name)}
     assessed = available["accommodation"]
+    ending_groups = _groups(ENDING_FILTERS, base.drill_down, extra)
+    child_groups = _groups(CHILD_FILTERS, base.drill_down, extra)
     sums = [f"c{i}" for i in range(len(CHILDREN_CELLS))]
-    endings = _grid(_endings(db, resolved), periods, services, [*sums, "hours_offered", "hours_attended"])
-    children = _lattice(endings, CHILDREN_CELLS)
+    endings = _grid(
+        _endings(db, base, ending_groups), periods, services, [*sums, "hours_offered", "hours_attended"], ENDING_FILTERS
+    )
+    children = _lattice(endings, CHILDREN_CELLS, ENDING_FILTERS)
     question = ~children["cell"].isin(
         ["", *(c.key for c in CHILDREN_CELLS if c.at[:1] and c.at[0][0] == "out_of_court")]
     )
     children = children[~question | children["yjs"].isin(assessed)].reset_index(drop=True)
-    lattices = {"children": _protected(children, CHILDREN_HIERARCHIES, ["n"], combine, SHOWN["children"], assessed)}
+    lattices = {
+        "children": _protected(
+            children, CHILDREN_HIERARCHIES, ["n"], SHOWN["children"], ENDING_FILTERS, looked("children"), assessed
+        )
+    }
     recorded = CHILDREN_CELLS.index(next(c for c in CHILDREN_CELLS if c.key == _key(("ete_hours", "recorded"))))
     hours = endings[endings["yjs"].isin(assessed)].reset_index(drop=True)
-    hours = hours[["fy", "quarter", "yjs"]].assign(
+    hours = hours[[*FIXED, *ENDING_FILTERS]].assign(
         cell="hours", attended=hours["hours_attended"], offered=hours["hours_offered"]
     )
     # The hours of one to four children are theirs: withheld, however many hours they add up to.
     few = endings.loc[endings["yjs"].isin(assessed), f"c{recorded}"].between(1, config.SUPPRESSION_MAX)
     lattices["hours"] = _protected(
-        hours, {}, ["attended", "offered"], combine, frozenset({"hours"}), primary=few.reset_index(drop=True)
+        hours,
+        {},
+        ["attended", "offered"],
+        frozenset({"hours"}),
+        ENDING_FILTERS,
+        looked("hours"),
+        primary=few.reset_index(drop=True),
     )
-    population = pd.DataFrame(columns=["yjs", "year", "population"])
-    if "serious_violence" not in excluded and available["serious_violence"]:
+    if available["serious_violence"]:
         scored = available["serious_violence"]
-        serious, offences = _offending(db, resolved)
+        serious, offences = _offending(db, base, child_groups)
         lattices["serious"] = _protected(
-            _lattice(_grid(serious, periods, scored, ["c0"]), [Cell((), "")]), {}, ["n"], combine, frozenset({""})
-        )
-        lattices["offences"] = _protected(
-            _lattice(_grid(offences, periods, scored, [f"c{i}" for i in range(len(OFFENCE_CELLS))]), OFFENCE_CELLS),
+            _lattice(_grid(serious, periods, scored, ["c0"], CHILD_FILTERS), [Cell((), "")], CHILD_FILTERS),
             {},
             ["n"],
-            combine,
-            SHOWN["offences"],
+            frozenset({""}),
+            CHILD_FILTERS,
+            looked("serious"),
         )
-        population = population_10_17(db, resolved)
-    if "victims" not in excluded and available["victims"]:
+        lattices["offences"] = _protected(
+            _lattice(
+                _grid(offences, periods, scored, [f"c{i}" for i in range(len(OFFENCE_CELLS))], CHILD_FILTERS),
+                OFFENCE_CELLS,
+                CHILD_FILTERS,
+            ),
+            {},
+            ["n"],
+            SHOWN["offences"],
+            CHILD_FILTERS,
+            looked("offences"),
+        )
+    if available["victims"]:
         counted = _grid(
-            _victims(db, resolved), periods, available["victims"], [f"c{i}" for i in range(len(VICTIM_CELLS))]
+            _victims(db, base, child_groups),
+            periods,
+            available["victims"],
+            [f"c{i}" for i in range(len(VICTIM_CELLS))],
+            CHILD_FILTERS,
         )
         lattices["victims"] = _protected(
-            _lattice(counted, VICTIM_CELLS), {"victim": VICTIM_HIERARCHY}, ["n"], combine, SHOWN["victims"]
+            _lattice(counted, VICTIM_CELLS, CHILD_FILTERS),
+            {"victim": VICTIM_HIERARCHY},
+            ["n"],
+            SHOWN["victims"],
+            CHILD_FILTERS,
+            looked("victims"),
         )
+    about_child = ("serious", "offences", "victims")
+    filters = {name: CHILD_FILTERS if name in about_child else ENDING_FILTERS for name in lattices}
     return {
-        "lattices": {name: _lookup(frame) for name, frame in lattices.items()},
+        "lattices": {name: _lookup(frame, filters[name]) for name, frame in lattices.items()},
+        "filters": filters,
         "available": available,
-        "excluded": excluded,
         "periods": periods,
-        "combine": combine,
+        "combine": how["combine"],
         "services": services,
-        "population": {(r.yjs, int(r.year)): int(r.population) for r in population.itertuples()},
     }
 
 
 # --- The rows -------------------------------------------------------------------------------------------------
 
 
-def _lookup(frame: pd.DataFrame) -> dict:
-    """(fy, quarter, yjs, cell) -> {count column: (value, withheld)}: rows are made a cell at a time."""
+def _value(value: object) -> object:
+    """A filter's value as a key: every kind of missing value (a "not recorded" group) alike."""
+    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+
+
+def _keys(frame: pd.DataFrame, filters: Sequence[str]):
+    """Each cell's key: (fy, quarter, yjs, the filters' values, cell)."""
+    chosen = zip(*(map(_value, frame[f].tolist()) for f in filters)) if filters else iter(lambda: (), None)
+    return zip(frame["fy"].tolist(), frame["quarter"].tolist(), frame["yjs"].tolist(), chosen, frame["cell"].tolist())
+
+
+def _lookup(frame: pd.DataFrame, filters: Sequence[str]) -> dict:
+    """(fy, quarter, yjs, filter values, cell) -> {count column: (value, withheld)}: rows are made a cell at
+    a time."""
     counts = [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
-    keys = zip(*(frame[c].tolist() for c in ("fy", "quarter", "yjs", "cell")))
     values = zip(*(zip(frame[c].tolist(), frame[f"withheld_{c}"].tolist()) for c in counts))
-    return {key: dict(zip(counts, found)) for key, found in zip(keys, values)}
+    return {key: dict(zip(counts, found)) for key, found in zip(_keys(frame, filters), values)}
 
 
-def _cell(cells: dict, lattice: str, at: tuple, column: str = "n") -> tuple[int, bool]:
-    value, withheld = cells["lattices"][lattice][at][column]
+def _cell(cells: dict, view: dict, lattice: str, at: tuple, column: str = "n") -> tuple[int, bool]:
+    """A cell's count and whether it is withheld: ``at`` is (fy, quarter, yjs, cell) and the view's filters
+    give the rest. A cell the lattice does not hold (no one of that group) is a 0, shown."""
+    fy, quarter, service, cell = at
+    picked = [view["chosen"].get(f) for f in cells["filters"][lattice]]
+    chosen = tuple(ALL if value is None else value for value in picked)
+    value, withheld = cells["lattices"][lattice].get((fy, quarter, service, chosen, cell), {}).get(column, (0, False))
     return int(value), bool(withheld)
 
 
-def _population(cells: dict, fy: int, service, members: Sequence[str]) -> int | None:
+def _population(view: dict, fy: int, service, members: Sequence[str]) -> int | None:
     """The 10-17 population of a service (or the services combined, when every one of them has one)."""
-    found = [cells["population"].get((s, fy)) for s in ([service] if isinstance(service, str) else members)]
+    found = [view["population"].get((s, fy)) for s in ([service] if isinstance(service, str) else members)]
     return None if not found or None in found else sum(found)
 
 
-def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: list[str], per_row) -> tuple:
-    """The rows of ``specs`` for every period and service (or the services combined), in order, and their mask."""
-    from ..disclosure import ALL
+def _view(db, cells: dict, resolved: Resolved, population: bool) -> dict:
+    """What one view adds to the viewer's lattices: the filters chosen, the KPIs they leave out, the
+    services shown, and (``population``) the 10-17 population serious violence is a rate of."""
+    excluded = _excluded(resolved.filters)
+    found = pd.DataFrame(columns=["yjs", "year", "population"])
+    if population and "serious_violence" not in excluded and cells["available"]["serious_violence"]:
+        found = population_10_17(db, resolved)
+    return {
+        "chosen": {f: getattr(resolved.filters, f) for f in ENDING_FILTERS},
+        "excluded": excluded,
+        "services": cells["services"],
+        "population": {(r.yjs, int(r.year)): int(r.population) for r in found.itertuples()},
+    }
 
+
+def _table(cells: dict, view: dict, specs: Sequence[tuple], columns: list[str], per_row) -> tuple:
+    """The rows of ``specs`` for every period and service (or the services combined), in order, and their mask."""
     rows, hidden = [], []
     periods = cells["periods"].copy()
     periods["period"] = label_periods(periods)
-    services = [ALL] if cells["combine"] else cells["services"]
+    services = [ALL] if cells["combine"] else view["services"]
     for period in periods.itertuples():
         for service in services:
             for spec in specs:
                 kpi = spec[0]
                 members = cells["available"][kpi]
-                if kpi in cells["excluded"] or not members or (service is not ALL and service not in members):
+                if kpi in view["excluded"] or not members or (service is not ALL and service not in members):
                     continue
                 level = service
                 if (
@@ -610,7 +806,7 @@ def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: lis
                     and len(members) < len(cells["services"])
                 ):
                     level = WITH_FILE
-                values, withheld = per_row(cells, (period.fy, period.quarter, level), spec, members)
+                values, withheld = per_row(cells, view, (period.fy, period.quarter, level), spec, members)
                 rows.append([period.period, ALL_SERVICES if service is ALL else service, kpi, spec[1], *values])
                 hidden.append([False] * 4 + withheld)
     table = pd.DataFrame(rows, columns=columns)
@@ -618,40 +814,43 @@ def _table(cells: dict, resolved: Resolved, specs: Sequence[tuple], columns: lis
     return table, pd.DataFrame(hidden, columns=columns, dtype=bool)
 
 
-def _kpi_row(cells: dict, where: tuple, spec: tuple, members: Sequence[str]) -> tuple[list, list]:
+def _kpi_row(cells: dict, view: dict, where: tuple, spec: tuple, members: Sequence[str]) -> tuple[list, list]:
     """count, base and rate of one kpis row, and which are withheld (the rate with either)."""
     _, _, lattice, count_cell, base_cell = spec
     if lattice == "hours":
-        (count, a), (base, b) = (_cell(cells, "hours", (*where, "hours"), c) for c in ("attended", "offered"))
+        (count, a), (base, b) = (_cell(cells, view, "hours", (*where, "hours"), c) for c in ("attended", "offered"))
         count_hidden = base_hidden = a or b
         per = 100
     elif lattice == "serious":
-        count, count_hidden = _cell(cells, "serious", (*where, ""))
-        base, base_hidden, per = _population(cells, where[0], where[2], members), False, 10_000
+        count, count_hidden = _cell(cells, view, "serious", (*where, ""))
+        base, base_hidden, per = _population(view, where[0], where[2], members), False, 10_000
     else:
-        count, count_hidden = _cell(cells, lattice, (*where, count_cell))
-        base, base_hidden = _cell(cells, lattice, (*where, base_cell))
+        count, count_hidden = _cell(cells, view, lattice, (*where, count_cell))
+        base, base_hidden = _cell(cells, view, lattice, (*where, base_cell))
         per = 100
     value = None if not base else count / base * per
     return [count, base, value], [count_hidden, base_hidden, count_hidden or base_hidden]
 
 
-def _recording_row(cells: dict, where: tuple, spec: tuple, members: Sequence[str]) -> tuple[list, list]:
+def _recording_row(cells: dict, view: dict, where: tuple, spec: tuple, members: Sequence[str]) -> tuple[list, list]:
     _, _, lattice, empty_cell, base_cell = spec
-    empty, empty_hidden = _cell(cells, lattice, (*where, empty_cell))
-    base, base_hidden = _cell(cells, lattice, (*where, base_cell))
+    empty, empty_hidden = _cell(cells, view, lattice, (*where, empty_cell))
+    base, base_hidden = _cell(cells, view, lattice, (*where, base_cell))
     return [empty, base, empty / base * 100 if base else None], [empty_hidden, base_hidden, empty_hidden or base_hidden]
 
 
 def kpis(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return _table(_cells(db, resolved, options), resolved, ROWS, COLUMNS, _kpi_row)
+    cells = _cells(db, resolved, options)
+    return _table(cells, _view(db, cells, resolved, population=True), ROWS, COLUMNS, _kpi_row)
 
 
 def kpi_recording(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each kpis figure, how many of its base had the answer it counts not recorded (for serious
     violence: the offences of its categories without a seriousness score; for ETE hours: the children
     without both hours)."""
-    return _table(_cells(db, resolved, options), resolved, RECORDING_ROWS, RECORDING_COLUMNS, _recording_row)
+    cells = _cells(db, resolved, options)
+    view = _view(db, cells, resolved, population=False)
+    return _table(cells, view, RECORDING_ROWS, RECORDING_COLUMNS, _recording_row)
 
 
 # --- Why a KPI has no figures ---------------------------------------------------------------------------------
