@@ -10,22 +10,18 @@ from dashboard.db import Database
 from dashboard.metrics import filter_options
 from dashboard.settings import Settings
 
-from ..demo import build_small_demo
-
-
-@pytest.fixture(scope="session")
-def demo_path(tmp_path_factory):
-    return build_small_demo(tmp_path_factory.mktemp("pages"))
-
-
-@pytest.fixture(scope="session")
-def db(demo_path):
-    return Database.open(demo_path)
-
 
 @pytest.fixture(scope="session")
 def app(demo_path, tmp_path_factory):
     return create_app(Settings(db=str(demo_path), secret_file=tmp_path_factory.mktemp("secret") / "key"))
+
+
+@pytest.fixture(scope="session")
+def db(app):
+    """The app's own database (demo_path, tests/conftest.py): what the tests compute directly and what its
+    callbacks compute share one result cache, as they would in one worker. A test that needs a cold
+    cache builds an app of its own (tests/pages/test_warm.py)."""
+    return app.server.extensions["dashboard"].db
 
 
 #: The password of every account on the 'real' database.
