@@ -34,6 +34,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+        # With pytest-xdist (``-n 2 --dist loadgroup``, scripts/test): a file's tests stay on one worker, so
+        # its module fixtures are made once and its views computed once (every_filter's board pack reads
+        # what its page tests worked out), and the browser tests all on one (one Chromium, one served app).
+        group = "browser" if "browser" in item.path.parts else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The Dash app in-process (Flask test client) on a small demo database of its own."""
+"""The Dash app in-process (Flask test client) on the session's small demo database (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,22 @@ from dashboard.db import Database
 from dashboard.metrics import filter_options
 from dashboard.settings import Settings
 
+#: Results the session's app keeps: every page, filter value and board pack of the session's tests, so no
+#: view is worked out twice (the default, 256, is a worker's memory bound; every_filter alone makes
+#: thousands, and the board pack's then found none of the page tests' left). Eviction is tested on
+#: databases of its own (tests/test_result_cache.py).
+SESSION_RESULTS_KEPT = 20_000
+
 
 @pytest.fixture(scope="session")
 def app(demo_path, tmp_path_factory):
-    return create_app(Settings(db=str(demo_path), secret_file=tmp_path_factory.mktemp("secret") / "key"))
+    return create_app(
+        Settings(
+            db=str(demo_path),
+            secret_file=tmp_path_factory.mktemp("secret") / "key",
+            results_kept=SESSION_RESULTS_KEPT,
+        )
+    )
 
 
 @pytest.fixture(scope="session")
