@@ -9,6 +9,7 @@ import pytest
 from dashboard.db import Database
 from dashboard.ingest import ingest
 
+from .demo import build_small_demo
 from .extracts import write_extract
 from .postgres import postgres_bin, postgres_server
 
@@ -18,14 +19,33 @@ BACKENDS = ("duckdb", "postgresql")
 os.environ.setdefault("DASHBOARD_WARM", "0")
 #: Fixtures that start Chromium or serve the app: a test using one is a browser test.
 BROWSER_FIXTURES = {"browser", "page", "app_url", "served", "pack"}
+#: Tests that are slow by nature, not by setup: every value of every filter through every page and the
+#: board pack, and the suppression audit's attacks on every view of two roles (minutes each). Marked here,
+#: by path, so the files themselves need no edit. ``-m "not browser and not slow"`` is the quick loop;
+#: the full run (``bash scripts/test``) includes them.
+SLOW_FILES = {"test_every_filter.py", "test_suppression_audit.py"}
 
 
 def pytest_collection_modifyitems(items):
     """Mark the browser tests once, here: everything under tests/browser, and any test that uses a
-    fixture starting Chromium or a server (``-m "not browser"`` then leaves a fast suite)."""
+    fixture starting Chromium or a server (``-m "not browser"`` then leaves a fast suite); and the slow ones."""
     for item in items:
         if "browser" in item.path.parts or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+        # With pytest-xdist (``-n 2 --dist loadgroup``, scripts/test): a file's tests stay on one worker, so
+        # its module fixtures are made once and its views computed once (every_filter's board pack reads
+        # what its page tests worked out), and the browser tests all on one (one Chromium, one served app).
+        group = "browser" if "browser" in item.path.parts else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory):
+    """The small demo database (tests/demo.py), built once per session for every test that only reads it:
+    the page tests, the browser tests, the access and board-pack tests. A test that writes copies it."""
+    return build_small_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="session")

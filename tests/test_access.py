@@ -17,8 +17,6 @@ from dashboard.db import Database
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute, filter_options
 
-from .demo import build_small_demo
-
 ROOT = Path(__file__).resolve().parent.parent
 #: Each measure with the settings a page uses, and the columns that name a service (if any).
 MEASURES = [
@@ -35,8 +33,9 @@ MEASURES = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return Database.open(build_small_demo(tmp_path_factory.mktemp("access")))
+def demo(demo_path):
+    """The session's demo database (tests/conftest.py), only read here: a test that writes takes db_copy."""
+    return Database.open(demo_path)
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:

@@ -15,17 +15,16 @@ from dashboard.db import Database
 from dashboard.filters import Filters, period_label
 from dashboard.metrics import compute, filter_options
 
-from .demo import build_small_demo
 from .test_cli import run
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    """(text of the pack, database, the service chosen)."""
+def pack(demo_path, tmp_path_factory):
+    """(text of the pack, database, the service chosen), on the session's demo database (only read)."""
     if not shutil.which("pdftotext") or not shutil.which("chromium"):
         pytest.skip("needs poppler-utils and chromium (scripts/test installs them)")
     folder = tmp_path_factory.mktemp("pack")
-    location = build_small_demo(folder)
+    location = demo_path
     db = Database.open(location)
     service = filter_options(db)["yjs"][-1]
     done = run("board-pack", "--db", location, "--yjs", service.upper(), "-o", folder / "pack.pdf")

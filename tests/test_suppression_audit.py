@@ -117,7 +117,9 @@ ADDITIVE = (
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("audit") / "small.duckdb"
     build_demo(path, children=700, progress=lambda message: None)
-    return Database.open(path)
+    # Every view of both roles stays remembered (the default 256 is a worker's memory bound): a quarter's and
+    # a year's views share their lattices, and the curves' and the attacks' views come back for them.
+    return Database.open(path, results_kept=100_000)
 
 
 @pytest.fixture(scope="module")

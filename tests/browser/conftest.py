@@ -13,8 +13,6 @@ import pytest
 
 from benchmarks.dash_requests import serve
 
-from ..demo import build_small_demo
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,8 +26,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory):
-    return build_small_demo(tmp_path_factory.mktemp("browser"))
+def demo_db(demo_path):
+    """The session's small demo database (tests/conftest.py), which the browser tests only read."""
+    return demo_path
 
 
 @contextmanager

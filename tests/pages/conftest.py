@@ -1,4 +1,4 @@
-"""The Dash app in-process (Flask test client) on a small demo database of its own."""
+"""The Dash app in-process (Flask test client) on the session's small demo database (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,30 @@ from dashboard.db import Database
 from dashboard.metrics import filter_options
 from dashboard.settings import Settings
 
-from ..demo import build_small_demo
-
-
-@pytest.fixture(scope="session")
-def demo_path(tmp_path_factory):
-    return build_small_demo(tmp_path_factory.mktemp("pages"))
-
-
-@pytest.fixture(scope="session")
-def db(demo_path):
-    return Database.open(demo_path)
+#: Results the session's app keeps: every page, filter value and board pack of the session's tests, so no
+#: view is worked out twice (the default, 256, is a worker's memory bound; every_filter alone makes
+#: thousands, and the board pack's then found none of the page tests' left). Eviction is tested on
+#: databases of its own (tests/test_result_cache.py).
+SESSION_RESULTS_KEPT = 20_000
 
 
 @pytest.fixture(scope="session")
 def app(demo_path, tmp_path_factory):
-    return create_app(Settings(db=str(demo_path), secret_file=tmp_path_factory.mktemp("secret") / "key"))
+    return create_app(
+        Settings(
+            db=str(demo_path),
+            secret_file=tmp_path_factory.mktemp("secret") / "key",
+            results_kept=SESSION_RESULTS_KEPT,
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def db(app):
+    """The app's own database (demo_path, tests/conftest.py): what the tests compute directly and what its
+    callbacks compute share one result cache, as they would in one worker. A test that needs a cold
+    cache builds an app of its own (tests/pages/test_warm.py)."""
+    return app.server.extensions["dashboard"].db
 
 
 #: The password of every account on the 'real' database.
