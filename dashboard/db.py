@@ -53,6 +53,11 @@ _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 log = logging.getLogger(__name__)
 
 
+class QueryTooLarge(MemoryError):
+    """A query needed more memory than the database may use (a worker's DuckDB ``memory_limit``): the caller
+    can ask for less at a time."""
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database is missing, unreadable or not a dashboard database."""
 
@@ -292,7 +297,13 @@ class DuckDBDatabase(Database):
         cursor = opened.con.cursor()
         try:
             cursor.execute("USE dashboard")
-            run = lambda sql, params: cursor.execute(_PLACEHOLDER.sub(r"$\1", sql), params).df()
+
+            def run(sql, params):
+                try:
+                    return cursor.execute(_PLACEHOLDER.sub(r"$\1", sql), params).df()
+                except duckdb.OutOfMemoryException as exc:
+                    raise QueryTooLarge(str(exc).splitlines()[0]) from exc
+
             yield Snapshot(run, opened.results, (id(opened), opened.stamp))
         finally:
             cursor.close()
