@@ -29,11 +29,14 @@ a name alone ("filter_options", the demo mark) is a quick read of the version it
 
 from __future__ import annotations
 
+import atexit
 import decimal
+import functools
 import hashlib
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -220,6 +223,14 @@ class Database:
         pass
 
 
+@functools.cache
+def _spill_folder() -> str:
+    """This process's folder for DuckDB's spilled pages: made private (0700), removed at exit."""
+    folder = tempfile.mkdtemp(prefix="yjs-duckdb-spill-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 class _OpenFile:
     """One version of the DuckDB file, open read-only, with its snapshots counted and its results."""
 
@@ -231,6 +242,8 @@ class _OpenFile:
             self.con = duckdb.connect(":memory:")
             # Bounds the pages DuckDB keeps in memory.
             self.con.execute("SET memory_limit = $limit", {"limit": memory_limit})
+            # What DuckDB spills goes to a private folder, not `.tmp` in whatever folder the app runs from.
+            self.con.execute("SET temp_directory = $folder", {"folder": _spill_folder()})
             self.con.execute("ATTACH $path AS dashboard (READ_ONLY)", {"path": str(path)})
             self.con.execute("USE dashboard")
             found = self.con.execute("SELECT max(version) FROM schema_info").fetchone()[0]
