@@ -24,6 +24,9 @@ BROWSER_FIXTURES = {"browser", "page", "app_url", "served", "pack"}
 #: by path, so the files themselves need no edit. ``-m "not browser and not slow"`` is the quick loop;
 #: the full run (``bash scripts/test``) includes them.
 SLOW_FILES = {"test_every_filter.py", "test_suppression_audit.py"}
+#: Tests that time the app under load (a bystander's p95 while another user hammers it, ingests under 50
+#: clicking users): they need the cores to themselves, so scripts/test runs them after the others, alone.
+ALONE_FILES = {"test_faults.py"}
 
 
 def pytest_collection_modifyitems(items):
@@ -34,6 +37,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+        if item.path.name in ALONE_FILES:
+            item.add_marker(pytest.mark.alone)
         # With pytest-xdist (``-n 2 --dist loadgroup``, scripts/test): a file's tests stay on one worker, so
         # its module fixtures are made once and its views computed once (every_filter's board pack reads
         # what its page tests worked out), and the browser tests all on one (one Chromium, one served app).
