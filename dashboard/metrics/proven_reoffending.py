@@ -9,13 +9,14 @@ extract's date; before then its figures are the live tracker's, "so far".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 
-from .. import suppression
+from .. import config, suppression
 from ..disclosure import ALL, Dimension
-from ..filters import PERIOD_FILTERS, Resolved, parse_period
+from ..filters import GROUP_FILTERS, PERIOD_FILTERS, Resolved, parse_period
 from . import lattice
 from .common import (
     Measure,
@@ -70,6 +71,8 @@ REOFFENCE_BANDS = ("1", "2", "3", "4", "5+")
 FOLLOW_UP_MONTHS, PROVEN_WITHIN_MONTHS = 12, 18
 #: Cohorts are financial years or quarters only: a free date range (--from/--to) is no cohort.
 FILTERS = PROVEN_COHORT.applies() - (set(PERIOD_FILTERS) - {"period", "by_quarter"})
+#: The live tracker is for every child of the service together (``reoffending_tracker`` says why).
+TRACKER_FILTERS = FILTERS - set(GROUP_FILTERS)
 
 
 def complete_on(cohort: str) -> date:
@@ -249,7 +252,12 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
 
     Like for like: "reoffended within the first N months" for both cohorts is a reoffence committed
     and proven on or before the child's index date + N months, N being the months every child of the
-    open cohort has been followed (ingest's ``first_known_month``)."""
+    open cohort has been followed (ingest's ``first_known_month``).
+
+    For every child of the service together, whatever group is chosen (TRACKER_FILTERS): its points
+    are differences of proven-reoffending's figures and of each other, which that lattice holds by
+    group only as whole cohorts, so a group's tracker less the other groups' could give children back."""
+    resolved = replace(resolved, filters=replace(resolved.filters, **dict.fromkeys(GROUP_FILTERS)))
     by_child = _counts(db, resolved, "first_known_month", whole_period=False)
     rows = []
     for (cohort, service), found in by_child.groupby(["cohort", "yjs"], sort=False):
@@ -358,18 +366,51 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
             "previous_later": previous_cohort,
         },
     )
-    # A cohort's children are shown by proven-reoffending too: withheld wherever its lattice withholds them.
+    # A cohort's children and its reoffenders so far are shown by proven-reoffending too (its reoffenders
+    # are the point's plus those after it): withheld wherever its lattice withholds them.
     for cohort, children, built in (
         ("cohort", "children", this_cohort),
         ("previous_cohort", "previous_children", previous_cohort),
     ):
-        hidden = _children_withheld(db, resolved, options, table[[cohort, "yjs"]].rename(columns={cohort: "cohort"}))
-        mask.loc[hidden, [children, *built]] = True
+        shown = table[[cohort, "yjs"]].rename(columns={cohort: "cohort"})
+        mask.loc[_withheld_in_lattice(db, resolved, options, shown, ALL), [children, *built]] = True
+        mask.loc[_withheld_in_lattice(db, resolved, options, shown, REOFFENDED), built] = True
+    between = _between_points(cohorts, {**options["as_of"], **_services(resolved, options)})
+    points = [(r.yjs, r.previous_cohort, r.months_followed) in between for r in table.itertuples()]
+    mask.loc[points, previous_cohort] = True
     return table[TRACKER_COLUMNS], mask[TRACKER_COLUMNS]
 
 
-def _children_withheld(db, resolved: Resolved, options: dict, cohorts: pd.DataFrame) -> pd.Series:
-    """Whether each row's cohort (and service) has its children withheld in proven-reoffending's lattice."""
+def _between_points(cohorts: pd.DataFrame, as_of: dict[str, date]) -> set[tuple[str, str, int]]:
+    """(service, last complete cohort, months) of the points to withhold. That cohort's reoffenders shown at
+    two points (beside two open cohorts followed for different months) differ by the children first known
+    to reoffend between them: where that is 1 to 4 the later point is withheld, until every two points
+    differ by 0 or more than 4. Worked out over every open cohort of the service (``cohorts``: every
+    cohort of the kind, whatever the period), so every view withholds the same points."""
+    withheld = set()
+    for service, found in cohorts.groupby("yjs"):
+        done = [r for r in found.itertuples() if complete_on(r.cohort) <= as_of[service]]
+        if not done:
+            continue
+        previous = max(done, key=lambda r: parse_period(r.cohort)[0])
+        months = {
+            months_followed(r.cohort, as_of[service])
+            for r in found.itertuples()
+            if complete_on(r.cohort) > as_of[service]
+        }
+        kept = None
+        for point in sorted(m for m in months if m > 0):
+            value = previous.within[point]
+            if kept is not None and 0 < value - kept <= config.SUPPRESSION_MAX:
+                withheld.add((service, previous.cohort, point))
+            else:
+                kept = value
+    return withheld
+
+
+def _withheld_in_lattice(db, resolved: Resolved, options: dict, cohorts: pd.DataFrame, band) -> pd.Series:
+    """Whether each row's cohort (and service) has its children of ``band`` (ALL: every child;
+    REOFFENDED: its reoffenders) withheld in proven-reoffending's lattice."""
     hidden = pd.Series(False, index=cohorts.index)
     known = cohorts["cohort"].notna()
     if resolved.suppressed and known.any():
@@ -381,7 +422,7 @@ def _children_withheld(db, resolved: Resolved, options: dict, cohorts: pd.DataFr
             cohorts[known],
             period="cohort",
             shows={"children": ("children",)},
-            locate=lambda rows: _cells(resolved, rows, ALL),
+            locate=lambda rows: _cells(resolved, rows, band),
         )
         hidden[known] = found["children"].to_numpy()
     return hidden
@@ -411,7 +452,7 @@ MEASURES = [
         "reoffending-tracker",
         tuple(TRACKER_COLUMNS),
         reoffending_tracker,
-        FILTERS,
+        TRACKER_FILTERS,
         _SETTINGS,
         summary="the live tracker: each open cohort so far against the last complete one at the same point",
         order=11,

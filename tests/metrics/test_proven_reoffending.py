@@ -19,6 +19,7 @@ as_of is 30 September 2022, so the 2020-21 cohort (ends 31 March 2021, + 18 mont
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pandas as pd
@@ -362,11 +363,63 @@ def test_the_tracker_withholds_what_the_full_figures_would_give_away(small):
     # and proven-reoffending shows the 8: the 6 would give the 2 away, so the 6 and its rate are withheld.
     assert live["months_followed"] == 9 and live["children"] == 20
     assert withheld.loc["2022-23", ["reoffenders_so_far", "binary_rate_so_far", "difference", "reading"]].all()
-    # 2021-22 at the same point: 19 of 31, with none after it and 12 who did not reoffend: shown.
-    assert (live["previous_cohort"], live["previous_children"], live["previous_reoffenders_same_point"]) == (
-        "2021-22",
-        31,
-        19,
-    )
+    # 2021-22 at the same point: 19 of 31, with none after it, so its 19 are the cohort's reoffenders, which
+    # proven-reoffending withholds (the 1 cautioned child who did not reoffend): withheld here too.
+    assert (live["previous_cohort"], live["previous_children"]) == ("2021-22", 31)
+    assert withheld.loc["2022-23", ["previous_reoffenders_same_point", "previous_binary_rate_same_point"]].all()
+    proven = measure(small, suppressed=True, period="2021-22")
+    assert proven.withheld.set_index(proven.table["index_tier"]).loc["All", "reoffenders"]
     unsuppressed = measure(small, "reoffending-tracker").table.set_index("cohort").loc["2022-23"]
-    assert unsuppressed["reoffenders_so_far"] == 6
+    assert (unsuppressed["reoffenders_so_far"], unsuppressed["previous_reoffenders_same_point"]) == (6, 19)
+
+
+def test_the_tracker_is_for_every_child_of_the_service_whatever_group_is_chosen(db):
+    """A group's tracker less the other groups' would give back what each withholds: it is the service's."""
+    everyone = measure(db, "reoffending-tracker", suppressed=True)
+    for group in ({"sex": "female"}, {"sex": "male"}, {"age_band": "15-17"}, {"ethnicity_group": "White"}):
+        chosen = measure(db, "reoffending-tracker", suppressed=True, **group)
+        assert chosen.ignored == tuple(group)
+        pd.testing.assert_frame_equal(chosen.table, everyone.table)
+        pd.testing.assert_frame_equal(chosen.withheld, everyone.withheld)
+
+
+@pytest.fixture(scope="module")
+def points(build_database):
+    """2022-23 Q1 (complete by 31 December 2023): 30 cautioned on 1 May 2022, first known to reoffend in
+    month 2 (6 of them), 4 (2), 8 (6) and 11 (6); 10 not. Later quarters: 6 cautioned in each, none
+    reoffending, so the open cohorts are followed for 12 (2022-23 Q2, Q3), 9 (Q4), 6 (2023-24 Q1), 3 (Q2)
+    and 0 months (Q3)."""
+    months = [("2022-06-01", "2022-07-01")] * 6 + [("2022-08-01", "2022-09-01")] * 2
+    months += [("2022-12-01", "2023-01-01")] * 6 + [("2023-03-01", "2023-04-01")] * 6
+    kids, offences, outcomes = _cautioned("p", 30, "2022-05-01", months)
+    for quarter, day in enumerate(["2022-08-01", "2022-11-01", "2023-02-01", "2023-05-01", "2023-08-01"]):
+        more = _cautioned(f"q{quarter}_", 6, day, [])
+        kids, offences, outcomes = kids + more[0], offences + more[1], outcomes + more[2]
+    return build_database(
+        "proven_points", children=kids, offences=offences, outcomes=outcomes, programmes=[], as_of="2023-12-31"
+    )
+
+
+def test_the_last_complete_cohort_at_two_points_never_differs_by_a_small_count(points):
+    """2022-23 Q1 by 3, 6, 9 and 12 months: 6, 8, 14 and 20 reoffended, each shown on its own row would
+    pass (none of them, the 30 less them or the 20 less them is 1 to 4), but 8 less 6 gives back the 2
+    first known in months 4 to 6: the later point (6 months) is withheld, and 14 - 6 and 20 - 14 are not small."""
+    full = measure(points, "reoffending-tracker", by_quarter=True).table
+    assert set(full["previous_cohort"].dropna()) == {"2022-23 Q1"}
+    at = full.dropna(subset=["previous_reoffenders_same_point"]).groupby("months_followed")
+    assert at["previous_reoffenders_same_point"].first().to_dict() == {3: 6, 6: 8, 9: 14, 12: 20}
+    result = measure(points, "reoffending-tracker", suppressed=True, by_quarter=True)
+    table, withheld = result.table, result.withheld
+    compared = table["previous_reoffenders_same_point"].notna() | withheld["previous_reoffenders_same_point"]
+    hidden = dict(
+        zip(table.loc[compared, "months_followed"], withheld.loc[compared, "previous_reoffenders_same_point"])
+    )
+    assert hidden == {3: False, 6: True, 9: False, 12: False}
+    six = withheld[table["months_followed"] == 6].iloc[0]
+    assert six[["previous_binary_rate_same_point", "difference", "reading"]].all()
+    shown = sorted(set(table["previous_reoffenders_same_point"].dropna().astype(int)))
+    assert all(b - a == 0 or b - a > 4 for a, b in itertools.pairwise(shown))
+    # The quarter followed 6 months on its own shows the same: the point is withheld in every view.
+    alone = measure(points, "reoffending-tracker", suppressed=True, period="2023-24 Q1")
+    assert list(alone.table["months_followed"]) == [6] and alone.withheld["previous_reoffenders_same_point"].all()
+    assert pd.isna(alone.table.at[0, "previous_reoffenders_same_point"])
