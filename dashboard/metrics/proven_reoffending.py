@@ -279,8 +279,7 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
             continue
         this = found.get((row.cohort, row.yjs))
         months = months_followed(row.cohort, row.as_of)
-        done = [r for r in cohorts.itertuples() if r.yjs == row.yjs and complete_on(r.cohort) <= row.as_of]
-        previous = max(done, key=lambda r: parse_period(r.cohort)[0]) if done else None
+        previous = _last_complete(cohorts[cohorts["yjs"] == row.yjs], row.as_of)
         children = this.children if this else 0
         line = {
             "cohort": row.cohort,
@@ -381,6 +380,12 @@ def reoffending_tracker(db, resolved: Resolved, options: dict) -> tuple[pd.DataF
     return table[TRACKER_COLUMNS], mask[TRACKER_COLUMNS]
 
 
+def _last_complete(cohorts: pd.DataFrame, as_of: date):
+    """The latest of a service's cohorts complete by ``as_of`` (a row of ``cohorts``), or None."""
+    done = [r for r in cohorts.itertuples() if complete_on(r.cohort) <= as_of]
+    return max(done, key=lambda r: parse_period(r.cohort)[0]) if done else None
+
+
 def _between_points(cohorts: pd.DataFrame, as_of: dict[str, date]) -> set[tuple[str, str, int]]:
     """(service, last complete cohort, months) of the points to withhold. That cohort's reoffenders shown at
     two points (beside two open cohorts followed for different months) differ by the children first known
@@ -389,10 +394,9 @@ def _between_points(cohorts: pd.DataFrame, as_of: dict[str, date]) -> set[tuple[
     cohort of the kind, whatever the period), so every view withholds the same points."""
     withheld = set()
     for service, found in cohorts.groupby("yjs"):
-        done = [r for r in found.itertuples() if complete_on(r.cohort) <= as_of[service]]
-        if not done:
+        previous = _last_complete(found, as_of[service])
+        if previous is None:
             continue
-        previous = max(done, key=lambda r: parse_period(r.cohort)[0])
         months = {
             months_followed(r.cohort, as_of[service])
             for r in found.itertuples()
