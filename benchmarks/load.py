@@ -28,6 +28,7 @@ while each of ``--hammerers`` accounts keeps N PNG exports going (each asked aga
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import secrets
 import shutil
@@ -38,6 +39,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from dashboard.edge import FAULT
 from dashboard.jobs import BUSY, IMAGE_STILL_BEING_MADE
 
 from .__main__ import ROOT, SEARCHES, WORK, page_markers, percentile
@@ -328,6 +330,8 @@ class OneVersion:
             self.seen["either" if len(fits) > 1 else fits[0] if fits else "neither"] += 1
         if fits:
             return None
+        if FAULT in json.dumps(answer):
+            return f"error shown on {page} {search!r} (the server's log says why)"
         cards = {
             card: [name for name, version in zip("ab", versions) if version.get(card) == shown]
             for card, shown in answer.items()
@@ -371,7 +375,9 @@ def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, ch
     check = OneVersion([answers_on(location, made["account"]) for location in made["databases"]])
     differ = sum(a != b for a, b in zip(*(answers.values() for answers in check.expected)))
     log: list = []
-    server, url = serve(str(made["live"]), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"})
+    # The server's log is kept: an answer showing an error says so, the log says why.
+    with open(made["live"].with_name("server.log"), "w") as server_log:
+        server, url = serve(str(made["live"]), workers=workers, env={"DASHBOARD_OPEN_DEMO": "0"}, stderr=server_log)
     try:
         result = run_load(
             url,
@@ -395,6 +401,7 @@ def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, ch
         "seen": dict(check.seen),
         "mixed": mixed,
         "wrong": wrong,
+        "server_log": made["live"].with_name("server.log"),
     }
 
 

@@ -40,7 +40,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +59,24 @@ log = logging.getLogger(__name__)
 class QueryTooLarge(MemoryError):
     """A query needed more memory than the database may use (a worker's DuckDB ``memory_limit``): the caller
     can ask for less at a time."""
+
+
+def in_parts(query: Callable[[list], pd.DataFrame], sets: list, per_query: int) -> list[pd.DataFrame]:
+    """``query(part)`` for each ``per_query`` of ``sets`` (the grouping sets of a lattice: one query for
+    all would need far more memory than a worker may use), a part halved again while the database refuses
+    it for memory (``QueryTooLarge``: every service at national scale, or other requests of the worker
+    holding most of its memory at once)."""
+
+    def run(part: list) -> list[pd.DataFrame]:
+        try:
+            return [query(part)]
+        except QueryTooLarge:
+            if len(part) == 1:
+                raise
+            half = len(part) // 2
+            return run(part[:half]) + run(part[half:])
+
+    return [frame for i in range(0, len(sets), per_query) for frame in run(sets[i : i + per_query])]
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -223,6 +241,49 @@ class Database:
         pass
 
 
+class Turns:
+    """The queries of one DuckDB connection run side by side, sharing its ``memory_limit``; one it refuses
+    for memory runs again alone, once those running have finished (new ones wait meanwhile), so a lattice
+    query that fits on its own is not refused because other requests hold the memory at that moment (the
+    KPIs' first view of a new version, with everyone clicking, 1 answer in 17). Refused alone too, the
+    error is the caller's (``QueryTooLarge``: ask for less)."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._running = 0
+        self._waiting_alone = 0
+        self._alone = threading.Lock()
+
+    def run(self, execute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        with self._side_by_side():
+            try:
+                return execute()
+            except duckdb.OutOfMemoryException:
+                pass
+        with self._alone:
+            with self._changed:
+                self._waiting_alone += 1
+                self._changed.wait_for(lambda: self._running == 0)
+            try:
+                return execute()
+            finally:
+                with self._changed:
+                    self._waiting_alone -= 1
+                    self._changed.notify_all()
+
+    @contextmanager
+    def _side_by_side(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._waiting_alone == 0)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+
 @functools.cache
 def _spill_folder() -> str:
     """This process's folder for DuckDB's spilled pages: made private (0700), removed at exit."""
@@ -258,6 +319,7 @@ class _OpenFile:
             )
         self.load_id = _load_id(lambda sql: self.con.execute(sql).fetchone()[0], "dashboard")
         self.results = Results(results_kept, shared.store(self.load_id))
+        self.turns = Turns()
 
 
 class DuckDBDatabase(Database):
@@ -313,7 +375,7 @@ class DuckDBDatabase(Database):
 
             def run(sql, params):
                 try:
-                    return cursor.execute(_PLACEHOLDER.sub(r"$\1", sql), params).df()
+                    return opened.turns.run(lambda: cursor.execute(_PLACEHOLDER.sub(r"$\1", sql), params).df())
                 except duckdb.OutOfMemoryException as exc:
                     raise QueryTooLarge(str(exc).splitlines()[0]) from exc
 

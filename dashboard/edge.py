@@ -47,6 +47,10 @@ def read_address(spec: PageSpec, search, context: Context):
     return filters, spec.read_settings(values, context.options)
 
 
+#: What a card shows in place of its figures when working them out failed (the detail is logged).
+FAULT = "Something went wrong showing this page. The error has been logged."
+
+
 def guarded(error_values):
     """Wrap a callback so a value no control offers gets a 400 (403 outside the viewer's view) with
     a plain message, and an unreadable database or a fault ``error_values(message)`` (a plain message
@@ -68,7 +72,7 @@ def guarded(error_values):
                 return error_values(UNAVAILABLE)
             except Exception:
                 log.exception("error in %s", render.__name__)
-                return error_values("Something went wrong showing this page. The error has been logged.")
+                return error_values(FAULT)
 
         return run
 

@@ -21,6 +21,7 @@ recovers counts: so the attacks can fail. The data is a small synthetic extract 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from dashboard.access import EVERYONE, Scope
 from dashboard.db import Database
 from dashboard.filters import Filters, period_label
 from dashboard.ingest import build_demo
-from dashboard.metrics import compute, filter_options
+from dashboard.metrics import compute, disproportionality, filter_options
 
 from .attacker import feasible_range
 
@@ -755,16 +756,19 @@ def test_a_linear_programming_attacker_on_both_pages_pins_no_withheld_child(stag
     }
 
 
-def test_pages_protected_apart_give_children_away_that_followed_pages_do_not(tmp_path_factory, monkeypatch):
+@pytest.fixture(scope="module")
+def busier(tmp_path_factory):
+    """A busier extract (6,000 children), with quarters where lattices protected apart withhold different cells."""
+    path = tmp_path_factory.mktemp("busier") / "busier.duckdb"
+    build_demo(path, children=6000, progress=lambda message: None)
+    return path
+
+
+def test_pages_protected_apart_give_children_away_that_followed_pages_do_not(busier, monkeypatch):
     """On a busier extract, a quarter where use-of-custody and disproportionality, each protected in its own
     lattice, withhold different cells: the read across then recovers children, and with disproportionality
     following custody's marks it recovers none."""
-    from dataclasses import replace
-
-    from dashboard.metrics import disproportionality
-
-    path = tmp_path_factory.mktemp("busier") / "busier.duckdb"
-    build_demo(path, children=6000, progress=lambda message: None)
+    path = busier
     service = filter_options(Database.open(path))["yjs"][2]
     scope = Scope((service,), drill_down=True)
     groups = _groups(filter_options(Database.open(path)), service)
@@ -774,6 +778,57 @@ def test_pages_protected_apart_give_children_away_that_followed_pages_do_not(tmp
     shown, truth = _stage_views(Database.open(path), scope, groups, ["2017-18 Q2"])  # a new cache of results
     recovered = _read_across(shown, truth, groups)
     assert ("page", "custody", "2017-18 Q2", None, None) in recovered and len(recovered) >= 3
+
+
+# --- The same children by sex and by ethnic group: disproportionality's two groupings ----------------
+
+#: Disproportionality's groupings whose cells are the same children, (by, group chosen): the Black girls at
+#: a stage are a group of the page by sex with Black chosen, and of the page by ethnic group with girls.
+GROUPINGS = {"sex": "ethnicity_group", "ethnicity_group": "sex"}
+GROUP_VALUES = {"sex": config.SEXES, "ethnicity_group": config.ETHNICITY_GROUPS}
+
+
+def _grouping_views(db, scope: Scope, periods: list[str]) -> tuple[dict, dict]:
+    """Disproportionality's children at each stage as ``scope`` sees them by sex and by ethnic group, with each
+    value of the other group chosen or none: (stage, period, the groups of the cell) -> the values shown
+    (HIDDEN when withheld), and -> the true count. A cell of both groupings has one key."""
+    shown, truth = defaultdict(set), {}
+    for period in periods:
+        for by, other in GROUPINGS.items():
+            for value in [None, *GROUP_VALUES[other]]:
+                chosen = {other: value} if value else {}
+                filters = Filters(period=period, **chosen)
+                result = compute(db, "disproportionality", filters, scope=scope, by=by)
+                raw = compute(db, "disproportionality", filters, scope=scope, by=by, suppressed=False).table
+                for i in result.table.index[result.table["stage"] != "population"]:
+                    groups = frozenset({by: result.table.at[i, "group"], **chosen}.items())
+                    key = (result.table.at[i, "stage"], period, groups)
+                    shown[key].add(HIDDEN if result.withheld.at[i, "count"] else int(result.table.at[i, "count"]))
+                    truth[key] = int(raw.at[i, "count"])
+    return shown, truth
+
+
+def _read_across_groupings(shown: dict, truth: dict) -> list:
+    """Withheld children read off the other grouping, which shows the same cell."""
+    return [key for key, values in shown.items() if HIDDEN in values and truth[key] in values]
+
+
+def test_the_children_of_a_sex_and_an_ethnic_group_are_withheld_alike_by_sex_and_by_ethnic_group(busier, monkeypatch):
+    """Protected in two lattices, the page by sex showed the 10 White boys sentenced at court in one quarter
+    (and 7 in another) that the page by ethnic group withheld, to protect another cell. Now the page by sex
+    takes its marks from the page by ethnic group wherever both count the same children."""
+    scope = Scope((filter_options(Database.open(busier))["yjs"][2],), drill_down=True)
+    periods = ["2019-20 Q4", "2020-21 Q3"]
+    shown, truth = _grouping_views(Database.open(busier), scope, periods)
+    both = [key for key in shown if len(dict(key[2])) == 2]
+    assert len(both) >= 2 * 6 * 3 * 4  # periods, ethnic groups, sexes, stages
+    assert [key for key, values in shown.items() if len(values) > 1] == []
+    assert _read_across_groupings(shown, truth) == []
+    assert sum(HIDDEN in shown[key] for key in both) > 20 and sum(HIDDEN not in shown[key] for key in both) > 20
+    apart = replace(disproportionality.CELLS, follows=disproportionality._elsewhere)
+    monkeypatch.setattr(disproportionality, "CELLS", apart)
+    shown, truth = _grouping_views(Database.open(busier), scope, periods)  # each grouping protected on its own
+    assert len(_read_across_groupings(shown, truth)) >= 2
 
 
 # --- Compare areas: the published counts, with a small one -------------------------------------------

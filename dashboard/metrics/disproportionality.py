@@ -97,7 +97,7 @@ def _same_children(cell: dict, by: str, drill_down: bool) -> dict | None:
 
 
 def _elsewhere(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd.DataFrame:
-    """``Cells.follows``: 1.0 where the stage's children are withheld on the page that also shows them,
+    """1.0 where the stage's children are withheld on the page that also shows them,
     0.0 where shown there, NaN for a cell no other page shows. Only for a financial year or a quarter (the
     periods those lattices hold), not the command line's free dates."""
     out = pd.DataFrame(np.nan, index=cells.index, columns=["count"])
@@ -138,9 +138,77 @@ def _elsewhere(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd
     return out
 
 
+#: The grouping whose lattice another follows where both count the same children: the Black girls at a
+#: stage are a cell of the page by sex (its girls, among the Black children) and of the page by ethnic
+#: group (its Black children, among girls). Every child has a sex and an ethnic group ("unknown" among
+#: them), so a cell's children are those of its groups however they are split. An age band is the child's
+#: at their first event at the stage, a different count, so the page by age band follows neither.
+LEADS = {"sex": "ethnicity_group"}
+
+
+def _led_cell(cell: dict, by: str, leading: str, drill_down: bool) -> dict | None:
+    """The cell of the lattice by ``leading`` counting the same children as ``cell`` of the lattice by
+    ``by`` (its groups and group filters -> values), or None where that lattice has none (two filters)."""
+    if cell[lattice.APART]:
+        return {"grp": ALL, "age_band": cell["age_band"]} if cell["grp"] is ALL else None
+    chosen = {name: cell[name] for name in CELLS.filters if cell[name] is not ALL}
+    if cell["grp"] is not ALL:
+        if chosen.get(by, cell["grp"]) != cell["grp"]:
+            return None
+        chosen[by] = cell["grp"]
+    group = chosen.pop(leading, ALL)
+    if len(chosen) > 1 or (chosen and not drill_down):
+        return None
+    return {"grp": group, **chosen}
+
+
+def _led(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd.DataFrame:
+    """1.0 where the lattice of the grouping this one follows (``LEADS``) withholds the same children,
+    0.0 where it shows them, NaN elsewhere (and for a grouping that follows none)."""
+    out = pd.DataFrame(np.nan, index=cells.index, columns=["count"])
+    by = resolved.settings.by
+    if by not in LEADS:
+        return out
+    leading = replace(resolved, filters=Filters(), settings=replace(resolved.settings, by=LEADS[by]))
+    same = {
+        i: found
+        for i, cell in zip(cells.index, cells.to_dict("records"))
+        if (found := _led_cell(cell, by, LEADS[by], resolved.drill_down)) is not None
+    }
+    names = ("grp", *CELLS.filters, *CELLS.apart)
+    # One look-up per set of groups chosen, so each is a view of the leading lattice (one group at a time).
+    for chosen in {tuple(sorted(found)) for found in same.values()}:
+        at = [i for i, found in same.items() if tuple(sorted(found)) == chosen]
+        table = pd.DataFrame(
+            {
+                "stage": cells.loc[at, "stage"].to_numpy(dtype=object),
+                "yjs": cells.loc[at, "yjs"].to_numpy(dtype=object),
+                **{name: [same[i].get(name, ALL) for i in at] for name in names},
+            },
+            index=at,
+        )
+        protected, found = lattice.located(db, CELLS, leading, options, table, period=None)
+        if protected.cells.empty:
+            continue
+        hidden = protected.mask["count"].to_numpy()[np.maximum(found, 0)]
+        out.loc[at, "count"] = np.where(found >= 0, hidden.astype("float64"), np.nan)
+    return out
+
+
+def _followed(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd.DataFrame:
+    """``Cells.follows``: the marks of the same children on the custody and remands pages and in the
+    leading grouping's lattice; withheld where either withholds them."""
+    return pd.DataFrame(
+        np.fmax(_elsewhere(db, resolved, options, cells), _led(db, resolved, options, cells)),
+        index=cells.index,
+        columns=["count"],
+    )
+
+
 #: A child has one sex, ethnic group and area, but may be in both age bands within a period (a birthday):
 #: the children of each band are protected apart, never as parts of a total. The custody and remand
-#: stages' children are shown by use-of-custody and remands too: withheld there and here alike.
+#: stages' children are shown by use-of-custody and remands too: withheld there and here alike; and the
+#: page by sex withholds the children the page by ethnic group withholds (``LEADS``).
 CELLS = lattice.Cells(
     rows=_stage_children,
     counts=("count",),
@@ -150,7 +218,7 @@ CELLS = lattice.Cells(
     fixed=("stage",),
     per_period=True,
     settings=("by",),
-    follows=_elsewhere,
+    follows=_followed,
 )
 
 

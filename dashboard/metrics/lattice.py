@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import disclosure
-from ..db import QueryTooLarge
+from ..db import in_parts
 from ..disclosure import ALL, Dimension
 from ..filters import Filters, Resolved
 
@@ -332,41 +332,33 @@ SETS_PER_QUERY = 24
 
 def _query(db, cells: Cells, base: Resolved, ranked: tuple[str, ...], groups: list) -> pd.DataFrame:
     """The cells of ``groups``, counted as ranked by ``ranked``: GROUPING SETS queries of at most
-    SETS_PER_QUERY sets (one query for all would need far more memory than a worker may use), halved
-    again while a query needs more than the worker's memory (every service at national scale)."""
+    SETS_PER_QUERY sets, fewer while the database refuses them for memory (``db.in_parts``)."""
     rows, params = cells.rows(base, ranked)
     fixed = [*cells.fixed, *ranked]
     sums = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in cells.counts)
 
-    def counted(used: list, part: list) -> list[pd.DataFrame]:
+    def counted(used: list, part: list) -> pd.DataFrame:
         levels = [level for d in used for level in d.levels if any(level in s for s in part)]
         grouping = [f"GROUPING({v}) AS {disclosure.GROUPING_PREFIX}{v}" for v in levels]
-        try:
-            frame = db.query(
-                f"""
-                SELECT {", ".join([*fixed, *levels, sums, *grouping])}
-                FROM ({rows}) counted
-                GROUP BY {disclosure.grouping_clause(part)}""",
-                params,
-            )
-        except QueryTooLarge:
-            if len(part) == 1:
-                raise
-            half = len(part) // 2
-            return counted(used, part[:half]) + counted(used, part[half:])
+        frame = db.query(
+            f"""
+            SELECT {", ".join([*fixed, *levels, sums, *grouping])}
+            FROM ({rows}) counted
+            GROUP BY {disclosure.grouping_clause(part)}""",
+            params,
+        )
         for level in (level for d in used for level in d.levels if level not in levels):
             frame[level], frame[disclosure.GROUPING_PREFIX + level] = None, 1  # summed over in every set
         frame = disclosure.from_grouping_sets(frame, used)
         for name in _names(cells):
             frame[name] = frame[name].astype(object) if name in frame else np.full(len(frame), ALL, dtype=object)
-        return [frame]
+        return frame
 
     frames = []
     for group in groups:
         used = [d for d in _dimensions(cells) if d.name in group]
         sets = disclosure.grouping_set_list(used, [group], fixed=fixed)
-        for i in range(0, len(sets), SETS_PER_QUERY):
-            frames += counted(used, sets[i : i + SETS_PER_QUERY])
+        frames += in_parts(lambda part, used=used: counted(used, part), sets, SETS_PER_QUERY)
     frame = pd.concat(frames, ignore_index=True)
     frame[APART] = ",".join(ranked)
     for count in cells.counts:
