@@ -259,7 +259,7 @@ class Turns:
             try:
                 return execute()
             except duckdb.OutOfMemoryException:
-                pass
+                log.warning("a query was refused for memory with others running: running it again alone")
         with self._alone:
             with self._changed:
                 self._waiting_alone += 1

@@ -149,9 +149,9 @@ LEADS = {"sex": "ethnicity_group"}
 def _led_cell(cell: dict, by: str, leading: str, drill_down: bool) -> dict | None:
     """The cell of the lattice by ``leading`` counting the same children as ``cell`` of the lattice by
     ``by`` (its groups and group filters -> values), or None where that lattice has none (two filters)."""
-    if cell[lattice.APART]:
-        return {"grp": ALL, "age_band": cell["age_band"]} if cell["grp"] is ALL else None
     chosen = {name: cell[name] for name in CELLS.filters if cell[name] is not ALL}
+    if cell[lattice.APART]:
+        return {"grp": ALL, "age_band": cell["age_band"]} if cell["grp"] is ALL and not chosen else None
     if cell["grp"] is not ALL:
         if chosen.get(by, cell["grp"]) != cell["grp"]:
             return None
