@@ -6,6 +6,7 @@ uses the log method of the spec, so a large ratio on a handful of children is sh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -113,29 +114,41 @@ def _elsewhere(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd
         by, drill_down = resolved.settings.by, resolved.drill_down
         same = {i: _same_children(cell, by, drill_down) for i, cell in zip(rows.index, rows.to_dict("records"))}
         same = {i: found for i, found in same.items() if found is not None}
-        # One look-up per set of groups chosen, so each is a view of the web's lattice (one group at a time).
-        for chosen in {tuple(sorted(found)) for found in same.values()}:
-            at = [i for i, found in same.items() if tuple(sorted(found)) == chosen]
-            table = pd.DataFrame(
-                {
-                    "period": label,
-                    **{name: [same[i].get(name, ALL) for i in at] for name in names},
-                    "yjs": cells.loc[at, "yjs"].to_numpy(dtype=object),
-                    **fixed,
-                },
-                index=at,
-            )
+        for at, table in _views_of(cells, same, names, ("yjs",), period=label, **fixed):
             children, counted = lattices
             protected, found = lattice.located(db, children, plain, options, table, locate=lattice.whole_years)
             if protected.cells.empty:
                 continue
-            hidden = protected.mask[children.counts[0]].to_numpy()[np.maximum(found, 0)] & (found >= 0)
+            hidden = _marks(protected, found, children.counts[0])
             # The page withholds a cell's children with its sentences (remands): at least one each.
             events, where_found = lattice.located(db, counted, plain, options, table)
             if not events.cells.empty:
-                hidden |= events.mask[counted.counts[0]].to_numpy()[np.maximum(where_found, 0)] & (where_found >= 0)
+                hidden |= _marks(events, where_found, counted.counts[0])
             out.loc[at, "count"] = np.where(found >= 0, hidden.astype("float64"), np.nan)
     return out
+
+
+def _views_of(cells: pd.DataFrame, same: dict, names, copied: tuple[str, ...], **columns) -> Iterator:
+    """``same`` (a row of ``cells`` -> the groups of the cell of another lattice counting the same children)
+    as one table per set of groups chosen, so each look-up is a view of that lattice (one group at a time):
+    (the rows, their table: each of ``names``, ALL where not chosen; the ``copied`` columns of ``cells``;
+    ``columns``)."""
+    for chosen in {tuple(sorted(found)) for found in same.values()}:
+        at = [i for i, found in same.items() if tuple(sorted(found)) == chosen]
+        table = pd.DataFrame(
+            {
+                **columns,
+                **{name: [same[i].get(name, ALL) for i in at] for name in names},
+                **{column: cells.loc[at, column].to_numpy(dtype=object) for column in copied},
+            },
+            index=at,
+        )
+        yield at, table
+
+
+def _marks(protected, found: np.ndarray, count: str) -> np.ndarray:
+    """Whether the lattice withholds ``count`` of each found cell (False where absent: a zero)."""
+    return protected.mask[count].to_numpy()[np.maximum(found, 0)] & (found >= 0)
 
 
 #: The grouping whose lattice another follows where both count the same children: the Black girls at a
@@ -176,33 +189,18 @@ def _led(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd.DataF
         if (found := _led_cell(cell, by, LEADS[by], resolved.drill_down)) is not None
     }
     names = ("grp", *CELLS.filters, *CELLS.apart)
-    # One look-up per set of groups chosen, so each is a view of the leading lattice (one group at a time).
-    for chosen in {tuple(sorted(found)) for found in same.values()}:
-        at = [i for i, found in same.items() if tuple(sorted(found)) == chosen]
-        table = pd.DataFrame(
-            {
-                "stage": cells.loc[at, "stage"].to_numpy(dtype=object),
-                "yjs": cells.loc[at, "yjs"].to_numpy(dtype=object),
-                **{name: [same[i].get(name, ALL) for i in at] for name in names},
-            },
-            index=at,
-        )
+    for at, table in _views_of(cells, same, names, ("stage", "yjs")):
         protected, found = lattice.located(db, CELLS, leading, options, table, period=None)
         if protected.cells.empty:
             continue
-        hidden = protected.mask["count"].to_numpy()[np.maximum(found, 0)]
-        out.loc[at, "count"] = np.where(found >= 0, hidden.astype("float64"), np.nan)
+        out.loc[at, "count"] = np.where(found >= 0, _marks(protected, found, "count").astype("float64"), np.nan)
     return out
 
 
 def _followed(db, resolved: Resolved, options: dict, cells: pd.DataFrame) -> pd.DataFrame:
     """``Cells.follows``: the marks of the same children on the custody and remands pages and in the
     leading grouping's lattice; withheld where either withholds them."""
-    return pd.DataFrame(
-        np.fmax(_elsewhere(db, resolved, options, cells), _led(db, resolved, options, cells)),
-        index=cells.index,
-        columns=["count"],
-    )
+    return np.fmax(_elsewhere(db, resolved, options, cells), _led(db, resolved, options, cells))
 
 
 #: A child has one sex, ethnic group and area, but may be in both age bands within a period (a birthday):
