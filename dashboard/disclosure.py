@@ -20,18 +20,20 @@ linear programmes check that the lines taken together pin no withheld cell eithe
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import math
 import numbers
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
+import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from .config import SUPPRESSION_MAX
@@ -451,6 +453,62 @@ CLOSING_WORK = 40_000
 PROGRAMME_WORK = 100
 
 
+class _Programmes:
+    """Linear programmes solved by HiGHS (the solver scipy's ``linprog(method="highs")`` wraps, the same
+    version and options, so the same answers), each solved once per process: the same small programme
+    recurs across a lattice's periods and across lattices (about 44% of a cold KPI view's). Called
+    directly, HiGHS takes a third of linprog's time per programme, most of which was linprog's own."""
+
+    #: Solutions kept (each a few thousand numbers at most); all forgotten at once past this.
+    KEPT = 50_000
+
+    def __init__(self) -> None:
+        self._solved: dict[bytes, tuple[np.ndarray, float] | None] = {}
+        self._lock = threading.Lock()
+
+    def minimise(self, cost, matrix, row_lower, row_upper, col_lower, col_upper) -> tuple[np.ndarray, float] | None:
+        """The solution and objective of: minimise ``cost @ x`` with ``row_lower <= matrix @ x <= row_upper``
+        and ``col_lower <= x <= col_upper`` (infinite where unbounded); None when there is no optimum."""
+        columns = sparse.csc_array(matrix)
+        parts = [np.asarray(p, dtype=float) for p in (cost, row_lower, row_upper, col_lower, col_upper)]
+        key = hashlib.blake2b(repr(columns.shape).encode(), digest_size=20)
+        for part in (columns.indptr, columns.indices, columns.data, *parts):
+            key.update(np.ascontiguousarray(part).tobytes())
+            key.update(b"|")
+        name = key.digest()
+        with self._lock:
+            if name in self._solved:
+                return self._solved[name]
+        found = _highs(columns, *parts)
+        with self._lock:
+            if len(self._solved) >= self.KEPT:
+                self._solved.clear()
+            self._solved[name] = found
+        return found
+
+
+def _highs(columns: sparse.csc_array, cost, row_lower, row_upper, col_lower, col_upper):
+    """One programme, posed to HiGHS as linprog(method="highs") poses it (presolve on, dual simplex)."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = columns.shape[1], columns.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = columns.shape[1], columns.shape[0]
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = columns.indptr, columns.indices, columns.data
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("simplex_strategy", int(highspy.simplex_constants.SimplexStrategy.kSimplexStrategyDual))
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.array(solver.getSolution().col_value), solver.getInfo().objective_function_value
+
+
+_PROGRAMMES = _Programmes()
+
+
 class _Budget:
     """What is left of CLOSING_WORK."""
 
@@ -537,8 +595,9 @@ def _in_patterns(
         covered = np.zeros(len(columns), dtype=bool)
         while not covered.all() and budget.spend(len(columns)):
             weights = np.where(covered, 0.0, random.uniform(1, 2, len(columns)))
-            found = linprog(-weights, A_eq=block, b_eq=np.zeros(block.shape[0]), bounds=(-1, 1), method="highs")
-            new = (np.abs(found.x) >= 0.5 - _TOLERANCE) & ~covered
+            zeros, ones = np.zeros(block.shape[0]), np.ones(len(columns))
+            x, _ = _PROGRAMMES.minimise(-weights, block, zeros, zeros, -ones, ones)  # x = 0 is always feasible
+            new = (np.abs(x) >= 0.5 - _TOLERANCE) & ~covered
             if not new.any():
                 break
             covered |= new
@@ -611,15 +670,13 @@ def _cheapest_pattern(
             return None
         at = np.searchsorted(columns, cell)
         bounds[at], bounds[len(columns) + at] = (1, 1), (0, 0)
-        found = linprog(
-            np.r_[cost, cost],
-            A_eq=sparse.hstack([block, -block]),
-            b_eq=np.zeros(block.shape[0]),
-            bounds=bounds,
-            method="highs",
+        zeros = np.zeros(block.shape[0])
+        found = _PROGRAMMES.minimise(
+            np.r_[cost, cost], sparse.hstack([block, -block]), zeros, zeros, bounds[:, 0], bounds[:, 1]
         )
-        if found.status == 0:
-            change = found.x[: len(columns)] - found.x[len(columns) :]
+        if found is not None:
+            x = found[0]
+            change = x[: len(columns)] - x[len(columns) :]
             keep = np.abs(change) > _TOLERANCE
             pattern = np.zeros(len(values))
             pattern[columns[keep]] = change[keep]
@@ -746,18 +803,17 @@ def _exact_drop(
         left = {x[t]: 1 for t in range(row, n)}
         upper += [left, {k: -v for k, v in left.items()}]
         upper_bound += [value + half, -(value - half)]
-    a_ub, a_eq = _rows(upper, 2 * n), _rows(equal, 2 * n)
-    bounds = [(0, None)] + [(1, None)] * (n - 1) + [(0, None)] * n  # day 0's row is there anyway
+    matrix = sparse.vstack([_rows(upper, 2 * n), _rows(equal, 2 * n)])
+    row_lower = np.r_[np.full(len(upper), -np.inf), equal_value]
+    row_upper = np.r_[upper_bound, equal_value]
+    col_lower = np.r_[0, np.ones(n - 1), np.zeros(n)]  # day 0's row is there anyway
+    col_upper = np.full(2 * n, np.inf)
     for first, second in itertools.combinations([*chosen, n], 2):
         objective = np.zeros(2 * n)
         objective[x[first:second]] = 1
-        low = linprog(
-            objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds, method="highs"
-        )
-        high = linprog(
-            -objective, A_ub=a_ub, b_ub=upper_bound, A_eq=a_eq, b_eq=equal_value, bounds=bounds, method="highs"
-        )
-        if math.ceil(low.fun - _TOLERANCE) >= math.floor(-high.fun + _TOLERANCE):
+        _, low = _PROGRAMMES.minimise(objective, matrix, row_lower, row_upper, col_lower, col_upper)
+        _, high = _PROGRAMMES.minimise(-objective, matrix, row_lower, row_upper, col_lower, col_upper)
+        if math.ceil(low - _TOLERANCE) >= math.floor(-high + _TOLERANCE):
             return first, second
     return None
 

@@ -371,6 +371,44 @@ def test_a_year_gets_the_same_mask_alone_and_in_a_lattice_of_several_years(seed)
         assert protect(year, dimensions, ["n"], fixed=["year"])["n"].equals(together[year.index])
 
 
+def test_highs_called_directly_answers_every_programme_as_scipys_linprog_does(monkeypatch):
+    """The engine poses its programmes to HiGHS itself; linprog(method="highs") is the reference: each
+    programme of the random lattices and of a curve's numbers at risk, solved both ways, has the same solution."""
+    import dashboard.disclosure as disclosure
+
+    solved, posed = disclosure._highs, []
+
+    def both(columns, cost, row_lower, row_upper, col_lower, col_upper):
+        found = solved(columns, cost, row_lower, row_upper, col_lower, col_upper)
+        bounds = [(low, None if np.isinf(high) else high) for low, high in zip(col_lower, col_upper)]
+        equal = row_lower == row_upper  # every row is an equality or an upper bound
+        rows = columns.tocsr()
+        reference = linprog(
+            cost,
+            A_ub=rows[np.flatnonzero(~equal)] if (~equal).any() else None,
+            b_ub=row_upper[~equal] if (~equal).any() else None,
+            A_eq=rows[np.flatnonzero(equal)] if equal.any() else None,
+            b_eq=row_upper[equal] if equal.any() else None,
+            bounds=bounds,
+            method="highs",
+        )
+        posed.append((found, reference))
+        return found
+
+    monkeypatch.setattr(disclosure, "_PROGRAMMES", disclosure._Programmes())
+    monkeypatch.setattr(disclosure, "_highs", both)
+    for shape, seed in CASES:
+        cells, dimensions, fixed = random_lattice(shape, seed)
+        protect(cells, dimensions, ["n"], fixed=list(fixed))
+    closing = len(posed)
+    protect_curve(many_small_steps(3, 400))
+    assert closing > 20 and len(posed) > closing  # closing's programmes, then the curve's
+    for found, reference in posed:
+        assert (found is None) == (reference.status != 0)  # none (a cheapest pattern not there) or optimal
+        assert found is None or (np.array_equal(found[0], reference.x) and found[1] == reference.fun)
+    assert any(found is not None for found, _ in posed[closing:])
+
+
 def test_random_lattices_have_many_small_cells_to_protect():
     withheld = [protect(c, d, ["n"], fixed=list(f))["n"].sum() for c, d, f in (random_lattice(*case) for case in CASES)]
     assert min(withheld) >= 4 and sum(withheld) > 200
