@@ -120,14 +120,14 @@ def _no_prepare(parser) -> None:
 
 
 def _prepare(args):
-    """What runs once a load is in: every scope's first views worked out into the shared results
+    """What a load runs before it goes live: every scope's first views worked out into the shared results
     (views.prepare), unless turned off."""
     settings = _settings(args)
     if args.no_prepare or not settings.warm:
         return None
     from . import views
 
-    return lambda location, say: views.prepare(settings.with_db(location), say)
+    return lambda staged, say: views.prepare(settings, say, staged=staged)
 
 
 def _period_and_cohort(parser) -> None:

@@ -105,9 +105,10 @@ class _Sharing:
 
     root: Path | None
     limit_bytes: int
+    preparing: bool = False
 
     def store(self, load_id: str | None) -> SharedResults | None:
-        return SharedResults.open(self.root, load_id, self.limit_bytes)
+        return SharedResults.open(self.root, load_id, self.limit_bytes, preparing=self.preparing)
 
 
 _NO_SHARING = _Sharing(None, 0)
@@ -203,25 +204,31 @@ class Database:
         pool_size: int = 4,
         results_dir: str | os.PathLike | None = None,
         results_limit_mb: int = 1024,
+        preparing: bool = False,
     ) -> Database:
         """The database at ``location``: a DuckDB file path or a PostgreSQL URL. ``results_dir``: the
         folder where results are shared with every other process serving the same version (none:
-        each process keeps its own); ``results_limit_mb`` bounds it."""
+        each process keeps its own); ``results_limit_mb`` bounds it. ``preparing``: ``location`` is a
+        load not yet live (ingest's staged copy), whose results go beside the live version's
+        (SharedResults.open)."""
         where = str(location)
-        shared = _Sharing(Path(results_dir) if results_dir else None, results_limit_mb * 1024 * 1024)
+        shared = _Sharing(Path(results_dir) if results_dir else None, results_limit_mb * 1024 * 1024, preparing)
         if is_server_url(where):
             return PostgresDatabase(where, results_kept=results_kept, pool_size=pool_size, shared=shared)
         return DuckDBDatabase(Path(where), results_kept=results_kept, memory_limit=duckdb_memory, shared=shared)
 
     @staticmethod
-    def from_settings(settings) -> Database:
+    def from_settings(settings, staged: str | None = None) -> Database:
+        """The database the settings name; ``staged``: a load of it not yet live, read instead (its results
+        shared where the live one's are: ``preparing``)."""
         return Database.open(
-            settings.db,
+            staged or settings.db,
             results_kept=settings.results_kept,
             duckdb_memory=settings.duckdb_memory,
             pool_size=settings.db_pool_size,
             results_dir=shared_results_folder(settings),
             results_limit_mb=settings.results_limit_mb,
+            preparing=staged is not None,
         )
 
     def snapshot(self):

@@ -8,7 +8,9 @@ any of them is written once and read by the others.
   ``schema_info`` (a new id at every load, never a path or a file time) and by the code that works the
   results out (a digest of the dashboard's source and of the libraries it computes with): a new load
   or a new release never reads an older one's results. When a process first uses a version, the
-  folders of every other version are removed.
+  folders of every other version are removed, except one being prepared: ingest works out a load's first
+  views before it goes live (``preparing``), beside the live version's, and a marker file of the
+  preparing process keeps its folder until that process ends.
 - **Which result**: a SHA-256 of the key's canonical text (``canonical``: the measure, its filters,
   settings, scope...). A key that has no canonical text (an unknown type, a lambda) is not shared.
 - **Safe with several writers**: a result is written to a temporary file and renamed into place, so a
@@ -56,6 +58,17 @@ WAIT_SECONDS = 600.0
 #: A temporary file older than this was left by a process that was killed while writing.
 STALE_SECONDS = 3600.0
 _FOLDER = re.compile(r"[0-9a-f-]{8,64}\.[0-9a-f]{16}")
+#: A version's folder holding ``.preparing-<pid>`` is being prepared by that process (ingest, before the swap).
+PREPARING = ".preparing-"
+
+
+def _being_prepared(folder: Path) -> bool:
+    """Whether a living process marked ``folder`` as the version it is preparing (a dead one's mark is stale)."""
+    for marker in folder.glob(PREPARING + "*"):
+        pid = marker.name.removeprefix(PREPARING)
+        if pid.isdigit() and Path(f"/proc/{pid}").exists():
+            return True
+    return False
 
 
 class Unshareable(TypeError):
@@ -163,16 +176,28 @@ class SharedResults:
         self._trim_lock = threading.Lock()
 
     @staticmethod
-    def open(root: Path | None, version: str | None, limit_bytes: int) -> SharedResults | None:
+    def open(root: Path | None, version: str | None, limit_bytes: int, preparing: bool = False) -> SharedResults | None:
         """The store for ``version`` under ``root`` (every other version's results removed), or None
-        when there is nothing to share (no root, a database loaded before load ids, a folder not ours)."""
+        when there is nothing to share (no root, a database loaded before load ids, a folder not ours).
+        ``preparing``: a version not yet live (ingest's staged copy): the live version's results are in
+        use, so none is removed, and this one's folder is marked as being prepared until ``prepared()``."""
         if root is None or not version or not re.fullmatch(r"[0-9a-f-]{8,64}", version):
             return None
         store = SharedResults(root, version, limit_bytes)
         if not private_folder(store.root) or not private_folder(store.folder):
             return None
-        store.clean()
+        if preparing:
+            store._marker().touch(mode=0o600)
+        else:
+            store.clean()
         return store
+
+    def _marker(self) -> Path:
+        return self.folder / f"{PREPARING}{os.getpid()}"
+
+    def prepared(self) -> None:
+        """This process has finished preparing the version: its folder is an ordinary one again."""
+        self._marker().unlink(missing_ok=True)
 
     # -- reading and writing -----------------------------------------------------------------------
     def remember(self, key, compute: Callable[[], object]):
@@ -272,13 +297,19 @@ class SharedResults:
                     return
 
     def clean(self) -> None:
-        """Remove the results of every other database version (and of older code)."""
+        """Remove the results of every other database version (and of older code), but for a version a
+        living process is preparing."""
         try:
             listing = list(os.scandir(self.root))
         except OSError:
             return
         for entry in listing:
-            if entry.name != self.folder.name and _FOLDER.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            if (
+                entry.name != self.folder.name
+                and _FOLDER.fullmatch(entry.name)
+                and entry.is_dir(follow_symlinks=False)
+                and not _being_prepared(Path(entry.path))
+            ):
                 shutil.rmtree(entry.path, ignore_errors=True)
 
     def size(self) -> tuple[int, int]:

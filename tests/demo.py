@@ -15,17 +15,20 @@ DEMO_CHILDREN = 4000
 
 def build_small_demo(folder: Path) -> Path:
     """The demo as `python -m dashboard demo` leaves it: loaded, with the open demo visitor's first views
-    worked out into the shared results (``views.prepare`` does each year's too; these default views are
-    what the browser tests open). Every other viewer's views are worked out when first asked."""
+    worked out into the shared results before it went live (``views.prepare`` does each year's too; these
+    default views are what the browser tests open). Every other viewer's views are worked out when first
+    asked."""
     path = folder / "demo.duckdb"
-    build_demo(path, children=DEMO_CHILDREN, progress=lambda message: None, prepare=_first_views)
+
+    def first_views(staged: str | None, say) -> None:
+        db = Database.from_settings(Settings(db=str(path)), staged)
+        try:
+            with db.snapshot() as snap:
+                warm(Context(snap, DEMO_VISITOR))
+                if snap.shared is not None:
+                    snap.shared.prepared()
+        finally:
+            db.close()
+
+    build_demo(path, children=DEMO_CHILDREN, progress=lambda message: None, prepare=first_views)
     return path
-
-
-def _first_views(location: str, say) -> None:
-    db = Database.from_settings(Settings(db=location))
-    try:
-        with db.snapshot() as snap:
-            warm(Context(snap, DEMO_VISITOR))
-    finally:
-        db.close()

@@ -163,6 +163,55 @@ def test_a_new_load_never_reads_the_old_versions_results(location, tmp_path):
     assert _tables(after) == expected and expected != first
 
 
+def test_an_ingest_prepares_its_load_before_the_swap_while_viewers_keep_the_live_versions_results(tmp_path, protects):
+    """A load's first views are worked out on the staged copy, into a folder beside the live version's:
+    meanwhile a new worker opening the live file reads the live version and removes neither folder; after
+    the swap the first viewer reads what was prepared (nothing protected again)."""
+    where, results = tmp_path / "live.duckdb", tmp_path / "results"
+    ingest(_extract(tmp_path / "first", 40), where)
+    live = Database.open(where, results_dir=results)
+    before = _tables(live)
+    with live.snapshot() as snap:
+        live_folder = snap.shared.folder
+    seen = {}
+
+    def prepare(staged, say):
+        staging = Database.open(staged, results_dir=results, preparing=True)
+        with staging.snapshot() as snap:
+            seen["prepared"], seen["staged"] = _tables(staging), staged
+            new_folder = snap.shared.folder
+            worker = Database.open(where, results_dir=results)  # a worker starting now: cleans on opening
+            seen["live"] = _tables(worker)
+            seen["folders"] = live_folder.is_dir(), new_folder.is_dir(), new_folder != live_folder
+            worker.close()
+            snap.shared.prepared()
+        staging.close()
+
+    ingest(_extract(tmp_path / "second", 70, seed=1), where, prepare=prepare)
+    assert seen["staged"] != str(where)
+    assert seen["live"] == before  # the live version, read while the new one was prepared
+    assert seen["folders"] == (True, True, True)  # both versions' results kept meanwhile
+    expected = _tables(Database.open(where))  # the new load, nothing shared
+    assert seen["prepared"] == expected != before
+    protects.clear()
+    after = Database.open(where, results_dir=results)
+    assert _tables(after) == expected and protects == []  # read, not worked out again
+    assert not live_folder.exists()  # the old version's removed once the new one is opened
+
+
+def test_a_folder_marked_by_a_process_that_has_ended_is_removed(tmp_path):
+    root = tmp_path / "results"
+    root.mkdir(mode=0o700)
+    ended = root / "0123456789abcdef.0123456789abcdef"
+    ended.mkdir(mode=0o700)
+    (ended / ".preparing-999999999").touch()  # no such process
+    living = root / "fedcba9876543210.0123456789abcdef"
+    living.mkdir(mode=0o700)
+    (living / f".preparing-{os.getpid()}").touch()
+    SharedResults.open(root, "00000000-aaaa", 1 << 20)
+    assert not ended.exists() and living.exists()
+
+
 def test_the_files_are_this_users_alone(location, tmp_path):
     results = tmp_path / "results"
     db = Database.open(location, results_dir=results)

@@ -110,6 +110,8 @@ class LoadSummary:
     files: set[str] = field(default_factory=set)
     #: falls beyond DROP_ALLOWED that were accepted
     drops: list[Drop] = field(default_factory=list)
+    #: the seconds ``prepare`` took (not in ``seconds``, the load's own)
+    preparing: float = 0.0
 
     @property
     def rows_read(self) -> int:
@@ -122,6 +124,7 @@ class _Plan:
 
     accept_drop: bool
     demo: bool
+    prepare: Callable[[str | None, Progress], None] | None = None
 
 
 def ingest(
@@ -132,27 +135,35 @@ def ingest(
     accept_drop: bool = False,
     demo: bool = False,
     limits: IngestLimits | None = None,
-    prepare: Callable[[str, Progress], None] | None = None,
+    prepare: Callable[[str | None, Progress], None] | None = None,
 ) -> LoadSummary:
     """Validate ``folder`` and replace its YJSs' data in the database at ``location`` (a DuckDB
     file or a PostgreSQL URL). Raises ExtractRejected (invalid), LoadRefused (rows would fall by
     more than DROP_ALLOWED without ``accept_drop``; a demo build over other services),
     DatabaseOutOfDate or IngestFailed; in every case the database is left exactly as it was.
     ``demo``: mark the database as the open demonstration (only the demo build does).
-    ``prepare(location, progress)``: run once the load is in (the command line's works out the first
-    views into the shared results, views.prepare; none by default: the load alone)."""
+    ``prepare(staged, progress)``: works out the load's first views before viewers see it (the command
+    line's: views.prepare), with ``staged`` the DuckDB copy not yet swapped in, so viewers keep reading
+    the live file meanwhile; for PostgreSQL, whose load goes live at its commit, run after it with
+    ``staged`` None. None by default: the load alone. If it raises, a DuckDB load is thrown away."""
     limits = limits or IngestLimits()
     say = progress or (lambda message: None)
     try:
-        summary = _ingest(Path(folder), str(location), say, _Plan(accept_drop, demo), limits)
+        summary = _ingest(Path(folder), str(location), say, _Plan(accept_drop, demo, prepare), limits)
     except Exception as exc:
         plain = _plain_failure(exc, limits)
         if plain is None:
             raise
         raise IngestFailed(plain) from exc
-    if prepare is not None:
-        prepare(str(location), say)
+    if prepare is not None and is_server_url(str(location)):
+        _timed_prepare(prepare, None, say, summary)
     return summary
+
+
+def _timed_prepare(prepare, staged: str | None, say: Progress, summary: LoadSummary) -> None:
+    started = time.perf_counter()
+    prepare(staged, say)
+    summary.preparing = time.perf_counter() - started
 
 
 def _ingest(folder: Path, location: str, say: Progress, plan: _Plan, limits: IngestLimits) -> LoadSummary:
@@ -171,10 +182,10 @@ def _ingest(folder: Path, location: str, say: Progress, plan: _Plan, limits: Ing
         if is_server_url(location):
             _write_postgres(staged, location, plan, summary)
         else:
-            _write_duckdb(staged, Path(location), plan, summary)
+            _write_duckdb(staged, Path(location), plan, summary, say)
     finally:
         staged.close()
-    summary.seconds = time.perf_counter() - started
+    summary.seconds = time.perf_counter() - started - summary.preparing
     return summary
 
 
@@ -296,7 +307,7 @@ def _prepare_duckdb(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("USE memory")
 
 
-def _write_duckdb(staged: StagedExtract, db_path: Path, plan: _Plan, summary: LoadSummary) -> None:
+def _write_duckdb(staged: StagedExtract, db_path: Path, plan: _Plan, summary: LoadSummary, say: Progress) -> None:
     con = staged.con
     with duckdb_copy(db_path) as copy:
         con.execute("ATTACH ? AS target", [str(copy)])
@@ -321,6 +332,8 @@ def _write_duckdb(staged: StagedExtract, db_path: Path, plan: _Plan, summary: Lo
         con.execute("UPDATE target.schema_info SET demo = $demo, load_id = $id", {"demo": plan.demo, "id": _load_id()})
         con.execute("COMMIT")
         con.execute("DETACH target")
+        if plan.prepare is not None:
+            _timed_prepare(plan.prepare, str(copy), say, summary)
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------

@@ -69,35 +69,39 @@ def warm(context: Context, say=None, years: bool = False) -> None:
             say(f"  {spec.name}: {time.perf_counter() - started:.1f} s")
 
 
-def prepare(settings: Settings, say=None) -> bool:
-    """After a load: every page's first view, and its view of each financial year, for each scope that will
+def prepare(settings: Settings, say=None, staged: str | None = None) -> bool:
+    """A load's first views: every page's, and its view of each financial year, for each scope that will
     ask (each account's, and the open demo visitor's), worked out into the results every process serving
-    this version shares, so the first viewer reads them instead of waiting. Best effort: the load is in
-    whatever happens here, and what is not prepared is worked out when first asked (a page that fails here
-    is said and skipped). False when nothing could be shared (``shared_results`` off, or a folder that is
-    not ours)."""
+    the version shares, so the first viewer reads them instead of waiting. ``staged``: the load not yet
+    live (ingest's copy of ``settings.db``, swapped in afterwards): its results go where the live file's
+    go, and viewers keep reading the live version, quickly, until the prepared one replaces it. Best
+    effort: what is not prepared is worked out when first asked (a page that fails here is said and
+    skipped). False when nothing could be shared (``shared_results`` off, or a folder that is not ours)."""
     say = say or (lambda message: None)
     # Part of the load: DuckDB may use what ingest may (a worker's buffer would not hold an administrator's
     # lattice queries at national scale).
-    db = Database.from_settings(settings.model_copy(update={"duckdb_memory": settings.ingest_memory}))
+    db = Database.from_settings(settings.model_copy(update={"duckdb_memory": settings.ingest_memory}), staged)
     try:
         with db.snapshot() as snap:
             if snap.shared is None:
                 say("Results are not shared (DASHBOARD_SHARED_RESULTS=0, or no folder of this user's own for them)")
                 return False
-            viewers = _viewers(snap, settings)
-            if not viewers:
-                say("No accounts yet: first views are worked out when someone first signs in")
-            for n, viewer in enumerate(viewers, 1):
-                services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
-                say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
-                try:
-                    warm(Context(snap, viewer), say, years=True)
-                except InvalidFilter as refused:  # an account of services this database does not hold
-                    say(f"  not for {viewer.name}: {refused}")
-            count, size = snap.shared.size()
-            say(f"First views ready: {count} results ({size / 1e6:.1f} MB) in {snap.shared.folder}")
-            return True
+            try:
+                viewers = _viewers(snap, settings)
+                if not viewers:
+                    say("No accounts yet: first views are worked out when someone first signs in")
+                for n, viewer in enumerate(viewers, 1):
+                    services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
+                    say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
+                    try:
+                        warm(Context(snap, viewer), say, years=True)
+                    except InvalidFilter as refused:  # an account of services this database does not hold
+                        say(f"  not for {viewer.name}: {refused}")
+                count, size = snap.shared.size()
+                say(f"First views ready: {count} results ({size / 1e6:.1f} MB) in {snap.shared.folder}")
+                return True
+            finally:
+                snap.shared.prepared()
     except Exception as error:  # never undoes the load: the first viewer then works them out
         say(f"First views were not worked out ahead ({type(error).__name__}: {error}); they will be when first asked")
         return False
