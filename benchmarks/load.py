@@ -39,8 +39,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from dashboard.db import shared_results_folder
 from dashboard.edge import FAULT
 from dashboard.jobs import BUSY, IMAGE_STILL_BEING_MADE
+from dashboard.settings import Settings
 
 from .__main__ import ROOT, SEARCHES, WORK, page_markers, percentile
 from .dash_requests import CALLBACK_PATH, CannotSignIn, browser_session, image_request, page_request, serve
@@ -374,6 +376,12 @@ def load_with_ingests(users: int, seconds: float, workers: int, ingests: int, ch
     made = two_extracts(children, work)
     check = OneVersion([answers_on(location, made["account"]) for location in made["databases"]])
     differ = sum(a != b for a, b in zip(*(answers.values() for answers in check.expected)))
+    # The live file starts as an ingest leaves it, its first views worked out: it is a copy of the first
+    # extract's database (the same load id), whose results answers_on has just worked out.
+    first, live = (shared_results_folder(Settings(db=str(p))) for p in (made["databases"][0], made["live"]))
+    if first is not None and first.is_dir():
+        shutil.rmtree(live, ignore_errors=True)
+        shutil.copytree(first, live)
     log: list = []
     # The server's log is kept: an answer showing an error says so, the log says why.
     with open(made["live"].with_name("server.log"), "w") as server_log:
