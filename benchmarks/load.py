@@ -343,6 +343,10 @@ class OneVersion:
         return "wrong answer: " + ", ".join(card for card, names in cards.items() if not names) + " of neither"
 
 
+#: How long one ingest may take (its first views are worked out before the swap, under the users' load).
+INGEST_SECONDS = 2400
+
+
 def ingest_in_turn(live: Path, extracts: list[Path], times: int, log: list, gap: float = 1.0) -> None:
     """``python -m dashboard ingest`` into the live file ``times`` times, the second extract first (the live
     file holds the first), ``gap`` seconds apart: each one's seconds, exit code and last words in ``log``."""
@@ -350,22 +354,14 @@ def ingest_in_turn(live: Path, extracts: list[Path], times: int, log: list, gap:
         started = time.perf_counter()
         # --accept-drop: the two extracts differ on purpose, and a small file of one can have a fifth
         # fewer rows than the other's.
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dashboard",
-                "ingest",
-                str(extracts[(turn + 1) % 2]),
-                "--db",
-                str(live),
-                "--accept-drop",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        command = [sys.executable, "-m", "dashboard", "ingest", str(extracts[(turn + 1) % 2]), "--db", str(live)]
+        command += ["--accept-drop"]
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=INGEST_SECONDS)
+        except subprocess.TimeoutExpired as late:  # a failed ingest, reported with the others
+            said = late.stderr.decode(errors="replace") if isinstance(late.stderr, bytes) else (late.stderr or "")
+            log.append((time.perf_counter() - started, "timed out", said.strip()[-300:]))
+            continue
         log.append((time.perf_counter() - started, done.returncode, done.stderr.strip()[-300:]))
         time.sleep(gap)
 

@@ -137,7 +137,7 @@ def code_identity() -> str:
     global _code
     if _code is None:
         made = hashlib.sha256(sys.version.encode())
-        for package in ("numpy", "pandas", "scipy", "duckdb", "sqlalchemy", "psycopg"):
+        for package in ("numpy", "pandas", "scipy", "highspy", "duckdb", "sqlalchemy", "psycopg"):
             try:
                 made.update(f"{package} {metadata.version(package)}\n".encode())
             except metadata.PackageNotFoundError:

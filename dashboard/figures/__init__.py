@@ -94,6 +94,21 @@ def _latest(series: list, what: str) -> tuple[list, list[str]]:
     return kept, [f"The chart shows the latest {MOST_CURVES} {what}; the table has every one."]
 
 
+def _dotted_link(label: str, colour: str, x: tuple, y: tuple) -> dict:
+    """The dotted line from a series' last complete point to its first point still counting (no hover:
+    the points say what they are)."""
+    return {
+        "type": "scatter",
+        "x": list(x),
+        "y": [float(v) for v in y],
+        "mode": "lines",
+        "line": {"color": colour, "width": 2, "dash": "dot"},
+        "legendgroup": label,
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+
+
 def trend_lines(
     table: pd.DataFrame,
     *,
@@ -131,18 +146,7 @@ def trend_lines(
         if part_year in values.index and pd.notna(values[part_year]):
             last = values.reindex(full).dropna()
             if len(last) and last.index[-1] == full[-1]:
-                traces.append(
-                    {
-                        "type": "scatter",
-                        "x": [full[-1], part_year],
-                        "y": [float(last.iloc[-1]), float(values[part_year])],
-                        "mode": "lines",
-                        "line": {"color": colour, "width": 2, "dash": "dot"},
-                        "legendgroup": label,
-                        "showlegend": False,
-                        "hoverinfo": "skip",
-                    }
-                )
+                traces.append(_dotted_link(label, colour, (full[-1], part_year), (last.iloc[-1], values[part_year])))
             traces.append(
                 {
                     "type": "scatter",
@@ -772,18 +776,7 @@ def cohort_lines(
             continue
         shown = values.reindex(done).dropna()
         if len(shown) and shown.index[-1] == done[-1] and pd.notna(values[open_[0]]):
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": [done[-1], open_[0]],
-                    "y": [float(shown.iloc[-1]), float(values[open_[0]])],
-                    "mode": "lines",
-                    "line": {"color": colour, "width": 2, "dash": "dot"},
-                    "legendgroup": label,
-                    "showlegend": False,
-                    "hoverinfo": "skip",
-                }
-            )
+            traces.append(_dotted_link(label, colour, (done[-1], open_[0]), (shown.iloc[-1], values[open_[0]])))
         traces.append(
             {
                 "type": "scatter",

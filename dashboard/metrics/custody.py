@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..disclosure import ALL, Dimension
+from ..disclosure import Dimension
 from ..filters import Resolved
 from . import lattice
 from .common import Measure, label_periods, period_columns, rate, where
@@ -70,24 +70,16 @@ def use_of_custody(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame,
     table["rate_per_1000"] = rate(table["children"], table["population_10_17"], 1000)
     table = table[COLUMNS]
 
-    def services(rows: pd.DataFrame) -> pd.DataFrame:
-        """All services as one row is every service's cell."""
-        return pd.DataFrame({"yjs": ALL}, index=rows.index) if combined(resolved) else rows[[]]
-
-    mask = lattice.withheld(
-        db, SENTENCES, resolved, options, table, shows={"custodial_sentences": ("sentences",)}, locate=services
-    )
-    # A child's sentences are at least one, so a withheld count of sentences withholds the children too.
-    mask |= lattice.withheld(
+    mask = lattice.withheld_with_children(
         db,
+        (SENTENCES, "custodial_sentences", "sentences"),
         CHILDREN,
         resolved,
         options,
         table,
-        shows={"children": ("children",), "rate_per_1000": ("children",)},
-        locate=lambda rows: services(rows).join(lattice.whole_years(rows)),
+        {"children": ("children",), "rate_per_1000": ("children",)},
+        combined(resolved),
     )
-    mask["children"] |= mask["custodial_sentences"]
     mask["rate_per_1000"] |= mask["children"]
     return table, mask
 

@@ -152,6 +152,40 @@ def withheld(
     return mask
 
 
+def withheld_with_children(
+    db,
+    events: tuple[Cells, str, str],
+    children: Cells,
+    resolved: Resolved,
+    options: dict,
+    table: pd.DataFrame,
+    children_shows: Mapping[str, Sequence[str]],
+    all_services: bool,
+) -> pd.DataFrame:
+    """The mask of a table counting events (custodial sentences, remands: ``events`` is their lattice,
+    the table's column and the lattice's count) and the ``children`` they are of, from the children's own
+    lattice (a year's row is the year's own cell: a child counts once in it). A child has at least one
+    event, so the children of a withheld count of events are withheld too: shown, they would bound it from
+    below. ``all_services``: the table's one row of every service is the lattice's cell of them all."""
+    cells, column, count = events
+
+    def services(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"yjs": ALL}, index=rows.index) if all_services else rows[[]]
+
+    mask = withheld(db, cells, resolved, options, table, shows={column: (count,)}, locate=services)
+    mask |= withheld(
+        db,
+        children,
+        resolved,
+        options,
+        table,
+        shows=children_shows,
+        locate=lambda rows: services(rows).join(whole_years(rows)),
+    )
+    mask["children"] |= mask[column]
+    return mask
+
+
 def located(
     db,
     cells: Cells,

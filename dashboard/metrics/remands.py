@@ -188,25 +188,16 @@ def remands(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.Dat
     table[["remands", "children"]] = table[["remands", "children"]].fillna(0).astype("int64")
     table = table[REMAND_COLUMNS]
 
-    def services(rows: pd.DataFrame) -> pd.DataFrame:
-        """All services as one row is every service's cell."""
-        return pd.DataFrame({"yjs": ALL}, index=rows.index) if combined(resolved) else rows[[]]
-
-    mask = lattice.withheld(
-        db, REMANDS_CELLS, resolved, options, table, shows={"remands": ("remands",)}, locate=services
-    )
-    # A child has at least one remand, so the children of a withheld count are withheld too: shown, they
-    # would bound it from below.
-    mask |= lattice.withheld(
+    mask = lattice.withheld_with_children(
         db,
+        (REMANDS_CELLS, "remands", "remands"),
         CHILDREN,
         resolved,
         options,
         table,
-        shows={"children": ("children",)},
-        locate=lambda rows: services(rows).join(lattice.whole_years(rows)),
+        {"children": ("children",)},
+        combined(resolved),
     )
-    mask["children"] |= mask["remands"]
     return table, mask
 
 
