@@ -45,15 +45,17 @@ TOOLS = ROOT / ".test-tools" / "node_modules"
 LIGHTHOUSE = TOOLS / "lighthouse" / "cli" / "index.js"
 AXE = TOOLS / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
+#: Debian's Chromium as this machine runs it unattended, here and in the browser tests (tests/browser/conftest.py).
+HEADLESS_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
-    "--disable-dev-shm-usage",
 ]
+#: The benchmark's Chromium (Playwright's and Lighthouse's) also keeps its shared memory out of /dev/shm.
+CHROMIUM_ARGS = [*HEADLESS_ARGS, "--disable-dev-shm-usage"]
 #: Every page of the registry, and the About page.
 PAGES = [page.path for page in VIEW_PAGES.values()] + ["/about"]
 #: The control a filter change sets on each page, and the values it cycles through ("all" is "All services").

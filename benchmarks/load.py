@@ -354,8 +354,8 @@ def ingest_in_turn(live: Path, extracts: list[Path], times: int, log: list, gap:
         started = time.perf_counter()
         # --accept-drop: the two extracts differ on purpose, and a small file of one can have a fifth
         # fewer rows than the other's.
-        command = [sys.executable, "-m", "dashboard", "ingest", str(extracts[(turn + 1) % 2]), "--db", str(live)]
-        command += ["--accept-drop"]
+        extract = extracts[(turn + 1) % 2]
+        command = [sys.executable, "-m", "dashboard", "ingest", str(extract), "--db", str(live), "--accept-drop"]
         try:
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=INGEST_SECONDS)
         except subprocess.TimeoutExpired as late:  # a failed ingest, reported with the others
@@ -428,6 +428,12 @@ def describe(result: dict) -> str:
     )
 
 
+def print_errors(result: dict) -> None:
+    """The first 20 errors of a run, a line each, under its description."""
+    for page, ms, problem in result["errors"][:20]:
+        print(f"  error: {page}: {problem} after {ms:.0f} ms")
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -464,8 +470,7 @@ def main(argv=None) -> int:
     if args.ingests:
         result = load_with_ingests(args.users, args.seconds, args.workers, args.ingests, args.children)
         print(describe_ingests(result))
-        for page, ms, problem in result["errors"][:20]:
-            print(f"  error: {page}: {problem} after {ms:.0f} ms")
+        print_errors(result)
         for seconds, code, said in result["failed_ingests"]:
             print(f"  ingest failed (exit {code}) after {seconds:.0f} s: {said}")
         return 1 if result["errors"] or result["failed_ingests"] else 0
@@ -489,8 +494,7 @@ def main(argv=None) -> int:
         server.terminate()
         server.wait(timeout=30)
     print(describe(result))
-    for page, ms, status in result["errors"][:20]:
-        print(f"  error: {page}: {status} after {ms:.0f} ms")
+    print_errors(result)
     return 1 if result["errors"] else 0
 
 
@@ -508,8 +512,7 @@ def hammering(demo: Path, args) -> int:
         server.terminate()
         server.wait(timeout=30)
     print(describe_hammering(result))
-    for page, ms, problem in result["errors"][:20]:
-        print(f"  error: {page}: {problem} after {ms:.0f} ms")
+    print_errors(result)
     for outcome, count in Counter(result["export_errors"]).most_common():
         print(f"  export error: {outcome} ({count})")
     return 1 if result["errors"] or result["export_errors"] else 0

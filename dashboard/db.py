@@ -42,7 +42,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -106,9 +106,19 @@ class _Sharing:
     root: Path | None
     limit_bytes: int
     preparing: bool = False
+    #: The stores a preparing database opened: marked as being prepared until it is closed.
+    marked: list[SharedResults] = field(default_factory=list, compare=False)
 
     def store(self, load_id: str | None) -> SharedResults | None:
-        return SharedResults.open(self.root, load_id, self.limit_bytes, preparing=self.preparing)
+        store = SharedResults.open(self.root, load_id, self.limit_bytes, preparing=self.preparing)
+        if store is not None and self.preparing:
+            self.marked.append(store)
+        return store
+
+    def close(self) -> None:
+        """The versions a preparing database worked out are ordinary ones again once it is closed."""
+        while self.marked:
+            self.marked.pop().prepared()
 
 
 _NO_SHARING = _Sharing(None, 0)
@@ -399,6 +409,7 @@ class DuckDBDatabase(Database):
             if self._current is not None and self._current.readers == 0:
                 self._current.con.close()
             self._current = None
+        self._shared.close()
 
 
 class PostgresDatabase(Database):
@@ -457,6 +468,7 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.engine.dispose()
+        self._shared.close()
 
 
 #: The load id, or null for a database loaded before ingest wrote one (read as JSON, so a table without

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import dash_bootstrap_components as dbc
 import flask
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from . import figures
-from .components.chart_card import safe_filename
+from .components.chart_card import download_button, safe_filename
 from .components.ids import URL, card
 from .edge import guarded, page_at, read_address, request_context, request_owner
 from .exports import IMAGE_WIDTH, page_workbook, titled
@@ -39,25 +38,11 @@ def page_downloads(page: str) -> html.Div:
     """The page's own downloads: its workbook, and the board pack for the current filters."""
     return html.Div(
         [
-            dbc.Button(
-                "Download workbook (XLSX)",
-                id={"type": XLSX, "page": page},
-                color="secondary",
-                outline=True,
-                size="sm",
-                className="me-2",
-                n_clicks=0,
-                title="Every table on this page, with notes",
+            download_button(
+                "Download workbook (XLSX)", {"type": XLSX, "page": page}, "Every table on this page, with notes"
             ),
-            dbc.Button(
-                "Download board pack (PDF)",
-                id=PACK,
-                color="secondary",
-                outline=True,
-                size="sm",
-                className="me-2",
-                n_clicks=0,
-                title="A4 pack of every page's main chart for the current filters",
+            download_button(
+                "Download board pack (PDF)", PACK, "A4 pack of every page's main chart for the current filters"
             ),
             html.Span(id=PACK_PROGRESS, role="status", className="small"),
             dcc.Download(id=XLSX_DOWNLOAD),

@@ -49,6 +49,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .storage import process_alive
+
 log = logging.getLogger(__name__)
 
 #: The first bytes of every result file; another format is treated as damaged.
@@ -64,11 +66,7 @@ PREPARING = ".preparing-"
 
 def _being_prepared(folder: Path) -> bool:
     """Whether a living process marked ``folder`` as the version it is preparing (a dead one's mark is stale)."""
-    for marker in folder.glob(PREPARING + "*"):
-        pid = marker.name.removeprefix(PREPARING)
-        if pid.isdigit() and Path(f"/proc/{pid}").exists():
-            return True
-    return False
+    return any(process_alive(marker.name.removeprefix(PREPARING)) for marker in folder.glob(PREPARING + "*"))
 
 
 class Unshareable(TypeError):

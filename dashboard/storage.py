@@ -39,11 +39,16 @@ def duckdb_copy(db_path: Path) -> Iterator[Path]:
             copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
 
 
+def process_alive(pid: str) -> bool:
+    """Whether the process that named a file after itself (``pid``, its digits) is still running."""
+    return pid.isdigit() and Path(f"/proc/{pid}").exists()
+
+
 def _remove_stale_copies(db_path: Path) -> None:
     """Copies left by a writer that was killed; their process is gone."""
     for stale in db_path.parent.glob(db_path.name + ".tmp-*"):
         pid = re.fullmatch(r"(\d+)(\.wal)?", stale.name.rsplit(".tmp-", 1)[-1])
-        if pid and not Path(f"/proc/{pid.group(1)}").exists():
+        if pid and not process_alive(pid.group(1)):
             stale.unlink(missing_ok=True)
 
 

@@ -25,8 +25,6 @@ def build_small_demo(folder: Path) -> Path:
         try:
             with db.snapshot() as snap:
                 warm(Context(snap, DEMO_VISITOR))
-                if snap.shared is not None:
-                    snap.shared.prepared()
         finally:
             db.close()
 

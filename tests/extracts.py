@@ -65,6 +65,31 @@ def child(child_id, date_of_birth, yjs="Testshire", sex="male", ethnicity_group=
     )
 
 
+def offence(offence_id, child_id, day, **fields):
+    """An offences.csv row committed on ``day``; ``fields``: any other column (``category``, ``gravity``, ...)."""
+    return dict(offence_id=offence_id, child_id=child_id, offence_date=day, **fields)
+
+
+def outcome(outcome_id, child_id, day, outcome_type, offence_id=None):
+    """An outcomes.csv row dated ``day``, of the offence ``offence_id`` where one is linked."""
+    return dict(
+        outcome_id=outcome_id, child_id=child_id, offence_id=offence_id, outcome_date=day, outcome_type=outcome_type
+    )
+
+
+def programme(programme_id, child_id, disposal_type, referral_date, start_date=None, **fields):
+    """A programmes.csv row: referred on ``referral_date``, started on ``start_date``; ``fields``: any other
+    column (``end_date``, ``release_date``, ``referral_source``, ...)."""
+    return dict(
+        programme_id=programme_id,
+        child_id=child_id,
+        disposal_type=disposal_type,
+        referral_date=referral_date,
+        start_date=start_date,
+        **fields,
+    )
+
+
 def population_rows(
     yjs="Testshire",
     year=2021,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,7 +14,8 @@ from dashboard.db import Database
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute, filter_options
 
-ROOT = Path(__file__).resolve().parent.parent
+from .commands import run_dashboard
+
 #: Each measure with the settings a page uses, and the columns that name a service (if any).
 MEASURES = [
     ("fte", {}),
@@ -113,15 +111,7 @@ def test_a_regional_account_covers_every_service_of_its_published_region(demo):
 
 # -- accounts through the command line -----------------------------------------------------------
 def users(*args, db, password=None):
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard", "users", *args, "--db", str(db)],
-        cwd=ROOT,
-        input=password,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    return run_dashboard("users", *args, "--db", db, input=password)
 
 
 @pytest.fixture

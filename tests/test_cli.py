@@ -6,27 +6,17 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from .commands import ROOT, run_dashboard
 from .extracts import child, population_rows, write_extract
-
-ROOT = Path(__file__).resolve().parent.parent
+from .published import PUBLISHED_TOTALS
 
 
 def run(*args, db=None):
-    env = {**os.environ, "DASHBOARD_DB": str(db)} if db else dict(os.environ)
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """``python -m dashboard ARGS``, with DASHBOARD_DB set to ``db`` where one is given."""
+    return run_dashboard(*args, env={**os.environ, "DASHBOARD_DB": str(db)} if db else None)
 
 
 @pytest.fixture(scope="module")
@@ -113,20 +103,6 @@ def test_wrong_values_are_one_line_errors_with_exit_2(db, args, message):
 def test_missing_database_is_a_clear_error(tmp_path):
     done = run("export", "fte", "--db", tmp_path / "none.duckdb")
     assert done.returncode == 1 and "No database at" in done.stderr
-
-
-#: Children cautioned or sentenced in England and Wales, as the YJB published them (see data/public).
-PUBLISHED_TOTALS = {
-    "2013-14": 41569,
-    "2014-15": 37946,
-    "2015-16": 32848,
-    "2016-17": 28352,
-    "2017-18": 26681,
-    "2018-19": 21665,
-    "2019-20": 19026,
-    "2020-21": 15751,
-    "2021-22": 13770,
-}
 
 
 def test_areas_national_totals_are_the_published_ones(db):

@@ -13,30 +13,7 @@ from dashboard.config import PUBLIC_DATA_DIR
 from dashboard.ingest import public
 from dashboard.ingest.public import load_public_tables
 
-#: Children cautioned or sentenced in England and Wales, as the YJB published them (SOURCES.md).
-PUBLISHED_TOTALS = {
-    "2013-14": 41569,
-    "2014-15": 37946,
-    "2015-16": 32848,
-    "2016-17": 28352,
-    "2017-18": 26681,
-    "2018-19": 21665,
-    "2019-20": 19026,
-    "2020-21": 15751,
-    "2021-22": 13770,
-}
-REGIONS = {
-    "East Midlands",
-    "Eastern",
-    "London",
-    "North East",
-    "North West",
-    "South East",
-    "South West",
-    "Wales",
-    "West Midlands",
-    "Yorkshire",
-}
+from .published import PUBLISHED_TOTALS, REGIONS
 
 
 def rows(path):

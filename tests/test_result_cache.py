@@ -11,19 +11,12 @@ from dashboard.filters import Filters
 from dashboard.ingest import ingest
 from dashboard.metrics import compute
 
-from .extracts import child, write_extract
+from .extracts import child, programme, write_extract
 
 
 def _programmes(n: int) -> list[dict]:
     return [
-        dict(
-            programme_id=f"p{i}",
-            child_id=f"c{i}",
-            disposal_type="PREVENTION",
-            referral_date="2021-05-01",
-            start_date="2021-05-02",
-            referral_source="SCHOOL",
-        )
+        programme(f"p{i}", f"c{i}", "PREVENTION", "2021-05-01", "2021-05-02", referral_source="SCHOOL")
         for i in range(n)
     ]
 

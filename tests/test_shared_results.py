@@ -24,9 +24,9 @@ from dashboard.metrics import compute
 from dashboard.settings import Settings
 from dashboard.shared_results import SharedResults, canonical, digest
 
+from .commands import ROOT, run_dashboard
 from .extracts import child, population_rows, write_extract
 
-ROOT = Path(__file__).resolve().parent.parent
 #: Measures on the disclosure lattice, and views of them, that a page would ask for.
 ASKED = [
     ("disposals", Filters(period="2021-22")),
@@ -184,13 +184,15 @@ def test_an_ingest_prepares_its_load_before_the_swap_while_viewers_keep_the_live
             seen["live"] = _tables(worker)
             seen["folders"] = live_folder.is_dir(), new_folder.is_dir(), new_folder != live_folder
             worker.close()
-            snap.shared.prepared()
+            marker = next(new_folder.glob(".preparing-*"))
         staging.close()
+        seen["marker removed on closing"] = not marker.exists()
 
     ingest(_extract(tmp_path / "second", 70, seed=1), where, prepare=prepare)
     assert seen["staged"] != str(where)
     assert seen["live"] == before  # the live version, read while the new one was prepared
     assert seen["folders"] == (True, True, True)  # both versions' results kept meanwhile
+    assert seen["marker removed on closing"]  # closing the preparing database ends its mark
     expected = _tables(Database.open(where))  # the new load, nothing shared
     assert seen["prepared"] == expected != before
     protects.clear()
@@ -322,14 +324,7 @@ def test_after_a_load_the_command_line_prepares_every_accounts_first_views(locat
     manager = _user(location, "mia", "manager")
     board = _user(location, "bob", "board")
     env = {**os.environ, "DASHBOARD_WARM": "1", "DASHBOARD_RESULTS_DIR": str(tmp_path / "results")}
-    loaded = subprocess.run(
-        [sys.executable, "-m", "dashboard", "ingest", str(_extract(tmp_path / "again", 44)), "--db", str(location)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    loaded = run_dashboard("ingest", _extract(tmp_path / "again", 44), "--db", location, env=env, timeout=600)
     assert loaded.returncode == 0, loaded.stderr
     assert "Working out first views (1 of 2): bob, Testshire" in loaded.stderr
     assert "Working out first views (2 of 2): mia, Testshire" in loaded.stderr
@@ -350,27 +345,18 @@ def test_after_a_load_the_command_line_prepares_every_accounts_first_views(locat
 
 
 def _user(location, name: str, role: str) -> Viewer:
-    added = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dashboard",
-            "users",
-            "add",
-            name,
-            "--role",
-            role,
-            "--yjs",
-            "Testshire",
-            "--password-stdin",
-            "--db",
-            str(location),
-        ],
-        cwd=ROOT,
+    added = run_dashboard(
+        "users",
+        "add",
+        name,
+        "--role",
+        role,
+        "--yjs",
+        "Testshire",
+        "--password-stdin",
+        "--db",
+        location,
         input="a long enough password 1\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
     assert added.returncode == 0, added.stderr
     return Viewer(name, role, Scope(("Testshire",), drill_down=role != "board"))

@@ -45,6 +45,13 @@ GRID = {
 SHOW, HIDE = "Show table", "Hide table"
 
 
+def download_button(label: str, button_id, title: str) -> dbc.Button:
+    """A download button: the same small outlined button on every card and above every page."""
+    return dbc.Button(
+        label, id=button_id, color="secondary", outline=True, size="sm", className="me-2", n_clicks=0, title=title
+    )
+
+
 def chart_card(spec: CardSpec) -> dbc.Card:
     card_id = spec.id
     table_id = card("table", card_id)
@@ -94,15 +101,8 @@ def chart_card(spec: CardSpec) -> dbc.Card:
                         **{"aria-expanded": "false", "aria-controls": dom_id(table_id)},
                     ),
                     *[
-                        dbc.Button(
-                            f"Download {kind.upper()}",
-                            id=card(kind, card_id),
-                            color="secondary",
-                            outline=True,
-                            size="sm",
-                            className="me-2",
-                            n_clicks=0,
-                            title=f"Download this chart's {described}",
+                        download_button(
+                            f"Download {kind.upper()}", card(kind, card_id), f"Download this chart's {described}"
                         )
                         for kind, described in (
                             ("csv", "table as CSV"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -476,32 +477,19 @@ def reoffending_windows(
             }
         )
     share = {"tickformat": PERCENT, "rangemode": "tozero"}
-    if narrow:
-        return figure(
-            traces,
-            base_layout(
-                x_title="Children who offended",
-                withheld=withheld,
-                barmode="group",
-                notes=notes,
-                note_width=NARROW_NOTE_WIDTH,
-                showlegend=True,
-                xaxis=share,
-                yaxis={"autorange": "reversed"},
-                height=160 + len(WINDOW_WORDS) * (8 + 11 * len(cohorts)),
-            ),
-        )
-    return figure(
-        traces,
-        base_layout(
-            y_title="Children who offended",
-            withheld=withheld,
-            barmode="group",
-            notes=notes,
-            showlegend=True,
-            yaxis=share,
-        ),
+    # The share's axis: across when the bars lie down (a phone), else up.
+    orientation = (
+        {
+            "x_title": "Children who offended",
+            "note_width": NARROW_NOTE_WIDTH,
+            "xaxis": share,
+            "yaxis": {"autorange": "reversed"},
+            "height": 160 + len(WINDOW_WORDS) * (8 + 11 * len(cohorts)),
+        }
+        if narrow
+        else {"y_title": "Children who offended", "yaxis": share}
     )
+    return figure(traces, base_layout(withheld=withheld, barmode="group", notes=notes, showlegend=True, **orientation))
 
 
 def survival_curve(table: pd.DataFrame, *, withheld: bool = False, narrow: bool = False) -> go.Figure:
@@ -890,25 +878,30 @@ def tracker_bars(table: pd.DataFrame, *, withheld: bool = False) -> go.Figure:
         {
             "type": "bar",
             "x": at,
-            "y": _array(rows["binary_rate_so_far"]),
-            "name": "This cohort so far",
-            "marker": {"color": OKABE_ITO[0]},
+            "y": _array(rows[column]),
+            "name": name,
+            "marker": {"color": OKABE_ITO[index]},
             "texttemplate": "%{y:.1f}%",
             "textposition": "outside",
-            "customdata": [[r, p] for r, p in zip(readings, previous)],
-            "hovertemplate": "%{x}: %{y:.1f}% reoffended, %{customdata[0]} %{customdata[1]}<extra></extra>",
-        },
-        {
-            "type": "bar",
-            "x": at,
-            "y": _array(rows["previous_binary_rate_same_point"]),
-            "name": "Last complete cohort at the same point",
-            "marker": {"color": OKABE_ITO[1]},
-            "texttemplate": "%{y:.1f}%",
-            "textposition": "outside",
-            "customdata": previous,
-            "hovertemplate": "%{customdata}, same point: %{y:.1f}%<extra></extra>",
-        },
+            "customdata": customdata,
+            "hovertemplate": hover,
+        }
+        for index, (column, name, customdata, hover) in enumerate(
+            (
+                (
+                    "binary_rate_so_far",
+                    "This cohort so far",
+                    [[r, p] for r, p in zip(readings, previous)],
+                    "%{x}: %{y:.1f}% reoffended, %{customdata[0]} %{customdata[1]}<extra></extra>",
+                ),
+                (
+                    "previous_binary_rate_same_point",
+                    "Last complete cohort at the same point",
+                    previous,
+                    "%{customdata}, same point: %{y:.1f}%<extra></extra>",
+                ),
+            )
+        )
     ]
     return figure(
         traces,
@@ -1062,43 +1055,20 @@ def draw(chart, result, *, part_year: str | None = None, narrow: bool = False) -
 
 
 def _comparison(chart, result) -> go.Figure:
-    """The figures comparing areas (figures/compare.py)."""
+    """The figures comparing areas (figures/compare.py): a chart's fields are its builder's keywords."""
     table, withheld = result.table, any_withheld(result, "value")
+    given = {f.name: getattr(chart, f.name) for f in fields(chart)}
     if isinstance(chart, charts.Benchmarks):
-        return compare.benchmark_dots(
-            table, x_title=chart.x_title, number=chart.number, neighbours_of=chart.neighbours_of, withheld=withheld
-        )
+        return compare.benchmark_dots(table, **given, withheld=withheld)
     if isinstance(chart, charts.RankedAreas):
-        return compare.ranked_areas(
-            table,
-            x_title=chart.x_title,
-            number=chart.number,
-            highlight=chart.highlight,
-            region=chart.region,
-            withheld=withheld,
-        )
+        return compare.ranked_areas(table, **given, withheld=withheld)
     if isinstance(chart, charts.RankedRegions):
-        return compare.region_dots(
-            table, x_title=chart.x_title, number=chart.number, region=chart.region, withheld=withheld
-        )
+        return compare.region_dots(table, **given, withheld=withheld)
     if isinstance(chart, charts.Funnel):
-        return compare.funnel_plot(
-            table,
-            chart.limits,
-            per=chart.per,
-            reference=chart.reference,
-            y_title=chart.y_title,
-            number=chart.number,
-            highlight=chart.highlight,
-            region=chart.region,
-        )
+        return compare.funnel_plot(table, **given)
     if isinstance(chart, charts.IndicatorMap):
-        return compare.indicator_map(
-            table, chart.areas, BOUNDARIES_URL, unit=chart.unit, number=chart.number, highlight=chart.highlight
-        )
-    return compare.area_trend(
-        table, y_title=chart.y_title, number=chart.number, highlight=chart.highlight, region=chart.region
-    )
+        return compare.indicator_map(table, geojson=BOUNDARIES_URL, **given)
+    return compare.area_trend(table, **given)
 
 
 def draw_card(card, *, narrow: bool = False) -> go.Figure:

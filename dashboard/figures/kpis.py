@@ -61,6 +61,14 @@ def _notes(lines: list[str], height: int) -> dict:
     }
 
 
+def _figure(traces: list[dict], height: int, margin: dict, **layout) -> go.Figure:
+    """A KPI chart's figure: the layout every one of them shares (plain, no dragging), its height and margins,
+    and its own ``layout`` (axes, annotations)."""
+    return figure(
+        traces, {"template": PLAIN, "font": FONT, "height": height, "dragmode": False, "margin": margin, **layout}
+    )
+
+
 def _shown(value: float, unit: str) -> str:
     if value != value:
         return "c (withheld)"
@@ -159,20 +167,15 @@ def panels(table: pd.DataFrame, specs, *, withheld: bool = False) -> go.Figure:
             ),
         }
     notes = [WITHHELD_NOTE] if withheld else []
-    return figure(
+    return _figure(
         traces,
-        {
-            "template": PLAIN,
-            "font": FONT,
-            "height": height,
-            "dragmode": False,
-            "margin": {"l": 60, "r": 20, "t": 60, "b": 60 + 20 * len(notes)},
-            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0 + 40 / height, "x": 0},
-            "hoverlabel": {"font": {"size": 15}},
-            "showlegend": True,
-            "annotations": [*titles, *([_notes(notes, height)] if notes else [])],
-            **layout,
-        },
+        height,
+        {"l": 60, "r": 20, "t": 60, "b": 60 + 20 * len(notes)},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 40 / height, "x": 0},
+        hoverlabel={"font": {"size": 15}},
+        showlegend=True,
+        annotations=[*titles, *([_notes(notes, height)] if notes else [])],
+        **layout,
     )
 
 
@@ -260,18 +263,13 @@ def pathway_steps(table: pd.DataFrame, groups, *, withheld: bool = False) -> go.
         }
     height = max(460, 160 + 70 * max((len(steps) for _, steps in groups), default=1))
     notes = [WITHHELD_NOTE] if withheld else []
-    return figure(
+    return _figure(
         traces,
-        {
-            "template": PLAIN,
-            "font": FONT,
-            "height": height,
-            "dragmode": False,
-            "margin": {"l": 20, "r": 20, "t": 50, "b": 70 + 20 * len(notes)},
-            "annotations": [*titles, *([_notes(notes, height)] if notes else [])],
-            "hoverlabel": {"font": {"size": 15}},
-            **layout,
-        },
+        height,
+        {"l": 20, "r": 20, "t": 50, "b": 70 + 20 * len(notes)},
+        annotations=[*titles, *([_notes(notes, height)] if notes else [])],
+        hoverlabel={"font": {"size": 15}},
+        **layout,
     )
 
 
@@ -301,25 +299,20 @@ def not_recorded(table: pd.DataFrame, labels, *, withheld: bool = False) -> go.F
     }
     height = 140 + 30 * len(shown)
     notes = [f"{latest}."] + ([WITHHELD_NOTE] if withheld else []) if latest else []
-    return figure(
+    return _figure(
         [trace],
-        {
-            "template": PLAIN,
-            "font": FONT,
-            "height": height,
-            "dragmode": False,
-            "margin": {"l": 20, "r": 40, "t": 20, "b": 80 + 18 * len(notes)},
-            "xaxis": {
-                "range": [0, 100],
-                "ticksuffix": "%",
-                "showline": True,
-                "linecolor": TEXT,
-                "fixedrange": True,
-                "title": {"text": "Not recorded"},
-            },
-            "yaxis": {"autorange": "reversed", "fixedrange": True, "automargin": True},
-            "annotations": [*_withheld_marks(names, percent, "x", "y"), *([_notes(notes, height)] if notes else [])],
+        height,
+        {"l": 20, "r": 40, "t": 20, "b": 80 + 18 * len(notes)},
+        xaxis={
+            "range": [0, 100],
+            "ticksuffix": "%",
+            "showline": True,
+            "linecolor": TEXT,
+            "fixedrange": True,
+            "title": {"text": "Not recorded"},
         },
+        yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
+        annotations=[*_withheld_marks(names, percent, "x", "y"), *([_notes(notes, height)] if notes else [])],
     )
 
 
@@ -385,32 +378,27 @@ def attendance_grid(table: pd.DataFrame, partners, *, withheld: bool = False) ->
     }
     labels = list(dict.fromkeys(rows))
     height = 120 + 56 * len(labels)
-    return figure(
+    return _figure(
         [trace],
-        {
-            "template": PLAIN,
-            "font": FONT,
-            "height": height,
-            "dragmode": False,
-            "margin": {"l": 20, "r": 20, "t": 20, "b": 70 + 18 * len(notes)},
-            "xaxis": {
-                "type": "category",
-                "categoryorder": "array",
-                "categoryarray": kept,
-                "side": "top",
-                "fixedrange": True,
-                "showgrid": False,
-                "tickangle": 0,
-            },
-            "yaxis": {
-                "type": "category",
-                "categoryorder": "array",
-                "categoryarray": list(reversed(labels)),
-                "fixedrange": True,
-                "automargin": True,
-                "showgrid": False,
-                "range": [-0.6, len(labels) - 0.4],
-            },
-            "annotations": [_notes(notes, height)] if notes else [],
+        height,
+        {"l": 20, "r": 20, "t": 20, "b": 70 + 18 * len(notes)},
+        xaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": kept,
+            "side": "top",
+            "fixedrange": True,
+            "showgrid": False,
+            "tickangle": 0,
         },
+        yaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": list(reversed(labels)),
+            "fixedrange": True,
+            "automargin": True,
+            "showgrid": False,
+            "range": [-0.6, len(labels) - 0.4],
+        },
+        annotations=[_notes(notes, height)] if notes else [],
     )

@@ -180,6 +180,21 @@ def _cells(resolved: Resolved, rows: pd.DataFrame, band) -> pd.DataFrame:
     return at
 
 
+def _withheld(db, resolved: Resolved, options: dict, table: pd.DataFrame, shows: dict, band) -> pd.DataFrame:
+    """``table``'s mask in proven-reoffending's lattice, which every measure here looks up: each row's cohort
+    and its children of ``band`` (``_cells``)."""
+    return lattice.withheld(
+        db,
+        CELLS,
+        resolved,
+        options,
+        table,
+        period="cohort",
+        shows=shows,
+        locate=lambda rows: _cells(resolved, rows, band),
+    )
+
+
 def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = _counts(db, resolved, "index_tier")
     whole = counts.groupby(["cohort", "yjs"], as_index=False)[["children", "reoffenders", "reoffences"]].sum()
@@ -196,26 +211,8 @@ def proven_reoffending(db, resolved: Resolved, options: dict) -> tuple[pd.DataFr
     table["complete"] = [complete_on(c) <= as_of for c, as_of in zip(table["cohort"], table["as_of"])]
     # The tiers add up to the cohort (its All row), the reoffenders and those who did not reoffend to the
     # cohort too: one lattice holds them all (so the 1 who did not reoffend withholds the 19 who did).
-    everyone = lattice.withheld(
-        db,
-        CELLS,
-        resolved,
-        options,
-        table,
-        period="cohort",
-        shows={"children": ("children",), "reoffences": ("reoffences",)},
-        locate=lambda rows: _cells(resolved, rows, ALL),
-    )
-    reoffended = lattice.withheld(
-        db,
-        CELLS,
-        resolved,
-        options,
-        table,
-        period="cohort",
-        shows={"reoffenders": ("children",)},
-        locate=lambda rows: _cells(resolved, rows, REOFFENDED),
-    )
+    everyone = _withheld(db, resolved, options, table, {"children": ("children",), "reoffences": ("reoffences",)}, ALL)
+    reoffended = _withheld(db, resolved, options, table, {"reoffenders": ("children",)}, REOFFENDED)
     mask = everyone | reoffended
     mask["binary_rate"] = mask["children"] | mask["reoffenders"]
     mask["frequency_rate"] = mask["children"] | mask["reoffences"]
@@ -234,16 +231,7 @@ def proven_reoffending_counts(db, resolved: Resolved, options: dict) -> tuple[pd
     table = table.sort_values(["order", "yjs"], kind="stable").reset_index(drop=True)
     table["reoffenders"] = table["children"].fillna(0).astype("int64")
     # The bands add up to the cohort's reoffenders, which proven-reoffending shows: cells of its lattice.
-    mask = lattice.withheld(
-        db,
-        CELLS,
-        resolved,
-        options,
-        table,
-        period="cohort",
-        shows={"reoffenders": ("children",)},
-        locate=lambda rows: _cells(resolved, rows, "reoffences"),
-    )
+    mask = _withheld(db, resolved, options, table, {"reoffenders": ("children",)}, "reoffences")
     return table[COUNT_COLUMNS], mask[COUNT_COLUMNS]
 
 
@@ -418,16 +406,7 @@ def _withheld_in_lattice(db, resolved: Resolved, options: dict, cohorts: pd.Data
     hidden = pd.Series(False, index=cohorts.index)
     known = cohorts["cohort"].notna()
     if resolved.suppressed and known.any():
-        found = lattice.withheld(
-            db,
-            CELLS,
-            resolved,
-            options,
-            cohorts[known],
-            period="cohort",
-            shows={"children": ("children",)},
-            locate=lambda rows: _cells(resolved, rows, band),
-        )
+        found = _withheld(db, resolved, options, cohorts[known], {"children": ("children",)}, band)
         hidden[known] = found["children"].to_numpy()
     return hidden
 

@@ -86,22 +86,19 @@ def prepare(settings: Settings, say=None, staged: str | None = None) -> bool:
             if snap.shared is None:
                 say("Results are not shared (DASHBOARD_SHARED_RESULTS=0, or no folder of this user's own for them)")
                 return False
-            try:
-                viewers = _viewers(snap, settings)
-                if not viewers:
-                    say("No accounts yet: first views are worked out when someone first signs in")
-                for n, viewer in enumerate(viewers, 1):
-                    services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
-                    say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
-                    try:
-                        warm(Context(snap, viewer), say, years=True)
-                    except InvalidFilter as refused:  # an account of services this database does not hold
-                        say(f"  not for {viewer.name}: {refused}")
-                count, size = snap.shared.size()
-                say(f"First views ready: {count} results ({size / 1e6:.1f} MB) in {snap.shared.folder}")
-                return True
-            finally:
-                snap.shared.prepared()
+            viewers = _viewers(snap, settings)
+            if not viewers:
+                say("No accounts yet: first views are worked out when someone first signs in")
+            for n, viewer in enumerate(viewers, 1):
+                services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
+                say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
+                try:
+                    warm(Context(snap, viewer), say, years=True)
+                except InvalidFilter as refused:  # an account of services this database does not hold
+                    say(f"  not for {viewer.name}: {refused}")
+            count, size = snap.shared.size()
+            say(f"First views ready: {count} results ({size / 1e6:.1f} MB) in {snap.shared.folder}")
+            return True
     except Exception as error:  # never undoes the load: the first viewer then works them out
         say(f"First views were not worked out ahead ({type(error).__name__}: {error}); they will be when first asked")
         return False

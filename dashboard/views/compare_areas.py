@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..metrics import counted_periods, published_sources, service_areas
 from ..metrics.benchmarks import INDICATORS as MULTIPLIERS
 from ..metrics.benchmarks import NATIONAL
+from ..metrics.compare_areas import COLUMNS as MEASURED_COLUMNS
 from ..metrics.compare_areas import national_rates
 from ..metrics.intervals import funnel_limits, population_grid
 from .charts import AreaTrend, Funnel, IndicatorMap, RankedAreas, RankedRegions
@@ -22,20 +23,8 @@ from .texts import BOUNDARIES_CREDIT, COMPARATORS_SOURCE
 
 #: Services in one page of the ranking: a page stays under about 1,000 pixels, every name written.
 RANKS_PER_PAGE = 30
-COLUMNS = (
-    "period",
-    "area",
-    "region",
-    "value",
-    "count",
-    "population",
-    "ci_low",
-    "ci_high",
-    "rank",
-    "out_of",
-    "quartile",
-    "funnel",
-)
+#: The cards' table: the measure's columns but what each row is (measure, basis, unit, source, kind of area).
+COLUMNS = tuple(c for c in MEASURED_COLUMNS if c not in ("measure", "period_basis", "unit", "source", "area_type"))
 EMPTY = "No published figures for this measure and year."
 
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from .charts import Lines
-from .readings import pivot
+from .readings import latest_lines, pivot
 from .spec import CardSpec, PackSection, PageSpec
 
 
 def _caption(card) -> str:
-    shown = card.result.table.dropna(subset=["percent_completed"])
-    if shown.empty:
-        return "Line chart of the share of programmes completed. No share can be shown for these filters."
-    latest = shown[shown["period"] == shown["period"].iloc[-1]]
-    return (
-        "Line chart of the share of programmes completed, by tier. "
-        + "; ".join(f"{r.tier} {r.percent_completed:.0f}% in {r.period}" for r in latest.itertuples())
-        + "."
+    return latest_lines(
+        card,
+        "percent_completed",
+        "Line chart of the share of programmes completed, by tier.",
+        lambda r: f"{r.tier} {r.percent_completed:.0f}% in {r.period}",
+        empty="Line chart of the share of programmes completed. No share can be shown for these filters.",
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import config
 from .charts import GroupedBars, Lines, RemandOutcomes
-from .readings import by_period, full_periods, recent, year_on_year
+from .readings import by_period, full_periods, latest_lines, latest_point, recent, year_on_year
 from .render import only
 from .spec import CardSpec, PackSection, PageSetting, PageSpec
 
@@ -51,25 +51,22 @@ def _remands_empty(card) -> str:
 
 
 def _rate_caption(card) -> str:
-    shown = card.result.table.dropna(subset=["rate_per_1000"])
-    if shown.empty:
-        return "Line chart of children sentenced to custody per 1,000 aged 10 to 17. No rate can be shown."
-    last = shown.iloc[-1]
-    return (
-        f"Line chart of children sentenced to custody per 1,000 aged 10 to 17, by year. Latest: {last['yjs']}, "
-        f"{last['period']}, {last['rate_per_1000']:.2f} per 1,000."
+    return latest_point(
+        card,
+        "rate_per_1000",
+        "Line chart of children sentenced to custody per 1,000 aged 10 to 17, by year.",
+        "{:.2f} per 1,000",
+        empty="Line chart of children sentenced to custody per 1,000 aged 10 to 17. No rate can be shown.",
     )
 
 
 def _remands_caption(card) -> str:
-    table = card.result.table.dropna(subset=["remands"])
-    if table.empty:
-        return "Line chart of remands by type. No figure can be shown for these filters."
-    latest = table[table["period"] == table["period"].iloc[-1]]
-    return (
-        "Line chart of remands by type, by year. "
-        + "; ".join(f"{REMAND_WORDS[r.remand_type]}: {r.remands:,} in {r.period}" for r in latest.itertuples())
-        + "."
+    return latest_lines(
+        card,
+        "remands",
+        "Line chart of remands by type, by year.",
+        lambda r: f"{REMAND_WORDS[r.remand_type]}: {r.remands:,} in {r.period}",
+        empty="Line chart of remands by type. No figure can be shown for these filters.",
     )
 
 

@@ -4,10 +4,11 @@ the service compares with England, its region and its statistical neighbours."""
 from __future__ import annotations
 
 from ..filters import Filters
+from ..metrics.benchmarks import COLUMNS as BENCHMARKS_COLUMNS
 from ..metrics.benchmarks import comparison
 from .charts import Benchmarks, GroupedBars, Lines
 from .indicators import INDICATORS
-from .readings import by_period, recent, year_on_year
+from .readings import by_period, latest_point, recent, year_on_year
 from .render import only
 from .spec import CardSpec, PackSection, PageSpec
 from .standing import CHOOSE_ONE, compared_service, latest_compared, standing
@@ -15,27 +16,17 @@ from .texts import COMPARATORS_SOURCE
 
 EMPTY = "No first-time entrants in this period for this cohort."
 FTE = "fte_rate_per_100000"
-COMPARED_COLUMNS = (
-    "period",
-    "area_type",
-    "area",
-    "value",
-    "count",
-    "population",
-    "ci_low",
-    "ci_high",
-    "compared_with_england",
-)
+#: The comparison's table: the benchmarks columns but the measure (the card shows one).
+COMPARED_COLUMNS = tuple(c for c in BENCHMARKS_COLUMNS if c != "measure")
 
 
 def _rate_caption(card) -> str:
-    shown = card.result.table.dropna(subset=["rate_per_100000"])
-    if shown.empty:
-        return "No rates can be shown for these filters."
-    last = shown.iloc[-1]
-    return (
-        f"Line chart of first-time entrants per 100,000 children by year. Latest: {last['yjs']}, "
-        f"{last['period']}, {last['rate_per_100000']:.0f} per 100,000."
+    return latest_point(
+        card,
+        "rate_per_100000",
+        "Line chart of first-time entrants per 100,000 children by year.",
+        "{:.0f} per 100,000",
+        empty="No rates can be shown for these filters.",
     )
 
 

@@ -451,77 +451,76 @@ def _recording_words(card) -> str:
     )
 
 
+def _kpi_card(card_id: str, title: str, measure: str, chart, caption, filename: str, rows=None) -> CardSpec:
+    """A KPI chart card: each asks its measure of the services chosen together, by the page's "Figures for
+    each", and says what may be missing when it has no rows."""
+    return CardSpec(
+        card_id,
+        title,
+        measure,
+        chart,
+        caption,
+        settings={"combine": True},
+        filters=_asked,
+        rows=rows,
+        empty=MISSING,
+        filename=filename,
+    )
+
+
 CARDS = (
-    CardSpec(
+    _kpi_card(
         "kpi-trends",
         "Each indicator over time",
         "kpis",
         TRENDS,
         lambda card: "Small line charts of each indicator's headline figure. Latest: " + _latest_words(card, TRENDS),
-        settings={"combine": True},
-        filters=_asked,
+        "kpis-headline",
         rows=rows_holding(measure=HEADLINE_MEASURES),
-        empty=MISSING,
-        filename="kpis-headline",
     ),
-    CardSpec(
+    _kpi_card(
         "kpi-start-end",
         "Accommodation and education, training or employment: at the start and at the end",
         "kpis",
         START_END,
         lambda card: "Line charts of the share suitable at the start and at the end. " + _latest_words(card, START_END),
-        settings={"combine": True},
-        filters=_asked,
+        "kpis-accommodation-ete",
         rows=rows_holding(kpi=("accommodation", "ete")),
-        empty=MISSING,
-        filename="kpis-accommodation-ete",
     ),
-    CardSpec(
+    _kpi_card(
         "kpi-needs",
         "Mental health and substance misuse: screened, offered help, attending",
         "kpis",
         NEEDS,
         lambda card: _funnel_words(card, NEEDS),
-        settings={"combine": True},
-        filters=_asked,
+        "kpis-needs",
         rows=rows_holding(kpi=("mental_health", "substance_misuse")),
-        empty=MISSING,
-        filename="kpis-needs",
     ),
-    CardSpec(
+    _kpi_card(
         "kpi-victims",
         "Victims: agreed to take part, offered restorative justice, took part",
         "kpis",
         VICTIMS,
         lambda card: _funnel_words(card, VICTIMS),
-        settings={"combine": True},
-        filters=_asked,
+        "kpis-victims",
         rows=rows_holding(kpi=("victims",)),
-        empty=MISSING,
-        filename="kpis-victims",
     ),
-    CardSpec(
+    _kpi_card(
         "kpi-wider",
         "Special educational needs and wider children's services",
         "kpis",
         WIDER,
         lambda card: "Line charts of the share of children in each group. " + _latest_words(card, WIDER),
-        settings={"combine": True},
-        filters=_asked,
+        "kpis-send-wider-services",
         rows=rows_holding(kpi=("send", "wider_services")),
-        empty=MISSING,
-        filename="kpis-send-wider-services",
     ),
-    CardSpec(
+    _kpi_card(
         "kpi-recording",
         "What was not recorded",
         "kpi-recording",
         RECORDING,
         _recording_words,
-        settings={"combine": True},
-        filters=_asked,
-        empty=MISSING,
-        filename="kpis-not-recorded",
+        "kpis-not-recorded",
     ),
     CardSpec(
         "board-attendance",

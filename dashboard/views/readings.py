@@ -3,6 +3,8 @@ much, and whether it can be compared at all (a withheld figure or a part year ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from .. import config
@@ -79,6 +81,26 @@ def by_group(result, group: str, part_year: str | None, most: int = 6) -> str:
             else ""
         )
     )
+
+
+def latest_point(card, column: str, chart: str, number: str, empty: str) -> str:
+    """A rate chart's caption: what it draws (``chart``), then its last point shown, with the service and
+    period (``number`` writes the value); ``empty`` when no rate can be shown."""
+    shown = card.result.table.dropna(subset=[column])
+    if shown.empty:
+        return empty
+    last = shown.iloc[-1]
+    return f"{chart} Latest: {last['yjs']}, {last['period']}, {number.format(last[column])}."
+
+
+def latest_lines(card, column: str, chart: str, each: Callable, empty: str) -> str:
+    """A line chart's caption: what it draws (``chart``), then each line's figure in the latest period
+    shown (``each``: a row's words); ``empty`` when no figure can be shown."""
+    shown = card.result.table.dropna(subset=[column])
+    if shown.empty:
+        return empty
+    latest = shown[shown["period"] == shown["period"].iloc[-1]]
+    return f"{chart} " + "; ".join(each(row) for row in latest.itertuples()) + "."
 
 
 def recent(table: pd.DataFrame, column: str = "period") -> pd.DataFrame:

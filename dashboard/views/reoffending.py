@@ -10,6 +10,7 @@ import pandas as pd
 from ..filters import parse_period
 from ..metrics.intervals import percent_interval
 from ..metrics.proven_reoffending import ALL_TIERS, FOLLOW_UP_MONTHS, complete_on, months_followed
+from ..metrics.proven_reoffending import COLUMNS as PROVEN_COLUMNS
 from .charts import MOST_CURVES, CohortLines, ReoffenceCounts, ReoffendingWindows, SurvivalCurve, Tracker
 from .readings import TABLE_PERIODS
 from .spec import CardSpec, PackSection, PageSpec
@@ -27,6 +28,8 @@ LOCAL_MEASURE = (
 EMPTY = "No children were cautioned, sentenced or released from custody in this period for this cohort."
 #: Every proven reoffending card asks for all the services chosen as one cohort.
 TOGETHER = {"combine": True}
+#: The per-child card's table: the measure's columns but the binary rate (the card above shows it).
+PER_CHILD_COLUMNS = tuple(c for c in PROVEN_COLUMNS if c != "binary_rate")
 
 
 def as_of(card) -> date:
@@ -326,17 +329,7 @@ PAGE = PageSpec(
             _per_child_caption,
             settings=TOGETHER,
             empty=EMPTY,
-            columns=(
-                "cohort",
-                "yjs",
-                "index_tier",
-                "children",
-                "reoffenders",
-                "reoffences",
-                "frequency_rate",
-                "reoffences_per_reoffender",
-                "complete",
-            ),
+            columns=PER_CHILD_COLUMNS,
             filename="proven-reoffences-per-child",
             width=6,
         ),

@@ -12,7 +12,7 @@ from dashboard.db import Database
 from dashboard.metrics import filter_options
 
 from .conftest import open_page
-from .test_pages import AXE
+from .test_pages import serious_violations
 
 COMPARE = "/compare-areas"
 PER_1000 = "cautioned_or_sentenced_per_1000"
@@ -186,14 +186,5 @@ def test_the_first_time_entrants_comparison_draws_for_one_service_with_its_notes
     ],
 )
 def test_no_serious_accessibility_violations_on_the_comparisons(page, app_url, path):
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run scripts/install-test-tools.sh")
     open_page(page, app_url + path)
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == []
+    assert serious_violations(page) == []

@@ -31,7 +31,8 @@ from dashboard.filters import Filters
 from dashboard.metrics import compute
 from dashboard.synth import generate_extract
 
-from .conftest import ROOT, running_app
+from ..commands import run_dashboard
+from .conftest import running_app
 
 SEARCH = "?period=2023-24"
 PASSWORD = "a long enough password"
@@ -174,13 +175,7 @@ def test_an_ingest_while_the_app_serves_never_gives_mixed_or_wrong_numbers(live,
     asking = threading.Thread(target=keep_asking)
     asking.start()
     try:
-        loaded = subprocess.run(
-            [sys.executable, "-m", "dashboard", "ingest", str(tmp_path / "next"), "--db", str(path)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        loaded = run_dashboard("ingest", tmp_path / "next", "--db", path, timeout=300)
         assert loaded.returncode == 0, loaded.stderr
         assert reader.ask() == (200, after, None) or _fail(reader)
     finally:

@@ -136,19 +136,23 @@ def test_a_link_with_filters_that_cannot_be_shown_says_so_and_falls_back_to_the_
 AXE = ROOT / ".test-tools" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
+def serious_violations(page) -> list[tuple]:
+    """What axe finds serious or critical on the page as it stands: (rule, impact, the first three places)."""
     if not AXE.exists():
         pytest.fail("axe-core is missing: run scripts/install-test-tools.sh")
-    open_page(page, app_url + path)
     page.evaluate(AXE.read_text())  # evaluated by the test, so the app's CSP need not allow it
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    serious = [
+    return [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
-    assert serious == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_or_critical_accessibility_violations(page, app_url, path):
+    open_page(page, app_url + path)
+    assert serious_violations(page) == []
 
 
 def test_only_periods_with_data_are_offered_and_none_shows_nothing_as_0(page, app_url, demo_db):

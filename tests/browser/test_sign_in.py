@@ -10,7 +10,7 @@ import pytest
 from dashboard import accounts
 
 from .conftest import open_page, running_app
-from .test_pages import AXE
+from .test_pages import serious_violations
 
 PASSWORD = "a long enough password"
 
@@ -54,6 +54,4 @@ def test_sign_in_see_only_your_service_and_sign_out(page, real_app):
 
 def test_the_sign_in_page_is_accessible(page, real_app):
     page.goto(real_app[0] + "/sign-in")
-    page.evaluate(AXE.read_text())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    assert [(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
+    assert serious_violations(page) == []

@@ -10,14 +10,13 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
+from ..commands import run_dashboard
 from ..extracts import child, write_extract
 
-ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2022-06-30"
 
 
@@ -218,14 +217,7 @@ def stray_copies(db: Path) -> list[str]:
 
 def run_cli(folder: Path, db: Path, *flags: str, timeout: float = 120, **options) -> subprocess.CompletedProcess:
     """``python -m dashboard ingest FOLDER --db DB FLAGS...``; ``options`` go to subprocess.run."""
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard", "ingest", str(folder), "--db", str(db), *flags],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **options,
-    )
+    return run_dashboard("ingest", folder, "--db", db, *flags, timeout=timeout, **options)
 
 
 def row_counts(db: Path) -> dict[str, int]:

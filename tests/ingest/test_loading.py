@@ -96,25 +96,7 @@ def test_kpi_files_load_typed_with_not_recorded_kept(base_db):
             None,
             None,
         ),
-        (
-            "Alpha",
-            "C2",
-            "A3",
-            "START",
-            date(2022, 1, 20),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        ),
+        ("Alpha", "C2", "A3", "START", date(2022, 1, 20), *[None] * 12),  # nothing else recorded
     ]
     assert rows(base_db, "SELECT * FROM remand ORDER BY remand_id") == [
         ("Alpha", "C1", "R1", "O1", date(2021, 3, 5), "CONDITIONAL_BAIL", date(2021, 4, 1), "X1"),

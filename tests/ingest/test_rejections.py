@@ -24,11 +24,11 @@ import pytest
 
 from dashboard.ingest import ExtractRejected, ingest
 
-from ..extracts import HEADERS, child, write_extract
+from ..commands import ROOT
+from ..extracts import HEADERS, child, offence, outcome, programme, write_extract
 from .corpus import (
     AS_OF,
     BASE_ROWS,
-    ROOT,
     add_row,
     append_raw,
     base_tables,
@@ -1223,28 +1223,14 @@ def _service(yjs: str, prefix: str, n_children: int, offence_month: str = "03", 
         for i in range(n_children)
     ]
     offences = [
-        dict(offence_id=f"{prefix}o{i}", child_id=f"{prefix}{i}", offence_date=f"2021-{offence_month}-10", gravity=2)
-        for i in range(n_children)
+        offence(f"{prefix}o{i}", f"{prefix}{i}", f"2021-{offence_month}-10", gravity=2) for i in range(n_children)
     ]
     outcomes = [
-        dict(
-            outcome_id=f"{prefix}x{i}",
-            child_id=f"{prefix}{i}",
-            offence_id=f"{prefix}o{i}",
-            outcome_date="2021-06-01",
-            outcome_type="YOUTH_CAUTION",
-        )
+        outcome(f"{prefix}x{i}", f"{prefix}{i}", "2021-06-01", "YOUTH_CAUTION", f"{prefix}o{i}")
         for i in range(n_children)
     ]
     programmes = [
-        dict(
-            programme_id=f"{prefix}p{i}",
-            child_id=f"{prefix}{i}",
-            disposal_type="YOUTH_CAUTION",
-            referral_date="2021-06-01",
-            start_date="2021-06-05",
-            end_date="2021-08-05",
-        )
+        programme(f"{prefix}p{i}", f"{prefix}{i}", "YOUTH_CAUTION", "2021-06-01", "2021-06-05", end_date="2021-08-05")
         for i in range(n_children)
     ]
     population = [

@@ -9,7 +9,7 @@ from dashboard.access import EVERYONE
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute
 
-from ..extracts import child, population_rows
+from ..extracts import child, outcome, population_rows
 
 CHILDREN = [
     child("c1", "2005-06-15"),  # 15 at offence
@@ -32,33 +32,19 @@ OFFENCES = [
     dict(offence_id="o9", child_id="c9", offence_date="2021-12-31"),
 ]
 OUTCOMES = [
-    dict(outcome_id="u1", child_id="c1", offence_id="o1", outcome_date="2021-04-01", outcome_type="YOUTH_CAUTION"),
-    dict(outcome_id="u2", child_id="c2", offence_id="o2", outcome_date="2022-03-31", outcome_type="REFERRAL_ORDER"),
-    dict(outcome_id="u3", child_id="c3", offence_id="o3", outcome_date="2021-08-01", outcome_type="FINE"),
-    dict(
-        outcome_id="u4",
-        child_id="c4",
-        offence_id="o4",
-        outcome_date="2021-09-01",
-        outcome_type="YOUTH_REHABILITATION_ORDER",
-    ),
-    dict(
-        outcome_id="u5a", child_id="c5", offence_id="o5", outcome_date="2021-06-01", outcome_type="COMMUNITY_RESOLUTION"
-    ),
-    dict(outcome_id="u5b", child_id="c5", outcome_date="2022-04-02", outcome_type="YOUTH_CAUTION"),
-    dict(outcome_id="b", child_id="c6", outcome_date="2021-10-10", outcome_type="FINE"),
-    dict(outcome_id="a", child_id="c6", offence_id="o6", outcome_date="2021-10-10", outcome_type="YOUTH_CAUTION"),
-    dict(outcome_id="u7a", child_id="c7", outcome_date="2021-03-31", outcome_type="YOUTH_CONDITIONAL_CAUTION"),
-    dict(outcome_id="u7b", child_id="c7", outcome_date="2021-05-05", outcome_type="FINE"),
-    dict(outcome_id="u8", child_id="c8", outcome_date="2021-01-01", outcome_type="OUTCOME_22"),
-    dict(outcome_id="u8b", child_id="c8", outcome_date="2021-01-02", outcome_type="ABSOLUTE_DISCHARGE"),
-    dict(
-        outcome_id="u9",
-        child_id="c9",
-        offence_id="o9",
-        outcome_date="2022-02-01",
-        outcome_type="DETENTION_AND_TRAINING_ORDER",
-    ),
+    outcome("u1", "c1", "2021-04-01", "YOUTH_CAUTION", "o1"),
+    outcome("u2", "c2", "2022-03-31", "REFERRAL_ORDER", "o2"),
+    outcome("u3", "c3", "2021-08-01", "FINE", "o3"),
+    outcome("u4", "c4", "2021-09-01", "YOUTH_REHABILITATION_ORDER", "o4"),
+    outcome("u5a", "c5", "2021-06-01", "COMMUNITY_RESOLUTION", "o5"),
+    outcome("u5b", "c5", "2022-04-02", "YOUTH_CAUTION"),
+    outcome("b", "c6", "2021-10-10", "FINE"),
+    outcome("a", "c6", "2021-10-10", "YOUTH_CAUTION", "o6"),
+    outcome("u7a", "c7", "2021-03-31", "YOUTH_CONDITIONAL_CAUTION"),
+    outcome("u7b", "c7", "2021-05-05", "FINE"),
+    outcome("u8", "c8", "2021-01-01", "OUTCOME_22"),
+    outcome("u8b", "c8", "2021-01-02", "ABSOLUTE_DISCHARGE"),
+    outcome("u9", "c9", "2022-02-01", "DETENTION_AND_TRAINING_ORDER", "o9"),
 ]
 #: 2021 population: 10 per age x sex x group cell = 8 * 2 * 6 * 10 = 960
 POPULATION = population_rows(year=2021, per_cell=10) + population_rows(year=2020, per_cell=5)

@@ -21,7 +21,7 @@ from dashboard.filters import Filters
 from dashboard.ingest import ingest
 from dashboard.metrics import compute, measure
 
-from ..extracts import child, population_rows, write_extract
+from ..extracts import child, outcome, population_rows, write_extract
 
 CHILDREN = [
     child("cA", "2008-01-01"),
@@ -174,19 +174,13 @@ OFFENCES = [
     dict(offence_id="oF2", child_id="cF", offence_date="2023-07-15", category="Violence against the person"),
 ]
 OUTCOMES = [
-    dict(outcome_id="uA1", child_id="cA", offence_id="oA1", outcome_date="2023-05-01", outcome_type="YOUTH_CAUTION"),
-    dict(outcome_id="uA2", child_id="cA", offence_id="oA2", outcome_date="2023-12-01", outcome_type="YOUTH_CAUTION"),
-    dict(outcome_id="uB1", child_id="cB", offence_id="oB1", outcome_date="2023-06-01", outcome_type="REFERRAL_ORDER"),
-    dict(
-        outcome_id="uC1",
-        child_id="cC",
-        offence_id="oC1",
-        outcome_date="2023-07-01",
-        outcome_type="COMMUNITY_RESOLUTION",
-    ),
-    dict(outcome_id="uD1", child_id="cD", offence_id="oD1", outcome_date="2023-08-01", outcome_type="FINE"),
-    dict(outcome_id="uF1", child_id="cF", offence_id="oF1", outcome_date="2024-04-02", outcome_type="REFERRAL_ORDER"),
-    dict(outcome_id="uF2", child_id="cF", offence_id="oF2", outcome_date="2023-08-01", outcome_type="REFERRAL_ORDER"),
+    outcome("uA1", "cA", "2023-05-01", "YOUTH_CAUTION", "oA1"),
+    outcome("uA2", "cA", "2023-12-01", "YOUTH_CAUTION", "oA2"),
+    outcome("uB1", "cB", "2023-06-01", "REFERRAL_ORDER", "oB1"),
+    outcome("uC1", "cC", "2023-07-01", "COMMUNITY_RESOLUTION", "oC1"),
+    outcome("uD1", "cD", "2023-08-01", "FINE", "oD1"),
+    outcome("uF1", "cF", "2024-04-02", "REFERRAL_ORDER", "oF1"),
+    outcome("uF2", "cF", "2023-08-01", "REFERRAL_ORDER", "oF2"),
 ]
 VICTIMS = [
     dict(

@@ -31,7 +31,7 @@ from dashboard.metrics import compute
 from dashboard.metrics.common import months_after, whole_months
 from dashboard.metrics.proven_reoffending import complete_on, months_followed
 
-from ..extracts import child
+from ..extracts import child, offence, outcome, programme
 
 AS_OF = "2022-09-30"
 CHILDREN = [
@@ -45,16 +45,6 @@ CHILDREN = [
     child("c8", "2006-01-01"),
     child("c9", "2005-02-02"),
 ]
-
-
-def offence(offence_id, child_id, day):
-    return dict(offence_id=offence_id, child_id=child_id, offence_date=day)
-
-
-def outcome(outcome_id, child_id, day, outcome_type, offence_id=None):
-    return dict(
-        outcome_id=outcome_id, child_id=child_id, offence_id=offence_id, outcome_date=day, outcome_type=outcome_type
-    )
 
 
 C9_OFFENCES = [offence(f"f9{m}", "c9", f"2020-{m:02d}-01") for m in range(5, 11)]
@@ -308,14 +298,7 @@ def small(build_database):
     kids += [child(f"r{i}", "2006-01-01") for i in range(8)] + [child(f"d{i}", "2005-01-01") for i in range(3)]
     outcomes += [outcome(f"ro{i}", f"r{i}", "2021-05-10", "REFERRAL_ORDER") for i in range(8)]
     programmes = [
-        dict(
-            programme_id=f"dp{i}",
-            child_id=f"d{i}",
-            disposal_type="SECTION_250",
-            referral_date="2020-06-01",
-            start_date="2020-06-01",
-            release_date="2021-08-01",
-        )
+        programme(f"dp{i}", f"d{i}", "SECTION_250", "2020-06-01", "2020-06-01", release_date="2021-08-01")
         for i in range(3)
     ]
     return build_database(

@@ -54,13 +54,17 @@ def real_db(demo_path, tmp_path_factory):
     return {"path": path, "mine": services[0], "other": services[1]}
 
 
-@pytest.fixture
-def client(app):
-    """A test client that has opened the dashboard, so it holds the CSRF token as a browser would."""
-    client = app.server.test_client()
+def opened(client):
+    """``client`` once it has opened the dashboard: it holds the CSRF token as a browser would."""
     assert client.get("/").status_code == 200
     client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
     return client
+
+
+@pytest.fixture
+def client(app):
+    """A test client that has opened the dashboard, so it holds the CSRF token as a browser would."""
+    return opened(app.server.test_client())
 
 
 @pytest.fixture

@@ -225,12 +225,21 @@ def test_the_services_shown_are_the_regions_or_a_page_of_ranks(context):
     assert COMPARE.resets("highlight") == set()
 
 
-def _sync_controls(monkeypatch, search, values, key):
-    """The shell's address <-> controls callback on the compare-areas page when the control ``key`` changed."""
-    triggered = type("Triggered", (), {"triggered_id": {"type": "page-setting", "key": key}})
-    monkeypatch.setattr(app_shell, "ctx", triggered)
+def _sync(monkeypatch, search, values, triggered_id):
+    """The shell's address <-> controls callback on the compare-areas page, fired by ``triggered_id``."""
+    monkeypatch.setattr(app_shell, "ctx", type("Triggered", (), {"triggered_id": triggered_id}))
     ids = [{"type": "page-setting", "key": s.key} for s in COMPARE.settings]
     return app_shell.sync_filters_and_url(search, values, [None] * len(app_shell.CONTROLS), ids, "/compare-areas")
+
+
+def _sync_controls(monkeypatch, search, values, key):
+    """The callback when the control ``key`` changed."""
+    return _sync(monkeypatch, search, values, {"type": "page-setting", "key": key})
+
+
+def _open_link(monkeypatch, search):
+    """The callback when a link is opened: the address arrives, every control still "all"."""
+    return _sync(monkeypatch, search, ["all"] * 5, "url")
 
 
 def test_changing_the_measure_drops_the_year_and_page_that_hung_on_it_and_resets_their_controls(monkeypatch, context):
@@ -276,18 +285,7 @@ def test_a_pages_controls_arriving_with_a_links_settings_reset_nothing(monkeypat
 
 
 def test_opening_a_link_sets_each_control_and_the_years_of_its_measure(monkeypatch, context):
-    class Loaded:
-        triggered_id = "url"
-
-    monkeypatch.setattr(app_shell, "ctx", Loaded)
-    ids = [{"type": "page-setting", "key": s.key} for s in COMPARE.settings]
-    _, problem, values, options, *_ = app_shell.sync_filters_and_url(
-        "?indicator=cautioned_or_sentenced_per_1000&region=Wales",
-        ["all"] * 5,
-        [None] * len(app_shell.CONTROLS),
-        ids,
-        "/compare-areas",
-    )
+    _, problem, values, options, *_ = _open_link(monkeypatch, "?indicator=cautioned_or_sentenced_per_1000&region=Wales")
     assert problem is None
     # "All" and "None" are the control value "all", never '' (which a select shows blank)
     assert values == ["cautioned_or_sentenced_per_1000", "2021-22", "Wales", "all", "all"]
@@ -298,17 +296,8 @@ def test_opening_a_link_sets_each_control_and_the_years_of_its_measure(monkeypat
 
 
 def test_a_link_with_a_year_its_measure_does_not_have_falls_back_to_the_defaults(monkeypatch, context):
-    class Loaded:
-        triggered_id = "url"
-
-    monkeypatch.setattr(app_shell, "ctx", Loaded)
-    ids = [{"type": "page-setting", "key": s.key} for s in COMPARE.settings]
-    search, problem, values, options, *_ = app_shell.sync_filters_and_url(
-        "?indicator=cautioned_or_sentenced_per_1000&year=2024",
-        ["all"] * 5,
-        [None] * len(app_shell.CONTROLS),
-        ids,
-        "/compare-areas",
+    search, problem, values, options, *_ = _open_link(
+        monkeypatch, "?indicator=cautioned_or_sentenced_per_1000&year=2024"
     )
     assert search == "" and "unknown year '2024'" in problem.children
     assert values == [FTE, "2024", "all", "all", "1"]

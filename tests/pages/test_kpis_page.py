@@ -11,7 +11,7 @@ from dashboard.filters import Filters
 from dashboard.ingest import ingest
 from dashboard.views import PAGES, Context, headline_figures, render_page
 
-from ..extracts import child, write_extract
+from ..extracts import child, programme, write_extract
 
 
 def _children(quarter_end: str, suitable: int, unsuitable: int, first: int) -> tuple[list, list, list]:
@@ -19,15 +19,7 @@ def _children(quarter_end: str, suitable: int, unsuitable: int, first: int) -> t
     ids = range(first, first + suitable + unsuitable)
     kids = [child(f"k{i}", "2008-01-01") for i in ids]
     programmes = [
-        dict(
-            programme_id=f"p{i}",
-            child_id=f"k{i}",
-            disposal_type="REFERRAL_ORDER",
-            referral_date="2023-01-10",
-            start_date="2023-01-15",
-            end_date=quarter_end,
-        )
-        for i in ids
+        programme(f"p{i}", f"k{i}", "REFERRAL_ORDER", "2023-01-10", "2023-01-15", end_date=quarter_end) for i in ids
     ]
     assessments = [
         dict(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-import subprocess
 import sys
 import threading
 from collections import Counter
@@ -25,8 +24,9 @@ from benchmarks.dash_requests import CALLBACK_PATH, CannotSignIn, browser_sessio
 from dashboard import accounts, create_app, sessions
 from dashboard.settings import Settings
 
-from ..browser.conftest import ROOT, running_app
-from .conftest import PASSWORD
+from ..browser.conftest import running_app
+from ..commands import run_dashboard
+from .conftest import PASSWORD, opened
 
 NEW_PASSWORD = "another long enough password"
 
@@ -96,9 +96,7 @@ def sign_in(client, username, password=PASSWORD, next_path="/"):
 def signed_in(app, username, password=PASSWORD):
     client = browser(app)
     assert sign_in(client, username, password).status_code == 302
-    assert client.get("/").status_code == 200
-    client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
-    return client
+    return opened(client)
 
 
 def fte_key(app) -> str:
@@ -379,14 +377,7 @@ def test_signing_out_ends_the_session_on_every_worker(app, real_db, served):
 
 def users(real_db, *arguments, password=None):
     """``python -m dashboard users ...`` as an administrator runs it while the app serves."""
-    done = subprocess.run(
-        [sys.executable, "-m", "dashboard", "users", *arguments, "--db", str(real_db["path"])],
-        input=password,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = run_dashboard("users", *arguments, "--db", real_db["path"], input=password)
     assert done.returncode == 0, done.stderr
 
 

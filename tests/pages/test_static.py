@@ -15,6 +15,8 @@ from plotly.offline import get_plotlyjs_version
 from benchmarks.dash_requests import CALLBACK_PATH, page_request
 from dashboard.static import IMMUTABLE, PARTIAL_PLOTLY, PLOTLY_URL, REVALIDATE, speed_up
 
+from .conftest import opened
+
 BROTLI = {"Accept-Encoding": "gzip, deflate, br"}
 
 
@@ -30,10 +32,7 @@ def fast(app):
 @pytest.fixture
 def browser(fast):
     """A client that has opened the dashboard (CSRF token held), asking for compressed answers."""
-    client = fast.server.test_client()
-    assert client.get("/").status_code == 200
-    client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
-    return client
+    return opened(fast.server.test_client())
 
 
 def _scripts(client) -> list[str]:
