@@ -29,12 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def serve(
-    location: str, workers: int = 2, stderr=subprocess.DEVNULL, within: float = 120, env: dict[str, str] | None = None
+    location: str,
+    workers: int = 2,
+    stderr=subprocess.DEVNULL,
+    within: float = 120,
+    env: dict[str, str] | None = None,
+    nice: int = 0,
 ):
-    """gunicorn serving the app against the database at ``location`` (``env``: more DASHBOARD_* settings);
-    returns (process, url) once the app answers. The listening socket is made here on a port the OS picks
-    and handed to gunicorn open (``fd://``), so no port is probed and released, and the first request
-    simply waits in the socket's queue until a worker is up: the answer is the readiness signal."""
+    """gunicorn serving the app against the database at ``location`` (``env``: more DASHBOARD_* settings;
+    ``nice``: how much lower its priority is than this process's); returns (process, url) once the app
+    answers. The listening socket is made here on a port the OS picks and handed to gunicorn open
+    (``fd://``), so no port is probed and released, and the first request simply waits in the socket's
+    queue until a worker is up: the answer is the readiness signal."""
     listener = socket.create_server(("127.0.0.1", 0), backlog=256)
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     server = subprocess.Popen(
@@ -55,6 +61,7 @@ def serve(
         pass_fds=[listener.fileno()],
         stdout=subprocess.DEVNULL,
         stderr=stderr,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,
     )
     listener.close()
     deadline = time.monotonic() + within
