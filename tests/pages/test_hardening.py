@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
 from benchmarks.dash_requests import CALLBACK_PATH, page_request
+
+from ..commands import ROOT
 
 NOT_OURS = {"message": "This request is not one the dashboard makes."}
 
@@ -309,3 +313,17 @@ def test_a_formula_in_a_table_reaches_the_csv_download_as_text(app, client):
         "Northvale,10\r\n"
         "c,1\r\n"
     )
+
+
+def test_gunicorn_run_from_the_repository_keeps_a_browsers_connection_open_75_seconds():
+    """The README's command reads gunicorn.conf.py: with gunicorn's own 2 s, a request arriving on a
+    connection as a busy worker closed it was reset (6 of 19,288 answers under load)."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--print-config", "app:server"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    settings = dict(line.split("=", 1) for line in printed.stdout.splitlines() if "=" in line)
+    assert {k.strip(): v.strip() for k, v in settings.items()}["keepalive"] == "75"
