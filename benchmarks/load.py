@@ -18,7 +18,8 @@ ingest``, as an operator runs it), alternating two synthetic extracts of ``--chi
 figures differ. Every answer is compared, card by card, with what the app answers on each extract alone:
 one with cards of both extracts is a mixed answer, one with a card of neither a wrong one; both count as
 errors. It runs on databases of its own in .bench/ (never ``--db``), with sign-in and an admin account
-made for the run, and lasts at least ``--seconds`` and until the last ingest has finished.
+made for the run, and lasts at least ``--seconds`` and until the last ingest has finished. The server
+runs at a lower priority than the ingests (``SERVER_NICE``).
 
 ``--hammer-images N``: one person clicks through the pages alone for ``--seconds``, then as long again
 while each of ``--hammerers`` accounts keeps N PNG exports going (each asked again when answered,
