@@ -37,10 +37,9 @@ from dashboard.metrics import MEASURES, compute, filter_options
 from dashboard.settings import Settings
 from dashboard.views import PAGES, Context, headline_figures, render_page
 
-from .dash_requests import CALLBACK_PATH, browser_session, page_request, serve
+from .dash_requests import CALLBACK_PATH, ROOT, browser_session, page_request, serve
 from .pandas_baseline import PandasMeasures
 
-ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".bench"
 #: Filters a board member might click through (each page's callback gets a different one each request).
 SEARCHES = [

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.dash_requests import ROOT
 
 
 def run_dashboard(*args, timeout: float = 120, **options) -> subprocess.CompletedProcess:

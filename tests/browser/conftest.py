@@ -14,8 +14,6 @@ import pytest
 from benchmarks.browser import CHROMIUM, HEADLESS_ARGS
 from benchmarks.dash_requests import serve
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
 def demo_db(demo_path):

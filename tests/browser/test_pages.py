@@ -9,12 +9,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from benchmarks.dash_requests import ROOT
 from dashboard.access import EVERYONE
 from dashboard.db import Database
 from dashboard.filters import Filters
 from dashboard.metrics import compute, filter_options
 
-from .conftest import ROOT, open_page
+from .conftest import open_page
 
 PAGES = [
     "/",
