@@ -99,15 +99,16 @@ def shared_results_folder(settings) -> Path | None:
     return path.with_name(path.name + ".results")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Sharing:
-    """Where a database's processes share results, and how much they may keep."""
+    """Where a database's processes share results, and how much they may keep; a preparing database's
+    also the stores it marked (not frozen: it keeps that list until it is closed)."""
 
     root: Path | None
     limit_bytes: int
     preparing: bool = False
     #: The stores a preparing database opened: marked as being prepared until it is closed.
-    marked: list[SharedResults] = field(default_factory=list, compare=False)
+    marked: list[SharedResults] = field(default_factory=list, compare=False, repr=False)
 
     def store(self, load_id: str | None) -> SharedResults | None:
         store = SharedResults.open(self.root, load_id, self.limit_bytes, preparing=self.preparing)

@@ -544,8 +544,9 @@ def _seen(web: dict | None, frame: pd.DataFrame, counts: Sequence[str], filters:
     found = pd.DataFrame(False, index=frame.index, columns=list(counts))
     if web is None:
         return found
-    for i, key in enumerate(_keys(frame, filters)):
-        for count, (_, withheld) in web.get(key, {}).items():
+    for i, (fy, quarter, service, chosen, cell) in enumerate(_keys(frame, filters)):
+        group = web.get((service, chosen))
+        for count, (_, withheld) in (group.get((fy, quarter, cell)) if group else {}).items():
             if withheld and count in found:
                 found.iat[i, found.columns.get_loc(count)] = True
     return found
@@ -622,8 +623,12 @@ def _cells(db, resolved: Resolved, options: dict) -> dict:
     """Every lattice of the KPIs, protected, for this viewer (their services, or the one chosen, and
     drill-down) and period: every filter value's cells are in it, so any group chosen is a look-up. Worked
     out once per database version; kpis and kpi-recording read the same cells. Each service's cells are
-    protected on their own, so they are the same alone or among others."""
+    protected on their own, so they are the same alone or among others: one service of several is read
+    from the viewer's lattice of every service (worked out once, usually prepared at the load)."""
     extra = _extra(resolved)
+    if resolved.filters.yjs and len(options["yjs"]) > 1 and not extra:
+        every = _cells(db, replace(resolved, filters=replace(resolved.filters, yjs=None)), options)
+        return _of_service(every, resolved.filters.yjs)
     base = replace(
         resolved,
         filters=Filters(
@@ -750,12 +755,56 @@ def _keys(frame: pd.DataFrame, filters: Sequence[str]):
     return zip(frame["fy"].tolist(), frame["quarter"].tolist(), frame["yjs"].tolist(), chosen, frame["cell"].tolist())
 
 
-def _lookup(frame: pd.DataFrame, filters: Sequence[str]) -> dict:
-    """(fy, quarter, yjs, filter values, cell) -> {count column: (value, withheld)}: rows are made a cell at
-    a time."""
-    counts = [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
-    values = zip(*(zip(frame[c].tolist(), frame[f"withheld_{c}"].tolist()) for c in counts))
-    return {key: dict(zip(counts, found)) for key, found in zip(_keys(frame, filters), values)}
+class _Group:
+    """One service's cells for one choice of filters, (fy, quarter, cell) -> {count: (value, withheld)}:
+    kept as a frame, which the shared results read back quickly (a look-up of every cell of a national
+    lattice took seconds to unpickle in each worker), and made a look-up when first read."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._found: dict | None = None
+
+    def __getstate__(self) -> dict:
+        return {"frame": self.frame}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["frame"])
+
+    def get(self, key: tuple) -> dict:
+        if self._found is None:
+            frame = self.frame
+            counts = [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
+            values = zip(*(zip(frame[c].tolist(), frame[f"withheld_{c}"].tolist()) for c in counts))
+            keys = zip(frame["fy"].tolist(), frame["quarter"].tolist(), frame["cell"].tolist())
+            self._found = {key: dict(zip(counts, found)) for key, found in zip(keys, values)}
+        return self._found.get(key, {})
+
+
+def _lookup(frame: pd.DataFrame, filters: Sequence[str]) -> dict[tuple, _Group]:
+    """(yjs, filter values) -> that service's cells for those values (a view reads one choice of filters)."""
+    groups = pd.Series([(service, chosen) for _, _, service, chosen, _ in _keys(frame, filters)], dtype=object)
+    codes, found = pd.factorize(groups)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(found) + 1))
+    kept = [c for c in frame.columns if c in ("fy", "quarter", "cell") or c.startswith(("withheld_",))]
+    kept += [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
+    return {
+        key: _Group(frame.iloc[order[starts[i] : starts[i + 1]]][kept].reset_index(drop=True))
+        for i, key in enumerate(found)
+    }
+
+
+def _of_service(cells: dict, service: str) -> dict:
+    """The viewer's cells of one of their services (each service's are protected on their own)."""
+    return {
+        **cells,
+        "lattices": {
+            name: {k: g for k, g in groups.items() if k[0] == service} for name, groups in cells["lattices"].items()
+        },
+        "available": {kpi: [s for s in members if s == service] for kpi, members in cells["available"].items()},
+        "combine": False,
+        "services": [service],
+    }
 
 
 def _cell(cells: dict, view: dict, lattice: str, at: tuple, column: str = "n") -> tuple[int, bool]:
@@ -764,7 +813,8 @@ def _cell(cells: dict, view: dict, lattice: str, at: tuple, column: str = "n") -
     fy, quarter, service, cell = at
     picked = [view["chosen"].get(f) for f in cells["filters"][lattice]]
     chosen = tuple(ALL if value is None else value for value in picked)
-    value, withheld = cells["lattices"][lattice].get((fy, quarter, service, chosen, cell), {}).get(column, (0, False))
+    group = cells["lattices"][lattice].get((service, chosen))
+    value, withheld = (group.get((fy, quarter, cell)) if group else {}).get(column, (0, False))
     return int(value), bool(withheld)
 
 

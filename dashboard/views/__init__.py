@@ -15,7 +15,7 @@ import time
 from .. import accounts
 from ..access import DEMO_VISITOR, Viewer, is_demo, viewer_for
 from ..db import Database
-from ..filters import Filters, InvalidFilter, financial_year_label
+from ..filters import GROUPS, Filters, InvalidFilter, financial_year_label
 from ..settings import Settings
 from .render import Card, Context, Kpi, headline_figures, render_card, render_page, shown_table, subtitle
 from .spec import CardSpec, KpiSpec, PackSection, PageSetting, PageSpec
@@ -43,23 +43,38 @@ def page(key) -> PageSpec:
     return PAGES[key]
 
 
-def warm(context: Context, say=None, years: bool = False) -> None:
-    """Every page's first view (its headline figures and cards, default settings) for the context's viewer:
-    the protected lattices behind them, worked out once per viewer and database version, are then ready
-    for every later view of theirs. ``years``: each financial year the filter bar offers too, newest first
-    (the period is the first thing a viewer changes, and some lattices are the period's own: reoffending's
-    cohorts, disproportionality's). With ``say(message)``, each page is reported as it is done, and one
-    that fails is reported and the next one tried (otherwise the failure is raised)."""
-    periods = [None]
-    if years:
-        periods += [financial_year_label(y) for y in reversed(context.options["years"])]
+def first_views(context: Context, ahead: bool = False) -> list[Filters]:
+    """The filters of a viewer's first views: the default one and, ``ahead`` (a load preparing them), each
+    financial year the filter bar offers, newest first (the period is the first thing a viewer changes,
+    and some lattices are the period's own: reoffending's cohorts, disproportionality's), then each one
+    choice of service (of several) and of sex, ethnic group and age band (a drill-down the viewer may
+    make): what a board member clicks first. Most are look-ups in the lattices the default view works
+    out; the rest (the reoffending curve of a group, custody's lattice of a group by another) are
+    protected for that choice, seconds each at national scale."""
+    chosen = [Filters()]
+    if ahead:
+        chosen += [Filters(period=financial_year_label(y)) for y in reversed(context.options["years"])]
+        services = context.options["yjs"]
+        chosen += [Filters(yjs=service) for service in services] if len(services) > 1 else []
+        if context.viewer.scope.drill_down:
+            chosen += [Filters(**{name: value}) for name, values in GROUPS.items() for value in values]
+    return chosen
+
+
+def warm(context: Context, say=None, ahead: bool = False) -> None:
+    """Every page's first views (its headline figures and cards, default settings: ``first_views``) for
+    the context's viewer: the protected lattices behind them, worked out once per viewer and database
+    version, are then ready for every later view of theirs. With ``say(message)``, each page is reported
+    as it is done, and one that fails is reported and the next one tried (otherwise the failure is
+    raised)."""
+    views = first_views(context, ahead)
     for spec in PAGES.values():
         started = time.perf_counter()
         try:
             settings = spec.read_settings({}, context.options)
-            for period in periods if spec.uses_filters else [None]:
-                headline_figures(context, spec, Filters(period=period))
-                render_page(context, spec, Filters(period=period), settings)
+            for filters in views if spec.uses_filters else [Filters()]:
+                headline_figures(context, spec, filters)
+                render_page(context, spec, filters, settings)
         except Exception as error:
             if say is None:
                 raise
@@ -70,13 +85,14 @@ def warm(context: Context, say=None, years: bool = False) -> None:
 
 
 def prepare(settings: Settings, say=None, staged: str | None = None) -> bool:
-    """A load's first views: every page's, and its view of each financial year, for each scope that will
-    ask (each account's, and the open demo visitor's), worked out into the results every process serving
-    the version shares, so the first viewer reads them instead of waiting. ``staged``: the load not yet
-    live (ingest's copy of ``settings.db``, swapped in afterwards): its results go where the live file's
-    go, and viewers keep reading the live version, quickly, until the prepared one replaces it. Best
-    effort: what is not prepared is worked out when first asked (a page that fails here is said and
-    skipped). False when nothing could be shared (``shared_results`` off, or a folder that is not ours)."""
+    """A load's first views: every page's (``first_views``: its default view, each financial year's and
+    each one choice of service or group), for each scope that will ask (each account's, and the open
+    demo visitor's), worked out into the results every process serving the version shares, so the first
+    viewer reads them instead of waiting. ``staged``: the load not yet live (ingest's copy of
+    ``settings.db``, swapped in afterwards): its results go where the live file's go, and viewers keep
+    reading the live version, quickly, until the prepared one replaces it. Best effort: what is not
+    prepared is worked out when first asked (a page that fails here is said and skipped). False when
+    nothing could be shared (``shared_results`` off, or a folder that is not ours)."""
     say = say or (lambda message: None)
     # Part of the load: DuckDB may use what ingest may (a worker's buffer would not hold an administrator's
     # lattice queries at national scale).
@@ -93,7 +109,7 @@ def prepare(settings: Settings, say=None, staged: str | None = None) -> bool:
                 services = "every service" if viewer.scope.services is None else ", ".join(viewer.scope.services)
                 say(f"Working out first views ({n} of {len(viewers)}): {viewer.name}, {services}")
                 try:
-                    warm(Context(snap, viewer), say, years=True)
+                    warm(Context(snap, viewer), say, ahead=True)
                 except InvalidFilter as refused:  # an account of services this database does not hold
                     say(f"  not for {viewer.name}: {refused}")
             count, size = snap.shared.size()

@@ -539,6 +539,10 @@ def test_services_combined_add_up_only_those_whose_extract_has_the_file(database
         mine = (among.table["yjs"] == service).to_numpy()
         assert alone.table.reset_index(drop=True).equals(among.table[mine].reset_index(drop=True))
         assert alone.withheld.reset_index(drop=True).equals(among.withheld[mine].reset_index(drop=True))
+        # Chosen from every service (read from everyone's lattice, kpis._of_service): the same again.
+        chosen = compute(db, "kpis", Filters(period="2023-24", yjs=service), scope=EVERYONE.scope)
+        assert chosen.table.reset_index(drop=True).equals(alone.table.reset_index(drop=True))
+        assert chosen.withheld.reset_index(drop=True).equals(alone.withheld.reset_index(drop=True))
 
 
 def test_board_attendance_by_hand(db):

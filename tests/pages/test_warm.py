@@ -8,7 +8,8 @@ import threading
 
 import dashboard.metrics
 from dashboard import create_app, views
-from dashboard.access import DEMO_VISITOR
+from dashboard.access import DEMO_VISITOR, Scope, Viewer
+from dashboard.filters import Filters
 from dashboard.settings import Settings
 
 
@@ -39,3 +40,30 @@ def test_no_background_work_when_turned_off(demo_path, tmp_path):
     app = create_app(Settings(db=str(demo_path), secret_file=tmp_path / "key", warm=False))
     assert app.server.test_client().get("/").status_code == 200
     assert _warming() == [] and app.server.extensions["dashboard"].warmed == set()
+
+
+def test_a_load_prepares_each_year_and_each_one_choice_of_service_and_group(context):
+    """What a board member clicks first: a year, a service of several, a sex, an ethnic group, an age band."""
+    assert views.first_views(context) == [Filters()]  # a viewer's own first request: the default view only
+    ahead = views.first_views(context, ahead=True)
+    assert ahead[:3] == [Filters(), Filters(period="2025-26"), Filters(period="2024-25")]
+    assert Filters(period="2015-16") in ahead and Filters(period="2014-15") not in ahead  # the demo's years
+    assert [f.yjs for f in ahead if f.yjs] == ["Ashby Vale", "Brackendale", "Cwm Arian", "Kingsmere", "Northvale"]
+    groups = [f.chosen() for f in ahead if f.period is None and f.yjs is None and f.chosen()]
+    assert groups == [
+        {"ethnicity_group": "White"},
+        {"ethnicity_group": "Mixed"},
+        {"ethnicity_group": "Asian"},
+        {"ethnicity_group": "Black"},
+        {"ethnicity_group": "Other"},
+        {"ethnicity_group": "Unknown"},
+        {"sex": "male"},
+        {"sex": "female"},
+        {"sex": "unknown"},
+        {"age_band": "10-14"},
+        {"age_band": "15-17"},
+    ]
+    # A board member of one service, who sees whole-service figures: their years only.
+    board = views.Context(context.db, Viewer("board", "board", Scope(("Northvale",), drill_down=False)))
+    assert [f.chosen() for f in views.first_views(board, ahead=True)][:2] == [{}, {"period": "2025-26"}]
+    assert all(set(f.chosen()) <= {"period"} for f in views.first_views(board, ahead=True))
