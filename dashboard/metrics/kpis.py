@@ -744,14 +744,16 @@ def _work_out(db, base: Resolved, options: dict, extra: tuple[str, ...], web: di
 # --- The rows -------------------------------------------------------------------------------------------------
 
 
-def _value(value: object) -> object:
-    """A filter's value as a key: every kind of missing value (a "not recorded" group) alike."""
-    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+def _values(column: pd.Series) -> list:
+    """A filter's values as keys: every kind of missing value (a "not recorded" group) alike, None."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values.tolist()
 
 
 def _keys(frame: pd.DataFrame, filters: Sequence[str]):
     """Each cell's key: (fy, quarter, yjs, the filters' values, cell)."""
-    chosen = zip(*(map(_value, frame[f].tolist()) for f in filters)) if filters else iter(lambda: (), None)
+    chosen = zip(*(_values(frame[f]) for f in filters)) if filters else iter(lambda: (), None)
     return zip(frame["fy"].tolist(), frame["quarter"].tolist(), frame["yjs"].tolist(), chosen, frame["cell"].tolist())
 
 
