@@ -101,8 +101,8 @@ def shared_results_folder(settings) -> Path | None:
 
 @dataclass
 class _Sharing:
-    """Where a database's processes share results, and how much they may keep; a preparing database's
-    also the stores it marked (not frozen: it keeps that list until it is closed)."""
+    """Where a database's processes share results, and how much they may keep; and, for a preparing
+    database, the stores it marked (not frozen: it keeps that list until it is closed)."""
 
     root: Path | None
     limit_bytes: int

@@ -788,8 +788,8 @@ def _lookup(frame: pd.DataFrame, filters: Sequence[str]) -> dict[tuple, _Group]:
     codes, found = pd.factorize(groups)
     order = np.argsort(codes, kind="stable")
     starts = np.searchsorted(codes[order], np.arange(len(found) + 1))
-    kept = [c for c in frame.columns if c in ("fy", "quarter", "cell") or c.startswith(("withheld_",))]
-    kept += [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
+    counts = [c.removeprefix("withheld_") for c in frame.columns if c.startswith("withheld_")]
+    kept = ["fy", "quarter", "cell", *counts, *(f"withheld_{c}" for c in counts)]
     return {
         key: _Group(frame.iloc[order[starts[i] : starts[i + 1]]][kept].reset_index(drop=True))
         for i, key in enumerate(found)
