@@ -77,6 +77,20 @@ CUSTODIAL_TYPES = tuple(t for t, tier in DISPOSAL_TIERS.items() if tier == "Cust
 #: The files for the YJB's key performance indicators (extract-format.md).
 ASSESSMENT_POINTS = ("START", "END")
 SUITABILITY = ("SUITABLE", "UNSUITABLE")
+#: A child's status with wider children's services, yes or no at an assessment.
+WIDER_SERVICES = ("looked_after", "child_in_need", "child_protection_plan", "early_help")
+#: The assessment's yes-or-no fields: needs, help offered and taken up, and the wider services.
+ASSESSMENT_FLAGS = (
+    "send",
+    "send_plan",
+    "mental_health_need",
+    "mental_health_offered",
+    "mental_health_attending",
+    "substance_need",
+    "substance_offered",
+    "substance_attending",
+    *WIDER_SERVICES,
+)
 REMAND_TYPES = (
     "UNCONDITIONAL_BAIL",
     "CONDITIONAL_BAIL",

@@ -330,23 +330,12 @@ NEEDS = {
     "substance": (0.26, 0.055, 0.55, 0.50, 0.60),
 }
 #: Status with wider children's services (prevention work, other work): early help mostly before any offence.
-WIDER_SERVICES = {
+WIDER_SERVICE_SHARES = {
     "looked_after": (0.08, 0.13),
     "child_in_need": (0.18, 0.20),
     "child_protection_plan": (0.05, 0.06),
     "early_help": (0.30, 0.12),
 }
-ASSESSMENT_FLAGS = (
-    "send",
-    "send_plan",
-    "mental_health_need",
-    "mental_health_offered",
-    "mental_health_attending",
-    "substance_need",
-    "substance_offered",
-    "substance_attending",
-    *WIDER_SERVICES,
-)
 
 #: Victims (victims.csv): offences of these categories that were dealt with mostly have one; the YJS
 #: contacts them after the outcome. Half to two thirds consent, most of those are offered restorative
@@ -423,7 +412,7 @@ COLUMNS = {
         "ete",
         "ete_hours_offered",
         "ete_hours_attended",
-        *ASSESSMENT_FLAGS,
+        *config.ASSESSMENT_FLAGS,
     ),
     "remands.csv": ("remand_id", "child_id", "offence_id", "remand_date", "remand_type", "end_date", "outcome_id"),
     "victims.csv": ("victim_id", "offence_id", "contact_date", "consented", "rj_offered", "rj_participated"),
@@ -912,7 +901,10 @@ class _History:
                         name: pa.array(assessments[name], mask=assessments[name] < 0)
                         for name in ("ete_hours_offered", "ete_hours_attended")
                     },
-                    **{name: pa.array(assessments[name] == 1, mask=assessments[name] < 0) for name in ASSESSMENT_FLAGS},
+                    **{
+                        name: pa.array(assessments[name] == 1, mask=assessments[name] < 0)
+                        for name in config.ASSESSMENT_FLAGS
+                    },
                 }
             ),
             "remands.csv": pa.table(
@@ -1014,7 +1006,7 @@ class _History:
             fields["send_plan" if need == "send" else f"{need}_offered"] = (offer_start, offer_end)
             if attending:
                 fields[f"{need}_attending"] = (offer_start & chance(attending), offer_end & chance(attending))
-        for flag, share in WIDER_SERVICES.items():
+        for flag, share in WIDER_SERVICE_SHARES.items():
             status = chance(np.where(tier == PREVENTION, share[0], share[1]))
             fields[flag] = (status, status)
 

@@ -9,6 +9,9 @@ import os
 
 import pytest
 
+from dashboard import cli
+
+from . import spec
 from .commands import ROOT, run_dashboard
 from .extracts import child, population_rows, write_extract
 from .published import PUBLISHED_TOTALS
@@ -44,6 +47,17 @@ def test_export_csv_and_json_agree(db):
     assert as_json[0]["fte"] == 7 and isinstance(as_json[0]["fte"], int)
     assert as_json[0]["rate_per_100000"] == pytest.approx(7 / 960 * 100_000)
     assert float(as_csv[0]["rate_per_100000"]) == pytest.approx(as_json[0]["rate_per_100000"])
+
+
+#: What an export needs besides the database: benchmarks compare one service, compare-areas one indicator.
+NEEDS = {"benchmarks": ["--yjs", "Testshire"], "compare-areas": ["--indicator", "fte_rate_per_100000"]}
+
+
+@pytest.mark.parametrize("metric", spec.documented_metrics())
+def test_every_export_prints_the_columns_the_documents_give_it(db, metric, capsys):
+    assert cli.main(["export", metric, *NEEDS.get(metric, []), "--db", str(db)]) == 0, capsys.readouterr().err
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.split(",") == spec.columns(metric)
 
 
 def test_export_kpis_and_board_attendance_print_the_specs_columns_and_say_what_is_not_in_the_extract(db):

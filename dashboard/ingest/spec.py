@@ -167,23 +167,7 @@ ASSESSMENTS = ExtractFile(
         # Hours a week: no week has more than 168.
         Column("ete_hours_offered", "int", minimum=0, maximum=168),
         Column("ete_hours_attended", "int", minimum=0, maximum=168),
-        *(
-            Column(flag, "bool")
-            for flag in (
-                "send",
-                "send_plan",
-                "mental_health_need",
-                "mental_health_offered",
-                "mental_health_attending",
-                "substance_need",
-                "substance_offered",
-                "substance_attending",
-                "looked_after",
-                "child_in_need",
-                "child_protection_plan",
-                "early_help",
-            )
-        ),
+        *(Column(flag, "bool") for flag in config.ASSESSMENT_FLAGS),
     ),
     required=False,
     id_column="assessment_id",

@@ -67,7 +67,6 @@ ASSESSED = ("accommodation", "ete", "send", "mental_health", "substance_misuse",
 OUT_OF_COURT = ("COMMUNITY_RESOLUTION", "OUTCOME_22", "YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION")
 SERIOUS_CATEGORIES = ("Violence against the person", "Robbery", "Drug offences")
 SERIOUS_FROM = 5
-WIDER_SERVICES = ("looked_after", "child_in_need", "child_protection_plan", "early_help")
 #: Filters that pick a child's programme: they have no meaning for serious violence or victims.
 PROGRAMME_FILTERS = ("disposal_type", "programme")
 
@@ -147,7 +146,7 @@ def _children_cells() -> tuple[list[Cell], dict[str, dict[str, str]]]:
         cells += needs
         for step in ("offered", "attending"):
             cells += _split(f"{need}_{step}", _is(f"en.{field}_{step}"), within=needs[0])
-    for flag in WIDER_SERVICES:
+    for flag in config.WIDER_SERVICES:
         cells += _split(flag, _is(f"st.{flag}"))
     ooc = "e.disposal_type IN (" + ", ".join(f":ooc_{i}" for i in range(len(OUT_OF_COURT))) + ")"
     cells += [Cell((("out_of_court", "out of court"),), ooc), Cell((("out_of_court", "other"),), f"NOT ({ooc})")]
@@ -210,7 +209,7 @@ def _rows() -> list[tuple[str, str, str, str, str]]:
             (kpi, "offered", "children", _key(need, (f"{kpi}_offered", YES)), _key(need)),
             (kpi, "attending", "children", _key(need, (f"{kpi}_attending", YES)), _key(need)),
         ]
-    rows += [("wider_services", flag, "children", _key((flag, YES)), "") for flag in WIDER_SERVICES]
+    rows += [("wider_services", flag, "children", _key((flag, YES)), "") for flag in config.WIDER_SERVICES]
     rows.append(
         (
             "out_of_court",

@@ -17,6 +17,7 @@ from dashboard.ingest import ingest, public
 from dashboard.metrics import compute
 from dashboard.metrics.benchmarks import notes
 
+from .. import spec
 from ..extracts import child, population_rows, write_extract
 
 FTE = "fte_rate_per_100000"
@@ -109,18 +110,7 @@ def england_fte(year="2024"):
 
 
 def test_columns_are_the_spec_columns(leicester):
-    assert list(benchmark(leicester, yjs="Leicester City").table.columns) == [
-        "measure",
-        "period",
-        "area_type",
-        "area",
-        "value",
-        "count",
-        "population",
-        "ci_low",
-        "ci_high",
-        "compared_with_england",
-    ]
+    assert list(benchmark(leicester, yjs="Leicester City").table.columns) == spec.columns("benchmarks")
 
 
 def test_leicesters_ten_neighbours_region_and_england_for_2024(leicester):

@@ -18,6 +18,7 @@ from dashboard.metrics import compute
 from dashboard.metrics.compare_areas import quartile_bands
 from dashboard.metrics.intervals import funnel_limits, funnel_reading
 
+from .. import spec
 from ..extracts import child
 from ..published import REGIONS
 from .test_benchmarks import england_fte, referral
@@ -193,23 +194,5 @@ def test_an_unknown_measure_names_the_valid_ones(db):
 def test_the_export_prints_one_indicator(db, capsys):
     assert cli.main(["export", "compare-areas", "--indicator", PER_10000, "--format", "json", "--db", db.location]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert list(rows[0]) == [
-        "measure",
-        "period",
-        "period_basis",
-        "unit",
-        "source",
-        "area_type",
-        "area",
-        "region",
-        "value",
-        "count",
-        "population",
-        "ci_low",
-        "ci_high",
-        "rank",
-        "out_of",
-        "quartile",
-        "funnel",
-    ]
+    assert list(rows[0]) == spec.columns("compare-areas")
     assert {r["period"] for r in rows} == {f"{y}-{(y + 1) % 100:02d}" for y in range(2014, 2025)}

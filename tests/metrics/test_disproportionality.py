@@ -11,6 +11,7 @@ from dashboard.access import EVERYONE
 from dashboard.filters import Filters, InvalidFilter
 from dashboard.metrics import compute
 
+from .. import spec
 from ..extracts import child
 
 # 2021 population: White 1,000 and Black 200 children aged 10-17, no Mixed, Asian, Other or Unknown.
@@ -86,17 +87,7 @@ def log_interval(a, n1, c, n2):
 
 def test_columns_and_rows(db):
     t = compute(db, "disproportionality", Filters(period="2021-22"), suppressed=False, scope=EVERYONE.scope).table
-    assert list(t.columns) == [
-        "stage",
-        "group",
-        "count",
-        "base",
-        "rate_per_1000",
-        "rri",
-        "ci_low",
-        "ci_high",
-        "significant",
-    ]
+    assert list(t.columns) == spec.columns("disproportionality")
     assert t["stage"].unique().tolist() == ["population", "offence", "diversion", "pre_court", "court", "custody"]
     assert len(t) == 6 * 6
 

@@ -31,6 +31,7 @@ from dashboard.metrics import compute
 from dashboard.metrics.common import months_after, whole_months
 from dashboard.metrics.proven_reoffending import complete_on, months_followed
 
+from .. import spec
 from ..extracts import child, offence, outcome, programme
 
 AS_OF = "2022-09-30"
@@ -139,18 +140,7 @@ def test_the_year_cohort_by_hand(db):
 
 def test_rates_and_columns(db):
     table = measure(db, period="2020-21").table
-    assert list(table.columns) == [
-        "cohort",
-        "yjs",
-        "index_tier",
-        "children",
-        "reoffenders",
-        "reoffences",
-        "binary_rate",
-        "frequency_rate",
-        "reoffences_per_reoffender",
-        "complete",
-    ]
+    assert list(table.columns) == spec.columns("proven-reoffending")
     whole = table[table["index_tier"] == "All"].iloc[0]
     assert whole["yjs"] == "Testshire"
     assert whole["binary_rate"] == pytest.approx(4 / 6 * 100)
@@ -205,7 +195,7 @@ def test_cohort_filters_apply_to_the_child_and_the_index_event(db):
 
 def test_counts_by_number_of_reoffences(db):
     table = measure(db, "proven-reoffending-counts", period="2020-21").table
-    assert list(table.columns) == ["cohort", "yjs", "reoffences", "reoffenders"]
+    assert list(table.columns) == spec.columns("proven-reoffending-counts")
     assert dict(zip(table["reoffences"], table["reoffenders"])) == {"1": 2, "2": 1, "3": 0, "4": 0, "5+": 1}
 
 

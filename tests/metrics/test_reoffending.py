@@ -14,6 +14,7 @@ from dashboard.filters import Filters
 from dashboard.metrics import compute, filter_options, reoffending, validate
 from dashboard.metrics.reoffending import kaplan_meier
 
+from .. import spec
 from ..extracts import child
 
 CHILDREN = [child(f"r{i}", "2005-05-05") for i in range(1, 8)]
@@ -111,7 +112,7 @@ def test_window_rate_and_columns(db):
     table = compute(
         db, "programme-reoffending", Filters(period="2020-21"), suppressed=False, scope=EVERYONE.scope
     ).table
-    assert list(table.columns) == ["cohort", "window", "children_at_risk", "children_offended", "offences", "rate"]
+    assert list(table.columns) == spec.columns("programme-reoffending")
     assert table["window"].tolist() == ["pre", "during", "0-3m", "3-6m", "6-9m", "9-12m"]
     assert table.loc[table["window"] == "0-3m", "rate"].item() == pytest.approx(0.5)
 
@@ -219,7 +220,7 @@ def test_curve_interval_matches_lifelines():
 
 def test_disposals_count_programmes_started(db):
     table = compute(db, "disposals", Filters(), suppressed=False, scope=EVERYONE.scope).table
-    assert list(table.columns) == ["period", "disposal_type", "tier", "count"]
+    assert list(table.columns) == spec.columns("disposals")
     got = {(r["period"], r["disposal_type"]): (r["tier"], r["count"]) for r in table.to_dict("records")}
     assert got[("2020-21", "YOUTH_CAUTION")] == ("Pre-court", 1)
     assert got[("2020-21", "PREVENTION")] == ("Prevention", 1)
@@ -234,7 +235,7 @@ def test_disposals_count_programmes_started(db):
 
 def test_referrals_by_locality_source_and_age(db):
     table = compute(db, "referrals", Filters(period="2021-22"), suppressed=False, scope=EVERYONE.scope).table
-    assert list(table.columns) == ["period", "locality", "referral_source", "age", "count"]
+    assert list(table.columns) == spec.columns("referrals")
     got = {(r["locality"], r["referral_source"], r["age"]): r["count"] for r in table.to_dict("records")}
     assert got == {
         ("North", "COURT", 16): 2,  # p1b (referred 20 May 2021), p7 (25 May 2021)
