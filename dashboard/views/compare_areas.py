@@ -135,15 +135,17 @@ def _trend_rows(card):
     return only(card.result, keep, ", ".join(p for p in (span, region, highlight) if p))
 
 
+def _picked(card) -> dict:
+    """The service and the region the reader picked out, None for none."""
+    return {"highlight": card.settings["highlight"] or None, "region": card.settings["region"] or None}
+
+
 def _ranked_chart(card) -> RankedAreas:
     """The ranking; the region's services are picked out in bold only among others (on a page of ranks)."""
-    words = _words(card)
-    return RankedAreas(
-        x_title=words.unit.capitalize(),
-        number=words.number,
-        highlight=card.settings["highlight"] or None,
-        region=(card.settings["region"] or None) if card.settings["ranks"] else None,
-    )
+    picked = _picked(card)
+    if not card.settings["ranks"]:
+        picked["region"] = None
+    return RankedAreas(x_title=_words(card).unit.capitalize(), number=_words(card).number, **picked)
 
 
 def _funnel_chart(card) -> Funnel | None:
@@ -162,8 +164,7 @@ def _funnel_chart(card) -> Funnel | None:
         per=per,
         reference=(national.iloc[0]["area"], rate),
         limits=limits,
-        highlight=card.settings["highlight"] or None,
-        region=card.settings["region"] or None,
+        **_picked(card),
     )
 
 
@@ -212,16 +213,6 @@ def _funnel_notes(card) -> list[str]:
     if card.settings["region"]:
         notes.append(f"Services in {card.settings['region']} have a thick black outline.")
     return notes
-
-
-def _trend_chart(card) -> AreaTrend:
-    words = _words(card)
-    return AreaTrend(
-        y_title=words.unit.capitalize(),
-        number=words.number,
-        highlight=card.settings["highlight"] or None,
-        region=card.settings["region"] or None,
-    )
 
 
 def _sources(card) -> list[str]:
@@ -438,7 +429,7 @@ PAGE = PageSpec(
         _card(
             "areas-trend",
             "Trend against the national figure",
-            _trend_chart,
+            lambda card: AreaTrend(y_title=_words(card).unit.capitalize(), number=_words(card).number, **_picked(card)),
             lambda card: (
                 f"Line chart of {_words(card).title.lower()} across the years of one source: the national "
                 "figure"
